@@ -1,0 +1,86 @@
+"""Roles and the permissions each one holds (declared once; tested as a matrix)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SYSTEM_ADMIN = "system_admin", _("System administrator")
+    SECURITY_ADMIN = "security_admin", _("Security administrator")
+    AUDIT_ADMIN = "audit_admin", _("Audit administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
+    DOCTOR = "doctor", _("Doctor")
+    NURSE = "nurse", _("Nurse")
+    CAREGIVER = "caregiver", _("Caregiver")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    ASSESSOR = "assessor", _("Assessor")
+    RESIDENT = "resident", _("Resident")
+    FAMILY = "family", _("Family member")
+
+
+class Perm(StrEnum):
+    """Every permission of the platform. Apps add theirs here as they grow."""
+
+    NETWORK_VIEW = "network.view"  # see the network: regions, institutions, nodes, teams
+    NETWORK_MANAGE = "network.manage"  # create/edit institutions, nodes, agreements, teams
+    REGION_IMPORT = "network.region_import"  # import the region code table
+    STAFF_VIEW = "network.staff_view"  # see staff (person) records
+    STAFF_MANAGE = "network.staff_manage"
+    ACCOUNTS_MANAGE = "accounts.manage"  # create users, assign roles and scopes
+    SECURITY_MANAGE = "accounts.security"  # unlock accounts, reset MFA, security policy
+    AUDIT_VIEW = "audit.view"  # browse and export the audit trail
+
+
+# The three-way split (三员分立): the system admin runs the platform and its users, the
+# security admin runs security, the audit admin reads the trail — none of them alone can
+# both act and hide it.
+STAFF_ROLES = {
+    Role.SUPERVISOR,
+    Role.INSTITUTION_ADMIN,
+    Role.DOCTOR,
+    Role.NURSE,
+    Role.CAREGIVER,
+    Role.DISPATCHER,
+    Role.ASSESSOR,
+}
+ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+PUBLIC_ROLES = {Role.RESIDENT, Role.FAMILY}
+
+ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.SYSTEM_ADMIN: frozenset(
+        {
+            Perm.NETWORK_VIEW,
+            Perm.NETWORK_MANAGE,
+            Perm.REGION_IMPORT,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+            Perm.ACCOUNTS_MANAGE,
+        }
+    ),
+    Role.SECURITY_ADMIN: frozenset({Perm.SECURITY_MANAGE}),
+    Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
+    Role.INSTITUTION_ADMIN: frozenset(
+        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.STAFF_VIEW, Perm.STAFF_MANAGE}
+    ),
+    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
+    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
+    Role.CAREGIVER: frozenset({Perm.NETWORK_VIEW}),
+    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
+    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW}),
+    Role.RESIDENT: frozenset(),
+    Role.FAMILY: frozenset(),
+}
+
+# Roles whose users must enrol a TOTP second factor before using the platform (default:
+# every administrative role). Overridable with YIYANG_MFA_REQUIRED_ROLES (comma list).
+DEFAULT_MFA_REQUIRED = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+
+
+def perms_for(role: str) -> frozenset[Perm]:
+    return ROLE_PERMS.get(role, frozenset())

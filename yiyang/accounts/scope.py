@@ -1,0 +1,53 @@
+"""A user's data scope, resolved once per request.
+
+Apps turn it into querysets in their own selectors (``network.selectors`` for
+institutions and staff; later residents, visits …). Out-of-scope objects answer exactly
+like missing ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from yiyang.accounts.models import ScopeKind
+
+
+@dataclass(frozen=True)
+class DataScope:
+    kind: str
+    region_prefix: str = ""
+    institution_id: int | None = None
+    team_id: int | None = None
+    user_id: int | None = None
+
+    @property
+    def is_all(self) -> bool:
+        return self.kind == ScopeKind.ALL
+
+    @property
+    def is_nothing(self) -> bool:
+        return self.kind == ScopeKind.SELF
+
+
+NOTHING = DataScope(kind=ScopeKind.SELF)
+
+
+def scope_of(user) -> DataScope:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    cached = getattr(user, "_data_scope", None)
+    if cached is not None:
+        return cached
+    kind = user.scope_kind
+    if kind == ScopeKind.ALL:
+        scope = DataScope(kind=kind, user_id=user.pk)
+    elif kind == ScopeKind.REGION and user.scope_region_id:
+        scope = DataScope(kind=kind, region_prefix=user.scope_region.prefix, user_id=user.pk)
+    elif kind == ScopeKind.INSTITUTION and user.scope_institution_id:
+        scope = DataScope(kind=kind, institution_id=user.scope_institution_id, user_id=user.pk)
+    elif kind == ScopeKind.TEAM and user.scope_team_id:
+        scope = DataScope(kind=kind, team_id=user.scope_team_id, user_id=user.pk)
+    else:
+        scope = DataScope(kind=ScopeKind.SELF, user_id=user.pk)
+    user._data_scope = scope
+    return scope

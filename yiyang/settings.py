@@ -1,0 +1,212 @@
+"""Django settings for Yiyang.
+
+Layers: defaults in code, overrides from environment variables, secrets apart.
+Production mode (``YIYANG_MODE=production``) refuses to start without its secrets;
+development/demo mode generates them into ``var/`` on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("YIYANG_VAR_DIR", BASE_DIR / "var"))
+
+MODE = os.environ.get("YIYANG_MODE", "development")
+if MODE not in {"development", "production", "test"}:
+    raise ImproperlyConfigured(f"YIYANG_MODE must be development, production or test, not {MODE!r}")
+PRODUCTION = MODE == "production"
+DEBUG = os.environ.get("YIYANG_DEBUG", "1" if MODE == "development" else "0") == "1"
+
+
+def _secret(env_name: str, file_name: str, make) -> str:
+    """A secret from the environment; in non-production modes generated into var/ once."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{env_name} is required in production mode")
+    path = VAR_DIR / file_name
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+SECRET_KEY = _secret("YIYANG_SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
+# 32 bytes, url-safe base64: the key for field encryption and keyed hashes (ADR 0003).
+FIELD_ENCRYPTION_KEY = _secret(
+    "YIYANG_FIELD_KEY", "field_key", lambda: secrets.token_urlsafe(32)
+)
+
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("YIYANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["testserver"]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("YIYANG_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "ninja",
+    "yiyang.common",
+    "yiyang.accounts",
+    "yiyang.audit",
+    "yiyang.network",
+    "yiyang.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiyang.accounts.middleware.SecurityPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "yiyang.audit.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "yiyang.urls"
+WSGI_APPLICATION = "yiyang.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "yiyang.web.context.navigation",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------
+DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'yiyang.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", DEFAULT_SQLITE), conn_max_age=60, conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE: writers take the lock at BEGIN, so read-then-write (the audit
+        # chain head) cannot deadlock; WAL lets readers go on meanwhile.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- cache, queue, devices ------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+MQTT_URL = os.environ.get("MQTT_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("YIYANG_CACHE_PREFIX", "yiyang"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
+
+# --- accounts and security ------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["yiyang.accounts.backends.LockoutModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("YIYANG_PASSWORD_MIN_LENGTH", "8"))},
+    },
+    {
+        "NAME": "yiyang.accounts.passwords.CharacterClassValidator",
+        "OPTIONS": {"min_classes": int(os.environ.get("YIYANG_PASSWORD_MIN_CLASSES", "3"))},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# Lockout by username + client address (等保 level 3 spirit): 5 failures → 15 minutes.
+LOCKOUT_MAX_FAILURES = int(os.environ.get("YIYANG_LOCKOUT_MAX_FAILURES", "5"))
+LOCKOUT_MINUTES = int(os.environ.get("YIYANG_LOCKOUT_MINUTES", "15"))
+# Idle session timeout (seconds of inactivity) for page sessions.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("YIYANG_SESSION_IDLE_SECONDS", "1800"))
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+API_TOKEN_DAYS = int(os.environ.get("YIYANG_API_TOKEN_DAYS", "30"))
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+
+# --- i18n -----------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "yiyang" / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+# --- static ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+# The app serves its own static files (no CDN, no nginx needed on a government intranet).
+SERVE_STATIC = os.environ.get("YIYANG_SERVE_STATIC", "1") == "1"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("YIYANG_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,25 @@
+"""Compile the gettext catalogues (.po → .mo) with Babel, so no system gettext is needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def main() -> None:
+    for po_path in LOCALE.glob("*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as f:
+            catalog = read_po(f, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as f:
+            write_mo(f, catalog)
+
+
+if __name__ == "__main__":
+    main()

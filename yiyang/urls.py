@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from yiyang.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("network/", include("yiyang.network.urls")),
+    path("audit/", include("yiyang.audit.urls")),
+    path("account/", include("yiyang.accounts.urls")),
+    path("", include("yiyang.web.urls")),
+]
+
+if settings.SERVE_STATIC:
+    urlpatterns += [
+        re_path(
+            r"^static/(?P<path>.*)$",
+            serve,
+            {"document_root": settings.STATIC_ROOT},
+            name="static",
+        ),
+    ]
