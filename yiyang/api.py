@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as SchemaError
 
 from yiyang.accounts.api_auth import api_auth
 from yiyang.common.errors import DomainError
@@ -20,6 +21,33 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+# Where a schema error happened and the parameter names that wrap the input fields.
+_ERROR_LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie"}
+_WRAPPERS = {"payload", "filters"}
+
+
+@api.exception_handler(SchemaError)
+def schema_error(request: HttpRequest, exc: SchemaError):
+    """Input that does not fit the schema: 422 in the same shape as a DomainError."""
+    errors = exc.errors or [{}]
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ()) if str(p) not in _ERROR_LOCATIONS]
+    if loc and loc[0] in _WRAPPERS:
+        loc = loc[1:]
+    field = ".".join(loc) or None
+    message = str(first.get("msg", "invalid input"))
+    body = {
+        "code": "invalid",
+        "detail": f"{field}: {message}" if field else message,
+        "field": field,
+        "errors": [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in errors
+        ],
+    }
+    return api.create_response(request, body, status=422)
 
 
 def _routers() -> None:

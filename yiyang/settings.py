@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "yiyang.web.middleware.ChosenLanguageMiddleware",  # Chinese unless chosen otherwise
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -174,7 +174,12 @@ SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# Behind a reverse proxy that sets X-Forwarded-For, trust its first address for lockout/audit.
+TRUST_X_FORWARDED_FOR = os.environ.get("YIYANG_TRUST_X_FORWARDED_FOR", "0") == "1"
 API_TOKEN_DAYS = int(os.environ.get("YIYANG_API_TOKEN_DAYS", "30"))
+# Roles that must use a TOTP second factor: comma list of role codes, "" = none; unset =
+# yiyang.accounts.roles.DEFAULT_MFA_REQUIRED (the three administrator roles).
+MFA_REQUIRED_ROLES = os.environ.get("YIYANG_MFA_REQUIRED_ROLES")
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"

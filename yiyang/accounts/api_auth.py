@@ -8,6 +8,7 @@ from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
 from yiyang.accounts.models import ApiToken
+from yiyang.accounts.roles import mfa_required
 
 
 def hash_token(key: str) -> str:
@@ -22,8 +23,11 @@ class TokenAuth(HttpBearer):
             return None
         if row.revoked or row.expires_at <= timezone.now() or not row.user.is_active:
             return None
+        if mfa_required(row.user.role) and not row.user.totp_confirmed:
+            return None
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
         request.user = row.user
+        request.api_token = row
         return row.user
 
 

@@ -1,4 +1,10 @@
-"""Authentication with lockout by (username, client address)."""
+"""Authentication backend that refuses a (username, client address) pair while it is locked.
+
+Counting failures, the second factor and the audit rows live in
+``yiyang.accounts.services.check_password`` (used by the login page and the token API);
+this backend only guarantees that no caller of ``django.contrib.auth.authenticate`` can
+get past a lock.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,6 @@ from yiyang.accounts import lockout
 
 class LockoutModelBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
-        address = lockout.address_of(request)
-        if username and lockout.is_locked(username, address):
+        if username and lockout.is_locked(username, lockout.address_of(request)):
             return None
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        if username and user is None:
-            lockout.note_failure(username, address)
-        elif user is not None:
-            lockout.clear(username, address)
-        return user
+        return super().authenticate(request, username=username, password=password, **kwargs)

@@ -1,4 +1,11 @@
-"""Idle session timeout and enforcement of the second factor for page sessions."""
+"""Idle session timeout and enforcement of the second factor for page sessions.
+
+* A session idle for more than ``settings.SESSION_IDLE_TIMEOUT`` seconds is logged out
+  (audit row ``auth.logout`` with reason "idle"); the login page then says why.
+* A user whose role must use TOTP (``roles.mfa_required_roles()``) and who has not enrolled
+  can only reach the Security page (to enrol), log out and switch language; pages redirect
+  to the Security page, the API answers 403 ``mfa_enrolment_required``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,34 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+
+from yiyang.accounts.roles import mfa_required
+from yiyang.audit import context
+from yiyang.audit.middleware import client_address
+
+# Touch the session at most once a minute: the timeout has minute precision anyway.
+TOUCH_INTERVAL = 60
+IDLE_FLAG = "logged_out_idle"
+
+
+def _record_idle_logout(request, user) -> None:
+    from yiyang.accounts.services import record_logout
+
+    # This middleware runs before the audit request-context middleware: set it here.
+    token = context.set_current(
+        context.RequestContext(
+            address=client_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+        )
+    )
+    try:
+        record_logout(user, reason="idle")
+    finally:
+        context.reset(token)
 
 
 class SecurityPolicyMiddleware:
@@ -18,7 +53,38 @@ class SecurityPolicyMiddleware:
             now = int(time.time())
             last = request.session.get("last_seen")
             if last is not None and now - int(last) > settings.SESSION_IDLE_TIMEOUT:
+                _record_idle_logout(request, user)
                 logout(request)
+                request.session[IDLE_FLAG] = True
             else:
-                request.session["last_seen"] = now
+                if last is None or now - int(last) >= TOUCH_INTERVAL:
+                    request.session["last_seen"] = now
+                refusal = self._enrolment_refusal(request, user)
+                if refusal is not None:
+                    return refusal
         return self.get_response(request)
+
+    @staticmethod
+    def _enrolment_refusal(request, user):
+        if not mfa_required(user.role) or user.totp_confirmed:
+            return None
+        path = request.path
+        allowed = (
+            reverse("accounts:security"),
+            reverse("web:logout"),
+            reverse("set_language"),
+            settings.STATIC_URL,
+        )
+        if any(path.startswith(prefix) for prefix in allowed):
+            return None
+        detail = _("Your role must use two-step login: set up an authenticator app first.")
+        if path.startswith("/api/"):
+            if request.META.get("HTTP_AUTHORIZATION"):
+                return None  # bearer tokens are checked by the API's own authentication
+            return JsonResponse(
+                {"code": "mfa_enrolment_required", "detail": detail, "field": None}, status=403
+            )
+        target = reverse("accounts:security")
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)

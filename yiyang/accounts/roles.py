@@ -1,4 +1,23 @@
-"""Roles and the permissions each one holds (declared once; tested as a matrix)."""
+"""Roles and the permissions each one holds (declared once; tested as a matrix).
+
+The three-way split of administrators (三员分立, GB/T 22239 level 3):
+
+* **System administrator** (``accounts.manage``): runs the platform and its accounts —
+  creates users, assigns roles and data scopes, deactivates and reactivates accounts, and
+  maintains the care network. Cannot unlock accounts, reset a second factor or read the
+  audit trail.
+* **Security administrator** (``accounts.security``): runs security — lists locked
+  accounts and unlocks them, resets a user's TOTP second factor (which also revokes that
+  user's API tokens). Cannot create users, assign roles or scopes, or read the audit trail.
+* **Audit administrator** (``audit.view``): reads and exports the audit trail, nothing else.
+
+No administrator can change their own role, scope, activity or second factor through the
+management actions, so none of them alone can both act and hide it. Every action of each
+of them writes an audit row that only the audit administrator reads.
+
+Scopes by role: staff roles need a region, institution or team scope; residents and family
+members get "self"; administrators get the whole deployment ("all") or a region.
+"""
 
 from __future__ import annotations
 
@@ -78,9 +97,34 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
 }
 
 # Roles whose users must enrol a TOTP second factor before using the platform (default:
-# every administrative role). Overridable with YIYANG_MFA_REQUIRED_ROLES (comma list).
+# every administrative role). Overridable with YIYANG_MFA_REQUIRED_ROLES (comma list of
+# role codes; empty = no role), read into settings.MFA_REQUIRED_ROLES.
 DEFAULT_MFA_REQUIRED = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
 
 
 def perms_for(role: str) -> frozenset[Perm]:
     return ROLE_PERMS.get(role, frozenset())
+
+
+def mfa_required_roles() -> frozenset[str]:
+    """The roles that must use TOTP: ``settings.MFA_REQUIRED_ROLES`` when set (a comma list
+    or an iterable of role codes), else ``DEFAULT_MFA_REQUIRED``."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    configured = getattr(settings, "MFA_REQUIRED_ROLES", None)
+    if configured is None:
+        return frozenset(str(r) for r in DEFAULT_MFA_REQUIRED)
+    if isinstance(configured, str):
+        configured = configured.split(",")
+    roles = frozenset(str(r).strip() for r in configured if str(r).strip())
+    unknown = roles - set(Role.values)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"YIYANG_MFA_REQUIRED_ROLES names unknown roles: {', '.join(sorted(unknown))}"
+        )
+    return roles
+
+
+def mfa_required(role: str) -> bool:
+    return role in mfa_required_roles()

@@ -51,3 +51,40 @@ def scope_of(user) -> DataScope:
         scope = DataScope(kind=ScopeKind.SELF, user_id=user.pk)
     user._data_scope = scope
     return scope
+
+
+def contains(
+    outer: DataScope,
+    kind: str,
+    *,
+    region=None,
+    institution=None,
+    team=None,
+) -> bool:
+    """Whether a scope of ``kind`` on the given target lies inside ``outer``.
+
+    "all" is inside "all" only; "self" (residents, family) is not tied to a place yet and
+    so is inside "all" only, too.
+    """
+    if outer.is_all:
+        return True
+    if kind in (ScopeKind.ALL, ScopeKind.SELF):
+        return False
+    if outer.kind == ScopeKind.REGION:
+        if kind == ScopeKind.REGION:
+            code = region.code
+        elif kind == ScopeKind.INSTITUTION:
+            code = institution.region.code
+        else:
+            code = team.node.region.code
+        return code.startswith(outer.region_prefix)
+    if outer.kind == ScopeKind.INSTITUTION:
+        if kind == ScopeKind.INSTITUTION:
+            return institution.pk == outer.institution_id
+        if kind == ScopeKind.TEAM:
+            node = team.node
+            return outer.institution_id in (node.medical_member_id, node.care_member_id)
+        return False
+    if outer.kind == ScopeKind.TEAM:
+        return kind == ScopeKind.TEAM and team.pk == outer.team_id
+    return False

@@ -1,15 +1,380 @@
+"""Account pages: login (password, then TOTP), logout, the user's own security page and
+password change, user management (system admin), locked accounts and second-factor resets
+(security admin). Every change calls a function of ``services``."""
+
 from __future__ import annotations
 
+import time
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yiyang.accounts import selectors, services
+from yiyang.accounts.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    TotpForm,
+    UnlockForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from yiyang.accounts.middleware import IDLE_FLAG
+from yiyang.accounts.models import ApiToken, ScopeKind, User
+from yiyang.accounts.roles import Perm, Role, mfa_required
+from yiyang.accounts.scope import scope_of
+from yiyang.common.errors import ValidationFailed
+from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
+
+PENDING = "mfa_pending"  # the user who passed the password step and owes a TOTP code
+PENDING_SECONDS = 300
+
+
+# --- login / logout -----------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
+    """Step one: username and password. Users with TOTP enrolled then enter a code (step
+    two, same URL, ``step=totp``); the session is only created after both."""
+
     template_name = "accounts/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("step", "password")
+        context["idle_logout"] = self.request.session.pop(IDLE_FLAG, False)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("step") == "totp":
+            return self._totp_step(request)
+        request.session.pop(PENDING, None)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if user.totp_confirmed:
+            self.request.session[PENDING] = {
+                "user": user.pk,
+                "at": int(time.time()),
+                "backend": getattr(user, "backend", ""),
+            }
+            return self._render_totp(TotpForm())
+        return self._finish(user)
+
+    def _render_totp(self, totp_form: TotpForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(step="totp", totp_form=totp_form))
+
+    def _restart(self, message: str) -> HttpResponse:
+        self.request.session.pop(PENDING, None)
+        return self.render_to_response(self.get_context_data(restart_error=message))
+
+    def _totp_step(self, request: HttpRequest) -> HttpResponse:
+        pending = request.session.get(PENDING) or {}
+        user: User | None = None
+        if pending and time.time() - pending.get("at", 0) <= PENDING_SECONDS:
+            user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
+        if user is None or not user.totp_confirmed:
+            return self._restart(_("Your login has expired. Please enter your password again."))
+        totp_form = TotpForm(request.POST)
+        if not totp_form.is_valid():
+            return self._render_totp(totp_form)
+        try:
+            services.check_second_factor(request, user, totp_form.cleaned_data["code"])
+        except services.LoginRefused as exc:
+            if exc.code == "account_locked":
+                return self._restart(exc.detail)
+            totp_form.add_error("code", exc.detail)
+            return self._render_totp(totp_form)
+        request.session.pop(PENDING, None)
+        if pending.get("backend"):
+            user.backend = pending["backend"]  # type: ignore[attr-defined]
+        return self._finish(user)
+
+    def _finish(self, user: User) -> HttpResponse:
+        services.login_succeeded(self.request, user, channel="web")
+        auth_login(self.request, user)
+        if services.mfa_enrolment_needed(user):
+            messages.warning(
+                self.request,
+                _("Your role must use two-step login: set up an authenticator app now."),
+            )
+            return redirect("accounts:security")
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST) with an audit row."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            services.record_logout(request.user)
+        return super().post(request, *args, **kwargs)
+
+
+# --- the user's own security --------------------------------------------------------------
 
 
 @login_required
-def security(request):
-    return render(request, "accounts/security.html")
+def security(request: PageRequest) -> HttpResponse:
+    """Two-step login set-up (otpauth URI and secret as text, confirm with a code), the
+    user's API tokens, a link to change the password."""
+    user = request.user
+    totp_form = TotpForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "start":
+                services.enrol_totp(user)
+                return redirect("accounts:security")
+            if action == "confirm":
+                totp_form = TotpForm(request.POST)
+                if totp_form.is_valid():
+                    services.confirm_totp(user, totp_form.cleaned_data["code"])
+                    messages.success(request, _("Two-step login is set up."))
+                    return redirect("accounts:security")
+            elif action == "revoke_token":
+                token = ApiToken.objects.filter(
+                    user=user, pk=request.POST.get("token") or 0
+                ).first()
+                if token is not None:
+                    services.revoke_token(user, token)
+                    messages.success(request, _("The API token is revoked."))
+                return redirect("accounts:security")
+        except ValidationFailed as exc:
+            if action == "confirm":
+                apply_error(totp_form, exc)
+            else:
+                messages.error(request, exc.detail)
+                return redirect("accounts:security")
+    pending = bool(user.totp_secret) and not user.totp_confirmed
+    context = {
+        "enrolled": user.totp_confirmed,
+        "required": mfa_required(user.role),
+        "pending": pending,
+        "secret": user.totp_secret if pending else "",
+        "uri": services.totp_uri(user) if pending else "",
+        "totp_form": totp_form,
+        "tokens": ApiToken.objects.filter(user=user, revoked=False).order_by("-created_at"),
+    }
+    return render(request, "accounts/security.html", context)
+
+
+@login_required
+def password_change(request: PageRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_password(
+                request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ValidationFailed as exc:
+            apply_error(form, exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password is changed."))
+            return redirect("accounts:security")
+    return render(request, "accounts/password.html", {"form": form})
+
+
+# --- user management (system administrator) -----------------------------------------------
+
+
+def _scope_choices(actor: User) -> tuple[list, list]:
+    """Institutions and teams the actor may put into a user's scope."""
+    from yiyang.network.models import Institution, Team
+
+    scope = scope_of(actor)
+    institutions = Institution.objects.select_related("region").order_by("region__code", "name")
+    teams = Team.objects.select_related("node").order_by("name")
+    if scope.kind == ScopeKind.REGION:
+        institutions = institutions.filter(region__code__startswith=scope.region_prefix)
+        teams = teams.filter(node__region__code__startswith=scope.region_prefix)
+    elif not scope.is_all:
+        return [], []
+    return list(institutions), list(teams)
+
+
+def _filtered_users(request: PageRequest):
+    rows = selectors.users_for(request.user)
+    q = (request.GET.get("q") or "").strip()
+    if q:
+        rows = rows.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    role = request.GET.get("role") or ""
+    if role in Role.values:
+        rows = rows.filter(role=role)
+    return rows, q, role
+
+
+@page(Perm.ACCOUNTS_MANAGE)
+def users(request: PageRequest) -> HttpResponse:
+    rows, q, role = _filtered_users(request)
+    context = {
+        "page_obj": paginate(request, rows),
+        "q": q,
+        "role": role,
+        "roles": Role.choices,
+        "query": query_without_page(request),
+    }
+    if request.htmx:
+        return render(request, "accounts/_users_table.html", context)
+    return render(request, "accounts/users.html", context)
+
+
+@page(Perm.ACCOUNTS_MANAGE)
+def user_create(request: PageRequest) -> HttpResponse:
+    institutions, teams = _scope_choices(request.user)
+    form = UserCreateForm(request.POST or None, institutions=institutions, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.create_user(
+                request.user,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data.get("display_name") or "",
+                email=form.cleaned_data.get("email") or "",
+                **form.scope_arguments(),
+            )
+        except ValidationFailed as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("The account %(u)s is created.") % {"u": user.username})
+            return redirect("accounts:user_edit", pk=user.pk)
+    return render(
+        request, "accounts/user_form.html", {"form": form, "creating": True, "account": None}
+    )
+
+
+@page(Perm.ACCOUNTS_MANAGE)
+def user_edit(request: PageRequest, pk: int) -> HttpResponse:
+    account = selectors.get_user_for(request.user, pk)
+    institutions, teams = _scope_choices(request.user)
+    initial = {
+        "role": account.role,
+        "scope_kind": account.scope_kind,
+        "scope_region": account.scope_region.code if account.scope_region else "",
+        "scope_institution": account.scope_institution_id,
+        "scope_team": account.scope_team_id,
+        "display_name": account.display_name,
+    }
+    form = UserEditForm(
+        request.POST or None, initial=initial, institutions=institutions, teams=teams
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_user_role_scope(
+                request.user,
+                account,
+                display_name=form.cleaned_data.get("display_name") or "",
+                **form.scope_arguments(),
+            )
+        except ValidationFailed as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("The account is saved."))
+            return redirect("accounts:user_edit", pk=account.pk)
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "creating": False, "account": account, "is_self": account == request.user},
+    )
+
+
+def _set_active(request: PageRequest, pk: int, active: bool) -> HttpResponse:
+    account = selectors.get_user_for(request.user, pk)
+    try:
+        if active:
+            services.reactivate_user(request.user, account)
+            messages.success(request, _("The account is active again."))
+        else:
+            services.deactivate_user(request.user, account)
+            messages.success(request, _("The account is deactivated."))
+    except ValidationFailed as exc:
+        messages.error(request, exc.detail)
+    return redirect("accounts:user_edit", pk=account.pk)
+
+
+@page(Perm.ACCOUNTS_MANAGE)
+@require_POST
+def user_deactivate(request: PageRequest, pk: int) -> HttpResponse:
+    return _set_active(request, pk, False)
+
+
+@page(Perm.ACCOUNTS_MANAGE)
+@require_POST
+def user_reactivate(request: PageRequest, pk: int) -> HttpResponse:
+    return _set_active(request, pk, True)
+
+
+# --- security administration --------------------------------------------------------------
+
+
+@page(Perm.SECURITY_MANAGE)
+def locked(request: PageRequest) -> HttpResponse:
+    return render(request, "accounts/locked.html", {"locks": selectors.locks_for(request.user)})
+
+
+@page(Perm.SECURITY_MANAGE)
+@require_POST
+def unlock(request: PageRequest) -> HttpResponse:
+    form = UnlockForm(request.POST)
+    if form.is_valid():
+        try:
+            services.unlock(
+                request.user,
+                username=form.cleaned_data["username"],
+                address=form.cleaned_data.get("address") or None,
+            )
+        except ValidationFailed as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(
+                request, _("%(u)s is unlocked.") % {"u": form.cleaned_data["username"]}
+            )
+    else:
+        messages.error(request, _("Unlock needs a username and, optionally, an IP address."))
+    return redirect("accounts:locked")
+
+
+@page(Perm.SECURITY_MANAGE)
+def mfa(request: PageRequest) -> HttpResponse:
+    """Accounts with their second-factor state, to reset a lost authenticator."""
+    rows, q, role = _filtered_users(request)
+    context = {
+        "page_obj": paginate(request, rows),
+        "q": q,
+        "role": role,
+        "roles": Role.choices,
+        "query": query_without_page(request),
+    }
+    if request.htmx:
+        return render(request, "accounts/_mfa_table.html", context)
+    return render(request, "accounts/mfa.html", context)
+
+
+@page(Perm.SECURITY_MANAGE)
+@require_POST
+def totp_reset(request: PageRequest, pk: int) -> HttpResponse:
+    account = selectors.get_user_for(request.user, pk)
+    try:
+        services.reset_totp(request.user, account)
+    except ValidationFailed as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            _("The second factor of %(u)s is reset; they set it up again at the next login.")
+            % {"u": account.username},
+        )
+    return redirect("accounts:mfa")

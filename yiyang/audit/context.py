@@ -14,7 +14,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "yiyang_request_context", default=RequestContext()
+    "yiyang_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen, never mutated
 )
 
 

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yiyang.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.events, name="events"),
+    path("events/<int:seq>/", views.event_detail, name="event_detail"),
+    path("export.csv", views.export, name="export"),
+    path("verify/", views.verify, name="verify"),
+]

@@ -1,3 +1,504 @@
-from ninja import Router
+"""The care network API, mounted at ``/api/v1/network``.
 
-router = Router()
+Lists are scoped to the caller's data scope and paginated (``?page=&page_size=``); an
+object outside the scope answers 404 like a missing one. Writes call ``services``; their
+errors come back as ``{"code", "detail", "field"}``.
+"""
+
+import datetime
+import re
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from yiyang.accounts.roles import Perm
+from yiyang.common.errors import PermissionDenied
+from yiyang.network import selectors, services
+from yiyang.network.models import LEVEL_DIGITS, RegionLevel
+from yiyang.network.regions import check_code, import_failed, import_regions
+from yiyang.network.schemas import (
+    AgreementIn,
+    AgreementOut,
+    AgreementPatch,
+    AllianceIn,
+    AllianceOut,
+    AlliancePatch,
+    ErrorOut,
+    GridIn,
+    GridOut,
+    GridPatch,
+    ImportErrorOut,
+    ImportReportOut,
+    InstitutionIn,
+    InstitutionOut,
+    InstitutionPatch,
+    NodeIn,
+    NodeOut,
+    NodePatch,
+    RegionIn,
+    RegionOut,
+    RegionPatch,
+    StaffIn,
+    StaffOut,
+    StaffPatch,
+    TeamIn,
+    TeamOut,
+    TeamPatch,
+    TreeLeadOut,
+)
+
+router = Router(tags=["network"])
+
+PAGE_SIZE = 50
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+def region_prefix(value: str) -> str:
+    """A region filter value as a code prefix: a full 12-digit code becomes its significant
+    digits (``411521000000`` → ``411521``); anything else is used as given (digits only)."""
+    value = value.strip()
+    try:
+        level = check_code(value)
+    except ValueError:
+        return re.sub(r"[^0-9]", "", value)
+    return value[: LEVEL_DIGITS[RegionLevel(level)]]
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+# --- regions ----------------------------------------------------------------------------
+
+
+class RegionFilter(Schema):
+    level: RegionLevel | None = None
+    prefix: str | None = None
+    parent: int | None = None
+    q: str | None = None
+
+
+@router.get(
+    "/regions", response=list[RegionOut], url_name="network_region_list", summary="List regions"
+)
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
+    qs = selectors.regions_for(_user(request)).select_related("parent")
+    if filters.level:
+        qs = qs.filter(level=filters.level)
+    if filters.prefix:
+        qs = qs.filter(code__startswith=region_prefix(filters.prefix))
+    if filters.parent:
+        qs = qs.filter(parent_id=filters.parent)
+    if filters.q:
+        qs = qs.filter(name__icontains=filters.q)
+    return qs
+
+
+@router.get(
+    "/regions/{int:pk}",
+    response={200: RegionOut, **ERRORS},
+    url_name="network_region_detail",
+)
+def region_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_region_for(_user(request), pk)
+
+
+@router.post("/regions", response={201: RegionOut, **ERRORS}, url_name="network_region_create")
+def region_create(request: HttpRequest, payload: RegionIn) -> Any:
+    return 201, services.create_region(_user(request), **payload.dict())
+
+
+@router.patch(
+    "/regions/{int:pk}", response={200: RegionOut, **ERRORS}, url_name="network_region_update"
+)
+def region_update(request: HttpRequest, pk: int, payload: RegionPatch) -> Any:
+    return services.update_region(_user(request), pk, **payload.dict(exclude_unset=True))
+
+
+@router.post(
+    "/regions/import",
+    response={200: ImportReportOut, 400: ImportErrorOut, 403: ErrorOut},
+    url_name="network_region_import",
+    summary="Import a region CSV (code,name): all rows or none",
+)
+def region_import(request: HttpRequest, file: File[UploadedFile], year: Form[int] = 2023) -> Any:
+    user = _user(request)
+    if not user.has_perm_code(Perm.REGION_IMPORT):
+        raise PermissionDenied()
+    report = import_regions(user, file.read(), year=year, source=file.name or "")
+    if not report.ok:
+        error = import_failed(report)
+        return 400, {**error.as_dict(), "report": report.as_dict()}
+    return 200, report.as_dict()
+
+
+# --- grids ------------------------------------------------------------------------------
+
+
+class GridFilter(Schema):
+    village: int | None = None
+    region: str | None = None
+    q: str | None = None
+
+
+@router.get("/grids", response=list[GridOut], url_name="network_grid_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
+    qs = selectors.grids_for(_user(request))
+    if filters.village:
+        qs = qs.filter(village_id=filters.village)
+    if filters.region:
+        qs = qs.filter(village__code__startswith=region_prefix(filters.region))
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(code__icontains=filters.q))
+    return qs
+
+
+@router.get("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_detail")
+def grid_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_grid_for(_user(request), pk)
+
+
+@router.post("/grids", response={201: GridOut, **ERRORS}, url_name="network_grid_create")
+def grid_create(request: HttpRequest, payload: GridIn) -> Any:
+    return 201, services.create_grid(_user(request), **payload.dict())
+
+
+@router.patch("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_update")
+def grid_update(request: HttpRequest, pk: int, payload: GridPatch) -> Any:
+    return services.update_grid(_user(request), pk, **payload.dict(exclude_unset=True))
+
+
+# --- institutions -----------------------------------------------------------------------
+
+
+class InstitutionFilter(Schema):
+    type: str | None = None
+    region: str | None = None
+    q: str | None = None
+    active: bool | None = None
+
+
+@router.get("/institutions", response=list[InstitutionOut], url_name="network_institution_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet:
+    qs = selectors.institutions_for(_user(request))
+    if filters.type:
+        qs = qs.filter(type__in=filters.type.split(","))
+    if filters.region:
+        qs = qs.filter(region__code__startswith=region_prefix(filters.region))
+    if filters.q:
+        qs = qs.filter(
+            Q(name__icontains=filters.q)
+            | Q(medical_licence_no=filters.q)
+            | Q(care_filing_no=filters.q)
+        )
+    if filters.active is not None:
+        qs = qs.filter(active=filters.active)
+    return qs
+
+
+@router.get(
+    "/institutions/{int:pk}",
+    response={200: InstitutionOut, **ERRORS},
+    url_name="network_institution_detail",
+)
+def institution_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_institution_for(_user(request), pk)
+
+
+@router.post(
+    "/institutions",
+    response={201: InstitutionOut, **ERRORS},
+    url_name="network_institution_create",
+)
+def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
+    return 201, services.create_institution(_user(request), **payload.dict())
+
+
+@router.patch(
+    "/institutions/{int:pk}",
+    response={200: InstitutionOut, **ERRORS},
+    url_name="network_institution_update",
+)
+def institution_update(request: HttpRequest, pk: int, payload: InstitutionPatch) -> Any:
+    return services.update_institution(_user(request), pk, **payload.dict(exclude_unset=True))
+
+
+# --- alliances --------------------------------------------------------------------------
+
+
+class AllianceFilter(Schema):
+    kind: str | None = None
+    region: str | None = None
+
+
+@router.get("/alliances", response=list[AllianceOut], url_name="network_alliance_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> QuerySet:
+    qs = selectors.alliances_for(_user(request))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.region:
+        qs = qs.filter(region__code__startswith=region_prefix(filters.region))
+    return qs
+
+
+@router.get(
+    "/alliances/{int:pk}",
+    response={200: AllianceOut, **ERRORS},
+    url_name="network_alliance_detail",
+)
+def alliance_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_alliance_for(_user(request), pk)
+
+
+@router.post(
+    "/alliances", response={201: AllianceOut, **ERRORS}, url_name="network_alliance_create"
+)
+def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
+    alliance = services.create_alliance(_user(request), **payload.dict())
+    return 201, selectors.get_alliance_for(_user(request), alliance.pk)
+
+
+@router.patch(
+    "/alliances/{int:pk}",
+    response={200: AllianceOut, **ERRORS},
+    url_name="network_alliance_update",
+)
+def alliance_update(request: HttpRequest, pk: int, payload: AlliancePatch) -> Any:
+    services.update_alliance(_user(request), pk, **payload.dict(exclude_unset=True))
+    return selectors.get_alliance_for(_user(request), pk)
+
+
+# --- chain nodes ------------------------------------------------------------------------
+
+
+class NodeFilter(Schema):
+    level: str | None = None
+    region: str | None = None
+    center: int | None = None
+    lead: int | None = None
+
+
+@router.get("/nodes", response=list[NodeOut], url_name="network_node_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
+    qs = selectors.nodes_for(_user(request))
+    if filters.level:
+        qs = qs.filter(level=filters.level)
+    if filters.region:
+        qs = qs.filter(region__code__startswith=region_prefix(filters.region))
+    if filters.center:
+        qs = qs.filter(center_id=filters.center)
+    if filters.lead:
+        qs = qs.filter(lead_id=filters.lead)
+    return qs
+
+
+@router.get("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_detail")
+def node_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_node_for(_user(request), pk)
+
+
+@router.post("/nodes", response={201: NodeOut, **ERRORS}, url_name="network_node_create")
+def node_create(request: HttpRequest, payload: NodeIn) -> Any:
+    return 201, services.create_node(_user(request), **payload.dict())
+
+
+@router.patch("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_update")
+def node_update(request: HttpRequest, pk: int, payload: NodePatch) -> Any:
+    return services.update_node(_user(request), pk, **payload.dict(exclude_unset=True))
+
+
+# --- agreements -------------------------------------------------------------------------
+
+
+class AgreementFilter(Schema):
+    kind: str | None = None
+    status: str | None = None
+    expiry: str | None = None  # "expired" | "expiring"
+    institution: int | None = None
+
+
+@router.get("/agreements", response=list[AgreementOut], url_name="network_agreement_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> QuerySet:
+    qs = selectors.agreements_for(_user(request))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    today = timezone.localdate()
+    if filters.expiry == "expired":
+        qs = qs.filter(valid_to__lt=today)
+    elif filters.expiry == "expiring":
+        qs = qs.filter(valid_to__gte=today, valid_to__lte=today + datetime.timedelta(days=30))
+    if filters.institution:
+        qs = qs.filter(Q(party_a_id=filters.institution) | Q(party_b_id=filters.institution))
+    return qs.order_by("valid_to", "pk")
+
+
+@router.get(
+    "/agreements/{int:pk}",
+    response={200: AgreementOut, **ERRORS},
+    url_name="network_agreement_detail",
+)
+def agreement_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_agreement_for(_user(request), pk)
+
+
+@router.post(
+    "/agreements", response={201: AgreementOut, **ERRORS}, url_name="network_agreement_create"
+)
+def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
+    return 201, services.create_agreement(_user(request), **payload.dict())
+
+
+@router.patch(
+    "/agreements/{int:pk}",
+    response={200: AgreementOut, **ERRORS},
+    url_name="network_agreement_update",
+)
+def agreement_update(request: HttpRequest, pk: int, payload: AgreementPatch) -> Any:
+    return services.update_agreement(_user(request), pk, **payload.dict(exclude_unset=True))
+
+
+@router.post(
+    "/agreements/{int:pk}/document",
+    response={200: AgreementOut, **ERRORS},
+    url_name="network_agreement_document",
+    summary="Attach (or replace) the agreement's document (multipart, field 'file')",
+)
+def agreement_document(request: HttpRequest, pk: int, file: File[UploadedFile]) -> Any:
+    return services.update_agreement(_user(request), pk, document=file)
+
+
+# --- staff ------------------------------------------------------------------------------
+
+
+class StaffFilter(Schema):
+    profession: str | None = None
+    institution: int | None = None
+    q: str | None = None
+    active: bool | None = None
+
+
+@router.get("/staff", response=list[StaffOut], url_name="network_staff_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
+    qs = selectors.staff_for(_user(request))
+    if filters.profession:
+        qs = qs.filter(profession=filters.profession)
+    if filters.institution:
+        qs = qs.filter(memberships__institution_id=filters.institution).distinct()
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(licence_no=filters.q))
+    if filters.active is not None:
+        qs = qs.filter(active=filters.active)
+    return qs
+
+
+@router.get(
+    "/staff/{int:pk}",
+    response={200: StaffOut, **ERRORS},
+    url_name="network_staff_detail",
+    summary="One staff member (the read is audited)",
+)
+def staff_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_staff_for(_user(request), pk)
+
+
+def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=partial)
+    if data.get("memberships") is not None:
+        data["memberships"] = [dict(m) for m in data["memberships"]]
+    return data
+
+
+def _staff_out(user: Any, pk: int) -> Any:
+    """The staff record as the caller may now see it (prefetched, not an audited read)."""
+    return selectors.staff_for(user).get(pk=pk)
+
+
+@router.post("/staff", response={201: StaffOut, **ERRORS}, url_name="network_staff_create")
+def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
+    user = _user(request)
+    staff = services.create_staff(user, **_staff_values(payload, partial=False))
+    return 201, _staff_out(user, staff.pk)
+
+
+@router.patch(
+    "/staff/{int:pk}", response={200: StaffOut, **ERRORS}, url_name="network_staff_update"
+)
+def staff_update(request: HttpRequest, pk: int, payload: StaffPatch) -> Any:
+    user = _user(request)
+    services.update_staff(user, pk, **_staff_values(payload, partial=True))
+    return _staff_out(user, pk)
+
+
+# --- teams ------------------------------------------------------------------------------
+
+
+class TeamFilter(Schema):
+    node: int | None = None
+    region: str | None = None
+    q: str | None = None
+
+
+@router.get("/teams", response=list[TeamOut], url_name="network_team_list")
+@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
+    qs = selectors.teams_for(_user(request))
+    if filters.node:
+        qs = qs.filter(node_id=filters.node)
+    if filters.region:
+        qs = qs.filter(node__region__code__startswith=region_prefix(filters.region))
+    if filters.q:
+        qs = qs.filter(name__icontains=filters.q)
+    return qs
+
+
+@router.get("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_detail")
+def team_detail(request: HttpRequest, pk: int) -> Any:
+    return selectors.get_team_for(_user(request), pk)
+
+
+def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
+    data = payload.dict(exclude_unset=partial)
+    if data.get("members") is not None:
+        data["members"] = [dict(m) for m in data["members"]]
+    return data
+
+
+@router.post("/teams", response={201: TeamOut, **ERRORS}, url_name="network_team_create")
+def team_create(request: HttpRequest, payload: TeamIn) -> Any:
+    user = _user(request)
+    team = services.create_team(user, **_team_values(payload, partial=False))
+    return 201, selectors.get_team_for(user, team.pk)
+
+
+@router.patch("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_update")
+def team_update(request: HttpRequest, pk: int, payload: TeamPatch) -> Any:
+    user = _user(request)
+    services.update_team(user, pk, **_team_values(payload, partial=True))
+    return selectors.get_team_for(user, pk)
+
+
+# --- the tree ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/tree",
+    response=list[TreeLeadOut],
+    url_name="network_tree",
+    summary="Lead institutions → centers → stations, with members, teams and grids",
+)
+def tree(request: HttpRequest) -> Any:
+    return [lead.as_dict() for lead in selectors.network_tree(_user(request))]

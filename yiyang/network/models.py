@@ -7,6 +7,7 @@ import datetime
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.common.fields import EncryptedCharField
@@ -260,8 +261,9 @@ class Agreement(models.Model):
         return self.title or f"{self.party_a} – {self.party_b}"
 
     def expiry_marker(self, today: datetime.date | None = None) -> str:
-        """"expired", "expiring" (within 30 days) or "" for this agreement."""
-        today = today or datetime.date.today()
+        """'expired', 'expiring' (within 30 days) or '' for this agreement, as of ``today``
+        (default: today in the deployment's time zone, Asia/Shanghai)."""
+        today = today or timezone.localdate()
         if self.valid_to < today:
             return "expired"
         if self.valid_to <= today + datetime.timedelta(days=30):
@@ -303,7 +305,7 @@ class Staff(models.Model):
     profession = models.CharField(_("profession"), max_length=20, choices=Profession.choices)
     licence_no = models.CharField(_("licence no."), max_length=64, null=True, blank=True)
     skills = models.ManyToManyField(Skill, related_name="staff", blank=True)
-    institutions = models.ManyToManyField(
+    institutions: models.ManyToManyField[Institution, StaffMembership] = models.ManyToManyField(
         Institution, through="StaffMembership", related_name="staff", blank=True
     )
     active = models.BooleanField(_("active"), default=True)
@@ -360,7 +362,9 @@ class Team(models.Model):
     leader = models.ForeignKey(
         Staff, on_delete=models.PROTECT, related_name="led_teams", verbose_name=_("leader")
     )
-    members = models.ManyToManyField(Staff, through="TeamMember", related_name="teams")
+    members: models.ManyToManyField[Staff, TeamMember] = models.ManyToManyField(
+        Staff, through="TeamMember", related_name="teams"
+    )
     grids = models.ManyToManyField(Grid, related_name="teams", blank=True)
 
     class Meta:

@@ -1,4 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from yiyang.network import views
 
 app_name = "network"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("nodes/<int:pk>/", views.node_detail, name="node"),
+    path("institutions/", views.institution_list, name="institutions"),
+    path("institutions/new/", views.institution_create, name="institution_create"),
+    path("institutions/<int:pk>/", views.institution_detail, name="institution"),
+    path("institutions/<int:pk>/edit/", views.institution_edit, name="institution_edit"),
+    path("agreements/", views.agreement_list, name="agreements"),
+    path("agreements/new/", views.agreement_create, name="agreement_create"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/edit/", views.agreement_edit, name="agreement_edit"),
+    path("agreements/<int:pk>/document/", views.agreement_document, name="agreement_document"),
+    path("staff/", views.staff_list, name="staff"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/edit/", views.staff_edit, name="staff_edit"),
+    path("teams/", views.team_list, name="teams"),
+    path("teams/<int:pk>/", views.team_detail, name="team"),
+]

@@ -1,0 +1,351 @@
+"""``make bench`` (``python -m bench``): Yiyang's benchmarks.
+
+1. Seed: the ``city`` preset (10 counties x 15 townships x 20 villages) into a scratch
+   database on the server named by ``DATABASE_URL`` (PostgreSQL when set; a temporary
+   SQLite file otherwise), then the ``demo`` preset for its logins.
+2. Web: requests per second and latency of a trivial page and logged-in pages that read
+   the database, for the shipped server (``yiyang serve``: granian WSGI) and the
+   alternatives of ADR 0005 (gunicorn sync workers, granian ASGI), each started in
+   production mode on a free loopback port. Load comes from wrk (or a Python client).
+
+Prints the results and appends a dated section to ``docs/benchmarks.md`` with the
+machine. Bounded: about 3–4 minutes with the defaults. Options: ``--seconds N`` per page
+(default 10), ``--quick`` (only the shipped server, 5 s per page), ``--no-write``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench import load
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+PY = sys.executable
+CITY_SEED, DEMO_SEED = 1, 2026
+WEB_USER = "supervisor"
+ROUNDS = 2  # each page's load time is split into this many interleaved slices per server
+
+
+@dataclass
+class Server:
+    name: str
+    argv: list[str]  # {port} and {workers} are filled in
+
+
+def servers(cpus: int, quick: bool) -> list[Server]:
+    shipped = Server(
+        "granian WSGI (`yiyang serve`)",
+        [PY, "-m", "yiyang.cli", "serve", "--bind", "127.0.0.1:{port}", "--workers", "{workers}"],
+    )
+    if quick:
+        return [shipped]
+    return [
+        shipped,
+        Server(
+            "gunicorn sync, 2 x CPUs + 1 workers",
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "yiyang.wsgi:application",
+                "--bind",
+                "127.0.0.1:{port}",
+                "--workers",
+                str(2 * cpus + 1),
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+            ],
+        ),
+        Server(
+            "granian ASGI (sync views in a thread)",
+            [
+                PY,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--no-ws",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--workers",
+                "{workers}",
+                "--log-level",
+                "warning",
+                "bench.asgi:application",
+            ],
+        ),
+    ]
+
+
+# --- machine and environment ------------------------------------------------------------
+def machine() -> dict[str, str]:
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    import django
+    import granian
+    import gunicorn
+
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "versions": f"Django {django.__version__}, granian {granian.__version__}, "
+        f"gunicorn {gunicorn.__version__}",
+        "load": load.tool(),
+    }
+
+
+@contextmanager
+def scratch_database(var_dir: Path):
+    """A fresh database for the run: ``<name>_bench`` beside DATABASE_URL's database on
+    PostgreSQL (dropped afterwards), else an SQLite file in the run's temporary dir."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{var_dir / 'bench.sqlite3'}"
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = (parts.path.lstrip("/") or "yiyang") + "_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_json(argv: list[str], env: dict[str, str], timeout: int = 600) -> dict:
+    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[1:])} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server did not answer {url} within {seconds} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def bench_web(
+    env: dict[str, str], pages: list[dict], cookie: str, seconds: int, quick: bool
+) -> list[tuple[str, dict[str, load.LoadResult]]]:
+    """All servers run side by side on their own ports; each page is loaded on each server
+    in turn, in ROUNDS slices, so a burst of other work on the machine hits them alike."""
+    cpus = os.cpu_count() or 1
+    chosen = servers(cpus, quick)
+    log = open(Path(env["YIYANG_VAR_DIR"]) / "server.log", "a")  # noqa: SIM115
+    running: list[tuple[Server, str, subprocess.Popen]] = []
+    try:
+        for server in chosen:
+            port = free_port()
+            argv = [a.format(port=port, workers=cpus) for a in server.argv]
+            proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
+            running.append((server, f"http://127.0.0.1:{port}", proc))
+        for _, base, proc in running:
+            wait_ready(base + pages[0]["path"], proc)
+        rows: dict[str, dict[str, list[load.LoadResult]]] = {s.name: {} for s in chosen}
+        slice_s = max(1, seconds // ROUNDS)
+        for page in pages:
+            page_cookie = cookie if page["session"] else ""
+            for _server, base, _ in running:  # warm-up: imports, connections, caches
+                load.run(base + page["path"], 2, page_cookie)
+            for _ in range(ROUNDS):
+                for server, base, _ in running:
+                    result = load.run(base + page["path"], slice_s, page_cookie)
+                    rows[server.name].setdefault(page["label"], []).append(result)
+            for server in chosen:
+                combined = load.LoadResult.combine(rows[server.name][page["label"]])
+                print(f"  {server.name:<40} {page['label']:<18} {combined.cell()}", flush=True)
+    finally:
+        for _, _, proc in running:
+            stop(proc)
+        log.close()
+    return [
+        (name, {label: load.LoadResult.combine(parts) for label, parts in row.items()})
+        for name, row in rows.items()
+    ]
+
+
+# --- report -------------------------------------------------------------------------------
+def markdown(
+    info: dict[str, str],
+    database: str,
+    seeds: list[dict],
+    web: list[tuple[str, dict[str, load.LoadResult]]],
+    pages: list[dict],
+    seconds: int,
+    loadavg: tuple[float, float],
+) -> str:
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"## {now} — {database}",
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']} memory, "
+        f"{info['os']}; Python {info['python']}, {info['versions']}; database {database}. "
+        f"Load average (1 min) at start / end of the run: {loadavg[0]:.1f} / {loadavg[1]:.1f}"
+        + (
+            " — other work was running, so absolute figures are low; compare within the run."
+            if max(loadavg) > 1.0
+            else "."
+        ),
+        "",
+        "### Seed (bulk inserts, one transaction, one audit row)",
+        "",
+        "| preset | regions | institutions | staff | teams | agreements | network s | total s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in seeds:
+        c, t = s["counts"], s["seconds"]
+        lines.append(
+            f"| {s['preset']} | {c['regions']:,} | {c['institutions']:,} | {c['staff']:,} | "
+            f"{c['teams']:,} | {c['agreements']:,} | {t['network']:.2f} | {t['wall']:.2f} |"
+        )
+    if web:
+        labels = [p["label"] for p in pages]
+        paths = ", ".join(
+            f"{p['label']} `{p['path']}`" + (" (logged in)" if p["session"] else "") for p in pages
+        )
+        lines += [
+            "",
+            f"### Web server: requests/s (p50/p99 latency ms), {seconds} s per page and server",
+            "",
+            f"Production mode, {info['cores']} workers unless named, all servers running "
+            f"side by side and loaded in turn ({ROUNDS} interleaved slices), loopback, "
+            f"load by {info['load']}, logged in as `{WEB_USER}` (county scope, on the "
+            f"database above). Pages: {paths}.",
+            "",
+            "| server | " + " | ".join(labels) + " |",
+            "|---|" + "---:|" * len(labels),
+        ]
+        for name, row in web:
+            cells = [row[label].cell() if label in row else "–" for label in labels]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def append(section: str) -> None:
+    if not DOC.exists():
+        DOC.write_text("# Benchmarks\n\nSections appended by `make bench`, newest last.\n")
+    with DOC.open("a") as f:
+        f.write("\n" + section)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="load time per page")
+    parser.add_argument("--quick", action="store_true", help="only the shipped server, 5 s")
+    parser.add_argument("--no-web", action="store_true", help="only the seed benchmark")
+    parser.add_argument("--no-write", action="store_true", help="do not touch the docs")
+    args = parser.parse_args(argv)
+    seconds = 5 if args.quick else args.seconds
+    info = machine()
+    load_start = os.getloadavg()[0]
+    print(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="yiyang-bench-") as tmp:
+        var_dir = Path(tmp)
+        with scratch_database(var_dir) as db_url:
+            env = {
+                **os.environ,
+                "DATABASE_URL": db_url,
+                "YIYANG_MODE": "production",
+                "YIYANG_SECRET_KEY": secrets.token_urlsafe(50),
+                "YIYANG_FIELD_KEY": secrets.token_urlsafe(32),
+                "YIYANG_VAR_DIR": str(var_dir),
+                "YIYANG_ALLOWED_HOSTS": "127.0.0.1,localhost",
+                "PYTHONPATH": str(ROOT),
+            }
+            manage = [PY, "-m", "yiyang.cli"]
+            subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+            seeds = []
+            for preset, seed_no in (("city", CITY_SEED), ("demo", DEMO_SEED)):
+                result = run_json([PY, "-m", "bench.worker", "seed", preset, str(seed_no)], env)
+                seeds.append(result)
+                print(
+                    f"Seed {preset}: {result['counts']['regions']:,} regions, "
+                    f"{result['counts']['staff']:,} staff in {result['seconds']['wall']:.2f} s "
+                    f"(network {result['seconds']['network']:.2f} s) on {result['database']}",
+                    flush=True,
+                )
+            database = seeds[0]["database"]
+            web: list = []
+            pages: list[dict] = []
+            if not args.no_web:
+                subprocess.run(
+                    [*manage, "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
+                )
+                session = run_json([PY, "-m", "bench.worker", "login", WEB_USER], env)
+                pages = session["pages"]
+                print("Web: " + ", ".join(f"{p['label']} {p['path']}" for p in pages), flush=True)
+                web = bench_web(env, pages, session["cookie"], seconds, args.quick)
+    loadavg = (load_start, os.getloadavg()[0])
+    section = markdown(info, database, seeds, web, pages, seconds, loadavg)
+    print()
+    print(section)
+    if not args.no_write:
+        append(section)
+        print(f"Appended to {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

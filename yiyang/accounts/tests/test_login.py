@@ -1,0 +1,388 @@
+"""Page login: password, lockout, TOTP second step, enforced enrolment, idle timeout."""
+
+from __future__ import annotations
+
+import datetime
+import time
+
+import pyotp
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from yiyang.accounts.models import LoginFailure, User
+from yiyang.accounts.roles import Role, mfa_required_roles
+from yiyang.accounts.testing import make_account, totp_code, wrong_code
+from yiyang.audit.models import AuditEvent
+
+LOGIN = "/login/"
+LOCKED_15 = (
+    "This account is locked after too many failed logins from your address. "
+    "Try again after 15 minutes."
+)
+
+
+def post_login(client, username, password, **extra):
+    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+
+
+def post_code(client, code, **extra):
+    return client.post(LOGIN, {"step": "totp", "code": code}, **extra)
+
+
+def logged_in_as(client) -> str | None:
+    response = client.get("/api/v1/auth/me")
+    return response.json()["username"] if response.status_code == 200 else None
+
+
+def actions(*names):
+    return list(
+        AuditEvent.objects.filter(action__in=names)
+        .order_by("seq")
+        .values_list("action", "outcome", "actor_username", "object_repr", "details")
+    )
+
+
+def test_the_login_page_renders(client, db):
+    response = client.get(LOGIN)
+    assert response.status_code == 200
+    assert b'id="login-form"' in response.content
+
+
+def test_login_with_the_right_password_starts_a_session_and_is_audited(client, doctor, password):
+    response = post_login(client, "doctor", password)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:home")
+    assert logged_in_as(client) == "doctor"
+    event = AuditEvent.objects.get(action="auth.login")
+    assert (event.actor_id, event.outcome, event.address) == (doctor.pk, "success", "127.0.0.1")
+    assert event.details == {"channel": "web", "second_factor": False}
+
+
+def test_a_wrong_password_is_refused_and_audited_as_denied(client, doctor):
+    response = post_login(client, "doctor", "Wrong#Pass1")
+
+    assert response.status_code == 200
+    assert b"Wrong username or password." in response.content
+    assert logged_in_as(client) is None
+    assert actions("auth.login_failed") == [
+        ("auth.login_failed", "denied", "", "doctor", {"username": "doctor", "reason": "password"})
+    ]
+    assert LoginFailure.objects.filter(username="doctor", address="127.0.0.1").count() == 1
+
+
+def test_five_failures_lock_the_username_and_address_even_for_the_right_password(
+    client, doctor, password
+):
+    for _ in range(4):
+        assert b"Wrong username or password." in post_login(client, "doctor", "Bad#Pass1").content
+    fifth = post_login(client, "doctor", "Bad#Pass1")
+    assert LOCKED_15.encode() in fifth.content
+
+    refused = post_login(client, "doctor", password)
+
+    assert refused.status_code == 200
+    assert LOCKED_15.encode() in refused.content
+    assert logged_in_as(client) is None
+    rows = actions("auth.login_failed", "auth.lockout")
+    assert [(a, o, d.get("reason", "-")) for a, o, _, _, d in rows] == [
+        ("auth.login_failed", "denied", "password"),
+        ("auth.login_failed", "denied", "password"),
+        ("auth.login_failed", "denied", "password"),
+        ("auth.login_failed", "denied", "password"),
+        ("auth.login_failed", "denied", "password"),
+        ("auth.lockout", "denied", "-"),
+        ("auth.login_failed", "denied", "locked"),
+    ]
+    lockout_row = rows[5][4]
+    assert (lockout_row["failures"], lockout_row["minutes"]) == (5, 15)
+    # Attempts while locked are not counted: the lock does not extend itself.
+    assert LoginFailure.objects.filter(username="doctor").count() == 5
+
+
+def test_the_lock_holds_for_15_minutes_then_ends(client, doctor, password):
+    for _ in range(5):
+        post_login(client, "doctor", "Bad#Pass1")
+
+    LoginFailure.objects.update(at=timezone.now() - datetime.timedelta(minutes=14))
+    still = post_login(client, "doctor", password)
+    assert b"Try again after 1 minute." in still.content
+    assert logged_in_as(client) is None
+
+    LoginFailure.objects.update(at=timezone.now() - datetime.timedelta(minutes=15, seconds=1))
+    assert post_login(client, "doctor", password).status_code == 302
+    assert logged_in_as(client) == "doctor"
+    # A complete login clears the pair's failures.
+    assert LoginFailure.objects.filter(username="doctor").count() == 0
+
+
+def test_failures_spread_over_more_than_the_window_do_not_lock(client, doctor, password):
+    for _ in range(5):
+        post_login(client, "doctor", "Bad#Pass1")
+    oldest = LoginFailure.objects.order_by("at").first()
+    oldest.at = timezone.now() - datetime.timedelta(minutes=16)
+    oldest.save(update_fields=["at"])
+
+    assert post_login(client, "doctor", password).status_code == 302
+
+
+def test_another_address_is_not_locked(client, doctor, password):
+    for _ in range(5):
+        post_login(client, "doctor", "Bad#Pass1")
+
+    response = post_login(client, "doctor", password, REMOTE_ADDR="10.20.30.40")
+
+    assert response.status_code == 302
+    assert logged_in_as(client) == "doctor"
+    # The locked address stays locked.
+    assert LoginFailure.objects.filter(username="doctor", address="127.0.0.1").count() == 5
+
+
+def test_unknown_usernames_are_locked_too(client, db):
+    for _ in range(5):
+        post_login(client, "nobody", "Bad#Pass1")
+    response = post_login(client, "nobody", "Bad#Pass1")
+    assert LOCKED_15.encode() in response.content
+
+
+def test_security_admin_unlock_clears_the_failures(client, doctor, secadmin, password):
+    for _ in range(5):
+        post_login(client, "doctor", "Bad#Pass1")
+    admin_client = type(client)(HTTP_ACCEPT_LANGUAGE="en")
+    admin_client.force_login(secadmin)
+
+    listing = admin_client.get(reverse("accounts:locked"))
+    assert listing.status_code == 200
+    assert [(lock.username, lock.address, lock.failures) for lock in listing.context["locks"]] == [
+        ("doctor", "127.0.0.1", 5)
+    ]
+    response = admin_client.post(
+        reverse("accounts:unlock"), {"username": "doctor", "address": "127.0.0.1"}
+    )
+    assert response.status_code == 302
+    assert LoginFailure.objects.count() == 0
+    event = AuditEvent.objects.get(action="accounts.unlock")
+    assert (event.actor_username, event.object_repr, event.details) == (
+        "secadmin",
+        "doctor",
+        {"username": "doctor", "address": "127.0.0.1", "failures_cleared": 5},
+    )
+    assert admin_client.get(reverse("accounts:locked")).context["locks"] == []
+
+    assert post_login(client, "doctor", password).status_code == 302
+
+
+def test_an_inactive_user_cannot_log_in(client, doctor, password):
+    User.objects.filter(pk=doctor.pk).update(is_active=False)
+    response = post_login(client, "doctor", password)
+    assert b"Wrong username or password." in response.content
+
+
+# --- TOTP second step -------------------------------------------------------------------
+
+
+@pytest.fixture
+def totp_doctor(place) -> User:
+    return make_account(Role.DOCTOR, place.township_hospital, username="totpdoc", totp=True)
+
+
+def test_an_enrolled_user_needs_the_code_after_the_password(client, totp_doctor, password):
+    first = post_login(client, "totpdoc", password)
+
+    assert first.status_code == 200
+    assert b'id="totp-form"' in first.content
+    assert logged_in_as(client) is None  # no session after the password alone
+
+    second = post_code(client, totp_code(totp_doctor))
+
+    assert second.status_code == 302
+    assert second["Location"] == reverse("web:home")
+    assert logged_in_as(client) == "totpdoc"
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.details == {"channel": "web", "second_factor": True}
+
+
+def test_a_wrong_code_is_refused_and_counts_as_a_failure(client, totp_doctor, password):
+    post_login(client, "totpdoc", password)
+    wrong = wrong_code(totp_doctor)
+
+    response = post_code(client, wrong)
+
+    assert response.status_code == 200
+    assert b"Wrong or expired code." in response.content
+    assert logged_in_as(client) is None
+    assert LoginFailure.objects.filter(username="totpdoc").count() == 1
+    assert actions("auth.login_failed")[0][4] == {"username": "totpdoc", "reason": "totp"}
+
+
+def test_a_used_code_is_refused_the_second_time(client, totp_doctor, password):
+    code = totp_code(totp_doctor)
+    post_login(client, "totpdoc", password)
+    assert post_code(client, code).status_code == 302
+    client.post(reverse("web:logout"))
+
+    post_login(client, "totpdoc", password)
+    replay = post_code(client, code)
+
+    assert replay.status_code == 200
+    assert b"This code has already been used." in replay.content
+    assert logged_in_as(client) is None
+    assert actions("auth.login_failed")[-1][4] == {"username": "totpdoc", "reason": "totp_reused"}
+
+
+def test_code_failures_lock_the_account_too(client, totp_doctor, password):
+    wrong = wrong_code(totp_doctor)
+    post_login(client, "totpdoc", password)
+    for _ in range(4):
+        post_code(client, wrong)
+    locked = post_code(client, wrong)
+
+    assert LOCKED_15.encode() in locked.content
+    assert b'id="login-form"' in locked.content  # back to the first step
+    # The right password and code do not help while locked.
+    assert LOCKED_15.encode() in post_login(client, "totpdoc", password).content
+
+
+def test_the_code_step_without_a_password_step_starts_over(client, totp_doctor):
+    response = post_code(client, totp_code(totp_doctor))
+    assert b"Your login has expired. Please enter your password again." in response.content
+    assert logged_in_as(client) is None
+
+
+def test_the_code_step_expires_after_five_minutes(client, totp_doctor, password):
+    post_login(client, "totpdoc", password)
+    session = client.session
+    session["mfa_pending"]["at"] = int(time.time()) - 301
+    session.save()
+
+    response = post_code(client, totp_code(totp_doctor))
+
+    assert b"Your login has expired." in response.content
+    assert logged_in_as(client) is None
+
+
+# --- roles that must use TOTP -----------------------------------------------------------
+
+
+def test_by_default_the_three_administrator_roles_must_use_totp(settings):
+    settings.MFA_REQUIRED_ROLES = None
+    assert mfa_required_roles() == {"system_admin", "security_admin", "audit_admin"}
+
+
+def test_the_roles_come_from_the_setting(settings):
+    settings.MFA_REQUIRED_ROLES = "doctor, nurse"
+    assert mfa_required_roles() == {"doctor", "nurse"}
+    settings.MFA_REQUIRED_ROLES = ""
+    assert mfa_required_roles() == frozenset()
+    settings.MFA_REQUIRED_ROLES = "doctor,wizard"
+    with pytest.raises(ImproperlyConfigured, match="unknown roles: wizard"):
+        mfa_required_roles()
+
+
+def test_a_required_role_without_totp_is_sent_to_enrol_and_held_there(client, db, password):
+    make_account(Role.SYSTEM_ADMIN, "all", username="newadmin", totp=False)
+
+    response = post_login(client, "newadmin", password)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:security")
+    for path in [reverse("web:home"), reverse("accounts:users")]:
+        held = client.get(path)
+        assert (held.status_code, held["Location"]) == (302, reverse("accounts:security"))
+    api = client.get("/api/v1/auth/me")
+    assert api.status_code == 403
+    assert api.json()["code"] == "mfa_enrolment_required"
+    htmx = client.get(reverse("accounts:users"), HTTP_HX_REQUEST="true")
+    assert htmx["HX-Redirect"] == reverse("accounts:security")
+
+    page = client.get(reverse("accounts:security"))
+    assert page.status_code == 200
+    assert b'id="mfa-required"' in page.content
+
+    client.post(reverse("accounts:security"), {"action": "start"})
+    user = User.objects.get(username="newadmin")
+    assert user.totp_secret and not user.totp_confirmed
+    shown = client.get(reverse("accounts:security"))
+    assert user.totp_secret.encode() in shown.content
+    uri = f"otpauth://totp/Yiyang:newadmin?secret={user.totp_secret}&issuer=Yiyang"
+    assert escape(uri).encode() in shown.content
+
+    wrong = client.post(
+        reverse("accounts:security"), {"action": "confirm", "code": wrong_code(user)}
+    )
+    assert b"Wrong or expired code." in wrong.content
+
+    confirmed = client.post(
+        reverse("accounts:security"),
+        {"action": "confirm", "code": pyotp.TOTP(user.totp_secret).now()},
+    )
+    assert confirmed.status_code == 302
+    user.refresh_from_db()
+    assert user.totp_confirmed is True
+    assert client.get(reverse("accounts:users")).status_code == 200
+    assert [a for a, *_ in actions("accounts.totp_enrol_start", "accounts.totp_enrol")] == [
+        "accounts.totp_enrol_start",
+        "accounts.totp_enrol",
+    ]
+
+
+def test_a_role_made_mfa_required_by_setting_is_held(client, doctor, password, settings):
+    settings.MFA_REQUIRED_ROLES = "doctor"
+    assert post_login(client, "doctor", password)["Location"] == reverse("accounts:security")
+    assert client.get(reverse("web:home"))["Location"] == reverse("accounts:security")
+
+
+def test_a_role_that_need_not_use_totp_is_not_held(client, doctor, password):
+    assert post_login(client, "doctor", password)["Location"] == reverse("web:home")
+    assert client.get(reverse("web:home")).status_code == 200
+
+
+# --- idle timeout and logout ------------------------------------------------------------
+
+
+def _age_session(client, seconds: int) -> None:
+    session = client.session
+    session["last_seen"] = int(time.time()) - seconds
+    session.save()
+
+
+def test_an_idle_session_is_logged_out(client, doctor, password, settings):
+    post_login(client, "doctor", password)
+    client.get(reverse("web:home"))
+    _age_session(client, settings.SESSION_IDLE_TIMEOUT + 1)
+
+    response = client.get(reverse("web:home"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("web:login"))
+    assert logged_in_as(client) is None
+    event = AuditEvent.objects.get(action="auth.logout")
+    assert (event.actor_id, event.details, event.address) == (
+        doctor.pk,
+        {"reason": "idle"},
+        "127.0.0.1",
+    )
+    assert b'id="idle-logout"' in client.get(LOGIN).content
+
+
+def test_a_session_used_within_the_timeout_stays(client, doctor, password, settings):
+    post_login(client, "doctor", password)
+    _age_session(client, settings.SESSION_IDLE_TIMEOUT - 60)
+
+    assert client.get(reverse("web:home")).status_code == 200
+    assert abs(client.session["last_seen"] - int(time.time())) <= 2
+
+
+def test_logout_is_audited(client, doctor, password):
+    post_login(client, "doctor", password)
+
+    response = client.post(reverse("web:logout"))
+
+    assert response.status_code == 302
+    assert logged_in_as(client) is None
+    assert actions("auth.logout") == [
+        ("auth.logout", "success", "doctor", "doctor", {"reason": "user"})
+    ]

@@ -1,0 +1,344 @@
+"""Test helpers: a small realistic care network and users with a role and a data scope.
+
+    net = build_network()
+    net.a.center, net.a.stations[0], net.a.team, net.b.lead …
+    user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
+
+Two counties (A: 2 townships, 3 villages, a center and 2 stations; B: 1 township,
+1 village, a center and 1 station), each with a lead hospital leading its alliance and
+center, member institutions, staff with licences and memberships, a family-doctor team
+with members and grids, and a cooperation agreement. Built through the service functions
+(so the audit trail has one row per write) by ``net.admin``, a system admin with scope
+"all".
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+
+from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.roles import Role
+from yiyang.network.models import (
+    Agreement,
+    Alliance,
+    ChainNode,
+    Grid,
+    Institution,
+    Region,
+    Skill,
+    Staff,
+    Team,
+)
+
+PASSWORD = "Yiyang#2026"
+
+
+def make_user(
+    role: str,
+    scope: Any = None,
+    *,
+    username: str | None = None,
+    staff: Staff | None = None,
+    password: str = PASSWORD,
+    **extra: Any,
+) -> User:
+    """A user with ``role`` and a data scope.
+
+    ``scope``: ``"all"``, ``"self"``/``None``, a ``Region`` (its subtree), an
+    ``Institution`` or a ``Team``.
+    """
+    fields: dict[str, Any] = {"scope_kind": ScopeKind.SELF}
+    if scope == "all" or scope == ScopeKind.ALL:
+        fields["scope_kind"] = ScopeKind.ALL
+    elif isinstance(scope, Region):
+        fields.update(scope_kind=ScopeKind.REGION, scope_region=scope)
+    elif isinstance(scope, Institution):
+        fields.update(scope_kind=ScopeKind.INSTITUTION, scope_institution=scope)
+    elif isinstance(scope, Team):
+        fields.update(scope_kind=ScopeKind.TEAM, scope_team=scope)
+    elif scope not in (None, "self", ScopeKind.SELF):
+        raise ValueError(f"unknown scope {scope!r}")
+    if username is None:
+        username = f"{role}-{User.objects.count() + 1}"
+        while User.objects.filter(username=username).exists():
+            username += "x"
+    fields.update(extra)
+    user = User(username=username, role=role, staff=staff, **fields)
+    user.password = _password_hash(password)  # argon2 is slow on purpose: hash once per run
+    user.save()
+    return user
+
+
+@functools.cache
+def _password_hash(password: str) -> str:
+    return make_password(password)
+
+
+@dataclass
+class County:
+    county: Region
+    townships: list[Region]
+    villages: list[Region]
+    lead: Institution  # the county hospital (lead_hospital)
+    alliance: Alliance
+    thc: Institution  # the center's medical member (township hospital)
+    care_home: Institution  # the center's elderly-care member
+    center: ChainNode
+    clinics: list[Institution]  # the stations' medical members
+    happiness_homes: list[Institution]  # the stations' elderly-care members
+    stations: list[ChainNode]
+    doctor: Staff
+    nurse: Staff
+    caregiver: Staff
+    team: Team
+    grids: list[Grid]
+    agreement: Agreement
+
+    @property
+    def institutions(self) -> list[Institution]:
+        return [self.lead, self.thc, self.care_home, *self.clinics, *self.happiness_homes]
+
+
+@dataclass
+class Network:
+    admin: User
+    province: Region
+    city: Region
+    a: County
+    b: County
+    skills: dict[str, Skill] = field(default_factory=dict)
+
+
+# (county code, county name, [(township code, name, [(village code, name), …]), …])
+_COUNTIES = [
+    (
+        "411521000000",
+        "罗山县",
+        [
+            (
+                "411521101000",
+                "周党镇",
+                [("411521101201", "周党村"), ("411521101202", "杨店村")],
+            ),
+            ("411521200000", "龙山乡", [("411521200201", "龙山村")]),
+        ],
+    ),
+    (
+        "411522000000",
+        "光山县",
+        [("411522102000", "泼陂河镇", [("411522102201", "何畈村")])],
+    ),
+]
+
+
+def build_network(admin: User | None = None) -> Network:
+    """Build the two-county network (see the module docstring)."""
+    from yiyang.network import services
+
+    if admin is None:
+        admin = make_user(Role.SYSTEM_ADMIN, scope="all", username="network-admin")
+    province = services.create_region(admin, code="410000000000", name="河南省")
+    city = services.create_region(admin, code="411500000000", name="信阳市")
+    skills = {
+        code: services.create_skill(admin, code=code, name=name)
+        for code, name in [
+            ("chronic", "慢病管理"),
+            ("tcm", "中医适宜技术"),
+            ("rehab", "康复护理"),
+            ("elder_care", "生活照料"),
+        ]
+    }
+    counties = [
+        _build_county(admin, idx, data, skills) for idx, data in enumerate(_COUNTIES, start=1)
+    ]
+    return Network(admin, province, city, counties[0], counties[1], skills)
+
+
+def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) -> County:
+    from yiyang.network import services
+    from yiyang.network.models import (
+        AgreementKind,
+        AllianceKind,
+        InstitutionType,
+        IntegrationMode,
+        NodeLevel,
+        Profession,
+        TeamRole,
+    )
+
+    county_code, county_name, townships_data = data
+    county = services.create_region(admin, code=county_code, name=county_name)
+    townships: list[Region] = []
+    villages: list[Region] = []
+    for t_code, t_name, village_data in townships_data:
+        townships.append(services.create_region(admin, code=t_code, name=t_name))
+        for v_code, v_name in village_data:
+            villages.append(services.create_region(admin, code=v_code, name=v_name))
+    town = townships[0]
+    town_villages = [v for v in villages if v.code.startswith(town.code[:9])]
+
+    lic = f"{county_code[:6]}"
+    lead = services.create_institution(
+        admin,
+        name=f"{county_name}人民医院",
+        type=InstitutionType.LEAD_HOSPITAL,
+        region=county,
+        medical_licence_no=f"PDY{lic}0001",
+        beds_medical=600,
+        founded_on=datetime.date(1952, 5, 1),
+        elderly_friendly=True,
+        tcm_services=True,
+        mi_designated=True,
+    )
+    thc = services.create_institution(
+        admin,
+        name=f"{town.name}卫生院",
+        type=InstitutionType.THC,
+        region=town,
+        medical_licence_no=f"PDY{lic}0101",
+        beds_medical=40,
+        mi_designated=True,
+        tcm_services=True,
+    )
+    care_home = services.create_institution(
+        admin,
+        name=f"{town.name}敬老院",
+        type=InstitutionType.NURSING_HOME,
+        region=town,
+        care_filing_no=f"YLBA{lic}0101",
+        beds_care=80,
+        ltc_designated=True,
+    )
+    alliance = services.create_alliance(
+        admin,
+        name=f"{county_name}县域医共体",
+        kind=AllianceKind.COUNTY_COMMUNITY,
+        region=county,
+        lead=lead,
+        members=[thc],
+    )
+    center = services.create_node(
+        admin,
+        level=NodeLevel.CENTER,
+        name=f"{town.name}医养服务中心",
+        region=town,
+        medical_member=thc,
+        care_member=care_home,
+        integration_mode=IntegrationMode.ONE_CAMPUS,
+        lead=lead,
+    )
+    clinics: list[Institution] = []
+    homes: list[Institution] = []
+    stations: list[ChainNode] = []
+    for n, village in enumerate(town_villages, start=1):
+        clinic = services.create_institution(
+            admin,
+            name=f"{village.name}卫生室",
+            type=InstitutionType.VILLAGE_CLINIC,
+            region=village,
+            medical_licence_no=f"PDY{lic}02{n:02d}",
+        )
+        home = services.create_institution(
+            admin,
+            name=f"{village.name}幸福院",
+            type=InstitutionType.HAPPINESS_HOME,
+            region=village,
+            care_filing_no=f"YLBA{lic}02{n:02d}",
+            beds_care=10,
+        )
+        clinics.append(clinic)
+        homes.append(home)
+        stations.append(
+            services.create_node(
+                admin,
+                level=NodeLevel.STATION,
+                name=f"{village.name}医养服务站",
+                region=village,
+                medical_member=clinic,
+                care_member=home,
+                integration_mode=IntegrationMode.CONTRACTED,
+                center=center,
+            )
+        )
+
+    doctor = services.create_staff(
+        admin,
+        name=["王建国", "陈立"][idx - 1],
+        sex="M",
+        phone=f"1390376{idx:04d}",
+        profession=Profession.DOCTOR,
+        licence_no=f"1104115{idx:08d}",
+        skills=[skills["chronic"], skills["tcm"]],
+        memberships=[{"institution": thc, "position": "全科医生", "primary": True}],
+    )
+    nurse = services.create_staff(
+        admin,
+        name=["李秀英", "赵敏"][idx - 1],
+        sex="F",
+        profession=Profession.NURSE,
+        licence_no=f"2024115{idx:08d}",
+        skills=[skills["rehab"]],
+        memberships=[{"institution": thc, "position": "护士", "primary": True}],
+    )
+    caregiver = services.create_staff(
+        admin,
+        name=["张桂兰", "刘芳"][idx - 1],
+        sex="F",
+        profession=Profession.CAREGIVER,
+        skills=[skills["elder_care"]],
+        memberships=[{"institution": care_home, "position": "护理员", "primary": True}],
+    )
+    grids = [
+        services.create_grid(
+            admin, village=village, code=f"{village.code}-01", name=f"{village.name}第一网格"
+        )
+        for village in town_villages
+    ]
+    team = services.create_team(
+        admin,
+        name=f"{town.name}家庭医生团队",
+        node=center,
+        leader=doctor,
+        members=[
+            {"staff": doctor, "role": TeamRole.LEADER},
+            {"staff": nurse, "role": TeamRole.NURSE},
+            {"staff": caregiver, "role": TeamRole.CAREGIVER},
+        ],
+        grids=grids,
+    )
+    agreement = services.create_agreement(
+        admin,
+        kind=AgreementKind.COOPERATION,
+        party_a=thc,
+        party_b=care_home,
+        title=f"{town.name}医养签约协议",
+        responsibilities="卫生院负责巡诊、健康管理和急症转诊；敬老院负责生活照料。",
+        service_standards="每周巡诊一次，每年体检一次。",
+        valid_from=datetime.date(2024, 1, 1),
+        valid_to=datetime.date(2026, 12, 31),
+        status="active",
+    )
+    return County(
+        county=county,
+        townships=townships,
+        villages=villages,
+        lead=lead,
+        alliance=alliance,
+        thc=thc,
+        care_home=care_home,
+        center=center,
+        clinics=clinics,
+        happiness_homes=homes,
+        stations=stations,
+        doctor=doctor,
+        nurse=nurse,
+        caregiver=caregiver,
+        team=team,
+        grids=grids,
+        agreement=agreement,
+    )

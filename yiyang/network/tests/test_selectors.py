@@ -1,0 +1,306 @@
+"""Scoped reads: every scope kind sees exactly its part of the network."""
+
+from __future__ import annotations
+
+import pytest
+
+from yiyang.accounts.roles import Role
+from yiyang.audit.models import AuditEvent
+from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.network import selectors, services
+from yiyang.network.testing import make_user
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+def names(qs) -> set[str]:
+    return {obj.name for obj in qs}
+
+
+def test_all_scope_sees_everything(net):
+    user = make_user(Role.SUPERVISOR, scope="all")
+    assert selectors.institutions_for(user).count() == 12
+    assert selectors.nodes_for(user).count() == 5
+    assert selectors.staff_for(user).count() == 6
+    assert selectors.teams_for(user).count() == 2
+    assert selectors.agreements_for(user).count() == 2
+    assert selectors.alliances_for(user).count() == 2
+    assert selectors.grids_for(user).count() == 3
+    assert selectors.regions_for(user).count() == 2 + 2 + 3 + 4
+
+
+def test_region_scope_county(net):
+    user = make_user(Role.SUPERVISOR, scope=net.a.county)
+    assert names(selectors.institutions_for(user)) == {i.name for i in net.a.institutions}
+    assert names(selectors.nodes_for(user)) == {
+        "周党镇医养服务中心",
+        "周党村医养服务站",
+        "杨店村医养服务站",
+    }
+    assert names(selectors.staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
+    assert names(selectors.teams_for(user)) == {"周党镇家庭医生团队"}
+    assert list(selectors.agreements_for(user)) == [net.a.agreement]
+    assert list(selectors.alliances_for(user)) == [net.a.alliance]
+    assert {r.code for r in selectors.regions_for(user)} == {
+        "411521000000",
+        "411521101000",
+        "411521200000",
+        "411521101201",
+        "411521101202",
+        "411521200201",
+    }
+
+
+def test_region_scope_township_excludes_the_county_hospital(net):
+    user = make_user(Role.SUPERVISOR, scope=net.a.townships[0])
+    assert names(selectors.institutions_for(user)) == {
+        "周党镇卫生院",
+        "周党镇敬老院",
+        "周党村卫生室",
+        "周党村幸福院",
+        "杨店村卫生室",
+        "杨店村幸福院",
+    }
+    assert list(selectors.alliances_for(user)) == []
+    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+
+
+def test_region_scope_village(net):
+    user = make_user(Role.DOCTOR, scope=net.a.villages[0])
+    assert names(selectors.institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
+    assert names(selectors.nodes_for(user)) == {"周党村医养服务站"}
+    assert list(selectors.staff_for(user)) == []
+    assert list(selectors.teams_for(user)) == []
+    assert list(selectors.agreements_for(user)) == []
+    assert names(selectors.grids_for(user)) == {"周党村第一网格"}
+
+
+def test_institution_scope_member_of_a_center(net):
+    user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
+    assert names(selectors.institutions_for(user)) == {"周党镇卫生院", "周党镇敬老院"}
+    assert list(selectors.nodes_for(user)) == [net.a.center]
+    assert names(selectors.staff_for(user)) == {"王建国", "李秀英"}
+    assert list(selectors.teams_for(user)) == [net.a.team]
+    assert list(selectors.agreements_for(user)) == [net.a.agreement]
+    assert list(selectors.alliances_for(user)) == [net.a.alliance]
+    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+
+
+def test_institution_scope_lead_sees_its_centers_and_stations(net):
+    user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.lead)
+    assert names(selectors.institutions_for(user)) == {i.name for i in net.a.institutions}
+    assert names(selectors.nodes_for(user)) == {
+        "周党镇医养服务中心",
+        "周党村医养服务站",
+        "杨店村医养服务站",
+    }
+    assert list(selectors.staff_for(user)) == []  # nobody has a membership at the lead
+    assert list(selectors.teams_for(user)) == [net.a.team]
+    assert list(selectors.alliances_for(user)) == [net.a.alliance]
+
+
+def test_institution_scope_station_member(net):
+    user = make_user(Role.DOCTOR, scope=net.a.clinics[0])
+    assert names(selectors.institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
+    assert list(selectors.nodes_for(user)) == [net.a.stations[0]]
+    assert list(selectors.teams_for(user)) == []
+    assert names(selectors.grids_for(user)) == {"周党村第一网格"}
+    assert list(selectors.alliances_for(user)) == []
+
+
+def test_team_scope(net):
+    user = make_user(Role.NURSE, scope=net.a.team)
+    assert list(selectors.teams_for(user)) == [net.a.team]
+    assert list(selectors.nodes_for(user)) == [net.a.center]
+    assert names(selectors.institutions_for(user)) == {"周党镇卫生院", "周党镇敬老院"}
+    assert names(selectors.staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
+    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+    assert list(selectors.agreements_for(user)) == [net.a.agreement]
+
+
+def test_self_scope_sees_nothing(net):
+    user = make_user(Role.DOCTOR, scope="self")
+    assert selectors.institutions_for(user).count() == 0
+    assert selectors.nodes_for(user).count() == 0
+    assert selectors.staff_for(user).count() == 0
+    assert selectors.teams_for(user).count() == 0
+    assert selectors.agreements_for(user).count() == 0
+    assert selectors.alliances_for(user).count() == 0
+    assert selectors.grids_for(user).count() == 0
+    assert selectors.regions_for(user).count() == 0
+    assert selectors.network_tree(user) == []
+
+
+def test_out_of_scope_detail_is_not_found_like_a_missing_one(net):
+    user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
+    assert selectors.get_institution_for(user, net.a.thc.pk) == net.a.thc
+    for getter, obj in [
+        (selectors.get_institution_for, net.b.thc),
+        (selectors.get_node_for, net.b.center),
+        (selectors.get_agreement_for, net.b.agreement),
+        (selectors.get_team_for, net.b.team),
+        (selectors.get_staff_for, net.b.doctor),
+    ]:
+        with pytest.raises(NotFound) as out_of_scope:
+            getter(user, obj.pk)
+        with pytest.raises(NotFound) as missing:
+            getter(user, 999_999)
+        assert out_of_scope.value.as_dict() == missing.value.as_dict()
+
+
+def test_reads_need_the_permission(net):
+    resident = make_user(Role.RESIDENT, scope="self")
+    for selector in (
+        selectors.institutions_for,
+        selectors.nodes_for,
+        selectors.teams_for,
+        selectors.regions_for,
+        selectors.network_tree,
+    ):
+        with pytest.raises(PermissionDenied):
+            selector(resident)
+    caregiver = make_user(Role.CAREGIVER, scope="all")  # network yes, staff records no
+    assert selectors.institutions_for(caregiver).count() == 12
+    with pytest.raises(PermissionDenied):
+        selectors.staff_for(caregiver)
+    with pytest.raises(PermissionDenied):
+        selectors.get_staff_for(caregiver, net.a.doctor.pk)
+
+
+def test_staff_detail_read_is_audited(net):
+    user = make_user(Role.DOCTOR, scope=net.a.thc)
+    staff = selectors.get_staff_for(user, net.a.doctor.pk)
+    assert staff == net.a.doctor
+    event = AuditEvent.objects.get(action="network.staff.read")
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        user.pk,
+        "network.staff",
+        str(net.a.doctor.pk),
+    )
+    with pytest.raises(NotFound):
+        selectors.get_staff_for(user, net.b.doctor.pk)
+    assert AuditEvent.objects.filter(action="network.staff.read").count() == 1
+
+
+# --- the tree ---------------------------------------------------------------------------
+
+
+def test_tree_for_all_scope(net, django_assert_num_queries):
+    user = make_user(Role.SUPERVISOR, scope="all")
+    with django_assert_num_queries(4):
+        tree = selectors.network_tree(user)
+    assert [lead.institution.name for lead in tree] == ["光山县人民医院", "罗山县人民医院"]
+    luoshan = tree[1]
+    assert luoshan.in_scope
+    [center] = luoshan.centers
+    assert (center.node, center.medical_member, center.care_member) == (
+        net.a.center,
+        net.a.thc,
+        net.a.care_home,
+    )
+    assert [s.node.name for s in center.stations] == ["周党村医养服务站", "杨店村医养服务站"]
+    assert [t.team for t in center.teams] == [net.a.team]
+    assert [g.name for g in center.teams[0].grids] == ["周党村第一网格", "杨店村第一网格"]
+    assert center.stations[0].care_member == net.a.happiness_homes[0]
+
+
+def test_tree_query_count_does_not_grow_with_the_network(net, django_assert_num_queries):
+    a, t2, v3 = net.a, net.a.townships[1], net.a.villages[2]
+    thc = services.create_institution(net.admin, name="龙山乡卫生院", type="thc", region=t2)
+    home = services.create_institution(
+        net.admin, name="龙山乡敬老院", type="nursing_home", region=t2
+    )
+    center = services.create_node(
+        net.admin,
+        level="center",
+        name="龙山乡医养服务中心",
+        region=t2,
+        medical_member=thc,
+        care_member=home,
+        integration_mode="contracted",
+        lead=a.lead,
+    )
+    clinic = services.create_institution(
+        net.admin, name="龙山村卫生室", type="village_clinic", region=v3
+    )
+    day_care = services.create_institution(
+        net.admin, name="龙山村日间照料中心", type="day_care", region=v3
+    )
+    station = services.create_node(
+        net.admin,
+        level="station",
+        name="龙山村医养服务站",
+        region=v3,
+        medical_member=clinic,
+        care_member=day_care,
+        integration_mode="contracted",
+        center=center,
+    )
+    grid = services.create_grid(net.admin, village=v3, code="G-LS-1", name="龙山村网格")
+    services.create_team(
+        net.admin,
+        name="龙山村团队",
+        node=station,
+        leader=a.nurse,
+        members=[{"staff": a.nurse, "role": "leader"}],
+        grids=[grid],
+    )
+    user = make_user(Role.SUPERVISOR, scope="all")
+    with django_assert_num_queries(4):
+        tree = selectors.network_tree(user)
+    assert [c.node.name for c in tree[1].centers] == ["周党镇医养服务中心", "龙山乡医养服务中心"]
+    assert [t.team.name for t in tree[1].centers[1].stations[0].teams] == ["龙山村团队"]
+
+
+def test_tree_shows_ancestors_of_a_visible_station_as_context(net):
+    user = make_user(Role.DOCTOR, scope=net.a.villages[0])
+    [lead] = selectors.network_tree(user)
+    assert (lead.institution, lead.in_scope) == (net.a.lead, False)
+    [center] = lead.centers
+    assert (center.node, center.in_scope, center.teams) == (net.a.center, False, [])
+    assert [(s.node, s.in_scope) for s in center.stations] == [(net.a.stations[0], True)]
+
+
+def test_tree_as_dict_for_team_scope(net):
+    user = make_user(Role.NURSE, scope=net.b.team)
+    assert [lead.as_dict() for lead in selectors.network_tree(user)] == [
+        {
+            "institution": {"id": net.b.lead.pk, "name": "光山县人民医院", "type": "lead_hospital"},
+            "in_scope": False,
+            "centers": [
+                {
+                    "id": net.b.center.pk,
+                    "level": "center",
+                    "name": "泼陂河镇医养服务中心",
+                    "in_scope": True,
+                    "region": {"code": "411522102000", "name": "泼陂河镇"},
+                    "integration_mode": "one_campus",
+                    "medical_member": {
+                        "id": net.b.thc.pk,
+                        "name": "泼陂河镇卫生院",
+                        "type": "thc",
+                    },
+                    "care_member": {
+                        "id": net.b.care_home.pk,
+                        "name": "泼陂河镇敬老院",
+                        "type": "nursing_home",
+                    },
+                    "teams": [
+                        {
+                            "id": net.b.team.pk,
+                            "name": "泼陂河镇家庭医生团队",
+                            "leader": "陈立",
+                            "grids": [
+                                {
+                                    "id": net.b.grids[0].pk,
+                                    "code": "411522102201-01",
+                                    "name": "何畈村第一网格",
+                                }
+                            ],
+                        }
+                    ],
+                    "stations": [],
+                }
+            ],
+        }
+    ]

@@ -1,0 +1,668 @@
+"""The synthetic care network: plan it from a seed, then write it with bulk inserts.
+
+``plan_network`` is pure: from (preset, seed, today) it builds unsaved model instances
+linked to each other, using only ``random.Random(seed)``; the same arguments always give
+the same names, codes and numbers. ``write_network`` inserts them level by level with
+``bulk_create`` (parents first, so every foreign key resolves to the pk just returned).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from yiyang.network.models import (
+    Agreement,
+    AgreementKind,
+    AgreementStatus,
+    Alliance,
+    AllianceKind,
+    ChainNode,
+    Grid,
+    Institution,
+    InstitutionType,
+    IntegrationMode,
+    NodeLevel,
+    Profession,
+    Region,
+    RegionLevel,
+    Skill,
+    Staff,
+    StaffMembership,
+    Team,
+    TeamMember,
+    TeamRole,
+)
+from yiyang.seed import names
+from yiyang.seed.presets import Preset
+
+BATCH = 1000
+
+# Skills every staff member draws from, by profession: (code, name).
+SKILLS: dict[str, str] = {
+    "chronic-disease": "慢病管理",
+    "geriatrics": "老年医学",
+    "home-visit": "上门巡诊",
+    "emergency": "急诊急救",
+    "geriatric-nursing": "老年护理",
+    "wound-care": "伤口护理",
+    "medication": "用药管理",
+    "fall-prevention": "跌倒预防",
+    "rehab-training": "康复训练",
+    "acupuncture": "针灸推拿",
+    "tcm-health": "中医养生保健",
+    "health-records": "健康档案管理",
+    "immunisation": "预防接种",
+    "nutrition": "营养指导",
+    "dementia-care": "失智照护",
+    "palliative-care": "安宁疗护",
+    "daily-care": "生活照料",
+    "psych-support": "心理慰藉",
+    "cleaning": "保洁服务",
+    "dispatching": "服务调度",
+    "ability-assessment": "老年人能力评估",
+}
+PROFESSION_SKILLS: dict[str, tuple[str, ...]] = {
+    Profession.DOCTOR: ("chronic-disease", "geriatrics", "home-visit", "emergency"),
+    Profession.TCM_DOCTOR: ("acupuncture", "tcm-health", "chronic-disease"),
+    Profession.NURSE: ("geriatric-nursing", "wound-care", "medication", "fall-prevention"),
+    Profession.REHAB_THERAPIST: ("rehab-training", "fall-prevention"),
+    Profession.PUBLIC_HEALTH: ("health-records", "immunisation", "nutrition"),
+    Profession.CAREGIVER: ("daily-care", "dementia-care", "palliative-care", "psych-support"),
+    Profession.HOUSEKEEPING: ("cleaning",),
+    Profession.DISPATCHER: ("dispatching",),
+    Profession.ASSESSOR: ("ability-assessment",),
+}
+POSITIONS: dict[str, tuple[str, ...]] = {
+    Profession.DOCTOR: ("住院医师", "主治医师", "副主任医师", "主任医师"),
+    Profession.TCM_DOCTOR: ("中医师", "主治中医师", "副主任中医师"),
+    Profession.NURSE: ("护士", "护师", "主管护师", "副主任护师"),
+    Profession.REHAB_THERAPIST: ("康复治疗士", "康复治疗师"),
+    Profession.PUBLIC_HEALTH: ("公卫医师", "公卫医生"),
+    Profession.CAREGIVER: ("养老护理员", "高级养老护理员"),
+    Profession.HOUSEKEEPING: ("保洁员",),
+    Profession.DISPATCHER: ("服务调度员",),
+    Profession.ASSESSOR: ("能力评估员",),
+}
+# Staffing per kind of institution: profession -> (min, max) head count.
+STAFFING: dict[str, dict[str, tuple[int, int]]] = {
+    "lead": {
+        Profession.DOCTOR: (8, 10),
+        Profession.TCM_DOCTOR: (2, 3),
+        Profession.NURSE: (8, 12),
+        Profession.REHAB_THERAPIST: (2, 2),
+        Profession.PUBLIC_HEALTH: (1, 2),
+        Profession.DISPATCHER: (1, 1),
+        Profession.ASSESSOR: (1, 1),
+    },
+    "center_medical": {
+        Profession.DOCTOR: (3, 5),
+        Profession.TCM_DOCTOR: (1, 1),
+        Profession.NURSE: (3, 5),
+        Profession.REHAB_THERAPIST: (1, 1),
+        Profession.PUBLIC_HEALTH: (1, 2),
+    },
+    "center_care": {
+        Profession.CAREGIVER: (4, 6),
+        Profession.HOUSEKEEPING: (1, 2),
+        Profession.DISPATCHER: (1, 1),
+        Profession.ASSESSOR: (1, 1),
+    },
+    "station_medical": {Profession.DOCTOR: (1, 1), Profession.NURSE: (0, 1)},
+    "station_care": {Profession.CAREGIVER: (1, 2), Profession.HOUSEKEEPING: (0, 1)},
+}
+# Class letter in a medical practice licence number: hospital, health center, clinic (J).
+LICENCE_CLASS: dict[str, str] = {
+    InstitutionType.LEAD_HOSPITAL: "A",
+    InstitutionType.CHC: "B",
+    InstitutionType.THC: "B",
+}
+# Licence number prefix per profession; None: the profession has no licence.
+LICENCE_PREFIX: dict[str, str | None] = {
+    Profession.DOCTOR: "110",  # 医师执业证书: category 1 (clinical)
+    Profession.TCM_DOCTOR: "210",  # category 2 (TCM)
+    Profession.PUBLIC_HEALTH: "410",  # category 4 (public health)
+    Profession.NURSE: "HS",  # 护士执业证书
+    Profession.REHAB_THERAPIST: "KF",  # 康复治疗专业技术资格
+    Profession.CAREGIVER: "YL",  # 养老护理员职业技能等级证书
+    Profession.ASSESSOR: "PG",  # 老年人能力评估师
+    Profession.HOUSEKEEPING: None,
+    Profession.DISPATCHER: None,
+}
+
+AGREEMENT_TITLE: dict[str, str] = {
+    AgreementKind.CHAIN_MEMBERSHIP: "医共体成员协议",
+    AgreementKind.COOPERATION: "医养合作协议",
+    AgreementKind.REFERRAL: "双向转诊协议",
+}
+AGREEMENT_TEXT: dict[str, tuple[str, str]] = {
+    AgreementKind.CHAIN_MEMBERSHIP: (
+        "牵头医院负责业务指导、人员培训、远程会诊和质量控制；成员单位执行统一的服务规范并按月报送服务数据。",
+        "每季度至少1次下沉带教；远程会诊48小时内响应；服务数据每月5日前报送。",
+    ),
+    AgreementKind.COOPERATION: (
+        "医疗机构负责为养老机构入住老人提供定期巡诊、健康管理、急诊急救绿色通道和双向转诊；"
+        "养老机构负责日常生活照料并及时报告老人健康异常。",
+        "巡诊每周不少于1次；急诊响应不超过30分钟；入住老人健康档案建档率100%。",
+    ),
+    AgreementKind.REFERRAL: (
+        "成员单位将超出诊疗能力的患者上转牵头医院，牵头医院将康复期、稳定期患者下转成员单位继续治疗。",
+        "上转预约当日确认；下转患者48小时内随访；转诊单信息完整率100%。",
+    ),
+}
+
+
+@dataclass
+class DemoTargets:
+    """Objects the demo's users are attached to (first county, first township)."""
+
+    county: Region
+    township: Region
+    center_medical: Institution
+    center_care: Institution
+    team: Team
+    doctor: Staff
+    nurse: Staff
+    caregiver: Staff
+    dispatcher: Staff
+    assessor: Staff
+
+
+@dataclass
+class NetworkPlan:
+    preset: Preset
+    seed: int
+    today: datetime.date
+    regions: dict[str, list[Region]] = field(default_factory=lambda: defaultdict(list))
+    grids: list[Grid] = field(default_factory=list)
+    institutions: list[Institution] = field(default_factory=list)
+    alliances: list[Alliance] = field(default_factory=list)
+    alliance_members: list[tuple[Alliance, Institution]] = field(default_factory=list)
+    centers: list[ChainNode] = field(default_factory=list)
+    stations: list[ChainNode] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    staff: list[Staff] = field(default_factory=list)
+    staff_skills: list[tuple[Staff, str]] = field(default_factory=list)
+    memberships: list[StaffMembership] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+    team_members: list[TeamMember] = field(default_factory=list)
+    team_grids: list[tuple[Team, Grid]] = field(default_factory=list)
+    targets: DemoTargets | None = None
+
+    @property
+    def county_codes(self) -> list[str]:
+        return [r.code for r in self.regions[RegionLevel.COUNTY]]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "regions": sum(len(v) for v in self.regions.values()),
+            "counties": len(self.regions[RegionLevel.COUNTY]),
+            "townships": len(self.regions[RegionLevel.TOWNSHIP]),
+            "villages": len(self.regions[RegionLevel.VILLAGE]),
+            "grids": len(self.grids),
+            "institutions": len(self.institutions),
+            "alliances": len(self.alliances),
+            "centers": len(self.centers),
+            "stations": len(self.stations),
+            "agreements": len(self.agreements),
+            "staff": len(self.staff),
+            "teams": len(self.teams),
+            "team_members": len(self.team_members),
+        }
+
+
+class _Builder:
+    """Holds the random stream and the per-county counters while planning."""
+
+    def __init__(self, preset: Preset, seed: int, today: datetime.date) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
+        self.plan = NetworkPlan(preset=preset, seed=seed, today=today)
+        self.serial: dict[tuple[str, str], int] = defaultdict(int)
+        self.area_code = "0571"
+
+    # -- helpers ---------------------------------------------------------------------
+    def next_serial(self, county: str, kind: str) -> int:
+        self.serial[(county, kind)] += 1
+        return self.serial[(county, kind)]
+
+    def date_between(self, start_year: int, end_year: int) -> datetime.date:
+        start = datetime.date(start_year, 1, 1)
+        span = (datetime.date(end_year, 12, 31) - start).days
+        return start + datetime.timedelta(days=self.rng.randrange(span + 1))
+
+    def region(self, code: str, name: str, level: str, parent: Region | None) -> Region:
+        obj = Region(code=code, name=name, level=level, parent=parent, code_year=2023)
+        self.plan.regions[level].append(obj)
+        return obj
+
+    def institution(
+        self, name: str, kind: str, region: Region, county: str, address: str
+    ) -> Institution:
+        rng = self.rng
+        medical = kind in {
+            InstitutionType.LEAD_HOSPITAL,
+            InstitutionType.CHC,
+            InstitutionType.THC,
+            InstitutionType.CHS,
+            InstitutionType.VILLAGE_CLINIC,
+        }
+        obj = Institution(
+            name=name,
+            type=kind,
+            region=region,
+            address=address,
+            phone=names.landline(rng, self.area_code),
+            founded_on=self.date_between(1952, 2021),
+            elderly_friendly=rng.random() < 0.4,
+            tcm_services=kind in {InstitutionType.LEAD_HOSPITAL, InstitutionType.THC}
+            or (medical and rng.random() < 0.5),
+            mi_designated=medical and rng.random() < 0.92,
+            ltc_designated=(not medical) and rng.random() < 0.35,
+        )
+        if medical:
+            letter = LICENCE_CLASS.get(kind, "J")
+            serial = self.next_serial(county, "medical-licence")
+            obj.medical_licence_no = f"PDY{rng.randrange(10**5):05d}{county}{letter}{serial:04d}"
+        else:
+            serial = self.next_serial(county, "care-filing")
+            obj.care_filing_no = f"{county}YL{rng.randrange(2015, 2025)}{serial:04d}"
+        if kind == InstitutionType.LEAD_HOSPITAL:
+            obj.beds_medical = rng.randrange(300, 901, 10)
+            obj.beds_care = rng.choice((0, 30, 50))
+        elif kind in {InstitutionType.THC, InstitutionType.CHC}:
+            obj.beds_medical = rng.randrange(20, 100)
+        elif kind == InstitutionType.NURSING_HOME:
+            obj.beds_care = rng.randrange(40, 201)
+            obj.beds_home = rng.randrange(0, 81)
+        elif kind == InstitutionType.HAPPINESS_HOME:
+            obj.beds_care = rng.randrange(0, 21)
+            obj.beds_home = rng.randrange(10, 61)
+        elif kind == InstitutionType.DAY_CARE:
+            obj.beds_home = rng.randrange(10, 61)
+        self.plan.institutions.append(obj)
+        return obj
+
+    def staff_for(self, institution: Institution, staffing: str, county: str) -> list[Staff]:
+        rng = self.rng
+        people: list[Staff] = []
+        for profession, (low, high) in STAFFING[staffing].items():
+            for _ in range(rng.randint(low, high)):
+                female_share = (
+                    0.9 if profession in {Profession.NURSE, Profession.CAREGIVER} else 0.45
+                )
+                sex = "F" if rng.random() < female_share else "M"
+                prefix = LICENCE_PREFIX[profession]
+                licence = None
+                if prefix is not None:
+                    serial = self.next_serial(county, prefix)
+                    licence = f"{prefix}{county}{serial:06d}"
+                person = Staff(
+                    name=names.person_name(rng, sex),
+                    sex=sex,
+                    phone=names.mobile(rng),
+                    profession=profession,
+                    licence_no=licence,
+                )
+                pool = PROFESSION_SKILLS[profession]
+                for code in rng.sample(pool, k=rng.randint(1, min(2, len(pool)))):
+                    self.plan.staff_skills.append((person, code))
+                self.plan.memberships.append(
+                    StaffMembership(
+                        staff=person,
+                        institution=institution,
+                        position=rng.choice(POSITIONS[profession]),
+                        primary=True,
+                        start_on=self.date_between(2003, 2023),
+                    )
+                )
+                self.plan.staff.append(person)
+                people.append(person)
+        return people
+
+    def agreement(
+        self, kind: str, party_a: Institution, party_b: Institution, expiry: str
+    ) -> Agreement:
+        """``expiry``: "expiring" (within 30 days), "expired" or "valid"."""
+        rng, today = self.rng, self.plan.today
+        if expiry == "expiring":
+            valid_to = today + datetime.timedelta(days=rng.randint(3, 28))
+        elif expiry == "expired":
+            valid_to = today - datetime.timedelta(days=rng.randint(5, 120))
+        else:
+            valid_to = today + datetime.timedelta(days=rng.randint(60, 1000))
+        valid_from = valid_to - datetime.timedelta(days=rng.choice((365, 730, 1095)))
+        responsibilities, standards = AGREEMENT_TEXT[kind]
+        obj = Agreement(
+            kind=kind,
+            party_a=party_a,
+            party_b=party_b,
+            title=f"{party_a.name}与{party_b.name}{AGREEMENT_TITLE[kind]}",
+            responsibilities=responsibilities,
+            service_standards=standards,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            status=AgreementStatus.ACTIVE,
+        )
+        self.plan.agreements.append(obj)
+        return obj
+
+    # -- the region tree -------------------------------------------------------------
+    def build(self) -> NetworkPlan:
+        rng, preset = self.rng, self.plan.preset
+        province_code, province_name, self.area_code = rng.choice(names.PROVINCES)
+        taken: set[str] = set()
+        city_no = rng.randint(71, 89)
+        city_code = f"{province_code}{city_no:02d}"
+        province = self.region(
+            f"{province_code}0000000000", province_name, RegionLevel.PROVINCE, None
+        )
+        city_name = names.place_stem(rng, taken) + "市"
+        city = self.region(f"{city_code}00000000", city_name, RegionLevel.CITY, province)
+        leads: list[Institution] = []
+        for county_no in range(preset.counties):
+            county_code = f"{city_code}{21 + county_no:02d}"
+            county_name = names.place_stem(rng, taken) + "县"
+            county = self.region(f"{county_code}000000", county_name, RegionLevel.COUNTY, city)
+            # Township and village names are unique within their county.
+            leads.append(self.build_county(county, county_code, set(taken)))
+        if preset.counties > 1:
+            group = Alliance(
+                name=f"{city_name}城市医疗集团",
+                kind=AllianceKind.CITY_GROUP,
+                region=city,
+                lead=leads[0],
+            )
+            self.plan.alliances.append(group)
+            self.plan.alliance_members.extend((group, lead) for lead in leads[1:])
+        return self.plan
+
+    def build_county(self, county: Region, county_code: str, taken: set[str]) -> Institution:
+        rng, preset, plan = self.rng, self.plan.preset, self.plan
+        first_county = not plan.centers
+        lead = self.institution(
+            f"{county.name}人民医院",
+            InstitutionType.LEAD_HOSPITAL,
+            county,
+            county_code,
+            f"{county.name}人民路{rng.randint(1, 300)}号",
+        )
+        lead_staff = self.staff_for(lead, "lead", county_code)
+        alliance = Alliance(
+            name=f"{county.name}县域医疗共同体",
+            kind=AllianceKind.COUNTY_COMMUNITY,
+            region=county,
+            lead=lead,
+        )
+        plan.alliances.append(alliance)
+
+        n_town = preset.townships_per_county
+        # Kinds of township-level divisions: a few subdistricts (街道, 001–099), about
+        # half towns (镇, 100–199), the rest townships (乡, 200–399).
+        n_sub = max(1, n_town // 5)
+        n_towns = max(1, (n_town - n_sub + 1) // 2)
+        kinds = ["subdistrict"] * n_sub + ["town"] * n_towns
+        kinds += ["township"] * (n_town - len(kinds))
+        villages_left = preset.villages_per_county
+        next_no = {"subdistrict": 1, "town": 101, "township": 201}
+        suffix = {"subdistrict": "街道", "town": "镇", "township": "乡"}
+        for index, kind in enumerate(kinds):
+            town_code = f"{county_code}{next_no[kind]:03d}"
+            next_no[kind] += 1
+            stem = names.place_stem(rng, taken)
+            township = self.region(
+                f"{town_code}000", stem + suffix[kind], RegionLevel.TOWNSHIP, county
+            )
+            n_villages = villages_left // (n_town - index)
+            villages_left -= n_villages
+            self.build_township(
+                township, town_code, kind, n_villages, lead, alliance, county_code, taken, index
+            )
+        if first_county:
+            center = plan.centers[0]
+            team = plan.teams[0]
+            team_staff = [m for m in plan.team_members if m.team is team]
+            care_staff = [m.staff for m in plan.memberships if m.institution is center.care_member]
+
+            def first(people: list[Staff], profession: str) -> Staff:
+                return next(p for p in people if p.profession == profession)
+
+            plan.targets = DemoTargets(
+                county=county,
+                township=center.region,
+                center_medical=center.medical_member,
+                center_care=center.care_member,
+                team=team,
+                doctor=team.leader,
+                nurse=first([m.staff for m in team_staff], Profession.NURSE),
+                caregiver=first(care_staff, Profession.CAREGIVER),
+                dispatcher=first(care_staff, Profession.DISPATCHER),
+                assessor=first(care_staff + lead_staff, Profession.ASSESSOR),
+            )
+        return lead
+
+    def build_township(
+        self,
+        township: Region,
+        town_code: str,
+        kind: str,
+        n_villages: int,
+        lead: Institution,
+        alliance: Alliance,
+        county: str,
+        taken: set[str],
+        index: int,
+    ) -> None:
+        rng, plan = self.rng, self.plan
+        address = f"{township.name}{rng.choice('中人民解放建设新华和平')}路{rng.randint(1, 200)}号"
+        if kind == "subdistrict":
+            medical = self.institution(
+                f"{township.name}社区卫生服务中心", InstitutionType.CHC, township, county, address
+            )
+        else:
+            head = "中心卫生院" if kind == "town" else "卫生院"
+            medical = self.institution(
+                f"{township.name}{head}", InstitutionType.THC, township, county, address
+            )
+        care = self.institution(
+            f"{township.name}{rng.choice(('敬老院', '颐养院', '养老服务中心'))}",
+            InstitutionType.NURSING_HOME,
+            township,
+            county,
+            address,
+        )
+        plan.alliance_members.append((alliance, medical))
+        mode = rng.choices(list(IntegrationMode), weights=(0.35, 0.3, 0.1, 0.25), k=1)[0]
+        center = ChainNode(
+            level=NodeLevel.CENTER,
+            name=f"{township.name}医养服务中心",
+            region=township,
+            medical_member=medical,
+            care_member=care,
+            integration_mode=mode,
+            lead=lead,
+        )
+        plan.centers.append(center)
+        medical_staff = self.staff_for(medical, "center_medical", county)
+        care_staff = self.staff_for(care, "center_care", county)
+        # Agreements with the lead; which one expires is fixed by the center's index so
+        # every county shows both markers.
+        self.agreement(
+            AgreementKind.CHAIN_MEMBERSHIP,
+            medical,
+            lead,
+            "expiring" if index % 3 == 0 else "valid",
+        )
+        self.agreement(
+            AgreementKind.COOPERATION, medical, care, "expired" if index % 3 == 1 else "valid"
+        )
+        self.agreement(AgreementKind.REFERRAL, medical, lead, "valid")
+
+        # Villages (村委会 200–399) or communities (居委会 001–199): a subdistrict has
+        # communities only, a town one community around its seat, a township villages.
+        stations: list[tuple[Region, list[Staff], list[Grid]]] = []
+        next_no = {"community": 1, "village": 201}
+        for v in range(n_villages):
+            community = kind == "subdistrict" or (kind == "town" and v == 0)
+            vkind = "community" if community else "village"
+            code = f"{town_code}{next_no[vkind]:03d}"
+            next_no[vkind] += 1
+            stem = names.place_stem(rng, taken)
+            village = self.region(
+                code, stem + ("社区" if community else "村"), RegionLevel.VILLAGE, township
+            )
+            low, high = plan.preset.grids_per_village
+            grids = [
+                Grid(
+                    village=village,
+                    code=f"{code}G{g:02d}",
+                    name=f"{village.name}第{g}网格",
+                    description=f"{village.name}第{g}网格，约{rng.randint(80, 300)}户",
+                )
+                for g in range(1, rng.randint(low, high) + 1)
+            ]
+            plan.grids.extend(grids)
+            v_address = f"{township.name}{village.name}{rng.randint(1, 99)}号"
+            if community:
+                s_medical = self.institution(
+                    f"{village.name}卫生服务站", InstitutionType.CHS, village, county, v_address
+                )
+                s_care = self.institution(
+                    f"{village.name}日间照料中心",
+                    InstitutionType.DAY_CARE,
+                    village,
+                    county,
+                    v_address,
+                )
+            else:
+                s_medical = self.institution(
+                    f"{village.name}卫生室",
+                    InstitutionType.VILLAGE_CLINIC,
+                    village,
+                    county,
+                    v_address,
+                )
+                care_kind = rng.choice((InstitutionType.HAPPINESS_HOME, InstitutionType.DAY_CARE))
+                care_name = (
+                    "农村幸福院" if care_kind == InstitutionType.HAPPINESS_HOME else "日间照料中心"
+                )
+                s_care = self.institution(
+                    f"{village.name}{care_name}", care_kind, village, county, v_address
+                )
+            plan.alliance_members.append((alliance, s_medical))
+            s_mode = rng.choices(
+                (
+                    IntegrationMode.ONE_CAMPUS,
+                    IntegrationMode.CONTRACTED,
+                    IntegrationMode.CARE_IN_MEDICAL,
+                ),
+                weights=(0.5, 0.4, 0.1),
+                k=1,
+            )[0]
+            plan.stations.append(
+                ChainNode(
+                    level=NodeLevel.STATION,
+                    name=f"{village.name}医养服务站",
+                    region=village,
+                    medical_member=s_medical,
+                    care_member=s_care,
+                    integration_mode=s_mode,
+                    center=center,
+                )
+            )
+            roll = rng.random()
+            expiry = "expiring" if roll < 0.08 else "expired" if roll < 0.14 else "valid"
+            self.agreement(AgreementKind.COOPERATION, s_medical, s_care, expiry)
+            station_staff = self.staff_for(s_medical, "station_medical", county)
+            self.staff_for(s_care, "station_care", county)
+            stations.append((village, station_staff, grids))
+
+        # Family-doctor teams: led by the center's doctors, with its nurses, public-health
+        # workers and a caregiver; each serves the grids of a share of the villages and
+        # takes those villages' doctors in.
+        doctors = [s for s in medical_staff if s.profession == Profession.DOCTOR]
+        nurses = [s for s in medical_staff if s.profession == Profession.NURSE]
+        public = [s for s in medical_staff if s.profession == Profession.PUBLIC_HEALTH]
+        specialists = [
+            s
+            for s in medical_staff
+            if s.profession in {Profession.TCM_DOCTOR, Profession.REHAB_THERAPIST}
+        ]
+        caregivers = [s for s in care_staff if s.profession == Profession.CAREGIVER]
+        n_teams = min(plan.preset.teams_per_center, len(doctors))
+        for t in range(n_teams):
+            leader = doctors[t]
+            team = Team(name=f"{township.name}第{t + 1}家庭医生团队", node=center, leader=leader)
+            plan.teams.append(team)
+            members = [(leader, TeamRole.LEADER)]
+            members += [(d, TeamRole.DOCTOR) for d in doctors[n_teams + t :: n_teams]]
+            members += [(n, TeamRole.NURSE) for n in nurses[t::n_teams]]
+            members += [(p, TeamRole.PUBLIC_HEALTH) for p in public[t::n_teams]]
+            members += [(s, TeamRole.SPECIALIST) for s in specialists[t::n_teams]]
+            members += [(c, TeamRole.CAREGIVER) for c in caregivers[t::n_teams][:1]]
+            for _village, station_staff, grids in stations[t::n_teams]:
+                members += [
+                    (s, TeamRole.DOCTOR if s.profession == Profession.DOCTOR else TeamRole.NURSE)
+                    for s in station_staff
+                ]
+                plan.team_grids.extend((team, g) for g in grids)
+            plan.team_members.extend(
+                TeamMember(team=team, staff=person, role=role) for person, role in members
+            )
+
+
+def plan_network(preset: Preset, seed: int, today: datetime.date) -> NetworkPlan:
+    """The whole network for (preset, seed), unsaved. ``today`` only anchors the
+    agreements' validity dates (so the demo always shows expiring and expired ones)."""
+    return _Builder(preset, seed, today).build()
+
+
+def _existing_or_new(regions: list[Region]) -> list[Region]:
+    """Reuse province/city rows already in the database; return the ones to insert."""
+    existing = {r.code: r.pk for r in Region.objects.filter(code__in=[r.code for r in regions])}
+    new = []
+    for region in regions:
+        if region.code in existing:
+            region.pk = existing[region.code]
+            region._state.adding = False
+            region._state.db = "default"
+        else:
+            new.append(region)
+    return new
+
+
+def write_network(plan: NetworkPlan) -> dict[str, int]:
+    """Insert the plan with bulk_create (call inside a transaction). Returns row counts."""
+    for level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+        Region.objects.bulk_create(_existing_or_new(plan.regions[level]), batch_size=BATCH)
+    for level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        Region.objects.bulk_create(plan.regions[level], batch_size=BATCH)
+    Grid.objects.bulk_create(plan.grids, batch_size=BATCH)
+    Institution.objects.bulk_create(plan.institutions, batch_size=BATCH)
+    Alliance.objects.bulk_create(plan.alliances, batch_size=BATCH)
+    members = Alliance.members.through
+    members.objects.bulk_create(
+        [members(alliance=a, institution=i) for a, i in plan.alliance_members], batch_size=BATCH
+    )
+    ChainNode.objects.bulk_create(plan.centers, batch_size=BATCH)
+    ChainNode.objects.bulk_create(plan.stations, batch_size=BATCH)
+    Agreement.objects.bulk_create(plan.agreements, batch_size=BATCH)
+
+    skills = {s.code: s for s in Skill.objects.filter(code__in=list(SKILLS))}
+    missing = [Skill(code=c, name=n) for c, n in SKILLS.items() if c not in skills]
+    for skill in Skill.objects.bulk_create(missing, batch_size=BATCH):
+        skills[skill.code] = skill
+    Staff.objects.bulk_create(plan.staff, batch_size=BATCH)
+    staff_skills = Staff.skills.through
+    staff_skills.objects.bulk_create(
+        [staff_skills(staff=s, skill=skills[c]) for s, c in plan.staff_skills], batch_size=BATCH
+    )
+    StaffMembership.objects.bulk_create(plan.memberships, batch_size=BATCH)
+    Team.objects.bulk_create(plan.teams, batch_size=BATCH)
+    TeamMember.objects.bulk_create(plan.team_members, batch_size=BATCH)
+    team_grids = Team.grids.through
+    team_grids.objects.bulk_create(
+        [team_grids(team=t, grid=g) for t, g in plan.team_grids], batch_size=BATCH
+    )
+    return plan.counts()

@@ -1,0 +1,77 @@
+"""Shared plumbing for server-rendered pages.
+
+``page(perm)`` is the one access rule of every console page: login first (redirect to the
+login page), then the role's permission (else the 403 page), then the object in scope
+(a selector raising ``NotFound`` becomes the 404 page, exactly like a missing object).
+``apply_error`` shows a service's ``ValidationFailed`` next to the form field at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django_htmx.middleware import HtmxDetails
+
+from yiyang.accounts.models import User
+from yiyang.accounts.roles import Perm
+from yiyang.common.errors import DomainError, NotFound, PermissionDenied
+
+PAGE_SIZE = 50
+
+
+class PageRequest(HttpRequest):
+    """The request a ``page`` view receives: a logged-in user, and htmx details."""
+
+    user: User  # type: ignore[assignment]
+    htmx: HtmxDetails
+
+
+View = Callable[..., HttpResponseBase]
+
+
+def page(perm: Perm) -> Callable[[View], View]:
+    """Decorate a page view: login → permission → scope (NotFound → 404)."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
+                raise DjangoPermissionDenied
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound as exc:
+                raise Http404(exc.detail) from exc
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(exc.detail) from exc
+
+        return login_required(wrapped)
+
+    return decorator
+
+
+def apply_error(
+    form: forms.BaseForm, error: DomainError, aliases: dict[str, str] | None = None
+) -> None:
+    """Attach a service error to its field (or to the form when the field is unknown).
+    ``aliases`` maps a service's field name to the form field that shows it."""
+    field = (aliases or {}).get(error.field or "", error.field)
+    field = field if field in form.fields else None
+    form.add_error(field, error.detail)
+
+
+def paginate(request: HttpRequest, queryset: Any, per_page: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The current filter query string without ``page``, for the pager links."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

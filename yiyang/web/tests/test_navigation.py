@@ -1,0 +1,55 @@
+"""The navigation shows the pages the role may open, and marks the current section."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
+    scope = ScopeKind.SELF if role in (Role.RESIDENT, Role.FAMILY) else ScopeKind.ALL
+    user = User.objects.create_user(
+        username=f"nav-{role}-{User.objects.count()}", role=role, scope_kind=scope
+    )
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    html = client.get(path).content.decode()
+    nav = re.search(r'<nav class="mainnav">(.*?)</nav>', html, re.S).group(1)
+    return [
+        (label, bool(active))
+        for active, label in re.findall(r'<a href="[^"]+"( class="active")?>([^<]+)</a>', nav)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "labels"),
+    [
+        (Role.SUPERVISOR, ["Network", "Institutions", "Agreements", "Staff", "Teams"]),
+        (Role.CAREGIVER, ["Network", "Institutions", "Agreements", "Teams"]),
+        (
+            Role.SYSTEM_ADMIN,
+            ["Network", "Institutions", "Agreements", "Staff", "Teams", "Users"],
+        ),
+        (Role.SECURITY_ADMIN, ["Locked accounts", "Two-step login resets"]),
+        (Role.AUDIT_ADMIN, ["Audit trail"]),
+        (Role.RESIDENT, []),
+    ],
+)
+def test_nav_entries_follow_the_role(client, settings, role, labels):
+    settings.MFA_REQUIRED_ROLES = ""
+    assert [label for label, _ in _nav(client, role)] == labels
+
+
+def test_nav_marks_the_deepest_matching_section(client, settings):
+    settings.MFA_REQUIRED_ROLES = ""
+    nav = _nav(client, Role.SUPERVISOR, reverse("network:staff"))
+    assert [label for label, active in nav if active] == ["Staff"]
+    nav = _nav(client, Role.SUPERVISOR, reverse("network:tree"))
+    assert [label for label, active in nav if active] == ["Network"]
