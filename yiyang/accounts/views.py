@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -164,7 +165,9 @@ def security(request: PageRequest) -> HttpResponse:
         "secret": user.totp_secret if pending else "",
         "uri": services.totp_uri(user) if pending else "",
         "totp_form": totp_form,
-        "tokens": ApiToken.objects.filter(user=user, revoked=False).order_by("-created_at"),
+        "tokens": ApiToken.objects.filter(
+            user=user, revoked=False, expires_at__gt=timezone.now()
+        ).order_by("-created_at"),
     }
     return render(request, "accounts/security.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
@@ -13,11 +14,15 @@ from yiyang.audit.schemas import ChainReportOut, EventFilterIn, EventOut, EventP
 router = Router(tags=["audit"])
 
 
+def _user(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
 @router.get("/events", response=EventPageOut, url_name="audit_event_list")
 def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> dict:
     """Events matching the filters, newest first (records ``audit.browse``)."""
     page = selectors.browse_events(
-        request.auth, filters.to_filter(), before=filters.before, size=filters.limit
+        _user(request), filters.to_filter(), before=filters.before, size=filters.limit
     )
     return {"items": page.items, "next_before": page.older}
 
@@ -25,11 +30,11 @@ def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> dict:
 @router.get("/events/{int:seq}", response=EventOut, url_name="audit_event_detail")
 def event_detail(request: HttpRequest, seq: int):
     """One event by its seq (records ``audit.browse``)."""
-    return selectors.get_event_for(request.auth, seq)
+    return selectors.get_event_for(_user(request), seq)
 
 
 @router.post("/verify", response=ChainReportOut, url_name="audit_verify")
 def verify(request: HttpRequest) -> dict:
     """Recompute the hash chain now (records ``audit.verify`` with the result)."""
-    report = selectors.run_verification(request.auth)
+    report = selectors.run_verification(_user(request))
     return {**asdict(report), "summary": report.summary()}

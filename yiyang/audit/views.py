@@ -9,7 +9,13 @@ import csv
 import json
 from collections.abc import Iterator
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +27,7 @@ from yiyang.audit import selectors
 from yiyang.audit.forms import EventFilterForm
 from yiyang.audit.models import AuditEvent, AuditHead
 from yiyang.audit.services import Problem, chain_hash
-from yiyang.web.pages import page
+from yiyang.web.pages import PageRequest, page
 
 CURSOR_PARAMS = ("before", "after")
 PROBLEM_LABELS = {
@@ -49,7 +55,7 @@ def _filter_query(request: HttpRequest) -> str:
 
 @require_GET
 @page(Perm.AUDIT_VIEW)
-def events(request: HttpRequest) -> HttpResponse:
+def events(request: PageRequest) -> HttpResponse:
     form = EventFilterForm(request.GET)
     result = None
     if form.is_valid():
@@ -66,12 +72,13 @@ def events(request: HttpRequest) -> HttpResponse:
         "zone": selectors.local_zone(),
     }
     template = "audit/_events.html" if request.htmx else "audit/events.html"
-    return render(request, template, context, status=200 if result is not None else 400)
+    # Bad filters redisplay the form with its errors (200, so htmx swaps the fragment in).
+    return render(request, template, context)
 
 
 @require_GET
 @page(Perm.AUDIT_VIEW)
-def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
+def event_detail(request: PageRequest, seq: int) -> HttpResponse:
     event = selectors.get_event_for(request.user, seq)
     context = {
         "event": event,
@@ -145,10 +152,10 @@ def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
 
 @require_GET
 @page(Perm.AUDIT_VIEW)
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: PageRequest) -> HttpResponseBase:
     form = EventFilterForm(request.GET)
     if not form.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items())
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
     rows = selectors.export_events(request.user, form.to_filter())
     stamp = timezone.localtime(timezone.now(), selectors.local_zone()).strftime("%Y%m%d-%H%M%S")
@@ -159,7 +166,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @page(Perm.AUDIT_VIEW)
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: PageRequest) -> HttpResponse:
     report = selectors.run_verification(request.user) if request.method == "POST" else None
     context = {
         "report": report,

@@ -38,6 +38,16 @@ def _choices(form: forms.BaseForm, name: str, queryset: QuerySet) -> None:
     cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
 
 
+def _scoped_or_current(user: Any, current: list[Any]) -> QuerySet[Institution]:
+    """The institutions in the user's scope, plus those the edited object already names."""
+    scoped = selectors.institutions_for(user)
+    if current:
+        return Institution.objects.filter(
+            Q(pk__in=scoped.values("pk")) | Q(pk__in=current)
+        ).order_by("name")
+    return scoped.order_by("name")
+
+
 class ServiceForm(forms.ModelForm):
     """A ModelForm that leaves validation of the model's rules to the service.
 
@@ -113,7 +123,10 @@ class AgreementForm(ServiceForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        institutions = selectors.institutions_for(user).order_by("name")
+        # An agreement may have a partner outside the user's scope: when editing, the
+        # current parties stay selectable; new partners come from the scope.
+        current = [self.instance.party_a_id, self.instance.party_b_id] if self.instance.pk else []
+        institutions = _scoped_or_current(user, current)
         _choices(self, "party_a", institutions)
         _choices(self, "party_b", institutions)
 
@@ -135,15 +148,17 @@ class StaffForm(ServiceForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        _choices(self, "institution", selectors.institutions_for(user).order_by("name"))
-        _choices(self, "skills", Skill.objects.order_by("code"))
+        current = []
         if self.instance.pk:
-            membership = (
-                self.instance.memberships.order_by("-primary", "id").select_related("institution")
-            ).first()
+            membership = self.instance.memberships.order_by("-primary", "id").first()
             if membership is not None:
+                current = [membership.institution_id]
                 self.initial.setdefault("institution", membership.institution_id)
                 self.initial.setdefault("position", membership.position)
+        # The primary institution may lie outside the scope (a member of several); it stays
+        # selectable so that editing other fields does not force a change of it.
+        _choices(self, "institution", _scoped_or_current(user, current))
+        _choices(self, "skills", Skill.objects.order_by("code"))
 
 
 # --- filters ------------------------------------------------------------------------

@@ -101,7 +101,15 @@ def password() -> str:
 
 @pytest.fixture
 def client():
-    """The test client, asking for English so messages compare with the msgids."""
+    """The test client, in English (the language cookie for pages, Accept-Language for the
+    API) so messages compare with the msgids."""
+    return english_client()
+
+
+def english_client():
+    from django.conf import settings
     from django.test import Client
 
-    return Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client

@@ -289,3 +289,20 @@ def test_change_password_over_the_api_reports_the_policy(client, doctor, passwor
         "detail": "This password is too short. It must contain at least 8 characters.",
         "field": "new_password",
     }
+
+
+def test_the_security_page_lists_and_revokes_the_users_tokens(client, doctor, password):
+    key = get_token(client, "doctor", password).json()["token"]
+    row = ApiToken.objects.get()
+    client.force_login(doctor)
+
+    page = client.get("/account/security/")
+    assert [t.pk for t in page.context["tokens"]] == [row.pk]
+    assert f"<code>{key[:8]}…</code>".encode() in page.content
+
+    response = client.post("/account/security/", {"action": "revoke_token", "token": row.pk})
+
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.revoked is True
+    assert list(client.get("/account/security/").context["tokens"]) == []

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from yiyang.accounts.models import LoginFailure, User
 from yiyang.accounts.roles import Role, mfa_required_roles
 from yiyang.accounts.testing import make_account, totp_code, wrong_code
+from yiyang.accounts.tests.conftest import english_client
 from yiyang.audit.models import AuditEvent
 
 LOGIN = "/login/"
@@ -151,7 +152,7 @@ def test_unknown_usernames_are_locked_too(client, db):
 def test_security_admin_unlock_clears_the_failures(client, doctor, secadmin, password):
     for _ in range(5):
         post_login(client, "doctor", "Bad#Pass1")
-    admin_client = type(client)(HTTP_ACCEPT_LANGUAGE="en")
+    admin_client = english_client()
     admin_client.force_login(secadmin)
 
     listing = admin_client.get(reverse("accounts:locked"))

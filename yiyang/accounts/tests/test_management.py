@@ -520,3 +520,26 @@ def test_mfa_reset_page(client, secadmin, place):
     assert response.status_code == 302
     target.refresh_from_db()
     assert target.totp_confirmed is False
+
+
+# --- the command line -----------------------------------------------------------------
+
+
+def test_create_account_command(db, monkeypatch, capsys):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("YIYANG_NEW_PASSWORD", PASSWORD)
+    call_command("create_account", "--username", "root", "--role", "system_admin", "--scope", "all")
+
+    user = User.objects.get(username="root")
+    assert (user.role, user.scope_kind, user.check_password(PASSWORD)) == (
+        "system_admin",
+        "all",
+        True,
+    )
+    assert "Created root (system_admin, scope all)." in capsys.readouterr().out
+    assert AuditEvent.objects.get(action="accounts.user_create").details["via"] == "cli"
+
+    monkeypatch.setenv("YIYANG_NEW_PASSWORD", "weak")
+    with pytest.raises(CommandError, match=r"too short.*\(password\)"):
+        call_command("create_account", "--username", "x", "--role", "resident")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from yiyang.accounts.models import User
@@ -48,6 +49,7 @@ def attacker(db) -> Callable[..., None]:
 
 @pytest.fixture
 def client(client):
-    """The test client, speaking English (the UI defaults to Simplified Chinese)."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    """The test client with English chosen (the UI defaults to Simplified Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the API negotiates
     return client

@@ -659,3 +659,62 @@ def test_station_page_links_its_center(as_manager, net):
     text = _text(as_manager.get(reverse("network:node", args=[net.a.stations[0].pk])))
     assert reverse("network:node", args=[net.a.center.pk]) in text
     assert "周党村卫生室" in text and "周党村幸福院" in text
+
+
+def test_agreement_with_a_partner_outside_the_scope_can_be_edited(as_manager, net):
+    agreement = services.create_agreement(
+        net.admin,
+        kind=AgreementKind.REFERRAL,
+        party_a=net.a.lead,
+        party_b=net.b.lead,
+        title="跨县转诊协议",
+        valid_from=datetime.date(2025, 1, 1),
+        valid_to=datetime.date(2027, 12, 31),
+    )
+    url = reverse("network:agreement_edit", args=[agreement.pk])
+    data = _agreement_post(
+        net,
+        kind="referral",
+        party_a=net.a.lead.pk,
+        party_b=net.b.lead.pk,
+        title="跨县双向转诊协议",
+        valid_from="2025-01-01",
+        valid_to="2027-12-31",
+        status="draft",
+    )
+    response = as_manager.post(url, data)
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.title, agreement.party_b_id) == ("跨县双向转诊协议", net.b.lead.pk)
+    # a new agreement can only name partners inside the scope
+    form = as_manager.get(reverse("network:agreement_create")).context["form"]
+    assert net.b.lead not in form.fields["party_b"].queryset
+
+
+def test_staff_whose_primary_institution_is_outside_the_scope_can_be_edited(as_manager, net):
+    staff = services.create_staff(
+        net.admin,
+        name="周敏",
+        profession="nurse",
+        memberships=[
+            {"institution": net.b.thc, "position": "护士", "primary": True},
+            {"institution": net.a.thc, "position": "兼职护士", "primary": False},
+        ],
+    )
+    url = reverse("network:staff_edit", args=[staff.pk])
+    data = {
+        "name": "周敏",
+        "sex": "F",
+        "phone": "",
+        "profession": "nurse",
+        "licence_no": "",
+        "institution": net.b.thc.pk,
+        "position": "护士",
+        "active": "on",
+    }
+    response = as_manager.post(url, data)
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.sex == "F"
+    rows = sorted((m.institution_id, m.primary) for m in staff.memberships.all())
+    assert rows == sorted([(net.b.thc.pk, True), (net.a.thc.pk, False)])
