@@ -52,7 +52,6 @@ CANDIDATES = (
     ("login", "web:login", False),
     ("home", "web:home", True),
     ("network tree", "network:tree", True),
-    ("institution list", "network:institutions", True),
     ("API institutions", "api:network_institution_list", True),
 )
 

@@ -2,6 +2,11 @@
 
 ``POST /token`` (no authentication) signs in with username, password and — when the user
 has enrolled — ``totp``; the bearer token is shown once (only its SHA-256 is stored).
+Refusals: 401 ``invalid_credentials``, ``totp_required``, ``totp_invalid``, ``totp_reused``;
+403 ``account_locked`` (after ``LOCKOUT_MAX_FAILURES`` failures of the username from this
+address, for ``LOCKOUT_MINUTES``) and ``mfa_enrolment_required`` (a role that must use TOTP,
+not enrolled yet). Wrong passwords and codes count towards the lockout shared with the
+login page.
 Every operation has an explicit ``url_name`` (namespace ``api``) for the permission matrix.
 """
 

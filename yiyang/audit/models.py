@@ -52,6 +52,15 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
+    @property
+    def actor_role_label(self) -> str:
+        """The actor's role as the UI names it (the stored code if no longer a role)."""
+        from yiyang.accounts.roles import Role
+
+        return (
+            str(Role(self.actor_role).label) if self.actor_role in Role.values else self.actor_role
+        )
+
 
 class AuditHead(models.Model):
     """The chain's head (single row): the last seq and hash, so truncation is detected."""

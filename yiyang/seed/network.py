@@ -402,8 +402,9 @@ class _Builder:
         # half towns (镇, 100–199), the rest townships (乡, 200–399).
         n_sub = max(1, n_town // 5)
         n_towns = max(1, (n_town - n_sub + 1) // 2)
-        kinds = ["subdistrict"] * n_sub + ["town"] * n_towns
-        kinds += ["township"] * (n_town - len(kinds))
+        # Towns first: the demo's users sit in the first one (a rural town with villages).
+        kinds = ["town"] * n_towns + ["township"] * (n_town - n_sub - n_towns)
+        kinds += ["subdistrict"] * n_sub
         villages_left = preset.villages_per_county
         next_no = {"subdistrict": 1, "town": 101, "township": 201}
         suffix = {"subdistrict": "街道", "town": "镇", "township": "乡"}

@@ -79,6 +79,7 @@ def test_browse_lists_newest_first_and_records_itself(client, auditor, trail):
     assert response.status_code == 200
     assert seqs_in(response) == [6, 5, 4, 3, 2, 1]
     assert "王建国" in response.content.decode()
+    assert '<span class="muted">Audit administrator</span>' in response.content.decode()
     event = last_event()
     assert (event.seq, event.action, event.actor_username) == (7, "audit.browse", "auditor")
     assert event.details == {"filter": {}, "rows": 6}
@@ -162,6 +163,7 @@ def test_htmx_gets_the_results_fragment_only(client, auditor, trail):
     assert body.startswith('<div id="audit-results">')
     assert "<html" not in body
     assert seqs_in(response) == [4]
+    assert 'href="/audit/export.csv?outcome=denied"' in body  # export follows the filters
 
 
 def test_times_are_shown_in_shanghai(client, auditor, trail):

@@ -19,9 +19,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 WSGI_TARGET = "yiyang.wsgi:application"
-# Threads per worker: Django's sync views hold the GIL while rendering, so a few threads
-# cover database waits; more only add connections (ADR 0005).
-DEFAULT_THREADS = 8
+# Threads per worker: Django's views hold the GIL while they render, so on these machines
+# 1 thread served most and 2 nearly as much with half the p99 of 4 (ADR 0005); the second
+# keeps a worker answering while one request waits on the database or a slow export.
+DEFAULT_THREADS = 2
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
