@@ -28,6 +28,10 @@ demo: install
 test: install
 	$(PY) -m yiyang.tools.runtests
 
+# Only the browser tests (Playwright + Debian's Chromium, tests/browser/).
+test-browser: install
+	$(PY) -m pytest tests/browser -q -p no:cacheprovider
+
 lint: install
 	$(VENV)/bin/ruff check yiyang bench tests
 	$(VENV)/bin/ruff format --check yiyang bench tests
