@@ -5,9 +5,11 @@ Never downloads a browser: it launches /usr/bin/chromium (``apt-get install chro
 chromium-driver``). ``yiyang.tools.runtests`` deselects the ``browser`` marker when
 Chromium is absent (and fails under CI=true instead).
 
-Playwright's sync API runs an asyncio loop in this thread, which makes Django refuse ORM
-calls from it ("You cannot call this from an async context"); the test thread is not
-async code, so DJANGO_ALLOW_ASYNC_UNSAFE is set for these tests only.
+Playwright's sync API keeps an asyncio event loop in the main thread from the first
+browser test to the end of the session, which makes Django refuse ORM calls from that
+thread ("You cannot call this from an async context") — in these tests and in every test
+that runs after them. No test code here is async, so DJANGO_ALLOW_ASYNC_UNSAFE is set for
+the process as soon as the browser tests are collected.
 """
 
 from __future__ import annotations
