@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("YIYANG_VAR_DIR", BASE_DIR / "var"))
 
-MODE = os.environ.get("YIYANG_MODE", "development")
+# Under pytest the mode defaults to "test" (cheap password hashing, no DEBUG).
+MODE = os.environ.get("YIYANG_MODE") or ("test" if "pytest" in sys.modules else "development")
 if MODE not in {"development", "production", "test"}:
     raise ImproperlyConfigured(f"YIYANG_MODE must be development, production or test, not {MODE!r}")
 PRODUCTION = MODE == "production"
@@ -44,9 +45,7 @@ def _secret(env_name: str, file_name: str, make) -> str:
 
 SECRET_KEY = _secret("YIYANG_SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
 # 32 bytes, url-safe base64: the key for field encryption and keyed hashes (ADR 0003).
-FIELD_ENCRYPTION_KEY = _secret(
-    "YIYANG_FIELD_KEY", "field_key", lambda: secrets.token_urlsafe(32)
-)
+FIELD_ENCRYPTION_KEY = _secret("YIYANG_FIELD_KEY", "field_key", lambda: secrets.token_urlsafe(32))
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("YIYANG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -153,6 +152,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if MODE == "test":
+    PASSWORD_HASHERS.insert(0, "yiyang.accounts.hashers.TestArgon2PasswordHasher")
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -26,9 +26,7 @@ PREFIX = "v1:"
 
 @lru_cache(maxsize=8)
 def _derive(master: str, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-        master.encode()
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master.encode())
 
 
 def _key(info: bytes) -> bytes:

@@ -10,7 +10,9 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
 
-    def __init__(self, code: str, detail: str, *, field: str | None = None, status: int | None = None):
+    def __init__(
+        self, code: str, detail: str, *, field: str | None = None, status: int | None = None
+    ):
         super().__init__(detail)
         self.code = code
         self.detail = str(detail)

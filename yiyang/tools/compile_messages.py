@@ -1,4 +1,7 @@
-"""Compile the gettext catalogues (.po → .mo) with Babel, so no system gettext is needed."""
+"""Compile the gettext catalogues (.po → .mo) with Babel, so no system gettext is needed.
+
+Run by every `make install`; the .mo files are build output and not tracked.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +16,6 @@ LOCALE = Path(__file__).resolve().parent.parent / "locale"
 def main() -> None:
     for po_path in LOCALE.glob("*/LC_MESSAGES/*.po"):
         mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
         with po_path.open("rb") as f:
             catalog = read_po(f, locale=po_path.parent.parent.name)
         with mo_path.open("wb") as f:

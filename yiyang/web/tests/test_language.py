@@ -51,3 +51,21 @@ def test_the_api_follows_accept_language(client):
     assert zh["Content-Language"] == "zh-hans"
     assert en["Content-Language"] == "en"
     assert "Accept-Language" in en["Vary"]
+
+
+def test_catalogue_has_no_untranslated_or_fuzzy_entries():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import yiyang
+
+    po = Path(yiyang.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (m.fuzzy or not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
+    assert missing == []
