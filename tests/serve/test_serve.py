@@ -89,6 +89,14 @@ def test_serve_answers_login_and_static_then_stops(tmp_path):
         assert b'name="password"' in body
         status, content_type, _ = get(f"http://127.0.0.1:{port}/static/web/yiyang.css")
         assert (status, content_type.split(";")[0]) == (200, "text/css")
+        # Idle keep-alive connections (a browser opens several) must not starve others.
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
+        try:
+            status, _, _ = get(f"http://127.0.0.1:{port}/login/")
+            assert status == 200
+        finally:
+            for sock in idle:
+                sock.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)

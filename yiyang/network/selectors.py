@@ -15,8 +15,8 @@ Scope rules (``yiyang.accounts.scope.DataScope``):
   if it leads centers, those centers and their stations; the member institutions of those
   nodes; staff with a membership there; the teams of those nodes; the grids those teams
   serve and the grids in the villages of its stations.
-* ``team`` — the team, its home node, that node's member institutions, the team's members
-  and the grids it serves.
+* ``team`` — the team, its home node and the stations in the villages of the grids it
+  serves, those nodes' member institutions, the team's members and the grids it serves.
 * ``self`` — nothing.
 """
 
@@ -83,7 +83,12 @@ def _node_q(scope: DataScope) -> Q | None:
             | Q(center__lead_id=inst)
         )
     if scope.kind == ScopeKind.TEAM:
-        return Q(pk__in=Team.objects.filter(pk=_id(scope.team_id)).values("node_id"))
+        # The home node, and the stations of the villages the team's grids lie in: the
+        # places where the team actually works.
+        served = Grid.objects.filter(teams__pk=_id(scope.team_id)).values("village_id")
+        return Q(pk__in=Team.objects.filter(pk=_id(scope.team_id)).values("node_id")) | Q(
+            level=NodeLevel.STATION, region_id__in=served
+        )
     return _NOTHING
 
 

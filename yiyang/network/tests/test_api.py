@@ -115,9 +115,9 @@ def test_each_list_respects_the_team_scope(net):
     assert counts == {
         "regions": 3,  # 周党镇 and the two villages of its grids
         "grids": 2,
-        "institutions": 2,
+        "institutions": 6,  # the center's two and the two stations' four
         "alliances": 1,
-        "nodes": 1,
+        "nodes": 3,  # the home center and the stations of its grids' villages
         "agreements": 1,
         "staff": 3,
         "teams": 1,

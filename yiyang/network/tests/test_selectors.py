@@ -111,8 +111,20 @@ def test_institution_scope_station_member(net):
 def test_team_scope(net):
     user = make_user(Role.NURSE, scope=net.a.team)
     assert list(selectors.teams_for(user)) == [net.a.team]
-    assert list(selectors.nodes_for(user)) == [net.a.center]
-    assert names(selectors.institutions_for(user)) == {"周党镇卫生院", "周党镇敬老院"}
+    # The home node, plus the stations of the two villages its grids lie in.
+    assert names(selectors.nodes_for(user)) == {
+        "周党镇医养服务中心",
+        "周党村医养服务站",
+        "杨店村医养服务站",
+    }
+    assert names(selectors.institutions_for(user)) == {
+        "周党镇卫生院",
+        "周党镇敬老院",
+        "周党村卫生室",
+        "周党村幸福院",
+        "杨店村卫生室",
+        "杨店村幸福院",
+    }
     assert names(selectors.staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
     assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
     assert list(selectors.agreements_for(user)) == [net.a.agreement]
@@ -299,7 +311,29 @@ def test_tree_as_dict_for_team_scope(net):
                             ],
                         }
                     ],
-                    "stations": [],
+                    # The station of the village its grid lies in (team scope).
+                    "stations": [
+                        {
+                            "id": net.b.stations[0].pk,
+                            "level": "station",
+                            "name": "何畈村医养服务站",
+                            "in_scope": True,
+                            "region": {"code": "411522102201", "name": "何畈村"},
+                            "integration_mode": "contracted",
+                            "medical_member": {
+                                "id": net.b.clinics[0].pk,
+                                "name": "何畈村卫生室",
+                                "type": "village_clinic",
+                            },
+                            "care_member": {
+                                "id": net.b.happiness_homes[0].pk,
+                                "name": "何畈村幸福院",
+                                "type": "happiness_home",
+                            },
+                            "teams": [],
+                            "stations": [],
+                        }
+                    ],
                 }
             ],
         }

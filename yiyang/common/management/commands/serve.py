@@ -23,6 +23,11 @@ WSGI_TARGET = "yiyang.wsgi:application"
 # 1 thread served most and 2 nearly as much with half the p99 of 4 (ADR 0005); the second
 # keeps a worker answering while one request waits on the database or a slow export.
 DEFAULT_THREADS = 2
+# granian's backpressure counts open connections, idle keep-alive ones included (measured:
+# with backpressure = threads = 2, two idle connections — a browser's pre-connects — left
+# every other client waiting). Connections are cheap in granian's Rust side; Python work
+# stays bounded by the blocking threads.
+DEFAULT_BACKPRESSURE = 256
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -54,7 +59,7 @@ def run_server(
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,
+        backpressure=max(DEFAULT_BACKPRESSURE, threads),
         log_access=access_log,
         **static,
     ).serve()
