@@ -825,6 +825,7 @@ MATRIX: list[Rule] = [
             "type": "village_clinic",
             "region": w.a.villages[0].pk,
         },
+        out_status=400,  # unknown_reference on the region field
         out_data=lambda w, u: {
             "name": "新建卫生室",
             "type": "village_clinic",
@@ -882,6 +883,7 @@ MATRIX: list[Rule] = [
         MANAGE,
         data=new_node(lambda w: w.a),
         out_data=new_node(lambda w: w.b),
+        out_status=400,  # unknown_reference on the region field
         ok=201,
         state=NODES,
     ),

@@ -97,9 +97,23 @@ def _fetch(
 
 
 def _ref(actor: Any, model: type[models.Model], value: Any, field: str | None = None) -> Any:
-    """A referenced object: it must exist and be inside the actor's scope."""
-    obj = _fetch(model, value, field=field)
-    _visible(actor, obj)
+    """A referenced object: it must exist and be inside the actor's scope.
+
+    With ``field`` (a reference named in the input) a bad one is a 400 naming the field,
+    worded the same for "missing" and "outside your scope" so nothing leaks.
+    """
+    try:
+        obj = _fetch(model, value, field=field)
+        _visible(actor, obj)
+    except NotFound:
+        if field is None:
+            raise
+        raise ValidationFailed(
+            "unknown_reference",
+            _("%(field)s: id %(value)s does not exist in your data scope.")
+            % {"field": field, "value": _pk_of(value)},
+            field=field,
+        ) from None
     return obj
 
 

@@ -226,16 +226,27 @@ def test_create_institution_in_scope(net):
     assert event.actor_id == user.pk
 
 
-def test_create_institution_out_of_scope_is_404_and_nothing_changes(net):
+def test_create_institution_in_an_out_of_scope_region_is_refused_and_nothing_changes(net):
     user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.county)
     before = (Institution.objects.count(), AuditEvent.objects.count())
-    response = client_for(user).post(
+    client = client_for(user)
+    out_of_scope = client.post(
         f"{API}/institutions",
         {"name": "越界", "type": "thc", "region": net.b.townships[0].pk},
         content_type="application/json",
     )
-    assert response.status_code == 404
-    assert response.json()["code"] == "not_found"
+    missing = client.post(
+        f"{API}/institutions",
+        {"name": "越界", "type": "thc", "region": 987654},
+        content_type="application/json",
+    )
+    assert out_of_scope.status_code == missing.status_code == 400
+    assert out_of_scope.json()["code"] == missing.json()["code"] == "unknown_reference"
+    assert out_of_scope.json()["field"] == "region"
+    # Out of scope and missing read the same (only the id differs).
+    assert out_of_scope.json()["detail"].replace(str(net.b.townships[0].pk), "N") == (
+        missing.json()["detail"].replace("987654", "N")
+    )
     assert (Institution.objects.count(), AuditEvent.objects.count()) == before
 
 

@@ -205,17 +205,18 @@ def test_in_scope_update_by_institution_admin(net):
 def test_moving_an_institution_out_of_scope_is_refused(net):
     county_admin = make_user(Role.INSTITUTION_ADMIN, scope=net.a.county)
     before = audit_count()
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationFailed) as refused:
         services.update_institution(county_admin, net.a.clinics[0], region=net.b.villages[0])
+    assert (refused.value.code, refused.value.field) == ("unknown_reference", "region")
     net.a.clinics[0].refresh_from_db()
     assert net.a.clinics[0].region == net.a.villages[0]
     assert audit_count() == before
 
 
-def test_creating_outside_scope_is_not_found(net):
+def test_creating_outside_scope_is_refused(net):
     county_admin = make_user(Role.INSTITUTION_ADMIN, scope=net.a.county)
     count = Institution.objects.count()
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationFailed, match="region"):
         services.create_institution(
             county_admin, name="越界卫生院", type="thc", region=net.b.townships[0]
         )
