@@ -28,6 +28,7 @@ from yiyang.network.models import (
     Skill,
     Staff,
 )
+from yiyang.network.services import INSTITUTION_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 EXPIRY_WINDOW_DAYS = 30
@@ -70,24 +71,7 @@ class ServiceForm(forms.ModelForm):
 class InstitutionForm(ServiceForm):
     class Meta:
         model = Institution
-        fields = [
-            "name",
-            "type",
-            "region",
-            "address",
-            "phone",
-            "medical_licence_no",
-            "care_filing_no",
-            "beds_medical",
-            "beds_care",
-            "beds_home",
-            "founded_on",
-            "elderly_friendly",
-            "tcm_services",
-            "mi_designated",
-            "ltc_designated",
-            "active",
-        ]
+        fields = INSTITUTION_FIELDS
         widgets = {"founded_on": DATE}
         labels = {"region": _("Region")}
 
