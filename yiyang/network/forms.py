@@ -20,15 +20,20 @@ from yiyang.network.models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
+    ChainNode,
+    Grid,
     Institution,
     InstitutionType,
+    NodeLevel,
     Profession,
     Region,
     RegionLevel,
     Skill,
     Staff,
+    Team,
+    TeamRole,
 )
-from yiyang.network.services import INSTITUTION_FIELDS
+from yiyang.network.services import INSTITUTION_FIELDS, NODE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 EXPIRY_WINDOW_DAYS = 30
@@ -145,6 +150,285 @@ class StaffForm(ServiceForm):
         _choices(self, "skills", Skill.objects.order_by("code"))
 
 
+def _scoped_or_current_of(scoped: QuerySet, current: list[Any]) -> QuerySet:
+    """``scoped`` plus the rows the edited object already names (they stay selectable)."""
+    current = [pk for pk in current if pk is not None]
+    if not current:
+        return scoped
+    return scoped.model._default_manager.filter(Q(pk__in=scoped.values("pk")) | Q(pk__in=current))
+
+
+class InstitutionChoiceField(forms.ModelChoiceField):
+    """An institution with its type, so that a medical and a care member are easy to tell."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} · {obj.get_type_display()}"
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} · {obj.get_profession_display()}"
+
+
+class GridMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.village.name})"
+
+
+# --- teams ----------------------------------------------------------------------------
+
+
+class MemberRowsWidget(forms.Widget):
+    """Rows of (staff member, role in the team): the current members plus a few empty rows.
+    Posted as ``members-<i>-staff`` / ``members-<i>-role``; a row without a staff member
+    is ignored (clearing the staff member of a row removes that member)."""
+
+    template_name = "network/widgets/member_rows.html"
+    EXTRA_ROWS = 3
+    MAX_ROWS = 500
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.staff_choices: Any = []
+        self.role_choices: list[tuple[str, Any]] = list(TeamRole.choices)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[tuple[str, str]]:
+        rows = []
+        for i in range(self.MAX_ROWS):
+            staff_key, role_key = f"{name}-{i}-staff", f"{name}-{i}-role"
+            if staff_key not in data and role_key not in data:
+                break
+            staff = (data.get(staff_key) or "").strip()
+            if staff:
+                rows.append((staff, (data.get(role_key) or "").strip()))
+        return rows
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0-staff" if id_ else id_
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return f"{name}-0-staff" not in data
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        rows = [(str(s), str(r)) for s, r in (value or [])]
+        rows += [("", "")] * self.EXTRA_ROWS
+        staff_choices = [(str(pk), label) for pk, label in self.staff_choices]
+        context["widget"]["rows"] = [
+            {"index": i, "staff": staff, "role": role} for i, (staff, role) in enumerate(rows)
+        ]
+        context["widget"]["staff_choices"] = staff_choices
+        context["widget"]["role_choices"] = self.role_choices
+        return context
+
+
+class _StaffChoices:
+    """(pk, "name · profession") of a staff queryset, read when the widget is rendered."""
+
+    def __init__(self, queryset: QuerySet[Staff]) -> None:
+        self.queryset = queryset
+
+    def __iter__(self) -> Any:
+        for staff in self.queryset:
+            yield staff.pk, f"{staff.name} · {staff.get_profession_display()}"
+
+
+class MembersField(forms.Field):
+    """The team's members with their roles: parses the rows into ``[{"staff", "role"}]``.
+    Staff members come from ``queryset`` (the user's scope); the rules (a member listed
+    twice, the leader among the members, a valid role) are the service's."""
+
+    widget = MemberRowsWidget
+    default_error_messages = {
+        "invalid_choice": _("Select a valid staff member: %(value)s is not one of the choices.")
+    }
+
+    def __init__(self, *, queryset: QuerySet[Staff], **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.queryset = queryset
+
+    @property
+    def queryset(self) -> QuerySet[Staff]:
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset: QuerySet[Staff]) -> None:
+        self._queryset = queryset
+        cast(MemberRowsWidget, self.widget).staff_choices = _StaffChoices(queryset)
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        rows = list(value or [])
+        keys = [staff for staff, _role in rows]
+        found = {}
+        numeric = [k for k in keys if str(k).isdigit()]
+        if numeric:
+            found = {str(s.pk): s for s in self.queryset.filter(pk__in=numeric)}
+        out = []
+        for staff, role in rows:
+            obj = found.get(str(staff))
+            if obj is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": staff},
+                )
+            out.append({"staff": obj, "role": role})
+        return out
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        def norm(rows: Any) -> list[tuple[str, str]]:
+            return sorted((str(getattr(s, "pk", s)), str(r)) for s, r in (rows or []))
+
+        return norm(initial) != norm(data)
+
+
+class TeamForm(ServiceForm):
+    members = MembersField(
+        label=_("Members and their roles"),
+        queryset=Staff.objects.none(),
+        help_text=_("The leader must be one of the members. Clear a row to remove a member."),
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "node", "leader", "grids"]
+        widgets = {"grids": forms.CheckboxSelectMultiple}
+        field_classes = {"leader": StaffChoiceField, "grids": GridMultipleChoiceField}
+        labels = {"grids": _("Grids served"), "node": _("Home node"), "leader": _("Leader")}
+
+    field_order = ["name", "node", "leader", "members", "grids"]
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        team = self.instance
+        staff_current: list[Any] = []
+        grid_current: list[Any] = []
+        node_current: list[Any] = []
+        if team.pk:
+            members = list(team.memberships.order_by("pk").values_list("staff_id", "role"))
+            self.initial.setdefault("members", members)
+            staff_current = [team.leader_id, *(s for s, _r in members)]
+            grid_current = list(team.grids.values_list("pk", flat=True))
+            node_current = [team.node_id]
+        # Existing members, grids and node stay selectable when they lie outside the scope
+        # (so that editing the name does not force a change of them).
+        staff = _scoped_or_current_of(selectors.staff_for(user), staff_current).order_by(
+            "name", "pk"
+        )
+        _choices(self, "leader", staff)
+        cast(MembersField, self.fields["members"]).queryset = staff
+        _choices(
+            self,
+            "node",
+            _scoped_or_current_of(selectors.nodes_for(user), node_current)
+            .select_related("region")
+            .order_by("region__code", "name"),
+        )
+        _choices(
+            self,
+            "grids",
+            _scoped_or_current_of(selectors.grids_for(user), grid_current)
+            .select_related("village")
+            .order_by("village__code", "code"),
+        )
+
+    def service_values(self) -> dict[str, Any]:
+        """The arguments of create_team, or of update_team (the changed fields only)."""
+        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
+        values = {name: self.cleaned_data[name] for name in names}
+        if "grids" in values:
+            values["grids"] = list(values["grids"])
+        return values
+
+
+# --- chain nodes ----------------------------------------------------------------------
+
+
+class NodeForm(ServiceForm):
+    class Meta:
+        model = ChainNode
+        fields = NODE_FIELDS
+        field_classes = {
+            "region": RegionChoiceField,
+            "medical_member": InstitutionChoiceField,
+            "care_member": InstitutionChoiceField,
+            "lead": InstitutionChoiceField,
+        }
+        labels = {
+            "region": _("Region (township for a center, village for a station)"),
+            "medical_member": _("Medical member"),
+            "care_member": _("Elderly-care member"),
+            "center": _("Center (for a station)"),
+            "lead": _("Lead institution (for a center)"),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        node = self.instance
+        current = [node.medical_member_id, node.care_member_id, node.lead_id] if node.pk else []
+        institutions = _scoped_or_current(user, [pk for pk in current if pk is not None])
+        for name in ("medical_member", "care_member", "lead"):
+            _choices(self, name, institutions)
+        regions = selectors.regions_for(user).filter(
+            level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
+        )
+        _choices(
+            self,
+            "region",
+            _scoped_or_current_of(regions, [node.region_id] if node.pk else []).order_by("code"),
+        )
+        centers = selectors.nodes_for(user).filter(level=NodeLevel.CENTER)
+        if node.pk:
+            centers = centers.exclude(pk=node.pk)
+        _choices(
+            self,
+            "center",
+            _scoped_or_current_of(centers, [node.center_id] if node.pk else []).order_by(
+                "region__code", "name"
+            ),
+        )
+        self.fields["center"].required = False
+        self.fields["lead"].required = False
+        if node.pk:
+            # A node's level never changes (the service says so); it is shown, not edited.
+            self.fields["level"].disabled = True
+
+
+# --- grids ----------------------------------------------------------------------------
+
+
+class GridForm(ServiceForm):
+    class Meta:
+        model = Grid
+        fields = ["village", "code", "name", "description"]
+        field_classes = {"village": RegionChoiceField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"village": _("Village or community")}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        villages = selectors.regions_for(user).filter(level=RegionLevel.VILLAGE)
+        current = [self.instance.village_id] if self.instance.pk else []
+        _choices(self, "village", _scoped_or_current_of(villages, current).order_by("code"))
+
+
+# --- regions --------------------------------------------------------------------------
+
+
+class RegionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Region CSV file"),
+        help_text=_("UTF-8 text, one region per line: code,name (a header line is allowed)."),
+    )
+    year = forms.IntegerField(label=_("Code year"), initial=2023, min_value=1980, max_value=2100)
+
+
 # --- filters ------------------------------------------------------------------------
 
 
@@ -247,4 +531,51 @@ class TeamFilterForm(forms.Form):
     def filter(self, queryset: QuerySet) -> QuerySet:
         if self.is_valid() and self.cleaned_data["q"]:
             queryset = queryset.filter(name__icontains=self.cleaned_data["q"].strip())
+        return queryset
+
+
+class RegionFilterForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code or prefix"),
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    q = forms.CharField(label=_("Name"), required=False)
+    level = forms.ChoiceField(
+        label=_("Level"), required=False, choices=[("", _("All levels")), *RegionLevel.choices]
+    )
+
+    def filter(self, queryset: QuerySet[Region]) -> QuerySet[Region]:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        prefix = data["code"].strip()
+        if prefix:
+            # A full 12-digit code names a region: show it and its subtree.
+            if len(prefix) == 12 and prefix.isdigit():
+                region = Region.objects.filter(code=prefix).first()
+                if region is not None:
+                    prefix = region.prefix
+            queryset = queryset.filter(code__startswith=prefix)
+        if data["q"]:
+            queryset = queryset.filter(name__icontains=data["q"].strip())
+        if data["level"]:
+            queryset = queryset.filter(level=data["level"])
+        return queryset
+
+
+class GridFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or code"), required=False)
+    village = forms.CharField(label=_("Region code or prefix"), required=False, max_length=12)
+
+    def filter(self, queryset: QuerySet[Grid]) -> QuerySet[Grid]:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            q = data["q"].strip()
+            queryset = queryset.filter(Q(name__icontains=q) | Q(code__icontains=q))
+        if data["village"].strip():
+            queryset = queryset.filter(village__code__startswith=data["village"].strip())
         return queryset

@@ -29,13 +29,20 @@ from yiyang.network.forms import (
     EXPIRY_WINDOW_DAYS,
     AgreementFilterForm,
     AgreementForm,
+    GridFilterForm,
+    GridForm,
     InstitutionFilterForm,
     InstitutionForm,
+    NodeForm,
+    RegionFilterForm,
+    RegionImportForm,
     StaffFilterForm,
     StaffForm,
     TeamFilterForm,
+    TeamForm,
 )
 from yiyang.network.models import NodeLevel, TeamMember
+from yiyang.network.regions import import_regions
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
 # Above this many centers and stations the tree starts with the stations folded.
@@ -47,11 +54,16 @@ TREE_EXPAND_LIMIT = 60
 
 @page(Perm.NETWORK_VIEW)
 def tree(request: PageRequest) -> HttpResponse:
-    leads = selectors.network_tree(request.user)
+    user = request.user
+    leads = selectors.network_tree(user)
     size = sum(1 + len(center.stations) for lead in leads for center in lead.centers)
-    return render(
-        request, "network/tree.html", {"tree": leads, "expand": size <= TREE_EXPAND_LIMIT}
-    )
+    context = {
+        "tree": leads,
+        "expand": size <= TREE_EXPAND_LIMIT,
+        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_import": user.has_perm_code(Perm.REGION_IMPORT),
+    }
+    return render(request, "network/tree.html", context)
 
 
 @page(Perm.NETWORK_VIEW)
@@ -72,8 +84,123 @@ def node_detail(request: PageRequest, pk: int) -> HttpResponse:
         "teams": selectors.teams_for(user).filter(node=node),
         "lead_visible": lead_visible,
         "center_visible": center_visible,
+        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
     }
     return render(request, "network/node_detail.html", context)
+
+
+@page(Perm.NETWORK_MANAGE)
+def node_create(request: PageRequest) -> HttpResponse:
+    user = request.user
+    form = NodeForm(request.POST or None, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.create_node(user, **form.cleaned_data),
+        heading=_("New care-service center or station"),
+        back=(reverse("network:tree"), _("Care network")),
+        done=lambda node: reverse("network:node", args=[node.pk]),
+    )
+
+
+@page(Perm.NETWORK_MANAGE)
+def node_edit(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    node = selectors.get_node_for(user, pk)
+    url = reverse("network:node", args=[node.pk])
+    form = NodeForm(request.POST or None, instance=node, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.update_node(user, node, **form.changed_data_values()),
+        heading=_("Edit %(name)s") % {"name": node.name},
+        back=(url, node.name),
+        done=lambda _obj: url,
+    )
+
+
+# --- regions and grids ------------------------------------------------------------------
+
+
+@page(Perm.NETWORK_VIEW)
+def region_list(request: PageRequest) -> HttpResponse:
+    user = request.user
+    filters = RegionFilterForm(request.GET or None)
+    regions = filters.filter(selectors.regions_for(user)).select_related("parent")
+    context = {
+        "filter_form": filters,
+        "page_obj": paginate(request, regions.order_by("code")),
+        "query": query_without_page(request),
+        "can_import": user.has_perm_code(Perm.REGION_IMPORT),
+    }
+    return render(request, "network/region_list.html", context)
+
+
+@page(Perm.REGION_IMPORT)
+def region_import(request: PageRequest) -> HttpResponse:
+    """Upload a region CSV (code,name): all rows are imported or none; the report shows
+    the counts, or every bad row with its line, code and reason."""
+    form = RegionImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = import_regions(
+                request.user,
+                upload.read(),
+                year=form.cleaned_data["year"],
+                source=upload.name or "",
+            )
+        except ValidationFailed as error:
+            apply_error(form, error)
+    context = {"form": form, "report": report}
+    if request.htmx:
+        return render(request, "network/_region_import.html", context)
+    return render(request, "network/region_import.html", context)
+
+
+@page(Perm.NETWORK_VIEW)
+def grid_list(request: PageRequest) -> HttpResponse:
+    user = request.user
+    filters = GridFilterForm(request.GET or None)
+    grids = filters.filter(selectors.grids_for(user)).order_by("village__code", "code")
+    context = {
+        "filter_form": filters,
+        "page_obj": paginate(request, grids),
+        "query": query_without_page(request),
+        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+    }
+    return render(request, "network/grid_list.html", context)
+
+
+@page(Perm.NETWORK_MANAGE)
+def grid_create(request: PageRequest) -> HttpResponse:
+    user = request.user
+    form = GridForm(request.POST or None, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.create_grid(user, **form.cleaned_data),
+        heading=_("New grid"),
+        back=(reverse("network:grids"), _("Grids")),
+        done=lambda _grid: reverse("network:grids"),
+    )
+
+
+@page(Perm.NETWORK_MANAGE)
+def grid_edit(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    grid = selectors.get_grid_for(user, pk)
+    url = reverse("network:grids")
+    form = GridForm(request.POST or None, instance=grid, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.update_grid(user, grid, **form.changed_data_values()),
+        heading=_("Edit %(name)s") % {"name": grid.name},
+        back=(url, _("Grids")),
+        done=lambda _obj: url,
+    )
 
 
 # --- institutions -----------------------------------------------------------------------
@@ -351,6 +478,7 @@ def team_list(request: PageRequest) -> HttpResponse:
         "filter_form": filters,
         "page_obj": paginate(request, filters.filter(selectors.teams_for(request.user))),
         "query": query_without_page(request),
+        "can_manage": request.user.has_perm_code(Perm.NETWORK_MANAGE),
     }
     return render(request, "network/team_list.html", context)
 
@@ -360,8 +488,39 @@ def team_detail(request: PageRequest, pk: int) -> HttpResponse:
     context = {
         "team": selectors.get_team_for(request.user, pk),
         "can_view_staff": request.user.has_perm_code(Perm.STAFF_VIEW),
+        "can_manage": request.user.has_perm_code(Perm.NETWORK_MANAGE),
     }
     return render(request, "network/team_detail.html", context)
+
+
+@page(Perm.NETWORK_MANAGE)
+def team_create(request: PageRequest) -> HttpResponse:
+    user = request.user
+    form = TeamForm(request.POST or None, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.create_team(user, **form.service_values()),
+        heading=_("New family-doctor team"),
+        back=(reverse("network:teams"), _("Family-doctor teams")),
+        done=lambda team: reverse("network:team", args=[team.pk]),
+    )
+
+
+@page(Perm.NETWORK_MANAGE)
+def team_edit(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    team = selectors.get_team_for(user, pk)
+    url = reverse("network:team", args=[team.pk])
+    form = TeamForm(request.POST or None, instance=team, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.update_team(user, team, **form.service_values()),
+        heading=_("Edit %(name)s") % {"name": team.name},
+        back=(url, team.name),
+        done=lambda _obj: url,
+    )
 
 
 # --- shared edit flow -------------------------------------------------------------------
