@@ -14,6 +14,7 @@ NAV = [
     (_("Agreements"), "network:agreements", Perm.NETWORK_VIEW),
     (_("Staff"), "network:staff", Perm.STAFF_VIEW),
     (_("Teams"), "network:teams", Perm.NETWORK_VIEW),
+    (_("Regions"), "network:regions", Perm.NETWORK_VIEW),
     (_("Users"), "accounts:users", Perm.ACCOUNTS_MANAGE),
     (_("Locked accounts"), "accounts:locked", Perm.SECURITY_MANAGE),
     (_("Two-step login resets"), "accounts:mfa", Perm.SECURITY_MANAGE),

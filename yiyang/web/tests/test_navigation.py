@@ -31,11 +31,11 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
 @pytest.mark.parametrize(
     ("role", "labels"),
     [
-        (Role.SUPERVISOR, ["Network", "Institutions", "Agreements", "Staff", "Teams"]),
-        (Role.CAREGIVER, ["Network", "Institutions", "Agreements", "Teams"]),
+        (Role.SUPERVISOR, ["Network", "Institutions", "Agreements", "Staff", "Teams", "Regions"]),
+        (Role.CAREGIVER, ["Network", "Institutions", "Agreements", "Teams", "Regions"]),
         (
             Role.SYSTEM_ADMIN,
-            ["Network", "Institutions", "Agreements", "Staff", "Teams", "Users"],
+            ["Network", "Institutions", "Agreements", "Staff", "Teams", "Regions", "Users"],
         ),
         (Role.SECURITY_ADMIN, ["Locked accounts", "Two-step login resets"]),
         (Role.AUDIT_ADMIN, ["Audit trail"]),
