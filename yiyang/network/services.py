@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -84,7 +84,7 @@ def _fetch(
     what = _WHAT[model]
     pk = _pk_of(value)
     if pk is None and field is not None:
-        raise ValidationFailed("required", _("%(f)s is required.") % {"f": field}, field=field)
+        raise _required(field)
     if pk is None or isinstance(pk, bool):
         raise NotFound(what)
     qs = model._default_manager.all()
@@ -111,7 +111,7 @@ def _ref(actor: Any, model: type[models.Model], value: Any, field: str | None = 
         raise ValidationFailed(
             "unknown_reference",
             _("%(field)s: id %(value)s does not exist in your data scope.")
-            % {"field": field, "value": _pk_of(value)},
+            % {"field": _label(field), "value": _pk_of(value)},
             field=field,
         ) from None
     return obj
@@ -184,6 +184,20 @@ def _diff_details(changed: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
     }
 
 
+def _label(name: str) -> str:
+    """A field's verbose name (translated) for messages; the code name if none is known."""
+    for model in (Institution, Agreement, Staff, Team, ChainNode, Alliance, Grid, Region):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+def _required(name: str) -> ValidationFailed:
+    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+
+
 def _clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
     """Field-level validation (choices, lengths, types); the first problem is raised."""
     try:
@@ -192,7 +206,7 @@ def _clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
         name, messages = next(iter(exc.message_dict.items()))
         raise ValidationFailed(
             "invalid",
-            _("%(field)s: %(why)s") % {"field": name, "why": " ".join(messages)},
+            _("%(field)s: %(why)s") % {"field": _label(name), "why": " ".join(messages)},
             field=name,
         ) from None
 
@@ -200,7 +214,7 @@ def _clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
 def _text(value: Any, field: str, *, required: bool = True) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
-        raise ValidationFailed("required", _("%(f)s is required.") % {"f": field}, field=field)
+        raise _required(field)
     return text
 
 
@@ -213,7 +227,7 @@ def _no_future(value: datetime.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationFailed(
             "date_in_future",
-            _("%(f)s (%(d)s) is in the future.") % {"f": field, "d": value.isoformat()},
+            _("%(f)s (%(d)s) is in the future.") % {"f": _label(field), "d": value.isoformat()},
             field=field,
         )
 
@@ -231,7 +245,7 @@ def _require_level(region: Region, levels: set[str], field: str) -> None:
             % {
                 "region": str(region),
                 "level": RegionLevel(region.level).label,
-                "field": field,
+                "field": _label(field),
                 "wanted": wanted,
             },
             field=field,
@@ -441,7 +455,7 @@ def create_institution(actor: Any, **values: Any) -> Institution:
         raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
     for name in ("name", "type", "region"):
         if name not in values:
-            raise ValidationFailed("required", _("%(f)s is required.") % {"f": name}, field=name)
+            raise _required(name)
     with transaction.atomic():
         values = _prepare_institution(actor, dict(values))
         inst = Institution(**values)
@@ -737,7 +751,7 @@ def create_node(actor: Any, **values: Any) -> ChainNode:
         raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
     for name in ("level", "name", "region", "medical_member", "care_member", "integration_mode"):
         if values.get(name) in (None, ""):
-            raise ValidationFailed("required", _("%(f)s is required.") % {"f": name}, field=name)
+            raise _required(name)
     if values["level"] not in NodeLevel.values:
         raise ValidationFailed("invalid", _("level must be center or station."), field="level")
     with transaction.atomic():
@@ -856,7 +870,7 @@ def create_agreement(actor: Any, *, document: Any = None, **values: Any) -> Agre
         raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
     for name in ("kind", "party_a", "party_b", "valid_from", "valid_to"):
         if values.get(name) in (None, ""):
-            raise ValidationFailed("required", _("%(f)s is required.") % {"f": name}, field=name)
+            raise _required(name)
     values.setdefault("status", AgreementStatus.DRAFT)
     document = document or None  # a form's empty file field gives None or False
     if document is not None:
@@ -1093,7 +1107,7 @@ def create_staff(
         raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
     for name in ("name", "profession"):
         if values.get(name) in (None, ""):
-            raise ValidationFailed("required", _("%(f)s is required.") % {"f": name}, field=name)
+            raise _required(name)
     with transaction.atomic():
         values = _prepare_staff(dict(values))
         staff = Staff(**values)

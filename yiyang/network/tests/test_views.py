@@ -346,7 +346,7 @@ def test_institution_edit_with_future_founding_date_is_refused(as_manager, net):
     response = as_manager.post(url, _institution_post(net.a.thc, founded_on=future.isoformat()))
     assert response.status_code == 200
     assert response.context["form"].errors["founded_on"] == [
-        f"founded_on（{future.isoformat()}）晚于今天。"
+        f"成立日期（{future.isoformat()}）晚于今天。"
     ]
     assert Institution.objects.get(pk=net.a.thc.pk).founded_on is None
 
