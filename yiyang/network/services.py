@@ -188,9 +188,11 @@ def _label(name: str) -> str:
     """A field's verbose name (translated) for messages; the code name if none is known."""
     for model in (Institution, Agreement, Staff, Team, ChainNode, Alliance, Grid, Region):
         try:
-            return str(model._meta.get_field(name).verbose_name)
+            field = model._meta.get_field(name)
         except FieldDoesNotExist:
             continue
+        if isinstance(field, models.Field):
+            return str(field.verbose_name)
     return name
 
 
