@@ -338,7 +338,7 @@ def create_grid(actor: Any, *, village: Any, code: str, name: str, description: 
     code = _text(code, "code")
     name = _text(name, "name")
     with transaction.atomic():
-        village = _ref(actor, Region, village)
+        village = _ref(actor, Region, village, field="village")
         _require_level(village, {RegionLevel.VILLAGE}, "village")
         _grid_conflict(code)
         grid = Grid(village=village, code=code, name=name, description=description or "")
@@ -561,10 +561,10 @@ def create_alliance(
         alliance = Alliance(
             name=_text(name, "name"),
             kind=kind,
-            region=_ref(actor, Region, region),
-            lead=_ref(actor, Institution, lead),
+            region=_ref(actor, Region, region, field="region"),
+            lead=_ref(actor, Institution, lead, field="lead"),
         )
-        member_objs = _distinct([_ref(actor, Institution, m) for m in members])
+        member_objs = _distinct([_ref(actor, Institution, m, field="members") for m in members])
         _validate_alliance(alliance, member_objs)
         _save(alliance)
         alliance.members.set(member_objs)
@@ -594,7 +594,7 @@ def update_alliance(actor: Any, alliance: Any, **changes: Any) -> Alliance:
         changed = _apply(alliance, changes, ["name", "kind", "region", "lead"])
         old_members = sorted(alliance.members.values_list("pk", flat=True))
         if members_in is not None:
-            members = _distinct([_ref(actor, Institution, m) for m in members_in])
+            members = _distinct([_ref(actor, Institution, m, field="members") for m in members_in])
         else:
             members = list(alliance.members.select_related("region"))
         _validate_alliance(alliance, members)
@@ -1026,7 +1026,7 @@ def _membership_rows(actor: Any, memberships: Iterable[Any]) -> list[dict[str, A
     seen: set[Any] = set()
     for item in memberships:
         data = dict(item) if isinstance(item, Mapping) else {"institution": item}
-        inst = _ref(actor, Institution, data.get("institution"))
+        inst = _ref(actor, Institution, data.get("institution"), field="institution")
         if inst.pk in seen:
             raise ValidationFailed(
                 "duplicate_membership",
@@ -1204,7 +1204,7 @@ def _member_rows(actor: Any, members: Iterable[Any]) -> list[tuple[Staff, str]]:
             staff_value, role = item.get("staff"), item.get("role") or TeamRole.OTHER
         else:
             staff_value, role = item, TeamRole.OTHER
-        staff = _ref(actor, Staff, staff_value)
+        staff = _ref(actor, Staff, staff_value, field="members")
         if role not in TeamRole.values:
             raise ValidationFailed(
                 "invalid",
@@ -1243,7 +1243,7 @@ def _validate_team(team: Team, members: list[tuple[Staff, str]], grids: list[Gri
 
 
 def _grid_objs(actor: Any, grids: Iterable[Any]) -> list[Grid]:
-    return _distinct([_ref(actor, Grid, g) for g in grids])
+    return _distinct([_ref(actor, Grid, g, field="grids") for g in grids])
 
 
 def create_team(
@@ -1261,8 +1261,8 @@ def create_team(
     with transaction.atomic():
         team = Team(
             name=_text(name, "name"),
-            node=_ref(actor, ChainNode, node),
-            leader=_ref(actor, Staff, leader),
+            node=_ref(actor, ChainNode, node, field="node"),
+            leader=_ref(actor, Staff, leader, field="leader"),
         )
         member_rows = _member_rows(actor, members)
         grid_objs = _grid_objs(actor, grids)

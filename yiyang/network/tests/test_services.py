@@ -477,10 +477,11 @@ def test_staff_update_replaces_memberships_within_scope(net):
     )
     assert list(net.a.nurse.memberships.values_list("position", flat=True)) == ["护士长"]
     # a membership elsewhere would take the record out of this admin's scope
-    with pytest.raises(NotFound):
+    with pytest.raises(ValidationFailed) as refused:
         services.update_staff(
             admin_a, net.a.nurse, memberships=[{"institution": net.b.thc, "primary": True}]
         )
+    assert (refused.value.code, refused.value.field) == ("unknown_reference", "institution")
     assert list(net.a.nurse.memberships.values_list("institution", flat=True)) == [net.a.thc.pk]
 
 
