@@ -765,6 +765,66 @@ MATRIX: list[Rule] = [
         ok=302,
         state=GRIDS,
     ),
+    Rule("network:alliances", "GET", VIEW),
+    Rule(
+        "network:alliance", "GET", VIEW, pk(lambda w: w.a.alliance), out=pk(lambda w: w.b.alliance)
+    ),
+    Rule("network:alliance_create", "GET", MANAGE),
+    Rule(
+        "network:alliance_create",
+        "POST",
+        MANAGE,
+        body="form",
+        data=lambda w, u: {
+            "name": "第二医共体",
+            "kind": "county_community",
+            "region": str(w.a.county.pk),
+            "lead": str(w.a.lead.pk),
+            "members": [str(w.a.clinics[0].pk)],
+        },
+        # county B's region, lead and member are no choices: the form redisplays
+        out_data=lambda w, u: {
+            "name": "第二医共体",
+            "kind": "county_community",
+            "region": str(w.b.county.pk),
+            "lead": str(w.b.lead.pk),
+            "members": [str(w.b.clinics[0].pk)],
+        },
+        out_status=200,
+        ok=302,
+        state=ALLIANCES,
+    ),
+    Rule(
+        "network:alliance_edit",
+        "GET",
+        MANAGE,
+        pk(lambda w: w.a.alliance),
+        out=pk(lambda w: w.b.alliance),
+    ),
+    Rule(
+        "network:alliance_edit",
+        "POST",
+        MANAGE,
+        pk(lambda w: w.a.alliance),
+        out=pk(lambda w: w.b.alliance),
+        body="form",
+        data=lambda w, u: {
+            "name": "改名医共体",
+            "kind": "county_community",
+            "region": str(w.a.county.pk),
+            "lead": str(w.a.lead.pk),
+            "members": [str(w.a.thc.pk)],
+        },
+        out_data=lambda w, u: {
+            "name": "改名医共体",
+            "kind": "county_community",
+            "region": str(w.b.county.pk),
+            "lead": str(w.b.lead.pk),
+            "members": [str(w.b.thc.pk)],
+        },
+        ok=302,
+        state=ALLIANCES,
+    ),
     Rule("network:institutions", "GET", VIEW),
     Rule("network:institution", "GET", VIEW, pk(lambda w: w.a.thc), out=pk(lambda w: w.b.thc)),
     Rule("network:institution_create", "GET", MANAGE),
@@ -955,6 +1015,7 @@ MATRIX: list[Rule] = [
         "POST",
         MANAGE,
         data=lambda w, u: {"village": w.a.villages[0].pk, "code": "M-GRID-2", "name": "第二网格"},
+        out_status=400,  # unknown_reference naming the field
         out_data=lambda w, u: {
             "village": w.b.villages[0].pk,
             "code": "M-GRID-2",
@@ -1020,6 +1081,7 @@ MATRIX: list[Rule] = [
         "POST",
         MANAGE,
         data=new_alliance(lambda w: w.a),
+        out_status=400,  # unknown_reference naming the field
         out_data=new_alliance(lambda w: w.b),
         ok=201,
         state=ALLIANCES,
@@ -1109,6 +1171,7 @@ MATRIX: list[Rule] = [
         "POST",
         STAFF_MANAGE,
         data=new_staff(lambda w: w.a),
+        out_status=400,  # unknown_reference naming the field
         out_data=new_staff(lambda w: w.b),
         ok=201,
         state=STAFF,
@@ -1131,6 +1194,7 @@ MATRIX: list[Rule] = [
         "POST",
         MANAGE,
         data=new_team(lambda w: w.a),
+        out_status=400,  # unknown_reference naming the field
         out_data=new_team(lambda w: w.b),
         ok=201,
         state=TEAMS,

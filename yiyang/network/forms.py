@@ -20,6 +20,8 @@ from yiyang.network.models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
+    Alliance,
+    AllianceKind,
     ChainNode,
     Grid,
     Institution,
@@ -418,6 +420,64 @@ class GridForm(ServiceForm):
         _choices(self, "village", _scoped_or_current_of(villages, current).order_by("code"))
 
 
+# --- alliances ------------------------------------------------------------------------
+
+
+class MemberInstitutionsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} · {obj.get_type_display()} · {obj.region.name}"
+
+
+class AllianceForm(ServiceForm):
+    class Meta:
+        model = Alliance
+        fields = ["name", "kind", "region", "lead", "members"]
+        widgets = {"members": forms.CheckboxSelectMultiple}
+        field_classes = {
+            "region": RegionChoiceField,
+            "lead": InstitutionChoiceField,
+            "members": MemberInstitutionsField,
+        }
+        labels = {
+            "region": _("Region (county for a county medical community, city for a city group)"),
+            "lead": _("Lead medical institution"),
+            "members": _("Member institutions"),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        alliance = self.instance
+        member_current: list[Any] = []
+        if alliance.pk:
+            member_current = list(alliance.members.values_list("pk", flat=True))
+        # The current region, lead and members stay selectable when they lie outside the
+        # scope (so that editing the name does not force a change of them).
+        regions = selectors.regions_for(user).filter(
+            level__in=[RegionLevel.CITY, RegionLevel.COUNTY]
+        )
+        _choices(
+            self,
+            "region",
+            _scoped_or_current_of(regions, [alliance.region_id] if alliance.pk else []).order_by(
+                "code"
+            ),
+        )
+        _choices(self, "lead", _scoped_or_current(user, [alliance.lead_id] if alliance.pk else []))
+        _choices(
+            self,
+            "members",
+            _scoped_or_current(user, member_current).select_related("region"),
+        )
+
+    def service_values(self) -> dict[str, Any]:
+        """The arguments of create_alliance, or of update_alliance (the changed fields)."""
+        names = self.changed_data if self.instance.pk else list(self.cleaned_data)
+        values = {name: self.cleaned_data[name] for name in names}
+        if "members" in values:
+            values["members"] = list(values["members"])
+        return values
+
+
 # --- regions --------------------------------------------------------------------------
 
 
@@ -430,6 +490,23 @@ class RegionImportForm(forms.Form):
 
 
 # --- filters ------------------------------------------------------------------------
+
+
+class AllianceFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *AllianceKind.choices]
+    )
+
+    def filter(self, queryset: QuerySet[Alliance]) -> QuerySet[Alliance]:
+        if not self.is_valid():
+            return queryset
+        data = self.cleaned_data
+        if data["q"]:
+            queryset = queryset.filter(name__icontains=data["q"].strip())
+        if data["kind"]:
+            queryset = queryset.filter(kind=data["kind"])
+        return queryset
 
 
 class InstitutionFilterForm(forms.Form):

@@ -1,4 +1,5 @@
-"""Pages of the care network: the tree, institutions, nodes, agreements, staff, teams.
+"""Pages of the care network: the tree, institutions, alliances, nodes, agreements, staff,
+teams.
 
 Views stay thin: they read through ``selectors`` (scoped to the user; ``NotFound`` is the
 404 page) and write through ``services`` (whose ``ValidationFailed`` is shown next to the
@@ -29,6 +30,8 @@ from yiyang.network.forms import (
     EXPIRY_WINDOW_DAYS,
     AgreementFilterForm,
     AgreementForm,
+    AllianceFilterForm,
+    AllianceForm,
     GridFilterForm,
     GridForm,
     InstitutionFilterForm,
@@ -265,6 +268,80 @@ def institution_edit(request: PageRequest, pk: int) -> HttpResponse:
         save=lambda: services.update_institution(user, inst, **form.changed_data_values()),
         heading=_("Edit %(name)s") % {"name": inst.name},
         back=(url, inst.name),
+        done=lambda _obj: url,
+    )
+
+
+# --- alliances --------------------------------------------------------------------------
+
+
+@page(Perm.NETWORK_VIEW)
+def alliance_list(request: PageRequest) -> HttpResponse:
+    user = request.user
+    filters = AllianceFilterForm(request.GET or None)
+    alliances = filters.filter(selectors.alliances_for(user)).order_by("name", "pk")
+    context = {
+        "filter_form": filters,
+        "page_obj": paginate(request, alliances),
+        "query": query_without_page(request),
+        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+    }
+    return render(request, "network/alliance_list.html", context)
+
+
+@page(Perm.NETWORK_VIEW)
+def alliance_detail(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    alliance = selectors.get_alliance_for(user, pk)
+    members = list(alliance.members.select_related("region").order_by("region__code", "name"))
+    # An alliance seen through one member may name institutions outside the scope: they
+    # are listed, but only those in the scope link to their page.
+    visible = set(
+        selectors.institutions_for(user)
+        .filter(pk__in=[alliance.lead_id, *(m.pk for m in members)])
+        .values_list("pk", flat=True)
+    )
+    centers = (
+        selectors.nodes_for(user)
+        .filter(level=NodeLevel.CENTER, lead_id=alliance.lead_id)
+        .order_by("region__code", "name")
+    )
+    context = {
+        "alliance": alliance,
+        "members": [{"inst": m, "visible": m.pk in visible} for m in members],
+        "lead_visible": alliance.lead_id in visible,
+        "centers": centers,
+        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+    }
+    return render(request, "network/alliance_detail.html", context)
+
+
+@page(Perm.NETWORK_MANAGE)
+def alliance_create(request: PageRequest) -> HttpResponse:
+    user = request.user
+    form = AllianceForm(request.POST or None, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.create_alliance(user, **form.service_values()),
+        heading=_("New medical alliance"),
+        back=(reverse("network:alliances"), _("Medical alliances")),
+        done=lambda alliance: reverse("network:alliance", args=[alliance.pk]),
+    )
+
+
+@page(Perm.NETWORK_MANAGE)
+def alliance_edit(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    alliance = selectors.get_alliance_for(user, pk)
+    url = reverse("network:alliance", args=[alliance.pk])
+    form = AllianceForm(request.POST or None, instance=alliance, user=user)
+    return _edit_page(
+        request,
+        form,
+        save=lambda: services.update_alliance(user, alliance, **form.service_values()),
+        heading=_("Edit %(name)s") % {"name": alliance.name},
+        back=(url, alliance.name),
         done=lambda _obj: url,
     )
 
