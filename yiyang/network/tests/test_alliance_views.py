@@ -6,7 +6,6 @@ audit row."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -16,6 +15,9 @@ from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.network.models import Alliance
 from yiyang.network.testing import Network, make_user
+from yiyang.network.tests.pagehelpers import audit_rows as _audit
+from yiyang.network.tests.pagehelpers import field_error as _field_error
+from yiyang.network.tests.pagehelpers import page_text as _text
 
 # --- fixtures ---------------------------------------------------------------------------
 
@@ -39,23 +41,6 @@ def as_doctor(client, net):
     client.force_login(make_user(Role.DOCTOR, scope=net.a.county, username="doctor-a"))
     client.cookies["django_language"] = "en"
     return client
-
-
-def _text(response) -> str:
-    return response.content.decode()
-
-
-def _field_error(response, field: str) -> list[str]:
-    """The messages shown next to ``field`` in the rendered form (unescaped)."""
-    text = _text(response)
-    assert f'id="field-{field}"' in text, f"no field {field}"
-    block = text.split(f'id="field-{field}"', 1)[1].split('id="field-', 1)[0]
-    found = re.findall(r'<p class="error field-error" role="alert">(.*?)</p>', block)
-    return [html.unescape(m) for m in found]
-
-
-def _audit(action: str, actor) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action, actor=actor).order_by("seq"))
 
 
 def _state() -> list[tuple]:
