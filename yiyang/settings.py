@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "yiyang.accounts",
     "yiyang.audit",
     "yiyang.network",
+    "yiyang.residents",
     "yiyang.web",
 ]
 

@@ -53,6 +53,9 @@ class Perm(StrEnum):
     ACCOUNTS_MANAGE = "accounts.manage"  # create users, assign roles and scopes
     SECURITY_MANAGE = "accounts.security"  # unlock accounts, reset MFA, security policy
     AUDIT_VIEW = "audit.view"  # browse and export the audit trail
+    RESIDENT_VIEW = "residents.view"  # see resident records (masked identifiers)
+    RESIDENT_MANAGE = "residents.manage"  # register and edit residents
+    RESIDENT_REVEAL = "residents.reveal"  # see a resident's full ID number (audited)
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -70,6 +73,10 @@ STAFF_ROLES = {
 ADMIN_ROLES = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
 PUBLIC_ROLES = {Role.RESIDENT, Role.FAMILY}
 
+_RES_VIEW = {Perm.RESIDENT_VIEW}
+_RES_MANAGE = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE}
+_RES_ALL = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE, Perm.RESIDENT_REVEAL}
+
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SYSTEM_ADMIN: frozenset(
         {
@@ -83,15 +90,15 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Role.SECURITY_ADMIN: frozenset({Perm.SECURITY_MANAGE}),
     Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
-    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
+    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW}),
     Role.INSTITUTION_ADMIN: frozenset(
-        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.STAFF_VIEW, Perm.STAFF_MANAGE}
+        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, *_RES_ALL}
     ),
-    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
-    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
-    Role.CAREGIVER: frozenset({Perm.NETWORK_VIEW}),
-    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW}),
-    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW}),
+    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL}),
+    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL}),
+    Role.CAREGIVER: frozenset({Perm.NETWORK_VIEW, *_RES_VIEW}),
+    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW}),
+    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW, *_RES_MANAGE}),
     Role.RESIDENT: frozenset(),
     Role.FAMILY: frozenset(),
 }

@@ -71,7 +71,13 @@ def test_me_with_a_valid_token(client, doctor, password, place):
             "team_id": None,
             "team_name": None,
         },
-        "permissions": ["network.staff_view", "network.view"],
+        "permissions": [
+            "network.staff_view",
+            "network.view",
+            "residents.manage",
+            "residents.reveal",
+            "residents.view",
+        ],
         "mfa_enrolled": False,
         "mfa_required": False,
     }
@@ -94,7 +100,7 @@ def test_me_of_a_region_scoped_supervisor_over_the_session(client, place):
         "team_id": None,
         "team_name": None,
     }
-    assert body["permissions"] == ["network.staff_view", "network.view"]
+    assert body["permissions"] == ["network.staff_view", "network.view", "residents.view"]
 
 
 def test_anonymous_and_unknown_tokens_are_refused(client, db):

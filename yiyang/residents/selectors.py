@@ -1,0 +1,100 @@
+"""Reads of residents, always scoped to the acting user's data scope.
+
+Scope rules (``yiyang.accounts.scope.DataScope``):
+
+* ``all`` — every resident.
+* ``region`` — residents whose village code starts with the scope's prefix.
+* ``institution`` — residents whose village code starts with the significant prefix of the
+  institution's region (a township hospital sees its township, a village clinic its
+  village, a county hospital its county), plus the residents in its institutional care.
+* ``team`` — residents whose grid is served by the team.
+* ``self`` — none yet (the resident/family link comes with contacts).
+
+``get_resident_for`` answers ``NotFound`` for a missing and an out-of-scope resident alike,
+and records the read in the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from yiyang.accounts.models import ScopeKind
+from yiyang.accounts.roles import Perm
+from yiyang.accounts.scope import DataScope, scope_of
+from yiyang.audit.services import record_read
+from yiyang.common.errors import NotFound
+from yiyang.network.models import Grid, Institution, Region
+from yiyang.network.selectors import require_perm
+from yiyang.residents.models import CareSetting, Resident
+
+_NOTHING = Q(pk__in=[])
+
+
+def _institution_prefix(institution_id: int | None) -> str | None:
+    inst = Institution.objects.select_related("region").filter(pk=institution_id or 0).first()
+    return inst.region.prefix if inst is not None else None
+
+
+def resident_q(scope: DataScope) -> Q | None:
+    """The filter on ``Resident`` for ``scope``; ``None`` means everything."""
+    if scope.kind == ScopeKind.ALL:
+        return None
+    if scope.kind == ScopeKind.REGION:
+        return Q(region__code__startswith=scope.region_prefix)
+    if scope.kind == ScopeKind.INSTITUTION:
+        prefix = _institution_prefix(scope.institution_id)
+        if prefix is None:
+            return _NOTHING
+        return Q(region__code__startswith=prefix) | Q(
+            care_setting=CareSetting.INSTITUTION, institution_id=scope.institution_id
+        )
+    if scope.kind == ScopeKind.TEAM:
+        served = Grid.objects.filter(teams__pk=scope.team_id or 0).values("pk")
+        return Q(grid_id__in=served)
+    return _NOTHING
+
+
+def village_q(scope: DataScope) -> Q | None:
+    """The filter on ``Region`` for the villages a resident of ``scope`` may live in."""
+    if scope.kind == ScopeKind.ALL:
+        return None
+    if scope.kind == ScopeKind.REGION:
+        return Q(code__startswith=scope.region_prefix)
+    if scope.kind == ScopeKind.INSTITUTION:
+        prefix = _institution_prefix(scope.institution_id)
+        return _NOTHING if prefix is None else Q(code__startswith=prefix)
+    if scope.kind == ScopeKind.TEAM:
+        served = Grid.objects.filter(teams__pk=scope.team_id or 0).values("village_id")
+        return Q(pk__in=served)
+    return _NOTHING
+
+
+def village_in_scope(user: Any, region: Region) -> bool:
+    q = village_q(scope_of(user))
+    return q is None or Region.objects.filter(q, pk=region.pk).exists()
+
+
+def scoped_residents(user: Any) -> QuerySet[Resident]:
+    """Residents in ``user``'s scope, without the permission check (for services)."""
+    q = resident_q(scope_of(user))
+    qs = Resident.objects.all()
+    return qs if q is None else qs.filter(q)
+
+
+def residents_for(user: Any) -> QuerySet[Resident]:
+    """Residents ``user`` may see (``Perm.RESIDENT_VIEW``, else ``PermissionDenied``)."""
+    require_perm(user, Perm.RESIDENT_VIEW)
+    return scoped_residents(user).select_related("region", "grid")
+
+
+def get_resident_for(user: Any, pk: Any) -> Resident:
+    """One resident in scope (``NotFound`` otherwise); the read is audited."""
+    qs = residents_for(user).select_related("household", "institution")
+    try:
+        resident = qs.get(pk=pk)
+    except (Resident.DoesNotExist, ValueError, TypeError):
+        raise NotFound("resident") from None
+    record_read(user, resident)
+    return resident

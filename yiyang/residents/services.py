@@ -1,0 +1,449 @@
+"""Writes to the residents registry. Every function is one complete action: it checks the
+actor's permission and scope, validates the input (``ValidationFailed`` naming the field
+and saying why), runs in one transaction and writes one audit row in it. The ID number
+never appears in an audit row (it is masked), nor does the phone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from pypinyin import Style, lazy_pinyin
+
+from yiyang.accounts.roles import Perm
+from yiyang.audit.services import record
+from yiyang.common import crypto
+from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.network.models import Grid, Institution, Region, RegionLevel
+from yiyang.network.selectors import in_scope, require_perm
+from yiyang.residents.idnumber import IdNumber, parse_id_number
+from yiyang.residents.models import (
+    FLAGS,
+    CareSetting,
+    Household,
+    Resident,
+    ResidentStatus,
+)
+from yiyang.residents.selectors import scoped_residents, village_in_scope
+
+RESIDENT_FIELDS: tuple[str, ...] = (
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "phone",
+    "address",
+    "region",
+    "grid",
+    "household",
+    "ethnicity",
+    "insurance",
+    "ltc_insured",
+    "status",
+    "deceased_on",
+    "care_setting",
+    "institution",
+    *FLAGS,
+    "permanent_resident",
+)
+_REFERENCES = {"region", "grid", "household", "institution"}
+PHONE_RE = re.compile(r"\+?[0-9]{5,20}")
+_SEX_LABEL = {"M": "male (M)", "F": "female (F)"}
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def name_pinyin(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, lower case without spaces: 张三 → ("zhangsan", "zs").
+    Latin parts are kept as they are (their words give one initial each)."""
+    pinyin: list[str] = []
+    initials: list[str] = []
+    for part in lazy_pinyin(name, style=Style.NORMAL, errors="default"):
+        words = re.findall(r"[a-z0-9]+", part.lower().replace("ü", "v"))
+        pinyin.extend(words)
+        initials.extend(word[0] for word in words)
+    return "".join(pinyin)[:200], "".join(initials)[:50]
+
+
+def normalise_phone(value: Any) -> str:
+    """Digits only (a leading + kept); spaces and dashes dropped; "" for no phone."""
+    text = "" if value is None else re.sub(r"[\s\-()]", "", str(value))
+    if text and not PHONE_RE.fullmatch(text):
+        raise ValidationFailed(
+            "invalid_phone",
+            _("The phone number %(value)s is not valid: use digits only.") % {"value": value},
+            field="phone",
+        )
+    return text
+
+
+def _label(name: str) -> str:
+    try:
+        field = Resident._meta.get_field(name)
+    except Exception:
+        return name
+    return str(getattr(field, "verbose_name", name))
+
+
+def _required(name: str) -> ValidationFailed:
+    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+
+
+def _unknown_reference(field: str, value: Any) -> ValidationFailed:
+    return ValidationFailed(
+        "unknown_reference",
+        _("%(field)s: id %(value)s does not exist in your data scope.")
+        % {"field": _label(field), "value": value.pk if isinstance(value, models.Model) else value},
+        field=field,
+    )
+
+
+def _fetch(model: type[models.Model], value: Any, field: str) -> Any:
+    """The row for an instance or a primary key; a missing one is ``unknown_reference``."""
+    pk = value.pk if isinstance(value, models.Model) else value
+    if pk is None or isinstance(pk, bool):
+        raise _unknown_reference(field, value)
+    try:
+        return model._default_manager.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, ValidationError):  # type: ignore[attr-defined]
+        raise _unknown_reference(field, value) from None
+
+
+def _date(value: Any, field: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationFailed(
+            "invalid_date",
+            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(field), "v": value},
+            field=field,
+        ) from None
+
+
+def _check_fields(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(RESIDENT_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+
+
+def _check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
+    """Entered sex and birth date must agree with what the ID number encodes."""
+    if sex not in (None, "") and str(sex).upper() != parsed.sex:
+        raise ValidationFailed(
+            "sex_mismatch",
+            _("Sex %(given)s does not match the ID number, which implies %(implied)s.")
+            % {"given": sex, "implied": _SEX_LABEL[parsed.sex]},
+            field="sex",
+        )
+    given = _date(birth_date, "birth_date")
+    if given is not None and given != parsed.birth_date:
+        raise ValidationFailed(
+            "birth_date_mismatch",
+            _("Birth date %(given)s does not match the ID number, which implies %(implied)s.")
+            % {"given": given.isoformat(), "implied": parsed.birth_date.isoformat()},
+            field="birth_date",
+        )
+
+
+def _duplicate_id(index: str, exclude_pk: int | None = None) -> None:
+    qs = Resident.objects.filter(id_number_index=index)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ValidationFailed(
+            "duplicate_id_number",
+            _("A resident with this ID number is already registered."),
+            field="id_number",
+        )
+
+
+def _resolve_region(actor: Any, value: Any) -> Region:
+    if value in (None, ""):
+        raise _required("region")
+    region = _fetch(Region, value, "region")
+    if not village_in_scope(actor, region):
+        raise _unknown_reference("region", value)
+    if region.level != RegionLevel.VILLAGE:
+        raise ValidationFailed(
+            "region_not_village",
+            _("%(region)s is a %(level)s: a resident's region must be a village.")
+            % {"region": region, "level": region.get_level_display()},
+            field="region",
+        )
+    return region
+
+
+def _resolve_grid(actor: Any, value: Any, region: Region) -> Grid | None:
+    if value in (None, ""):
+        return None
+    grid = _fetch(Grid, value, "grid")
+    if not in_scope(actor, grid):
+        raise _unknown_reference("grid", value)
+    if grid.village_id != region.pk:
+        raise ValidationFailed(
+            "grid_outside_village",
+            _("Grid %(grid)s lies in another village than %(region)s.")
+            % {"grid": grid, "region": region},
+            field="grid",
+        )
+    return grid
+
+
+def _resolve_household(value: Any, region: Region) -> Household | None:
+    if value in (None, ""):
+        return None
+    household = _fetch(Household, value, "household")
+    if household.region_id != region.pk:
+        raise ValidationFailed(
+            "household_outside_village",
+            _("The household at %(address)s lies in another village than %(region)s.")
+            % {"address": household.address, "region": region},
+            field="household",
+        )
+    return household
+
+
+def _resolve_institution(actor: Any, value: Any) -> Institution | None:
+    if value in (None, ""):
+        return None
+    institution = _fetch(Institution, value, "institution")
+    if not in_scope(actor, institution):
+        raise _unknown_reference("institution", value)
+    return institution
+
+
+def _check_rules(resident: Resident, today: datetime.date) -> None:
+    """Cross-field rules (status/date of death, care setting/institution, choices)."""
+    if resident.status == ResidentStatus.DECEASED:
+        if resident.deceased_on is None:
+            raise _required("deceased_on")
+        if resident.deceased_on > today or resident.deceased_on < resident.birth_date:
+            raise ValidationFailed(
+                "invalid_date",
+                _("The date of death must lie between the birth date and today."),
+                field="deceased_on",
+            )
+    elif resident.deceased_on is not None:
+        raise ValidationFailed(
+            "deceased_on_not_allowed",
+            _("A date of death is only recorded for a deceased resident."),
+            field="deceased_on",
+        )
+    if resident.care_setting == CareSetting.INSTITUTION and resident.institution_id is None:
+        raise ValidationFailed(
+            "required",
+            _("Institutional care needs the institution that provides it."),
+            field="institution",
+        )
+    if resident.care_setting != CareSetting.INSTITUTION and resident.institution_id is not None:
+        raise ValidationFailed(
+            "institution_not_allowed",
+            _("An institution is only recorded for a resident in institutional care."),
+            field="institution",
+        )
+    try:
+        resident.clean_fields(
+            exclude=["id_number", "phone", "id_number_index", "phone_index", *_REFERENCES]
+        )
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ValidationFailed(
+            "invalid",
+            _("%(field)s: %(why)s") % {"field": _label(name), "why": " ".join(messages)},
+            field=name,
+        ) from None
+
+
+def duplicate_candidates(actor: Any, resident: Resident) -> list[Resident]:
+    """Possible duplicates inside the actor's scope: same name + birth date + village, or
+    the same phone."""
+    q = models.Q(name=resident.name, birth_date=resident.birth_date, region_id=resident.region_id)
+    if resident.phone_index:
+        q |= models.Q(phone_index=resident.phone_index)
+    qs = scoped_residents(actor).filter(q)
+    if resident.pk is not None:
+        qs = qs.exclude(pk=resident.pk)
+    return list(qs.order_by("pk"))
+
+
+def _audit_value(name: str, value: Any) -> Any:
+    if name == "id_number":
+        return parse_id_number(value).masked if value else ""
+    if name == "phone":
+        return crypto.mask_phone(value) if value else ""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _save(resident: Resident, update_fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            if update_fields is None:
+                resident.save()
+            else:
+                resident.save(update_fields=update_fields)
+    except IntegrityError:
+        _duplicate_id(resident.id_number_index, resident.pk)
+        raise
+
+
+def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
+    """Validate ``data`` and set it on ``resident``; return the names of changed fields."""
+    changed: list[str] = []
+
+    def put(name: str, value: Any) -> None:
+        if getattr(resident, name) != value:
+            setattr(resident, name, value)
+            changed.append(name)
+
+    if "name" in data:
+        name = "" if data["name"] is None else str(data["name"]).strip()
+        if not name:
+            raise _required("name")
+        put("name", name)
+        pinyin, initials = name_pinyin(name)
+        put("name_pinyin", pinyin)
+        put("name_initials", initials)
+
+    if "id_number" in data or "sex" in data or "birth_date" in data:
+        raw = data.get("id_number", resident.id_number if resident.pk else None)
+        if raw in (None, ""):
+            raise _required("id_number")
+        parsed = parse_id_number(str(raw))
+        _check_derived(parsed, data.get("sex"), data.get("birth_date"))
+        put("id_number", parsed.value)
+        put("id_number_index", crypto.blind_index(parsed.value))
+        put("sex", parsed.sex)
+        put("birth_date", parsed.birth_date)
+        _duplicate_id(resident.id_number_index, resident.pk)
+
+    if "phone" in data:
+        phone = normalise_phone(data["phone"])
+        put("phone", phone)
+        put("phone_index", crypto.blind_index(phone) if phone else "")
+
+    if "region" in data:
+        new_region = _resolve_region(actor, data["region"])
+        if resident.region_id != new_region.pk:
+            resident.region = new_region
+            changed.append("region")
+    region = resident.region
+    if "grid" in data or "region" in data:
+        grid = _resolve_grid(actor, data.get("grid", resident.grid_id), region)
+        if resident.grid_id != (grid.pk if grid else None):
+            resident.grid = grid
+            changed.append("grid")
+    if "household" in data or "region" in data:
+        household = _resolve_household(data.get("household", resident.household_id), region)
+        if resident.household_id != (household.pk if household else None):
+            resident.household = household
+            changed.append("household")
+    if "institution" in data:
+        institution = _resolve_institution(actor, data["institution"])
+        if resident.institution_id != (institution.pk if institution else None):
+            resident.institution = institution
+            changed.append("institution")
+
+    for name in ("address", "ethnicity"):
+        if name in data:
+            put(name, "" if data[name] is None else str(data[name]).strip())
+    for name in ("insurance", "status", "care_setting"):
+        if name in data:
+            put(name, data[name])
+    if "deceased_on" in data:
+        put("deceased_on", _date(data["deceased_on"], "deceased_on"))
+    for name in (*FLAGS, "ltc_insured", "permanent_resident"):
+        if name in data:
+            if not isinstance(data[name], bool):
+                raise ValidationFailed(
+                    "invalid", _("%(f)s must be true or false.") % {"f": _label(name)}, field=name
+                )
+            put(name, data[name])
+    return changed
+
+
+# --- services ---------------------------------------------------------------------------
+
+
+def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]]:
+    """Register a resident; return it with the possible duplicates found (a warning, not an
+    error: same name + birth date + village, or same phone)."""
+    require_perm(actor, Perm.RESIDENT_MANAGE)
+    _check_fields(data)
+    for name in ("name", "id_number", "region"):
+        if data.get(name) in (None, ""):
+            raise _required(name)
+    with transaction.atomic():
+        resident = Resident()
+        _apply(actor, resident, data)
+        _check_rules(resident, timezone.localdate())
+        _save(resident)
+        candidates = duplicate_candidates(actor, resident)
+        record(
+            actor=actor,
+            action="residents.resident.create",
+            obj=resident,
+            details={
+                "fields": {name: _audit_value(name, data[name]) for name in sorted(data)},
+                "duplicate_candidates": [c.pk for c in candidates],
+            },
+        )
+    return resident, candidates
+
+
+def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Resident:
+    """Change a resident's fields (only those given); the ID number, if changed, is checked
+    again (format, agreement with sex and birth date, uniqueness)."""
+    require_perm(actor, Perm.RESIDENT_MANAGE)
+    _check_fields(changes)
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    with transaction.atomic():
+        target = scoped_residents(actor).select_for_update().filter(pk=pk).first()
+        if target is None:
+            raise NotFound("resident")
+        changed = _apply(actor, target, changes)
+        _check_rules(target, timezone.localdate())
+        if changed:
+            _save(target, update_fields=[*changed, "updated_at"])
+            record(
+                actor=actor,
+                action="residents.resident.update",
+                obj=target,
+                details={
+                    "changed": {
+                        name: _audit_value(name, getattr(target, name))
+                        for name in changed
+                        if name not in ("id_number_index", "phone_index")
+                    }
+                },
+            )
+    return target
+
+
+def reveal_id_number(actor: Any, resident: Resident | int) -> str:
+    """The full ID number of a resident in scope (``Perm.RESIDENT_REVEAL``); audited."""
+    require_perm(actor, Perm.RESIDENT_REVEAL)
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    with transaction.atomic():
+        target = scoped_residents(actor).filter(pk=pk).first()
+        if target is None:
+            raise NotFound("resident")
+        record(actor=actor, action="residents.resident.reveal", obj=target)
+    return target.id_number
