@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import (
     CARE_TYPES,
     LEVEL_DIGITS,
@@ -184,33 +185,21 @@ def _diff_details(changed: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
     }
 
 
+_LABELLED = (Institution, Agreement, Staff, Team, ChainNode, Alliance, Grid, Region)
+
+
 def _label(name: str) -> str:
     """A field's verbose name (translated) for messages; the code name if none is known."""
-    for model in (Institution, Agreement, Staff, Team, ChainNode, Alliance, Grid, Region):
-        try:
-            field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        if isinstance(field, models.Field):
-            return str(field.verbose_name)
-    return name
+    return field_label(_LABELLED, name)
 
 
 def _required(name: str) -> ValidationFailed:
-    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+    return required(name, _label(name))
 
 
 def _clean(obj: models.Model, exclude: Iterable[str] = ()) -> None:
     """Field-level validation (choices, lengths, types); the first problem is raised."""
-    try:
-        obj.clean_fields(exclude=list(exclude))
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise ValidationFailed(
-            "invalid",
-            _("%(field)s: %(why)s") % {"field": _label(name), "why": " ".join(messages)},
-            field=name,
-        ) from None
+    clean_fields(obj, exclude, _label)
 
 
 def _text(value: Any, field: str, *, required: bool = True) -> str:

@@ -20,6 +20,7 @@ from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import in_scope, require_perm
 from yiyang.residents.idnumber import IdNumber, parse_id_number
@@ -85,15 +86,11 @@ def normalise_phone(value: Any) -> str:
 
 
 def _label(name: str) -> str:
-    try:
-        field = Resident._meta.get_field(name)
-    except Exception:
-        return name
-    return str(getattr(field, "verbose_name", name))
+    return field_label((Resident, Household), name)
 
 
 def _required(name: str) -> ValidationFailed:
-    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+    return required(name, _label(name))
 
 
 def _unknown_reference(field: str, value: Any) -> ValidationFailed:
@@ -255,17 +252,11 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
             _("An institution is only recorded for a resident in institutional care."),
             field="institution",
         )
-    try:
-        resident.clean_fields(
-            exclude=["id_number", "phone", "id_number_index", "phone_index", *_REFERENCES]
-        )
-    except ValidationError as exc:
-        name, messages = next(iter(exc.message_dict.items()))
-        raise ValidationFailed(
-            "invalid",
-            _("%(field)s: %(why)s") % {"field": _label(name), "why": " ".join(messages)},
-            field=name,
-        ) from None
+    clean_fields(
+        resident,
+        ["id_number", "phone", "id_number_index", "phone_index", *_REFERENCES],
+        _label,
+    )
 
 
 def duplicate_candidates(actor: Any, resident: Resident) -> list[Resident]:
