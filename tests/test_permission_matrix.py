@@ -30,17 +30,28 @@ from typing import Any
 
 import pyotp
 import pytest
-from django import forms as django_forms
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests.matrix_rules import EXTENSIONS, build_residents
+from tests.matrix_support import (
+    ANONYMOUS,
+    PASSWORD,
+    Payload,
+    Rule,
+    World,
+    form_values,
+    holders,
+    pk,
+    rows,
+)
 from yiyang.accounts import services as account_services
 from yiyang.accounts.api_auth import hash_token
 from yiyang.accounts.models import ApiToken, LoginFailure, User
-from yiyang.accounts.roles import ROLE_PERMS, Perm, Role, mfa_required
+from yiyang.accounts.roles import Perm, Role, mfa_required
 from yiyang.accounts.testing import make_account
 from yiyang.network import services as network_services
 from yiyang.network.forms import (
@@ -61,13 +72,11 @@ from yiyang.network.models import (
     Staff,
     Team,
 )
-from yiyang.network.testing import Network, build_network
+from yiyang.network.testing import build_network
 
 pytestmark = pytest.mark.django_db
 
-ANONYMOUS = "anonymous"
 ALL_ROLES = frozenset(Role.values)
-PASSWORD = "Yiyang#2026"
 NEW_PASSWORD = "Kangyang#2027"
 
 # Patterns anyone may use without logging in (or that serve no data).
@@ -82,28 +91,7 @@ PUBLIC = {
 }
 
 
-def holders(*perms: Perm) -> frozenset[str]:
-    """The roles that hold any of ``perms`` (ROLE_PERMS is the one declaration)."""
-    return frozenset(role for role, held in ROLE_PERMS.items() if held & set(perms))
-
-
 # --- the world ------------------------------------------------------------------------
-
-
-@dataclass
-class World:
-    net: Network
-    users: dict[str, User]
-    account_in: User  # an account inside county A (a nurse scoped to A's township hospital)
-    account_out: User  # the same in county B
-
-    @property
-    def a(self) -> Any:
-        return self.net.a
-
-    @property
-    def b(self) -> Any:
-        return self.net.b
 
 
 def _document(name: str = "协议.pdf") -> SimpleUploadedFile:
@@ -120,7 +108,13 @@ def build_world() -> World:
         users[role] = make_account(role, scope, username=f"m-{role}")
     account_in = make_account(Role.NURSE, net.a.thc, username="m-target-a", totp=True)
     account_out = make_account(Role.NURSE, net.b.thc, username="m-target-b", totp=True)
-    return World(net, users, account_in, account_out)
+    world = World(net, users, account_in, account_out)
+    build_residents(world)
+    for extension in EXTENSIONS:
+        build = getattr(extension, "build", None)
+        if build is not None:
+            build(world)
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -145,73 +139,6 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
 
 
 # --- rules ------------------------------------------------------------------------------
-
-Kwargs = Callable[[World], dict[str, Any]]
-Payload = Callable[[World, User], Any]
-
-
-def no_kwargs(w: World) -> dict[str, Any]:
-    return {}
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str  # "namespace:url_name"
-    method: str
-    roles: frozenset[str]  # who may use it
-    kwargs: Kwargs = no_kwargs  # URL kwargs for an object in scope
-    out: Kwargs | None = None  # URL kwargs for an object out of scope (→ 404)
-    data: Payload | None = None  # request body
-    out_data: Payload | None = None  # a body that reaches out of scope
-    # What reaching out of scope answers: 404 like a missing object; a page form whose
-    # choices are scoped redisplays with "select a valid choice" (200); a service that
-    # names the reference in a validation error answers 400 — never a change.
-    out_status: int = 404
-    ok: int | Callable[[str], int] = 200
-    state: Callable[[World], Any] | None = None  # what a refused write must not change
-    body: str = "json"  # json | form (multipart)
-    prepare: Callable[[World, User], None] | None = None
-    changes: bool = True  # an accepted write changes ``state``
-
-    @property
-    def api(self) -> bool:
-        return self.name.startswith("api:")
-
-    def expected(self, role: str) -> int:
-        return self.ok(role) if callable(self.ok) else self.ok
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.name}"
-
-
-def pk(get: Callable[[World], Any], key: str = "pk") -> Kwargs:
-    return lambda w: {key: get(w).pk}
-
-
-def rows(model: Any, *fields: str) -> Callable[[World], Any]:
-    return lambda w: list(model.objects.order_by("pk").values_list("pk", *fields))
-
-
-def form_values(form: django_forms.BaseForm, **overrides: Any) -> dict[str, Any]:
-    """What a browser posts back for an unchanged form, with ``overrides``."""
-    data: dict[str, Any] = {}
-    for name, fld in form.fields.items():
-        if isinstance(fld, django_forms.FileField):
-            continue
-        value = form[name].value()
-        if isinstance(fld, django_forms.BooleanField):
-            if value:
-                data[name] = "on"
-        elif value is None:
-            data[name] = ""
-        elif isinstance(value, list | tuple):
-            data[name] = [str(getattr(v, "pk", v)) for v in value]
-        elif isinstance(value, datetime.date):
-            data[name] = value.isoformat()
-        else:
-            data[name] = str(value)
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def csv_file(text: str) -> SimpleUploadedFile:
@@ -1221,6 +1148,10 @@ MATRIX: list[Rule] = [
 
 
 # --- the URL tree -----------------------------------------------------------------------
+
+
+for _extension in EXTENSIONS:
+    MATRIX += _extension.RULES
 
 
 @dataclass(frozen=True)

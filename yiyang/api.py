@@ -54,10 +54,12 @@ def _routers() -> None:
     from yiyang.accounts.api import router as accounts_router
     from yiyang.audit.api import router as audit_router
     from yiyang.network.api import router as network_router
+    from yiyang.residents.api import router as residents_router
 
     api.add_router("/auth", accounts_router)
     api.add_router("/network", network_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/residents", residents_router)
 
 
 _routers()

@@ -56,6 +56,12 @@ class Perm(StrEnum):
     RESIDENT_VIEW = "residents.view"  # see resident records (masked identifiers)
     RESIDENT_MANAGE = "residents.manage"  # register and edit residents
     RESIDENT_REVEAL = "residents.reveal"  # see a resident's full ID number (audited)
+    RESIDENT_MERGE = "residents.merge"  # merge two records of one person (audited)
+    RESIDENT_IMPORT = "residents.import"  # import residents from Excel/CSV
+    RESIDENT_EXPORT = "residents.export"  # export a resident list to Excel
+    HEALTH_VIEW = "residents.health_view"  # see the health record
+    HEALTH_MANAGE = "residents.health_manage"  # edit conditions, medications, encounters …
+    OBSERVATION_RECORD = "residents.observation_record"  # record a measurement (BP, glucose)
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -76,6 +82,13 @@ PUBLIC_ROLES = {Role.RESIDENT, Role.FAMILY}
 _RES_VIEW = {Perm.RESIDENT_VIEW}
 _RES_MANAGE = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE}
 _RES_ALL = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE, Perm.RESIDENT_REVEAL}
+_CLINICAL = {
+    Perm.HEALTH_VIEW,
+    Perm.HEALTH_MANAGE,
+    Perm.OBSERVATION_RECORD,
+    Perm.RESIDENT_IMPORT,
+    Perm.RESIDENT_EXPORT,
+}
 
 ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SYSTEM_ADMIN: frozenset(
@@ -90,15 +103,28 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Role.SECURITY_ADMIN: frozenset({Perm.SECURITY_MANAGE}),
     Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
-    Role.SUPERVISOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW}),
-    Role.INSTITUTION_ADMIN: frozenset(
-        {Perm.NETWORK_VIEW, Perm.NETWORK_MANAGE, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, *_RES_ALL}
+    Role.SUPERVISOR: frozenset(
+        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.RESIDENT_EXPORT}
     ),
-    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL}),
-    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL}),
-    Role.CAREGIVER: frozenset({Perm.NETWORK_VIEW, *_RES_VIEW}),
-    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW}),
-    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW, *_RES_MANAGE}),
+    Role.INSTITUTION_ADMIN: frozenset(
+        {
+            Perm.NETWORK_VIEW,
+            Perm.NETWORK_MANAGE,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+            *_RES_ALL,
+            Perm.RESIDENT_MERGE,
+            Perm.RESIDENT_IMPORT,
+            Perm.RESIDENT_EXPORT,
+        }
+    ),
+    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
+    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
+    Role.CAREGIVER: frozenset(
+        {Perm.NETWORK_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW, Perm.OBSERVATION_RECORD}
+    ),
+    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW}),
+    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW, *_RES_MANAGE, Perm.HEALTH_VIEW}),
     Role.RESIDENT: frozenset(),
     Role.FAMILY: frozenset(),
 }

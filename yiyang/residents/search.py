@@ -93,7 +93,7 @@ def search_residents(
         qs = qs.filter(_query_q(q))
     if region:
         prefix = region.prefix if isinstance(region, Region) else str(region).strip()
-        qs = qs.filter(region__code__startswith=prefix)
+        qs = qs.filter(region_code__startswith=prefix)
     if grid:
         qs = qs.filter(grid_id=_int(grid, "grid"))
     if status:

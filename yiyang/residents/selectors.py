@@ -8,7 +8,12 @@ Scope rules (``yiyang.accounts.scope.DataScope``):
   institution's region (a township hospital sees its township, a village clinic its
   village, a county hospital its county), plus the residents in its institutional care.
 * ``team`` — residents whose grid is served by the team.
-* ``self`` — none yet (the resident/family link comes with contacts).
+* ``self`` — the resident whose own login it is, and the residents a family login holds
+  an active proxy grant for (its consent not withdrawn, and the resident's consent to
+  sharing with family active). Withdrawal takes effect on the next query.
+
+Merged records (``status = merged``) are left out of lists; ``get_resident_for`` still
+finds them so that an old link can say where the record went.
 
 ``get_resident_for`` answers ``NotFound`` for a missing and an out-of-scope resident alike,
 and records the read in the audit trail.
@@ -27,7 +32,7 @@ from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
 from yiyang.network.models import Grid, Institution, Region
 from yiyang.network.selectors import require_perm
-from yiyang.residents.models import CareSetting, Resident
+from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 
 _NOTHING = Q(pk__in=[])
 
@@ -42,18 +47,37 @@ def resident_q(scope: DataScope) -> Q | None:
     if scope.kind == ScopeKind.ALL:
         return None
     if scope.kind == ScopeKind.REGION:
-        return Q(region__code__startswith=scope.region_prefix)
+        return Q(region_code__startswith=scope.region_prefix)
     if scope.kind == ScopeKind.INSTITUTION:
         prefix = _institution_prefix(scope.institution_id)
         if prefix is None:
             return _NOTHING
-        return Q(region__code__startswith=prefix) | Q(
+        return Q(region_code__startswith=prefix) | Q(
             care_setting=CareSetting.INSTITUTION, institution_id=scope.institution_id
         )
     if scope.kind == ScopeKind.TEAM:
         served = Grid.objects.filter(teams__pk=scope.team_id or 0).values("pk")
         return Q(grid_id__in=served)
+    if scope.user_id is not None:
+        return Q(account_id=scope.user_id) | Q(pk__in=proxied_resident_ids(scope.user_id))
     return _NOTHING
+
+
+def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any]:
+    """Ids of the residents ``user_id`` holds an active proxy grant for (with ``right``,
+    e.g. ``"can_view_alerts"``, set when given), while the resident's consent to sharing
+    with family is active."""
+    from yiyang.residents.models import ConsentPurpose, ProxyGrant
+
+    grants = ProxyGrant.objects.filter(
+        user_id=user_id,
+        consent__withdrawn_at__isnull=True,
+        resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
+        resident__consents__withdrawn_at__isnull=True,
+    )
+    if right:
+        grants = grants.filter(**{right: True})
+    return grants.values("resident_id")
 
 
 def village_q(scope: DataScope) -> Q | None:
@@ -77,21 +101,43 @@ def village_in_scope(user: Any, region: Region) -> bool:
 
 
 def scoped_residents(user: Any) -> QuerySet[Resident]:
-    """Residents in ``user``'s scope, without the permission check (for services)."""
-    q = resident_q(scope_of(user))
+    """Residents in ``user``'s scope, without the permission check (for services). A
+    resident or family login is held to "self" whatever scope its account says."""
+    from yiyang.accounts.roles import PUBLIC_ROLES
+
+    scope = scope_of(user)
+    if getattr(user, "role", None) in PUBLIC_ROLES:
+        scope = DataScope(kind=ScopeKind.SELF, user_id=user.pk)
+    q = resident_q(scope)
     qs = Resident.objects.all()
     return qs if q is None else qs.filter(q)
 
 
-def residents_for(user: Any) -> QuerySet[Resident]:
-    """Residents ``user`` may see (``Perm.RESIDENT_VIEW``, else ``PermissionDenied``)."""
-    require_perm(user, Perm.RESIDENT_VIEW)
-    return scoped_residents(user).select_related("region", "grid")
+def can_view_residents(user: Any) -> bool:
+    """Staff with ``Perm.RESIDENT_VIEW``, and resident/family logins (scope "self")."""
+    from yiyang.accounts.roles import PUBLIC_ROLES
+
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and (user.has_perm_code(Perm.RESIDENT_VIEW) or user.role in PUBLIC_ROLES)
+    )
+
+
+def residents_for(user: Any, *, include_merged: bool = False) -> QuerySet[Resident]:
+    """Residents ``user`` may see (``Perm.RESIDENT_VIEW`` or a resident/family login whose
+    "self" scope applies, else ``PermissionDenied``); merged records left out unless
+    ``include_merged``."""
+    if not can_view_residents(user):
+        require_perm(user, Perm.RESIDENT_VIEW)
+    qs = scoped_residents(user).select_related("region", "grid")
+    if not include_merged:
+        qs = qs.exclude(status=ResidentStatus.MERGED)
+    return qs
 
 
 def get_resident_for(user: Any, pk: Any) -> Resident:
     """One resident in scope (``NotFound`` otherwise); the read is audited."""
-    qs = residents_for(user).select_related("household", "institution")
+    qs = residents_for(user, include_merged=True).select_related("household", "institution")
     try:
         resident = qs.get(pk=pk)
     except (Resident.DoesNotExist, ValueError, TypeError):

@@ -334,7 +334,8 @@ def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
         new_region = _resolve_region(actor, data["region"])
         if resident.region_id != new_region.pk:
             resident.region = new_region
-            changed.append("region")
+            resident.region_code = new_region.code
+            changed.extend(["region", "region_code"])
     region = resident.region
     if "grid" in data or "region" in data:
         grid = _resolve_grid(actor, data.get("grid", resident.grid_id), region)

@@ -43,9 +43,14 @@ def test_scope_team_and_self(world):
 
 
 def test_residents_need_the_view_permission(world):
-    for role in (Role.RESIDENT, Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN):
+    for role in (Role.SYSTEM_ADMIN, Role.AUDIT_ADMIN):
         with pytest.raises(PermissionDenied):
             residents_for(make_user(role, scope="all"))
+
+
+def test_resident_and_family_logins_are_held_to_self_whatever_their_scope(world):
+    for role in (Role.RESIDENT, Role.FAMILY):
+        assert list(residents_for(make_user(role, scope="all"))) == []
 
 
 def test_get_resident_for_is_audited_and_not_found_out_of_scope(world):

@@ -1,0 +1,70 @@
+"""Who may see and change which part of a resident's record (beyond the registry scope
+applied by ``selectors``).
+
+* Staff: ``Perm.HEALTH_VIEW`` to read the health record, ``Perm.HEALTH_MANAGE`` to edit
+  it, ``Perm.OBSERVATION_RECORD`` to record a measurement.
+* The resident's own login sees her whole record.
+* A family login sees what its active proxy grant allows (``can_view_readings`` → the
+  health record) while the resident's consent to sharing with family is active.
+* Writing to the health record needs the resident's active consent to health-data
+  processing (PIPL art. 28–29: health data are sensitive personal information).
+
+Callers pass a resident already fetched through ``selectors.get_resident_for`` (so it is
+in the user's scope).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from yiyang.accounts.roles import Perm, Role
+from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.residents.models import Consent, ConsentPurpose, Resident
+
+
+def has_consent(resident: Resident | int, purpose: str) -> bool:
+    """Whether the resident's consent for ``purpose`` is on record and not withdrawn."""
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    return Consent.objects.filter(
+        resident_id=pk, purpose=purpose, withdrawn_at__isnull=True
+    ).exists()
+
+
+def proxy_right(user: Any, resident: Resident, right: str) -> bool:
+    """Whether a family login holds ``right`` (a ``ProxyGrant`` flag) for ``resident`` now."""
+    from yiyang.residents.selectors import proxied_resident_ids
+
+    if getattr(user, "role", None) != Role.FAMILY:
+        return False
+    return proxied_resident_ids(user.pk, right).filter(resident_id=resident.pk).exists()
+
+
+def can_view_health(user: Any, resident: Resident) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == Role.RESIDENT:
+        return resident.account_id == user.pk
+    if user.role == Role.FAMILY:
+        return proxy_right(user, resident, "can_view_readings")
+    return bool(user.has_perm_code(Perm.HEALTH_VIEW))
+
+
+def require_health_view(user: Any, resident: Resident) -> None:
+    if not can_view_health(user, resident):
+        raise PermissionDenied()
+
+
+def require_health_consent(resident: Resident) -> None:
+    """A write to the health record needs active consent to health-data processing."""
+    if not has_consent(resident, ConsentPurpose.HEALTH_DATA):
+        raise ValidationFailed(
+            "no_consent",
+            _(
+                "%(name)s has not consented to the processing of health data (or has "
+                "withdrawn it): record the consent first."
+            )
+            % {"name": resident.name},
+            field="consent",
+        )

@@ -1,0 +1,1 @@
+"""Resident pages, one module per area; each exports ``urlpatterns``."""
