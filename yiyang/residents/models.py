@@ -198,6 +198,9 @@ class Resident(models.Model):
                 opclasses=["varchar_pattern_ops"],
             ),
             models.Index(fields=["name", "id"], name="resident_name_idx"),
+            models.Index(
+                fields=["name"], name="resident_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["birth_date"], name="resident_birth_idx"),
         ]
 

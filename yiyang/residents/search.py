@@ -4,7 +4,8 @@
 
 * a full 18-character ID number → exact match on the keyed hash;
 * 11 digits → exact match on the phone's keyed hash;
-* Chinese characters → the name contains them;
+* Chinese characters → the name starts with them (surname, or the full name: an indexed
+  prefix match — a substring match would read every row of a million-row registry);
 * latin letters → pinyin initials or full pinyin start with them ("zs", "zhangsan");
 * anything else → the name contains it.
 
@@ -53,7 +54,7 @@ def _query_q(q: str) -> Q:
     if PHONE_RE.fullmatch(compact):
         return Q(phone_index=crypto.blind_index(compact))
     if CJK_RE.search(text):
-        return Q(name__contains=text)
+        return Q(name__startswith=text)
     if LATIN_RE.fullmatch(compact):
         letters = compact.lower()
         return Q(name_initials__startswith=letters) | Q(name_pinyin__startswith=letters)

@@ -42,6 +42,8 @@ def test_search_by_phone(world, everyone):
 def test_search_by_name_and_pinyin(world, everyone):
     assert found(everyone, "张三") == ["张三"]
     assert found(everyone, "张") == ["张三"]
+    # A name is matched from its start (an indexed prefix match, not a substring scan).
+    assert found(everyone, "三") == []
     assert found(everyone, "zs") == ["张三"]
     assert found(everyone, "ZS") == ["张三"]
     assert found(everyone, "zhangsan") == ["张三"]
