@@ -356,6 +356,12 @@ def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
     for name in ("address", "ethnicity"):
         if name in data:
             put(name, "" if data[name] is None else str(data[name]).strip())
+    if data.get("status") == ResidentStatus.MERGED:
+        raise ValidationFailed(
+            "merge_required",
+            _("A record is marked merged only by merging it into another (the merge page)."),
+            field="status",
+        )
     for name in ("insurance", "status", "care_setting"):
         if name in data:
             put(name, data[name])

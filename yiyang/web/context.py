@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.roles import Perm
+from yiyang.accounts.roles import Perm, Role
 
-# (label, url name, permission needed): every entry must name an existing page.
-NAV = [
+
+def _role(role: str) -> Callable[[Any], bool]:
+    return lambda user: user.role == role
+
+
+def _staff_residents(user: Any) -> bool:
+    return bool(user.has_perm_code(Perm.RESIDENT_VIEW))
+
+
+# (label, url name, who sees it: a permission, or a predicate on the user). Every entry
+# must name an existing page. Resident and family logins hold no permission; their entries
+# are predicates on the role (their pages show their "self" scope).
+NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
+    (_("Residents"), "residents:list", _staff_residents),
+    (_("My record"), "residents:list", _role(Role.RESIDENT)),
+    (_("My family"), "residents:list", _role(Role.FAMILY)),
     (_("Network"), "network:tree", Perm.NETWORK_VIEW),
     (_("Institutions"), "network:institutions", Perm.NETWORK_VIEW),
     (_("Agreements"), "network:agreements", Perm.NETWORK_VIEW),
@@ -22,14 +39,33 @@ NAV = [
 ]
 
 
+def _allowed(user: Any, rule: Perm | Callable[[Any], bool]) -> bool:
+    if isinstance(rule, Perm):
+        return bool(user.has_perm_code(rule))
+    return bool(rule(user))
+
+
+def _my_residents(user: Any) -> Callable[[], list[Any]]:
+    """The residents a resident or family login acts for (evaluated only by a template
+    that uses it: the home page)."""
+
+    def load() -> list[Any]:
+        from yiyang.accounts.roles import PUBLIC_ROLES
+        from yiyang.residents.selectors import residents_for
+
+        if user.role not in PUBLIC_ROLES:
+            return []
+        return list(residents_for(user).order_by("name", "pk")[:20])
+
+    return load
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
     items = [
-        {"label": label, "url": reverse(name)}
-        for label, name, perm in NAV
-        if user.has_perm_code(perm)
+        {"label": label, "url": reverse(name)} for label, name, rule in NAV if _allowed(user, rule)
     ]
     # The active entry is the one with the longest URL the current path starts with
     # ("/network/" holds the tree, but "/network/staff/" is the staff entry).
@@ -37,4 +73,4 @@ def navigation(request):
     active = max(matching, key=len, default=None)
     for item in items:
         item["active"] = item["url"] == active
-    return {"nav": items}
+    return {"nav": items, "my_residents": _my_residents(user)}

@@ -74,7 +74,12 @@ def test_me_with_a_valid_token(client, doctor, password, place):
         "permissions": [
             "network.staff_view",
             "network.view",
+            "residents.export",
+            "residents.health_manage",
+            "residents.health_view",
+            "residents.import",
             "residents.manage",
+            "residents.observation_record",
             "residents.reveal",
             "residents.view",
         ],
@@ -100,7 +105,12 @@ def test_me_of_a_region_scoped_supervisor_over_the_session(client, place):
         "team_id": None,
         "team_name": None,
     }
-    assert body["permissions"] == ["network.staff_view", "network.view", "residents.view"]
+    assert body["permissions"] == [
+        "network.staff_view",
+        "network.view",
+        "residents.export",
+        "residents.view",
+    ]
 
 
 def test_anonymous_and_unknown_tokens_are_refused(client, db):

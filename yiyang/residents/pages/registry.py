@@ -1,16 +1,389 @@
-"""Resident pages (see ``yiyang.residents.pages``)."""
+"""Registry pages: the resident list (search, filters, keyset paging), register, edit, the
+overview tab and the audited reveal of the ID number and phone.
+
+Access: the list needs ``residents.view`` (resident and family logins see their own
+record(s) — the "self" scope); register and edit ``residents.manage``; reveal
+``residents.reveal``. A resident outside the scope is a 404 like a missing one, and every
+page showing one resident's record reads it through ``get_resident_for`` (an audit row).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from django.urls import URLPattern
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.residents.models import Resident
+from yiyang.accounts.roles import PUBLIC_ROLES, Perm
+from yiyang.common.crypto import mask_phone
+from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.validation import field_label
+from yiyang.network.models import Region, Team
+from yiyang.residents import people
+from yiyang.residents.forms import PAGE_SIZE, ResidentFilterForm, ResidentForm, keyset_page
+from yiyang.residents.models import (
+    Consent,
+    ConsentGiver,
+    ConsentPurpose,
+    Resident,
+    ResidentStatus,
+)
+from yiyang.residents.pages.shell import render_tab, resident_page
+from yiyang.residents.search import ID_RE, PHONE_RE
+from yiyang.residents.selectors import (
+    can_view_residents,
+    get_resident_for,
+    residents_for,
+    scoped_residents,
+)
+from yiyang.residents.services import register_resident, reveal_id_number, update_resident
+from yiyang.web.pages import PageRequest, apply_error, page
 
-urlpatterns: list[URLPattern] = []
+# A service error on these fields is shown next to the form field that holds it.
+FIELD_ALIASES = {
+    "guardian": "guardian_name",
+    "guardian.name": "guardian_name",
+    "guardian.relation": "guardian_relation",
+    "guardian.phone": "guardian_phone",
+    "purpose": "consents",
+    "given_by": "consent_given_by",
+}
+
+
+def _cursor(value: Any) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _is_identifier(q: str) -> bool:
+    compact = re.sub(r"[\s\-]", "", q)
+    return bool(ID_RE.fullmatch(compact) or PHONE_RE.fullmatch(compact))
+
+
+def _filter_query(request: HttpRequest) -> str:
+    """The current filters as a query string, without the paging cursor."""
+    params = request.GET.copy()
+    for name in ("after", "before"):
+        params.pop(name, None)
+    return params.urlencode()
+
+
+# --- registration with its consents -----------------------------------------------------
+
+
+class DuplicateUnconfirmed(Exception):
+    """Possible duplicates were found and the user has not confirmed (nothing saved)."""
+
+    def __init__(self, candidates: list[Resident]) -> None:
+        super().__init__("possible duplicates")
+        self.candidates = candidates
+
+
+def register_with_consents(
+    actor: Any,
+    values: dict[str, Any],
+    *,
+    purposes: Sequence[str] = (),
+    given_by: str = "self",
+    guardian: dict[str, Any] | None = None,
+    note: str = "",
+    confirm: bool = True,
+) -> tuple[Resident, list[Resident]]:
+    """Register a resident and record the consents given with the registration, in one
+    transaction (a refused consent leaves no resident behind). With ``confirm=False``,
+    possible duplicates (same name + birth date + village, or same phone) roll the
+    registration back and raise ``DuplicateUnconfirmed`` listing them.
+
+    A consent given by a guardian needs the guardian (``{"name", "relation", "phone"}``),
+    recorded as the resident's guardian contact.
+
+    Composes the actions ``services.register_resident``, ``people.add_contact`` and
+    ``people.give_consent`` (each checks permission and scope and writes its audit row);
+    used by this page and by ``POST /api/v1/residents/``."""
+    if purposes and given_by == ConsentGiver.GUARDIAN and not guardian:
+        raise ValidationFailed(
+            "required",
+            _("Name the guardian who gave the consents."),
+            field="guardian",
+        )
+    with transaction.atomic():
+        resident, candidates = register_resident(actor, **values)
+        if candidates and not confirm:
+            raise DuplicateUnconfirmed(candidates)
+        contact = None
+        if guardian and given_by == ConsentGiver.GUARDIAN:
+            try:
+                contact = people.add_contact(actor, resident, is_guardian=True, **guardian)
+            except ValidationFailed as error:
+                field = f"guardian.{error.field}" if error.field else "guardian"
+                raise ValidationFailed(error.code, error.detail, field=field) from error
+        for purpose in purposes:
+            people.give_consent(
+                actor,
+                resident,
+                purpose,
+                given_by=given_by,
+                guardian=contact,
+                note=note,
+            )
+    return resident, candidates
+
+
+def flag_labels(resident: Resident) -> list[tuple[str, Any]]:
+    return [(name, field_label((Resident,), name)) for name in resident.flags]
+
+
+def _decorate(resident: Resident) -> Resident:
+    """What a list row shows beyond the model: masked phone, flag labels (no query)."""
+    resident.phone_masked = mask_phone(resident.phone) if resident.phone else ""  # type: ignore[attr-defined]
+    resident.flag_labels = [label for _name, label in flag_labels(resident)]  # type: ignore[attr-defined]
+    return resident
+
+
+# --- list -------------------------------------------------------------------------------
+
+
+@login_required
+def resident_list(request: PageRequest) -> HttpResponse:
+    user = request.user
+    if not can_view_residents(user):
+        raise DjangoPermissionDenied
+    if user.role in PUBLIC_ROLES:
+        mine = list(residents_for(user).order_by("name", "pk")[:PAGE_SIZE])
+        return render(request, "residents/registry/mine.html", {"residents": mine})
+    form = ResidentFilterForm(request.GET or None, user=user)
+    if form.is_bound and not form.is_valid():
+        results = keyset_page(Resident.objects.none())
+    else:
+        try:
+            results = keyset_page(
+                form.results().select_related(None).prefetch_related("region", "grid"),
+                after=_cursor(request.GET.get("after")),
+                before=_cursor(request.GET.get("before")),
+            )
+        except ValidationFailed as error:
+            apply_error(form, error)
+            results = keyset_page(Resident.objects.none())
+    for row in results.items:
+        _decorate(row)
+    context = {
+        "filter_form": form,
+        "results": results,
+        "query": _filter_query(request),
+        "can_manage": user.has_perm_code(Perm.RESIDENT_MANAGE),
+        "can_import": user.has_perm_code(Perm.RESIDENT_IMPORT),
+        "can_export": user.has_perm_code(Perm.RESIDENT_EXPORT),
+    }
+    if request.htmx and not request.htmx.boosted:
+        response = render(request, "residents/registry/_results.html", context)
+        if _is_identifier(request.GET.get("q", "")):
+            # Keep full ID numbers and phones out of the browser's history.
+            response["HX-Push-Url"] = "false"
+        return response
+    return render(request, "residents/registry/list.html", context)
+
+
+# --- register and edit ------------------------------------------------------------------
+
+
+def _place_initial(request: HttpRequest) -> dict[str, Any]:
+    """The township/village an htmx refresh of the place fields asks for."""
+    return {
+        name: request.GET[name]
+        for name in ("township", "region")
+        if request.method == "GET" and request.GET.get(name, "").isdigit()
+    }
+
+
+def _form_page(request: PageRequest, context: dict[str, Any]) -> HttpResponse:
+    template = (
+        "residents/registry/_form.html"
+        if request.htmx and not request.htmx.boosted
+        else "residents/registry/form.html"
+    )
+    return render(request, template, context)
+
+
+def _done(request: PageRequest, url: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@page(Perm.RESIDENT_MANAGE)
+def resident_create(request: PageRequest) -> HttpResponse:
+    user = request.user
+    form = ResidentForm(request.POST or None, user=user, initial=_place_initial(request))
+    candidates: list[Resident] = []
+    if request.method == "POST" and form.is_valid():
+        consent = form.consent_values()
+        try:
+            resident, _found = register_with_consents(
+                user,
+                form.service_values(),
+                purposes=consent["purposes"],
+                given_by=consent["given_by"],
+                guardian=consent["guardian"],
+                confirm=request.POST.get("confirm") == "1",
+            )
+        except DuplicateUnconfirmed as unconfirmed:
+            candidates = unconfirmed.candidates
+        except ValidationFailed as error:
+            apply_error(form, error, FIELD_ALIASES)
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": resident.name})
+            return _done(request, reverse("residents:detail", args=[resident.pk]))
+    context = {
+        "form": form,
+        "candidates": candidates,
+        "heading": _("Register a resident"),
+        "cancel_url": reverse("residents:list"),
+    }
+    return _form_page(request, context)
+
+
+@page(Perm.RESIDENT_MANAGE)
+def resident_edit(request: PageRequest, pk: int) -> HttpResponse:
+    user = request.user
+    resident = get_resident_for(user, pk)
+    url = reverse("residents:detail", args=[resident.pk])
+    form = ResidentForm(
+        request.POST or None, instance=resident, user=user, initial=_place_initial(request)
+    )
+    if request.method == "POST" and form.is_valid():
+        changes = form.service_values()
+        if not changes:
+            messages.info(request, _("Nothing changed."))
+            return _done(request, url)
+        try:
+            update_resident(user, resident.pk, **changes)
+        except ValidationFailed as error:
+            apply_error(form, error, FIELD_ALIASES)
+        else:
+            messages.success(request, _("Saved."))
+            return _done(request, url)
+    context = {
+        "form": form,
+        "resident": resident,
+        "heading": _("Edit %(name)s") % {"name": resident.name},
+        "cancel_url": url,
+    }
+    return _form_page(request, context)
+
+
+# --- one resident -----------------------------------------------------------------------
+
+
+def _places(resident: Resident) -> list[Region]:
+    """The resident's village, township and county (one query)."""
+    village = Region.objects.select_related("parent__parent").get(pk=resident.region_id)
+    chain = [village]
+    while chain[-1].parent is not None and len(chain) < 3:
+        chain.append(chain[-1].parent)
+    return chain
+
+
+@resident_page
+def resident_detail(request: PageRequest, resident: Resident) -> HttpResponse:
+    user = request.user
+    housemates: list[Resident] = []
+    if resident.household_id is not None:
+        housemates = list(
+            residents_for(user).filter(household_id=resident.household_id).exclude(pk=resident.pk)
+        )
+    context = {
+        "places": _places(resident),
+        "housemates": housemates,
+        "phone_masked": mask_phone(resident.phone) if resident.phone else "",
+        "can_manage": user.has_perm_code(Perm.RESIDENT_MANAGE),
+        "can_reveal": user.has_perm_code(Perm.RESIDENT_REVEAL),
+    }
+    return render_tab(request, resident, "detail", "residents/registry/_overview.html", context)
+
+
+@require_POST
+@login_required
+def resident_reveal(request: PageRequest, pk: int) -> HttpResponse:
+    """The full ID number and phone, in place of the masked ones (audited)."""
+    user = request.user
+    try:
+        id_number = reveal_id_number(user, pk)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.detail) from exc
+    phone = scoped_residents(user).filter(pk=pk).values_list("phone", flat=True).first() or ""
+    return render(
+        request, "residents/registry/_revealed.html", {"id_number": id_number, "phone": phone}
+    )
+
+
+# --- the header (used by every tab through ``shell.header_context``) ---------------------
+
+HEADER_PURPOSES = [
+    ConsentPurpose.HEALTH_DATA,
+    ConsentPurpose.DEVICE_MONITORING,
+    ConsentPurpose.FAMILY_SHARING,
+    ConsentPurpose.PLATFORM_EXCHANGE,
+]
+
+
+def consent_state(resident: Resident) -> list[dict[str, Any]]:
+    """For each registration purpose: ``given`` (with who and when), ``withdrawn`` (the
+    latest consent was withdrawn) or ``none`` — from the Consent rows (one query)."""
+    latest: dict[str, Consent] = {}
+    rows = Consent.objects.filter(resident_id=resident.pk, purpose__in=HEADER_PURPOSES)
+    for consent in rows.order_by("purpose", "-given_at", "-pk"):
+        latest.setdefault(consent.purpose, consent)
+    state = []
+    for purpose in HEADER_PURPOSES:
+        found = latest.get(purpose)
+        if found is None:
+            status = "none"
+        elif found.withdrawn_at is None:
+            status = "given"
+        else:
+            status = "withdrawn"
+        state.append(
+            {
+                "purpose": purpose,
+                "label": ConsentPurpose(purpose).label,
+                "status": status,
+                "consent": found,
+            }
+        )
+    return state
 
 
 def header_extra(user: Any, resident: Resident) -> dict[str, Any]:
-    """Extra context for the resident header (filled in by the registry area)."""
-    return {}
+    """Age, sex, flags, status, care setting, the family-doctor team(s) serving her grid,
+    the consent state and where a merged record went (two queries)."""
+    teams: list[Team] = []
+    if resident.grid_id is not None:
+        teams = list(Team.objects.filter(grids=resident.grid_id).order_by("name"))
+    return {
+        "teams": teams,
+        "flag_labels": flag_labels(resident),
+        "consent_state": consent_state(resident),
+        "is_merged": resident.status == ResidentStatus.MERGED,
+        "is_inactive": resident.status != ResidentStatus.ACTIVE,
+        "can_manage_resident": user.has_perm_code(Perm.RESIDENT_MANAGE),
+    }
+
+
+urlpatterns: list[URLPattern] = [
+    path("", resident_list, name="list"),
+    path("new/", resident_create, name="create"),
+    path("<int:pk>/", resident_detail, name="detail"),
+    path("<int:pk>/edit/", resident_edit, name="edit"),
+    path("<int:pk>/reveal/", resident_reveal, name="reveal"),
+]

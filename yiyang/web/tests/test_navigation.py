@@ -31,15 +31,19 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
 @pytest.mark.parametrize(
     ("role", "labels"),
     [
-        (Role.SUPERVISOR, ["Network", "Institutions", "Agreements", "Staff", "Teams", "Regions"]),
-        (Role.CAREGIVER, ["Network", "Institutions", "Agreements", "Teams", "Regions"]),
+        (
+            Role.SUPERVISOR,
+            ["Residents", "Network", "Institutions", "Agreements", "Staff", "Teams", "Regions"],
+        ),
+        (Role.CAREGIVER, ["Residents", "Network", "Institutions", "Agreements", "Teams", "Regions"]),
         (
             Role.SYSTEM_ADMIN,
             ["Network", "Institutions", "Agreements", "Staff", "Teams", "Regions", "Users"],
         ),
         (Role.SECURITY_ADMIN, ["Locked accounts", "Two-step login resets"]),
         (Role.AUDIT_ADMIN, ["Audit trail"]),
-        (Role.RESIDENT, []),
+        (Role.RESIDENT, ["My record"]),
+        (Role.FAMILY, ["My family"]),
     ],
 )
 def test_nav_entries_follow_the_role(client, settings, role, labels):
