@@ -1,6 +1,7 @@
 """``yiyang demo`` (``make demo``): migrate, seed the demo once, print the logins, serve.
 
-The server is the production one (granian, WSGI, see ``serve``) with one worker, in
+The server is the production one (granian, WSGI, see ``serve``) with one worker and one
+supervised background-task worker (``db_worker``: resident imports run there), in
 whatever mode the environment says (development by default: keys generated into var/).
 Running it again keeps the data: the demo preset is seeded only into a database without
 regions.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from yiyang.common.management.commands.serve import parse_bind, run_server
+from yiyang.common.management.commands.serve import parse_bind, run_server, task_workers
 from yiyang.network.models import Region
 from yiyang.seed import seed
 from yiyang.seed.users import login_table
@@ -53,4 +54,5 @@ class Command(BaseCommand):
             return
         self.stdout.write("Press Ctrl+C to stop the server.")
         self.stdout.flush()
-        run_server(host, port, workers=1, access_log=True)
+        with task_workers(1):
+            run_server(host, port, workers=1, access_log=True)

@@ -8,11 +8,23 @@ Static files under ``STATIC_URL`` are served by granian itself from ``STATIC_ROO
 ``yiyang serve`` starts in production mode (the ``yiyang`` command sets
 ``YIYANG_MODE=production`` unless it is set), which needs ``YIYANG_SECRET_KEY`` and
 ``YIYANG_FIELD_KEY``.
+
+Background tasks (ADR 0002: ``django-tasks``, database queue) need a worker. The server
+starts ``--task-workers`` (default 1) supervised ``yiyang db_worker`` child processes
+(``TaskWorker``: restarted if they die, stopped with the server — ADR 0013); use
+``--task-workers 0`` where the workers run as their own services.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -36,6 +48,112 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--bind must be HOST:PORT (e.g. 127.0.0.1:8000), not {bind!r}")
     return host.strip("[]"), int(port)
+
+
+class TaskWorker:
+    """One supervised background-task worker: a ``yiyang db_worker`` child process, started
+    in its own session (a Ctrl+C at the terminal reaches the server, which then stops the
+    worker in order), restarted after ``restart_delay`` seconds if it dies — twice as long
+    after each death within a minute of its start (at most 60 s), so a worker that cannot
+    start (say, an unmigrated database) does not spin.
+
+    ``stop()`` asks the worker to finish its current task (SIGTERM) and waits
+    ``grace`` seconds; then a second SIGTERM interrupts the task (an import job marks
+    itself failed: the batches it committed stay, and importing the file again completes
+    it), and after ``grace`` more seconds the process is killed.
+    """
+
+    def __init__(
+        self,
+        argv: list[str] | None = None,
+        *,
+        restart_delay: float = 2.0,
+        grace: float = 10.0,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.argv = argv or [
+            sys.executable,
+            "-m",
+            "yiyang.cli",
+            "db_worker",
+            "--no-reload",
+            "--interval",
+            "1",
+        ]
+        self.restart_delay = restart_delay
+        self.grace = grace
+        self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.spawned = 0
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._proc = subprocess.Popen(self.argv, start_new_session=True)  # noqa: S603
+            self.spawned += 1
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="task-worker", daemon=True)
+        self._watcher.start()
+
+    def _watch(self) -> None:
+        delay = self.restart_delay
+        while not self._stopping.is_set():
+            proc = self._proc
+            if proc is None:
+                return
+            started = time.monotonic()
+            code = proc.wait()
+            if self._stopping.is_set():
+                return
+            quick = time.monotonic() - started < 60
+            delay = min(delay * 2, 60.0) if quick and self.spawned > 1 else self.restart_delay
+            self.log(
+                f"task worker (pid {proc.pid}) exited with status {code}; restarting in {delay:g} s"
+            )
+            if self._stopping.wait(delay):
+                return
+            self._spawn()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            proc = self._proc
+        if proc is not None and proc.poll() is None:
+            for _attempt in range(2):
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=self.grace)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            else:
+                proc.kill()
+                proc.wait()
+        if self._watcher is not None:
+            self._watcher.join(timeout=self.grace)
+
+
+@contextmanager
+def task_workers(count: int, **options) -> Iterator[list[TaskWorker]]:
+    """``count`` supervised task workers for the duration of the block."""
+    workers = [TaskWorker(**options) for _ in range(count)]
+    try:
+        for worker in workers:
+            worker.start()
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 def run_server(
@@ -83,11 +201,20 @@ class Command(BaseCommand):
             help=f"threads per worker (default {DEFAULT_THREADS})",
         )
         parser.add_argument("--access-log", action="store_true", help="log every request")
+        parser.add_argument(
+            "--task-workers",
+            type=int,
+            default=1,
+            help="supervised background-task workers (yiyang db_worker) to run with the "
+            "server (default 1; 0 when they run as their own services)",
+        )
 
     def handle(self, *args, **options) -> None:
         host, port = parse_bind(options["bind"])
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1")
+        if options["task_workers"] < 0:
+            raise CommandError("--task-workers must be 0 or more")
         if not settings.PRODUCTION:
             self.stderr.write(
                 f"warning: YIYANG_MODE is {settings.MODE!r}, not 'production' "
@@ -95,13 +222,15 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Yiyang ({settings.MODE}) on http://{options['bind']} — "
-            f"granian WSGI, {options['workers']} worker(s) x {options['threads']} thread(s)"
+            f"granian WSGI, {options['workers']} worker(s) x {options['threads']} thread(s), "
+            f"{options['task_workers']} task worker(s)"
         )
         self.stdout.flush()
-        run_server(
-            host,
-            port,
-            options["workers"],
-            threads=options["threads"],
-            access_log=options["access_log"],
-        )
+        with task_workers(options["task_workers"]):
+            run_server(
+                host,
+                port,
+                options["workers"],
+                threads=options["threads"],
+                access_log=options["access_log"],
+            )
