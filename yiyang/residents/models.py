@@ -56,6 +56,22 @@ FLAGS: tuple[str, ...] = (
 )
 
 
+# Filters that keep few rows, each with its own partial indexes (``Resident.Meta``). Common
+# ones (empty-nest, living alone) find a page quickly in name order without one.
+RARE_FILTERS: dict[str, Q] = {
+    "leftbehind": Q(left_behind=True),
+    "widowed": Q(widowed_childless=True),
+    "lostchild": Q(lost_only_child=True),
+    "allowance": Q(minimum_allowance=True),
+    "poverty": Q(extreme_poverty=True),
+    "veteran": Q(veteran=True),
+    "deceased": Q(status="deceased"),
+    "movedout": Q(status="moved_out"),
+    "community": Q(care_setting="community"),
+    "institution": Q(care_setting="institution"),
+}
+
+
 class Household(models.Model):
     """A household (户): residents living at one address."""
 
@@ -179,18 +195,9 @@ class Resident(models.Model):
             ),
         ]
         indexes = [
-            # Prefix search (LIKE 'zs%'): pattern operator classes on PostgreSQL, ignored
-            # elsewhere.
-            models.Index(
-                fields=["name_initials"],
-                name="resident_initials_idx",
-                opclasses=["varchar_pattern_ops"],
-            ),
-            models.Index(
-                fields=["name_pinyin"],
-                name="resident_pinyin_idx",
-                opclasses=["varchar_pattern_ops"],
-            ),
+            # Search by pinyin reads a range of one of these in order (``search``).
+            models.Index(fields=["name_initials", "id"], name="resident_initials_idx"),
+            models.Index(fields=["name_pinyin", "id"], name="resident_pinyin_idx"),
             models.Index(fields=["region", "status"], name="resident_region_status_idx"),
             models.Index(
                 fields=["region_code"],
@@ -202,6 +209,26 @@ class Resident(models.Model):
                 fields=["name"], name="resident_name_prefix_idx", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["birth_date"], name="resident_birth_idx"),
+            # A rare filter (a special group, a status or care setting other than the
+            # usual one): two small partial indexes each — by (name, id) for a wide scope
+            # (read in list order, skipping rows of other regions) and by village code for
+            # a narrow one (read the few rows, then sort) — instead of walking the whole
+            # name order (measured at 1,000,000 residents: 190 ms → 1–2 ms).
+            *[
+                index
+                for name, condition in RARE_FILTERS.items()
+                for index in (
+                    models.Index(
+                        fields=["name", "id"], name=f"resident_{name}_n_idx", condition=condition
+                    ),
+                    models.Index(
+                        fields=["region_code"],
+                        name=f"resident_{name}_r_idx",
+                        condition=condition,
+                        opclasses=["varchar_pattern_ops"],
+                    ),
+                )
+            ],
         ]
 
     def __str__(self) -> str:

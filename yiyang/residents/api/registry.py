@@ -29,7 +29,7 @@ from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
 from yiyang.network.selectors import require_perm
-from yiyang.residents.forms import keyset_page, name_prefix_hint, region_prefix
+from yiyang.residents.forms import keyset_page, region_prefix
 from yiyang.residents.models import (
     FLAGS,
     CareSetting,
@@ -142,7 +142,6 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilter]) -> Any:
     )
     # Related rows by id after the page is cut (a join before the sort makes PostgreSQL
     # join every matching row of a large filter).
-    qs = name_prefix_hint(qs, filters.q or "")
     qs = qs.select_related(None).prefetch_related("region", "grid", "household", "institution")
     page = keyset_page(qs, after=filters.after, limit=filters.limit, offset=filters.offset)
     next_url = None

@@ -88,3 +88,30 @@ def test_filters(world, everyone):
     with pytest.raises(ValidationFailed) as unknown:
         found(everyone, flags=["rich"])
     assert (unknown.value.code, unknown.value.field) == ("unknown_filter", "flags")
+
+
+def test_pinyin_search_orders_by_the_column_searched(world, everyone):
+    # "z": initials — 赵六 (zl) before 张三 (zs); "zha": full pinyin — zhangsan, zhaoliu.
+    assert found(everyone, "z") == ["赵六", "张三"]
+    assert found(everyone, "zha") == ["张三", "赵六"]
+    assert search_residents(everyone, "zha").query.order_by == ("name_pinyin", "pk")
+    assert search_residents(everyone, "zs").query.order_by == ("name_initials", "pk")
+    assert search_residents(everyone, "").query.order_by == ("name", "pk")
+
+
+def test_initials_with_a_vowel_fall_back_from_pinyin(world, everyone):
+    from yiyang.residents.tests.conftest import register
+
+    register(world.registrar, world.net.a.villages[0], "王爱华", datetime.date(1952, 2, 2), 66)
+    # "wah" contains a vowel but no pinyin starts with it: read as initials.
+    assert found(everyone, "wah") == ["王爱华"]
+    assert found(everyone, "wangai") == ["王爱华"]
+
+
+def test_a_narrow_filter_reads_the_region_first_with_the_same_result(world, everyone):
+    village = world.net.a.villages[0]
+    assert found(everyone, region=village.prefix) == ["张三"]
+    assert found(everyone, region=village.prefix, flags=["empty_nest"]) == ["张三"]
+    assert found(everyone, region=village.prefix, flags=["living_alone"]) == []
+    assert found(everyone, grid=world.net.a.grids[0].pk) == ["张三"]
+    assert found(everyone, region=village.prefix, status="deceased") == []
