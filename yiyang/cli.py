@@ -4,6 +4,7 @@ yiyang demo                       migrate, seed the demo if empty, serve on :800
 yiyang serve [--bind ...]         production server (granian WSGI, ADR 0005)
 yiyang seed --preset demo|county|city --seed N
 yiyang import_regions FILE.csv
+yiyang import residents FILE.xlsx [--as USER] [--report PATH]
 yiyang audit verify
 yiyang <any manage.py command>
 """
