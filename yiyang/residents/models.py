@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yiyang.common.fields import EncryptedCharField
 
@@ -31,14 +32,14 @@ class Insurance(models.TextChoices):
 
 
 class ResidentStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("resident status", "Active")
     MOVED_OUT = "moved_out", _("Moved out")
     DECEASED = "deceased", _("Deceased")
     MERGED = "merged", _("Merged into another record")
 
 
 class CareSetting(models.TextChoices):
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("care setting", "Home")
     COMMUNITY = "community", _("Community")
     INSTITUTION = "institution", _("Institution")
 
@@ -87,6 +88,7 @@ class Household(models.Model):
     class Meta:
         ordering = ["region__code", "address"]
         verbose_name = _("household")
+        verbose_name_plural = _("households")
 
     def __str__(self) -> str:
         return self.address
@@ -95,7 +97,7 @@ class Household(models.Model):
 class Resident(models.Model):
     """An elderly person served by the platform (a person: reads are audited)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     name_pinyin = models.CharField(_("name (pinyin)"), max_length=200, blank=True)
     name_initials = models.CharField(_("name initials"), max_length=50, blank=True)
     id_number = EncryptedCharField(_("ID number"))
@@ -182,6 +184,7 @@ class Resident(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         verbose_name = _("resident")
+        verbose_name_plural = _("residents")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(status=ResidentStatus.DECEASED, deceased_on__isnull=False))
@@ -275,7 +278,7 @@ class Contact(models.Model):
     resident = models.ForeignKey(
         Resident, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("resident")
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
     phone = EncryptedCharField(_("phone"), blank=True)
     phone_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
@@ -297,6 +300,7 @@ class Contact(models.Model):
     class Meta:
         ordering = ["resident_id", "-is_guardian", "-is_emergency", "name", "pk"]
         verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"
@@ -355,6 +359,7 @@ class Consent(models.Model):
     class Meta:
         ordering = ["resident_id", "purpose", "-given_at", "-pk"]
         verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         indexes = [models.Index(fields=["resident", "purpose"], name="consent_resident_idx")]
         constraints = [
             models.CheckConstraint(
@@ -407,6 +412,7 @@ class ProxyGrant(models.Model):
     class Meta:
         ordering = ["resident_id", "-created_at", "-pk"]
         verbose_name = _("proxy grant")
+        verbose_name_plural = _("proxy grants")
 
     def __str__(self) -> str:
         return f"{self.contact} → {self.resident_id}"
@@ -420,7 +426,7 @@ class ProxyGrant(models.Model):
 
 
 class ConditionStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("condition status", "Active")
     REMISSION = "remission", _("In remission")
     RESOLVED = "resolved", _("Resolved")
 
@@ -459,6 +465,7 @@ class Condition(_Recorded):
     class Meta:
         ordering = ["resident_id", "status", "icd10", "pk"]
         verbose_name = _("condition")
+        verbose_name_plural = _("conditions")
         indexes = [models.Index(fields=["icd10", "status"], name="condition_code_idx")]
 
     def __str__(self) -> str:
@@ -481,6 +488,7 @@ class Medication(_Recorded):
     class Meta:
         ordering = ["resident_id", "-long_term", "name", "pk"]
         verbose_name = _("medication")
+        verbose_name_plural = _("medications")
 
     def __str__(self) -> str:
         return self.name
@@ -506,6 +514,7 @@ class Allergy(_Recorded):
     class Meta:
         ordering = ["resident_id", "substance", "pk"]
         verbose_name = _("allergy")
+        verbose_name_plural = _("allergies")
 
     def __str__(self) -> str:
         return self.substance
@@ -547,6 +556,7 @@ class Encounter(_Recorded):
     class Meta:
         ordering = ["resident_id", "-date", "-pk"]
         verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.date}"
@@ -601,6 +611,7 @@ class Observation(models.Model):
     class Meta:
         ordering = ["resident_id", "-effective_at", "code", "pk"]
         verbose_name = _("observation")
+        verbose_name_plural = _("observations")
         indexes = [
             models.Index(
                 fields=["resident", "code", "-effective_at"], name="observation_series_idx"
@@ -644,6 +655,7 @@ class Document(models.Model):
     class Meta:
         ordering = ["resident_id", "-uploaded_at", "-pk"]
         verbose_name = _("document")
+        verbose_name_plural = _("documents")
 
     def __str__(self) -> str:
         return self.title
@@ -681,6 +693,7 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("resident import")
+        verbose_name_plural = _("resident imports")
 
     def __str__(self) -> str:
         return self.original_name
