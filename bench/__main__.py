@@ -1,16 +1,25 @@
 """``make bench`` (``python -m bench``): Yiyang's benchmarks.
 
-1. Seed: the ``city`` preset (10 counties x 15 townships x 20 villages) into a scratch
+1. Seed: the ``city`` preset (10 counties x 15 townships x 20 villages, with 1,000,000
+   residents and their health data when the resident search is measured) into a scratch
    database on the server named by ``DATABASE_URL`` (PostgreSQL when set; a temporary
    SQLite file otherwise), then the ``demo`` preset for its logins.
 2. Web: requests per second and latency of a trivial page and logged-in pages that read
    the database, for the shipped server (``yiyang serve``: granian WSGI) and the
    alternatives of ADR 0005 (gunicorn sync workers, granian ASGI), each started in
    production mode on a free loopback port. Load comes from wrk (or a Python client).
+3. Residents: search latency (p50/p95/p99) by ID number, phone, name, pinyin initials,
+   full pinyin and the filtered list, through ``search_residents`` for a city- and a
+   county-scoped supervisor and through the list page on the shipped server
+   (``bench/residents_search.py``).
+4. Import: ``bench.residents_import.run(database_url)`` when that module exists.
 
 Prints the results and appends a dated section to ``docs/benchmarks.md`` with the
-machine. Bounded: about 3–4 minutes with the defaults. Options: ``--seconds N`` per page
-(default 10), ``--quick`` (only the shipped server, 5 s per page), ``--no-write``.
+machine. Bounded: about 3–4 minutes for the web part, 5–8 minutes more for the million
+residents (seed and search). Options: ``--only web|residents|import`` (repeatable; default
+all), ``--residents N`` (city residents, default the preset's 1,000,000), ``--queries N``
+per search kind (default 200), ``--seconds N`` per page (default 10), ``--quick`` (only
+the shipped server, 5 s per page), ``--no-write``.
 """
 
 from __future__ import annotations
@@ -38,7 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 PY = sys.executable
 CITY_SEED, DEMO_SEED = 1, 2026
+CITY_RESIDENTS = 1_000_000
 WEB_USER = "supervisor"
+PARTS = ("web", "residents", "import")
+# Rows written with the residents (the "health rows" column of the seed table).
+HEALTH_ROWS = ("households", "contacts", "consents", "conditions", "medications", "observations")
+SEED_TIMEOUT = 1800  # seconds; the million-resident seed takes about five minutes
 ROUNDS = 2  # each page's load time is split into this many interleaved slices per server
 
 
@@ -150,10 +164,20 @@ def scratch_database(var_dir: Path):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_json(argv: list[str], env: dict[str, str], timeout: int = 600) -> dict:
-    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def run_json(argv: list[str], env: dict[str, str], timeout: int = 600, echo: bool = False) -> dict:
+    """Run a step in its own process; its last stdout line is JSON. ``echo``: its stderr
+    (progress lines) goes to ours as it comes."""
+    done = subprocess.run(
+        argv,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=None if echo else subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+    )
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[1:])} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"{' '.join(argv[1:])} failed:\n{(done.stderr or '')[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -235,6 +259,9 @@ def markdown(
     pages: list[dict],
     seconds: int,
     loadavg: tuple[float, float],
+    search: dict | None = None,
+    imports: str = "",
+    parts: tuple[str, ...] = PARTS,
 ) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -249,17 +276,42 @@ def markdown(
             else "."
         ),
         "",
+        f"Parts measured: seed, {', '.join(p for p in PARTS if p in parts)}"
+        + ("" if set(parts) == set(PARTS) else " (`python -m bench --only …`)")
+        + ".",
+        "",
         "### Seed (bulk inserts, one transaction, one audit row)",
         "",
-        "| preset | regions | institutions | staff | teams | agreements | network s | total s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| preset | regions | institutions | staff | residents | health rows | network s "
+        "| residents s | total s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in seeds:
         c, t = s["counts"], s["seconds"]
+        health = sum(c.get(k, 0) for k in HEALTH_ROWS)
         lines.append(
             f"| {s['preset']} | {c['regions']:,} | {c['institutions']:,} | {c['staff']:,} | "
-            f"{c['teams']:,} | {c['agreements']:,} | {t['network']:.2f} | {t['wall']:.2f} |"
+            f"{c.get('residents', 0):,} | {health:,} | {t['network']:.2f} | "
+            f"{t.get('residents', 0.0):.2f} | {t['wall']:.2f} |"
         )
+    big = max(seeds, key=lambda s: s["counts"].get("residents", 0))
+    if big["counts"].get("residents"):
+        c, t = big["counts"], big["seconds"]
+        rows = ", ".join(f"{k} {c[k]:,}" for k in HEALTH_ROWS if k in c)
+        generating = t["residents"] - sum(
+            t.get(k, 0.0) for k in ("residents_writing", "residents_indexes", "residents_analyze")
+        )
+        lines += [
+            "",
+            f"Phases of the {big['preset']} seed ({c['residents']:,} residents; {rows}): "
+            f"plan {t['plan']:.1f} s, network {t['network']:.1f} s, residents "
+            f"{t['residents']:.1f} s (making rows {generating:.1f} s, COPY "
+            f"{t.get('residents_writing', 0.0):.1f} s, rebuilding indexes and foreign keys "
+            f"{t.get('residents_indexes', 0.0):.1f} s, ANALYZE "
+            f"{t.get('residents_analyze', 0.0):.1f} s), commit {t.get('commit', 0.0):.1f} s, "
+            f"VACUUM {t.get('vacuum', 0.0):.1f} s; "
+            f"**{t['wall'] / 60:.1f} minutes** in all.",
+        ]
     if web:
         labels = [p["label"] for p in pages]
         paths = ", ".join(
@@ -280,7 +332,112 @@ def markdown(
         for name, row in web:
             cells = [row[label].cell() if label in row else "–" for label in labels]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if search:
+        lines += search_markdown(search)
+    if imports:
+        lines += ["", imports.strip()]
     return "\n".join(lines) + "\n"
+
+
+SEARCH_LABELS = {
+    "id_number": "ID number",
+    "phone": "phone",
+    "name": "Chinese name",
+    "initials": "pinyin initials",
+    "pinyin": "full pinyin",
+    "filtered": "filtered list",
+}
+
+
+def search_markdown(result: dict) -> list[str]:
+    target = result["target_ms"]
+    scopes = result["scopes"]
+    lines = [
+        "",
+        f"### Resident search: p50 / p95 / p99 ms, up to {result['queries']} queries per "
+        f"kind, {result['residents']:,} residents",
+        "",
+        "Real values picked from the data (ID numbers, phones, Chinese names, pinyin "
+        "initials and full pinyin of residents; filtered list = a county or township "
+        "subtree + a 5-year age band + one special-group flag), one query at a time. "
+        "Function: `search_residents(user, …)` evaluated as the list page does "
+        "(`list(qs[:51])`). Page: `GET /residents/?…` on the shipped server, logged in. "
+        f"Users: supervisors scoped to the city ({scopes['bench-city']}) and to a county "
+        f"({scopes['bench-county']}). Target: p95 under {target:.0f} ms; **bold** misses it.",
+        "",
+    ]
+    columns = [("function", name) for name in result["function"]]
+    columns += [("page", name) for name in result.get("http", {})]
+    header = [f"{path} ({'city' if name == 'bench-city' else 'county'})" for path, name in columns]
+    lines.append("| search | " + " | ".join(header) + " |")
+    lines.append("|---|" + "---:|" * len(columns))
+    for kind, label in SEARCH_LABELS.items():
+        cells = []
+        for path, name in columns:
+            p = result["function" if path == "function" else "http"][name][kind]
+            p95 = f"{p['p95']:.1f}"
+            if p["p95"] > target:
+                p95 = f"**{p95}**"
+            cell = f"{p['p50']:.1f} / {p95} / {p['p99']:.1f}"
+            if p["n"] < result["queries"]:
+                cell += f" (n={p['n']}: 30 s cap)"
+            if p.get("errors"):
+                cell += f" ({p['errors']} errors)"
+            cells.append(cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for key, slow in result.get("plans", {}).items():
+        summary = plan_summary(slow["plan"])
+        lines.append("")
+        lines.append(f"Slowest {key} ({slow['query']}): {summary}")
+    return lines
+
+
+def plan_summary(plan: str) -> str:
+    """The plan's scan lines and rows removed, in one line."""
+    keep = []
+    for line in plan.splitlines():
+        text = line.strip().lstrip("-> ").strip()
+        if "Scan" in text or text.startswith(("Rows Removed", "Execution Time", "Sort Method")):
+            keep.append(text.split("  (")[0])
+    return "; ".join(f"`{k}`" for k in keep)
+
+
+def bench_residents(env: dict[str, str], queries: int) -> dict:
+    """The search benchmark: the function in a worker process, then the list page on the
+    shipped server (one worker per CPU) started for it."""
+    cpus = os.cpu_count() or 1
+    log = open(Path(env["YIYANG_VAR_DIR"]) / "server.log", "a")  # noqa: SIM115
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    argv = [a.format(port=port, workers=cpus) for a in servers(cpus, True)[0].argv]
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=log, stderr=log)
+    try:
+        wait_ready(base + "/login/", proc)
+        return run_json(
+            [PY, "-m", "bench.residents_search", "search", "--queries", str(queries)]
+            + ["--base-url", base],
+            env,
+            timeout=SEED_TIMEOUT,
+            echo=True,
+        )
+    finally:
+        stop(proc)
+        log.close()
+
+
+def bench_import(database_url: str) -> str:
+    """``bench.residents_import.run(database_url)`` (the import benchmark), if present."""
+    try:
+        from bench import residents_import
+    except ImportError:
+        print("Import: bench.residents_import not available", flush=True)
+        return "### Resident import\n\nNot measured: `bench.residents_import` not available."
+    result = residents_import.run(database_url)
+    if isinstance(result, str):
+        return result
+    if isinstance(result, list):
+        return "\n".join(result)
+    return "### Resident import\n\n```\n" + json.dumps(result, indent=2, default=str) + "\n```"
 
 
 def append(section: str) -> None:
@@ -294,13 +451,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="load time per page")
     parser.add_argument("--quick", action="store_true", help="only the shipped server, 5 s")
-    parser.add_argument("--no-web", action="store_true", help="only the seed benchmark")
+    parser.add_argument("--no-web", action="store_true", help="leave out the web benchmark")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only this part (repeatable; the seed always runs)",
+    )
+    parser.add_argument(
+        "--residents",
+        type=int,
+        default=CITY_RESIDENTS,
+        help=f"residents of the city preset (default {CITY_RESIDENTS:,})",
+    )
+    parser.add_argument("--queries", type=int, default=200, help="queries per search kind")
     parser.add_argument("--no-write", action="store_true", help="do not touch the docs")
     args = parser.parse_args(argv)
+    parts = set(args.only or PARTS)
+    if args.no_web:
+        parts.discard("web")
     seconds = 5 if args.quick else args.seconds
     info = machine()
     load_start = os.getloadavg()[0]
     print(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}", flush=True)
+    city_residents = args.residents if "residents" in parts else 0
+    search: dict | None = None
+    imports = ""
     with tempfile.TemporaryDirectory(prefix="yiyang-bench-") as tmp:
         var_dir = Path(tmp)
         with scratch_database(var_dir) as db_url:
@@ -317,28 +493,43 @@ def main(argv: list[str] | None = None) -> int:
             manage = [PY, "-m", "yiyang.cli"]
             subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)
             seeds = []
-            for preset, seed_no in (("city", CITY_SEED), ("demo", DEMO_SEED)):
-                result = run_json([PY, "-m", "bench.worker", "seed", preset, str(seed_no)], env)
+            for preset, seed_no, residents in (
+                ("city", CITY_SEED, city_residents),
+                ("demo", DEMO_SEED, None),
+            ):
+                step = [PY, "-m", "bench.residents_search", "seed", preset, str(seed_no)]
+                if residents is not None:
+                    step.append(str(residents))
+                result = run_json(step, env, timeout=SEED_TIMEOUT)
                 seeds.append(result)
                 print(
                     f"Seed {preset}: {result['counts']['regions']:,} regions, "
-                    f"{result['counts']['staff']:,} staff in {result['seconds']['wall']:.2f} s "
-                    f"(network {result['seconds']['network']:.2f} s) on {result['database']}",
+                    f"{result['counts']['staff']:,} staff, "
+                    f"{result['counts'].get('residents', 0):,} residents in "
+                    f"{result['seconds']['wall']:.2f} s (network "
+                    f"{result['seconds']['network']:.2f} s) on {result['database']}",
                     flush=True,
                 )
             database = seeds[0]["database"]
             web: list = []
             pages: list[dict] = []
-            if not args.no_web:
+            if "web" in parts or "residents" in parts:
                 subprocess.run(
                     [*manage, "collectstatic", "--noinput", "-v0"], env=env, cwd=ROOT, check=True
                 )
+            if "web" in parts:
                 session = run_json([PY, "-m", "bench.worker", "login", WEB_USER], env)
                 pages = session["pages"]
                 print("Web: " + ", ".join(f"{p['label']} {p['path']}" for p in pages), flush=True)
                 web = bench_web(env, pages, session["cookie"], seconds, args.quick)
+            if "residents" in parts:
+                print(f"Residents: search, {args.queries} queries per kind", flush=True)
+                search = bench_residents(env, args.queries)
+            if "import" in parts:
+                imports = bench_import(db_url)
     loadavg = (load_start, os.getloadavg()[0])
-    section = markdown(info, database, seeds, web, pages, seconds, loadavg)
+    chosen = tuple(p for p in PARTS if p in parts)
+    section = markdown(info, database, seeds, web, pages, seconds, loadavg, search, imports, chosen)
     print()
     print(section)
     if not args.no_write:

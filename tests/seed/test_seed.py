@@ -1,5 +1,6 @@
 """``yiyang seed``: determinism, the demo preset's shape, valid codes, unique licences,
-and a clean refusal to seed the same region twice."""
+and a clean refusal to seed the same region twice (the network only: the residents are
+tested in ``test_residents``)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def test_same_seed_same_data_different_seed_different_data():
 @pytest.mark.django_db
 def test_database_holds_exactly_the_planned_names_and_codes():
     plan = plan_network(PRESETS["demo"], 7, TODAY)
-    seed("demo", 7, TODAY)
+    seed("demo", 7, TODAY, residents=0)
     planned = sorted((r.code, r.name) for level in plan.regions.values() for r in level)
     assert sorted(Region.objects.values_list("code", "name")) == planned
     assert sorted(Staff.objects.values_list("licence_no", flat=True), key=str) == sorted(
@@ -74,7 +75,7 @@ def test_database_holds_exactly_the_planned_names_and_codes():
 
 @pytest.mark.django_db
 def test_demo_preset_counts():
-    report = seed("demo", 1, TODAY)
+    report = seed("demo", 1, TODAY, residents=0)
     levels = Counter(Region.objects.values_list("level", flat=True))
     assert levels == {"province": 1, "city": 1, "county": 1, "township": 3, "village": 20}
     assert ChainNode.objects.filter(level="center").count() == 3
@@ -112,7 +113,7 @@ def test_demo_preset_counts():
 
 @pytest.mark.django_db
 def test_demo_agreements_show_both_expiry_markers():
-    seed("demo", 1, TODAY)
+    seed("demo", 1, TODAY, residents=0)
     markers = Counter(a.expiry_marker(TODAY) for a in Agreement.objects.all())
     assert markers["expiring"] >= 1
     assert markers["expired"] >= 1
@@ -121,7 +122,7 @@ def test_demo_agreements_show_both_expiry_markers():
 
 @pytest.mark.django_db
 def test_region_codes_are_valid_and_consistent():
-    seed("demo", 3, TODAY)
+    seed("demo", 3, TODAY, residents=0)
     by_code = {r.code: r for r in Region.objects.select_related("parent")}
     for region in by_code.values():
         assert len(region.code) == 12 and region.code.isdigit()
@@ -143,8 +144,8 @@ def test_region_codes_are_valid_and_consistent():
 
 @pytest.mark.django_db
 def test_licence_numbers_are_unique_across_presets():
-    seed("demo", 1, TODAY)
-    seed("county", 2, TODAY)
+    seed("demo", 1, TODAY, residents=0)
+    seed("county", 2, TODAY, residents=0)
     licences = [n for n in Staff.objects.values_list("licence_no", flat=True) if n]
     assert len(licences) == len(set(licences))
     assert len(licences) > 1000
@@ -155,10 +156,10 @@ def test_licence_numbers_are_unique_across_presets():
 
 @pytest.mark.django_db
 def test_seeding_the_same_region_twice_is_refused_and_changes_nothing():
-    seed("demo", 1, TODAY)
+    seed("demo", 1, TODAY, residents=0)
     before = (Region.objects.count(), Staff.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationFailed) as caught:
-        seed("demo", 1, TODAY)
+        seed("demo", 1, TODAY, residents=0)
     assert caught.value.code == "seed_region_exists"
     assert "already has region" in caught.value.detail
     with pytest.raises(CommandError, match="Use another --seed or an empty database"):
@@ -168,7 +169,7 @@ def test_seeding_the_same_region_twice_is_refused_and_changes_nothing():
 
 @pytest.mark.django_db
 def test_one_audit_row_summarises_the_seed():
-    seed("demo", 1, TODAY)
+    seed("demo", 1, TODAY, residents=0)
     event = AuditEvent.objects.get(action="seed.run")
     assert event.details["preset"] == "demo"
     assert event.details["seed"] == 1
@@ -178,7 +179,7 @@ def test_one_audit_row_summarises_the_seed():
 
 @pytest.mark.django_db
 def test_demo_logins_have_the_password_scopes_and_totp():
-    seed("demo", 1, TODAY)
+    seed("demo", 1, TODAY, residents=0)
     users = {u.username: u for u in User.objects.all()}
     # one argon2 hash shared by all (hashing is deliberately slow): check it once
     assert len({u.password for u in users.values()}) == 1

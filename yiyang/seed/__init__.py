@@ -1,18 +1,24 @@
 """Deterministic synthetic data: ``yiyang seed --preset demo|county|city --seed N``.
 
-The same (preset, seed) always gives the same regions, names, codes and licence numbers
-(one ``random.Random(seed)``, never the global generator or the clock); ``today`` only
-anchors agreement dates so "expiring in 30 days" and "expired" markers always show.
+The same (preset, seed) always gives the same regions, names, codes, licence numbers and
+residents (``random.Random`` streams derived from the seed, never the global generator or
+the clock); ``today`` anchors agreement dates (so "expiring in 30 days" and "expired"
+markers always show), ages and the year of readings.
 
-Bulk synthetic data bypasses the per-object service functions on purpose: it is written
-with ``bulk_create`` in one transaction, and one audit row (action ``seed.run``, with
-the preset, seed and row counts) records the whole load instead of one row per object.
+Bulk synthetic data bypasses the per-object service functions on purpose: the network is
+written with ``bulk_create``, the residents and their health data with ``COPY`` on
+PostgreSQL (``yiyang.seed.bulk``, ADR 0014), all in one transaction, and one audit row
+(action ``seed.run``, with the preset, seed and row counts) records the whole load instead
+of one row per object. On PostgreSQL the tables are analysed after the load (inside the
+transaction, before the indexes a large load drops are rebuilt) and, after a large load,
+vacuumed once it has committed.
 """
 
 from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -22,7 +28,14 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
 from yiyang.seed.network import NetworkPlan, plan_network, write_network
 from yiyang.seed.presets import PRESETS, get_preset
-from yiyang.seed.users import DEMO_PASSWORD, DEMO_USERNAMES, plan_users, write_users
+from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
+from yiyang.seed.users import (
+    DEMO_PASSWORD,
+    DEMO_USERNAMES,
+    plan_users,
+    seed_recorder,
+    write_users,
+)
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERNAMES", "PRESETS", "SeedReport", "seed"]
 
@@ -43,8 +56,15 @@ def seed(
     *,
     actor=None,
     users: bool | None = None,
+    residents: int | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> SeedReport:
-    """Build the preset's network (and, for the demo, its users) in one transaction.
+    """Build the preset's network, its residents with their health data (and, for the
+    demo, its users) in one transaction.
+
+    ``residents``: how many residents in all (spread evenly over the counties; default
+    the preset's size, 0 for none). ``progress(message)`` is called after each county's
+    residents.
 
     Refuses (ValidationFailed, nothing written) when a county it would create already
     exists: seeding the same preset and seed twice, or over an earlier seed with the same
@@ -55,6 +75,9 @@ def seed(
     started = time.perf_counter()
     plan: NetworkPlan = plan_network(spec, seed, today)
     want_users = spec.users if users is None else users
+    total = spec.residents.per_county * spec.counties if residents is None else residents
+    if total < 0:
+        raise ValueError("residents must not be negative")
     user_objs = plan_users(plan) if want_users else []
     seconds = {"plan": time.perf_counter() - started}
 
@@ -76,6 +99,21 @@ def seed(
             mark = time.perf_counter()
             counts["users"] = write_users(user_objs)
             seconds["users"] = time.perf_counter() - mark
+        if total:
+            mark = time.perf_counter()
+            demo_users = {u.username: u for u in user_objs}
+            recorder = demo_users.get("doctor") or seed_recorder()
+            loaded = write_residents(
+                plan,
+                spec.residents,
+                total,
+                recorder=recorder,
+                demo_users=demo_users,
+                progress=progress,
+            )
+            counts.update(loaded.counts)
+            seconds["residents"] = time.perf_counter() - mark
+            seconds.update({f"residents_{k}": v for k, v in loaded.seconds.items()})
         county = plan.regions["county"][0]
         record(
             actor=actor,
@@ -83,5 +121,10 @@ def seed(
             obj=county,
             details={"preset": preset, "seed": seed, "today": today.isoformat(), "counts": counts},
         )
+        mark = time.perf_counter()
+    # Leaving the block commits: PostgreSQL checks the deferred foreign keys now.
+    seconds["commit"] = time.perf_counter() - mark
+    if total >= DEFER_INDEXES_FROM:
+        seconds["vacuum"] = vacuum()
     seconds["total"] = time.perf_counter() - started
     return SeedReport(preset, seed, plan.county_codes, counts, seconds)

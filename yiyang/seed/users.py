@@ -116,9 +116,58 @@ def write_users(users: list[User]) -> int:
     return len(users)
 
 
+SEED_USERNAME = "seed"
+
+
+def seed_recorder() -> User:
+    """The account recorded as having entered seeded consents and diagnoses when the preset
+    has no demo staff: inactive, without a usable password (it cannot log in) and, being
+    inactive, without any permission. Created once per database."""
+    user, _ = User.objects.get_or_create(
+        username=SEED_USERNAME,
+        defaults={
+            "role": Role.SYSTEM_ADMIN,
+            "scope_kind": ScopeKind.ALL,
+            "is_active": False,
+            "display_name": "Synthetic data (seed)",
+            "password": make_password(None),
+        },
+    )
+    return user
+
+
+def describe_self(user: User) -> str:
+    """Who a resident or family login stands for (the demo's seeded people)."""
+    from yiyang.residents.models import ProxyGrant, Resident
+
+    if user.role == Role.RESIDENT:
+        own = Resident.objects.filter(account=user).first()
+        if own is not None:
+            return f"own record: {own.name} ({own.id_number_masked})"
+    grants = ProxyGrant.objects.filter(user=user).select_related("resident", "contact")
+    for grant in grants:
+        rights = [
+            name
+            for name, on in (
+                ("readings", grant.can_view_readings),
+                ("alerts", grant.can_view_alerts),
+                ("booking", grant.can_book_services),
+                ("bills", grant.can_view_bills),
+            )
+            if on
+        ]
+        return (
+            f"proxy for {grant.resident.name} as {grant.contact.get_relation_display()} "
+            f"({', '.join(rights) or 'no rights'})"
+        )
+    return str(ScopeKind.SELF)
+
+
 def describe_scope(user: User) -> str:
     """The user's data scope in a few words, for the demo's login table."""
     kind = user.scope_kind
+    if kind == ScopeKind.SELF:
+        return describe_self(user)
     if kind == ScopeKind.REGION and user.scope_region is not None:
         return f"region {user.scope_region.name} ({user.scope_region.code})"
     if kind == ScopeKind.INSTITUTION and user.scope_institution is not None:
