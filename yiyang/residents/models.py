@@ -101,11 +101,13 @@ class Resident(models.Model):
     name_pinyin = models.CharField(_("name (pinyin)"), max_length=200, blank=True)
     name_initials = models.CharField(_("name initials"), max_length=50, blank=True)
     id_number = EncryptedCharField(_("ID number"))
-    id_number_index = models.CharField(max_length=64, unique=True, editable=False)
+    # Keyed hashes, matched exactly: plain b-tree indexes declared in Meta (a field's
+    # unique/db_index would add a second, LIKE-capable index on PostgreSQL).
+    id_number_index = models.CharField(max_length=64, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("birth date"))
     phone = EncryptedCharField(_("phone"), blank=True)
-    phone_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
     address = models.CharField(_("address"), max_length=255, blank=True)
     region = models.ForeignKey(
         "network.Region",
@@ -186,6 +188,7 @@ class Resident(models.Model):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
         constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="resident_id_number_unique"),
             models.CheckConstraint(
                 condition=(Q(status=ResidentStatus.DECEASED, deceased_on__isnull=False))
                 | (~Q(status=ResidentStatus.DECEASED) & Q(deceased_on__isnull=True)),
@@ -198,6 +201,7 @@ class Resident(models.Model):
             ),
         ]
         indexes = [
+            models.Index(fields=["phone_index"], name="resident_phone_idx"),
             # Search by pinyin reads a range of one of these in order (``search``).
             models.Index(fields=["name_initials", "id"], name="resident_initials_idx"),
             models.Index(fields=["name_pinyin", "id"], name="resident_pinyin_idx"),
@@ -281,7 +285,7 @@ class Contact(models.Model):
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     relation = models.CharField(_("relation"), max_length=20, choices=Relation.choices)
     phone = EncryptedCharField(_("phone"), blank=True)
-    phone_index = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    phone_index = models.CharField(max_length=64, blank=True, editable=False)
     is_guardian = models.BooleanField(_("legal guardian"), default=False)
     is_emergency = models.BooleanField(_("emergency contact"), default=False)
     address = models.CharField(_("address"), max_length=255, blank=True)
@@ -301,6 +305,7 @@ class Contact(models.Model):
         ordering = ["resident_id", "-is_guardian", "-is_emergency", "name", "pk"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        indexes = [models.Index(fields=["phone_index"], name="contact_phone_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_relation_display()})"
