@@ -29,14 +29,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
-import functools
 import io
 import re
 import tempfile
 import time
 import unicodedata
-import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -75,6 +73,9 @@ MAX_ROWS = 200_000
 EXAMPLE_PREFIXES = ("(示例)", "示例:")  # after NFKC folding: （示例）张秀英, 示例：张秀英
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
+HEADER_ROWS = 10  # the header row is looked for in the first rows
+XLSX_READ_MEMORY = 4 * 1024**3  # address space the .xlsx reading process may add (bytes)
+XLSX_READ_SECONDS = 300  # and the time it may take
 
 # --- the columns ------------------------------------------------------------------------
 
@@ -358,182 +359,112 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
         yield tuple(shared.share(v) for v in record_)
 
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+def _calamine_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
+    """The first sheet's non-blank rows (at most ``limit``), each with its row number as a
+    spreadsheet shows it, read by calamine (``python-calamine``): str, float, int, bool,
+    date/datetime (date cells, the 1904 calendar too), "" for an empty cell; trailing
+    empty cells are dropped."""
+    from python_calamine import CalamineWorkbook
 
-
-@functools.cache
-def _column_numbers() -> dict[str, int]:
-    """Column letters → 0-based index, for every column a sheet can have (A … XFD)."""
-    found: dict[str, int] = {}
-    for index in range(16384):
-        n, name = index + 1, ""
-        while n:
-            n, rest = divmod(n - 1, 26)
-            name = chr(65 + rest) + name
-        found[name] = index
-    return found
-
-
-def _open_part(book: zipfile.ZipFile, name: str) -> IO[bytes]:
-    """A part of the workbook, open for parsing. Document type declarations are refused
-    (a spreadsheet has none; they are how entity-expansion and external-entity attacks
-    start), so the standard library's parser is safe here (expat >= 2.4 also caps
-    entity amplification)."""
-    with book.open(name) as stream:
-        head = stream.read(4096)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise _bad_file("bad_file", _("The workbook contains a document type declaration."))
-    return book.open(name)
-
-
-def _xml(book: zipfile.ZipFile, name: str) -> Any:
-    from xml.etree import ElementTree
-
-    with _open_part(book, name) as stream:
-        return ElementTree.parse(stream).getroot()  # noqa: S314 - see _open_part
-
-
-def _first_sheet(book: zipfile.ZipFile) -> tuple[str, bool]:
-    """The path of the workbook's first sheet, and whether it counts dates from 1904."""
-    workbook = _xml(book, "xl/workbook.xml")
-    pr = workbook.find(f"{_MAIN}workbookPr")
-    date1904 = pr is not None and pr.get("date1904") in ("1", "true")
-    sheet = workbook.find(f"{_MAIN}sheets/{_MAIN}sheet")
-    if sheet is None:
-        raise _bad_file("bad_file", _("The workbook has no sheet."))
-    rel_id = sheet.get(f"{_REL}id")
-    rels = _xml(book, "xl/_rels/workbook.xml.rels")
-    for rel in rels.iter(f"{_PKG_REL}Relationship"):
-        if rel.get("Id") == rel_id:
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            return path, date1904
-    raise _bad_file("bad_file", _("The workbook's first sheet is missing."))
-
-
-def _shared_strings(book: zipfile.ZipFile) -> list[str]:
-    from xml.etree.ElementTree import iterparse
-
-    if "xl/sharedStrings.xml" not in book.namelist():
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+    if sheet.start is None:  # nothing in the sheet
         return []
-    strings: list[str] = []
-    with _open_part(book, "xl/sharedStrings.xml") as stream:
-        for _event, element in iterparse(stream):  # noqa: S314 - see _open_part
-            if element.tag == f"{_MAIN}si":
-                # plain <t>, or rich-text runs <r><t>; phonetic hints <rPh> left out
-                parts = []
-                for child in element:
-                    if child.tag == f"{_MAIN}t":
-                        parts.append(child.text or "")
-                    elif child.tag == f"{_MAIN}r":
-                        parts += [t.text or "" for t in child.iter(f"{_MAIN}t")]
-                strings.append("".join(parts))
-                element.clear()
-    return strings
-
-
-def _date_styles(book: zipfile.ZipFile) -> set[int]:
-    """Indexes of the cell styles whose number format is a date."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
-    if "xl/styles.xml" not in book.namelist():
-        return set()
-    styles = _xml(book, "xl/styles.xml")
-    formats = {int(k): v for k, v in BUILTIN_FORMATS.items()}
-    for fmt in styles.iter(f"{_MAIN}numFmt"):
-        formats[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
-    xfs = styles.find(f"{_MAIN}cellXfs")
-    found: set[int] = set()
-    for index, xf in enumerate(xfs if xfs is not None else []):
-        code = formats.get(int(xf.get("numFmtId", "0")), "")
-        if code and is_date_format(code):
-            found.add(index)
+    share = _Shared().share
+    found: list[tuple[int, tuple[Any, ...]]] = []
+    # iter_rows starts at the sheet's first row (leading empty rows included), so
+    # counting gives the row number; columns start at the first used one.
+    for number, values in enumerate(sheet.iter_rows(), start=1):
+        end = len(values)
+        while end and values[end - 1] == "":
+            end -= 1
+        if end == 0 or _is_blank(values[:end]):
+            continue
+        found.append((number, tuple(share(v) for v in values[:end])))
+        if len(found) >= limit:
+            break
     return found
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
-    """The first sheet's rows as tuples of values (str, int, float, bool, datetime),
-    numbered rows in order with empty rows in between yielded as ``()``.
-
-    A streaming reader over the sheet XML (``xml.etree.iterparse``): openpyxl's read-only
-    mode took ~26 s for 100,000 rows x 24 columns on these machines, this ~9 s (ADR 0013).
-    Number formats come from openpyxl's tables (``is_date_format``)."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
-    from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+def _limit_memory(extra: int) -> None:
+    """Cap this process's address space at its current size plus ``extra`` bytes, and
+    write no core file (Linux; elsewhere nothing happens)."""
+    import os
+    import resource
 
     try:
-        book = zipfile.ZipFile(io.BytesIO(data))
-        sheet_path, date1904 = _first_sheet(book)
-        strings = _shared_strings(book)
-        dates = _date_styles(book)
-        stream = _open_part(book, sheet_path)
-    except (zipfile.BadZipFile, KeyError, ParseError, ValueError) as exc:
-        raise _bad_file(
-            "bad_file", _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": exc}
-        ) from None
-    epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
-    row_tag, cell_tag = f"{_MAIN}row", f"{_MAIN}c"
-    v_tag, is_tag, t_tag = f"{_MAIN}v", f"{_MAIN}is", f"{_MAIN}t"
-    expected = 1
-    shared = _Shared()
-    columns = _column_numbers()
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = current + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):
+        pass
+
+
+def _read_in_child(data: bytes, limit: int, send: Any) -> None:
+    """The reading process: the rows, or the library's error, sent back through ``send``."""
+    import faulthandler
+
+    faulthandler.disable()  # an abort is expected here, and reported by the parent
     try:
-        for _event, element in iterparse(stream):  # noqa: S314 - see _open_part
-            if element.tag != row_tag:
-                continue
-            number = int(element.get("r") or expected)
-            while expected < number:  # rows the file leaves out are empty
-                yield ()
-                expected += 1
-            values: list[Any] = []
-            for cell in element:
-                if cell.tag != cell_tag:
-                    continue
-                ref = cell.get("r")
-                if ref:
-                    index = columns.get(ref.rstrip("0123456789"), len(values))
-                    if index > len(values):
-                        values.extend([None] * (index - len(values)))
-                kind = cell.get("t")
-                v = cell.find(v_tag)
-                text = v.text if v is not None else None
-                value: Any
-                if kind == "s":
-                    value = strings[int(text)] if text is not None else None
-                elif kind == "inlineStr":
-                    box = cell.find(is_tag)
-                    runs = box.iter(t_tag) if box is not None else ()
-                    value = "".join(t.text or "" for t in runs)
-                    if len(value) <= 16:
-                        value = shared[value]
-                elif kind == "b":
-                    value = text == "1"
-                elif kind in ("str", "e"):
-                    value = text
-                elif text is None:
-                    value = None
-                else:
-                    number_value = float(text)
-                    if dates and int(cell.get("s", "0")) in dates:
-                        value = from_excel(number_value, epoch)
-                    elif text.isdigit() or (text[:1] == "-" and text[1:].isdigit()):
-                        value = int(text)
-                    else:
-                        value = number_value
-                values.append(value)
-            element.clear()
-            expected = number + 1
-            yield tuple(values)
-    except (ParseError, ValueError, IndexError) as exc:
-        raise _bad_file(
-            "bad_file", _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": exc}
+        _limit_memory(XLSX_READ_MEMORY)
+        send.send(("rows", _calamine_rows(data, limit)))
+    except BaseException as exc:  # calamine's errors, and a panic in its Rust code
+        send.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
+
+
+def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
+    """``_calamine_rows`` in a short-lived child process (fork) with capped memory.
+
+    calamine lays a sheet out as one dense rectangle, and a rectangle as large as the
+    bounds of the used cells aborts the process when it cannot be allocated: one stray
+    value in cell XFD1048576 asks for 17 billion cells (calamine issue #693). The import
+    runs in the task worker, which must survive such a file; the child's address space is
+    capped (``XLSX_READ_MEMORY``), so it dies alone and the file is reported as unreadable.
+    The rows come back pickled (~1 s for 100,000 rows x 24 columns)."""
+    import multiprocessing
+
+    def unreadable(why: str) -> ValidationFailed:
+        return _bad_file(
+            "bad_file", _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": why}
+        )
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # not Linux: read in-process
+        try:
+            return _calamine_rows(data, limit)
+        except Exception as exc:
+            raise unreadable(str(exc)) from None
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_read_in_child, args=(data, limit, send))
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(XLSX_READ_SECONDS):
+            raise unreadable(
+                _("reading its first sheet took longer than %(s)d s") % {"s": XLSX_READ_SECONDS}
+            )
+        kind, payload = receive.recv()
+    except EOFError:  # the child died: out of memory, or killed
+        raise unreadable(
+            _(
+                "its first sheet is too large to read: a value far to the right or far below "
+                "the data makes the sheet huge; copy the data into a new workbook"
+            )
         ) from None
     finally:
-        stream.close()
-        book.close()
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if kind == "error":
+        raise unreadable(str(payload))
+    return list(payload)
 
 
 def _is_blank(values: Sequence[Any]) -> bool:
@@ -555,21 +486,21 @@ def read_table(data: bytes, filename: str = "") -> Table:
             _("Old .xls workbooks are not supported: save the file as .xlsx or CSV."),
         )
     if data.startswith(XLSX_MAGIC):
-        source: Iterator[tuple[Any, ...]] = _xlsx_rows(data)
+        # the rows the header may be in, and one more than the limit below it
+        source: Iterable[tuple[int, Sequence[Any]]] = _xlsx_rows(data, HEADER_ROWS + MAX_ROWS + 1)
     elif filename.lower().endswith((".csv", ".txt")):
-        source = _csv_rows(data)
+        source = enumerate(_csv_rows(data), start=1)
     else:
         raise _bad_file(
             "unsupported_file",
             _("Upload an Excel workbook (.xlsx) or a CSV file."),
         )
     table: Table | None = None
-    number = 0
-    for number, values in enumerate(source, start=1):
+    for number, values in source:
         if table is None:
-            table = _header(number, values)
-            if table is None and number >= 10:
+            if number > HEADER_ROWS:
                 break
+            table = _header(number, values)
             continue
         if _is_blank(values):
             continue
@@ -579,7 +510,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
                 _("The file has more than %(n)d rows: split it into several files.")
                 % {"n": MAX_ROWS},
             )
-        table.rows.append((number, values))
+        table.rows.append((number, tuple(values)))
     if table is None:
         raise _bad_file(
             "no_header",
@@ -1401,49 +1332,40 @@ class ResidentImport:
 
 def write_report(outcome: Outcome, target: str | Path | IO[bytes]) -> None:
     """The original columns of every data row, then the result, the reasons and their
-    codes (field:code), as .xlsx; a second sheet with the counts. Written by the
-    streaming writer (``exports.XlsxWriter``): constant memory, a few seconds per
-    100,000 rows."""
-    from yiyang.residents.exports import Style, XlsxWriter
+    codes (field:code), as .xlsx; a second sheet with the counts. Written with XlsxWriter
+    in its constant-memory mode (``exports.new_workbook``)."""
+    from yiyang.residents.exports import Formats, add_sheet, new_workbook, write_row
 
     table = outcome.table
     width = len(table.headers)
     header = [_("Row"), *table.headers, _("Result"), _("Reasons"), _("Reason codes")]
     labels = {key: str(value) for key, value in STATUS_LABELS.items()}
     widths = [6, *(_header_width(h) for h in table.headers), 12, 60, 30]
-    handle = open(target, "wb") if isinstance(target, str | Path) else target  # noqa: SIM115
-    try:
-        writer = XlsxWriter(handle)
-        with writer.sheet(str(_("Import results")), widths=widths, freeze=(1, 1)) as sheet:
-            sheet.append([str(h) for h in header], Style.BOLD)
-            for (number, values), result in zip(table.rows, outcome.results, strict=True):
-                original = [_report_value(v) for v in values[:width]]
-                original += [None] * (width - len(original))
-                status = labels[result.status]
-                if result.status == Status.REJECTED:
-                    row = [number, *original, status, result.reason, result.codes]
-                    sheet.append(row, Style.FLAGGED)
-                else:
-                    sheet.append([number, *original, status])
-        with writer.sheet(str(_("Summary")), widths=[24, 60]) as summary:
-            for key, value in outcome.counts.items():
-                summary.append([str(_summary_label(key)), value])
-            if table.ignored:
-                summary.append([str(_("Ignored columns")), "、".join(table.ignored)])
-        writer.close()
-    finally:
-        if handle is not target:
-            handle.close()
+    book = new_workbook(str(target) if isinstance(target, str | Path) else target)
+    formats = Formats(book)
+    sheet = add_sheet(book, str(_("Import results")), widths=widths, freeze=(1, 1))
+    write_row(sheet, 0, [str(h) for h in header], formats, bold=True)
+    pairs = zip(table.rows, outcome.results, strict=True)
+    for line, ((number, values), result) in enumerate(pairs, start=1):
+        original = list(values[:width])
+        original += [None] * (width - len(original))
+        status = labels[result.status]
+        if result.status == Status.REJECTED:
+            row = [number, *original, status, result.reason, result.codes]
+            write_row(sheet, line, row, formats, flagged=True)
+        else:
+            write_row(sheet, line, [number, *original, status], formats)
+    summary = add_sheet(book, str(_("Summary")), widths=[24, 60])
+    line = 0
+    for line, (key, value) in enumerate(outcome.counts.items()):
+        write_row(summary, line, [str(_summary_label(key)), value], formats)
+    if table.ignored:
+        write_row(summary, line + 1, [str(_("Ignored columns")), "、".join(table.ignored)], formats)
+    book.close()
 
 
 def _header_width(header: str) -> int:
     return min(30, max(8, 2 * len(header) + 2))
-
-
-def _report_value(value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return value.date() if value.time() == datetime.time() else value
-    return value
 
 
 def _summary_label(key: str) -> Any:

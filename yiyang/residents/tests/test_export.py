@@ -4,6 +4,7 @@ large exports, and a revealed export that imports back unchanged."""
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import openpyxl
@@ -73,6 +74,8 @@ def test_identifiers_are_masked_without_the_reveal_permission(world, supervisor)
     assert zhang["空巢"] == "是" and zhang["独居"] == "否" and zhang["人员状态"] == "在册"
     assert zhang["村（居）区划代码"] == world.net.a.villages[0].code
     assert zhang["网格编码"] == world.net.a.grids[0].code and zhang["年龄"] == world.zhang.age
+    born = datetime.datetime.combine(world.zhang.birth_date, datetime.time())
+    assert zhang["出生日期"] == born and zhang["死亡日期"] is None
     event = AuditEvent.objects.latest("seq")
     assert event.action == "residents.resident.export"
     assert event.details == {"filter": {}, "rows": 3, "revealed": False}

@@ -5,6 +5,7 @@ duplicates in the file; CSV encodings and tolerant headers."""
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime
 import io
 from typing import Any
@@ -498,7 +499,7 @@ def test_the_reader_handles_what_spreadsheet_programs_write(world, nurse):
     table = read_table(out.getvalue(), "x.xlsx")
     assert table.header_row == 2 and [n for n, _v in table.rows] == [3, 6]
     first = table.rows[0][1]
-    assert first[0] == "赵秀梅" and first[3] == datetime.datetime(1947, 8, 15)
+    assert first[0] == "赵秀梅" and first[3] == datetime.date(1947, 8, 15)
     assert first[4] is True and first[5] == 13800138001
     outcome = import_data(nurse, out.getvalue(), "x.xlsx")
     assert [r.status for r in outcome.results] == ["imported", "imported"], outcome.results
@@ -506,25 +507,60 @@ def test_the_reader_handles_what_spreadsheet_programs_write(world, nurse):
     assert zhao.empty_nest and zhao.phone == "13800138001"
 
 
-def test_a_workbook_with_a_document_type_declaration_is_refused(world):
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        b'<!DOCTYPE x [<!ENTITY a "aaaa">]>',
+        b'<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/hostname">]>',
+    ],
+)
+def test_entities_declared_in_a_workbook_are_never_expanded(world, declaration):
+    """A cell that uses an entity the sheet declares (the start of entity-expansion and
+    external-entity attacks) makes the file unreadable; nothing is expanded."""
     import zipfile
 
     good = io.BytesIO()
-    openpyxl.Workbook().save(good)
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "公民身份号码", "村（居）区划代码"])
+    book.active.append(["ENTITY-HERE", "x", "y"])
+    book.save(good)
     evil = io.BytesIO()
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(evil, "w") as dst:
         for item in src.infolist():
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
-                data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>' + body
+                body = body.replace(b"ENTITY-HERE", b"&a;")
+                data = b'<?xml version="1.0"?>' + declaration + body
             dst.writestr(item, data)
     with pytest.raises(ValidationFailed) as refused:
         read_table(evil.getvalue(), "evil.xlsx")
     assert refused.value.code == "bad_file"
+    assert "aaaa" not in refused.value.detail
+
+
+def test_broken_empty_and_huge_workbooks_are_clear_errors(world, tmp_path):
     with pytest.raises(ValidationFailed) as broken:
         read_table(b"PK\x03\x04 not really a zip", "broken.xlsx")
     assert broken.value.code == "bad_file"
+    empty = io.BytesIO()
+    openpyxl.Workbook().save(empty)
+    with pytest.raises(ValidationFailed) as nothing:
+        read_table(empty.getvalue(), "empty.xlsx")
+    assert nothing.value.code == "no_header"
+    # One stray value in the last cell of the grid: calamine would lay out 17 billion
+    # cells and abort the process; the reading process dies alone and the file is refused.
+    book = openpyxl.Workbook()
+    book.active.append(["姓名", "公民身份号码", "村（居）区划代码"])
+    book.active["XFD1048576"] = "stray"
+    huge = io.BytesIO()
+    book.save(huge)
+    with pytest.raises(ValidationFailed) as refused:
+        read_table(huge.getvalue(), "huge.xlsx")
+    assert refused.value.code == "bad_file"
+    assert "too large" in refused.value.detail
+    # The importing process is still here and reads the next file.
+    assert read_table(xlsx([]), "next.xlsx").columns["name"] == 0
 
 
 def test_the_institution_is_found_by_filing_or_licence_number_or_its_unique_name(world, nurse):
@@ -559,3 +595,43 @@ def test_the_institution_is_found_by_filing_or_licence_number_or_its_unique_name
     assert got[6] == ("rejected", ["institution:ambiguous_reference"])
     assert Resident.objects.get(name="机构3").institution == a.thc
     assert Resident.objects.get(name="机构5").institution == a.care_home
+
+
+def test_the_report_keeps_text_as_text_and_marks_the_rejected_rows(world, nurse, tmp_path):
+    v0 = world.net.a.villages[0]
+    born = datetime.date(1946, 3, 4)
+    formula = '=HYPERLINK("http://example.invalid","x")'
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADERS)
+    writer.writerow(person(v0, formula, born, 991, birth_date=born.isoformat()))
+    writer.writerow(row(name="短号", id_number="110105", region=v0.code))
+    outcome = import_data(nurse, text.getvalue().encode(), "r.csv")
+    assert [r.status for r in outcome.results] == ["imported", "rejected"]
+    target = tmp_path / "r.report.xlsx"
+    imports.write_report(outcome, target)
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["Import results", "Summary"]
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "B2"
+    name = sheet.cell(row=2, column=2)
+    assert name.value == formula and name.data_type == "s"  # text, not a formula
+    assert sheet.cell(row=2, column=1 + 1 + HEADERS.index("出生日期")).value == "1946-03-04"
+    rejected = [c.value for c in sheet[3]]
+    assert rejected[0] == 3 and rejected[-3:-1] == ["Rejected", outcome.results[1].reason]
+    assert sheet.cell(row=3, column=1).fill.fgColor.rgb == "FFFEE2E2"
+    assert sheet.cell(row=2, column=1).fill.fill_type is None
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True)}
+    assert summary["Rows"] == 2 and summary["Imported"] == 1 and summary["Rejected"] == 1
+
+
+def test_without_fork_the_workbook_is_read_in_process(world, monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    v0 = world.net.a.villages[0]
+    table = read_table(xlsx([person(v0, "本进程", datetime.date(1950, 1, 1), 21)]), "p.xlsx")
+    assert [values[0] for _n, values in table.rows] == ["本进程"]
+    with pytest.raises(ValidationFailed) as broken:
+        read_table(b"PK\x03\x04 not really a zip", "broken.xlsx")
+    assert broken.value.code == "bad_file"

@@ -35,7 +35,10 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
             Role.SUPERVISOR,
             ["Residents", "Network", "Institutions", "Agreements", "Staff", "Teams", "Regions"],
         ),
-        (Role.CAREGIVER, ["Residents", "Network", "Institutions", "Agreements", "Teams", "Regions"]),
+        (
+            Role.CAREGIVER,
+            ["Residents", "Network", "Institutions", "Agreements", "Teams", "Regions"],
+        ),
         (
             Role.SYSTEM_ADMIN,
             ["Network", "Institutions", "Agreements", "Staff", "Teams", "Regions", "Users"],
