@@ -435,13 +435,24 @@ def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Res
     return target
 
 
-def reveal_id_number(actor: Any, resident: Resident | int) -> str:
-    """The full ID number of a resident in scope (``Perm.RESIDENT_REVEAL``); audited."""
+def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
+    """The full ID number and phone of a resident in scope (``Perm.RESIDENT_REVEAL``); one
+    audit row naming both fields."""
     require_perm(actor, Perm.RESIDENT_REVEAL)
     pk = resident.pk if isinstance(resident, Resident) else resident
     with transaction.atomic():
         target = scoped_residents(actor).filter(pk=pk).first()
         if target is None:
             raise NotFound("resident")
-        record(actor=actor, action="residents.resident.reveal", obj=target)
-    return target.id_number
+        record(
+            actor=actor,
+            action="residents.resident.reveal",
+            obj=target,
+            details={"fields": ["id_number", "phone"]},
+        )
+    return target.id_number, target.phone or ""
+
+
+def reveal_id_number(actor: Any, resident: Resident | int) -> str:
+    """The full ID number of a resident in scope (``Perm.RESIDENT_REVEAL``); audited."""
+    return reveal_identifiers(actor, resident)[0]

@@ -48,8 +48,8 @@ from yiyang.residents.schemas import (
     RevealOut,
 )
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import get_resident_for, scoped_residents
-from yiyang.residents.services import reveal_id_number, update_resident
+from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.services import reveal_identifiers, update_resident
 
 router = Router(tags=["residents"])
 
@@ -226,6 +226,5 @@ def resident_update(request: HttpRequest, pk: int, payload: ResidentPatch) -> An
 )
 def resident_reveal(request: HttpRequest, pk: int) -> Any:
     user = _user(request)
-    id_number = reveal_id_number(user, pk)
-    phone = scoped_residents(user).filter(pk=pk).values_list("phone", flat=True).first()
-    return {"id": pk, "id_number": id_number, "phone": phone or ""}
+    id_number, phone = reveal_identifiers(user, pk)
+    return {"id": pk, "id_number": id_number, "phone": phone}

@@ -44,9 +44,8 @@ from yiyang.residents.selectors import (
     can_view_residents,
     get_resident_for,
     residents_for,
-    scoped_residents,
 )
-from yiyang.residents.services import register_resident, reveal_id_number, update_resident
+from yiyang.residents.services import register_resident, reveal_identifiers, update_resident
 from yiyang.web.pages import PageRequest, apply_error, page
 
 # A service error on these fields is shown next to the form field that holds it.
@@ -316,12 +315,11 @@ def resident_reveal(request: PageRequest, pk: int) -> HttpResponse:
     """The full ID number and phone, in place of the masked ones (audited)."""
     user = request.user
     try:
-        id_number = reveal_id_number(user, pk)
+        id_number, phone = reveal_identifiers(user, pk)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(exc.detail) from exc
-    phone = scoped_residents(user).filter(pk=pk).values_list("phone", flat=True).first() or ""
     return render(
         request, "residents/registry/_revealed.html", {"id_number": id_number, "phone": phone}
     )
