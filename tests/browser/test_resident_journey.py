@@ -356,6 +356,17 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     log_out(page)
     log_in(page, live_server, username, password)
     assert "/login/" not in page.url, "the family login was refused"
+    # A one-time password handed over by staff: she must choose her own first.
+    assert page.url.endswith(reverse("accounts:password")), page.url
+    expect(page.locator("#must-change-password")).to_be_visible()
+    own = "Nverde#Mima2027"
+    form = page.locator("#password-form")
+    form.locator("input[name=old_password]").fill(password)
+    form.locator("input[name=new_password]").fill(own)
+    form.locator("input[name=new_password2]").fill(own)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.goto(url(live_server, "web:home"))
     mine = page.locator(f"#my-residents a[href='{reverse('residents:detail', args=[her.pk])}']")
     expect(mine).to_contain_text(MOTHER)
     with page.expect_navigation():

@@ -2,6 +2,9 @@
 
 * A session idle for more than ``settings.SESSION_IDLE_TIMEOUT`` seconds is logged out
   (audit row ``auth.logout`` with reason "idle"); the login page then says why.
+* A user whose password was set by someone else (``must_change_password``, e.g. a family
+  login's one-time password) can only reach the password page, log out and switch
+  language until she has chosen her own; the API answers 403 ``password_change_required``.
 * A user whose role must use TOTP (``roles.mfa_required_roles()``) and who has not enrolled
   can only reach the Security page (to enrol), log out and switch language; pages redirect
   to the Security page, the API answers 403 ``mfa_enrolment_required``.
@@ -59,10 +62,35 @@ class SecurityPolicyMiddleware:
             else:
                 if last is None or now - int(last) >= TOUCH_INTERVAL:
                     request.session["last_seen"] = now
-                refusal = self._enrolment_refusal(request, user)
+                refusal = self._password_refusal(request, user) or self._enrolment_refusal(
+                    request, user
+                )
                 if refusal is not None:
                     return refusal
         return self.get_response(request)
+
+    @staticmethod
+    def _password_refusal(request, user):
+        if not user.must_change_password:
+            return None
+        allowed = (
+            reverse("accounts:password"),
+            reverse("web:logout"),
+            reverse("set_language"),
+            settings.STATIC_URL,
+        )
+        if any(request.path.startswith(prefix) for prefix in allowed):
+            return None
+        detail = _("Your password was set by someone else: choose your own password first.")
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"code": "password_change_required", "detail": detail, "field": None},
+                status=403,
+            )
+        target = reverse("accounts:password")
+        if request.headers.get("HX-Request") == "true":
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)
 
     @staticmethod
     def _enrolment_refusal(request, user):

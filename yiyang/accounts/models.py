@@ -41,6 +41,9 @@ class User(AbstractUser):
     totp_confirmed = models.BooleanField(_("TOTP enrolled"), default=False)
     totp_last_step = models.BigIntegerField(default=0)  # refuse replay of a used code
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Set when someone else chose the password (a one-time password handed over, e.g. a
+    # family login): the user must change it before anything else.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("user")

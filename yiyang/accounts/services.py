@@ -248,6 +248,15 @@ def issue_token(request, *, username: str, password: str, totp: str | None = Non
             ),
             status=403,
         )
+    if user.must_change_password:
+        raise LoginRefused(
+            "password_change_required",
+            _(
+                "Your password was set by someone else: sign in on the web and choose your "
+                "own password first."
+            ),
+            status=403,
+        )
     key = secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(
@@ -358,7 +367,8 @@ def change_password(
     with transaction.atomic():
         actor.set_password(new_password)
         actor.password_changed_at = timezone.now()
-        actor.save(update_fields=["password", "password_changed_at"])
+        actor.must_change_password = False
+        actor.save(update_fields=["password", "password_changed_at", "must_change_password"])
         revoked = _revoke_tokens(actor, keep_id=keep_token_id)
         record(
             actor=actor,

@@ -643,6 +643,9 @@ def _family_login(contact: Contact, username: Any) -> tuple[User, str | None]:
         display_name=contact.name,
         via="residents.proxy_grant",
     )
+    # The one-time password is handed over by staff: she chooses her own at first login.
+    user.must_change_password = True
+    user.save(update_fields=["must_change_password"])
     contact.account = user
     contact.save(update_fields=["account"])
     return user, password

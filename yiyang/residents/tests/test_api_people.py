@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from yiyang.accounts import services as account_services
+from yiyang.accounts.models import User
 from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.network.testing import make_user
@@ -152,9 +154,20 @@ def test_grant_then_the_family_login_signs_in_and_sees_her_mother(world, api):
     # The password is in no audit row.
     assert not AuditEvent.objects.filter(details__icontains=password).exists()
 
-    token = Client().post(
+    refused = Client().post(
         "/api/v1/auth/token",
         json.dumps({"username": username, "password": password}),
+        content_type="application/json",
+    )
+    # A one-time password: she must choose her own before signing in to the API.
+    assert refused.json()["code"] == "password_change_required"
+    own = "Lijuan#Mima2027"
+    account_services.change_password(
+        User.objects.get(username=username), old_password=password, new_password=own
+    )
+    token = Client().post(
+        "/api/v1/auth/token",
+        json.dumps({"username": username, "password": own}),
         content_type="application/json",
     )
     assert token.status_code == 201, token.content

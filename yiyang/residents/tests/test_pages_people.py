@@ -277,6 +277,13 @@ def family(world, nurse, daughter):
     client = Client()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.login(username=grant.user.username, password=password)
+    # First she must choose her own password (a one-time password was handed over).
+    assert client.get(reverse("residents:list"))["Location"] == reverse("accounts:password")
+    own = "Lijuan#Mima2027"
+    client.post(
+        reverse("accounts:password"),
+        {"old_password": password, "new_password": own, "new_password2": own},
+    )
     return client, grant, sharing
 
 
