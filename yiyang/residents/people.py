@@ -39,7 +39,6 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
-    FLAGS,
     Consent,
     ConsentGiver,
     ConsentPurpose,
@@ -50,7 +49,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.selectors import get_resident_for, scoped_residents
-from yiyang.residents.services import normalise_phone
+from yiyang.residents.services import RESIDENT_FIELDS, normalise_phone
 
 CONTACT_FIELDS: tuple[str, ...] = (
     "name",
@@ -874,26 +873,7 @@ def update_proxy(
 # Fields of ``keep`` filled from ``remove`` when blank on ``keep`` (never overwritten).
 FILLABLE: tuple[str, ...] = ("phone", "address", "ethnicity", "grid", "household")
 # Fields compared for the audit row and the side-by-side page.
-COMPARED: tuple[str, ...] = (
-    "name",
-    "id_number",
-    "sex",
-    "birth_date",
-    "phone",
-    "address",
-    "region",
-    "grid",
-    "household",
-    "ethnicity",
-    "insurance",
-    "ltc_insured",
-    "status",
-    "deceased_on",
-    "care_setting",
-    "institution",
-    *FLAGS,
-    "permanent_resident",
-)
+COMPARED: tuple[str, ...] = RESIDENT_FIELDS
 
 
 @dataclass(frozen=True)
