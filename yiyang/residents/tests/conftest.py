@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from django.utils import translation
 
 from yiyang.accounts.models import User
@@ -17,6 +19,53 @@ from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services import register_resident
+
+
+def client_for(user) -> Client:
+    """A test client logged in as ``user`` (a page session), speaking English."""
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(user)
+    return client
+
+
+def family_login(world, resident: Resident) -> User:
+    """A family login holding a view-only proxy grant for ``resident`` (with the
+    resident's consent to family sharing), written directly as rows."""
+    from django.utils import timezone
+
+    from yiyang.residents.models import (
+        Consent,
+        ConsentGiver,
+        ConsentPurpose,
+        Contact,
+        ProxyGrant,
+        Relation,
+    )
+
+    user = make_user(Role.FAMILY, scope="self")
+    now = timezone.now()
+
+    def consent(purpose: str) -> Consent:
+        return Consent.objects.create(
+            resident=resident,
+            purpose=purpose,
+            given_by=ConsentGiver.SELF,
+            given_at=now,
+            recorded_by=world.registrar,
+        )
+
+    consent(ConsentPurpose.FAMILY_SHARING)
+    contact = Contact.objects.create(
+        resident=resident, name="张小红", relation=Relation.DAUGHTER, account=user
+    )
+    ProxyGrant.objects.create(
+        resident=resident,
+        contact=contact,
+        user=user,
+        consent=consent(ConsentPurpose.PROXY_ACCESS),
+    )
+    return user
 
 
 @pytest.fixture

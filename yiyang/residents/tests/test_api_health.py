@@ -7,7 +7,6 @@ import datetime
 import json
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils import timezone
 from yiyang.audit.models import AuditEvent
 from yiyang.residents import health, loinc
 from yiyang.residents.models import Condition, Document, Observation
+from yiyang.residents.tests.conftest import client_for
 
 from .test_health_documents import EXE, PDF
 from .test_health_services import H, ago, setup_health
@@ -33,13 +33,6 @@ def h(world, tmp_path, settings) -> H:
         },
     }
     return setup_health(world)
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def base(resident) -> str:

@@ -6,7 +6,6 @@ import datetime
 import json
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from yiyang.accounts import services as account_services
@@ -15,18 +14,11 @@ from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.network.testing import make_user
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
-from yiyang.residents.tests.conftest import register
+from yiyang.residents.tests.conftest import client_for, register
 
 pytestmark = pytest.mark.usefixtures("english")
 
 API = "/api/v1/residents"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def send(client: Client, method: str, url: str, data=None):

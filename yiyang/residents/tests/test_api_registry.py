@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,26 +19,16 @@ from yiyang.audit.models import AuditEvent
 from yiyang.network.testing import make_user
 from yiyang.residents.models import (
     Consent,
-    ConsentGiver,
     ConsentPurpose,
     Contact,
-    ProxyGrant,
-    Relation,
     Resident,
 )
-from yiyang.residents.tests.conftest import id_for
+from yiyang.residents.tests.conftest import client_for, family_login, id_for
 
 pytestmark = pytest.mark.usefixtures("english")
 
 API = "/api/v1/residents"
 LIST = f"{API}/"  # list and register
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def post(client: Client, url: str, data: Any) -> Any:
@@ -190,37 +179,8 @@ def _link_resident_login(resident: Resident):
     return user
 
 
-def _family_login(world, resident: Resident):
-    user = make_user(Role.FAMILY, scope="self")
-    now = timezone.now()
-    for purpose in (ConsentPurpose.FAMILY_SHARING,):
-        Consent.objects.create(
-            resident=resident,
-            purpose=purpose,
-            given_by=ConsentGiver.SELF,
-            given_at=now,
-            recorded_by=world.registrar,
-        )
-    contact = Contact.objects.create(
-        resident=resident, name="张小红", relation=Relation.DAUGHTER, account=user
-    )
-    ProxyGrant.objects.create(
-        resident=resident,
-        contact=contact,
-        user=user,
-        consent=Consent.objects.create(
-            resident=resident,
-            purpose=ConsentPurpose.PROXY_ACCESS,
-            given_by=ConsentGiver.SELF,
-            given_at=now,
-            recorded_by=world.registrar,
-        ),
-    )
-    return user
-
-
 def test_resident_and_family_logins_read_their_own_only(world):
-    for user in (_link_resident_login(world.zhang), _family_login(world, world.zhang)):
+    for user in (_link_resident_login(world.zhang), family_login(world, world.zhang)):
         client = client_for(user)
         assert names(client.get(LIST)) == ["张三"]
         assert client.get(f"{API}/{world.zhang.pk}").status_code == 200
@@ -231,7 +191,7 @@ def test_resident_and_family_logins_read_their_own_only(world):
 
 
 def test_withdrawn_family_sharing_ends_the_family_login_at_once(world):
-    family = _family_login(world, world.zhang)
+    family = family_login(world, world.zhang)
     client = client_for(family)
     assert client.get(f"{API}/{world.zhang.pk}").status_code == 200
     Consent.objects.filter(resident=world.zhang, purpose=ConsentPurpose.FAMILY_SHARING).update(

@@ -9,8 +9,6 @@ import io
 
 import openpyxl
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from yiyang.accounts.roles import Role
@@ -18,17 +16,11 @@ from yiyang.audit.models import AuditEvent
 from yiyang.network.testing import make_user
 from yiyang.residents import exports
 from yiyang.residents.imports import COLUMNS, import_data
+from yiyang.residents.tests.conftest import client_for
 
 pytestmark = pytest.mark.usefixtures("english")
 
 HEADERS = [column.header for column in COLUMNS]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def content(response) -> bytes:

@@ -11,7 +11,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -25,7 +24,7 @@ from yiyang.network.testing import make_user
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS
 from yiyang.residents.models import ImportJob, Resident
-from yiyang.residents.tests.conftest import id_for
+from yiyang.residents.tests.conftest import client_for, id_for
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -49,13 +48,6 @@ def media(settings, tmp_path):
 @pytest.fixture
 def nurse(world):
     return make_user(Role.NURSE, scope=world.net.a.county, username="job-nurse")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def body(response) -> bytes:

@@ -16,18 +16,11 @@ from yiyang.accounts.roles import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import people
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
-from yiyang.residents.tests.conftest import register
+from yiyang.residents.tests.conftest import client_for, register
 
 pytestmark = pytest.mark.usefixtures("english")
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:

@@ -11,9 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -27,25 +25,15 @@ from yiyang.residents.models import (
     Consent,
     ConsentGiver,
     ConsentPurpose,
-    Contact,
-    ProxyGrant,
-    Relation,
     Resident,
 )
 from yiyang.residents.services import update_resident
-from yiyang.residents.tests.conftest import id_for, register
+from yiyang.residents.tests.conftest import client_for, family_login, id_for, register
 
 pytestmark = pytest.mark.usefixtures("english")
 
 LIST = reverse("residents:list")
 CREATE = reverse("residents:create")
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def text(response) -> str:
@@ -497,34 +485,6 @@ def test_reveal_needs_the_permission_and_the_scope(world, supervisor, doctor):
 # --- navigation and the "self" scope ------------------------------------------------------
 
 
-def _family_login(world, resident: Resident):
-    user = make_user(Role.FAMILY, scope="self")
-    now = timezone.now()
-    Consent.objects.create(
-        resident=resident,
-        purpose=ConsentPurpose.FAMILY_SHARING,
-        given_by=ConsentGiver.SELF,
-        given_at=now,
-        recorded_by=world.registrar,
-    )
-    contact = Contact.objects.create(
-        resident=resident, name="张小红", relation=Relation.DAUGHTER, account=user
-    )
-    ProxyGrant.objects.create(
-        resident=resident,
-        contact=contact,
-        user=user,
-        consent=Consent.objects.create(
-            resident=resident,
-            purpose=ConsentPurpose.PROXY_ACCESS,
-            given_by=ConsentGiver.SELF,
-            given_at=now,
-            recorded_by=world.registrar,
-        ),
-    )
-    return user
-
-
 def test_nav_entry_per_kind_of_login(world, supervisor):
     nav = re.compile(r'<nav class="mainnav">(.*?)</nav>', re.S)
     staff = nav.search(text(client_for(supervisor).get("/"))).group(1)
@@ -533,7 +493,7 @@ def test_nav_entry_per_kind_of_login(world, supervisor):
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
     mine = nav.search(text(client_for(own).get("/"))).group(1)
     assert ">My record<" in mine and ">Residents<" not in mine
-    family = nav.search(text(client_for(_family_login(world, world.li)).get("/"))).group(1)
+    family = nav.search(text(client_for(family_login(world, world.li)).get("/"))).group(1)
     assert ">My family<" in family
     admin = make_user(Role.AUDIT_ADMIN, scope="all")
     assert ">Residents<" not in text(client_for(admin).get("/"))
@@ -542,7 +502,7 @@ def test_nav_entry_per_kind_of_login(world, supervisor):
 def test_resident_and_family_logins_land_on_their_own_records(world):
     own = make_user(Role.RESIDENT, scope="self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
-    family = _family_login(world, world.li)
+    family = family_login(world, world.li)
     for user, mine, other in ((own, world.zhang, world.li), (family, world.li, world.zhang)):
         client = client_for(user)
         home = text(client.get("/"))
