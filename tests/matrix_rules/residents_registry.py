@@ -28,6 +28,7 @@ MANAGE = holders(Perm.RESIDENT_MANAGE)
 REVEAL = holders(Perm.RESIDENT_REVEAL)
 
 RESIDENTS = rows(Resident, "name", "region_id", "grid_id", "status", "phone_index")
+HOUSEHOLDS = rows(Resident, "household_id")
 
 
 def resident_in(w: World) -> Resident:
@@ -110,6 +111,17 @@ RULES: list[Rule] = [
         state=RESIDENTS,
     ),
     Rule("residents:reveal", "POST", REVEAL, pk(resident_in), out=pk(resident_out), body="form"),
+    Rule(
+        "residents:household",
+        "POST",
+        MANAGE,
+        pk(resident_in),
+        out=pk(resident_out),
+        data=lambda w, u: {"address": "周党村3组12号"},
+        state=HOUSEHOLDS,
+        body="form",
+        ok=302,
+    ),
     # --- API -----------------------------------------------------------------------------
     Rule("api:residents_list", "GET", VIEW),
     Rule(
@@ -133,4 +145,14 @@ RULES: list[Rule] = [
         state=RESIDENTS,
     ),
     Rule("api:residents_reveal", "POST", REVEAL, pk(resident_in), out=pk(resident_out)),
+    Rule(
+        "api:residents_household",
+        "POST",
+        MANAGE,
+        pk(resident_in),
+        out=pk(resident_out),
+        data=lambda w, u: {"address": "周党村3组12号"},
+        state=HOUSEHOLDS,
+        ok=201,
+    ),
 ]

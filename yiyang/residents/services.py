@@ -456,3 +456,40 @@ def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
 def reveal_id_number(actor: Any, resident: Resident | int) -> str:
     """The full ID number of a resident in scope (``Perm.RESIDENT_REVEAL``); audited."""
     return reveal_identifiers(actor, resident)[0]
+
+
+def start_household(actor: Any, resident: Resident | int, *, address: str = "") -> Household:
+    """Start a household (户) for a resident who has none, at ``address`` (default: her own
+    address) in her village, with her as its first member. Others join it by choosing it
+    on their registration or edit (same village)."""
+    require_perm(actor, Perm.RESIDENT_MANAGE)
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    with transaction.atomic():
+        target = scoped_residents(actor).select_for_update().filter(pk=pk).first()
+        if target is None:
+            raise NotFound("resident")
+        if target.household_id is not None:
+            raise ValidationFailed(
+                "already_in_household",
+                _("%(name)s already belongs to a household.") % {"name": target.name},
+                field="household",
+            )
+        where = (address or target.address or "").strip()
+        if not where:
+            raise ValidationFailed(
+                "required",
+                _("Give the household's address (she has no address on record)."),
+                field="address",
+            )
+        household = Household(address=where, region_id=target.region_id)
+        clean_fields(household, ["region"], _label)
+        household.save()
+        target.household = household
+        target.save(update_fields=["household", "updated_at"])
+        record(
+            actor=actor,
+            action="residents.household.create",
+            obj=household,
+            details={"resident": target.pk},
+        )
+    return household

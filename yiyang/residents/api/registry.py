@@ -40,6 +40,7 @@ from yiyang.residents.models import (
 from yiyang.residents.pages.registry import register_with_consents
 from yiyang.residents.schemas import (
     ErrorOut,
+    HouseholdRef,
     RegisterOut,
     ResidentIn,
     ResidentListOut,
@@ -49,7 +50,7 @@ from yiyang.residents.schemas import (
 )
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import get_resident_for
-from yiyang.residents.services import reveal_identifiers, update_resident
+from yiyang.residents.services import reveal_identifiers, start_household, update_resident
 
 router = Router(tags=["residents"])
 
@@ -228,3 +229,19 @@ def resident_reveal(request: HttpRequest, pk: int) -> Any:
     user = _user(request)
     id_number, phone = reveal_identifiers(user, pk)
     return {"id": pk, "id_number": id_number, "phone": phone}
+
+
+class HouseholdIn(Schema):
+    address: str = ""
+
+
+@router.post(
+    "/{int:pk}/household",
+    response={201: HouseholdRef, **ERRORS},
+    url_name="residents_household",
+    summary="Start a household at her address with her as its first member",
+)
+def resident_household(request: HttpRequest, pk: int, payload: HouseholdIn) -> Any:
+    user = _user(request)
+    household = start_household(user, pk, address=payload.address)
+    return 201, household

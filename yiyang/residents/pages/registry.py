@@ -45,7 +45,12 @@ from yiyang.residents.selectors import (
     get_resident_for,
     residents_for,
 )
-from yiyang.residents.services import register_resident, reveal_identifiers, update_resident
+from yiyang.residents.services import (
+    register_resident,
+    reveal_identifiers,
+    start_household,
+    update_resident,
+)
 from yiyang.web.pages import PageRequest, apply_error, page
 
 # A service error on these fields is shown next to the form field that holds it.
@@ -310,6 +315,19 @@ def resident_detail(request: PageRequest, resident: Resident) -> HttpResponse:
 
 
 @require_POST
+@resident_page
+def resident_household(request: PageRequest, resident: Resident) -> HttpResponse:
+    """Start a household at her address with her as its first member."""
+    try:
+        start_household(request.user, resident, address=request.POST.get("address", ""))
+    except ValidationFailed as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("Household started at her address."))
+    return redirect("residents:detail", resident.pk)
+
+
+@require_POST
 @login_required
 def resident_reveal(request: PageRequest, pk: int) -> HttpResponse:
     """The full ID number and phone, in place of the masked ones (audited)."""
@@ -384,4 +402,5 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/", resident_detail, name="detail"),
     path("<int:pk>/edit/", resident_edit, name="edit"),
     path("<int:pk>/reveal/", resident_reveal, name="reveal"),
+    path("<int:pk>/household/", resident_household, name="household"),
 ]

@@ -513,3 +513,16 @@ def test_resident_and_family_logins_land_on_their_own_records(world):
         assert client.get(reverse("residents:detail", args=[mine.pk])).status_code == 200
         assert client.get(reverse("residents:detail", args=[other.pk])).status_code == 404
         assert client.get(reverse("residents:edit", args=[mine.pk])).status_code == 403
+
+
+def test_start_a_household_from_her_page(world, doctor):
+    client = client_for(doctor)
+    page = text(client.get(reverse("residents:detail", args=[world.li.pk])))
+    assert 'id="start-household"' in page
+    url = reverse("residents:household", args=[world.li.pk])
+    response = client.post(url, {"address": "杨店村2组5号"})
+    assert response.status_code == 302
+    world.li.refresh_from_db()
+    assert world.li.household.address == "杨店村2组5号"
+    page = text(client.get(reverse("residents:detail", args=[world.li.pk])))
+    assert 'id="start-household"' not in page and "杨店村2组5号" in page

@@ -311,3 +311,30 @@ def test_reveal_needs_the_permission_and_is_audited(world):
     with pytest.raises(NotFound):
         reveal_id_number(doctor, world.zhao)
     assert AuditEvent.objects.count() == before + 1
+
+
+def test_start_household_puts_her_in_a_new_household_at_her_address(world, english):
+    from yiyang.residents.models import Household
+    from yiyang.residents.services import start_household
+
+    update_resident(world.registrar, world.li, address="杨店村2组5号")
+    before = AuditEvent.objects.count()
+    household = start_household(world.registrar, world.li)
+    world.li.refresh_from_db()
+    assert world.li.household == household
+    assert (household.address, household.region_id) == ("杨店村2组5号", world.li.region_id)
+    assert (
+        AuditEvent.objects.filter(seq__gt=before, action="residents.household.create").count() == 1
+    )
+    # A second one is refused, and a resident without an address needs one given.
+    with pytest.raises(ValidationFailed) as again:
+        start_household(world.registrar, world.li)
+    assert again.value.code == "already_in_household"
+    with pytest.raises(ValidationFailed) as no_address:
+        start_household(world.registrar, world.wang)
+    assert no_address.value.field == "address"
+    assert Household.objects.count() == 1
+    # Out of scope answers like missing.
+    doctor_b = make_user(Role.DOCTOR, scope=world.net.b.county)
+    with pytest.raises(NotFound):
+        start_household(doctor_b, world.wang, address="龙山村1号")
