@@ -43,7 +43,7 @@ from yiyang.residents.models import (
     ProxyGrant,
     Resident,
 )
-from yiyang.residents.pages.registry import register_with_consents
+from yiyang.residents.people import register_with_consents
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.selectors import get_resident_for, scoped_residents
-from yiyang.residents.services import RESIDENT_FIELDS, normalise_phone
+from yiyang.residents.services import RESIDENT_FIELDS, normalise_phone, register_resident
 
 CONTACT_FIELDS: tuple[str, ...] = (
     "name",
@@ -1157,3 +1158,64 @@ def grant_state(grant: ProxyGrant, family_sharing: bool) -> str:
     if grant.consent.withdrawn_at is not None:
         return "revoked"
     return "active" if family_sharing else "suspended"
+
+
+# --- registration with its consents ---------------------------------------------------
+
+
+class DuplicateUnconfirmed(Exception):
+    """Possible duplicates were found and the user has not confirmed (nothing saved)."""
+
+    def __init__(self, candidates: list[Resident]) -> None:
+        super().__init__("possible duplicates")
+        self.candidates = candidates
+
+
+def register_with_consents(
+    actor: Any,
+    values: dict[str, Any],
+    *,
+    purposes: Sequence[str] = (),
+    given_by: str = "self",
+    guardian: dict[str, Any] | None = None,
+    note: str = "",
+    confirm: bool = True,
+) -> tuple[Resident, list[Resident]]:
+    """Register a resident and record the consents given with the registration, in one
+    transaction (a refused consent leaves no resident behind). With ``confirm=False``,
+    possible duplicates (same name + birth date + village, or same phone) roll the
+    registration back and raise ``DuplicateUnconfirmed`` listing them.
+
+    A consent given by a guardian needs the guardian (``{"name", "relation", "phone"}``),
+    recorded as the resident's guardian contact.
+
+    Composes the actions ``services.register_resident``, ``add_contact`` and
+    ``give_consent`` (each checks permission and scope and writes its audit row);
+    used by this page and by ``POST /api/v1/residents/``."""
+    if purposes and given_by == ConsentGiver.GUARDIAN and not guardian:
+        raise ValidationFailed(
+            "required",
+            _("Name the guardian who gave the consents."),
+            field="guardian",
+        )
+    with transaction.atomic():
+        resident, candidates = register_resident(actor, **values)
+        if candidates and not confirm:
+            raise DuplicateUnconfirmed(candidates)
+        contact = None
+        if guardian and given_by == ConsentGiver.GUARDIAN:
+            try:
+                contact = add_contact(actor, resident, is_guardian=True, **guardian)
+            except ValidationFailed as error:
+                field = f"guardian.{error.field}" if error.field else "guardian"
+                raise ValidationFailed(error.code, error.detail, field=field) from error
+        for purpose in purposes:
+            give_consent(
+                actor,
+                resident,
+                purpose,
+                given_by=given_by,
+                guardian=contact,
+                note=note,
+            )
+    return resident, candidates

@@ -37,7 +37,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.pages.registry import register_with_consents
+from yiyang.residents.people import register_with_consents
 from yiyang.residents.schemas import (
     ErrorOut,
     HouseholdRef,

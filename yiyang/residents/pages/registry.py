@@ -10,13 +10,11 @@ page showing one resident's record reads it through ``get_resident_for`` (an aud
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -33,7 +31,6 @@ from yiyang.residents import people
 from yiyang.residents.forms import PAGE_SIZE, ResidentFilterForm, ResidentForm, keyset_page
 from yiyang.residents.models import (
     Consent,
-    ConsentGiver,
     ConsentPurpose,
     Resident,
     ResidentStatus,
@@ -46,7 +43,6 @@ from yiyang.residents.selectors import (
     residents_for,
 )
 from yiyang.residents.services import (
-    register_resident,
     reveal_identifiers,
     start_household,
     update_resident,
@@ -82,64 +78,6 @@ def _filter_query(request: HttpRequest) -> str:
 
 
 # --- registration with its consents -----------------------------------------------------
-
-
-class DuplicateUnconfirmed(Exception):
-    """Possible duplicates were found and the user has not confirmed (nothing saved)."""
-
-    def __init__(self, candidates: list[Resident]) -> None:
-        super().__init__("possible duplicates")
-        self.candidates = candidates
-
-
-def register_with_consents(
-    actor: Any,
-    values: dict[str, Any],
-    *,
-    purposes: Sequence[str] = (),
-    given_by: str = "self",
-    guardian: dict[str, Any] | None = None,
-    note: str = "",
-    confirm: bool = True,
-) -> tuple[Resident, list[Resident]]:
-    """Register a resident and record the consents given with the registration, in one
-    transaction (a refused consent leaves no resident behind). With ``confirm=False``,
-    possible duplicates (same name + birth date + village, or same phone) roll the
-    registration back and raise ``DuplicateUnconfirmed`` listing them.
-
-    A consent given by a guardian needs the guardian (``{"name", "relation", "phone"}``),
-    recorded as the resident's guardian contact.
-
-    Composes the actions ``services.register_resident``, ``people.add_contact`` and
-    ``people.give_consent`` (each checks permission and scope and writes its audit row);
-    used by this page and by ``POST /api/v1/residents/``."""
-    if purposes and given_by == ConsentGiver.GUARDIAN and not guardian:
-        raise ValidationFailed(
-            "required",
-            _("Name the guardian who gave the consents."),
-            field="guardian",
-        )
-    with transaction.atomic():
-        resident, candidates = register_resident(actor, **values)
-        if candidates and not confirm:
-            raise DuplicateUnconfirmed(candidates)
-        contact = None
-        if guardian and given_by == ConsentGiver.GUARDIAN:
-            try:
-                contact = people.add_contact(actor, resident, is_guardian=True, **guardian)
-            except ValidationFailed as error:
-                field = f"guardian.{error.field}" if error.field else "guardian"
-                raise ValidationFailed(error.code, error.detail, field=field) from error
-        for purpose in purposes:
-            people.give_consent(
-                actor,
-                resident,
-                purpose,
-                given_by=given_by,
-                guardian=contact,
-                note=note,
-            )
-    return resident, candidates
 
 
 def flag_labels(resident: Resident) -> list[tuple[str, Any]]:
@@ -231,7 +169,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         consent = form.consent_values()
         try:
-            resident, _found = register_with_consents(
+            resident, _found = people.register_with_consents(
                 user,
                 form.service_values(),
                 purposes=consent["purposes"],
@@ -239,7 +177,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
                 guardian=consent["guardian"],
                 confirm=request.POST.get("confirm") == "1",
             )
-        except DuplicateUnconfirmed as unconfirmed:
+        except people.DuplicateUnconfirmed as unconfirmed:
             candidates = unconfirmed.candidates
         except ValidationFailed as error:
             apply_error(form, error, FIELD_ALIASES)
