@@ -52,6 +52,7 @@ def schema_error(request: HttpRequest, exc: SchemaError):
 
 def _routers() -> None:
     from yiyang.accounts.api import router as accounts_router
+    from yiyang.assessments.api import router as assessments_router
     from yiyang.audit.api import router as audit_router
     from yiyang.network.api import router as network_router
     from yiyang.residents.api import router as residents_router
@@ -60,6 +61,7 @@ def _routers() -> None:
     api.add_router("/network", network_router)
     api.add_router("/audit", audit_router)
     api.add_router("/residents", residents_router)
+    api.add_router("/assessments", assessments_router)
 
 
 _routers()

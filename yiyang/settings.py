@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "yiyang.audit",
     "yiyang.network",
     "yiyang.residents",
+    "yiyang.assessments",
     "yiyang.web",
 ]
 

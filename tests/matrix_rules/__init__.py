@@ -8,6 +8,7 @@ import datetime
 from django.utils import timezone
 
 from tests.matrix_rules import (
+    assessments,
     residents_health,
     residents_imports,
     residents_people,
@@ -28,7 +29,13 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.services import register_resident
 
-EXTENSIONS = (residents_registry, residents_people, residents_health, residents_imports)
+EXTENSIONS = (
+    residents_registry,
+    residents_people,
+    residents_health,
+    residents_imports,
+    assessments,
+)
 
 
 def _consent(resident: Resident, purpose: str, by: User) -> Consent:

@@ -62,6 +62,7 @@ class Perm(StrEnum):
     HEALTH_VIEW = "residents.health_view"  # see the health record
     HEALTH_MANAGE = "residents.health_manage"  # edit conditions, medications, encounters …
     OBSERVATION_RECORD = "residents.observation_record"  # record a measurement (BP, glucose)
+    ASSESSMENT_SCORE = "assessments.score"  # score an instrument (stateless, nothing stored)
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -83,6 +84,7 @@ _RES_VIEW = {Perm.RESIDENT_VIEW}
 _RES_MANAGE = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE}
 _RES_ALL = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE, Perm.RESIDENT_REVEAL}
 _CLINICAL = {
+    Perm.ASSESSMENT_SCORE,
     Perm.HEALTH_VIEW,
     Perm.HEALTH_MANAGE,
     Perm.OBSERVATION_RECORD,
@@ -104,7 +106,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     Role.SECURITY_ADMIN: frozenset({Perm.SECURITY_MANAGE}),
     Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
     Role.SUPERVISOR: frozenset(
-        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.RESIDENT_EXPORT}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.STAFF_VIEW,
+            *_RES_VIEW,
+            Perm.RESIDENT_EXPORT,
+            Perm.ASSESSMENT_SCORE,
+        }
     ),
     Role.INSTITUTION_ADMIN: frozenset(
         {
@@ -116,15 +124,24 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RESIDENT_MERGE,
             Perm.RESIDENT_IMPORT,
             Perm.RESIDENT_EXPORT,
+            Perm.ASSESSMENT_SCORE,
         }
     ),
     Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
     Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
     Role.CAREGIVER: frozenset(
-        {Perm.NETWORK_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW, Perm.OBSERVATION_RECORD}
+        {
+            Perm.NETWORK_VIEW,
+            *_RES_VIEW,
+            Perm.HEALTH_VIEW,
+            Perm.OBSERVATION_RECORD,
+            Perm.ASSESSMENT_SCORE,
+        }
     ),
     Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW}),
-    Role.ASSESSOR: frozenset({Perm.NETWORK_VIEW, *_RES_MANAGE, Perm.HEALTH_VIEW}),
+    Role.ASSESSOR: frozenset(
+        {Perm.NETWORK_VIEW, *_RES_MANAGE, Perm.HEALTH_VIEW, Perm.ASSESSMENT_SCORE}
+    ),
     Role.RESIDENT: frozenset(),
     Role.FAMILY: frozenset(),
 }

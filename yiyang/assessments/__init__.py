@@ -1,0 +1,1 @@
+"""Assessments: national instruments as versioned data and a pure scoring engine."""

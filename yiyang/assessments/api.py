@@ -1,0 +1,69 @@
+"""``/api/v1/assessments/``: the stateless scoring API.
+
+``POST /score`` with ``{"instrument", "answers", "context"}`` scores the current active
+version of the instrument (``yiyang.assessments.scoring``). Any bad input answers 422
+``{"code": "invalid_answers", "detail", "errors": [{"item", "code", "detail"}]}`` naming
+each offending item; an unknown instrument is a 422 with code ``unknown_instrument``.
+Nothing is stored. Needs ``assessments.score``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from yiyang.accounts.roles import Perm
+from yiyang.assessments.scoring import ScoringError, score
+from yiyang.assessments.selectors import current_version
+from yiyang.network.schemas import ErrorOut
+from yiyang.network.selectors import require_perm
+
+router = Router(tags=["assessments"])
+
+
+class ScoreIn(Schema):
+    # Typed loosely on purpose: every bad input answers in the one 422 shape below.
+    instrument: Any = None
+    answers: Any = None
+    context: Any = None
+
+
+class ItemErrorOut(Schema):
+    item: str
+    code: str
+    detail: str
+
+
+class InvalidAnswersOut(Schema):
+    code: str
+    detail: str
+    errors: list[ItemErrorOut]
+
+
+@router.post(
+    "/score",
+    response={200: dict[str, Any], 403: ErrorOut, 422: InvalidAnswersOut},
+    url_name="assessments_score",
+    summary="Score an instrument (stateless)",
+)
+def score_view(request: HttpRequest, payload: ScoreIn):
+    require_perm(request.user, Perm.ASSESSMENT_SCORE)
+    code = payload.instrument
+    row = current_version(code) if isinstance(code, str) else None
+    if row is None:
+        return 422, {
+            "code": "unknown_instrument",
+            "detail": f"unknown instrument {code!r}",
+            "errors": [{"item": "instrument", "code": "unknown_instrument", "detail": "not known"}],
+        }
+    try:
+        result = score(row.definition, payload.answers, payload.context)
+    except ScoringError as exc:
+        return 422, {
+            "code": "invalid_answers",
+            "detail": str(exc),
+            "errors": [e.as_dict() for e in exc.errors],
+        }
+    return 200, result

@@ -1,0 +1,198 @@
+"""An independent reference implementation of the scoring rules, re-typed from
+docs/standards.md §1, §3, §4 — deliberately NOT importing the app's tables.
+
+Each function returns the expected result dict, or ``None`` when the input must be
+refused (the app must then answer 422).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# §1 GB/T 42195-2022: item → max score (min 0).
+GBT_MAX = {
+    **{f"B.1.{i}": 4 for i in range(1, 9)},
+    "B.2.1": 4, "B.2.2": 4, "B.2.3": 4, "B.2.4": 3,
+    "B.3.1": 4, "B.3.2": 4, "B.3.3": 4, "B.3.4": 4, "B.3.5": 4, "B.3.6": 4,
+    "B.3.7": 1, "B.3.8": 1, "B.3.9": 2,
+    "B.4.1": 2, "B.4.2": 2, "B.4.3": 4, "B.4.4": 3, "B.4.5": 4,
+}  # fmt: skip
+GBT_NAMES = ["能力完好", "轻度失能", "中度失能", "重度失能", "完全失能"]
+
+
+def _int(v: Any) -> bool:
+    return type(v) is int
+
+
+def gbt_level_from_total(total: int) -> int:
+    if total == 90:
+        return 0
+    if total >= 66:
+        return 1
+    if total >= 46:
+        return 2
+    if total >= 30:
+        return 3
+    return 4
+
+
+def gbt(answers: dict[str, Any], context: dict[str, Any], stack: bool = True) -> Any:
+    if set(answers) != set(GBT_MAX):
+        return None
+    for k, v in answers.items():
+        if not _int(v) or not 0 <= v <= GBT_MAX[k]:
+            return None
+    coma = context.get("coma", False)
+    if type(coma) is not bool:
+        return None
+    if coma != (answers["B.3.9"] == 0):
+        return None
+    events = context.get("risk_events_30d", 0)
+    if not _int(events) or events < 0:
+        return None
+    dx = context.get("diagnoses", [])
+    domains = {
+        d: sum(v for k, v in answers.items() if k.startswith(d + "."))
+        for d in ("B.1", "B.2", "B.3", "B.4")
+    }
+    total = sum(domains.values())
+    pre = gbt_level_from_total(total)
+    changes = []
+    if coma:
+        level = 4
+        changes = ["coma"]
+    else:
+        nums = [(c[0], int(c[1:3])) for c in dx]
+        if any(letter == "F" and 0 <= n <= 3 for letter, n in nums):
+            changes.append("dementia")
+        elif any(letter == "F" and 4 <= n <= 99 for letter, n in nums):
+            changes.append("mental_disorder")
+        if events >= 2:
+            changes.append("risk_events")
+        if not stack:
+            changes = changes[:1]
+        level = min(4, pre + len(changes))
+    return {
+        "total": total,
+        "domains": domains,
+        "preliminary_level": pre,
+        "level": level,
+        "level_name": GBT_NAMES[level],
+        "changes": changes,
+    }
+
+
+# §3 Barthel.
+BARTHEL = {
+    "feeding": {10, 5, 0}, "bathing": {5, 0}, "grooming": {5, 0}, "dressing": {10, 5, 0},
+    "bowels": {10, 5, 0}, "bladder": {10, 5, 0}, "toilet": {10, 5, 0},
+    "transfer": {15, 10, 5, 0}, "mobility": {15, 10, 5, 0}, "stairs": {10, 5, 0},
+}  # fmt: skip
+
+
+def barthel(answers: dict[str, Any], band_set: str = "a") -> Any:
+    if set(answers) != set(BARTHEL):
+        return None
+    if any(not _int(v) or v not in BARTHEL[k] for k, v in answers.items()):
+        return None
+    total = sum(answers.values())
+    if band_set == "a":
+        band = (
+            ("none", "无需依赖") if total == 100
+            else ("mild", "轻度依赖") if total >= 61
+            else ("moderate", "中度依赖") if total >= 41
+            else ("severe", "重度依赖")
+        )  # fmt: skip
+    elif band_set == "b":
+        band = (
+            ("intact", "能力完好") if total == 100
+            else ("mild", "轻度受损") if total >= 65
+            else ("moderate", "中度受损") if total >= 45
+            else ("severe", "重度受损")
+        )  # fmt: skip
+    else:
+        return None
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+# §4 self-care 5.
+SELFCARE = {
+    "eating": (0, 0, 3, 5),
+    "washing": (0, 1, 3, 7),
+    "dressing": (0, 0, 3, 5),
+    "toileting": (0, 1, 5, 10),
+    "activity": (0, 1, 5, 10),
+}
+SELFCARE_LEVELS = ("independent", "mild", "moderate", "unable")
+
+
+def selfcare(answers: dict[str, Any]) -> Any:
+    if set(answers) != set(SELFCARE):
+        return None
+    if any(v not in SELFCARE_LEVELS for v in answers.values()):
+        return None
+    total = sum(SELFCARE[k][SELFCARE_LEVELS.index(v)] for k, v in answers.items())
+    if total <= 3:
+        band = ("self_sufficient", "可自理")
+    elif total <= 8:
+        band = ("mild", "轻度依赖")
+    elif total <= 18:
+        band = ("moderate", "中度依赖")
+    else:
+        band = ("unable", "不能自理")
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+# §4 TCM constitution.
+TCM = {
+    "qi_deficiency": (2, 3, 4, 14),
+    "yang_deficiency": (11, 12, 13, 29),
+    "yin_deficiency": (10, 21, 26, 31),
+    "phlegm_dampness": (9, 16, 28, 32),
+    "damp_heat": (23, 25, 27, 30),
+    "blood_stasis": (19, 22, 24, 33),
+    "qi_stagnation": (5, 6, 7, 8),
+    "special": (15, 17, 18, 20),
+}
+
+
+def bmi_to_q9(bmi: float) -> int:
+    if bmi < 24:
+        return 1
+    if bmi < 25:
+        return 2
+    if bmi < 26:
+        return 3
+    if bmi < 28:
+        return 4
+    return 5
+
+
+def tcm(answers: dict[str, Any], bmi: float | None = None) -> Any:
+    q = dict(answers)
+    if bmi is not None:
+        if "q9" in q and q["q9"] != bmi_to_q9(bmi):
+            return None
+        q.setdefault("q9", bmi_to_q9(bmi))
+    if set(q) != {f"q{n}" for n in range(1, 34)}:
+        return None
+    if any(not _int(v) or not 1 <= v <= 5 for v in q.values()):
+        return None
+    a = {int(k[1:]): v for k, v in q.items()}
+    scores = {name: sum(a[i] for i in items) for name, items in TCM.items()}
+    results = {
+        name: "yes" if s >= 11 else "tendency" if s >= 9 else "no" for name, s in scores.items()
+    }
+    bal = a[1] + (6 - a[2]) + (6 - a[4]) + (6 - a[5]) + (6 - a[13])
+    if bal >= 17 and all(s <= 8 for s in scores.values()):
+        bres = "yes"
+    elif bal >= 17 and all(s <= 10 for s in scores.values()):
+        bres = "basically"
+    else:
+        bres = "no"
+    order = ["balanced", *TCM]
+    all_scores = {"balanced": bal, **scores}
+    all_results = {"balanced": bres, **results}
+    primary = [c for c in order if all_results[c] == "yes"]
+    primary.sort(key=lambda c: (-all_scores[c], order.index(c)))
+    return {"scores": all_scores, "results": all_results, "primary": primary}
