@@ -63,7 +63,7 @@ def _check_answers(
                 errors.append(ItemError(code, "missing", f"{code} is required"))
             continue
         value = answers[code]
-        if by_value:
+        if by_value or item.get("answer") == "value":
             table = {o["value"]: o["score"] for o in item["options"]}
             if not isinstance(value, str):
                 errors.append(ItemError(code, "wrong_type", f"{code} must be a string"))
@@ -228,6 +228,42 @@ def score_selfcare5(definition: dict[str, Any], answers: Any, context: Any) -> R
     }
 
 
+# --- summed scales (Morse, Braden, GDS-15, MNA-SF, Mini-Cog) ----------------------------
+
+
+def score_sum(definition: dict[str, Any], answers: Any, context: Any) -> Result:
+    """Total of the item scores, banded. Generic options read from the definition:
+    an item with ``"answer": "value"`` is answered by option value (e.g. "yes"/"no")
+    instead of by score; ``one_of`` lists groups of alternative items of which exactly
+    one must be answered (e.g. MNA-SF F1 BMI or F2 calf circumference)."""
+    errors: list[ItemError] = []
+    groups: list[list[str]] = definition.get("one_of", [])
+    optional = frozenset(code for group in groups for code in group)
+    scores = _check_answers(definition, answers, errors, optional=optional)
+    if isinstance(answers, dict):
+        for group in groups:
+            given = [code for code in group if code in answers]
+            if len(given) != 1:
+                names = " or ".join(group)
+                problem = "missing" if not given else "both_given"
+                for code in group:
+                    errors.append(
+                        ItemError(code, problem, f"exactly one of {names} must be answered")
+                    )
+    _context(context, errors, set())
+    if errors:
+        raise ScoringError(errors)
+    total = sum(scores.values())
+    band = _band(definition["bands"], total)
+    return {
+        "instrument": definition["code"],
+        "version": definition["version"],
+        "total": total,
+        "band": band["code"],
+        "band_name": band["name_zh"],
+    }
+
+
 # --- TCM constitution ---------------------------------------------------------------------
 
 
@@ -309,6 +345,7 @@ SCORERS: dict[str, Callable[[dict[str, Any], Any, Any], Result]] = {
     "barthel": score_barthel,
     "selfcare5": score_selfcare5,
     "tcm": score_tcm,
+    "sum": score_sum,
 }
 
 

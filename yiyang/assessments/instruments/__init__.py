@@ -15,13 +15,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from yiyang.assessments.instruments import barthel, gbt42195_2022, selfcare_5, tcm_constitution
+from yiyang.assessments.instruments import (
+    barthel,
+    braden,
+    gbt42195_2022,
+    gds_15,
+    mini_cog,
+    mna_sf,
+    morse_fall,
+    selfcare_5,
+    tcm_constitution,
+)
 
 DEFINITIONS: tuple[dict[str, Any], ...] = (
     gbt42195_2022.DEFINITION,
     barthel.DEFINITION,
     selfcare_5.DEFINITION,
     tcm_constitution.DEFINITION,
+    morse_fall.DEFINITION,
+    braden.DEFINITION,
+    gds_15.DEFINITION,
+    mna_sf.DEFINITION,
+    mini_cog.DEFINITION,
 )
 
 

@@ -196,3 +196,108 @@ def tcm(answers: dict[str, Any], bmi: float | None = None) -> Any:
     primary = [c for c in order if all_results[c] == "yes"]
     primary.sort(key=lambda c: (-all_scores[c], order.index(c)))
     return {"scores": all_scores, "results": all_results, "primary": primary}
+
+
+# Summed scales added later (re-typed from the published instruments, not the app).
+
+MORSE = {
+    "history_of_falling": {0, 25},
+    "secondary_diagnosis": {0, 15},
+    "ambulatory_aid": {0, 15, 30},
+    "iv_or_heparin_lock": {0, 20},
+    "gait": {0, 10, 20},
+    "mental_status": {0, 15},
+}
+BRADEN = {
+    "sensory_perception": {1, 2, 3, 4},
+    "moisture": {1, 2, 3, 4},
+    "activity": {1, 2, 3, 4},
+    "mobility": {1, 2, 3, 4},
+    "nutrition": {1, 2, 3, 4},
+    "friction_shear": {1, 2, 3},
+}
+GDS_NO_ITEMS = (1, 5, 7, 11, 13)
+MNA = {"A": {0, 1, 2}, "B": {0, 1, 2, 3}, "C": {0, 1, 2}, "D": {0, 2}, "E": {0, 1, 2}}
+MNA_F = {"F1": {0, 1, 2, 3}, "F2": {0, 3}}
+MINICOG = {"word_recall": {0, 1, 2, 3}, "clock_drawing": {0, 2}}
+
+
+def _summed(answers: dict[str, Any], table: dict[str, set[int]]) -> Any:
+    if set(answers) != set(table):
+        return None
+    if any(not _int(v) or v not in table[k] for k, v in answers.items()):
+        return None
+    return sum(answers.values())
+
+
+def morse(answers: dict[str, Any]) -> Any:
+    total = _summed(answers, MORSE)
+    if total is None:
+        return None
+    if total >= 45:
+        band = ("high", "高风险")
+    elif total >= 25:
+        band = ("moderate", "中风险")
+    else:
+        band = ("low", "低风险")
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+def braden(answers: dict[str, Any]) -> Any:
+    total = _summed(answers, BRADEN)
+    if total is None:
+        return None
+    if total <= 9:
+        band = ("very_high", "极高危")
+    elif total <= 12:
+        band = ("high", "高危")
+    elif total <= 14:
+        band = ("moderate", "中危")
+    elif total <= 18:
+        band = ("mild", "低危")
+    else:
+        band = ("none", "无风险")
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+def gds15(answers: dict[str, Any]) -> Any:
+    if set(answers) != {f"q{n}" for n in range(1, 16)}:
+        return None
+    if any(v not in ("yes", "no") or type(v) is not str for v in answers.values()):
+        return None
+    total = sum(
+        (v == "no") if int(k[1:]) in GDS_NO_ITEMS else (v == "yes") for k, v in answers.items()
+    )
+    if total <= 4:
+        band = ("normal", "正常")
+    elif total <= 8:
+        band = ("mild", "轻度抑郁")
+    elif total <= 11:
+        band = ("moderate", "中度抑郁")
+    else:
+        band = ("severe", "重度抑郁")
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+def mna_sf(answers: dict[str, Any]) -> Any:
+    f = [k for k in MNA_F if k in answers]
+    if len(f) != 1:
+        return None
+    total = _summed(answers, {**MNA, f[0]: MNA_F[f[0]]})
+    if total is None:
+        return None
+    if total >= 12:
+        band = ("normal", "营养正常")
+    elif total >= 8:
+        band = ("at_risk", "有营养不良风险")
+    else:
+        band = ("malnourished", "营养不良")
+    return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+def minicog(answers: dict[str, Any]) -> Any:
+    total = _summed(answers, MINICOG)
+    if total is None:
+        return None
+    band = ("positive", "筛查阳性") if total < 3 else ("negative", "筛查阴性")
+    return {"total": total, "band": band[0], "band_name": band[1]}
