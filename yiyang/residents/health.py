@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -352,14 +352,26 @@ def update_condition(actor: Any, resident: Any, item: Any, **changes: Any) -> Co
     return condition
 
 
-def remove_condition(actor: Any, resident: Any, item: Any) -> None:
+def _remove(
+    actor: Any,
+    resident: Any,
+    model: type[models.Model],
+    item: Any,
+    details: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Delete one health-record entry of a resident in scope (``Perm.HEALTH_MANAGE``,
+    active consent), audited with ``details(row)``."""
     require_perm(actor, Perm.HEALTH_MANAGE)
     with transaction.atomic():
         target = _resident(actor, resident)
-        condition = _item(Condition, target, item)
+        row = _item(model, target, item)
         require_health_consent(target)
-        _audit(actor, "delete", condition, target, code=condition.icd10)
-        condition.delete()
+        _audit(actor, "delete", row, target, **(details(row) if details else {}))
+        row.delete()
+
+
+def remove_condition(actor: Any, resident: Any, item: Any) -> None:
+    _remove(actor, resident, Condition, item, lambda row: {"code": row.icd10})
 
 
 # --- medications ------------------------------------------------------------------------
@@ -431,13 +443,7 @@ def update_medication(actor: Any, resident: Any, item: Any, **changes: Any) -> M
 
 
 def remove_medication(actor: Any, resident: Any, item: Any) -> None:
-    require_perm(actor, Perm.HEALTH_MANAGE)
-    with transaction.atomic():
-        target = _resident(actor, resident)
-        medication = _item(Medication, target, item)
-        require_health_consent(target)
-        _audit(actor, "delete", medication, target)
-        medication.delete()
+    _remove(actor, resident, Medication, item)
 
 
 # --- allergies --------------------------------------------------------------------------
@@ -487,13 +493,7 @@ def update_allergy(actor: Any, resident: Any, item: Any, **changes: Any) -> Alle
 
 
 def remove_allergy(actor: Any, resident: Any, item: Any) -> None:
-    require_perm(actor, Perm.HEALTH_MANAGE)
-    with transaction.atomic():
-        target = _resident(actor, resident)
-        allergy = _item(Allergy, target, item)
-        require_health_consent(target)
-        _audit(actor, "delete", allergy, target)
-        allergy.delete()
+    _remove(actor, resident, Allergy, item)
 
 
 # --- encounters -------------------------------------------------------------------------
@@ -569,13 +569,7 @@ def update_encounter(actor: Any, resident: Any, item: Any, **changes: Any) -> En
 
 
 def remove_encounter(actor: Any, resident: Any, item: Any) -> None:
-    require_perm(actor, Perm.HEALTH_MANAGE)
-    with transaction.atomic():
-        target = _resident(actor, resident)
-        encounter = _item(Encounter, target, item)
-        require_health_consent(target)
-        _audit(actor, "delete", encounter, target, kind=encounter.kind)
-        encounter.delete()
+    _remove(actor, resident, Encounter, item, lambda row: {"kind": row.kind})
 
 
 # --- observations -----------------------------------------------------------------------
