@@ -36,12 +36,11 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from bench import load
+from bench.db import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -139,29 +138,6 @@ def machine() -> dict[str, str]:
         f"gunicorn {gunicorn.__version__}",
         "load": load.tool(),
     }
-
-
-@contextmanager
-def scratch_database(var_dir: Path):
-    """A fresh database for the run: ``<name>_bench`` beside DATABASE_URL's database on
-    PostgreSQL (dropped afterwards), else an SQLite file in the run's temporary dir."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{var_dir / 'bench.sqlite3'}"
-        return
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "yiyang") + "_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_json(argv: list[str], env: dict[str, str], timeout: int = 600, echo: bool = False) -> dict:
@@ -479,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     imports = ""
     with tempfile.TemporaryDirectory(prefix="yiyang-bench-") as tmp:
         var_dir = Path(tmp)
-        with scratch_database(var_dir) as db_url:
+        with scratch_database(os.environ.get("DATABASE_URL"), var_dir, "bench") as db_url:
             env = {
                 **os.environ,
                 "DATABASE_URL": db_url,

@@ -34,10 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench.db import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -46,34 +45,12 @@ SEED = 13
 TARGET_SECONDS = 120
 
 
-@contextmanager
-def scratch_database(url: str | None, var_dir: Path) -> Iterator[str]:
-    """``<name>_import_bench`` on the PostgreSQL server of ``url`` (dropped afterwards), or
-    an SQLite file in ``var_dir``."""
-    if not url or not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{var_dir / 'import-bench.sqlite3'}"
-        return
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "yiyang") + "_import_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run(database_url: str | None = None, rows: int = ROWS) -> list[str]:
     """Run the benchmark; return its markdown section (a heading, a table, a note)."""
     url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
     with tempfile.TemporaryDirectory(prefix="yiyang-import-bench-") as tmp:
         var_dir = Path(tmp)
-        with scratch_database(url, var_dir) as scratch:
+        with scratch_database(url, var_dir, "import_bench") as scratch:
             env = {
                 **os.environ,
                 "DATABASE_URL": scratch,
