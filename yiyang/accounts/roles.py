@@ -63,6 +63,8 @@ class Perm(StrEnum):
     HEALTH_MANAGE = "residents.health_manage"  # edit conditions, medications, encounters …
     OBSERVATION_RECORD = "residents.observation_record"  # record a measurement (BP, glucose)
     ASSESSMENT_SCORE = "assessments.score"  # score an instrument (stateless, nothing stored)
+    ASSESSMENT_RECORD = "assessments.record"  # record, submit, co-sign, correct assessments
+    ASSESSMENT_POLICY = "assessments.policy"  # edit eligibility rules and schedule policies
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -85,6 +87,7 @@ _RES_MANAGE = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE}
 _RES_ALL = {Perm.RESIDENT_VIEW, Perm.RESIDENT_MANAGE, Perm.RESIDENT_REVEAL}
 _CLINICAL = {
     Perm.ASSESSMENT_SCORE,
+    Perm.ASSESSMENT_RECORD,
     Perm.HEALTH_VIEW,
     Perm.HEALTH_MANAGE,
     Perm.OBSERVATION_RECORD,
@@ -112,6 +115,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             *_RES_VIEW,
             Perm.RESIDENT_EXPORT,
             Perm.ASSESSMENT_SCORE,
+            Perm.ASSESSMENT_POLICY,
         }
     ),
     Role.INSTITUTION_ADMIN: frozenset(
@@ -140,7 +144,13 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
     ),
     Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW}),
     Role.ASSESSOR: frozenset(
-        {Perm.NETWORK_VIEW, *_RES_MANAGE, Perm.HEALTH_VIEW, Perm.ASSESSMENT_SCORE}
+        {
+            Perm.NETWORK_VIEW,
+            *_RES_MANAGE,
+            Perm.HEALTH_VIEW,
+            Perm.ASSESSMENT_SCORE,
+            Perm.ASSESSMENT_RECORD,
+        }
     ),
     Role.RESIDENT: frozenset(),
     Role.FAMILY: frozenset(),

@@ -72,6 +72,7 @@ def test_me_with_a_valid_token(client, doctor, password, place):
             "team_name": None,
         },
         "permissions": [
+            "assessments.record",
             "assessments.score",
             "network.staff_view",
             "network.view",
@@ -107,6 +108,7 @@ def test_me_of_a_region_scoped_supervisor_over_the_session(client, place):
         "team_name": None,
     }
     assert body["permissions"] == [
+        "assessments.policy",
         "assessments.score",
         "network.staff_view",
         "network.view",

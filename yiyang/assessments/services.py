@@ -1,0 +1,594 @@
+"""Assessment sessions: record, resume, submit, co-sign, correct (ADR 0017).
+
+Every action takes the acting user and, in this order, checks the permission
+(``Perm.ASSESSMENT_RECORD``; ``PermissionDenied`` → 403), fetches the resident through the
+actor's scope, locked (``NotFound`` outside it), requires the resident's active consent to
+health-data processing, validates (``ValidationFailed`` naming the field; bad answers are
+``AnswersInvalid``, 422, naming every offending item) and writes in one transaction with
+one audit row (``assessments.assessment.<verb>``; details carry ids and codes, never
+answers).
+
+Lifecycle: ``start`` → draft; ``save_answers`` (any number of times, partial answers are
+checked item by item); ``submit`` scores with the engine — all or nothing — and the
+session becomes final, or ``pending_signoff`` when the instrument's local policy wants a
+second assessor who has not signed yet (``sign_off``). A final session is immutable; a
+correction is ``start(..., supersedes=old, correction_reason=...)`` and, once final, marks
+the old one ``superseded``. Becoming final updates the resident's ``Standing`` (ability
+level / disability grade), re-evaluates the eligibility rules, closes the open ``Due`` rows
+of that instrument and schedules the next routine one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiyang.accounts.roles import Perm
+from yiyang.assessments import progress as progress_mod
+from yiyang.assessments.models import (
+    Assessment,
+    Due,
+    DueReason,
+    EligibilityRule,
+    InstrumentVersion,
+    Place,
+    Reason,
+    SchedulePolicy,
+    SessionStatus,
+    Standing,
+)
+from yiyang.assessments.scoring import ItemError, ScoringError, score
+from yiyang.assessments.selectors import current_version
+from yiyang.audit.services import record
+from yiyang.common.errors import DomainError, NotFound, ValidationFailed
+from yiyang.network.selectors import require_perm
+from yiyang.residents.access import require_health_consent
+from yiyang.residents.models import Resident, ResidentStatus
+from yiyang.residents.selectors import scoped_residents
+
+# Which instrument feeds which part of the resident's standing.
+ABILITY_INSTRUMENT = "gbt42195-2022"
+DISABILITY_INSTRUMENT = "ltc-disability-2021"
+OPEN_STATUSES = (SessionStatus.DRAFT, SessionStatus.PENDING_SIGNOFF)
+
+
+class AnswersInvalid(DomainError):
+    """Answers the engine refuses; ``errors`` names every offending item. Nothing stored."""
+
+    status = 422
+
+    def __init__(self, errors: list[ItemError]):
+        super().__init__(
+            "invalid_answers",
+            _("Some answers are missing or invalid: %(items)s")
+            % {"items": ", ".join(e.item for e in errors)},
+            field="answers",
+        )
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _resident(actor: Any, resident: Any) -> Resident:
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("resident")
+    try:
+        found = scoped_residents(actor).select_for_update(no_key=True).get(pk=pk)
+    except (Resident.DoesNotExist, ValueError, TypeError):
+        raise NotFound("resident") from None
+    if found.status in (ResidentStatus.MERGED,):
+        raise ValidationFailed(
+            "merged", _("This record was merged into another one."), field="resident"
+        )
+    return found
+
+
+def _session(actor: Any, assessment: Any) -> Assessment:
+    """The session, locked, if its resident is in the actor's scope."""
+    pk = assessment.pk if isinstance(assessment, Assessment) else assessment
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("assessment")
+    try:
+        found = (
+            Assessment.objects.select_for_update(no_key=True)
+            .select_related("instrument")
+            .get(pk=pk, resident__in=scoped_residents(actor).values("pk"))
+        )
+    except (Assessment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("assessment") from None
+    return found
+
+
+def _require_open_by(actor: Any, session: Assessment, *statuses: str) -> None:
+    if session.status not in statuses:
+        raise ValidationFailed(
+            "not_editable",
+            _("This assessment is %(status)s and can no longer be changed.")
+            % {"status": session.get_status_display()},
+            field="status",
+        )
+
+
+def policy_for(code: str) -> SchedulePolicy:
+    """The local schedule policy of ``code`` (an unsaved default when none is stored)."""
+    return SchedulePolicy.objects.filter(instrument_code=code).first() or SchedulePolicy(
+        instrument_code=code
+    )
+
+
+def _choice(value: Any, choices: Any, name: str, label: str) -> str:
+    if value not in choices.values:
+        raise ValidationFailed(
+            "invalid_choice",
+            _("%(f)s must be one of: %(c)s") % {"f": label, "c": ", ".join(choices.values)},
+            field=name,
+        )
+    return str(value)
+
+
+def _date(value: Any, resident: Resident) -> datetime.date:
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        raise ValidationFailed(
+            "invalid_date", _("The assessment date must be a date (YYYY-MM-DD)."), field="date"
+        )
+    if value > timezone.localdate():
+        raise ValidationFailed(
+            "future_date", _("The assessment date cannot be in the future."), field="assessed_on"
+        )
+    if value < resident.birth_date:
+        raise ValidationFailed(
+            "before_birth", _("The assessment date is before the birth date."), field="assessed_on"
+        )
+    return value
+
+
+# --- start / answers / submit -----------------------------------------------------------
+
+
+@transaction.atomic
+def start(
+    actor: Any,
+    resident: Any,
+    *,
+    instrument: str,
+    reason: str,
+    assessed_on: Any,
+    place: str,
+    place_note: str = "",
+    reason_note: str = "",
+    second_assessor: Any = None,
+    supersedes: Any = None,
+    correction_reason: str = "",
+) -> Assessment:
+    """Open a draft session with the CURRENT version of ``instrument`` (a code)."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    found = _resident(actor, resident)
+    require_health_consent(found)
+    version = current_version(instrument) if isinstance(instrument, str) else None
+    if version is None:
+        raise ValidationFailed(
+            "unknown_instrument",
+            _("Unknown instrument: %(code)s") % {"code": instrument},
+            field="instrument",
+        )
+    reason = _choice(reason, Reason, "reason", _("Reason"))
+    place = _choice(place, Place, "place", _("Place"))
+    day = _date(assessed_on, found)
+    second = _second_assessor(actor, second_assessor)
+    old = None
+    if supersedes is not None and supersedes != "":
+        old = _session(actor, supersedes)
+        if old.resident_id != found.pk or old.instrument.code != version.code:
+            raise ValidationFailed(
+                "wrong_correction",
+                _("A correction must be of the same resident and instrument."),
+                field="supersedes",
+            )
+        if old.status != SessionStatus.FINAL:
+            raise ValidationFailed(
+                "not_final",
+                _("Only a submitted assessment can be corrected."),
+                field="supersedes",
+            )
+        if (
+            Assessment.objects.filter(supersedes=old)
+            .exclude(status=SessionStatus.DISCARDED)
+            .exists()
+        ):
+            raise ValidationFailed(
+                "already_corrected",
+                _("A correction of this assessment already exists."),
+                field="supersedes",
+            )
+        correction_reason = (correction_reason or "").strip()
+        if not correction_reason:
+            raise ValidationFailed(
+                "required",
+                _("Say why the assessment is corrected."),
+                field="correction_reason",
+            )
+    session = Assessment.objects.create(
+        resident=found,
+        instrument=version,
+        reason=reason,
+        reason_note=(reason_note or "").strip()[:255],
+        assessed_on=day,
+        place=place,
+        place_note=(place_note or "").strip()[:255],
+        assessor=actor,
+        second_assessor=second,
+        supersedes=old,
+        correction_reason=correction_reason[:255] if old else "",
+        # A correction starts from the answers it corrects (same items in the same
+        # version; otherwise only the items the new version still has).
+        answers=_carry_over(old, version) if old else {},
+        context=dict(old.context) if old and old.instrument_id == version.pk else {},
+    )
+    record(
+        actor=actor,
+        action="assessments.assessment.create",
+        obj=session,
+        details={
+            "resident": found.pk,
+            "instrument": version.code,
+            "version": version.version,
+            "supersedes": old.pk if old else None,
+        },
+    )
+    return session
+
+
+def _carry_over(old: Assessment, version: InstrumentVersion) -> dict[str, Any]:
+    items = {item["code"] for item in version.definition["items"]}
+    return {k: v for k, v in old.answers.items() if k in items}
+
+
+def _second_assessor(actor: Any, user: Any) -> Any:
+    if user is None or user == "":
+        return None
+    from yiyang.accounts.models import User
+
+    pk = user.pk if isinstance(user, User) else user
+    try:
+        found = User.objects.get(pk=pk, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise ValidationFailed(
+            "unknown_user", _("No such active user."), field="second_assessor"
+        ) from None
+    if found.pk == actor.pk:
+        raise ValidationFailed(
+            "same_assessor",
+            _("The second assessor must be another person."),
+            field="second_assessor",
+        )
+    if not found.has_perm_code(Perm.ASSESSMENT_RECORD):
+        raise ValidationFailed(
+            "not_assessor",
+            _("%(user)s may not record assessments.") % {"user": found},
+            field="second_assessor",
+        )
+    return found
+
+
+@transaction.atomic
+def save_answers(
+    actor: Any,
+    assessment: Any,
+    answers: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Assessment:
+    """Merge answers (an item → value; ``None`` clears it) and context into a draft. Each
+    given answer is checked on its own (unknown item, wrong type, out of range) — all
+    refused answers are named in one ``AnswersInvalid`` and nothing is saved."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    session = _session(actor, assessment)
+    _require_open_by(actor, session, SessionStatus.DRAFT)
+    _require_participant(actor, session)
+    definition = session.instrument.definition
+    merged = dict(session.answers)
+    errors: list[ItemError] = []
+    if answers is not None and not isinstance(answers, Mapping):
+        raise AnswersInvalid([ItemError("answers", "wrong_type", "answers must be an object")])
+    for code, value in (answers or {}).items():
+        if value is None or value == "":
+            merged.pop(str(code), None)
+            continue
+        problem = progress_mod.check_one(definition, str(code), value)
+        if problem is not None:
+            errors.append(problem)
+        else:
+            merged[str(code)] = progress_mod.coerce(definition, str(code), value)
+    new_context = dict(session.context)
+    if context is not None:
+        if not isinstance(context, Mapping):
+            errors.append(ItemError("context", "wrong_type", "context must be an object"))
+        else:
+            for key, value in context.items():
+                if value is None:
+                    new_context.pop(str(key), None)
+                else:
+                    new_context[str(key)] = value
+    if errors:
+        raise AnswersInvalid(errors)
+    session.answers = merged
+    session.context = new_context
+    session.save(update_fields=["answers", "context", "updated_at"])
+    record(
+        actor=actor,
+        action="assessments.assessment.save",
+        obj=session,
+        details={"answered": len(merged)},
+    )
+    return session
+
+
+def _require_participant(actor: Any, session: Assessment) -> None:
+    if actor.pk not in (session.assessor_id, session.second_assessor_id):
+        raise ValidationFailed(
+            "not_assessor",
+            _("Only the assessors of this session can change it."),
+            field="assessor",
+        )
+
+
+@transaction.atomic
+def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessment:
+    """Score a draft and submit it. ``cosigned_by``: the second assessor, already
+    authenticated by the caller (e.g. they typed their password on the same device);
+    required to go straight to final when the local policy wants a second assessor."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    session = _session(actor, assessment)
+    _require_open_by(actor, session, SessionStatus.DRAFT)
+    _require_participant(actor, session)
+    require_health_consent(_resident(actor, session.resident_id))
+    if cosigned_by is not None:
+        session.second_assessor = _second_assessor(actor, cosigned_by)
+    policy = policy_for(session.instrument.code)
+    if policy.requires_second_assessor and session.second_assessor_id is None:
+        raise ValidationFailed(
+            "second_assessor_required",
+            _("This instrument needs a second assessor: name one."),
+            field="second_assessor",
+        )
+    try:
+        result = score(session.instrument.definition, session.answers, session.context)
+    except ScoringError as exc:
+        raise AnswersInvalid(exc.errors) from None
+    now = timezone.now()
+    session.result = result
+    session.total = result.get("total")
+    session.level = result.get("level")
+    session.submitted_at = now
+    if policy.requires_second_assessor and cosigned_by is None:
+        session.status = SessionStatus.PENDING_SIGNOFF
+    else:
+        if cosigned_by is not None:
+            session.second_signed_at = now
+        session.status = SessionStatus.FINAL
+    session.save()
+    record(
+        actor=actor,
+        action="assessments.assessment.submit",
+        obj=session,
+        details={
+            "status": session.status,
+            "level": session.level,
+            "total": session.total,
+            "cosigned": cosigned_by is not None,
+        },
+    )
+    if session.status == SessionStatus.FINAL:
+        _apply(actor, session)
+    return session
+
+
+@transaction.atomic
+def sign_off(actor: Any, assessment: Any) -> Assessment:
+    """The named second assessor signs a pending session, which becomes final."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    session = _session(actor, assessment)
+    _require_open_by(actor, session, SessionStatus.PENDING_SIGNOFF)
+    if actor.pk != session.second_assessor_id:
+        raise ValidationFailed(
+            "not_second_assessor",
+            _("Only the named second assessor can sign this assessment."),
+            field="second_assessor",
+        )
+    session.status = SessionStatus.FINAL
+    session.second_signed_at = timezone.now()
+    session.save(update_fields=["status", "second_signed_at", "updated_at"])
+    record(actor=actor, action="assessments.assessment.sign", obj=session)
+    _apply(actor, session)
+    return session
+
+
+@transaction.atomic
+def discard(actor: Any, assessment: Any) -> Assessment:
+    """Drop a draft (kept, marked discarded, for the trail)."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    session = _session(actor, assessment)
+    _require_open_by(actor, session, SessionStatus.DRAFT)
+    _require_participant(actor, session)
+    session.status = SessionStatus.DISCARDED
+    session.save(update_fields=["status", "updated_at"])
+    record(actor=actor, action="assessments.assessment.discard", obj=session)
+    return session
+
+
+# --- effects of a final assessment ------------------------------------------------------
+
+
+def evaluate_rule(
+    rule: EligibilityRule, resident: Resident, standing: Standing, on: datetime.date
+) -> bool:
+    """All the rule's set conditions hold (an unknown level or grade never qualifies)."""
+    if rule.min_age is not None and resident.age_on(on) < rule.min_age:
+        return False
+    if rule.min_ability_level is not None and (
+        standing.ability_level is None or standing.ability_level < rule.min_ability_level
+    ):
+        return False
+    if rule.min_disability_grade is not None and (
+        standing.disability_grade is None or standing.disability_grade < rule.min_disability_grade
+    ):
+        return False
+    return not (rule.requires_ltc_insured and not resident.ltc_insured)
+
+
+def evaluate(resident: Resident, standing: Standing, on: datetime.date) -> dict[str, bool]:
+    return {
+        rule.code: evaluate_rule(rule, resident, standing, on)
+        for rule in EligibilityRule.objects.filter(active=True)
+    }
+
+
+def _apply(actor: Any, session: Assessment) -> None:
+    resident = Resident.objects.select_for_update(no_key=True).get(pk=session.resident_id)
+    standing, _created = Standing.objects.select_for_update().get_or_create(resident=resident)
+    today = timezone.localdate()
+    before = evaluate(resident, standing, today)
+    old = session.supersedes
+    if old is not None:
+        Assessment.objects.filter(pk=old.pk).update(status=SessionStatus.SUPERSEDED)
+    code = session.instrument.code
+    latest = (
+        Assessment.objects.filter(
+            resident=resident, instrument__code=code, status=SessionStatus.FINAL
+        )
+        .exclude(pk=session.pk)
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+    newest = latest is None or session.assessed_on >= latest.assessed_on
+    if newest and code == ABILITY_INSTRUMENT:
+        standing.ability_level = session.level
+        standing.ability_assessment = session
+    elif newest and code == DISABILITY_INSTRUMENT:
+        standing.disability_grade = session.level
+        standing.disability_assessment = session
+    after = evaluate(resident, standing, today)
+    standing.eligibility = after
+    standing.save()
+    session.eligibility_before = before
+    session.eligibility_after = after
+    session.save(update_fields=["eligibility_before", "eligibility_after", "updated_at"])
+    if newest:
+        closed = Due.objects.filter(
+            resident=resident, instrument_code=code, done_by__isnull=True
+        ).update(done_by=session)
+        interval = policy_for(code).interval_days
+        Due.objects.create(
+            resident=resident,
+            instrument_code=code,
+            due_on=session.assessed_on + datetime.timedelta(days=interval),
+            reason=DueReason.ROUTINE,
+            created_on=today,
+            created_by=actor,
+        )
+    else:
+        closed = 0
+    record(
+        actor=actor,
+        action="assessments.standing.update",
+        obj=resident,
+        details={
+            "assessment": session.pk,
+            "instrument": code,
+            "level": session.level,
+            "newest": newest,
+            "dues_closed": closed,
+            "eligibility": {k: v for k, v in after.items() if before.get(k) != v},
+        },
+    )
+
+
+# --- schedule ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_change(
+    actor: Any,
+    resident: Any,
+    *,
+    reason: str,
+    note: str = "",
+    instrument: str = ABILITY_INSTRUMENT,
+    due_on: Any = None,
+) -> Due:
+    """Ask for an immediate re-assessment (a condition change, a fall, a dispute): an open
+    ``Due`` today (or on ``due_on``) for ``instrument``."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    found = _resident(actor, resident)
+    if reason not in (DueReason.CONDITION_CHANGE, DueReason.FALL, DueReason.DISPUTE):
+        raise ValidationFailed(
+            "invalid_choice",
+            _("Reason must be condition_change, fall or dispute."),
+            field="reason",
+        )
+    if current_version(instrument) is None:
+        raise ValidationFailed(
+            "unknown_instrument",
+            _("Unknown instrument: %(code)s") % {"code": instrument},
+            field="instrument",
+        )
+    today = timezone.localdate()
+    day = today if due_on in (None, "") else _date(due_on, found)
+    due = Due.objects.create(
+        resident=found,
+        instrument_code=instrument,
+        due_on=day,
+        reason=reason,
+        note=(note or "").strip()[:255],
+        created_on=today,
+        created_by=actor,
+    )
+    record(
+        actor=actor,
+        action="assessments.due.create",
+        obj=found,
+        details={"due": due.pk, "instrument": instrument, "reason": reason},
+    )
+    return due
+
+
+def open_dues(actor: Any, *, team: Any = None) -> QuerySet[Due]:
+    """Open dues of the residents in ``actor``'s scope (and served by ``team`` when
+    given), earliest first; for each resident and instrument only the earliest open one
+    matters, but all are listed so an immediate one is never hidden by a routine one."""
+    qs = Due.objects.filter(
+        done_by__isnull=True,
+        resident__in=scoped_residents(actor).values("pk"),
+        resident__status=ResidentStatus.ACTIVE,
+    ).select_related("resident", "resident__grid")
+    if team is not None:
+        qs = qs.filter(resident__grid__teams=team)
+    return qs.order_by("due_on", "id")
+
+
+def history(resident: Resident, code: str | None = None) -> QuerySet[Assessment]:
+    qs = Assessment.objects.filter(resident=resident).select_related(
+        "instrument", "assessor", "second_assessor"
+    )
+    if code:
+        qs = qs.filter(instrument__code=code)
+    return qs.exclude(status=SessionStatus.DISCARDED)
+
+
+def final_q() -> Q:
+    return Q(status__in=[SessionStatus.FINAL, SessionStatus.SUPERSEDED])
