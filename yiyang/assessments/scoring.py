@@ -340,12 +340,52 @@ def score_tcm(definition: dict[str, Any], answers: Any, context: Any) -> Result:
     }
 
 
+# --- long-term-care disability grade (长期护理失能等级评估标准, 2021) ---------------------
+
+
+def score_ltc2021(definition: dict[str, Any], answers: Any, context: Any) -> Result:
+    """Each indicator's items are summed and banded into a grade (``indicators[].grades``);
+    the level is ``matrix.table[row grade][column grade]`` with row = the grade of
+    ``matrix.row`` and column = the worst (latest in ``grade_order``) grade of the
+    indicators in ``matrix.columns_worst_of``. ``total`` is the sum of ``total_indicator``
+    (the ADL total); every indicator's sum is in ``domains``."""
+    errors: list[ItemError] = []
+    scores = _check_answers(definition, answers, errors)
+    _context(context, errors, set())
+    if errors:
+        raise ScoringError(errors)
+
+    order: list[str] = definition["grade_order"]
+    domains: dict[str, int] = {}
+    grades: dict[str, dict[str, str]] = {}
+    for indicator in definition["indicators"]:
+        total = sum(scores[code] for code in indicator["items"])
+        band = _band(indicator["grades"], total)
+        domains[indicator["code"]] = total
+        grades[indicator["code"]] = {"code": band["code"], "name": band["name_zh"]}
+    matrix = definition["matrix"]
+    row = grades[matrix["row"]]["code"]
+    column = max((grades[c]["code"] for c in matrix["columns_worst_of"]), key=order.index)
+    level = matrix["table"][row][column]
+    name = next(lv["name_zh"] for lv in definition["levels"] if lv["level"] == level)
+    return {
+        "instrument": definition["code"],
+        "version": definition["version"],
+        "total": domains[definition["total_indicator"]],
+        "domains": domains,
+        "indicator_grades": grades,
+        "level": level,
+        "level_name": name,
+    }
+
+
 SCORERS: dict[str, Callable[[dict[str, Any], Any, Any], Result]] = {
     "gbt42195": score_gbt42195,
     "barthel": score_barthel,
     "selfcare5": score_selfcare5,
     "tcm": score_tcm,
     "sum": score_sum,
+    "ltc2021": score_ltc2021,
 }
 
 

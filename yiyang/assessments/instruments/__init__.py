@@ -16,10 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from yiyang.assessments.instruments import (
+    ad8,
     barthel,
     braden,
     gbt42195_2022,
     gds_15,
+    ltc_disability_2021,
     mini_cog,
     mna_sf,
     morse_fall,
@@ -37,6 +39,8 @@ DEFINITIONS: tuple[dict[str, Any], ...] = (
     gds_15.DEFINITION,
     mna_sf.DEFINITION,
     mini_cog.DEFINITION,
+    ltc_disability_2021.DEFINITION,
+    ad8.DEFINITION,
 )
 
 

@@ -301,3 +301,74 @@ def minicog(answers: dict[str, Any]) -> Any:
         return None
     band = ("positive", "筛查阳性") if total < 3 else ("negative", "筛查阴性")
     return {"total": total, "band": band[0], "band_name": band[1]}
+
+
+# §2 长期护理失能等级评估标准（试行） 2021, re-typed: ADL = the Barthel items above; the
+# cognition and perception items score 0–4 each. Grade bands and the level table are the
+# [U] rules shipped by the definition, re-typed here as plain arithmetic.
+LTC_COGNITION = ("cognition.time", "cognition.person", "cognition.place", "cognition.memory")
+LTC_PERCEPTION = ("perception.vision", "perception.hearing", "perception.communication")
+LTC_GRADES = (
+    ("intact", "能力完好"),
+    ("mild", "轻度受损"),
+    ("moderate", "中度受损"),
+    ("severe", "重度受损"),
+)
+# LTC_LEVEL[adl grade][worse of cognition / perception grade], grades 0 = intact … 3 = severe
+LTC_LEVEL = (
+    (0, 0, 1, 1),
+    (1, 1, 1, 2),
+    (2, 2, 2, 3),
+    (3, 3, 4, 5),
+)
+LTC_NAMES = ("基本正常", "轻度失能", "中度失能", "重度失能Ⅰ级", "重度失能Ⅱ级", "重度失能Ⅲ级")
+
+
+def ltc_adl_grade(total: int) -> int:
+    return 0 if total == 100 else 1 if total >= 65 else 2 if total >= 45 else 3
+
+
+def ltc_cognition_grade(total: int) -> int:
+    return 0 if total == 16 else 1 if total >= 12 else 2 if total >= 4 else 3
+
+
+def ltc_perception_grade(total: int) -> int:
+    return 0 if total == 12 else 1 if total >= 8 else 2 if total >= 4 else 3
+
+
+def ltc2021(answers: dict[str, Any]) -> Any:
+    if set(answers) != set(BARTHEL) | set(LTC_COGNITION) | set(LTC_PERCEPTION):
+        return None
+    for k, v in answers.items():
+        allowed = BARTHEL.get(k, {0, 1, 2, 3, 4})
+        if not _int(v) or v not in allowed:
+            return None
+    adl = sum(answers[k] for k in BARTHEL)
+    cog = sum(answers[k] for k in LTC_COGNITION)
+    per = sum(answers[k] for k in LTC_PERCEPTION)
+    g = (ltc_adl_grade(adl), ltc_cognition_grade(cog), ltc_perception_grade(per))
+    level = LTC_LEVEL[g[0]][max(g[1], g[2])]
+    return {
+        "total": adl,
+        "domains": {"adl": adl, "cognition": cog, "perception": per},
+        "indicator_grades": {
+            name: {"code": LTC_GRADES[i][0], "name": LTC_GRADES[i][1]}
+            for name, i in zip(("adl", "cognition", "perception"), g, strict=True)
+        },
+        "level": level,
+        "level_name": LTC_NAMES[level],
+    }
+
+
+# AD8 (Galvin et al. 2005): 8 items, "yes" = 1, "no" / "dont_know" = 0; ≥ 2 positive.
+AD8_ANSWERS = ("yes", "no", "dont_know")
+
+
+def ad8(answers: dict[str, Any]) -> Any:
+    if set(answers) != {f"q{n}" for n in range(1, 9)}:
+        return None
+    if any(type(v) is not str or v not in AD8_ANSWERS for v in answers.values()):
+        return None
+    total = sum(v == "yes" for v in answers.values())
+    band = ("positive", "筛查阳性") if total >= 2 else ("negative", "筛查阴性")
+    return {"total": total, "band": band[0], "band_name": band[1]}
