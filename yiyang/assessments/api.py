@@ -67,3 +67,12 @@ def score_view(request: HttpRequest, payload: ScoreIn):
             "errors": [e.as_dict() for e in exc.errors],
         }
     return 200, result
+
+
+def _sessions() -> None:
+    from yiyang.assessments.api_sessions import router as sessions_router
+
+    router.add_router("", sessions_router)
+
+
+_sessions()
