@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.matrix_support import Rule, World, holders
-from yiyang.accounts.roles import Perm
-from yiyang.assessments.models import InstrumentVersion
+from django.utils import timezone
+
+from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
+from yiyang.accounts.roles import Perm, Role
+from yiyang.assessments.models import (
+    Assessment,
+    Due,
+    InstrumentVersion,
+    Place,
+    Reason,
+    SessionStatus,
+)
+from yiyang.assessments.scoring import score
+from yiyang.assessments.selectors import current_version
+from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 
 SCORE = holders(Perm.ASSESSMENT_SCORE)
 
@@ -34,4 +46,171 @@ RULES: list[Rule] = [
         state=_versions,
         changes=False,
     ),
+]
+
+
+# --- sessions, standing, dues (``/api/v1/assessments/…``) -------------------------------
+#
+# Who: ``assessments.record`` holders open, answer, submit, co-sign, discard and correct;
+# reading a session or a resident's assessments needs the right to see her health record
+# (``residents.health_view``, her own login, a family login with ``can_view_readings``);
+# the due list needs ``assessments.record`` or ``residents.health_view``. Out of scope: the
+# same objects of ``world.resident_out`` answer 404 and change nothing. A draft can only
+# be changed by its assessors, so ``prepare`` makes the calling user the assessor (or the
+# named second assessor for a sign-off).
+
+READ = holders(Perm.HEALTH_VIEW) | {Role.RESIDENT, Role.FAMILY}
+RECORD = holders(Perm.ASSESSMENT_RECORD)
+DUE_LIST = holders(Perm.ASSESSMENT_RECORD) | holders(Perm.HEALTH_VIEW)
+SESSIONS = rows(Assessment, "status", "answers", "assessor_id", "second_assessor_id")
+DUES = rows(Due, "resident_id", "due_on", "done_by_id")
+
+
+def build(w: World) -> None:
+    """For each side a final, a draft and a pending session of GB/T 42195 (``a_final_in``,
+    ``a_draft_in``, ``a_pending_in``, … ``_out``), written as rows."""
+    version = current_version("gbt42195-2022")
+    definition = version.definition
+    result = score(definition, EXAMPLE_GBT, {})
+    by = w.net.admin
+    today = timezone.localdate()
+    for side, resident in (("in", w.resident_in), ("out", w.resident_out)):
+        common = {
+            "resident": resident,
+            "instrument": version,
+            "reason": Reason.FIRST,
+            "assessed_on": today,
+            "place": Place.HOME,
+            "assessor": by,
+            "answers": dict(EXAMPLE_GBT),
+        }
+        w.extra[f"a_final_{side}"] = Assessment.objects.create(
+            **common,
+            status=SessionStatus.FINAL,
+            result=result,
+            total=result["total"],
+            level=result["level"],
+        )
+        w.extra[f"a_draft_{side}"] = Assessment.objects.create(**common)
+        w.extra[f"a_pending_{side}"] = Assessment.objects.create(
+            **common,
+            status=SessionStatus.PENDING_SIGNOFF,
+            result=result,
+            total=result["total"],
+            level=result["level"],
+        )
+
+
+def session(kind: str, side: str) -> Kwargs:
+    return lambda w: {"pk": w.extra[f"a_{kind}_{side}"].pk}
+
+
+def resident(side: str) -> Kwargs:
+    return lambda w: {"pk": getattr(w, f"resident_{side}").pk}
+
+
+def be_assessor(w: World, user: Any) -> None:
+    Assessment.objects.filter(pk__in=[w.extra["a_draft_in"].pk, w.extra["a_draft_out"].pk]).update(
+        assessor=user, second_assessor=w.account_in
+    )
+
+
+def be_second(w: World, user: Any) -> None:
+    Assessment.objects.filter(
+        pk__in=[w.extra["a_pending_in"].pk, w.extra["a_pending_out"].pk]
+    ).update(second_assessor=user)
+
+
+def body(**values: Any) -> Payload:
+    return lambda w, user: dict(values)
+
+
+def new_session(side: str) -> Payload:
+    def payload(w: World, user: Any) -> dict[str, Any]:
+        return {
+            "resident": getattr(w, f"resident_{side}").pk,
+            "instrument": "gbt42195-2022",
+            "reason": "first",
+            "place": "home",
+        }
+
+    return payload
+
+
+RULES += [
+    Rule("api:assessments_instruments", "GET", SCORE),
+    Rule("api:assessments_instrument", "GET", SCORE, lambda w: {"code": "barthel"}),
+    Rule("api:assessments_rules", "GET", SCORE),
+    Rule(
+        "api:assessments_session_create",
+        "POST",
+        RECORD,
+        data=new_session("in"),
+        out_data=new_session("out"),
+        ok=201,
+        state=SESSIONS,
+    ),
+    Rule(
+        "api:assessments_session", "GET", READ, session("final", "in"), out=session("final", "out")
+    ),
+    Rule(
+        "api:assessments_session_answers",
+        "PATCH",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        data=body(answers={"B.1.1": 0}),
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+    Rule(
+        "api:assessments_session_submit",
+        "POST",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+    Rule(
+        "api:assessments_session_sign",
+        "POST",
+        RECORD,
+        session("pending", "in"),
+        out=session("pending", "out"),
+        state=SESSIONS,
+        prepare=be_second,
+    ),
+    Rule(
+        "api:assessments_session_discard",
+        "POST",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+    Rule(
+        "api:assessments_session_correct",
+        "POST",
+        RECORD,
+        session("final", "in"),
+        out=session("final", "out"),
+        data=body(correction_reason="漏录诊断"),
+        ok=201,
+        state=SESSIONS,
+    ),
+    Rule("api:assessments_resident_sessions", "GET", READ, resident("in"), out=resident("out")),
+    Rule("api:assessments_resident_standing", "GET", READ, resident("in"), out=resident("out")),
+    Rule(
+        "api:assessments_report_change",
+        "POST",
+        RECORD,
+        resident("in"),
+        out=resident("out"),
+        data=body(reason="fall", note="跌倒"),
+        ok=201,
+        state=DUES,
+    ),
+    Rule("api:assessments_due", "GET", DUE_LIST),
 ]

@@ -35,6 +35,13 @@ def _user(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
+def _require_score(request: HttpRequest) -> None:
+    from yiyang.accounts.roles import Perm
+    from yiyang.network.selectors import require_perm
+
+    require_perm(_user(request), Perm.ASSESSMENT_SCORE)
+
+
 # --- instruments ------------------------------------------------------------------------
 
 
@@ -55,6 +62,7 @@ class InstrumentOut(Schema):
     summary="The instruments (current versions)",
 )
 def instrument_list(request: HttpRequest) -> Any:
+    _require_score(request)
     rows = IV.objects.filter(status=InstrumentStatus.ACTIVE).order_by("code", "-id")
     seen: dict[str, IV] = {}
     for row in rows:
@@ -69,6 +77,7 @@ def instrument_list(request: HttpRequest) -> Any:
     summary="An instrument's current definition (items, options, anchors, tables)",
 )
 def instrument_detail(request: HttpRequest, code: str) -> Any:
+    _require_score(request)
     row = current_version(code)
     if row is None:
         raise NotFound("instrument")
@@ -405,8 +414,5 @@ class RuleOut(Schema):
     summary="The eligibility rules in force (local policy)",
 )
 def rule_list(request: HttpRequest) -> Any:
-    from yiyang.accounts.roles import Perm
-    from yiyang.network.selectors import require_perm
-
-    require_perm(_user(request), Perm.ASSESSMENT_SCORE)
+    _require_score(request)
     return list(EligibilityRule.objects.all())
