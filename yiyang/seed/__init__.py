@@ -26,6 +26,7 @@ from django.db import transaction
 from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
+from yiyang.seed.assessments import write_assessments
 from yiyang.seed.network import NetworkPlan, plan_network, write_network
 from yiyang.seed.presets import PRESETS, get_preset
 from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
@@ -114,6 +115,18 @@ def seed(
             counts.update(loaded.counts)
             seconds["residents"] = time.perf_counter() - mark
             seconds.update({f"residents_{k}": v for k, v in loaded.seconds.items()})
+            if plan.targets is not None:
+                mark = time.perf_counter()
+                team = plan.targets.team
+                counts["assessments"] = write_assessments(
+                    [g.pk for t, g in plan.team_grids if t is team],
+                    today,
+                    seed,
+                    assessor=demo_users.get("assessor") or recorder,
+                    second=demo_users.get("nurse"),
+                    demo_resident_id=loaded.demo.resident_id if loaded.demo else None,
+                )
+                seconds["assessments"] = time.perf_counter() - mark
         county = plan.regions["county"][0]
         record(
             actor=actor,

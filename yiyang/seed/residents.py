@@ -839,12 +839,12 @@ class ResidentSeeder:
 
     # -- the demo's named resident ---------------------------------------------------------
     def demo_household(self, county: County, village: Village, number: int) -> int:
-        """The demo resident: a woman of about 78 living alone in a grid of the demo team,
+        """The demo resident: a woman of about 82 living alone in a grid of the demo team,
         with hypertension and diabetes, a year of readings, consent to health data, family
         sharing and device monitoring, a daughter (the family login) and a son."""
         demo = self.demo
         assert demo is not None
-        home = self.home(county, village, number, False, 78)
+        home = self.home(county, village, number, False, 82)
         home.update(
             grid=demo.grid,
             care=CareSetting.HOME,
@@ -861,7 +861,7 @@ class ResidentSeeder:
             village,
             home,
             Sex.FEMALE,
-            78,
+            82,
             force={
                 "name": "陈秀英",
                 "phone": True,

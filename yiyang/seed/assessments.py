@@ -1,0 +1,192 @@
+"""Synthetic assessments for the demo team's residents (``yiyang.seed``).
+
+For every active resident aged 65+ with health-data consent in the grids of the demo
+family-doctor team: most have a final GB/T 42195 assessment from the last 1–17 months
+(some also one a year before that, so the history chart has two points), scored by the
+real engine from answers drawn around an age-dependent ability; the rest have never been
+assessed and carry a "first assessment" due. Each assessed resident has her ``Standing``
+(level, eligibility by the rules in force) and the next routine due (overdue when the
+last assessment is more than a year old); a few have an immediate due after a fall.
+
+The demo resident (陈秀英) is fixed: assessed 13 months ago (overdue), level 1 (mild) —
+so re-assessing her at level 2 or worse makes her eligible for the high-age allowance.
+Deterministic: ``random.Random`` streams derived from the seed and the resident's id.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+from yiyang.assessments import services
+from yiyang.assessments.models import (
+    Assessment,
+    Due,
+    DueReason,
+    EligibilityRule,
+    Place,
+    Reason,
+    SessionStatus,
+    Standing,
+)
+from yiyang.assessments.scoring import score
+from yiyang.assessments.selectors import current_version
+from yiyang.residents.models import ConsentPurpose, Resident, ResidentStatus
+
+CODE = services.ABILITY_INSTRUMENT
+ASSESSED_SHARE = 0.7
+HISTORY_SHARE = 0.5
+FALL_SHARE = 0.05
+
+
+def _answers(definition: dict[str, Any], ability: float, rng: random.Random) -> dict[str, int]:
+    """Item scores around ``ability`` (0 = fully dependent, 1 = intact); never a coma."""
+    answers = {}
+    for item in definition["items"]:
+        top = max(o["score"] for o in item["options"])
+        p = min(1.0, max(0.0, ability + rng.gauss(0, 0.12)))
+        value = round(p * top)
+        if item["code"] == definition["changes"]["coma_item"]:
+            value = max(1, value)
+        answers[item["code"]] = value
+    return answers
+
+
+def _ability(age: int, rng: random.Random) -> float:
+    base = 1.0 - max(0, age - 65) / 38
+    return min(1.0, max(0.05, base + rng.gauss(0, 0.15)))
+
+
+def write_assessments(
+    grid_ids: list[int],
+    today: datetime.date,
+    seed: int,
+    *,
+    assessor: Any,
+    second: Any = None,
+    demo_resident_id: int | None = None,
+) -> int:
+    """Write the assessments, standings and dues; return how many assessments."""
+    version = current_version(CODE)
+    if version is None or not grid_ids:
+        return 0
+    definition = version.definition
+    rules = list(EligibilityRule.objects.filter(active=True))
+    interval = services.policy_for(CODE).interval_days
+    residents = (
+        Resident.objects.filter(
+            grid_id__in=grid_ids,
+            status=ResidentStatus.ACTIVE,
+            consents__purpose=ConsentPurpose.HEALTH_DATA,
+            consents__withdrawn_at__isnull=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    sessions: list[Assessment] = []
+    dues: list[Due] = []
+    latest: dict[int, Assessment] = {}
+    for resident in residents:
+        age = resident.age_on(today)
+        if age < 65:
+            continue
+        rng = random.Random(f"assessments:{seed}:{resident.pk}")  # noqa: S311 - synthetic
+        demo = resident.pk == demo_resident_id
+        if not demo and rng.random() > ASSESSED_SHARE:
+            dues.append(
+                Due(
+                    resident=resident,
+                    instrument_code=CODE,
+                    due_on=today + datetime.timedelta(days=rng.randint(-60, 45)),
+                    reason=DueReason.FIRST,
+                    created_on=today - datetime.timedelta(days=90),
+                )
+            )
+            continue
+        ago = 395 if demo else rng.randint(30, 520)
+        ability = 0.86 if demo else _ability(age, rng)
+        dates = [today - datetime.timedelta(days=ago)]
+        if demo or rng.random() < HISTORY_SHARE:
+            dates.insert(0, dates[0] - datetime.timedelta(days=365 + rng.randint(-20, 20)))
+        for i, day in enumerate(dates):
+            # The earlier one a little better: ability declines with time.
+            answers = _answers(definition, min(1.0, ability + 0.08 * (len(dates) - 1 - i)), rng)
+            if demo:
+                answers = _demo_answers(definition, i)
+            result = score(definition, answers, {})
+            session = Assessment(
+                resident=resident,
+                instrument=version,
+                reason=Reason.FIRST if i == 0 else Reason.ROUTINE,
+                status=SessionStatus.FINAL,
+                assessed_on=day,
+                place=Place.HOME,
+                assessor=assessor,
+                second_assessor=second,
+                second_signed_at=_at(day) if second is not None else None,
+                answers=answers,
+                context={},
+                result=result,
+                total=result["total"],
+                level=result["level"],
+                submitted_at=_at(day),
+            )
+            sessions.append(session)
+            latest[resident.pk] = session
+        last = latest[resident.pk]
+        dues.append(
+            Due(
+                resident=resident,
+                instrument_code=CODE,
+                due_on=last.assessed_on + datetime.timedelta(days=interval),
+                reason=DueReason.ROUTINE,
+                created_on=last.assessed_on,
+            )
+        )
+        if not demo and rng.random() < FALL_SHARE:
+            dues.append(
+                Due(
+                    resident=resident,
+                    instrument_code=CODE,
+                    due_on=today - datetime.timedelta(days=rng.randint(0, 10)),
+                    reason=DueReason.FALL,
+                    note="家属报告跌倒",
+                    created_on=today - datetime.timedelta(days=10),
+                )
+            )
+    Assessment.objects.bulk_create(sessions, batch_size=500)
+    Due.objects.bulk_create(dues, batch_size=500)
+    standings = []
+    for resident_id, session in latest.items():
+        standing = Standing(
+            resident_id=resident_id,
+            ability_level=session.level,
+            ability_assessment=session,
+        )
+        standing.eligibility = {
+            rule.code: services.evaluate_rule(rule, session.resident, standing, today)
+            for rule in rules
+        }
+        standings.append(standing)
+    Standing.objects.bulk_create(standings, batch_size=500)
+    return len(sessions)
+
+
+def _at(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(10, 0), tzinfo=datetime.UTC)
+
+
+def _demo_answers(definition: dict[str, Any], i: int) -> dict[str, int]:
+    """陈秀英: mild disability both times (total 80, then 72 — level 1)."""
+    answers = {
+        item["code"]: max(o["score"] for o in item["options"]) for item in definition["items"]
+    }
+    # From 90 down: stairs, bathing, transport, memory, vision … a little worse each year.
+    losses = [("B.2.4", 1), ("B.1.3", 2), ("B.4.4", 1), ("B.3.4", 2), ("B.4.1", 1),
+              ("B.2.3", 1), ("B.4.3", 2)]  # fmt: skip
+    if i == 1:
+        losses += [("B.1.5", 2), ("B.3.1", 2), ("B.4.5", 2), ("B.2.2", 1), ("B.4.2", 1)]
+    for code, loss in losses:
+        answers[code] -= loss
+    return answers
