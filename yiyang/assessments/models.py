@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InstrumentStatus(models.TextChoices):
@@ -55,7 +56,7 @@ class Reason(models.TextChoices):
 
 
 class Place(models.TextChoices):
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("place", "Home")
     STATION = "station", _("Village station")
     CENTER = "center", _("Township center")
     INSTITUTION = "institution", _("Care institution")

@@ -145,7 +145,9 @@ def _date(value: Any, resident: Resident) -> datetime.date:
             value = None
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         raise ValidationFailed(
-            "invalid_date", _("The assessment date must be a date (YYYY-MM-DD)."), field="date"
+            "invalid_date",
+            _("The assessment date must be a date (YYYY-MM-DD)."),
+            field="assessed_on",
         )
     if value > timezone.localdate():
         raise ValidationFailed(
