@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("network/", include("yiyang.network.urls")),
     path("residents/", include("yiyang.residents.urls")),
+    path("assessments/", include("yiyang.assessments.urls")),
     path("audit/", include("yiyang.audit.urls")),
     path("account/", include("yiyang.accounts.urls")),
     path("", include("yiyang.web.urls")),

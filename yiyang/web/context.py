@@ -19,6 +19,10 @@ def _staff_residents(user: Any) -> bool:
     return bool(user.has_perm_code(Perm.RESIDENT_VIEW))
 
 
+def _assessment_dues(user: Any) -> bool:
+    return bool(user.has_perm_code(Perm.ASSESSMENT_RECORD) or user.has_perm_code(Perm.HEALTH_VIEW))
+
+
 # (label, url name, who sees it: a permission, or a predicate on the user). Every entry
 # must name an existing page. Resident and family logins hold no permission; their entries
 # are predicates on the role (their pages show their "self" scope).
@@ -26,6 +30,8 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("Residents"), "residents:list", _staff_residents),
     (_("My record"), "residents:list", _role(Role.RESIDENT)),
     (_("My family"), "residents:list", _role(Role.FAMILY)),
+    (_("Assessments due"), "assessments:due", _assessment_dues),
+    (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
     (_("Network"), "network:tree", Perm.NETWORK_VIEW),
     (_("Institutions"), "network:institutions", Perm.NETWORK_VIEW),
     (_("Agreements"), "network:agreements", Perm.NETWORK_VIEW),

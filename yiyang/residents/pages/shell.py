@@ -32,6 +32,9 @@ from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
 
+# The assessments app's tab (``yiyang.assessments.pages.schedule``).
+ASSESSMENTS_TAB = "assessments:resident"
+
 
 def _staff_or_self(user: Any, resident: Resident) -> bool:
     if user.role == Role.RESIDENT:
@@ -41,9 +44,15 @@ def _staff_or_self(user: Any, resident: Resident) -> bool:
 
 @dataclass(frozen=True)
 class Tab:
-    key: str  # the URL name in the ``residents`` namespace
+    # The URL name: in the ``residents`` namespace ("conditions"), or with its own
+    # namespace for a tab another app serves ("assessments:resident").
+    key: str
     label: str | Promise
     visible: Callable[[Any, Resident], bool]
+
+    @property
+    def url_name(self) -> str:
+        return self.key if ":" in self.key else f"residents:{self.key}"
 
 
 TABS: tuple[Tab, ...] = (
@@ -54,6 +63,7 @@ TABS: tuple[Tab, ...] = (
     Tab("observations", _("Observations"), can_view_health),
     Tab("encounters", _("Encounters"), can_view_health),
     Tab("documents", _("Documents"), can_view_health),
+    Tab(ASSESSMENTS_TAB, _("Assessments"), can_view_health),
     Tab("contacts", _("Contacts"), _staff_or_self),
     Tab("consents", _("Consent"), _staff_or_self),
 )
@@ -67,11 +77,31 @@ def header_context(user: Any, resident: Resident) -> dict[str, Any]:
     """What the header shows. Extended by the registry area (team, consent state …)."""
     from yiyang.residents.pages.registry import header_extra
 
+    tabs = visible_tabs(user, resident)
     return {
         "resident": resident,
-        "tabs": visible_tabs(user, resident),
+        "tabs": tabs,
         **header_extra(user, resident),
+        **_ability_badge(resident, tabs),
     }
+
+
+def _ability_badge(resident: Resident, tabs: list[Tab]) -> dict[str, Any]:
+    """The current GB/T 42195 ability level for the header, to those who see the
+    assessments tab (one query)."""
+    if not any(tab.key == ASSESSMENTS_TAB for tab in tabs):
+        return {}
+    from yiyang.assessments.models import Standing
+    from yiyang.assessments.pages.schedule import ability_level_name
+
+    level = (
+        Standing.objects.filter(resident_id=resident.pk)
+        .values_list("ability_level", flat=True)
+        .first()
+    )
+    if level is None:
+        return {}
+    return {"ability_level": level, "ability_level_name": ability_level_name(level)}
 
 
 def render_tab(

@@ -33,11 +33,28 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
     [
         (
             Role.SUPERVISOR,
-            ["Residents", "Network", "Institutions", "Agreements", "Staff", "Teams", "Regions"],
+            [
+                "Residents",
+                "Assessment policy",
+                "Network",
+                "Institutions",
+                "Agreements",
+                "Staff",
+                "Teams",
+                "Regions",
+            ],
         ),
         (
             Role.CAREGIVER,
-            ["Residents", "Network", "Institutions", "Agreements", "Teams", "Regions"],
+            [
+                "Residents",
+                "Assessments due",
+                "Network",
+                "Institutions",
+                "Agreements",
+                "Teams",
+                "Regions",
+            ],
         ),
         (
             Role.SYSTEM_ADMIN,

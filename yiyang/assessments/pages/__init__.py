@@ -1,0 +1,1 @@
+"""Assessment pages, one module per area; each exports ``urlpatterns``."""

@@ -1,0 +1,280 @@
+"""Local assessment policy as data: eligibility rules and schedule policies.
+
+Every function is one action (the pages and the API call the same ones): it takes the
+acting user and checks ``Perm.ASSESSMENT_POLICY`` (``PermissionDenied`` → 403), validates
+each given value (``ValidationFailed`` naming the field; nothing is written), and writes
+in one transaction with one audit row whose details name the changed fields
+(``assessments.rule.create`` / ``assessments.rule.update`` / ``assessments.policy.update``).
+An update that changes nothing writes nothing.
+
+A rule's ``code`` is fixed once created: it is the key of the eligibility flags stored on
+standings and assessments (``eligibility_before`` / ``eligibility_after``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from yiyang.accounts.roles import Perm
+from yiyang.assessments.models import EligibilityRule, SchedulePolicy
+from yiyang.assessments.selectors import current_version
+from yiyang.audit.services import record
+from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.validation import field_label
+from yiyang.network.selectors import require_perm
+
+RULE_FIELDS = (
+    "name_zh",
+    "name_en",
+    "min_age",
+    "min_ability_level",
+    "min_disability_grade",
+    "requires_ltc_insured",
+    "source",
+    "unverified",
+    "active",
+)
+SCHEDULE_FIELDS = ("interval_days", "requires_second_assessor")
+
+# (lowest, highest) accepted for each number; None (unset) is always accepted where the
+# field is optional.
+RANGES: dict[str, tuple[int, int]] = {
+    "min_age": (0, 130),
+    "min_ability_level": (0, 4),  # GB/T 42195-2022 levels 0–4
+    "min_disability_grade": (0, 5),  # LTC disability grades 0–5
+    "interval_days": (1, 3660),  # at least daily, at most every ten years
+}
+OPTIONAL_NUMBERS = {"min_age", "min_ability_level", "min_disability_grade"}
+TEXTS: dict[str, tuple[int, bool]] = {  # name → (max length, required)
+    "name_zh": (100, True),
+    "name_en": (100, True),
+    "source": (255, False),
+}
+FLAGS = {"requires_ltc_insured", "unverified", "active", "requires_second_assessor"}
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
+
+
+def _label(name: str) -> str:
+    return capfirst(field_label((EligibilityRule, SchedulePolicy), name)) or name
+
+
+def _required(name: str) -> ValidationFailed:
+    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+
+
+def _number(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        if name in OPTIONAL_NUMBERS:
+            return None
+        raise ValidationFailed(
+            "required", _("%(f)s is required.") % {"f": _label(name)}, field=name
+        )
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        number = int(value)
+    else:
+        number = None
+    low, high = RANGES[name]
+    if number is None:
+        raise ValidationFailed(
+            "wrong_type",
+            _("%(f)s must be a whole number.") % {"f": _label(name)},
+            field=name,
+        )
+    if not low <= number <= high:
+        raise ValidationFailed(
+            "out_of_range",
+            _("%(f)s must be between %(low)s and %(high)s (got %(value)s).")
+            % {"f": _label(name), "low": low, "high": high, "value": number},
+            field=name,
+        )
+    return number
+
+
+def _text(name: str, value: Any) -> str:
+    limit, needed = TEXTS[name]
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(
+            "wrong_type", _("%(f)s must be text.") % {"f": _label(name)}, field=name
+        )
+    value = value.strip()
+    if needed and not value:
+        raise ValidationFailed(
+            "required", _("%(f)s is required.") % {"f": _label(name)}, field=name
+        )
+    if len(value) > limit:
+        raise ValidationFailed(
+            "too_long",
+            _("%(f)s is too long: at most %(n)s characters.") % {"f": _label(name), "n": limit},
+            field=name,
+        )
+    return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed(
+            "wrong_type", _("%(f)s must be true or false.") % {"f": _label(name)}, field=name
+        )
+    return value
+
+
+def _clean(name: str, value: Any) -> Any:
+    if name in RANGES:
+        return _number(name, value)
+    if name in TEXTS:
+        return _text(name, value)
+    return _flag(name, value)
+
+
+def _cleaned(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Each value checked, in the order of ``allowed`` (so the first bad field is named
+    deterministically); an unknown field is refused."""
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise ValidationFailed(
+            "unknown_field",
+            _("The field %(f)s cannot be changed here.") % {"f": unknown[0]},
+            field=unknown[0],
+        )
+    return {name: _clean(name, values[name]) for name in allowed if name in values}
+
+
+def _set(obj: Any, values: Mapping[str, Any]) -> list[str]:
+    """Set the values that differ; the names of those that changed."""
+    changed = []
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+# --- eligibility rules ------------------------------------------------------------------
+
+
+def _locked_rule(rule: Any) -> EligibilityRule:
+    pk = rule.pk if isinstance(rule, EligibilityRule) else rule
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("eligibility rule")
+    try:
+        return EligibilityRule.objects.select_for_update().get(pk=pk)
+    except (EligibilityRule.DoesNotExist, ValueError, TypeError):
+        raise NotFound("eligibility rule") from None
+
+
+@transaction.atomic
+def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
+    """A new eligibility rule. ``code`` (lower-case letters, digits, ``-``/``_``, at most
+    50) must be new; ``name_zh`` and ``name_en`` are required; unset conditions are not
+    considered when the rule is evaluated."""
+    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code.strip()):
+        raise ValidationFailed(
+            "invalid_code",
+            _(
+                "%(f)s: use lower-case letters, digits, '-' and '_' (at most 50 characters, "
+                "starting with a letter or digit)."
+            )
+            % {"f": _label("code")},
+            field="code",
+        )
+    code = code.strip()
+    for name in ("name_zh", "name_en"):
+        values.setdefault(name, "")
+    cleaned = _cleaned(values, RULE_FIELDS)
+    if EligibilityRule.objects.filter(code=code).exists():
+        raise ValidationFailed(
+            "duplicate_code",
+            _("A rule with the code %(code)s already exists.") % {"code": code},
+            field="code",
+        )
+    try:
+        with transaction.atomic():
+            rule = EligibilityRule.objects.create(code=code, **cleaned)
+    except IntegrityError:  # created meanwhile by someone else
+        raise ValidationFailed(
+            "duplicate_code",
+            _("A rule with the code %(code)s already exists.") % {"code": code},
+            field="code",
+        ) from None
+    record(
+        actor=actor,
+        action="assessments.rule.create",
+        obj=rule,
+        details={"code": code, "fields": ["code", *cleaned]},
+    )
+    return rule
+
+
+@transaction.atomic
+def update_rule(actor: Any, rule: Any, **changes: Any) -> EligibilityRule:
+    """Change the given fields of a rule (``RULE_FIELDS``; the code cannot change)."""
+    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    found = _locked_rule(rule)
+    cleaned = _cleaned(changes, RULE_FIELDS)
+    changed = _set(found, cleaned)
+    if not changed:
+        return found
+    found.save(update_fields=[*changed, "updated_at"])
+    record(
+        actor=actor,
+        action="assessments.rule.update",
+        obj=found,
+        details={"code": found.code, "changed": changed},
+    )
+    return found
+
+
+# --- schedule policies ------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_schedule(actor: Any, instrument_code: Any, **changes: Any) -> SchedulePolicy:
+    """Change the schedule policy of an instrument (``SCHEDULE_FIELDS``). An instrument
+    without a stored policy runs on the defaults; its first change stores one."""
+    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    if not isinstance(instrument_code, str) or not instrument_code:
+        raise NotFound("schedule policy")
+    found = SchedulePolicy.objects.select_for_update().filter(instrument_code=instrument_code)
+    policy = found.first()
+    created = policy is None
+    if policy is None:
+        if current_version(instrument_code) is None:
+            raise NotFound("schedule policy")
+        policy = SchedulePolicy(instrument_code=instrument_code)
+    cleaned = _cleaned(changes, SCHEDULE_FIELDS)
+    changed = _set(policy, cleaned)
+    if not changed:
+        return policy
+    if created:
+        try:
+            with transaction.atomic():
+                policy.save()
+        except IntegrityError:  # stored meanwhile by someone else: change that one
+            policy = SchedulePolicy.objects.select_for_update().get(instrument_code=instrument_code)
+            changed = _set(policy, cleaned)
+            created = False
+            if not changed:
+                return policy
+            policy.save(update_fields=[*changed, "updated_at"])
+    else:
+        policy.save(update_fields=[*changed, "updated_at"])
+    record(
+        actor=actor,
+        action="assessments.policy.update",
+        obj=policy,
+        details={"instrument": instrument_code, "changed": changed, "created": created},
+    )
+    return policy
