@@ -62,7 +62,7 @@ class Rule:
     name: str  # "namespace:url_name"
     method: str
     roles: frozenset[str]  # who may use it
-    kwargs: Kwargs = no_kwargs  # URL kwargs for an object in scope
+    kwargs: Kwargs = no_kwargs  # URL kwargs for an object in scope ("?name": a query param)
     out: Kwargs | None = None  # URL kwargs for an object out of scope (→ 404)
     data: Payload | None = None  # request body
     out_data: Payload | None = None  # a body that reaches out of scope

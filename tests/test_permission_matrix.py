@@ -27,6 +27,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -1224,7 +1225,12 @@ def _token(user: User) -> str:
 
 
 def _call(client: Any, rule: Rule, kwargs: dict, data: Any, token: str | None) -> Any:
+    # Keys starting with "?" are query parameters, the rest URL kwargs.
+    query = {k[1:]: v for k, v in kwargs.items() if k.startswith("?")}
+    kwargs = {k: v for k, v in kwargs.items() if not k.startswith("?")}
     url = reverse(rule.name, kwargs=kwargs)
+    if query:
+        url += "?" + urlencode(query)
     extra = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     if rule.method == "GET":
         return client.get(url, **extra)

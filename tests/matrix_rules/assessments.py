@@ -16,11 +16,14 @@ from yiyang.accounts.roles import Perm, Role
 from yiyang.assessments.models import (
     Assessment,
     Due,
+    EligibilityRule,
     InstrumentVersion,
     Place,
     Reason,
+    SchedulePolicy,
     SessionStatus,
 )
+from yiyang.assessments.policy import RULE_FIELDS
 from yiyang.assessments.scoring import score
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
@@ -213,4 +216,188 @@ RULES += [
         state=DUES,
     ),
     Rule("api:assessments_due", "GET", DUE_LIST),
+]
+
+
+# --- pages: the due list, the resident's Assessments tab, policy ---------------------------
+#
+# The due list: ``assessments.record`` or ``residents.health_view``. The tab: like the other
+# health tabs (resident out of scope → 404). Reporting a change: ``assessments.record``.
+# Policy pages (rules and schedule): ``assessments.policy`` — county-wide settings, not
+# scoped objects.
+
+POLICY = holders(Perm.ASSESSMENT_POLICY)
+RULE_ROWS = rows(EligibilityRule, "code", "name_en", "min_age", "active")
+SCHEDULE_ROWS = rows(SchedulePolicy, "instrument_code", "interval_days")
+
+
+def change_form(w: World, user: Any) -> dict[str, Any]:
+    return {"change-reason": "fall", "change-instrument": "gbt42195-2022", "change-note": "跌倒"}
+
+
+def new_rule(w: World, user: Any) -> dict[str, Any]:
+    return {
+        "code": "m_rule",
+        "name_zh": "测试补贴",
+        "name_en": "Test allowance",
+        "min_age": "75",
+        "min_ability_level": "",
+        "min_disability_grade": "",
+        "source": "matrix",
+        "active": "on",
+    }
+
+
+def rule_kwargs(w: World) -> dict[str, Any]:
+    return {"pk": EligibilityRule.objects.get(code="ltc_insurance").pk}
+
+
+def edit_rule(w: World, user: Any) -> dict[str, Any]:
+    rule = EligibilityRule.objects.get(code="ltc_insurance")
+    data = {name: getattr(rule, name) for name in RULE_FIELDS}
+    data["name_en"] = "LTC insurance (edited)"
+    return {
+        k: ("on" if v is True else "" if v in (None, False) else str(v))
+        for k, v in data.items()
+        if v is not False
+    }
+
+
+def edit_schedule(w: World, user: Any) -> dict[str, Any]:
+    return {"interval_days": "180", "requires_second_assessor": "on"}
+
+
+RULES += [
+    Rule("assessments:due", "GET", DUE_LIST),
+    Rule("assessments:resident", "GET", READ, resident("in"), out=resident("out")),
+    Rule(
+        "assessments:report_change",
+        "POST",
+        RECORD,
+        resident("in"),
+        out=resident("out"),
+        body="form",
+        data=change_form,
+        ok=302,
+        state=DUES,
+    ),
+    Rule("assessments:policy", "GET", POLICY),
+    Rule("assessments:rule_create", "GET", POLICY),
+    Rule(
+        "assessments:rule_create",
+        "POST",
+        POLICY,
+        body="form",
+        data=new_rule,
+        ok=302,
+        state=RULE_ROWS,
+    ),
+    Rule("assessments:rule_edit", "GET", POLICY, rule_kwargs),
+    Rule(
+        "assessments:rule_edit",
+        "POST",
+        POLICY,
+        rule_kwargs,
+        body="form",
+        data=edit_rule,
+        ok=302,
+        state=RULE_ROWS,
+    ),
+    Rule("assessments:schedule_edit", "GET", POLICY, lambda w: {"code": "gbt42195-2022"}),
+    Rule(
+        "assessments:schedule_edit",
+        "POST",
+        POLICY,
+        lambda w: {"code": "gbt42195-2022"},
+        body="form",
+        data=edit_schedule,
+        ok=302,
+        state=SCHEDULE_ROWS,
+    ),
+]
+
+
+# --- pages: the session (start, bedside form, submit, sign-off, discard, result, PDF) ----
+#
+# Starting, answering, submitting, signing and discarding need ``assessments.record``
+# (checked before the scope); reading a session or its PDF needs the health-record right.
+
+
+def start_query(side: str) -> Kwargs:
+    return lambda w: {"?resident": getattr(w, f"resident_{side}").pk}
+
+
+def start_form(w: World, user: Any) -> dict[str, Any]:
+    return {
+        "instrument": "gbt42195-2022",
+        "reason": "first",
+        "reason_note": "",
+        "assessed_on": timezone.localdate().isoformat(),
+        "place": "home",
+        "place_note": "",
+        "second_assessor": "",
+    }
+
+
+RULES += [
+    Rule("assessments:start", "GET", RECORD, start_query("in"), out=start_query("out")),
+    Rule(
+        "assessments:start",
+        "POST",
+        RECORD,
+        start_query("in"),
+        out=start_query("out"),
+        body="form",
+        data=start_form,
+        ok=302,
+        state=SESSIONS,
+    ),
+    Rule("assessments:session", "GET", READ, session("final", "in"), out=session("final", "out")),
+    Rule("assessments:report", "GET", READ, session("final", "in"), out=session("final", "out")),
+    Rule(
+        "assessments:answer",
+        "POST",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        body="form",
+        data=body(**{"a-B.1.1": "0"}),
+        ok=302,
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+    Rule(
+        "assessments:submit",
+        "POST",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        body="form",
+        data=body(mode="submit"),
+        ok=302,
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+    Rule(
+        "assessments:sign_off",
+        "POST",
+        RECORD,
+        session("pending", "in"),
+        out=session("pending", "out"),
+        body="form",
+        ok=302,
+        state=SESSIONS,
+        prepare=be_second,
+    ),
+    Rule(
+        "assessments:discard",
+        "POST",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        body="form",
+        ok=302,
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
 ]
