@@ -401,3 +401,32 @@ RULES += [
         prepare=be_assessor,
     ),
 ]
+
+
+def name_second(w: World, user: Any) -> dict[str, Any]:
+    return {
+        "second_assessor": w.users[Role.ASSESSOR].pk
+        if user.role != Role.ASSESSOR
+        else w.users[Role.DOCTOR].pk
+    }
+
+
+RULES += [
+    Rule(
+        "api:assessments_session_report",
+        "GET",
+        READ,
+        session("final", "in"),
+        out=session("final", "out"),
+    ),
+    Rule(
+        "api:assessments_session_second",
+        "PUT",
+        RECORD,
+        session("draft", "in"),
+        out=session("draft", "out"),
+        data=name_second,
+        state=SESSIONS,
+        prepare=be_assessor,
+    ),
+]

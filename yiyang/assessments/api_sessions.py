@@ -224,6 +224,42 @@ def session_submit(request: HttpRequest, pk: int) -> Any:
     return _out(request, services.submit(_user(request), pk))
 
 
+class SecondAssessorIn(Schema):
+    second_assessor: int | None
+
+
+@router.put(
+    "/sessions/{int:pk}/second-assessor",
+    response={200: SessionOut, **ERRORS},
+    url_name="assessments_session_second",
+    summary="Name (or clear, with null) the second assessor of a draft",
+)
+def session_second(request: HttpRequest, pk: int, payload: SecondAssessorIn) -> Any:
+    session = services.set_second_assessor(_user(request), pk, payload.second_assessor)
+    return _out(request, session)
+
+
+@router.get(
+    "/sessions/{int:pk}/report.pdf",
+    response={200: None, **ERRORS},
+    url_name="assessments_session_report",
+    summary="The printable report (PDF, Chinese) of a submitted assessment",
+)
+def session_report(request: HttpRequest, pk: int) -> Any:
+    from django.http import HttpResponse
+
+    from yiyang.assessments.report import render_report
+    from yiyang.assessments.report_data import report_data
+
+    session = get_session_for(_user(request), pk)
+    if session.result is None:
+        raise NotFound("report")
+    response = HttpResponse(render_report(report_data(session)), content_type="application/pdf")
+    name = f"{session.number}-{session.instrument.code}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
 @router.post(
     "/sessions/{int:pk}/sign",
     response={200: SessionOut, **ERRORS},

@@ -63,10 +63,14 @@ def item_score(definition: dict[str, Any], code: str, value: Any) -> int | None:
 
 
 def domain_of(definition: dict[str, Any], item: dict[str, Any]) -> str | None:
-    """The domain code of ``item``: its ``domain`` key, else the longest domain code that
-    prefixes the item code (``B.1`` for ``B.1.3``)."""
+    """The domain code of ``item``: its ``domain`` key, the indicator listing it (LTC
+    grade), else the longest domain code that prefixes the item code (``B.1`` for
+    ``B.1.3``)."""
     if item.get("domain"):
         return str(item["domain"])
+    for indicator in definition.get("indicators", []):
+        if item["code"] in indicator.get("items", []):
+            return str(indicator["code"])
     best = None
     for d in definition.get("domains", []):
         code = d["code"]
@@ -81,7 +85,8 @@ def running(definition: dict[str, Any], answers: dict[str, Any]) -> dict[str, An
     items = definition["items"]
     total = 0
     answered = 0
-    domains: dict[str, int] = {d["code"]: 0 for d in definition.get("domains", [])}
+    groups = definition.get("domains") or definition.get("indicators") or []
+    domains: dict[str, int] = {d["code"]: 0 for d in groups}
     for item in items:
         code = item["code"]
         if code not in answers:

@@ -401,6 +401,30 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
 
 
 @transaction.atomic
+def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
+    """Name (or, with ``None``, clear) the second assessor of a draft."""
+    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    session = _session(actor, assessment)
+    _require_open_by(actor, session, SessionStatus.DRAFT)
+    _require_participant(actor, session)
+    if actor.pk == session.second_assessor_id:
+        raise ValidationFailed(
+            "not_assessor",
+            _("Only the first assessor can change who the second assessor is."),
+            field="second_assessor",
+        )
+    session.second_assessor = _second_assessor(actor, user)
+    session.save(update_fields=["second_assessor", "updated_at"])
+    record(
+        actor=actor,
+        action="assessments.assessment.second_assessor",
+        obj=session,
+        details={"second_assessor": session.second_assessor_id},
+    )
+    return session
+
+
+@transaction.atomic
 def sign_off(actor: Any, assessment: Any) -> Assessment:
     """The named second assessor signs a pending session, which becomes final."""
     require_perm(actor, Perm.ASSESSMENT_RECORD)

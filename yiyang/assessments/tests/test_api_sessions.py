@@ -183,3 +183,31 @@ def test_instruments_and_rules_are_listed(w):
     assert rules["ltc_insurance"]["min_disability_grade"] == 3
     assert rules["high_age_disability_allowance"]["min_age"] == 80
     assert SessionStatus.FINAL == "final"
+
+
+def test_name_the_second_assessor_later_and_print_the_report(w):
+    doctor = client_for(w.doctor)
+    draft = open_draft(doctor, w, second_assessor=None)
+    assert draft["second_assessor"] is None
+    r = call(
+        doctor, "put", f"/sessions/{draft['id']}/second-assessor", {"second_assessor": w.doctor.pk}
+    )
+    assert r.status_code == 400 and r.json()["field"] == "second_assessor"
+    r = call(
+        doctor, "put", f"/sessions/{draft['id']}/second-assessor", {"second_assessor": w.nurse.pk}
+    )
+    assert r.status_code == 200 and r.json()["second_assessor"] == w.nurse.username
+    assert doctor.get(f"{API}/sessions/{draft['id']}/report.pdf").status_code == 404  # draft
+    call(doctor, "patch", f"/sessions/{draft['id']}/answers", {"answers": EXAMPLE_GBT})
+    call(doctor, "post", f"/sessions/{draft['id']}/submit")
+    call(client_for(w.nurse), "post", f"/sessions/{draft['id']}/sign")
+    r = doctor.get(f"{API}/sessions/{draft['id']}/report.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    import io
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "陈秀英" in text and "中度失能" in text
+    assert client_for(w.outsider).get(f"{API}/sessions/{draft['id']}/report.pdf").status_code == 404

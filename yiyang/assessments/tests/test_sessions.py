@@ -262,3 +262,13 @@ def test_discarded_drafts_leave_the_history(w):
     assert list(services.history(w.old)) == []
     with pytest.raises(ValidationFailed):
         services.save_answers(w.doctor, session, {"B.1.1": 4})
+
+
+def test_running_score_sums_the_ltc_indicators():
+    from yiyang.assessments.instruments import current
+    from yiyang.assessments.progress import running
+
+    definition = current("ltc-disability-2021")
+    run = running(definition, {"feeding": 10, "bathing": 5, "cognition.time": 3, "x": 1})
+    assert run["answered"] == 3 and run["count"] == 17 and run["total"] == 18
+    assert run["domains"] == {"adl": 15, "cognition": 3, "perception": 0}
