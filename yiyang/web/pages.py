@@ -36,22 +36,33 @@ class PageRequest(HttpRequest):
 View = Callable[..., HttpResponseBase]
 
 
+def errors_to_http(view: View) -> View:
+    """Login first; a service's ``NotFound`` becomes the 404 page, ``PermissionDenied``
+    the 403 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.detail) from exc
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.detail) from exc
+
+    return login_required(wrapped)
+
+
 def page(perm: Perm) -> Callable[[View], View]:
     """Decorate a page view: login → permission → scope (NotFound → 404)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
                 raise DjangoPermissionDenied
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound as exc:
-                raise Http404(exc.detail) from exc
-            except PermissionDenied as exc:
-                raise DjangoPermissionDenied(exc.detail) from exc
+            return view(request, *args, **kwargs)
 
-        return login_required(wrapped)
+        return errors_to_http(checked)
 
     return decorator
 

@@ -30,7 +30,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -63,7 +62,7 @@ from yiyang.residents import charts
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
-from yiyang.web.pages import apply_error
+from yiyang.web.pages import apply_error, errors_to_http
 
 FIRST_INSTRUMENT = services.ABILITY_INSTRUMENT
 ANSWER_PREFIX = "a-"
@@ -85,19 +84,6 @@ def _can_record(user: Any) -> bool:
 def _require_record(request: HttpRequest) -> None:
     if not _can_record(request.user):
         raise DjangoPermissionDenied
-
-
-def _errors_to_http(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.detail) from exc
-
-    return login_required(wrapped)
 
 
 def _resident(user: Any, pk: Any) -> Resident:
@@ -124,7 +110,7 @@ def session_page(view: View) -> View:
         session.resident = resident
         return view(request, session, *args, **kwargs)
 
-    return _errors_to_http(wrapped)
+    return errors_to_http(wrapped)
 
 
 # --- start ------------------------------------------------------------------------------
@@ -238,7 +224,7 @@ def _correcting(request: HttpRequest, resident: Resident) -> Assessment | None:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_to_http
+@errors_to_http
 def start(request: HttpRequest) -> HttpResponseBase:
     _require_record(request)
     raw = request.GET.get("resident") or ""

@@ -389,12 +389,12 @@ def test_report_a_change_refuses_bad_input_and_readers(s):
         url, {"change-reason": "birthday", "change-instrument": GBT}, **HX
     )
     assert response.status_code == 200
-    assert field_errors(response, "reason")  # next to the field
+    assert field_errors(response, "change-reason")  # next to the field
     response = client_for(s.nurse).post(
         url, {"change-reason": "fall", "change-instrument": "nonsense"}
     )
     assert response.status_code == 200 and "<html" in text(response)
-    assert field_errors(response, "instrument")
+    assert field_errors(response, "change-instrument")
     carer = client_for(s.caregiver).post(url, {"change-reason": "fall", "change-instrument": GBT})
     assert carer.status_code == 403
     outsider = client_for(s.outsider).post(url, {"change-reason": "fall", "change-instrument": GBT})
