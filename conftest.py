@@ -23,3 +23,20 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request: pytest.FixtureRequest) -> None:
+    """A test that flushes the database (transactional, live server) deletes the rows the
+    data migrations loaded — the assessment instruments, default eligibility rules and
+    schedule policies. Before each test that uses the database, put them back when they
+    are missing (one cheap query when they are there)."""
+    uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker(
+        "django_db"
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from yiyang.assessments.defaults import restore_reference_data
+
+    restore_reference_data()

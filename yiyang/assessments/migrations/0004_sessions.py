@@ -4,52 +4,14 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# Defaults a county starts with; local policy edits them (pages /assessments/policy/).
-RULES = [
-    {
-        "code": "ltc_insurance",
-        "name_zh": "长期护理保险待遇",
-        "name_en": "Long-term-care insurance benefits",
-        "min_disability_grade": 3,
-        "requires_ltc_insured": True,
-        "source": "长期护理失能等级评估标准（试行）（医保发〔2021〕37号）; local pilot: "
-        "重度失能Ⅰ级 and above",
-        "unverified": True,
-    },
-    {
-        "code": "high_age_disability_allowance",
-        "name_zh": "高龄失能老人补贴",
-        "name_en": "High-age disability allowance",
-        "min_age": 80,
-        "min_ability_level": 2,
-        "source": "local civil-affairs policy (example default: age >= 80 and level >= 中度失能)",
-        "unverified": True,
-    },
-]
-POLICIES = [
-    # GB/T 42195-2022 and the LTC standard have two assessors on site.
-    {"instrument_code": "gbt42195-2022", "interval_days": 365, "requires_second_assessor": True},
-    {
-        "instrument_code": "ltc-disability-2021",
-        "interval_days": 365,
-        "requires_second_assessor": True,
-    },
-    {"instrument_code": "selfcare-5", "interval_days": 365, "requires_second_assessor": False},
-    {
-        "instrument_code": "tcm-constitution-elderly",
-        "interval_days": 365,
-        "requires_second_assessor": False,
-    },
-]
-
 
 def defaults(apps, schema_editor):
-    rule = apps.get_model("assessments", "EligibilityRule")
-    policy = apps.get_model("assessments", "SchedulePolicy")
-    for row in RULES:
-        rule.objects.get_or_create(code=row["code"], defaults=row)
-    for row in POLICIES:
-        policy.objects.get_or_create(instrument_code=row["instrument_code"], defaults=row)
+    from yiyang.assessments.defaults import install_defaults
+
+    install_defaults(
+        apps.get_model("assessments", "EligibilityRule"),
+        apps.get_model("assessments", "SchedulePolicy"),
+    )
 
 
 class Migration(migrations.Migration):
