@@ -312,8 +312,14 @@ def test_worked_example_from_start_to_report(w):
     assert bars == {"B.1": "24 / 32", "B.2": "11 / 15", "B.3": "21 / 28", "B.4": "8 / 15"}
     assert 'style="width: 75.0%"' in body  # B.1 24/32
     elig = body.split('id="eligibility"', 1)[1].split("</section>", 1)[0]
-    assert re.search(r'<tr class="changed" data-rule="high_age_disability_allowance">', elig)
-    assert re.search(r'<tr class="" data-rule="ltc_insurance">', elig)
+    assert re.search(
+        r'<tr class="changed" data-rule="high_age_disability_allowance"'
+        r' data-before="no" data-after="yes">',
+        elig,
+    )
+    assert re.search(
+        r'<tr class="" data-rule="ltc_insurance" data-before="no" data-after="no">', elig
+    )
     assert "High-age disability allowance" in elig
     due = Due.objects.get(resident=w.old, instrument_code=GBT, done_by__isnull=True)
     assert f"Due on {due.due_on:%Y-%m-%d}" in body
