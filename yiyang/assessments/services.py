@@ -50,7 +50,7 @@ from yiyang.common.errors import DomainError, NotFound, ValidationFailed
 from yiyang.network.selectors import require_perm
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.models import Resident, ResidentStatus
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors import locked_resident_for, scoped_residents
 
 # Which instrument feeds which part of the resident's standing.
 ABILITY_INSTRUMENT = "gbt42195-2022"
@@ -80,18 +80,9 @@ class AnswersInvalid(DomainError):
 
 
 def _resident(actor: Any, resident: Any) -> Resident:
-    pk = resident.pk if isinstance(resident, Resident) else resident
-    if pk is None or isinstance(pk, bool):
-        raise NotFound("resident")
-    try:
-        found = scoped_residents(actor).select_for_update(no_key=True).get(pk=pk)
-    except (Resident.DoesNotExist, ValueError, TypeError):
-        raise NotFound("resident") from None
-    if found.status in (ResidentStatus.MERGED,):
-        raise ValidationFailed(
-            "merged", _("This record was merged into another one."), field="resident"
-        )
-    return found
+    return locked_resident_for(
+        actor, resident, merged_detail=_("This record was merged into another one.")
+    )
 
 
 def _session(actor: Any, assessment: Any) -> Assessment:

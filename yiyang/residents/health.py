@@ -66,9 +66,8 @@ from yiyang.residents.models import (
     Observation,
     ObservationSource,
     Resident,
-    ResidentStatus,
 )
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors import locked_resident_for
 
 CONDITION_FIELDS: tuple[str, ...] = ("icd10", "name", "onset", "status", "note")
 MEDICATION_FIELDS: tuple[str, ...] = (
@@ -117,20 +116,11 @@ def _label(name: str) -> str:
 
 def _resident(actor: Any, resident: Any) -> Resident:
     """The resident, in the actor's scope, locked for the rest of the transaction."""
-    pk = resident.pk if isinstance(resident, Resident) else resident
-    if pk is None or isinstance(pk, bool):
-        raise NotFound("resident")
-    try:
-        found = scoped_residents(actor).select_for_update(no_key=True).get(pk=pk)
-    except (Resident.DoesNotExist, ValueError, TypeError):
-        raise NotFound("resident") from None
-    if found.status == ResidentStatus.MERGED:
-        raise ValidationFailed(
-            "merged",
-            _("This record was merged into another one: record health data there."),
-            field="resident",
-        )
-    return found
+    return locked_resident_for(
+        actor,
+        resident,
+        merged_detail=_("This record was merged into another one: record health data there."),
+    )
 
 
 def _item(model: type[models.Model], resident: Resident, item: Any) -> Any:

@@ -144,3 +144,21 @@ def get_resident_for(user: Any, pk: Any) -> Resident:
         raise NotFound("resident") from None
     record_read(user, resident)
     return resident
+
+
+def locked_resident_for(actor: Any, resident: Any, *, merged_detail: str) -> Resident:
+    """For a write: the resident (an instance or a pk) in ``actor``'s scope, locked for
+    the rest of the transaction; missing or out of scope → ``NotFound``; a merged record
+    takes no new entries (``ValidationFailed`` with ``merged_detail``)."""
+    from yiyang.common.errors import ValidationFailed
+
+    pk = resident.pk if isinstance(resident, Resident) else resident
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("resident")
+    try:
+        found = scoped_residents(actor).select_for_update(no_key=True).get(pk=pk)
+    except (Resident.DoesNotExist, ValueError, TypeError):
+        raise NotFound("resident") from None
+    if found.status == ResidentStatus.MERGED:
+        raise ValidationFailed("merged", merged_detail, field="resident")
+    return found
