@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "yiyang.network",
     "yiyang.residents",
     "yiyang.assessments",
+    "yiyang.devices",
     "yiyang.web",
 ]
 

@@ -1,0 +1,259 @@
+"""The ingestion core: valid readings stored once as readings and observations; every kind
+of bad input quarantined with its reason and never stored; batches judged per message."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from yiyang.accounts.roles import Role
+from yiyang.common import crypto
+from yiyang.devices.ingest import Envelope, process, sign
+from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
+from yiyang.network.testing import build_network, make_user
+from yiyang.residents import loinc
+from yiyang.residents.idnumber import make_id_number
+from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Observation, Resident
+from yiyang.residents.services import register_resident
+
+SECRET = "s3cret-for-tests-0123456789abcdefghijklmnop"
+
+
+@dataclass
+class Home:
+    resident: Resident
+    device: Device
+    other: Device  # another resident's device
+    loose: Device  # not bound
+
+
+def _device(serial: str, institution, resident=None) -> Device:
+    device = Device.objects.create(
+        serial=serial,
+        kind="bp_monitor",
+        institution=institution,
+        secret=crypto.encrypt(SECRET + serial),
+        secret_issued_at=timezone.now(),
+        resident=resident,
+    )
+    if resident is not None:
+        Binding.objects.create(device=device, resident=resident, bound_at=timezone.now())
+    return device
+
+
+@pytest.fixture
+def home(db) -> Home:
+    net = build_network()
+    admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
+    village = net.a.villages[0]
+    people = []
+    for name, seq in (("陈秀英", 11), ("李四", 22)):
+        resident, _ = register_resident(
+            admin,
+            name=name,
+            id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), seq),
+            region=village,
+        )
+        Consent.objects.create(
+            resident=resident,
+            purpose=ConsentPurpose.DEVICE_MONITORING,
+            given_by=ConsentGiver.SELF,
+            given_at=timezone.now(),
+            recorded_by=admin,
+        )
+        people.append(resident)
+    inst = net.a.thc
+    return Home(
+        resident=people[0],
+        device=_device("BP-TEST-0001", inst, people[0]),
+        other=_device("BP-TEST-0002", inst, people[1]),
+        loose=_device("BP-TEST-0003", inst),
+    )
+
+
+def ts(minutes_ago: int = 1) -> str:
+    when = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    return when.astimezone(datetime.timezone(datetime.timedelta(hours=8))).isoformat()
+
+
+def msg(seq: int, kind: str = "bp", values=None, **extra) -> dict:
+    values = {"sys": 152, "dia": 94, "hr": 78} if values is None else values
+    return {"seq": seq, "ts": ts(), "kind": kind, "values": values, **extra}
+
+
+def mqtt(device: Device, body, *, secret: str | None = None, raw: bytes | None = None):
+    payload = raw if raw is not None else json.dumps(body).encode()
+    key = secret if secret is not None else SECRET + device.serial
+    return Envelope("mqtt", device.serial, payload, signature=sign(key, payload))
+
+
+def http(device: Device, body) -> Envelope:
+    return Envelope("http", device.serial, json.dumps(body).encode(), authenticated=True)
+
+
+def test_a_bp_reading_becomes_a_reading_and_a_panel_of_observations(home):
+    [out] = process([mqtt(home.device, msg(1))])
+    assert (out.accepted, out.duplicates, out.rejected) == (1, 0, [])
+    reading = Reading.objects.get()
+    assert (reading.device, reading.seq, reading.resident) == (home.device, 1, home.resident)
+    rows = {o.code: o for o in Observation.objects.filter(resident=home.resident)}
+    assert rows[loinc.SYSTOLIC].value == Decimal("152")
+    assert rows[loinc.DIASTOLIC].value == Decimal("94")
+    assert rows[loinc.HEART_RATE].value == Decimal("78")
+    assert {o.panel for o in rows.values()} == {reading.panel}
+    assert {o.source for o in rows.values()} == {"device"}
+    assert {o.device_serial for o in rows.values()} == {"BP-TEST-0001"}
+    home.device.refresh_from_db()
+    assert home.device.last_seq == 1 and home.device.readings_count == 1
+    assert home.device.last_seen_at is not None
+
+
+@pytest.mark.parametrize(
+    ("kind", "values", "codes"),
+    [
+        ("glucose", {"mmol": 2.8, "context": "fasting"}, {loinc.GLUCOSE_FASTING: "2.8"}),
+        ("glucose", {"mmol": 11.04, "context": "postprandial"}, {loinc.GLUCOSE_RANDOM: "11.0"}),
+        ("spo2", {"spo2": 93, "hr": 88}, {loinc.SPO2: "93", loinc.HEART_RATE: "88"}),
+        ("temp", {"c": 38.25}, {loinc.TEMPERATURE: "38.3"}),
+        ("hr", {"hr": 110}, {loinc.HEART_RATE: "110"}),
+        ("weight", {"kg": 61.5}, {loinc.WEIGHT: "61.5"}),
+        ("sos", {}, {}),
+        ("fall", {}, {}),
+    ],
+)
+def test_every_kind(home, kind, values, codes):
+    [out] = process([http(home.device, msg(5, kind, values))])
+    assert out.accepted == 1, out.rejected
+    stored = {o.code: str(o.value.normalize()) for o in Observation.objects.all()}
+    assert stored == {c: str(Decimal(v).normalize()) for c, v in codes.items()}
+    assert Reading.objects.get().kind == kind
+
+
+def test_battery_updates_the_device(home):
+    process([http(home.device, [msg(1, "battery", {"pct": 80}), msg(2, "battery", {"pct": 15})])])
+    home.device.refresh_from_db()
+    assert home.device.battery_pct == 15
+    assert not Observation.objects.exists()
+
+
+def test_redelivery_is_stored_once(home):
+    envelope = mqtt(home.device, msg(7))
+    first, again, both = process([envelope]), process([envelope]), process([envelope, envelope])
+    assert first[0].accepted == 1
+    assert (again[0].accepted, again[0].duplicates) == (0, 1)
+    assert [o.duplicates for o in both] == [1, 1]
+    assert Reading.objects.count() == 1 and Observation.objects.count() == 3
+    # The same seq twice inside one batch: once.
+    [out] = process([http(home.device, [msg(8), msg(8)])])
+    assert (out.accepted, out.duplicates) == (1, 1)
+    assert not Quarantine.objects.exists()
+
+
+BAD = [
+    ("malformed", None, b"{not json"),
+    ("malformed", None, b'"just a string"'),
+    ("bad_field", {"seq": "1", "ts": "x", "kind": "bp", "values": {}}, None),
+    ("bad_field", msg(1, values={"sys": "150", "dia": 90}), None),
+    ("bad_field", msg(1, values={"sys": 150}), None),
+    ("bad_field", msg(1, values={"sys": 150, "dia": 90, "pulse": 70}), None),
+    ("bad_field", {**msg(1), "extra": 1}, None),
+    ("bad_field", {**msg(1), "ts": "2026-11-22T08:00:00"}, None),  # no offset
+    ("unknown_kind", msg(1, "ecg", {}), None),
+    ("out_of_range", msg(1, "spo2", {"spo2": 130}), None),
+    ("out_of_range", msg(1, values={"sys": 80, "dia": 95}), None),  # sys < dia
+    ("out_of_range", msg(1, "glucose", {"mmol": 0.2, "context": "random"}), None),
+    ("out_of_range", msg(1, "battery", {"pct": 101}), None),
+    ("bad_field", msg(1, "glucose", {"mmol": 5.5, "context": "after lunch"}), None),
+]
+
+
+@pytest.mark.parametrize(("code", "body", "raw"), BAD)
+def test_bad_input_is_quarantined_with_its_reason_never_stored(home, code, body, raw):
+    [out] = process([mqtt(home.device, body, raw=raw)])
+    assert out.accepted == 0 and [r.code for r in out.rejected] == [code]
+    row = Quarantine.objects.get()
+    assert (row.device, row.code, row.source) == (home.device, code, "mqtt")
+    assert row.detail and row.payload
+    assert not Reading.objects.exists() and not Observation.objects.exists()
+    home.device.refresh_from_db()
+    assert home.device.rejected_count == 1
+
+
+def test_timestamps_far_in_the_future_or_too_old(home):
+    future = {**msg(1), "ts": (timezone.now() + datetime.timedelta(hours=1)).isoformat()}
+    old = {**msg(2), "ts": (timezone.now() - datetime.timedelta(days=40)).isoformat()}
+    skew = {**msg(3), "ts": (timezone.now() + datetime.timedelta(minutes=2)).isoformat()}
+    [out] = process([http(home.device, [future, old, skew])])
+    assert [r.code for r in out.rejected] == ["future_ts", "old_ts"]
+    assert [r.index for r in out.rejected] == [0, 1]
+    assert out.accepted == 1
+
+
+def test_a_replayed_older_seq_is_refused(home):
+    process([http(home.device, msg(10))])
+    [out] = process([http(home.device, [msg(9), msg(10), msg(11)])])
+    assert [(r.code, r.seq) for r in out.rejected] == [("stale_seq", 9)]
+    assert (out.accepted, out.duplicates) == (1, 1)
+    assert sorted(Reading.objects.values_list("seq", flat=True)) == [10, 11]
+
+
+def test_signatures_devices_bindings_and_consent(home):
+    body = msg(1)
+    # Another device's secret on this device's topic.
+    wrong = mqtt(home.device, body, secret=SECRET + home.other.serial)
+    missing = Envelope("mqtt", home.device.serial, json.dumps(body).encode())
+    unknown = Envelope("mqtt", "NOPE-1", json.dumps(body).encode(), signature="00")
+    unbound = mqtt(home.loose, body)
+    unauthenticated_http = Envelope("http", home.device.serial, json.dumps(body).encode())
+    outs = process([wrong, missing, unknown, unbound, unauthenticated_http])
+    assert [o.rejected[0].code for o in outs] == [
+        "bad_signature",
+        "bad_signature",
+        "unknown_device",
+        "unbound",
+        "bad_signature",
+    ]
+    assert not Reading.objects.exists()
+    assert Quarantine.objects.filter(device__isnull=True, serial="NOPE-1").count() == 1
+
+    Consent.objects.filter(resident=home.resident).update(withdrawn_at=timezone.now())
+    [out] = process([mqtt(home.device, msg(2))])
+    assert out.rejected[0].code == "no_consent"
+    Device.objects.filter(pk=home.other.pk).update(status=DeviceStatus.RETIRED)
+    [out] = process([mqtt(home.other, msg(3))])
+    assert out.rejected[0].code == "device_retired"
+    assert not Reading.objects.exists()
+
+
+def test_a_batch_is_judged_per_message(home):
+    batch = [
+        msg(1),
+        msg(2, "spo2", {"spo2": 130}),
+        "oops",
+        msg(3, "glucose", {"mmol": 6.1, "context": "random"}),
+    ]
+    [out] = process([http(home.device, batch)])
+    assert out.accepted == 2
+    assert [(r.index, r.code) for r in out.rejected] == [(1, "out_of_range"), (2, "malformed")]
+    assert sorted(Reading.objects.values_list("seq", flat=True)) == [1, 3]
+    assert Quarantine.objects.count() == 2
+    too_many = [msg(n) for n in range(10, 512)]
+    [out] = process([http(home.device, too_many)])
+    assert out.rejected[0].code == "malformed" and out.accepted == 0
+
+
+def test_one_bad_envelope_does_not_stop_the_others(home):
+    outs = process(
+        [
+            mqtt(home.device, None, raw=b"\xff\xfe"),
+            mqtt(home.device, msg(4)),
+            mqtt(home.other, msg(1)),
+        ]
+    )
+    assert [o.accepted for o in outs] == [0, 1, 1]
+    assert Reading.objects.count() == 2
