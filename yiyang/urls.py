@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("network/", include("yiyang.network.urls")),
     path("residents/", include("yiyang.residents.urls")),
     path("assessments/", include("yiyang.assessments.urls")),
+    path("devices/", include("yiyang.devices.urls")),
     path("audit/", include("yiyang.audit.urls")),
     path("account/", include("yiyang.accounts.urls")),
     path("", include("yiyang.web.urls")),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from tests.matrix_rules import (
     assessments,
+    devices,
     residents_health,
     residents_imports,
     residents_people,
@@ -35,6 +36,7 @@ EXTENSIONS = (
     residents_health,
     residents_imports,
     assessments,
+    devices,
 )
 
 

@@ -65,6 +65,9 @@ class Perm(StrEnum):
     ASSESSMENT_SCORE = "assessments.score"  # score an instrument (stateless, nothing stored)
     ASSESSMENT_RECORD = "assessments.record"  # record, submit, co-sign, correct assessments
     ASSESSMENT_POLICY = "assessments.policy"  # edit eligibility rules and schedule policies
+    DEVICE_VIEW = "devices.view"  # see home devices, their bindings and latest readings
+    DEVICE_MANAGE = "devices.manage"  # register, edit, bind/unbind, rotate secret, retire
+    DEVICE_QUARANTINE = "devices.quarantine"  # see the device messages that were refused
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -116,6 +119,8 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RESIDENT_EXPORT,
             Perm.ASSESSMENT_SCORE,
             Perm.ASSESSMENT_POLICY,
+            Perm.DEVICE_VIEW,
+            Perm.DEVICE_QUARANTINE,
         }
     ),
     Role.INSTITUTION_ADMIN: frozenset(
@@ -129,10 +134,17 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.RESIDENT_IMPORT,
             Perm.RESIDENT_EXPORT,
             Perm.ASSESSMENT_SCORE,
+            Perm.DEVICE_VIEW,
+            Perm.DEVICE_MANAGE,
+            Perm.DEVICE_QUARANTINE,
         }
     ),
-    Role.DOCTOR: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
-    Role.NURSE: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL}),
+    Role.DOCTOR: frozenset(
+        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL, Perm.DEVICE_VIEW}
+    ),
+    Role.NURSE: frozenset(
+        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL, Perm.DEVICE_VIEW}
+    ),
     Role.CAREGIVER: frozenset(
         {
             Perm.NETWORK_VIEW,
@@ -140,9 +152,12 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.HEALTH_VIEW,
             Perm.OBSERVATION_RECORD,
             Perm.ASSESSMENT_SCORE,
+            Perm.DEVICE_VIEW,
         }
     ),
-    Role.DISPATCHER: frozenset({Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW}),
+    Role.DISPATCHER: frozenset(
+        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW, Perm.DEVICE_VIEW}
+    ),
     Role.ASSESSOR: frozenset(
         {
             Perm.NETWORK_VIEW,

@@ -32,6 +32,8 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("My family"), "residents:list", _role(Role.FAMILY)),
     (_("Assessments due"), "assessments:due", _assessment_dues),
     (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
+    (_("Devices"), "devices:list", Perm.DEVICE_VIEW),
+    (_("Quarantine"), "devices:quarantine", Perm.DEVICE_QUARANTINE),
     (_("Network"), "network:tree", Perm.NETWORK_VIEW),
     (_("Institutions"), "network:institutions", Perm.NETWORK_VIEW),
     (_("Agreements"), "network:agreements", Perm.NETWORK_VIEW),

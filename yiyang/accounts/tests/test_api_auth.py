@@ -74,6 +74,7 @@ def test_me_with_a_valid_token(client, doctor, password, place):
         "permissions": [
             "assessments.record",
             "assessments.score",
+            "devices.view",
             "network.staff_view",
             "network.view",
             "residents.export",
@@ -110,6 +111,8 @@ def test_me_of_a_region_scoped_supervisor_over_the_session(client, place):
     assert body["permissions"] == [
         "assessments.policy",
         "assessments.score",
+        "devices.quarantine",
+        "devices.view",
         "network.staff_view",
         "network.view",
         "residents.export",

@@ -21,7 +21,9 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
     client.force_login(user)
     client.cookies["django_language"] = "en"
     html = client.get(path).content.decode()
-    nav = re.search(r'<nav class="mainnav">(.*?)</nav>', html, re.S).group(1)
+    found = re.search(r'<nav class="mainnav">(.*?)</nav>', html, re.S)
+    assert found is not None, html[:300]
+    nav = found.group(1)
     return [
         (label, bool(active))
         for active, label in re.findall(r'<a href="[^"]+"( class="active")?>([^<]+)</a>', nav)
@@ -36,6 +38,8 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
             [
                 "Residents",
                 "Assessment policy",
+                "Devices",
+                "Quarantine",
                 "Network",
                 "Institutions",
                 "Agreements",
@@ -49,6 +53,7 @@ def _nav(client, role: str, path: str = "/") -> list[tuple[str, bool]]:
             [
                 "Residents",
                 "Assessments due",
+                "Devices",
                 "Network",
                 "Institutions",
                 "Agreements",
@@ -77,3 +82,7 @@ def test_nav_marks_the_deepest_matching_section(client, settings):
     assert [label for label, active in nav if active] == ["Staff"]
     nav = _nav(client, Role.SUPERVISOR, reverse("network:tree"))
     assert [label for label, active in nav if active] == ["Network"]
+    nav = _nav(client, Role.SUPERVISOR, reverse("devices:quarantine"))
+    assert [label for label, active in nav if active] == ["Quarantine"]
+    nav = _nav(client, Role.SUPERVISOR, reverse("devices:list"))
+    assert [label for label, active in nav if active] == ["Devices"]

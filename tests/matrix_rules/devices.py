@@ -1,0 +1,241 @@
+"""Permission-matrix rules of the device registry (see ``tests/matrix_support.py``): the
+API under ``/api/v1/devices`` and the pages under ``/devices/``. (``/api/v1/ingest``, the
+devices' own endpoint, has its rules with the ingestion work.)
+
+Who: ``devices.view`` holders list and read devices and their readings; ``devices.manage``
+holders register, edit, rotate the secret, bind, unbind and retire; ``devices.quarantine``
+holders read the refused messages. Out of scope: a device owned by a county-B institution
+answers 404; registering for a county-B institution or binding to a county-B resident
+answers 400 ``unknown_reference`` in the API, and the register page (whose institution
+choices are scoped) shows the form again (200) — never a change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
+from yiyang.accounts.models import User
+from yiyang.accounts.roles import Perm, Role
+from yiyang.devices import services
+from yiyang.devices.models import Binding, Device, Quarantine
+
+VIEW = holders(Perm.DEVICE_VIEW)
+MANAGE = holders(Perm.DEVICE_MANAGE)
+QUARANTINE = holders(Perm.DEVICE_QUARANTINE)
+
+DEVICES = rows(
+    Device,
+    "serial",
+    "model",
+    "firmware",
+    "institution_id",
+    "expected_interval_minutes",
+    "status",
+    "resident_id",
+)
+SECRETS = rows(Device, "secret", "secret_issued_at")
+BINDINGS = rows(Binding, "device_id", "resident_id", "unbound_at")
+
+
+def build(w: World) -> None:
+    """Devices of a county-A and a county-B institution, unbound (``dev_in``/``dev_out``)
+    and bound to ``resident_in``/``resident_out`` (``bound_in``/``bound_out``), and a
+    refused message of each unbound one."""
+    registrar = User.objects.create(
+        username="m-device-registrar", role=Role.INSTITUTION_ADMIN, scope_kind="all"
+    )
+    for side, county, resident in (("in", w.a, w.resident_in), ("out", w.b, w.resident_out)):
+        loose, _ = services.register_device(registrar, kind="bp_monitor", institution=county.thc)
+        bound, _ = services.register_device(registrar, kind="glucometer", institution=county.thc)
+        services.bind(registrar, bound, resident)
+        Quarantine.objects.create(
+            device=loose,
+            serial=loose.serial,
+            source="http",
+            code="out_of_range",
+            detail="sys 400",
+            seq=1,
+            payload='{"seq": 1}',
+            received_at=timezone.now(),
+        )
+        w.extra[f"dev_{side}"] = loose
+        w.extra[f"bound_{side}"] = bound
+
+
+def device(name: str) -> Kwargs:
+    return lambda w: {"pk": w.extra[name].pk}
+
+
+def body(**values: Any) -> Payload:
+    return lambda w, user: dict(values)
+
+
+def new_device(county: str) -> Payload:
+    return lambda w, user: {
+        "kind": "scale",
+        "institution": getattr(w, county).thc.pk,
+        "model": "SC-1",
+    }
+
+
+def new_device_form(county: str) -> Payload:
+    return lambda w, user: {
+        "serial": "",
+        "kind": "scale",
+        "model": "SC-1",
+        "firmware": "",
+        "institution": str(getattr(w, county).thc.pk),
+        "expected_interval_minutes": "0",
+    }
+
+
+def bind_to(side: str) -> Payload:
+    return lambda w, user: {"resident": getattr(w, f"resident_{side}").pk}
+
+
+def edit_form(w: World, user: Any) -> dict[str, str]:
+    dev = w.extra["dev_in"]
+    return {
+        "model": "BP-2",
+        "firmware": dev.firmware,
+        "institution": str(dev.institution_id),
+        "expected_interval_minutes": "30",
+        "status": "active",
+    }
+
+
+RULES: list[Rule] = [
+    # --- API -----------------------------------------------------------------------------
+    Rule("api:devices_list", "GET", VIEW),
+    Rule(
+        "api:devices_register",
+        "POST",
+        MANAGE,
+        data=new_device("a"),
+        out_data=new_device("b"),
+        out_status=400,  # unknown_reference on the institution field
+        ok=201,
+        state=DEVICES,
+    ),
+    Rule("api:devices_detail", "GET", VIEW, device("dev_in"), out=device("dev_out")),
+    Rule(
+        "api:devices_update",
+        "PATCH",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        data=body(model="BP-2", expected_interval_minutes=30),
+        state=DEVICES,
+    ),
+    Rule(
+        "api:devices_rotate_secret",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        state=SECRETS,
+    ),
+    Rule(
+        "api:devices_bind",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        data=bind_to("in"),
+        out_data=bind_to("out"),
+        out_status=400,  # unknown_reference on the resident field
+        state=BINDINGS,
+    ),
+    Rule(
+        "api:devices_unbind",
+        "DELETE",
+        MANAGE,
+        device("bound_in"),
+        out=device("bound_out"),
+        state=BINDINGS,
+    ),
+    Rule(
+        "api:devices_retire",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        state=DEVICES,
+    ),
+    Rule("api:devices_readings", "GET", VIEW, device("bound_in"), out=device("bound_out")),
+    Rule("api:devices_quarantine", "GET", QUARANTINE),
+    # --- pages ---------------------------------------------------------------------------
+    Rule("devices:list", "GET", VIEW),
+    Rule("devices:create", "GET", MANAGE),
+    Rule(
+        "devices:create",
+        "POST",
+        MANAGE,
+        body="form",
+        data=new_device_form("a"),
+        out_data=new_device_form("b"),
+        out_status=200,  # the institution is not among the scoped choices: the form again
+        ok=200,  # the page showing the serial and secret once
+        state=DEVICES,
+    ),
+    Rule("devices:quarantine", "GET", QUARANTINE),
+    Rule("devices:resident_options", "GET", MANAGE, lambda w: {"?rq": w.resident_in.name}),
+    Rule("devices:detail", "GET", VIEW, device("dev_in"), out=device("dev_out")),
+    Rule("devices:edit", "GET", MANAGE, device("dev_in"), out=device("dev_out")),
+    Rule(
+        "devices:edit",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        body="form",
+        data=edit_form,
+        ok=302,
+        state=DEVICES,
+    ),
+    Rule(
+        "devices:rotate_secret",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        body="form",
+        data=body(confirm="1"),
+        ok=200,  # the page showing the new secret once
+        state=SECRETS,
+    ),
+    Rule(
+        "devices:bind",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        body="form",
+        data=bind_to("in"),
+        ok=302,
+        state=BINDINGS,
+    ),
+    Rule(
+        "devices:unbind",
+        "POST",
+        MANAGE,
+        device("bound_in"),
+        out=device("bound_out"),
+        body="form",
+        ok=302,
+        state=BINDINGS,
+    ),
+    Rule(
+        "devices:retire",
+        "POST",
+        MANAGE,
+        device("dev_in"),
+        out=device("dev_out"),
+        body="form",
+        data=body(confirm="1"),
+        ok=302,
+        state=DEVICES,
+    ),
+]
