@@ -89,6 +89,9 @@ PUBLIC = {
     "api:openapi-view",  # API docs page
     "api:api-root",  # Ninja's API root
     "api:auth_token",  # API sign-in: username + password (+ TOTP)
+    # Devices authenticate themselves (serial + secret), not users: no role may use it
+    # and no user session or token is accepted (yiyang/devices/tests/test_ingest.py).
+    "api:devices_ingest",
 }
 
 

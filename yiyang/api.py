@@ -54,6 +54,8 @@ def _routers() -> None:
     from yiyang.accounts.api import router as accounts_router
     from yiyang.assessments.api import router as assessments_router
     from yiyang.audit.api import router as audit_router
+    from yiyang.devices.api import router as devices_router
+    from yiyang.devices.api_ingest import router as ingest_router
     from yiyang.network.api import router as network_router
     from yiyang.residents.api import router as residents_router
 
@@ -62,6 +64,8 @@ def _routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/residents", residents_router)
     api.add_router("/assessments", assessments_router)
+    api.add_router("/devices", devices_router)
+    api.add_router("/ingest", ingest_router)
 
 
 _routers()

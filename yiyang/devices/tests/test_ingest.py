@@ -257,3 +257,53 @@ def test_one_bad_envelope_does_not_stop_the_others(home):
     )
     assert [o.accepted for o in outs] == [0, 1, 1]
     assert Reading.objects.count() == 2
+
+
+# --- over HTTP ----------------------------------------------------------------------------
+
+
+def post(client, body, serial="BP-TEST-0001", secret=None, raw: bytes | None = None):
+    import base64
+
+    secret = SECRET + serial if secret is None else secret
+    token = base64.b64encode(f"{serial}:{secret}".encode()).decode()
+    data = raw if raw is not None else json.dumps(body)
+    return client.post(
+        "/api/v1/ingest",
+        data=data,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {token}",
+    )
+
+
+def test_http_ingest_answers(home, client):
+    r = post(client, msg(1))
+    assert r.status_code == 200
+    assert r.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
+    assert post(client, msg(1)).json() == {"accepted": 0, "duplicates": 1, "rejected": []}
+    r = post(client, [msg(2), msg(3, "spo2", {"spo2": 130})])
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert r.json()["rejected"][0]["code"] == "out_of_range"
+    r = post(client, msg(4, "spo2", {"spo2": 130}))
+    assert r.status_code == 422
+    assert r.json()["code"] == "rejected" and "spo2" in r.json()["detail"]
+    r = post(client, None, raw=b"{oops")
+    assert r.status_code == 400 and r.json()["code"] == "malformed"
+    r = post(client, msg(5), secret="wrong")
+    assert r.status_code == 401 and r.json()["code"] == "bad_device_credentials"
+    assert (
+        client.post("/api/v1/ingest", data="{}", content_type="application/json").status_code == 401
+    )
+    r = post(client, msg(1), serial="BP-TEST-0003")  # not bound
+    assert r.status_code == 422 and r.json()["rejected"][0]["code"] == "unbound"
+    assert Reading.objects.count() == 2
+    assert Quarantine.objects.count() == 4  # spo2 ×2, malformed, unbound (401s are not quarantined)
+
+
+def test_a_user_login_is_not_a_device_login(home, client):
+    from yiyang.accounts.models import User
+
+    client.force_login(User.objects.get(username="registrar"))
+    r = client.post("/api/v1/ingest", data=json.dumps(msg(1)), content_type="application/json")
+    assert r.status_code == 401
+    assert not Reading.objects.exists()
