@@ -29,7 +29,7 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """A test that flushes the database (transactional, live server) deletes the rows the
     data migrations loaded — the assessment instruments, default eligibility rules and
-    schedule policies. Before each test that uses the database, put them back when they
+    schedule policies, the default alert rules. Before each test that uses the database, put them back when they
     are missing (one cheap query when they are there)."""
     uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker(
         "django_db"
@@ -38,5 +38,7 @@ def _reference_data(request: pytest.FixtureRequest) -> None:
         return
     request.getfixturevalue("_django_db_helper")
     from yiyang.assessments.defaults import restore_reference_data
+    from yiyang.devices.defaults import restore_reference_data as restore_alert_rules
 
     restore_reference_data()
+    restore_alert_rules()

@@ -68,6 +68,7 @@ class Perm(StrEnum):
     DEVICE_VIEW = "devices.view"  # see home devices, their bindings and latest readings
     DEVICE_MANAGE = "devices.manage"  # register, edit, bind/unbind, rotate secret, retire
     DEVICE_QUARANTINE = "devices.quarantine"  # see the device messages that were refused
+    ALERT_HANDLE = "devices.alert_handle"  # acknowledge, handle and close alerts
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -140,10 +141,24 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.DOCTOR: frozenset(
-        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL, Perm.DEVICE_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.STAFF_VIEW,
+            *_RES_ALL,
+            *_CLINICAL,
+            Perm.DEVICE_VIEW,
+            Perm.ALERT_HANDLE,
+        }
     ),
     Role.NURSE: frozenset(
-        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_ALL, *_CLINICAL, Perm.DEVICE_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.STAFF_VIEW,
+            *_RES_ALL,
+            *_CLINICAL,
+            Perm.DEVICE_VIEW,
+            Perm.ALERT_HANDLE,
+        }
     ),
     Role.CAREGIVER: frozenset(
         {
@@ -153,10 +168,18 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.OBSERVATION_RECORD,
             Perm.ASSESSMENT_SCORE,
             Perm.DEVICE_VIEW,
+            Perm.ALERT_HANDLE,
         }
     ),
     Role.DISPATCHER: frozenset(
-        {Perm.NETWORK_VIEW, Perm.STAFF_VIEW, *_RES_VIEW, Perm.HEALTH_VIEW, Perm.DEVICE_VIEW}
+        {
+            Perm.NETWORK_VIEW,
+            Perm.STAFF_VIEW,
+            *_RES_VIEW,
+            Perm.HEALTH_VIEW,
+            Perm.DEVICE_VIEW,
+            Perm.ALERT_HANDLE,
+        }
     ),
     Role.ASSESSOR: frozenset(
         {

@@ -4,7 +4,8 @@ docs/device-protocol.md).
 ``process(envelopes)`` takes raw messages as they arrived (bytes, the claimed serial, the
 MQTT signature or the HTTP login) and, in ONE transaction: checks each device, signature,
 JSON shape, kind, values, timestamps and sequence numbers; stores each (device, seq) once
-as a ``Reading`` and its observations in the resident's health record; puts everything
+as a ``Reading`` and its observations in the resident's health record; opens or folds
+alerts (``alerts.evaluate``); puts everything
 refused into ``Quarantine`` with its reason; updates the devices (last seen, last seq,
 battery, counters). Bad input never raises — it becomes a ``Rejection`` and a quarantine
 row. Only an infrastructure error (the database) raises, and then nothing was committed:
@@ -35,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from yiyang.common import crypto
+from yiyang.devices import alerts
 from yiyang.devices.models import Device, DeviceStatus, Quarantine, Reading, Source
 from yiyang.residents import loinc
 from yiyang.residents.models import (
@@ -458,6 +460,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
 
         # 3. Write.
         Reading.objects.bulk_create(readings, batch_size=1000)
+        alerts.evaluate(readings)
         Observation.objects.bulk_create(observations, batch_size=1000)
         Quarantine.objects.bulk_create(quarantine, batch_size=1000)
         rejected_per_device: dict[int, int] = {}

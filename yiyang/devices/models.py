@@ -146,3 +146,142 @@ class Quarantine(models.Model):
             models.Index(fields=["-received_at"], name="quarantine_received"),
             models.Index(fields=["device", "-received_at"], name="quarantine_device"),
         ]
+
+
+# --- alerts (ADR 0019) --------------------------------------------------------------------
+
+
+class Severity(models.TextChoices):
+    """In escalation order, most urgent first."""
+
+    CRITICAL = "critical", _("Critical")
+    URGENT = "urgent", _("Urgent")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Information")
+
+
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.URGENT: 1, Severity.WARNING: 2, Severity.INFO: 3}
+
+
+class AlertRule(models.Model):
+    """A rule as data. ``conditions`` is a list of ``{"metric", "op", "value"}`` of which
+    ANY must hold (e.g. SBP ≥ 180 or DBP ≥ 110); an ``event`` rule fires on a reading kind
+    (``sos``, ``fall``). Metrics: ``bp.sys``, ``bp.dia``, ``hr`` (any heart rate),
+    ``glucose.mmol``, ``spo2.spo2``, ``temp.c``, ``weight.kg``, ``battery.pct``.
+    Residents may have their own conditions (``ResidentRule``)."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    event = models.CharField(_("event kind"), max_length=10, blank=True)  # sos | fall
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    suggests_referral = models.BooleanField(_("suggests referral"), default=False)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    unverified = models.BooleanField(_("unverified"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("alert rule")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ResidentRule(models.Model):
+    """A resident's own version of a rule (e.g. a COPD patient's SpO2 target), or the rule
+    switched off for her."""
+
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="overrides")
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    disabled = models.BooleanField(_("switched off"), default=False)
+    reason = models.CharField(_("reason"), max_length=255)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resident", "rule"], name="resident_rule_once")
+        ]
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    HANDLED = "handled", _("Handled")
+    CLOSED = "closed", _("Closed")
+
+
+class Outcome(models.TextChoices):
+    FALSE_ALARM = "false_alarm", _("False alarm")
+    PHONED_FINE = "phoned_fine", _("Phoned, fine")
+    HOME_VISIT = "home_visit", _("Home visit arranged")
+    REFERRED = "referred", _("Referred")
+    EMERGENCY = "emergency", _("Emergency services called")
+
+
+class Alert(models.Model):
+    """One alert of a resident by one rule; while it is open or acknowledged, new triggers
+    of the same rule fold into it (``count``)."""
+
+    resident = models.ForeignKey(
+        "residents.Resident", on_delete=models.CASCADE, related_name="alerts"
+    )
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    state = models.CharField(
+        _("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN
+    )
+    team = models.ForeignKey(
+        "network.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("responsible team"),
+    )
+    summary = models.CharField(_("summary"), max_length=255)
+    count = models.PositiveIntegerField(_("triggers"), default=1)
+    opened_at = models.DateTimeField(_("opened"))
+    last_triggered_at = models.DateTimeField(_("last triggered"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(_("outcome"), max_length=12, choices=Outcome.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    readings = models.ManyToManyField(Reading, related_name="alerts", blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("alert")
+        constraints = [
+            # At most one live alert per resident and rule: the fold target.
+            models.UniqueConstraint(
+                fields=["resident", "rule"],
+                condition=models.Q(state__in=["open", "acknowledged"]),
+                name="alert_one_live_per_rule",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "-opened_at"], name="alert_state_opened"),
+            models.Index(fields=["team", "state"], name="alert_team_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.code} {self.resident_id}"

@@ -74,6 +74,7 @@ def test_me_with_a_valid_token(client, doctor, password, place):
         "permissions": [
             "assessments.record",
             "assessments.score",
+            "devices.alert_handle",
             "devices.view",
             "network.staff_view",
             "network.view",

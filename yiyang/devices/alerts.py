@@ -1,0 +1,274 @@
+"""Alerts: rules as data evaluated against new readings, folding into the live alert, and
+the alert's state machine (ADR 0019).
+
+``evaluate(readings)`` runs inside the ingestion transaction (``ingest.process``): for each
+new reading, each active rule — or the resident's own version of it (``ResidentRule``) —
+whose event matches its kind or any of whose conditions holds on its values; a hit opens
+an ``Alert`` for (resident, rule) with the rule's severity and the resident's responsible
+team (the team serving her grid), or folds into the live (open or acknowledged) one of the
+same rule: ``count`` + 1, the reading linked. A unique constraint keeps one live alert
+per resident and rule.
+
+State machine: open → acknowledged → handled (with an outcome) → closed; acknowledging is
+what stops escalation. Each transition checks ``Perm.ALERT_HANDLE``, the resident in the
+actor's scope, and is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiyang.accounts.roles import Perm
+from yiyang.audit.services import record
+from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.devices.models import (
+    Alert,
+    AlertRule,
+    AlertState,
+    Outcome,
+    Reading,
+    ResidentRule,
+)
+from yiyang.network.models import Grid
+from yiyang.network.selectors import require_perm
+from yiyang.residents.models import Resident
+from yiyang.residents.selectors import scoped_residents
+
+LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+OPS = {
+    "ge": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "le": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+}
+METRICS = {"bp.sys", "bp.dia", "hr", "glucose.mmol", "spo2.spo2", "temp.c", "weight.kg",
+           "battery.pct"}  # fmt: skip
+
+
+def metrics_of(reading: Reading) -> dict[str, Decimal]:
+    """The values a rule can test, by metric name (any heart rate is ``hr``)."""
+    out: dict[str, Decimal] = {}
+    for key, value in (reading.values or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        name = "hr" if key == "hr" else f"{reading.kind}.{key}"
+        out[name] = Decimal(str(value))
+    return out
+
+
+def check_conditions(conditions: Any) -> list[dict[str, Any]]:
+    """Validate a conditions list (for rule edits and overrides); ``ValidationFailed``."""
+    if not isinstance(conditions, list):
+        raise ValidationFailed("invalid", _("Conditions must be a list."), field="conditions")
+    for i, c in enumerate(conditions):
+        if (
+            not isinstance(c, dict)
+            or set(c) != {"metric", "op", "value"}
+            or c["metric"] not in METRICS
+            or c["op"] not in OPS
+            or isinstance(c["value"], bool)
+            or not isinstance(c["value"], int | float)
+        ):
+            raise ValidationFailed(
+                "invalid",
+                _("Condition %(n)s must be {metric, op, value} with a known metric and op.")
+                % {"n": i + 1},
+                field="conditions",
+            )
+    return conditions
+
+
+def matches(rule: AlertRule, conditions: list[dict[str, Any]], reading: Reading) -> bool:
+    if rule.event:
+        return reading.kind == rule.event
+    values = metrics_of(reading)
+    for c in conditions:
+        value = values.get(c["metric"])
+        if value is not None and OPS[c["op"]](value, Decimal(str(c["value"]))):
+            return True
+    return False
+
+
+def summary_of(reading: Reading) -> str:
+    v = reading.values or {}
+    if reading.kind == "bp":
+        hr = f", HR {v['hr']:g}/min" if "hr" in v else ""
+        return f"BP {v['sys']:g}/{v['dia']:g} mmHg{hr}"
+    if reading.kind == "glucose":
+        return f"Glucose {v['mmol']:g} mmol/L ({v.get('context', '')})"
+    if reading.kind == "spo2":
+        hr = f", HR {v['hr']:g}/min" if "hr" in v else ""
+        return f"SpO2 {v['spo2']:g}%{hr}"
+    if reading.kind == "temp":
+        return f"T {v['c']:g} °C"
+    if reading.kind == "hr":
+        return f"HR {v['hr']:g}/min"
+    if reading.kind == "weight":
+        return f"Weight {v['kg']:g} kg"
+    if reading.kind == "battery":
+        return f"Battery {v['pct']}%"
+    return {"sos": "SOS pressed", "fall": "Fall detected"}.get(reading.kind, reading.kind)
+
+
+def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
+    """Resident → the team serving her grid (the lowest id when several do)."""
+    grids = dict(Resident.objects.filter(pk__in=set(resident_ids)).values_list("pk", "grid_id"))
+    served: dict[int, int] = {}
+    through = Grid.teams.through
+    for grid_id, team_id in (
+        through.objects.filter(grid_id__in={g for g in grids.values() if g})
+        .order_by("team_id")
+        .values_list("grid_id", "team_id")
+    ):
+        served.setdefault(grid_id, team_id)
+    return {rid: served.get(gid) if gid else None for rid, gid in grids.items()}
+
+
+def evaluate(readings: Sequence[Reading]) -> list[Alert]:
+    """Open or fold alerts for ``readings`` (saved, with ids). Call inside the ingestion
+    transaction. Returns the alerts opened (not the folded ones)."""
+    if not readings:
+        return []
+    now = timezone.now()
+    rules = list(AlertRule.objects.filter(active=True))
+    if not rules:
+        return []
+    resident_ids = {r.resident_id for r in readings}
+    overrides = {
+        (o.resident_id, o.rule_id): o
+        for o in ResidentRule.objects.filter(resident_id__in=resident_ids)
+    }
+    hits: dict[tuple[int, int], list[Reading]] = {}
+    by_id = {rule.pk: rule for rule in rules}
+    for reading in readings:
+        for rule in rules:
+            own = overrides.get((reading.resident_id, rule.pk))
+            if own is not None and own.disabled:
+                continue
+            conditions = own.conditions if own is not None and own.conditions else rule.conditions
+            if matches(rule, conditions, reading):
+                hits.setdefault((reading.resident_id, rule.pk), []).append(reading)
+    if not hits:
+        return []
+    live = {
+        (a.resident_id, a.rule_id): a
+        for a in Alert.objects.select_for_update().filter(
+            state__in=LIVE,
+            resident_id__in={k[0] for k in hits},
+            rule_id__in={k[1] for k in hits},
+        )
+    }
+    teams = teams_for(k[0] for k in hits if k not in live)
+    opened: list[Alert] = []
+    folded: list[Alert] = []
+    links: list[tuple[Alert, Reading]] = []
+    for (resident_id, rule_id), found in hits.items():
+        rule = by_id[rule_id]
+        alert = live.get((resident_id, rule_id))
+        if alert is None:
+            alert = Alert(
+                resident_id=resident_id,
+                rule=rule,
+                severity=rule.severity,
+                team_id=teams.get(resident_id),
+                summary=summary_of(found[-1])[:255],
+                count=len(found),
+                opened_at=now,
+                last_triggered_at=now,
+            )
+            opened.append(alert)
+        else:
+            alert.count += len(found)
+            alert.last_triggered_at = now
+            alert.summary = summary_of(found[-1])[:255]
+            folded.append(alert)
+        links.extend((alert, reading) for reading in found)
+    Alert.objects.bulk_create(opened)
+    Alert.objects.bulk_update(folded, ["count", "last_triggered_at", "summary"])
+    through = Alert.readings.through
+    through.objects.bulk_create(
+        [through(alert_id=a.pk, reading_id=r.pk) for a, r in links], ignore_conflicts=True
+    )
+    return opened
+
+
+# --- the state machine ------------------------------------------------------------------
+
+
+def _alert(actor: Any, alert: Any) -> Alert:
+    pk = alert.pk if isinstance(alert, Alert) else alert
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("alert")
+    try:
+        return (
+            Alert.objects.select_for_update()
+            .select_related("rule")
+            .get(pk=pk, resident__in=scoped_residents(actor).values("pk"))
+        )
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise NotFound("alert") from None
+
+
+def _in_state(alert: Alert, *states: str) -> None:
+    if alert.state not in states:
+        raise ValidationFailed(
+            "wrong_state",
+            _("This alert is %(state)s.") % {"state": alert.get_state_display()},
+            field="state",
+        )
+
+
+@transaction.atomic
+def acknowledge(actor: Any, alert: Any) -> Alert:
+    """Someone has seen it and takes it on: escalation stops."""
+    require_perm(actor, Perm.ALERT_HANDLE)
+    found = _alert(actor, alert)
+    _in_state(found, AlertState.OPEN)
+    found.state = AlertState.ACKNOWLEDGED
+    found.acknowledged_at = timezone.now()
+    found.acknowledged_by = actor
+    found.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+    record(actor=actor, action="devices.alert.acknowledge", obj=found)
+    return found
+
+
+@transaction.atomic
+def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
+    """Record what was done (an open alert is acknowledged on the way)."""
+    require_perm(actor, Perm.ALERT_HANDLE)
+    found = _alert(actor, alert)
+    _in_state(found, AlertState.OPEN, AlertState.ACKNOWLEDGED)
+    if outcome not in Outcome.values:
+        raise ValidationFailed(
+            "invalid_choice",
+            _("Outcome must be one of: %(c)s") % {"c": ", ".join(Outcome.values)},
+            field="outcome",
+        )
+    now = timezone.now()
+    if found.state == AlertState.OPEN:
+        found.acknowledged_at, found.acknowledged_by = now, actor
+    found.state = AlertState.HANDLED
+    found.handled_at, found.handled_by = now, actor
+    found.outcome = outcome
+    found.note = (note or "").strip()
+    found.save()
+    record(actor=actor, action="devices.alert.handle", obj=found, details={"outcome": outcome})
+    return found
+
+
+@transaction.atomic
+def close(actor: Any, alert: Any) -> Alert:
+    require_perm(actor, Perm.ALERT_HANDLE)
+    found = _alert(actor, alert)
+    _in_state(found, AlertState.HANDLED)
+    found.state = AlertState.CLOSED
+    found.closed_at, found.closed_by = timezone.now(), actor
+    found.save(update_fields=["state", "closed_at", "closed_by"])
+    record(actor=actor, action="devices.alert.close", obj=found)
+    return found
