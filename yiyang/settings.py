@@ -135,6 +135,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- cache, queue, devices ------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 MQTT_URL = os.environ.get("MQTT_URL", "")
+# The device consumer (yiyang consume_devices, ADR 0018): a stable client id per worker
+# (the broker keeps its persistent session and queued messages under it), the shared
+# subscription group, how long the broker keeps a stopped consumer's session.
+MQTT_CLIENT_ID = os.environ.get("YIYANG_MQTT_CLIENT_ID", "")
+MQTT_SHARE_GROUP = os.environ.get("YIYANG_MQTT_SHARE_GROUP", "yiyang")
+MQTT_SESSION_EXPIRY = int(os.environ.get("YIYANG_MQTT_SESSION_EXPIRY", str(7 * 24 * 3600)))
 if REDIS_URL:
     CACHES = {
         "default": {

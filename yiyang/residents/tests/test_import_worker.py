@@ -108,3 +108,15 @@ def test_the_task_runs_the_job_in_the_uploaders_language(settings, tmp_path):
     run_import.call(job.pk, "en")
     job.refresh_from_db()
     assert job.state == "failed" and job.error.startswith("Required columns are missing")
+
+
+def test_device_consumers_are_supervised_with_stable_client_ids(settings):
+    from yiyang.common.management.commands.serve import device_consumer_argv
+
+    settings.MQTT_CLIENT_ID = "yiyang-node7"
+    assert device_consumer_argv(0)[-3:] == ["consume_devices", "--client-id", "yiyang-node7-0"]
+    assert device_consumer_argv(1)[-1] == "yiyang-node7-1"
+    with task_workers(1, 1, argv=SLEEPER, grace=5) as workers:
+        assert [w.name for w in workers] == ["task worker", "device consumer"]
+        assert workers[0].argv == SLEEPER
+        assert workers[1].argv[-1] == "yiyang-node7-0"

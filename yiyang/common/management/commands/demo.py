@@ -9,6 +9,7 @@ regions.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -54,5 +55,5 @@ class Command(BaseCommand):
             return
         self.stdout.write("Press Ctrl+C to stop the server.")
         self.stdout.flush()
-        with task_workers(1):
+        with task_workers(1, 1 if settings.MQTT_URL else 0):
             run_server(host, port, workers=1, access_log=True)

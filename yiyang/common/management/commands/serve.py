@@ -12,7 +12,9 @@ Static files under ``STATIC_URL`` are served by granian itself from ``STATIC_ROO
 Background tasks (ADR 0002: ``django-tasks``, database queue) need a worker. The server
 starts ``--task-workers`` (default 1) supervised ``yiyang db_worker`` child processes
 (``TaskWorker``: restarted if they die, stopped with the server — ADR 0013); use
-``--task-workers 0`` where the workers run as their own services.
+``--task-workers 0`` where the workers run as their own services. With ``MQTT_URL`` set it
+also supervises ``--device-consumers`` (default 1) ``yiyang consume_devices`` children, each
+with a stable client id (ADR 0018).
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class TaskWorker:
         restart_delay: float = 2.0,
         grace: float = 10.0,
         log: Callable[[str], None] | None = None,
+        name: str = "task worker",
     ):
         self.argv = argv or [
             sys.executable,
@@ -80,6 +83,7 @@ class TaskWorker:
             "--interval",
             "1",
         ]
+        self.name = name
         self.restart_delay = restart_delay
         self.grace = grace
         self.log = log or (lambda line: print(line, file=sys.stderr, flush=True))
@@ -102,7 +106,9 @@ class TaskWorker:
 
     def start(self) -> None:
         self._spawn()
-        self._watcher = threading.Thread(target=self._watch, name="task-worker", daemon=True)
+        self._watcher = threading.Thread(
+            target=self._watch, name=self.name.replace(" ", "-"), daemon=True
+        )
         self._watcher.start()
 
     def _watch(self) -> None:
@@ -118,7 +124,7 @@ class TaskWorker:
             quick = time.monotonic() - started < 60
             delay = min(delay * 2, 60.0) if quick and self.spawned > 1 else self.restart_delay
             self.log(
-                f"task worker (pid {proc.pid}) exited with status {code}; restarting in {delay:g} s"
+                f"{self.name} (pid {proc.pid}) exited with status {code}; restarting in {delay:g} s"
             )
             if self._stopping.wait(delay):
                 return
@@ -143,10 +149,31 @@ class TaskWorker:
             self._watcher.join(timeout=self.grace)
 
 
+def device_consumer_argv(index: int) -> list[str]:
+    """A ``yiyang consume_devices`` child with a stable client id (its broker session)."""
+    import socket
+
+    base = settings.MQTT_CLIENT_ID or f"yiyang-{socket.gethostname()}"
+    return [
+        sys.executable,
+        "-m",
+        "yiyang.cli",
+        "consume_devices",
+        "--client-id",
+        f"{base}-{index}",
+    ]
+
+
 @contextmanager
-def task_workers(count: int, **options) -> Iterator[list[TaskWorker]]:
-    """``count`` supervised task workers for the duration of the block."""
+def task_workers(count: int, device_consumers: int = 0, **options) -> Iterator[list[TaskWorker]]:
+    """``count`` supervised task workers and ``device_consumers`` supervised MQTT device
+    consumers (ADR 0018) for the duration of the block."""
     workers = [TaskWorker(**options) for _ in range(count)]
+    consumer_options = {k: v for k, v in options.items() if k != "argv"}
+    workers += [
+        TaskWorker(device_consumer_argv(i), name="device consumer", **consumer_options)
+        for i in range(device_consumers)
+    ]
     try:
         for worker in workers:
             worker.start()
@@ -202,6 +229,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--access-log", action="store_true", help="log every request")
         parser.add_argument(
+            "--device-consumers",
+            type=int,
+            default=None,
+            help="supervised MQTT device consumers (yiyang consume_devices; default 1 when "
+            "MQTT_URL is set, else 0)",
+        )
+        parser.add_argument(
             "--task-workers",
             type=int,
             default=1,
@@ -215,6 +249,11 @@ class Command(BaseCommand):
             raise CommandError("--workers and --threads must be at least 1")
         if options["task_workers"] < 0:
             raise CommandError("--task-workers must be 0 or more")
+        consumers = options["device_consumers"]
+        if consumers is None:
+            consumers = 1 if settings.MQTT_URL else 0
+        if consumers < 0 or (consumers and not settings.MQTT_URL):
+            raise CommandError("--device-consumers needs MQTT_URL and must be 0 or more")
         if not settings.PRODUCTION:
             self.stderr.write(
                 f"warning: YIYANG_MODE is {settings.MODE!r}, not 'production' "
@@ -223,10 +262,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Yiyang ({settings.MODE}) on http://{options['bind']} — "
             f"granian WSGI, {options['workers']} worker(s) x {options['threads']} thread(s), "
-            f"{options['task_workers']} task worker(s)"
+            f"{options['task_workers']} task worker(s), {consumers} device consumer(s)"
         )
         self.stdout.flush()
-        with task_workers(options["task_workers"]):
+        with task_workers(options["task_workers"], consumers):
             run_server(
                 host,
                 port,
