@@ -487,3 +487,26 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
             ["last_seq", "battery_pct", "readings_count", "rejected_count", "last_seen_at"],
         )
     return outcomes
+
+
+def quarantine_failure(envelope: Envelope, error: str) -> Outcome:
+    """Put a message whose processing keeps failing for a reason other than the database
+    (a bug) into the quarantine as ``internal_error`` — so that it cannot block the
+    pipeline. The caller decides when (the MQTT consumer: after repeated failures, alone,
+    with the database reachable)."""
+    detail = f"processing failed: {error}"[:255]
+    with transaction.atomic():
+        device = Device.objects.select_for_update().filter(serial=envelope.serial).first()
+        Quarantine.objects.create(
+            device=device,
+            serial=envelope.serial[:64],
+            source=envelope.source,
+            code="internal_error",
+            detail=detail,
+            payload=_kept(envelope.payload),
+            received_at=timezone.now(),
+        )
+        if device is not None:
+            device.rejected_count += 1
+            device.save(update_fields=["rejected_count"])
+    return Outcome(rejected=[Rejection(None, None, "internal_error", detail)])

@@ -42,13 +42,13 @@ from urllib.parse import unquote, urlsplit
 import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from yiyang.devices.ingest import Envelope, Outcome
+from yiyang.devices.ingest import Envelope, Outcome, quarantine_failure
 from yiyang.devices.models import Source
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ DEFAULT_WAIT_MS = 50
 DEFAULT_SESSION_EXPIRY = 7 * 24 * 3600  # seconds the broker keeps our session while down
 BACKOFF_MIN = 0.5
 BACKOFF_MAX = 5.0
+# After this many failed attempts of a batch with the database answering, its messages are
+# processed one by one and one that still fails is quarantined (``internal_error``).
+SPLIT_AFTER = 3
 LOG_EVERY = 10.0  # seconds between throughput lines
 # MQTT 5 Receive Maximum: how many unacknowledged messages the broker may push to us.
 # Large, so a burst waits (unacknowledged, hence safe) in our memory rather than in the
@@ -154,6 +157,7 @@ class Stats:
     duplicates: int = 0
     rejected: int = 0
     connects: int = 0
+    poisoned: int = 0  # quarantined because processing them kept failing
 
 
 class Consumer:
@@ -383,7 +387,10 @@ class Consumer:
         while True:
             close_old_connections()
             try:
-                outcomes = self.process(envelopes)
+                if attempt >= SPLIT_AFTER and self._database_up():
+                    outcomes = self._one_by_one(envelopes)
+                else:
+                    outcomes = self.process(envelopes)
                 break
             except Exception as exc:
                 self.stats.failures += 1
@@ -416,6 +423,34 @@ class Consumer:
             self.stats.rejected += len(outcome.rejected)
         self._ack(batch)
         return True
+
+    def _one_by_one(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+        """After ``SPLIT_AFTER`` failures with the database reachable: each message on its
+        own; one that still fails while the database answers is quarantined as
+        ``internal_error`` (logged with its traceback) instead of blocking the consumer.
+        Raises (the whole batch is retried) when the database stops answering."""
+        outcomes: list[Outcome] = []
+        for envelope in envelopes:
+            try:
+                outcomes.extend(self.process([envelope]))
+            except Exception as exc:
+                self._drop_connection()
+                if not self._database_up():
+                    raise
+                logger.exception("message from %s quarantined: processing fails", envelope.serial)
+                outcomes.append(quarantine_failure(envelope, f"{type(exc).__name__}: {exc}"))
+                self.stats.poisoned += 1
+        return outcomes
+
+    @staticmethod
+    def _database_up() -> bool:
+        try:
+            close_old_connections()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            return True
+        except Exception:
+            return False
 
     def _ack(self, batch: Sequence[Received]) -> None:
         with self._ack_lock:

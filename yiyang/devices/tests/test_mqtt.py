@@ -646,3 +646,27 @@ def test_broker_urls(url, expected):
 )
 def test_the_serial_comes_from_the_topic(topic, serial):
     assert serial_from_topic(topic, "yiyang/v1/devices") == serial
+
+
+def test_a_message_that_always_fails_is_quarantined_and_does_not_block(site, publisher, home):
+    """A bug that makes one message fail every time (the database answering) must not hold
+    up the others: after a few attempts the batch is split and that message quarantined."""
+    consumer = site.consumer()
+
+    def chokes_on_poison(envelopes: Sequence[Envelope]) -> list[Outcome]:
+        if any(b"poison" in e.payload for e in envelopes):
+            raise ValueError("cannot handle this one")
+        return ingest.process(envelopes)
+
+    consumer.process = chokes_on_poison
+    poison = reading(2)[:-1] + b', "note": "poison"}'
+    with Running(consumer):
+        send(publisher, home, reading(1))
+        send(publisher, home, poison)
+        send(publisher, home, reading(3))
+        wait_for(lambda: consumer.stats.messages == 3, "all three, past the poison")
+    assert consumer.stats.poisoned == 1 and consumer.stats.acked == 3
+    assert stored(home.serial) == [1, 3]
+    row = Quarantine.objects.get()
+    assert row.code == "internal_error" and "ValueError" in row.detail
+    assert nothing_more_arrives(site) == 0
