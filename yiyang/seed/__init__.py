@@ -27,6 +27,7 @@ from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
 from yiyang.seed.assessments import write_assessments
+from yiyang.seed.devices import write_devices
 from yiyang.seed.network import NetworkPlan, plan_network, write_network
 from yiyang.seed.presets import PRESETS, get_preset
 from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
@@ -127,6 +128,16 @@ def seed(
                     demo_resident_id=loaded.demo.resident_id if loaded.demo else None,
                 )
                 seconds["assessments"] = time.perf_counter() - mark
+                mark = time.perf_counter()
+                counts["devices"] = write_devices(
+                    [g.pk for t, g in plan.team_grids if t is team],
+                    plan.targets.center_medical.pk,
+                    today,
+                    seed,
+                    bound_by=demo_users.get("nurse") or recorder,
+                    demo_resident_id=loaded.demo.resident_id if loaded.demo else None,
+                )
+                seconds["devices"] = time.perf_counter() - mark
         county = plan.regions["county"][0]
         record(
             actor=actor,
