@@ -175,7 +175,9 @@ class AlertRule(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=100)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     event = models.CharField(_("event kind"), max_length=10, blank=True)  # sos | fall
-    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    conditions = models.JSONField(
+        pgettext_lazy("alert rule", "conditions"), default=list, blank=True
+    )
     suggests_referral = models.BooleanField(_("suggests referral"), default=False)
     source = models.CharField(_("source"), max_length=255, blank=True)
     unverified = models.BooleanField(_("unverified"), default=False)
@@ -198,7 +200,9 @@ class ResidentRule(models.Model):
         "residents.Resident", on_delete=models.CASCADE, related_name="alert_rules"
     )
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="overrides")
-    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    conditions = models.JSONField(
+        pgettext_lazy("alert rule", "conditions"), default=list, blank=True
+    )
     disabled = models.BooleanField(_("switched off"), default=False)
     reason = models.CharField(_("reason"), max_length=255)
     set_by = models.ForeignKey(
