@@ -1,10 +1,10 @@
 """Permission-matrix rules of the device registry (see ``tests/matrix_support.py``): the
-API under ``/api/v1/devices`` and the pages under ``/devices/``. (``/api/v1/ingest``, the
-devices' own endpoint, has its rules with the ingestion work.)
+API under ``/api/v1/devices`` and the pages under ``/devices/``.
 
-Who: ``devices.view`` holders list and read devices and their readings; ``devices.manage``
-holders register, edit, rotate the secret, bind, unbind and retire; ``devices.quarantine``
-holders read the refused messages. Out of scope: a device owned by a county-B institution
+Who: ``devices.view`` holders list and read devices (their readings also need
+``residents.health_view``); ``devices.manage`` holders register, edit, rotate the
+secret, bind, unbind and retire; ``devices.quarantine`` holders read the refused
+messages. The ingest endpoint is device-authenticated (``PUBLIC`` in the matrix). Out of scope: a device owned by a county-B institution
 answers 404; registering for a county-B institution or binding to a county-B resident
 answers 400 ``unknown_reference`` in the API, and the register page (whose institution
 choices are scoped) shows the form again (200) — never a change.
@@ -164,7 +164,13 @@ RULES: list[Rule] = [
         out=device("dev_out"),
         state=DEVICES,
     ),
-    Rule("api:devices_readings", "GET", VIEW, device("bound_in"), out=device("bound_out")),
+    Rule(
+        "api:devices_readings",
+        "GET",
+        VIEW & holders(Perm.HEALTH_VIEW),
+        device("bound_in"),
+        out=device("bound_out"),
+    ),
     Rule("api:devices_quarantine", "GET", QUARANTINE),
     # --- pages ---------------------------------------------------------------------------
     Rule("devices:list", "GET", VIEW),

@@ -279,7 +279,11 @@ def _detail(
     context = {
         "device": device,
         "bindings": list(selectors.bindings_of(device)),
-        "readings": selectors.latest_readings(user, device, READINGS_SHOWN),
+        "readings": (
+            selectors.latest_readings(user, device, READINGS_SHOWN)
+            if user.has_perm_code(Perm.HEALTH_VIEW)
+            else None
+        ),
         "can_manage": manage,
         "can_quarantine": user.has_perm_code(Perm.DEVICE_QUARANTINE),
         "is_retired": device.status == DeviceStatus.RETIRED,

@@ -100,8 +100,9 @@ def bindings_of(device: Device) -> QuerySet[Binding]:
 
 def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]:
     """A visible device's latest readings (newest measurement first). Readings are health
-    data: handing any out is an audited read of the device naming the residents they
-    belong to."""
+    data: they need ``Perm.HEALTH_VIEW`` (else ``PermissionDenied``), and handing any out
+    is an audited read of the device naming the residents they belong to."""
+    require_perm(user, Perm.HEALTH_VIEW)
     readings = list(device.readings.select_related("resident")[:limit])
     if readings:
         residents = sorted({r.resident_id for r in readings})
