@@ -4,10 +4,11 @@ API under ``/api/v1/devices`` and the pages under ``/devices/``.
 Who: ``devices.view`` holders list and read devices (their readings also need
 ``residents.health_view``); ``devices.manage`` holders register, edit, rotate the
 secret, bind, unbind and retire; ``devices.quarantine`` holders read the refused
-messages. The ingest endpoint is device-authenticated (``PUBLIC`` in the matrix). Out of scope: a device owned by a county-B institution
-answers 404; registering for a county-B institution or binding to a county-B resident
-answers 400 ``unknown_reference`` in the API, and the register page (whose institution
-choices are scoped) shows the form again (200) — never a change.
+messages. The ingest endpoint is device-authenticated (``PUBLIC`` in the matrix).
+Out of scope: a device owned by a county-B institution answers 404; registering for a
+county-B institution or binding to a county-B resident answers 400 ``unknown_reference``
+in the API, and the register page (whose institution choices are scoped) shows the form
+again (200) — never a change.
 """
 
 from __future__ import annotations
