@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _opt(score: int, zh: str, en: str, anchor_zh: str, anchor_en: str) -> dict[str, Any]:
-    return {
-        "score": score,
-        "label_zh": zh,
-        "label_en": en,
-        "anchor_zh": anchor_zh,
-        "anchor_en": anchor_en,
-    }
-
+from yiyang.assessments.instruments._build import option as _opt
 
 DEFINITION: dict[str, Any] = {
     "code": "mini-cog",

@@ -6,20 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _opt(score: int, zh: str, en: str, anchor_zh: str, anchor_en: str) -> dict[str, Any]:
-    return {
-        "score": score,
-        "label_zh": zh,
-        "label_en": en,
-        "anchor_zh": anchor_zh,
-        "anchor_en": anchor_en,
-    }
-
-
-def _item(code: str, zh: str, en: str, options: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"code": code, "label_zh": zh, "label_en": en, "options": options}
-
+from yiyang.assessments.instruments._build import item as _item
+from yiyang.assessments.instruments._build import option as _opt
 
 DEFINITION: dict[str, Any] = {
     "code": "morse-fall",
