@@ -56,7 +56,9 @@ def _routers() -> None:
     from yiyang.audit.api import router as audit_router
     from yiyang.devices.api import router as devices_router
     from yiyang.devices.api_ingest import router as ingest_router
+    from yiyang.emergency.api import router as emergency_router
     from yiyang.network.api import router as network_router
+    from yiyang.notifications.api import router as notifications_router
     from yiyang.residents.api import router as residents_router
 
     api.add_router("/auth", accounts_router)
@@ -66,6 +68,8 @@ def _routers() -> None:
     api.add_router("/assessments", assessments_router)
     api.add_router("/devices", devices_router)
     api.add_router("/ingest", ingest_router)
+    api.add_router("/emergency", emergency_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _routers()

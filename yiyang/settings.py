@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "yiyang.residents",
     "yiyang.assessments",
     "yiyang.devices",
+    "yiyang.notifications",
+    "yiyang.emergency",
     "yiyang.web",
 ]
 

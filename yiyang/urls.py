@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("residents/", include("yiyang.residents.urls")),
     path("assessments/", include("yiyang.assessments.urls")),
     path("devices/", include("yiyang.devices.urls")),
+    path("emergency/", include("yiyang.emergency.urls")),
+    path("notifications/", include("yiyang.notifications.urls")),
     path("audit/", include("yiyang.audit.urls")),
     path("account/", include("yiyang.accounts.urls")),
     path("", include("yiyang.web.urls")),

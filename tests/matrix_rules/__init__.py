@@ -10,6 +10,8 @@ from django.utils import timezone
 from tests.matrix_rules import (
     assessments,
     devices,
+    emergency,
+    notifications,
     residents_health,
     residents_imports,
     residents_people,
@@ -37,6 +39,8 @@ EXTENSIONS = (
     residents_imports,
     assessments,
     devices,
+    notifications,
+    emergency,
 )
 
 

@@ -69,6 +69,7 @@ class Perm(StrEnum):
     DEVICE_MANAGE = "devices.manage"  # register, edit, bind/unbind, rotate secret, retire
     DEVICE_QUARANTINE = "devices.quarantine"  # see the device messages that were refused
     ALERT_HANDLE = "devices.alert_handle"  # acknowledge, handle and close alerts
+    EMERGENCY_CALL = "emergency.call"  # take and log emergency calls, record steps, close
 
 
 # The three-way split (三员分立): the system admin runs the platform and its users, the
@@ -148,6 +149,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             *_CLINICAL,
             Perm.DEVICE_VIEW,
             Perm.ALERT_HANDLE,
+            Perm.EMERGENCY_CALL,
         }
     ),
     Role.NURSE: frozenset(
@@ -158,6 +160,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             *_CLINICAL,
             Perm.DEVICE_VIEW,
             Perm.ALERT_HANDLE,
+            Perm.EMERGENCY_CALL,
         }
     ),
     Role.CAREGIVER: frozenset(
@@ -179,6 +182,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.HEALTH_VIEW,
             Perm.DEVICE_VIEW,
             Perm.ALERT_HANDLE,
+            Perm.EMERGENCY_CALL,
         }
     ),
     Role.ASSESSOR: frozenset(

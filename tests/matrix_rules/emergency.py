@@ -1,0 +1,7 @@
+"""Permission-matrix rules of the emergency app (to be filled in)."""
+
+from __future__ import annotations
+
+from tests.matrix_support import Rule
+
+RULES: list[Rule] = []

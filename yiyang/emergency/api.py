@@ -1,0 +1,5 @@
+"""The emergency API (to be filled in)."""
+
+from ninja import Router
+
+router = Router(tags=["emergency"])

@@ -1,0 +1,1 @@
+"""Models of the emergency app (to be filled in)."""

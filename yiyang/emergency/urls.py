@@ -1,0 +1,7 @@
+"""Pages of the emergency app, mounted at ``/emergency/`` (namespace ``emergency``)."""
+
+from django.urls import URLPattern
+
+app_name = "emergency"
+
+urlpatterns: list[URLPattern] = []
