@@ -76,6 +76,7 @@ def test_me_with_a_valid_token(client, doctor, password, place):
             "assessments.score",
             "devices.alert_handle",
             "devices.view",
+            "emergency.call",
             "network.staff_view",
             "network.view",
             "residents.export",
