@@ -1,5 +1,5 @@
 """Seeded residents: deterministic per seed; the demo's resident and family logins wired to
-one resident (her own record, a view-only proxy grant for her daughter) whom the demo
+one resident (her own record, a proxy grant for her daughter: readings and alerts) whom the demo
 team sees; presets without demo staff record consents by an inactive seed account. The
 shares and validity at a county's shape are in ``test_residents_shares``."""
 
@@ -97,7 +97,7 @@ def test_demo_resident_and_family_logins_see_her():
     assert grant.resident == resident and grant.active
     assert grant.contact.relation == Relation.DAUGHTER
     assert grant.contact.account == users["family"]
-    assert (grant.can_view_readings, grant.can_view_alerts) == (True, False)
+    assert (grant.can_view_readings, grant.can_view_alerts) == (True, True)
     assert (grant.can_book_services, grant.can_view_bills) == (False, False)
     assert grant.consent.purpose == ConsentPurpose.PROXY_ACCESS
     purposes = set(
@@ -140,7 +140,7 @@ def test_seed_command_prints_the_demo_people():
     line = next(x for x in text.splitlines() if x.startswith("resident "))
     assert f"own record: {resident.name} ({resident.id_number_masked})" in line
     line = next(x for x in text.splitlines() if x.startswith("family "))
-    assert f"proxy for {resident.name}" in line and "(readings)" in line
+    assert f"proxy for {resident.name}" in line and "(readings, alerts)" in line
 
 
 @pytest.mark.django_db

@@ -217,7 +217,7 @@ class County:
 @dataclass
 class DemoPeople:
     """The demo's named people: the resident with her own login (in a grid of the demo
-    team) and her daughter, whose family login holds a view-only proxy grant."""
+    team) and her daughter, whose family login holds a proxy grant (readings and alerts)."""
 
     resident_user: int
     family_user: int
@@ -917,7 +917,7 @@ def write_residents(
     Call inside a transaction. ``recorder``: the user recorded as having entered consents
     and diagnoses. With the demo's users (``resident``, ``family``, ``nurse``), one resident
     in the demo team's grid gets the resident login and her daughter the family login with
-    a view-only proxy grant."""
+    a proxy grant (readings and alerts)."""
     demo_users = demo_users or {}
     demo = None
     targets = plan.targets
@@ -960,8 +960,9 @@ def write_residents(
 
 
 def link_demo_people(demo: DemoPeople, users: dict[str, Any], now: datetime.datetime) -> None:
-    """The demo resident's daughter gets her view-only proxy grant (with its own consent,
-    purpose ``proxy_access``); the two logins are named after the people they belong to."""
+    """The demo resident's daughter gets her proxy grant (with its own consent, purpose
+    ``proxy_access``): she sees the readings and is told of alerts (escalation's second
+    tier); the two logins are named after the people they belong to."""
     from yiyang.residents.models import ProxyGrant
 
     consent = Consent.objects.create(
@@ -970,7 +971,7 @@ def link_demo_people(demo: DemoPeople, users: dict[str, Any], now: datetime.date
         given_by=ConsentGiver.SELF,
         given_at=now,
         recorded_by=users.get("doctor") or users["resident"],
-        note="view-only family access for her daughter",
+        note="family access for her daughter: readings and alerts",
     )
     ProxyGrant.objects.create(
         resident_id=demo.resident_id,
@@ -978,7 +979,7 @@ def link_demo_people(demo: DemoPeople, users: dict[str, Any], now: datetime.date
         user=users["family"],
         consent=consent,
         can_view_readings=True,
-        can_view_alerts=False,
+        can_view_alerts=True,
         can_book_services=False,
         can_view_bills=False,
     )
