@@ -32,6 +32,8 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("My family"), "residents:list", _role(Role.FAMILY)),
     (_("Assessments due"), "assessments:due", _assessment_dues),
     (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
+    (_("Alerts"), "devices:alerts", Perm.DEVICE_VIEW),
+    (_("Emergency calls"), "emergency:list", Perm.EMERGENCY_CALL),
     (_("Devices"), "devices:list", Perm.DEVICE_VIEW),
     (_("Quarantine"), "devices:quarantine", Perm.DEVICE_QUARANTINE),
     (_("Network"), "network:tree", Perm.NETWORK_VIEW),
