@@ -204,6 +204,16 @@ RULES: list[Rule] = [
         state=CALLS,
     ),
     Rule(
+        "emergency:contact_phone",
+        "POST",
+        CALL,
+        lambda w: {"pk": w.extra["phone_in"].pk, "contact_pk": w.extra["daughter"].pk},
+        out=lambda w: {"pk": w.extra["phone_out"].pk, "contact_pk": w.extra["daughter"].pk},
+        body="form",
+        state=CALLS,
+        changes=False,  # a read (audited): nothing about the call changes
+    ),
+    Rule(
         "emergency:close",
         "POST",
         CALL,

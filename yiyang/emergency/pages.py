@@ -268,6 +268,24 @@ def call_step(request: PageRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @page(Perm.EMERGENCY_CALL)
+def contact_phone(request: PageRequest, pk: int, contact_pk: int) -> HttpResponse:
+    """htmx: the contact's full number as a dial link, in place of the masked one (an
+    open call only; audited)."""
+    call = selectors.get_call_for(request.user, pk)
+    try:
+        phone = services.reveal_contact_phone(request.user, call, contact_pk)
+    except ValidationFailed as error:
+        return render(
+            request,
+            "emergency/_contact_phone.html",
+            {"error": error.detail},
+            status=400,
+        )
+    return render(request, "emergency/_contact_phone.html", {"phone": phone})
+
+
+@require_POST
+@page(Perm.EMERGENCY_CALL)
 def call_identify(request: PageRequest, pk: int) -> HttpResponse:
     call = selectors.get_call_for(request.user, pk)
     try:

@@ -535,3 +535,34 @@ def close(actor: Any, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
         details={"outcome": outcome, "alert": found.alert_id, "alert_outcome": handled},
     )
     return found
+
+
+@transaction.atomic
+def reveal_contact_phone(actor: Any, call: Any, contact: Any) -> str:
+    """A contact's full phone number, to call the family back during an OPEN call about
+    their resident (everywhere else contacts' numbers stay masked). Audited with the call
+    and the contact, never the number."""
+    found = _locked(actor, call)
+    _require_open(found)
+    if found.resident_id is None:
+        raise ValidationFailed(
+            "unidentified",
+            _("Identify the resident first: the call is not about anyone yet."),
+            field="resident",
+        )
+    pk = contact.pk if isinstance(contact, Contact) else contact
+    try:
+        row = Contact.objects.get(pk=pk, resident_id=found.resident_id)
+    except (Contact.DoesNotExist, ValueError, TypeError):
+        raise NotFound("contact") from None
+    if not row.phone:
+        raise ValidationFailed(
+            "no_phone", _("%(name)s has no phone number recorded.") % {"name": row.name}
+        )
+    record(
+        actor=actor,
+        action="emergency.call.reveal_contact",
+        obj=found,
+        details={"contact": row.pk, "resident": found.resident_id},
+    )
+    return row.phone

@@ -16,4 +16,9 @@ urlpatterns: list[URLPattern] = [
     path("<int:pk>/steps/", pages.call_step, name="step"),
     path("<int:pk>/identify/", pages.call_identify, name="identify"),
     path("<int:pk>/close/", pages.call_close, name="close"),
+    path(
+        "<int:pk>/contacts/<int:contact_pk>/phone/",
+        pages.contact_phone,
+        name="contact_phone",
+    ),
 ]

@@ -189,3 +189,19 @@ def test_the_board_costs_the_same_queries_for_more_calls(web, scene):
         services.log_call(scene.dispatcher, caller_phone="13600000000")
     assert EmergencyCall.objects.count() == 6
     assert board_queries() == few
+
+
+def test_the_call_screen_shows_a_contacts_number_on_request(web, scene):
+    call = sos_call(scene)
+    url = reverse("emergency:contact_phone", args=[call.pk, scene.daughter.pk])
+    screen = text(web.get(reverse("emergency:detail", args=[call.pk])))
+    assert DAUGHTER_PHONE not in screen and f'hx-post="{url}"' in screen
+
+    shown = text(web.post(url))
+
+    assert f'href="tel:{DAUGHTER_PHONE}"' in shown and "<html" not in shown
+    services.add_step(scene.dispatcher, call, "called_back", "fine")
+    services.close(scene.dispatcher, call, "resolved_by_phone")
+    refused = web.post(url)
+    assert refused.status_code == 400 and DAUGHTER_PHONE not in text(refused)
+    assert f'hx-post="{url}"' not in text(web.get(reverse("emergency:detail", args=[call.pk])))

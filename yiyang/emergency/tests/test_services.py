@@ -372,3 +372,25 @@ def test_steps_validate_their_kind_and_note(scene):
         services.add_step(scene.dispatcher, call, "note", "x" * (services.NOTE_MAX + 1))
     assert long.value.code == "too_long"
     assert not CallStep.objects.exists()
+
+
+def test_the_dispatcher_sees_a_contacts_number_to_call_back_only_during_an_open_call(scene):
+    call = sos_call(scene)
+    d = scene.dispatcher
+
+    assert services.reveal_contact_phone(d, call, scene.daughter) == DAUGHTER_PHONE
+
+    event = AuditEvent.objects.filter(action="emergency.call.reveal_contact").get()
+    assert event.details == {"contact": scene.daughter.pk, "resident": scene.resident.pk}
+    assert DAUGHTER_PHONE not in str(event.details)
+    # Another resident's contact, a county-B dispatcher, a closed call: refused.
+    with pytest.raises(NotFound):
+        services.reveal_contact_phone(d, call, scene.daughter.pk + 999)
+    with pytest.raises(NotFound):
+        services.reveal_contact_phone(scene.dispatcher_b, call, scene.daughter)
+    services.add_step(d, call, "family_informed", "daughter on her way")
+    services.close(d, call, "resolved_by_phone")
+    with pytest.raises(ValidationFailed) as error:
+        services.reveal_contact_phone(d, call, scene.daughter)
+    assert error.value.code == "closed"
+    assert AuditEvent.objects.filter(action="emergency.call.reveal_contact").count() == 1
