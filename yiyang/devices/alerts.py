@@ -9,28 +9,40 @@ team (the team serving her grid), or folds into the live (open or acknowledged) 
 same rule: ``count`` + 1, the reading linked. A unique constraint keeps one live alert
 per resident and rule.
 
+Window rules (``window_minutes`` > 0; NEWS2, ``news2.*`` metrics, yiyang.devices.news2)
+score the latest vitals of the window before the resident's newest reading. New alerts
+start escalating (``escalation.start``: tier 1 notified through the outbox, the next due
+time stored on the alert); new SOS and fall alerts open emergency calls (ADR 0020).
+
 State machine: open → acknowledged → handled (with an outcome) → closed; acknowledging is
-what stops escalation. Each transition checks ``Perm.ALERT_HANDLE``, the resident in the
-actor's scope, and is audited.
+what stops escalation (``next_escalation_at`` cleared). Each transition checks
+``Perm.ALERT_HANDLE`` and the resident in the actor's scope, is audited, and is an
+``AlertEvent``.
 """
 
 from __future__ import annotations
 
+import datetime
+import importlib.util
+import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.devices import escalation, news2
 from yiyang.devices.models import (
     Alert,
     AlertRule,
     AlertState,
+    EventKind,
     Outcome,
     Reading,
     ResidentRule,
@@ -40,7 +52,10 @@ from yiyang.network.selectors import require_perm
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
 
+logger = logging.getLogger(__name__)
+
 LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+READING_EVENTS = ("sos", "fall")  # event rules fired by a reading kind
 OPS = {
     "ge": lambda a, b: a >= b,
     "gt": lambda a, b: a > b,
@@ -48,7 +63,7 @@ OPS = {
     "lt": lambda a, b: a < b,
 }
 METRICS = {"bp.sys", "bp.dia", "hr", "glucose.mmol", "spo2.spo2", "temp.c", "weight.kg",
-           "battery.pct"}  # fmt: skip
+           "battery.pct", "news2.total", "news2.max"}  # fmt: skip
 
 
 def metrics_of(reading: Reading) -> dict[str, Decimal]:
@@ -130,36 +145,129 @@ def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
     return {rid: served.get(gid) if gid else None for rid, gid in grids.items()}
 
 
+def _window_hits(
+    rules: list[AlertRule],
+    overrides: dict[tuple[int, int], ResidentRule],
+    readings: Sequence[Reading],
+) -> dict[tuple[int, int], tuple[list[Reading], str]]:
+    """Window rules (NEWS2): for each resident with a new vital-sign reading, score the
+    latest reading of each vital kind measured at most the rule's window before her
+    newest reading of the batch (later ones included: an out-of-order reading is still the
+    latest). Two queries for the batch, each a few index lookups per resident — never the
+    whole window (a device may send thousands of readings an hour)."""
+    vitals = [r for r in readings if r.kind in news2.KINDS]
+    if not rules or not vitals:
+        return {}
+    anchors: dict[int, Any] = {}
+    for r in vitals:
+        if r.resident_id not in anchors or r.measured_at > anchors[r.resident_id]:
+            anchors[r.resident_id] = r.measured_at
+    widest = datetime.timedelta(minutes=max(rule.window_minutes for rule in rules))
+    since_all = min(anchors.values()) - widest
+
+    def latest_of(kind: str) -> Subquery:
+        return Subquery(
+            Reading.objects.filter(
+                resident_id=OuterRef("pk"), kind=kind, measured_at__gte=since_all
+            )
+            .order_by("-measured_at", "-id")
+            .values("pk")[:1]
+        )
+
+    from yiyang.residents.models import Resident
+
+    ids: set[int] = set()
+    for row in (
+        Resident.objects.filter(pk__in=anchors)
+        .annotate(**{f"latest_{kind}": latest_of(kind) for kind in news2.KINDS})
+        .values_list(*[f"latest_{kind}" for kind in news2.KINDS])
+    ):
+        ids.update(pk for pk in row if pk is not None)
+    by_resident: dict[int, list[Reading]] = {}
+    for r in (
+        Reading.objects.filter(pk__in=ids)
+        .order_by("-measured_at", "-id")
+        .only("pk", "resident_id", "kind", "values", "measured_at")
+    ):
+        by_resident.setdefault(r.resident_id, []).append(r)
+    out: dict[tuple[int, int], tuple[list[Reading], str]] = {}
+    for resident_id, anchor in anchors.items():
+        for rule in rules:
+            own = overrides.get((resident_id, rule.pk))
+            if own is not None and own.disabled:
+                continue
+            conditions = own.conditions if own is not None and own.conditions else rule.conditions
+            since = anchor - datetime.timedelta(minutes=rule.window_minutes)
+            latest: dict[str, Any] = {}
+            used: dict[str, Reading] = {}
+            for r in by_resident.get(resident_id, []):  # newest first
+                if r.measured_at < since:
+                    continue
+                for key, parameter in news2.FROM_READING[r.kind].items():
+                    value = (r.values or {}).get(key)
+                    if parameter in latest or isinstance(value, bool):
+                        continue
+                    if isinstance(value, int | float):
+                        latest[parameter] = value
+                        used[parameter] = r
+            if len(latest) < 2:  # one parameter is a single-parameter rule's business
+                continue
+            scored = news2.score(latest)
+            values = {"news2.total": Decimal(scored.total), "news2.max": Decimal(scored.highest)}
+            if any(
+                c["metric"] in values
+                and OPS[c["op"]](values[c["metric"]], Decimal(str(c["value"])))
+                for c in conditions
+            ):
+                found = sorted({r.pk: r for r in used.values()}.values(), key=lambda r: r.pk)
+                out[(resident_id, rule.pk)] = (found, scored.describe())
+    return out
+
+
 def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     """Open or fold alerts for ``readings`` (saved, with ids). Call inside the ingestion
-    transaction. Returns the alerts opened (not the folded ones)."""
+    transaction. New alerts start escalating (tier 1 notified through the outbox) and an
+    SOS or fall opens an emergency call. Returns the alerts opened (not the folded ones).
+    A constant number of queries per batch."""
     if not readings:
         return []
     now = timezone.now()
     rules = list(AlertRule.objects.filter(active=True))
     if not rules:
         return []
+    per_reading = [
+        r for r in rules if not r.window_minutes and (not r.event or r.event in READING_EVENTS)
+    ]
+    windowed = [r for r in rules if r.window_minutes and not r.event]
     resident_ids = {r.resident_id for r in readings}
     overrides = {
         (o.resident_id, o.rule_id): o
         for o in ResidentRule.objects.filter(resident_id__in=resident_ids)
     }
     hits: dict[tuple[int, int], list[Reading]] = {}
+    summaries: dict[tuple[int, int], str] = {}
+    counts: dict[tuple[int, int], int] = {}
     by_id = {rule.pk: rule for rule in rules}
     for reading in readings:
-        for rule in rules:
+        for rule in per_reading:
             own = overrides.get((reading.resident_id, rule.pk))
             if own is not None and own.disabled:
                 continue
             conditions = own.conditions if own is not None and own.conditions else rule.conditions
             if matches(rule, conditions, reading):
                 hits.setdefault((reading.resident_id, rule.pk), []).append(reading)
+    for key, found in hits.items():
+        summaries[key] = summary_of(found[-1])[:255]
+        counts[key] = len(found)
+    for key, (found, text) in _window_hits(windowed, overrides, readings).items():
+        hits[key], summaries[key], counts[key] = found, text[:255], 1
     if not hits:
         return []
     live = {
         (a.resident_id, a.rule_id): a
         for a in Alert.objects.select_for_update().filter(
             state__in=LIVE,
+            device__isnull=True,
             resident_id__in={k[0] for k in hits},
             rule_id__in={k[1] for k in hits},
         )
@@ -168,25 +276,26 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     opened: list[Alert] = []
     folded: list[Alert] = []
     links: list[tuple[Alert, Reading]] = []
-    for (resident_id, rule_id), found in hits.items():
+    for key, found in hits.items():
+        resident_id, rule_id = key
         rule = by_id[rule_id]
-        alert = live.get((resident_id, rule_id))
+        alert = live.get(key)
         if alert is None:
             alert = Alert(
                 resident_id=resident_id,
                 rule=rule,
                 severity=rule.severity,
                 team_id=teams.get(resident_id),
-                summary=summary_of(found[-1])[:255],
-                count=len(found),
+                summary=summaries[key],
+                count=counts[key],
                 opened_at=now,
                 last_triggered_at=now,
             )
             opened.append(alert)
         else:
-            alert.count += len(found)
+            alert.count += counts[key]
             alert.last_triggered_at = now
-            alert.summary = summary_of(found[-1])[:255]
+            alert.summary = summaries[key]
             folded.append(alert)
         links.extend((alert, reading) for reading in found)
     Alert.objects.bulk_create(opened)
@@ -195,7 +304,27 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     through.objects.bulk_create(
         [through(alert_id=a.pk, reading_id=r.pk) for a, r in links], ignore_conflicts=True
     )
+    escalation.start(opened, now)
+    open_emergency([a for a in opened if a.rule.event in READING_EVENTS])
     return opened
+
+
+def open_emergency(opened: Sequence[Alert]) -> None:
+    """Open emergency calls for new SOS and fall alerts (``yiyang.emergency.services.
+    open_from_alerts``), in a savepoint: should that fail, the alert and its reading are
+    still stored and escalate — the failure is logged, never a lost SOS."""
+    if not opened or importlib.util.find_spec("yiyang.emergency.services") is None:
+        return
+    from yiyang.emergency import services as emergency
+
+    open_from_alerts = getattr(emergency, "open_from_alerts", None)
+    if open_from_alerts is None:
+        return
+    try:
+        with transaction.atomic():
+            open_from_alerts(list(opened))
+    except Exception:
+        logger.exception("opening emergency calls for alerts %s failed", [a.pk for a in opened])
 
 
 # --- the state machine ------------------------------------------------------------------
@@ -233,7 +362,9 @@ def acknowledge(actor: Any, alert: Any) -> Alert:
     found.state = AlertState.ACKNOWLEDGED
     found.acknowledged_at = timezone.now()
     found.acknowledged_by = actor
-    found.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+    escalation.stop(found)
+    found.save(update_fields=["state", "acknowledged_at", "acknowledged_by", "next_escalation_at"])
+    escalation.log(found, EventKind.ACKNOWLEDGED, actor)
     record(actor=actor, action="devices.alert.acknowledge", obj=found)
     return found
 
@@ -253,11 +384,14 @@ def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
     now = timezone.now()
     if found.state == AlertState.OPEN:
         found.acknowledged_at, found.acknowledged_by = now, actor
+        escalation.log(found, EventKind.ACKNOWLEDGED, actor)
     found.state = AlertState.HANDLED
     found.handled_at, found.handled_by = now, actor
     found.outcome = outcome
     found.note = (note or "").strip()
+    escalation.stop(found)
     found.save()
+    escalation.log(found, EventKind.HANDLED, actor, found.get_outcome_display())
     record(actor=actor, action="devices.alert.handle", obj=found, details={"outcome": outcome})
     return found
 
@@ -270,5 +404,6 @@ def close(actor: Any, alert: Any) -> Alert:
     found.state = AlertState.CLOSED
     found.closed_at, found.closed_by = timezone.now(), actor
     found.save(update_fields=["state", "closed_at", "closed_by"])
+    escalation.log(found, EventKind.CLOSED, actor)
     record(actor=actor, action="devices.alert.close", obj=found)
     return found

@@ -1,11 +1,12 @@
-"""The alert rules a county starts with (ADR 0019); local policy and per-resident
-overrides adjust them. Thresholds from docs/standards.md §4 (urgent referral criteria of
-the public-health service specification) and §7 (NEWS2 single-parameter 3-point bands),
-each naming its source. Loaded by migration 0003 and, after a test that flushed the
-database, by ``restore_reference_data``."""
+"""The alert rules a county starts with (ADR 0019) and the escalation schedule (ADR 0020);
+local policy and per-resident overrides adjust them. Thresholds from docs/standards.md
+§4 (urgent referral criteria of the public-health service specification) and §7 (NEWS2
+single-parameter 3-point bands), each naming its source. Loaded by migrations 0003 and
+0005 and, after a test that flushed the database, by ``restore_reference_data``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 _SPEC = "国家基本公共卫生服务规范（第三版）"
@@ -106,20 +107,68 @@ RULES: list[dict[str, Any]] = [
         "source": "local default",
         "unverified": True,
     },
+    {
+        "code": "device_silent",
+        "name_zh": "设备失联",
+        "name_en": "Device silent",
+        "severity": "warning",
+        "event": "silent",
+        "source": "issue 5: a device silent for longer than its expected interval "
+        "(checked every minute by the alert timers)",
+    },
+    {
+        "code": "news2",
+        "name_zh": "NEWS2 早期预警评分升高",
+        "name_en": "Raised NEWS2 score",
+        "severity": "urgent",
+        "conditions": [{"metric": "news2.total", "op": "ge", "value": 5}],
+        "window_minutes": 60,
+        "source": "NEWS2 (RCP 2017, standards.md §7): aggregate 5–6 medium, ≥ 7 high. No "
+        "respiration rate, consciousness or O2 from devices: a lower bound over SpO2 "
+        "(scale 1), systolic BP, pulse, temperature",
+        "unverified": True,
+    },
 ]
+
+# Minutes after the alert opened at which each tier is notified, per severity (ADR 0020).
+# Tier 1: the station staff (the responsible team); 2: the center's duty doctor and the
+# family proxies with the right to see alerts; 3: the dispatcher. A missing tier is skipped.
+ESCALATION: dict[str, dict[int, str]] = {
+    "critical": {1: "0", 2: "2", 3: "5"},
+    "urgent": {1: "0", 2: "10", 3: "30"},
+    "warning": {1: "0", 2: "60"},
+    "info": {1: "0"},
+}
 
 
 def install_defaults(rule_model: Any) -> None:
-    """Create the default rules that are missing (never overwrite a local edit)."""
+    """Create the default rules that are missing (never overwrite a local edit). A rule
+    needing a field the (historical) model does not have yet waits for the migration that
+    adds it."""
+    fields = {f.name for f in rule_model._meta.get_fields()}
     for row in RULES:
-        rule_model.objects.get_or_create(code=row["code"], defaults=row)
+        if set(row) <= fields:
+            rule_model.objects.get_or_create(code=row["code"], defaults=row)
+
+
+def install_escalation(step_model: Any) -> None:
+    """Create the default escalation steps that are missing (never overwrite an edit)."""
+    for severity, steps in ESCALATION.items():
+        for tier, minutes in steps.items():
+            step_model.objects.get_or_create(
+                severity=severity, tier=tier, defaults={"after_minutes": Decimal(minutes)}
+            )
 
 
 def restore_reference_data() -> bool:
-    """Reload the default rules after a test flushed the database."""
-    from yiyang.devices.models import AlertRule
+    """Reload the default rules and escalation schedule after a test flushed the database."""
+    from yiyang.devices.models import AlertRule, EscalationStep
 
-    if AlertRule.objects.exists():
-        return False
-    install_defaults(AlertRule)
-    return True
+    restored = False
+    if not AlertRule.objects.exists():
+        install_defaults(AlertRule)
+        restored = True
+    if not EscalationStep.objects.exists():
+        install_escalation(EscalationStep)
+        restored = True
+    return restored

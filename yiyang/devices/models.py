@@ -181,6 +181,9 @@ class AlertRule(models.Model):
     suggests_referral = models.BooleanField(_("suggests referral"), default=False)
     source = models.CharField(_("source"), max_length=255, blank=True)
     unverified = models.BooleanField(_("unverified"), default=False)
+    # A rule over a window of readings (NEWS2, ``news2.*`` metrics): the vitals measured
+    # within this many minutes before the newest reading count together (0: per reading).
+    window_minutes = models.PositiveIntegerField(_("window (minutes)"), default=0)
     active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -270,17 +273,41 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     readings = models.ManyToManyField(Reading, related_name="alerts", blank=True)
+    # The device the alert is about (a silent device); readings' alerts leave it empty —
+    # their readings name their devices.
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("device"),
+    )
+    # Escalation (ADR 0020): the highest tier notified so far (0: none yet; 1 station,
+    # 2 center and family, 3 dispatcher), when the next tier is due (None: nothing due —
+    # acknowledged, or the last tier reached) and when the last tier was notified.
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    next_escalation_at = models.DateTimeField(
+        _("next escalation"), null=True, blank=True, db_index=True
+    )
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
         verbose_name = _("alert")
         constraints = [
-            # At most one live alert per resident and rule: the fold target.
+            # At most one live alert per resident and rule: the fold target. Alerts about
+            # one device (a silent device) are one live alert per device instead.
             models.UniqueConstraint(
                 fields=["resident", "rule"],
-                condition=models.Q(state__in=["open", "acknowledged"]),
+                condition=models.Q(state__in=["open", "acknowledged"], device__isnull=True),
                 name="alert_one_live_per_rule",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["resident", "rule", "device"],
+                condition=models.Q(state__in=["open", "acknowledged"], device__isnull=False),
+                name="alert_one_live_per_device",
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "-opened_at"], name="alert_state_opened"),
@@ -289,3 +316,106 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} {self.resident_id}"
+
+
+# --- escalation (ADR 0020) ----------------------------------------------------------------
+
+
+class Tier(models.IntegerChoices):
+    """Who is notified, in escalation order."""
+
+    STATION = 1, _("Station staff")
+    CENTER = 2, _("Center duty doctor and family")
+    DISPATCHER = 3, _("Dispatcher")
+
+
+class EscalationStep(models.Model):
+    """One step of a severity's escalation schedule: ``tier`` is notified ``after_minutes``
+    after the alert opened unless someone acknowledged it first. A severity without a step
+    for a tier skips that tier."""
+
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices)
+    after_minutes = models.DecimalField(_("after (minutes)"), max_digits=8, decimal_places=2)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["severity", "tier"]
+        verbose_name = _("escalation step")
+        constraints = [
+            models.UniqueConstraint(fields=["severity", "tier"], name="escalation_step_once"),
+            models.CheckConstraint(
+                condition=models.Q(after_minutes__gte=0), name="escalation_step_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tier__gte=1, tier__lte=3), name="escalation_step_tier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.tier} +{self.after_minutes} min"
+
+
+class DutyShift(models.Model):
+    """A doctor on duty at an institution (a center's medical member) for a while: the
+    center tier of an escalation goes to whoever is on duty when it is due."""
+
+    institution = models.ForeignKey(
+        "network.Institution",
+        on_delete=models.CASCADE,
+        related_name="duty_shifts",
+        verbose_name=_("institution"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="duty_shifts",
+        verbose_name=_("doctor on duty"),
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("duty shift")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="duty_shift_order"
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "ends_at"], name="duty_shift_inst_end")]
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    NOTIFIED = "notified", _("Notified")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    HANDLED = "handled", _("Handled")
+    CLOSED = "closed", _("Closed")
+
+
+class AlertEvent(models.Model):
+    """What happened to an alert, in order: opened, each tier notified (whom), then what
+    people did. ``actor`` is None for the system (the escalation timer)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("at"))
+    kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices)
+    tier = models.PositiveSmallIntegerField(_("tier"), choices=Tier.choices, null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    # The users notified (ids), for a ``notified`` event.
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("alert event")
+        indexes = [models.Index(fields=["alert", "at"], name="alert_event_alert_at")]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind} {self.tier or ''}".strip()

@@ -14,7 +14,9 @@ starts ``--task-workers`` (default 1) supervised ``yiyang db_worker`` child proc
 (``TaskWorker``: restarted if they die, stopped with the server — ADR 0013); use
 ``--task-workers 0`` where the workers run as their own services. With ``MQTT_URL`` set it
 also supervises ``--device-consumers`` (default 1) ``yiyang consume_devices`` children, each
-with a stable client id (ADR 0018).
+with a stable client id (ADR 0018). It also supervises ``--alert-timers`` (default 1)
+``yiyang alert_timers`` children: alert escalation and silent-device checks (ADR 0020; the
+due times are in the database, so a restarted child resumes where the last one stopped).
 """
 
 from __future__ import annotations
@@ -164,16 +166,31 @@ def device_consumer_argv(index: int) -> list[str]:
     ]
 
 
+ALERT_TIMERS_ARGV = [sys.executable, "-m", "yiyang.cli", "alert_timers"]
+
+
 @contextmanager
-def task_workers(count: int, device_consumers: int = 0, **options) -> Iterator[list[TaskWorker]]:
-    """``count`` supervised task workers and ``device_consumers`` supervised MQTT device
-    consumers (ADR 0018) for the duration of the block."""
+def task_workers(
+    count: int,
+    device_consumers: int = 0,
+    alert_timers: int = 0,
+    extra: list[tuple[str, list[str]]] | None = None,
+    **options,
+) -> Iterator[list[TaskWorker]]:
+    """``count`` supervised task workers, ``device_consumers`` supervised MQTT device
+    consumers (ADR 0018), ``alert_timers`` supervised alert timers (ADR 0020) and the
+    ``extra`` (name, argv) children for the duration of the block."""
     workers = [TaskWorker(**options) for _ in range(count)]
-    consumer_options = {k: v for k, v in options.items() if k != "argv"}
+    child_options = {k: v for k, v in options.items() if k != "argv"}
     workers += [
-        TaskWorker(device_consumer_argv(i), name="device consumer", **consumer_options)
+        TaskWorker(device_consumer_argv(i), name="device consumer", **child_options)
         for i in range(device_consumers)
     ]
+    workers += [
+        TaskWorker(list(ALERT_TIMERS_ARGV), name="alert timers", **child_options)
+        for _ in range(alert_timers)
+    ]
+    workers += [TaskWorker(argv, name=name, **child_options) for name, argv in extra or []]
     try:
         for worker in workers:
             worker.start()
@@ -242,6 +259,13 @@ class Command(BaseCommand):
             help="supervised background-task workers (yiyang db_worker) to run with the "
             "server (default 1; 0 when they run as their own services)",
         )
+        parser.add_argument(
+            "--alert-timers",
+            type=int,
+            default=1,
+            help="supervised alert-timer processes (yiyang alert_timers: escalation and "
+            "silent devices; default 1; 0 when they run as their own services)",
+        )
 
     def handle(self, *args, **options) -> None:
         host, port = parse_bind(options["bind"])
@@ -249,6 +273,8 @@ class Command(BaseCommand):
             raise CommandError("--workers and --threads must be at least 1")
         if options["task_workers"] < 0:
             raise CommandError("--task-workers must be 0 or more")
+        if options["alert_timers"] < 0:
+            raise CommandError("--alert-timers must be 0 or more")
         consumers = options["device_consumers"]
         if consumers is None:
             consumers = 1 if settings.MQTT_URL else 0
@@ -262,10 +288,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Yiyang ({settings.MODE}) on http://{options['bind']} — "
             f"granian WSGI, {options['workers']} worker(s) x {options['threads']} thread(s), "
-            f"{options['task_workers']} task worker(s), {consumers} device consumer(s)"
+            f"{options['task_workers']} task worker(s), {consumers} device consumer(s), "
+            f"{options['alert_timers']} alert timer(s)"
         )
         self.stdout.flush()
-        with task_workers(options["task_workers"], consumers):
+        with task_workers(options["task_workers"], consumers, options["alert_timers"]):
             run_server(
                 host,
                 port,

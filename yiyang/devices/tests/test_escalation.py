@@ -1,0 +1,319 @@
+"""Escalation until acknowledged (ADR 0020): the schedule as data, who each tier is, the
+outbox, the event log, acknowledging stops it, overdue escalations after a restart run
+once, and an SOS opens an emergency call."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from yiyang.accounts.models import User
+from yiyang.accounts.roles import Role
+from yiyang.audit.models import AuditEvent
+from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.devices import alerts, escalation, timers
+from yiyang.devices.ingest import process
+from yiyang.devices.models import (
+    Alert,
+    AlertEvent,
+    AlertState,
+    Device,
+    DutyShift,
+    EscalationStep,
+    EventKind,
+    Tier,
+)
+from yiyang.devices.tests.test_ingest import Home, home, http, msg  # noqa: F401 - fixture
+from yiyang.network.models import Grid, Region, Team
+from yiyang.network.testing import make_user
+from yiyang.notifications.models import Notification
+
+MIN = datetime.timedelta(minutes=1)
+
+
+@dataclass
+class World:
+    home: Home
+    team: Team
+    nurse: User  # team member (tier 1)
+    leader: User  # team leader, a doctor at the center's township hospital (tier 1, 2)
+    scoped: User  # a caregiver whose scope is the team (tier 1)
+    duty: User  # another doctor of the township hospital, on duty by roster (tier 2)
+    daughter: User  # family proxy with the right to see alerts (tier 2)
+    son: User  # family proxy without it (never)
+    dispatcher: User  # county A (tier 3)
+    far_dispatcher: User  # county B (never)
+    manager: User
+
+
+def _family(resident, name: str, *, alerts_right: bool, registrar) -> User:
+    from yiyang.residents.models import (
+        Consent,
+        ConsentGiver,
+        ConsentPurpose,
+        Contact,
+        ProxyGrant,
+        Relation,
+    )
+
+    user = make_user(Role.FAMILY, scope="self", username=name)
+    now = timezone.now()
+
+    def consent(purpose: str) -> Consent:
+        return Consent.objects.create(
+            resident=resident, purpose=purpose, given_by=ConsentGiver.SELF, given_at=now,
+            recorded_by=registrar,
+        )  # fmt: skip
+
+    if not Consent.objects.filter(
+        resident=resident, purpose=ConsentPurpose.FAMILY_SHARING
+    ).exists():
+        consent(ConsentPurpose.FAMILY_SHARING)
+    contact = Contact.objects.create(
+        resident=resident, name=name, relation=Relation.DAUGHTER, account=user
+    )
+    ProxyGrant.objects.create(
+        resident=resident, contact=contact, user=user, consent=consent(ConsentPurpose.PROXY_ACCESS),
+        can_view_alerts=alerts_right,
+    )  # fmt: skip
+    return user
+
+
+@pytest.fixture
+def world(home) -> World:  # noqa: F811
+    resident = home.resident
+    grid = Grid.objects.filter(village__code=resident.region_code).first()
+    resident.grid = grid
+    resident.save(update_fields=["grid"])
+    team = Team.objects.filter(grids=grid).order_by("pk").first()
+    members = {m.role: m.staff for m in team.memberships.select_related("staff")}
+    registrar = User.objects.get(username="registrar")
+    county_a = Region.objects.get(code="411521000000")
+    county_b = Region.objects.get(code="411522000000")
+    thc = team.node.medical_member
+    duty_doctor = make_user(Role.DOCTOR, thc, username="duty-doctor")
+    return World(
+        home=home,
+        team=team,
+        nurse=make_user(Role.NURSE, county_a, username="team-nurse", staff=members["nurse"]),
+        leader=make_user(Role.DOCTOR, county_a, username="team-leader", staff=members["leader"]),
+        scoped=make_user(Role.CAREGIVER, team, username="team-carer"),
+        duty=duty_doctor,
+        daughter=_family(resident, "daughter", alerts_right=True, registrar=registrar),
+        son=_family(resident, "son", alerts_right=False, registrar=registrar),
+        dispatcher=make_user(Role.DISPATCHER, county_a, username="dispatch-a"),
+        far_dispatcher=make_user(Role.DISPATCHER, county_b, username="dispatch-b"),
+        manager=make_user(Role.INSTITUTION_ADMIN, "all", username="manager"),
+    )
+
+
+def send(device: Device, *messages) -> None:
+    [out] = process([http(device, list(messages) if len(messages) > 1 else messages[0])])
+    assert not out.rejected, out.rejected
+
+
+def notified(alert: Alert, tier: int) -> set[str]:
+    """Usernames of the outbox rows of ``alert`` at ``tier``."""
+    return set(
+        Notification.objects.filter(ref=f"devices.alert:{alert.pk}", params__tier=tier).values_list(
+            "recipient__username", flat=True
+        )
+    )
+
+
+def events(alert: Alert) -> list[tuple[str, int | None]]:
+    return [(e.kind, e.tier) for e in AlertEvent.objects.filter(alert=alert).order_by("pk")]
+
+
+def test_the_default_schedule_is_data(db):
+    got = {(s.severity, s.tier): s.after_minutes for s in EscalationStep.objects.all()}
+    assert got == {
+        ("critical", 1): Decimal("0"), ("critical", 2): Decimal("2"),
+        ("critical", 3): Decimal("5"), ("urgent", 1): Decimal("0"),
+        ("urgent", 2): Decimal("10"), ("urgent", 3): Decimal("30"),
+        ("warning", 1): Decimal("0"), ("warning", 2): Decimal("60"), ("info", 1): Decimal("0"),
+    }  # fmt: skip
+
+
+def test_an_sos_escalates_tier_by_tier_until_acknowledged(
+    world, django_capture_on_commit_callbacks
+):
+    w = world
+    with django_capture_on_commit_callbacks(execute=True):
+        send(w.home.device, msg(1, "sos", {}))
+    alert = Alert.objects.get()
+    # Tier 1 at once: the team's users (staff members and the team-scoped carer).
+    assert notified(alert, 1) == {"team-nurse", "team-leader", "team-carer"}
+    assert alert.escalation_level == 1
+    assert alert.next_escalation_at == alert.opened_at + 2 * MIN
+    assert events(alert) == [("opened", None), ("notified", 1)]
+    row = Notification.objects.filter(recipient=w.nurse).get()
+    assert row.state == "sent"  # delivered after the ingestion transaction committed
+    assert row.link == f"/devices/alerts/{alert.pk}/"
+    assert row.params["rule_code"] == "sos" and row.params["severity"] == "critical"
+    assert row.params["resident"] == w.home.resident.name
+
+    # Nothing more before the center's time.
+    assert timers.run_due(alert.opened_at + 1 * MIN) == 0
+    assert not notified(alert, 2)
+
+    # Center tier: nobody on the roster → the township hospital's doctors (the team
+    # leader by staff membership, the duty doctor by scope); the daughter has the right,
+    # the son does not.
+    assert timers.run_due(alert.opened_at + 2 * MIN) == 1
+    assert notified(alert, 2) == {"team-leader", "duty-doctor", "daughter"}
+    alert.refresh_from_db()
+    assert alert.escalation_level == 2
+    assert alert.next_escalation_at == alert.opened_at + 5 * MIN
+    assert alert.escalated_at == alert.opened_at + 2 * MIN
+    assert timers.run_due(alert.opened_at + 3 * MIN) == 0
+
+    # Acknowledged: escalation stops, the dispatcher is never called.
+    alerts.acknowledge(w.nurse, alert)
+    alert.refresh_from_db()
+    assert alert.next_escalation_at is None
+    assert timers.run_due(alert.opened_at + 60 * MIN) == 0
+    assert not notified(alert, 3)
+    assert events(alert) == [
+        ("opened", None), ("notified", 1), ("notified", 2), ("acknowledged", None),
+    ]  # fmt: skip
+    ack = AlertEvent.objects.get(alert=alert, kind=EventKind.ACKNOWLEDGED)
+    assert ack.actor == w.nurse
+    assert AuditEvent.objects.filter(
+        action="devices.alert.escalate", object_id=str(alert.pk), actor_id=None
+    ).exists()
+
+
+def test_the_duty_roster_decides_the_center_tier(world):
+    w = world
+    thc = w.team.node.medical_member
+    now = timezone.now()
+    escalation.set_duty(
+        w.manager, institution=thc, user=w.duty, starts_at=now - 60 * MIN,
+        ends_at=now + 600 * MIN,
+    )  # fmt: skip
+    send(w.home.device, msg(1, "fall", {}))
+    alert = Alert.objects.get()
+    timers.run_due(alert.opened_at + 2 * MIN)
+    assert notified(alert, 2) == {"duty-doctor", "daughter"}  # not the off-duty leader
+    # The roster is checked: a doctor, a real shift, an institution in scope.
+    with pytest.raises(ValidationFailed):
+        escalation.set_duty(w.manager, institution=thc, user=w.nurse, starts_at=now,
+                            ends_at=now + MIN)  # fmt: skip
+    with pytest.raises(ValidationFailed):
+        escalation.set_duty(w.manager, institution=thc, user=w.duty, starts_at=now,
+                            ends_at=now)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        escalation.set_duty(w.nurse, institution=thc, user=w.duty, starts_at=now,
+                            ends_at=now + MIN)  # fmt: skip
+    outsider = make_user(Role.INSTITUTION_ADMIN, Region.objects.get(code="411522000000"))
+    with pytest.raises(NotFound):
+        escalation.set_duty(outsider, institution=thc, user=w.duty, starts_at=now,
+                            ends_at=now + MIN)  # fmt: skip
+    assert DutyShift.objects.count() == 1
+
+
+def test_an_overdue_escalation_after_a_restart_runs_each_tier_once(world):
+    w = world
+    send(w.home.device, msg(1, "sos", {}))
+    alert = Alert.objects.get()
+    # The timer process was down for 10 minutes: both the center and the dispatcher are
+    # overdue. The first run (a fresh process: the management command) catches up.
+    Alert.objects.filter(pk=alert.pk).update(
+        opened_at=alert.opened_at - 10 * MIN, next_escalation_at=alert.opened_at - 8 * MIN
+    )
+    call_command("alert_timers", "--once")
+    alert.refresh_from_db()
+    assert alert.escalation_level == 3 and alert.next_escalation_at is None
+    assert notified(alert, 2) == {"team-leader", "duty-doctor", "daughter"}
+    assert notified(alert, 3) == {"dispatch-a"}  # not county B's dispatcher
+    count = Notification.objects.filter(ref=f"devices.alert:{alert.pk}").count()
+    # A second run (another restart) notifies nobody again.
+    call_command("alert_timers", "--once")
+    assert timers.run_due(timezone.now() + 60 * MIN) == 0
+    assert Notification.objects.filter(ref=f"devices.alert:{alert.pk}").count() == count
+    assert [t for k, t in events(alert) if k == "notified"] == [1, 2, 3]
+
+
+def test_a_tier_with_nobody_hands_over_to_the_next_at_once(home):  # noqa: F811
+    # No grid: no team, so no station and no center; no family: the dispatcher at once.
+    dispatcher = make_user(Role.DISPATCHER, "all", username="dispatch-all")
+    send(home.device, msg(1, "sos", {}))
+    alert = Alert.objects.get()
+    assert alert.team is None
+    assert notified(alert, 3) == {dispatcher.username}
+    assert alert.escalation_level == 3 and alert.next_escalation_at is None
+    nobody = AlertEvent.objects.filter(alert=alert, tier__in=[1, 2])
+    assert [(e.tier, e.recipients) for e in nobody] == [(1, []), (2, [])]
+    assert all("nobody" in e.detail for e in nobody)
+
+
+def test_warning_and_info_schedules(world):
+    w = world
+    send(w.home.device, msg(1, "battery", {"pct": 10}))  # info: the station only
+    info = Alert.objects.get()
+    assert info.severity == "info" and info.next_escalation_at is None
+    assert notified(info, 1) == {"team-nurse", "team-leader", "team-carer"}
+    EscalationStep.objects.filter(severity="urgent", tier=2).update(after_minutes=Decimal("0.05"))
+    send(w.home.device, msg(2, "glucose", {"mmol": 2.8, "context": "fasting"}))
+    urgent = Alert.objects.get(rule__code="glucose_low")
+    assert urgent.next_escalation_at == urgent.opened_at + datetime.timedelta(seconds=3)
+    assert timers.run_due(urgent.opened_at + datetime.timedelta(seconds=3)) == 1
+    urgent.refresh_from_db()
+    assert urgent.escalation_level == 2
+    assert urgent.next_escalation_at == urgent.opened_at + 30 * MIN
+
+
+def test_handling_an_open_alert_stops_it_and_closing_is_logged(world):
+    w = world
+    send(w.home.device, msg(1, "sos", {}))
+    alert = Alert.objects.get()
+    alerts.handle(w.leader, alert, outcome="false_alarm")
+    alerts.close(w.leader, alert)
+    alert.refresh_from_db()
+    assert alert.state == AlertState.CLOSED and alert.next_escalation_at is None
+    assert events(alert)[-3:] == [("acknowledged", None), ("handled", None), ("closed", None)]
+    assert timers.run_due(alert.opened_at + 60 * MIN) == 0
+
+
+def test_an_sos_opens_an_emergency_call(world):
+    from yiyang.emergency.models import EmergencyCall
+
+    send(world.home.device, msg(1, "sos", {}))
+    send(world.home.device, msg(2, "glucose", {"mmol": 2.8, "context": "fasting"}))
+    call = EmergencyCall.objects.get()
+    assert call.alert == Alert.objects.get(rule__code="sos")
+
+
+def test_schedules_are_validated_and_audited(world):
+    assert escalation.check_schedule({1: 0, "2": "0.05", 3: 5.5}) == {
+        1: Decimal("0"), 2: Decimal("0.05"), 3: Decimal("5.5"),
+    }  # fmt: skip
+    for bad in ({}, [], {4: 1}, {"x": 1}, {1: -1}, {1: True}, {1: "nan"}, {1: 0.001},
+                {1: 10, 2: 5}, {1: None}):  # fmt: skip
+        with pytest.raises(ValidationFailed):
+            escalation.check_schedule(bad)
+    with pytest.raises(PermissionDenied):
+        escalation.set_schedule(world.nurse, "critical", {1: 0})
+    with pytest.raises(ValidationFailed):
+        escalation.set_schedule(world.manager, "severe", {1: 0})
+    escalation.set_schedule(world.manager, "critical", {1: 0, 3: 1})
+    assert list(
+        EscalationStep.objects.filter(severity="critical").values_list("tier", "after_minutes")
+    ) == [(1, Decimal("0")), (3, Decimal("1"))]
+    assert AuditEvent.objects.filter(action="devices.escalation.set").count() == 1
+    # Tier 2 skipped: after tier 1 the dispatcher, a minute after opening.
+    send(world.home.device, msg(1, "sos", {}))
+    alert = Alert.objects.get()
+    assert alert.next_escalation_at == alert.opened_at + MIN
+    timers.run_due(alert.opened_at + MIN)
+    assert notified(alert, 3) == {"dispatch-a"} and not notified(alert, 2)
+
+
+def test_tiers_are_ordered():
+    assert [t.value for t in Tier] == [1, 2, 3]
