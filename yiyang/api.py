@@ -55,6 +55,7 @@ def _routers() -> None:
     from yiyang.assessments.api import router as assessments_router
     from yiyang.audit.api import router as audit_router
     from yiyang.devices.api import router as devices_router
+    from yiyang.devices.api_alerts import router as alerts_router
     from yiyang.devices.api_ingest import router as ingest_router
     from yiyang.emergency.api import router as emergency_router
     from yiyang.network.api import router as network_router
@@ -67,6 +68,7 @@ def _routers() -> None:
     api.add_router("/residents", residents_router)
     api.add_router("/assessments", assessments_router)
     api.add_router("/devices", devices_router)
+    api.add_router("/alerts", alerts_router)
     api.add_router("/ingest", ingest_router)
     api.add_router("/emergency", emergency_router)
     api.add_router("/notifications", notifications_router)

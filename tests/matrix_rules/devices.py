@@ -1,5 +1,6 @@
-"""Permission-matrix rules of the device registry (see ``tests/matrix_support.py``): the
-API under ``/api/v1/devices`` and the pages under ``/devices/``.
+"""Permission-matrix rules of the device registry and its alerts (see
+``tests/matrix_support.py``): the API under ``/api/v1/devices`` and ``/api/v1/alerts``,
+and the pages under ``/devices/``.
 
 Who: ``devices.view`` holders list and read devices (their readings also need
 ``residents.health_view``); ``devices.manage`` holders register, edit, rotate the
@@ -9,6 +10,11 @@ Out of scope: a device owned by a county-B institution answers 404; registering 
 county-B institution or binding to a county-B resident answers 400 ``unknown_reference``
 in the API, and the register page (whose institution choices are scoped) shows the form
 again (200) — never a change.
+
+Alerts: ``devices.view`` holders see the board, its poll endpoint and one alert;
+``devices.alert_handle`` holders acknowledge, handle and close; the resident page's
+"Alerts & readings" tab needs ``devices.view`` and ``residents.health_view``. An alert of
+a county-B resident (or her tab) answers 404.
 """
 
 from __future__ import annotations
@@ -21,11 +27,23 @@ from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Perm, Role
 from yiyang.devices import services
-from yiyang.devices.models import Binding, Device, Quarantine
+from yiyang.devices.alerts import teams_for
+from yiyang.devices.models import (
+    Alert,
+    AlertRule,
+    AlertState,
+    Binding,
+    Device,
+    Outcome,
+    Quarantine,
+    Reading,
+)
 
 VIEW = holders(Perm.DEVICE_VIEW)
 MANAGE = holders(Perm.DEVICE_MANAGE)
 QUARANTINE = holders(Perm.DEVICE_QUARANTINE)
+HANDLE = holders(Perm.ALERT_HANDLE)
+ALERTS_TAB = VIEW & holders(Perm.HEALTH_VIEW)
 
 DEVICES = rows(
     Device,
@@ -39,6 +57,7 @@ DEVICES = rows(
 )
 SECRETS = rows(Device, "secret", "secret_issued_at")
 BINDINGS = rows(Binding, "device_id", "resident_id", "unbound_at")
+ALERTS = rows(Alert, "state", "acknowledged_at", "handled_at", "outcome", "note", "closed_at")
 
 
 def build(w: World) -> None:
@@ -64,6 +83,49 @@ def build(w: World) -> None:
         )
         w.extra[f"dev_{side}"] = loose
         w.extra[f"bound_{side}"] = bound
+        w.extra[f"alert_{side}"], w.extra[f"handled_{side}"] = _alerts(bound, resident)
+
+
+def _alerts(device: Device, resident: Any) -> tuple[Alert, Alert]:
+    """An open SOS alert with its reading, and a handled fall alert, of ``resident``."""
+    now = timezone.now()
+    team = teams_for([resident.pk])[resident.pk]
+    made = []
+    for seq, kind, state in ((900001, "sos", AlertState.OPEN), (900002, "fall", "handled")):
+        reading = Reading.objects.create(
+            device=device,
+            seq=seq,
+            resident=resident,
+            kind=kind,
+            measured_at=now,
+            values={},
+            source="http",
+            received_at=now,
+        )
+        alert = Alert.objects.create(
+            resident=resident,
+            rule=AlertRule.objects.get(code=kind),
+            severity="critical",
+            state=state,
+            team_id=team,
+            summary=f"{kind} pressed",
+            opened_at=now,
+            last_triggered_at=now,
+            acknowledged_at=now if state == "handled" else None,
+            handled_at=now if state == "handled" else None,
+            outcome=Outcome.FALSE_ALARM if state == "handled" else "",
+        )
+        alert.readings.add(reading)
+        made.append(alert)
+    return made[0], made[1]
+
+
+def extra(name: str) -> Kwargs:
+    return lambda w: {"pk": w.extra[name].pk}
+
+
+def resident(side: str) -> Kwargs:
+    return lambda w: {"pk": getattr(w, f"resident_{side}").pk}
 
 
 def device(name: str) -> Kwargs:
@@ -245,4 +307,68 @@ RULES: list[Rule] = [
         ok=302,
         state=DEVICES,
     ),
+    # --- alerts: API ---------------------------------------------------------------------
+    Rule("api:alerts_list", "GET", VIEW),
+    Rule("api:alerts_detail", "GET", VIEW, extra("alert_in"), out=extra("alert_out")),
+    Rule(
+        "api:alerts_acknowledge",
+        "POST",
+        HANDLE,
+        extra("alert_in"),
+        out=extra("alert_out"),
+        state=ALERTS,
+    ),
+    Rule(
+        "api:alerts_handle",
+        "POST",
+        HANDLE,
+        extra("alert_in"),
+        out=extra("alert_out"),
+        data=body(outcome="phoned_fine", note="she is fine"),
+        state=ALERTS,
+    ),
+    Rule(
+        "api:alerts_close",
+        "POST",
+        HANDLE,
+        extra("handled_in"),
+        out=extra("handled_out"),
+        state=ALERTS,
+    ),
+    # --- alerts: pages -------------------------------------------------------------------
+    Rule("devices:alerts", "GET", VIEW),
+    Rule("devices:alerts_poll", "GET", VIEW),
+    Rule("devices:alert_detail", "GET", VIEW, extra("alert_in"), out=extra("alert_out")),
+    Rule(
+        "devices:alert_acknowledge",
+        "POST",
+        HANDLE,
+        extra("alert_in"),
+        out=extra("alert_out"),
+        body="form",
+        ok=302,
+        state=ALERTS,
+    ),
+    Rule(
+        "devices:alert_handle",
+        "POST",
+        HANDLE,
+        extra("alert_in"),
+        out=extra("alert_out"),
+        body="form",
+        data=body(outcome="home_visit", note="visit at 3 pm"),
+        ok=302,
+        state=ALERTS,
+    ),
+    Rule(
+        "devices:alert_close",
+        "POST",
+        HANDLE,
+        extra("handled_in"),
+        out=extra("handled_out"),
+        body="form",
+        ok=302,
+        state=ALERTS,
+    ),
+    Rule("devices:resident_alerts", "GET", ALERTS_TAB, resident("in"), out=resident("out")),
 ]

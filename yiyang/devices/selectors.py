@@ -15,6 +15,10 @@ Scope rules (``yiyang.accounts.scope.DataScope``):
   carries a county code in that region (``BP-411521-000123`` → 411521). Nobody else
   sees it (an institution or team cannot be tied to a serial nobody registered).
 
+* **Alerts**: those of the residents in the actor's scope (``scoped_residents``: a team
+  sees its grids' residents, a region scope its region), with ``Perm.DEVICE_VIEW``; their
+  triggering readings need ``Perm.HEALTH_VIEW`` too.
+
 ``get_*_for`` raise ``NotFound`` for a missing device and one outside the scope alike.
 ``latest_readings`` (health data) writes an audit row (``devices.device.read``) when it
 hands out any reading.
@@ -24,18 +28,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 
 from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
-from yiyang.devices.models import Binding, Device, Quarantine, Reading
+from yiyang.devices.models import (
+    SEVERITY_RANK,
+    Alert,
+    AlertState,
+    Binding,
+    Device,
+    Quarantine,
+    Reading,
+    Severity,
+)
 from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
 from yiyang.network.selectors import _institution_q, require_perm
+from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
 
 _NOTHING = Q(pk__in=[])
@@ -131,3 +146,139 @@ def quarantine_for(user: Any) -> QuerySet[Quarantine]:
         return qs
     devices = Device.objects.filter(visible).values("pk")
     return qs.filter(Q(device_id__in=devices) | _unknown_q(user))
+
+
+# --- alerts (ADR 0019) -----------------------------------------------------------------
+#
+# An alert is visible to ``Perm.DEVICE_VIEW`` holders whose scope holds its resident
+# (``scoped_residents``: a team sees its grids' residents, a dispatcher her region). The
+# readings that triggered it are health data (``Perm.HEALTH_VIEW``, an audited read).
+
+LIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
+# Severity as a sortable number, most urgent first (``SEVERITY_RANK``).
+SEVERITY_ORDER = Case(
+    *[When(severity=value, then=Value(rank)) for value, rank in SEVERITY_RANK.items()],
+    default=Value(len(SEVERITY_RANK)),
+    output_field=IntegerField(),
+)
+
+
+def alert_has(field: str) -> bool:
+    """Whether ``Alert`` has ``field`` (escalation fields arrive with the escalation work)."""
+    try:
+        Alert._meta.get_field(field)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def scoped_alerts(user: Any) -> QuerySet[Alert]:
+    """Alerts of the residents in ``user``'s scope, no permission check (for services)."""
+    return Alert.objects.filter(resident_id__in=scoped_residents(user).values("pk"))
+
+
+def alerts_for(user: Any) -> QuerySet[Alert]:
+    """Alerts ``user`` may see (``Perm.DEVICE_VIEW``, else ``PermissionDenied``)."""
+    require_perm(user, Perm.DEVICE_VIEW)
+    return scoped_alerts(user).select_related("rule", "resident", "team")
+
+
+def get_alert_for(user: Any, pk: Any) -> Alert:
+    """One visible alert; ``NotFound`` for a missing one and one outside the scope alike."""
+    if pk is None or isinstance(pk, bool):
+        raise NotFound("alert")
+    qs = alerts_for(user)
+    if alert_has("device"):
+        qs = qs.select_related("device")
+    try:
+        return qs.get(pk=pk)
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise NotFound("alert") from None
+
+
+def in_board_order(qs: QuerySet[Alert], live: bool) -> QuerySet[Alert]:
+    """Live alerts: critical first, then the oldest first (the one waiting longest); the
+    others (handled, closed): the newest first."""
+    if live:
+        return qs.annotate(severity_rank=SEVERITY_ORDER).order_by(
+            "severity_rank", "opened_at", "id"
+        )
+    return qs.order_by("-opened_at", "-id")
+
+
+def board_state(qs: QuerySet[Alert]) -> dict[str, Any]:
+    """One aggregate query over ``qs`` (the board's filtered, scoped alerts): how many, how
+    many critical or urgent alerts wait for someone (open), and ``version``, a token that
+    changes whenever an alert of ``qs`` appears, leaves it, folds a new trigger in, changes
+    state or (once escalation exists) escalates."""
+    aggregates: dict[str, Any] = {
+        "n": Count("id"),
+        "max_id": Max("id"),
+        "triggers": Sum("count"),
+        "last": Max("last_triggered_at"),
+        "ack": Max("acknowledged_at"),
+        "handled": Max("handled_at"),
+        "closed": Max("closed_at"),
+        "open_critical": Count("id", filter=Q(state=AlertState.OPEN, severity=Severity.CRITICAL)),
+        "open_urgent": Count("id", filter=Q(state=AlertState.OPEN, severity=Severity.URGENT)),
+    }
+    if alert_has("escalation_level"):
+        aggregates["escalation"] = Sum("escalation_level")
+    found = qs.order_by().aggregate(**aggregates)
+    parts = [
+        found["n"],
+        found["max_id"] or 0,
+        found["triggers"] or 0,
+        *(
+            int(found[key].timestamp() * 1000) if found[key] else 0
+            for key in ("last", "ack", "handled", "closed")
+        ),
+        found.get("escalation") or 0,
+    ]
+    return {
+        "count": found["n"],
+        "max_id": found["max_id"] or 0,
+        "open_critical": found["open_critical"],
+        "open_urgent": found["open_urgent"],
+        "version": "-".join(str(p) for p in parts),
+    }
+
+
+def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
+    """The readings that triggered a visible alert, newest first. Health data:
+    ``Perm.HEALTH_VIEW`` (else ``PermissionDenied``); handing any out is an audited read
+    of the alert."""
+    require_perm(user, Perm.HEALTH_VIEW)
+    readings = list(alert.readings.select_related("device").order_by("-measured_at", "-id")[:limit])
+    if readings:
+        record_read(user, alert, details={"readings": len(readings)})
+    return readings
+
+
+def resident_readings(user: Any, resident: Resident, limit: int = 20) -> list[Reading]:
+    """A resident's latest device readings (whatever device sent them), newest first.
+    ``resident`` comes from ``get_resident_for`` (in scope). Health data:
+    ``Perm.HEALTH_VIEW``; handing any out is an audited read of the resident."""
+    require_perm(user, Perm.HEALTH_VIEW)
+    readings = list(
+        Reading.objects.filter(resident_id=resident.pk)
+        .select_related("device")
+        .order_by("-measured_at", "-id")[:limit]
+    )
+    if readings:
+        record_read(user, resident, details={"device_readings": len(readings)})
+    return readings
+
+
+def alert_events(alert: Alert) -> list[Any] | None:
+    """The alert's event log (``AlertEvent``: escalation steps, notifications, actions),
+    oldest first; ``None`` before the escalation work adds the model."""
+    from yiyang.devices import models
+
+    model = getattr(models, "AlertEvent", None)
+    if model is None:
+        return None
+    qs = model.objects.filter(alert_id=alert.pk)
+    if any(f.name == "actor" for f in model._meta.get_fields()):
+        qs = qs.select_related("actor")
+    return list(qs.order_by("at", "pk"))

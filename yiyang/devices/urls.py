@@ -1,8 +1,8 @@
-"""Device registry pages, mounted at ``/devices/`` (namespace ``devices``)."""
+"""Device registry and alert pages, mounted at ``/devices/`` (namespace ``devices``)."""
 
 from django.urls import URLPattern, path
 
-from yiyang.devices import pages
+from yiyang.devices import pages, pages_alerts
 
 app_name = "devices"
 
@@ -11,6 +11,13 @@ urlpatterns: list[URLPattern] = [
     path("new/", pages.device_create, name="create"),
     path("quarantine/", pages.quarantine_list, name="quarantine"),
     path("residents/", pages.resident_options, name="resident_options"),
+    path("residents/<int:pk>/alerts/", pages_alerts.resident_alerts, name="resident_alerts"),
+    path("alerts/", pages_alerts.alert_board, name="alerts"),
+    path("alerts/poll/", pages_alerts.alert_board_poll, name="alerts_poll"),
+    path("alerts/<int:pk>/", pages_alerts.alert_detail, name="alert_detail"),
+    path("alerts/<int:pk>/acknowledge/", pages_alerts.alert_acknowledge, name="alert_acknowledge"),
+    path("alerts/<int:pk>/handle/", pages_alerts.alert_handle, name="alert_handle"),
+    path("alerts/<int:pk>/close/", pages_alerts.alert_close, name="alert_close"),
     path("<int:pk>/", pages.device_detail, name="detail"),
     path("<int:pk>/edit/", pages.device_edit, name="edit"),
     path("<int:pk>/secret/", pages.device_rotate, name="rotate_secret"),

@@ -64,6 +64,13 @@ TABS: tuple[Tab, ...] = (
     Tab("encounters", _("Encounters"), can_view_health),
     Tab("documents", _("Documents"), can_view_health),
     Tab(ASSESSMENTS_TAB, _("Assessments"), can_view_health),
+    Tab(  # the devices app's tab (``yiyang.devices.pages_alerts.resident_alerts``)
+        "devices:resident_alerts",
+        _("Alerts & readings"),
+        lambda user, resident: (
+            user.has_perm_code(Perm.DEVICE_VIEW) and can_view_health(user, resident)
+        ),
+    ),
     Tab("contacts", _("Contacts"), _staff_or_self),
     Tab("consents", _("Consent"), _staff_or_self),
 )
