@@ -19,7 +19,7 @@ from yiyang.common.fields import EncryptedCharField
 
 class CallSource(models.TextChoices):
     SOS_DEVICE = "sos_device", _("SOS or fall device")
-    PHONE = "phone", _("Phone call")
+    PHONE = "phone", pgettext_lazy("emergency call source", "Phone call")
     ALERT = "alert", _("Opened from an alert")
 
 
