@@ -123,7 +123,8 @@ def test_template_round_trip_through_the_page(
 
     detail = client.get(response["Location"])
     assert detail.status_code == 200
-    assert b'id="report-link"' in detail.content and b"hx-trigger" not in detail.content
+    assert b'id="report-link"' in detail.content
+    assert f'hx-get="{response["Location"]}"'.encode() not in detail.content  # done: no polling
 
     report = workbook(client.get(reverse("residents:import_report", kwargs={"pk": job.pk})))
     rows = [[c.value for c in r] for r in report.worksheets[0].iter_rows()]
