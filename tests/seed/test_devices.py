@@ -153,3 +153,18 @@ def test_a_seeded_device_sends_a_signed_reading():
     bad = ingest.sign(demo_secret(8, device.serial), payload)
     [outcome] = ingest.process([ingest.Envelope(Source.MQTT, device.serial, payload, bad)])
     assert [r.code for r in outcome.rejected] == ["bad_signature"]
+
+
+@pytest.mark.django_db
+def test_a_fresh_demo_has_no_silent_device():
+    """Each seeded device last reported within half its expected interval: the alert
+    timers' first silence check finds nobody — until a device really stays quiet."""
+    from yiyang.devices.timers import silent_devices
+
+    seed("demo", 7, TODAY)
+    watched = Device.objects.filter(expected_interval_minutes__gt=0)
+    assert watched.exists() and not watched.filter(last_seen_at__isnull=True).exists()
+    now = timezone.now()
+    assert silent_devices(now) == []
+    longest = max(watched.values_list("expected_interval_minutes", flat=True))
+    assert len(silent_devices(now + datetime.timedelta(minutes=longest + 1))) == watched.count()

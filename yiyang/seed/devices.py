@@ -86,6 +86,15 @@ def demo_secret(seed: int, serial: str) -> str:
     return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
 
 
+def _last_seen(
+    seed: int, serial: str, at: datetime.datetime, interval: int
+) -> datetime.datetime | None:
+    if interval <= 0:
+        return None
+    rng = random.Random(f"seen:{seed}:{serial}")  # noqa: S311 - synthetic
+    return at - datetime.timedelta(minutes=rng.randint(1, max(1, interval // 2)))
+
+
 def _has(codes: set[str], prefixes: tuple[str, ...]) -> bool:
     return any(code.upper().startswith(prefixes) for code in codes)
 
@@ -143,6 +152,9 @@ def write_devices(
         conditions[rid].add(icd10)
 
     noon = datetime.datetime.combine(today, datetime.time(10, 0), tzinfo=TZ)
+    # Each device last reported within half its expected interval before the seeding (so a
+    # fresh demo has no silent-device alerts until a device really stays quiet).
+    seeded_at = datetime.datetime.now(TZ)
     numbers: dict[str, int] = defaultdict(int)
     devices: list[Device] = []
     bound_on: list[datetime.datetime] = []
@@ -179,6 +191,7 @@ def write_devices(
                     resident=resident,
                     battery_pct=rng.randint(35, 100),
                     expected_interval_minutes=interval,
+                    last_seen_at=_last_seen(seed, serial, seeded_at, interval),
                 )
             )
             bound_on.append(issued + datetime.timedelta(minutes=rng.randint(5, 120)))

@@ -79,6 +79,11 @@ class Command(BaseCommand):
             action="store_true",
             help="do not run the device simulator (the alert board stays quiet)",
         )
+        parser.add_argument(
+            "--access-log",
+            action="store_true",
+            help="log every request (off by default: the simulator posts several a second)",
+        )
 
     def handle(self, *args, **options) -> None:
         host, port = parse_bind(options["bind"])
@@ -102,4 +107,4 @@ class Command(BaseCommand):
         self.stdout.write("Press Ctrl+C to stop the server.")
         self.stdout.flush()
         with task_workers(1, 1 if settings.MQTT_URL else 0, 1, extra):
-            run_server(host, port, workers=1, access_log=True)
+            run_server(host, port, workers=1, access_log=options["access_log"])
