@@ -29,6 +29,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -362,13 +363,17 @@ def _notify(alert: Alert, users: list[User], resident_name: str, tier: int) -> N
         return
     from yiyang.notifications import services
 
-    services.notify(
-        users,
-        topic=TOPIC,
-        params=params_of(alert, resident_name, tier),
-        link=f"/devices/alerts/{alert.pk}/",
-        ref=f"devices.alert:{alert.pk}",
-    )
+    # Staff open the alert; a family member (no alert pages) opens her relative's record.
+    family = [u for u in users if u.role == Role.FAMILY]
+    staff = [u for u in users if u.role != Role.FAMILY]
+    params = params_of(alert, resident_name, tier)
+    ref = f"devices.alert:{alert.pk}"
+    if staff:
+        link = reverse("devices:alert_detail", args=[alert.pk])
+        services.notify(staff, topic=TOPIC, params=params, link=link, ref=ref)
+    if family:
+        link = reverse("residents:detail", args=[alert.resident_id])
+        services.notify(family, topic=TOPIC, params=params, link=link, ref=ref)
 
 
 def _due(alert: Alert, after: Decimal) -> datetime.datetime:

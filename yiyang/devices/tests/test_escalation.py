@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Role
@@ -167,6 +168,9 @@ def test_an_sos_escalates_tier_by_tier_until_acknowledged(
     # the son does not.
     assert timers.run_due(alert.opened_at + 2 * MIN) == 1
     assert notified(alert, 2) == {"team-leader", "duty-doctor", "daughter"}
+    # The daughter has no alert pages: her notification opens her mother's record.
+    told = Notification.objects.get(recipient=w.daughter)
+    assert told.link == f"/residents/{alert.resident_id}/"
     alert.refresh_from_db()
     assert alert.escalation_level == 2
     assert alert.next_escalation_at == alert.opened_at + 5 * MIN
@@ -250,7 +254,8 @@ def test_a_tier_with_nobody_hands_over_to_the_next_at_once(home):  # noqa: F811
     assert alert.escalation_level == 3 and alert.next_escalation_at is None
     nobody = AlertEvent.objects.filter(alert=alert, tier__in=[1, 2])
     assert [(e.tier, e.recipients) for e in nobody] == [(1, []), (2, [])]
-    assert all("nobody" in e.detail for e in nobody)
+    said = gettext("nobody to notify at this tier: the next tier is due now")
+    assert all(e.detail == said for e in nobody)
 
 
 def test_warning_and_info_schedules(world):
