@@ -23,9 +23,8 @@ what stops escalation (``next_escalation_at`` cleared). Each transition checks
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -99,15 +98,27 @@ def check_conditions(conditions: Any) -> list[dict[str, Any]]:
     return conditions
 
 
+Compiled = tuple[tuple[str, Callable[[Decimal, Decimal], bool], Decimal], ...]
+
+
+def compile_conditions(conditions: list[dict[str, Any]]) -> Compiled:
+    """(metric, comparison, threshold) of each condition, thresholds as exact decimals."""
+    return tuple((c["metric"], OPS[c["op"]], Decimal(str(c["value"]))) for c in conditions)
+
+
+def holds(compiled: Compiled, values: dict[str, Decimal]) -> bool:
+    """Whether ANY of the compiled conditions holds on the metrics ``values``."""
+    for metric, op, threshold in compiled:
+        value = values.get(metric)
+        if value is not None and op(value, threshold):
+            return True
+    return False
+
+
 def matches(rule: AlertRule, conditions: list[dict[str, Any]], reading: Reading) -> bool:
     if rule.event:
         return reading.kind == rule.event
-    values = metrics_of(reading)
-    for c in conditions:
-        value = values.get(c["metric"])
-        if value is not None and OPS[c["op"]](value, Decimal(str(c["value"]))):
-            return True
-    return False
+    return holds(compile_conditions(conditions), metrics_of(reading))
 
 
 def summary_of(reading: Reading) -> str:
@@ -145,6 +156,16 @@ def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
     return {rid: served.get(gid) if gid else None for rid, gid in grids.items()}
 
 
+def _scores(reading: Reading) -> bool:
+    """Whether any NEWS2 parameter of the reading scores points."""
+    for key, parameter in news2.FROM_READING[reading.kind].items():
+        value = (reading.values or {}).get(key)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and news2.points(parameter, value) > 0:
+            return True
+    return False
+
+
 def _window_hits(
     rules: list[AlertRule],
     overrides: dict[tuple[int, int], ResidentRule],
@@ -156,6 +177,15 @@ def _window_hits(
     latest). Two queries for the batch, each a few index lookups per resident — never the
     whole window (a device may send thousands of readings an hour)."""
     vitals = [r for r in readings if r.kind in news2.KINDS]
+    # A reading whose parameters all score 0 cannot raise a NEWS2 sum (nor its highest
+    # part): it replaces a value scoring ≥ 0 and moves the window forward. So only the
+    # residents with a new reading that scores are re-scored — at thousands of readings a
+    # second, mostly normal, this spares the window queries for nearly all of them. (It
+    # also means a normal reading does not fold into a live NEWS2 alert as a new trigger;
+    # and a normal reading that merely brings the second parameter to a lone abnormal one
+    # is scored with the next abnormal reading, not at once — ADR 0020.)
+    scoring = {r.resident_id for r in vitals if _scores(r)}
+    vitals = [r for r in vitals if r.resident_id in scoring]
     if not rules or not vitals:
         return {}
     anchors: dict[int, Any] = {}
@@ -248,14 +278,27 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     summaries: dict[tuple[int, int], str] = {}
     counts: dict[tuple[int, int], int] = {}
     by_id = {rule.pk: rule for rule in rules}
+    # Thresholds parsed once per batch and each reading's metrics once (this loop runs for
+    # every reading at thousands a second): the rules' own conditions, and the residents'.
+    compiled = {rule.pk: compile_conditions(rule.conditions) for rule in per_reading}
+    own_compiled = {
+        key: compile_conditions(o.conditions) for key, o in overrides.items() if o.conditions
+    }
     for reading in readings:
+        values: dict[str, Decimal] | None = None
         for rule in per_reading:
-            own = overrides.get((reading.resident_id, rule.pk))
+            key = (reading.resident_id, rule.pk)
+            own = overrides.get(key) if overrides else None
             if own is not None and own.disabled:
                 continue
-            conditions = own.conditions if own is not None and own.conditions else rule.conditions
-            if matches(rule, conditions, reading):
-                hits.setdefault((reading.resident_id, rule.pk), []).append(reading)
+            if rule.event:
+                hit = reading.kind == rule.event
+            else:
+                if values is None:
+                    values = metrics_of(reading)
+                hit = holds(own_compiled.get(key) or compiled[rule.pk], values)
+            if hit:
+                hits.setdefault(key, []).append(reading)
     for key, found in hits.items():
         summaries[key] = summary_of(found[-1])[:255]
         counts[key] = len(found)
@@ -313,13 +356,10 @@ def open_emergency(opened: Sequence[Alert]) -> None:
     """Open emergency calls for new SOS and fall alerts (``yiyang.emergency.services.
     open_from_alerts``), in a savepoint: should that fail, the alert and its reading are
     still stored and escalate — the failure is logged, never a lost SOS."""
-    if not opened or importlib.util.find_spec("yiyang.emergency.services") is None:
+    if not opened:
         return
-    from yiyang.emergency import services as emergency
+    from yiyang.emergency.services import open_from_alerts  # emergency imports this module
 
-    open_from_alerts = getattr(emergency, "open_from_alerts", None)
-    if open_from_alerts is None:
-        return
     try:
         with transaction.atomic():
             open_from_alerts(list(opened))

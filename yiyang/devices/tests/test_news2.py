@@ -128,3 +128,27 @@ def test_a_residents_own_news2_threshold(home):  # noqa: F811
     assert Alert.objects.get().rule.code == "news2"
     send(home.other, msg(1, "spo2", {"spo2": 94, "hr": 95}), msg(2, "temp", {"c": 38.5}))
     assert Alert.objects.count() == 1  # the other resident keeps ≥ 5
+
+
+def test_normal_vitals_are_not_rescored(home):  # noqa: F811
+    """Readings whose parameters all score 0 cannot raise the sum: the window is not
+    queried for them, and they do not fold into a live NEWS2 alert as new triggers."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    send(
+        home.device,
+        {"seq": 1, "ts": ts(30), "kind": "bp", "values": {"sys": 98, "dia": 60}},
+        msg(2, "spo2", {"spo2": 93, "hr": 112}),
+    )
+    alert = Alert.objects.get(rule__code="news2")
+    with CaptureQueriesContext(connection) as normal:
+        send(home.device, msg(3, "spo2", {"spo2": 97, "hr": 75}), msg(4, "temp", {"c": 36.8}))
+    assert not any("latest_spo2" in q["sql"] for q in normal.captured_queries)
+    alert.refresh_from_db()
+    assert alert.count == 1
+    with CaptureQueriesContext(connection) as abnormal:
+        send(home.device, msg(5, "spo2", {"spo2": 93, "hr": 112}))
+    assert any("latest_spo2" in q["sql"] for q in abnormal.captured_queries)
+    alert.refresh_from_db()
+    assert alert.count == 2
