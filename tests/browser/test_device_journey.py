@@ -100,9 +100,7 @@ def send(live_server, sim: SimDevice, kind: str, values: dict) -> None:
 
 
 def log_in(page, live_server, username: str) -> None:
-    page.context.add_cookies(
-        [{"name": "django_language", "value": "en", "url": live_server.url}]
-    )
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     page.goto(url(live_server, "web:login"))
     form = page.locator("#login-form")
     form.locator("input[name=username]").fill(username)
@@ -202,9 +200,8 @@ def test_an_sos_press_reaches_the_board_escalates_and_ends_as_a_closed_call(
 
 def test_a_low_glucose_alerts_her_team_only(browser, live_server, demo):
     chen = demo
-    team = Team.objects.get(pk=Alert._meta.get_field("team").related_model.objects.get(
-        pk=User.objects.get(username="doctor").scope_team_id
-    ).pk)
+    team = User.objects.get(username="doctor").scope_team
+    assert team is not None and chen.grid_id in set(team.grids.values_list("pk", flat=True))
     other_team = Team.objects.exclude(pk=team.pk).filter(grids__isnull=False).first()
     assert other_team is not None
     outsider = User.objects.create(

@@ -160,8 +160,9 @@ def _scores(reading: Reading) -> bool:
     """Whether any NEWS2 parameter of the reading scores points."""
     for key, parameter in news2.FROM_READING[reading.kind].items():
         value = (reading.values or {}).get(key)
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if numeric and news2.points(parameter, value) > 0:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if news2.points(parameter, value) > 0:
             return True
     return False
 
