@@ -13,11 +13,15 @@
    county-scoped supervisor and through the list page on the shipped server
    (``bench/residents_search.py``).
 4. Import: ``bench.residents_import.run(database_url)`` when that module exists.
+5. Devices (PostgreSQL only): the MQTT ceiling, Yiyang's end-to-end ingestion rate and the
+   alert latency, with its own broker and scratch database (``bench/devices_mqtt.py``).
 
 Prints the results and appends a dated section to ``docs/benchmarks.md`` with the
 machine. Bounded: about 3–4 minutes for the web part, 5–8 minutes more for the million
-residents (seed and search). Options: ``--only web|residents|import`` (repeatable; default
-all), ``--residents N`` (city residents, default the preset's 1,000,000), ``--queries N``
+residents (seed and search), about 4 minutes for the devices. Options: ``--only
+web|residents|import|devices`` (repeatable; default all; ``--only devices`` skips the seed),
+``--consumers K`` / ``--publishers P`` / ``--device-seconds S`` for the devices part,
+``--residents N`` (city residents, default the preset's 1,000,000), ``--queries N``
 per search kind (default 200), ``--seconds N`` per page (default 10), ``--quick`` (only
 the shipped server, 5 s per page), ``--no-write``.
 """
@@ -48,7 +52,7 @@ PY = sys.executable
 CITY_SEED, DEMO_SEED = 1, 2026
 CITY_RESIDENTS = 1_000_000
 WEB_USER = "supervisor"
-PARTS = ("web", "residents", "import")
+PARTS = ("web", "residents", "import", "devices")
 # Rows written with the residents (the "health rows" column of the seed table).
 HEALTH_ROWS = ("households", "contacts", "consents", "conditions", "medications", "observations")
 SEED_TIMEOUT = 1800  # seconds; the million-resident seed takes about five minutes
@@ -238,6 +242,7 @@ def markdown(
     search: dict | None = None,
     imports: str = "",
     parts: tuple[str, ...] = PARTS,
+    devices: str = "",
 ) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -312,6 +317,8 @@ def markdown(
         lines += search_markdown(search)
     if imports:
         lines += ["", imports.strip()]
+    if devices:
+        lines += ["", devices.strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -416,6 +423,39 @@ def bench_import(database_url: str) -> str:
     return "### Resident import\n\n```\n" + json.dumps(result, indent=2, default=str) + "\n```"
 
 
+def bench_devices(args: argparse.Namespace) -> str:
+    """``bench.devices_mqtt``: its own broker and scratch database (PostgreSQL only)."""
+    from bench import devices_mqtt
+
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith(("postgres://", "postgresql://")):
+        print("Devices: not measured (needs DATABASE_URL=postgres://…)", flush=True)
+        return "### Device ingestion over MQTT\n\nNot measured: it needs PostgreSQL."
+    result = devices_mqtt.run(
+        url,
+        seconds=args.device_seconds,
+        consumers=args.consumers,
+        publishers_n=args.publishers,
+    )
+    return devices_mqtt.markdown(result, str(os.cpu_count()))
+
+
+def devices_only(info: dict[str, str], loadavg: tuple[float, float], devices: str) -> str:
+    """The section of a ``--only devices`` run (no seed, no database line of its own)."""
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    busy = max(loadavg) > 1.0
+    return (
+        f"## {now} — devices\n\n"
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']} memory, "
+        f"{info['os']}; Python {info['python']}. Load average (1 min) at start / end of the "
+        f"run: {loadavg[0]:.1f} / {loadavg[1]:.1f}"
+        + (" — other work was running, so absolute figures are low." if busy else ".")
+        + "\n\nParts measured: devices (`python -m bench --only devices`).\n\n"
+        + devices.strip()
+        + "\n"
+    )
+
+
 def append(section: str) -> None:
     if not DOC.exists():
         DOC.write_text("# Benchmarks\n\nSections appended by `make bench`, newest last.\n")
@@ -441,6 +481,15 @@ def main(argv: list[str] | None = None) -> int:
         help=f"residents of the city preset (default {CITY_RESIDENTS:,})",
     )
     parser.add_argument("--queries", type=int, default=200, help="queries per search kind")
+    parser.add_argument(
+        "--device-seconds", type=float, default=60, help="publishing time of the devices part"
+    )
+    parser.add_argument(
+        "--consumers", type=int, default=2, help="consume_devices processes (devices part)"
+    )
+    parser.add_argument(
+        "--publishers", type=int, default=2, help="publisher processes (devices part)"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch the docs")
     args = parser.parse_args(argv)
     parts = set(args.only or PARTS)
@@ -450,6 +499,18 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     load_start = os.getloadavg()[0]
     print(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}", flush=True)
+    devices = ""
+    if "devices" in parts:
+        # First, on a quiet machine: it starts its own broker and scratch database.
+        devices = bench_devices(args)
+    if parts == {"devices"}:
+        section = devices_only(info, (load_start, os.getloadavg()[0]), devices)
+        print()
+        print(section)
+        if not args.no_write:
+            append(section)
+            print(f"Appended to {DOC.relative_to(ROOT)}")
+        return 0
     city_residents = args.residents if "residents" in parts else 0
     search: dict | None = None
     imports = ""
@@ -505,7 +566,9 @@ def main(argv: list[str] | None = None) -> int:
                 imports = bench_import(db_url)
     loadavg = (load_start, os.getloadavg()[0])
     chosen = tuple(p for p in PARTS if p in parts)
-    section = markdown(info, database, seeds, web, pages, seconds, loadavg, search, imports, chosen)
+    section = markdown(
+        info, database, seeds, web, pages, seconds, loadavg, search, imports, chosen, devices
+    )
     print()
     print(section)
     if not args.no_write:

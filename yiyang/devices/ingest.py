@@ -11,11 +11,16 @@ battery, counters). Bad input never raises — it becomes a ``Rejection`` and a 
 row. Only an infrastructure error (the database) raises, and then nothing was committed:
 the caller must not acknowledge and should retry.
 
-Exactly once: the device rows are locked (``SELECT … FOR UPDATE``, in id order) for the
-transaction, so two consumers never judge the same device's messages at the same time;
-(device, seq) already stored is a duplicate (counted, not stored again), a seq below the
-device's highest stored seq that was never stored is a replay (``stale_seq``), and the
-unique constraint on (device, seq) is the last line of defence.
+Exactly once (ADR 0018, "Concurrent consumers"): the unique constraint on (device, seq) is
+the guard — readings are inserted with ``ON CONFLICT (device_id, seq) DO NOTHING
+RETURNING``, so a (device, seq) stored before, or meanwhile by another consumer, is a
+duplicate (counted, not stored again) and only the rows actually inserted become
+observations and are evaluated by the alert rules. Nothing is locked while the batch is
+judged; the device rows are locked last, in id order, and updated by increments, so
+several consumers work in parallel and their counters add up. A seq below the device's
+highest stored seq that was never stored is a replay (``stale_seq``) — over MQTT, where
+several consumers and redeliveries reorder a device's messages, only when it is more than
+``MQTT_REORDER_WINDOW`` below.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from yiyang.common import crypto
@@ -44,7 +49,6 @@ from yiyang.residents.models import (
     ConsentPurpose,
     Observation,
     ObservationSource,
-    Resident,
     ResidentStatus,
 )
 
@@ -53,6 +57,12 @@ MAX_PAYLOAD = 512 * 1024  # bytes per body
 FUTURE_SKEW = datetime.timedelta(minutes=5)
 MAX_AGE = datetime.timedelta(days=30)
 PAYLOAD_KEPT = 4096  # bytes of a refused message kept in the quarantine
+REDELIVERY_LOOKBACK = datetime.timedelta(days=1)  # where a redelivery's refusal is sought
+# Over MQTT a device's messages may arrive out of order: several consumers share the
+# subscription, and a consumer's unacknowledged messages come back after its restart. A
+# seq at most this far below the device's highest stored one that was never stored is a
+# late arrival (stored); further below, a replay (``stale_seq``). HTTP is strict (0).
+MQTT_REORDER_WINDOW = 1000
 
 GLUCOSE_CONTEXTS = {
     "fasting": loinc.GLUCOSE_FASTING,
@@ -85,6 +95,9 @@ class Envelope:
     payload: bytes
     signature: str | None = None  # MQTT 5 user property "sig"
     authenticated: bool = False  # HTTP: credentials already checked by the endpoint
+    # MQTT: the broker sent it before (DUP flag): its first delivery may have been
+    # processed, so a refusal already quarantined is not quarantined (or counted) again.
+    redelivered: bool = False
 
 
 @dataclass(frozen=True)
@@ -266,37 +279,344 @@ def _kept(payload: bytes) -> str:
     return payload[:PAYLOAD_KEPT].decode("utf-8", errors="replace")
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime.datetime | uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _json(rows: Any) -> str:
+    """Rows (dicts) as one JSON array, for ``json_to_recordset`` on PostgreSQL."""
+    return json.dumps(list(rows), separators=(",", ":"), default=_json_default)
+
+
+@dataclass
+class _Device:
+    """What ``process`` needs of a device row (read without model instances)."""
+
+    pk: int
+    serial: str
+    status: str
+    secret: str
+    resident_id: int | None
+    last_seq: int | None
+    resident_active: bool
+    consenting: bool
+
+
+def _devices(serials: Sequence[str]) -> dict[str, _Device]:
+    """The devices of ``serials`` with their resident's status and consent, one query (no
+    lock: see ``_update_devices``)."""
+    if not serials:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT d.id, d.serial, d.status, d.secret, d.resident_id, d.last_seq, "
+                "r.status = %s, EXISTS (SELECT 1 FROM residents_consent c "
+                "WHERE c.resident_id = d.resident_id AND c.purpose = %s "
+                "AND c.withdrawn_at IS NULL) "
+                "FROM devices_device d LEFT JOIN residents_resident r ON r.id = d.resident_id "
+                "WHERE d.serial = ANY(%s)",
+                [
+                    ResidentStatus.ACTIVE.value,
+                    ConsentPurpose.DEVICE_MONITORING.value,
+                    list(serials),
+                ],
+            )
+            rows = cursor.fetchall()
+    else:
+        consent = Consent.objects.filter(
+            resident_id=OuterRef("resident_id"),
+            purpose=ConsentPurpose.DEVICE_MONITORING,
+            withdrawn_at__isnull=True,
+        )
+        rows = [
+            (*row[:6], row[6] == ResidentStatus.ACTIVE, row[7])
+            for row in Device.objects.filter(serial__in=serials)
+            .annotate(consenting=Exists(consent))
+            .values_list(
+                "pk",
+                "serial",
+                "status",
+                "secret",
+                "resident_id",
+                "last_seq",
+                "resident__status",
+                "consenting",
+            )
+        ]
+    return {
+        row[1]: _Device(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), bool(row[7]))
+        for row in rows
+    }
+
+
+@dataclass
+class _New:
+    """A message judged good, to be stored unless (device, seq) is already there."""
+
+    env: int  # index of its envelope
+    index: int | None  # position in a batch body (None: a single message)
+    device: _Device
+    message: Message
+    source: str
+
+
+# (attribute, field) in the order of ``Reading(*args)``; a field ``process`` does not set
+# gets its default.
+_READING_FIELDS = [(f.attname, f) for f in Reading._meta.concrete_fields]
+_READING_NAMES = [name for name, _ in _READING_FIELDS]
+
+
+def _reading(pk: int, new: _New, now: datetime.datetime, panel: uuid.UUID) -> Reading:
+    """A saved ``Reading`` (pk set) built without ``save`` — positional, the fast path."""
+    m = new.message
+    values = {
+        "id": pk,
+        "device_id": new.device.pk,
+        "seq": m.seq,
+        "resident_id": new.device.resident_id,
+        "kind": m.kind,
+        "measured_at": m.measured_at,
+        "values": m.values,
+        "source": new.source,
+        "received_at": now,
+        "panel": panel,
+    }
+    args: list[Any] = [
+        values[name] if name in values else f.get_default() for name, f in _READING_FIELDS
+    ]
+    # As if loaded from the database: ``_state.adding`` is False, ``_state.db`` set.
+    return Reading.from_db("default", _READING_NAMES, args)
+
+
+def _insert_readings(rows: list[_New], now: datetime.datetime) -> list[tuple[_New, Reading]]:
+    """Store ``rows``; return those actually inserted with their saved ``Reading``. On
+    PostgreSQL one ``INSERT … ON CONFLICT (device_id, seq) DO NOTHING RETURNING``, in
+    (device, seq) order: a row another transaction stored meanwhile (a concurrent consumer)
+    is skipped — the unique constraint is the guard — and waits for that transaction
+    rather than failing. Elsewhere (SQLite: one writer at a time) a bulk insert."""
+    if not rows:
+        return []
+    rows = sorted(rows, key=lambda n: (n.device.pk, n.message.seq))
+    panels = [uuid.uuid4() for _ in rows]
+    if connection.vendor != "postgresql":
+        readings = [_reading(0, n, now, p) for n, p in zip(rows, panels, strict=True)]
+        for r in readings:
+            r.pk, r._state.adding = None, True
+        Reading.objects.bulk_create(readings)
+        for r in readings:
+            r._state.adding = False
+        return list(zip(rows, readings, strict=True))
+    # One JSON document for the rows: json.dumps (C) and PostgreSQL's parser are much
+    # cheaper than adapting a Python list per column.
+    document = _json(
+        {
+            "d": n.device.pk,
+            "s": n.message.seq,
+            "r": n.device.resident_id,
+            "k": n.message.kind,
+            "m": n.message.measured_at.isoformat(),
+            "v": n.message.values,
+            "o": n.source,
+            "p": panel.hex,
+        }
+        for n, panel in zip(rows, panels, strict=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO devices_reading (device_id, seq, resident_id, kind, measured_at, "
+            '"values", source, received_at, panel) '
+            "SELECT t.d, t.s, t.r, t.k, t.m, t.v, t.o, %s, t.p "
+            "FROM json_to_recordset(%s::json) AS t(d bigint, s bigint, r bigint, k text, "
+            "m timestamptz, v jsonb, o text, p uuid) "
+            "ORDER BY t.d, t.s "
+            "ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq",
+            [now, document],
+        )
+        ids = {(device_id, seq): pk for pk, device_id, seq in cursor.fetchall()}
+    out = []
+    for new, panel in zip(rows, panels, strict=True):
+        pk = ids.get((new.device.pk, new.message.seq))
+        if pk is not None:
+            out.append((new, _reading(pk, new, now, panel)))
+    return out
+
+
+def _insert_observations(stored: list[tuple[_New, Reading]], now: datetime.datetime) -> None:
+    """The health-record observations of the stored readings (source ``device``)."""
+    # The value as parsed (a float already quantized to the code's decimals): its shortest
+    # repr is the exact decimal PostgreSQL stores.
+    cols: list[tuple[int, str, float, str, datetime.datetime, uuid.UUID | None, str]] = []
+    for new, reading in stored:
+        for code, value in observations_for(new.message):
+            cols.append(
+                (
+                    new.device.resident_id or 0,
+                    code,
+                    value,
+                    loinc.CODES[code].unit,
+                    new.message.measured_at,
+                    reading.panel,
+                    new.device.serial,
+                )
+            )
+    if not cols:
+        return
+    if connection.vendor != "postgresql":
+        Observation.objects.bulk_create(
+            [
+                Observation(
+                    resident_id=rid,
+                    code=code,
+                    value=Decimal(str(value)),
+                    unit=unit,
+                    effective_at=at,
+                    source=ObservationSource.DEVICE,
+                    panel=panel,
+                    device_serial=serial,
+                )
+                for rid, code, value, unit, at, panel, serial in cols
+            ],
+            batch_size=1000,
+        )
+        return
+    document = _json(
+        {
+            "r": rid,
+            "c": code,
+            "v": value,
+            "u": unit,
+            "m": at.isoformat(),
+            "p": panel.hex if panel else None,
+            "s": serial,
+        }
+        for rid, code, value, unit, at, panel, serial in cols
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO residents_observation (resident_id, code, value, unit, effective_at, "
+            "source, panel, device_serial, recorded_at) "
+            "SELECT t.r, t.c, t.v, t.u, t.m, %s, t.p, t.s, %s "
+            "FROM json_to_recordset(%s::json) AS t(r bigint, c text, v numeric, u text, "
+            "m timestamptz, p uuid, s text)",
+            [ObservationSource.DEVICE.value, now, document],
+        )
+
+
+@dataclass
+class _Change:
+    last_seq: int | None = None
+    battery: tuple[datetime.datetime, int] | None = None
+    readings: int = 0
+    rejected: int = 0
+    heard: bool = False
+
+    @property
+    def battery_pct(self) -> int | None:
+        return self.battery[1] if self.battery is not None else None
+
+
+def _update_devices(changes: dict[int, _Change], now: datetime.datetime) -> None:
+    """Counters, last seq, battery and last seen of the devices, as increments (so that
+    concurrent consumers add up), the rows locked in id order (no deadlock between two
+    consumers whose batches share devices) and only at the end of the transaction."""
+    if not changes:
+        return
+    ids = sorted(changes)
+    if connection.vendor != "postgresql":
+        for device in Device.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            c = changes[device.pk]
+            if c.last_seq is not None:
+                device.last_seq = max(device.last_seq or -1, c.last_seq)
+            if c.battery_pct is not None:
+                device.battery_pct = c.battery_pct
+            device.readings_count += c.readings
+            device.rejected_count += c.rejected
+            if c.heard:
+                device.last_seen_at = now
+            device.save(
+                update_fields=[
+                    "last_seq", "battery_pct", "readings_count", "rejected_count", "last_seen_at"
+                ]
+            )  # fmt: skip
+        return
+    document = _json(
+        {
+            "i": i,
+            "q": changes[i].last_seq,
+            "b": changes[i].battery_pct,
+            "n": changes[i].readings,
+            "x": changes[i].rejected,
+            "h": changes[i].heard,
+        }
+        for i in ids
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM devices_device WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            [ids],
+        )
+        cursor.execute(
+            "UPDATE devices_device d SET last_seq = GREATEST(d.last_seq, v.q), "
+            "battery_pct = COALESCE(v.b, d.battery_pct), "
+            "readings_count = d.readings_count + v.n, "
+            "rejected_count = d.rejected_count + v.x, "
+            "last_seen_at = CASE WHEN v.h THEN %s ELSE d.last_seen_at END "
+            "FROM json_to_recordset(%s::json) AS v(i bigint, q bigint, b int, n bigint, "
+            "x bigint, h boolean) WHERE d.id = v.i",
+            [now, document],
+        )
+
+
+def _not_yet_quarantined(
+    rows: list[Quarantine],
+    redelivered: list[bool],
+    changes: dict[int, _Change],
+    now: datetime.datetime,
+) -> list[Quarantine]:
+    """``rows`` without the refusals of redelivered messages that are in the quarantine
+    already (the first delivery was committed but its PUBACK was lost, e.g. the consumer
+    was killed): a redelivery is stored once, refused or not."""
+    again = [row for row, flag in zip(rows, redelivered, strict=True) if flag]
+    q = Q()
+    for row in again:
+        q |= Q(serial=row.serial, code=row.code, seq=row.seq, payload=row.payload)
+    seen = set(
+        Quarantine.objects.filter(q, received_at__gte=now - REDELIVERY_LOOKBACK).values_list(
+            "serial", "code", "seq", "payload"
+        )
+    )
+    kept = []
+    for row, flag in zip(rows, redelivered, strict=True):
+        if flag and (row.serial, row.code, row.seq, row.payload) in seen:
+            if row.device_id is not None:
+                changes[row.device_id].rejected -= 1
+            continue
+        kept.append(row)
+    return kept
+
+
 def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
     """See the module docstring. One outcome per envelope, in order."""
     now = timezone.now()
     outcomes = [Outcome() for _ in envelopes]
     quarantine: list[Quarantine] = []
-    readings: list[Reading] = []
-    observations: list[Observation] = []
+    redelivered: list[bool] = []  # per quarantine row: its envelope is a redelivery
+    changes: dict[int, _Change] = {}
+
+    def change(device_pk: int) -> _Change:
+        c = changes.get(device_pk)
+        if c is None:
+            c = changes[device_pk] = _Change()
+        return c
 
     with transaction.atomic():
-        serials = sorted({e.serial for e in envelopes if e.serial})
-        devices = {
-            d.serial: d
-            for d in Device.objects.select_for_update().filter(serial__in=serials).order_by("pk")
-        }
-        resident_ids = {d.resident_id for d in devices.values() if d.resident_id}
-        consenting = set(
-            Consent.objects.filter(
-                resident_id__in=resident_ids,
-                purpose=ConsentPurpose.DEVICE_MONITORING,
-                withdrawn_at__isnull=True,
-            ).values_list("resident_id", flat=True)
-        )
-        active = set(
-            Resident.objects.filter(pk__in=resident_ids, status=ResidentStatus.ACTIVE).values_list(
-                "pk", flat=True
-            )
-        )
+        devices = _devices(sorted({e.serial for e in envelopes if e.serial}))
 
         # 1. Envelope level: device, signature, JSON; then each message's shape.
-        accepted_by_env: list[list[tuple[int, Message]]] = [[] for _ in envelopes]
-        is_batch = [False] * len(envelopes)
+        judged: list[_New] = []
         for i, env in enumerate(envelopes):
             device = devices.get(env.serial)
 
@@ -305,25 +625,33 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 detail: str,
                 index: int | None = None,
                 seq: int | None = None,
-                raw: bytes | None = None,
+                raw: Any = None,
                 *,
                 i: int = i,
                 env: Envelope = env,
-                device: Device | None = device,
+                device: _Device | None = device,
             ) -> None:
                 outcomes[i].rejected.append(Rejection(index, seq, code, detail))
+                payload = (
+                    env.payload
+                    if raw is None
+                    else json.dumps(raw, ensure_ascii=False).encode()  # one of a batch
+                )
+                redelivered.append(env.redelivered)
                 quarantine.append(
                     Quarantine(
-                        device=device,
+                        device_id=device.pk if device else None,
                         serial=env.serial[:64],
                         source=env.source,
                         code=code,
                         detail=detail[:255],
                         seq=seq,
-                        payload=_kept(env.payload if raw is None else raw),
+                        payload=_kept(payload),
                         received_at=now,
                     )
                 )
+                if device is not None:
+                    change(device.pk).rejected += 1
 
             if device is None:
                 refuse("unknown_device", f"no device with serial {env.serial[:64]!r}")
@@ -347,145 +675,107 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
             except Refused as exc:
                 refuse(exc.code, exc.detail)
                 continue
-            batch = is_batch[i] = len(raws) > 1
+            batch = len(raws) > 1
             for j, raw in enumerate(raws):
                 index = j if batch else None
-                seq = _seq_of(raw)
-                piece = json.dumps(raw, ensure_ascii=False).encode() if batch else None
+                piece = raw if batch else None
                 try:
                     message = parse_message(raw, now)
                 except Refused as exc:
-                    refuse(exc.code, exc.detail, index, seq, piece)
+                    refuse(exc.code, exc.detail, index, _seq_of(raw), piece)
                     continue
-                if device.resident_id is None:
-                    refuse(
-                        "unbound", f"{device.serial} is not bound to a resident", index, seq, piece
-                    )
+                problem = (
+                    ("unbound", f"{device.serial} is not bound to a resident")
+                    if device.resident_id is None
+                    else ("unbound", "the bound resident's record is not active")
+                    if not device.resident_active
+                    else ("no_consent", "the resident's consent to device monitoring is not active")
+                    if not device.consenting
+                    else None
+                )
+                if problem is not None:
+                    refuse(*problem, index, message.seq, piece)
                     continue
-                if device.resident_id not in active:
-                    refuse(
-                        "unbound", "the bound resident's record is not active", index, seq, piece
-                    )
-                    continue
-                if device.resident_id not in consenting:
-                    refuse(
-                        "no_consent",
-                        "the resident's consent to device monitoring is not active",
-                        index,
-                        seq,
-                        piece,
-                    )
-                    continue
-                accepted_by_env[i].append((j, message))
+                judged.append(_New(i, index, device, message, env.source))
 
-        # 2. Sequence numbers: duplicates (stored, or twice in this batch) and replays.
-        wanted: dict[int, set[int]] = {}
-        for i, env in enumerate(envelopes):
-            device = devices.get(env.serial)
-            for _j, message in accepted_by_env[i]:
-                assert device is not None
-                wanted.setdefault(device.pk, set()).add(message.seq)
+        # 2. Sequence numbers. A seq above the device's highest stored one cannot be stored
+        # yet (unless a concurrent transaction stores it now: the insert's ON CONFLICT
+        # sees to that); only those at or below it are looked up.
+        behind = [
+            n
+            for n in judged
+            if n.device.last_seq is not None and n.message.seq <= n.device.last_seq
+        ]
         stored: set[tuple[int, int]] = set()
-        if wanted:
+        if behind:
             q = Q()
-            for device_id, seqs in wanted.items():
+            by_device: dict[int, set[int]] = {}
+            for n in behind:
+                by_device.setdefault(n.device.pk, set()).add(n.message.seq)
+            for device_id, seqs in by_device.items():
                 q |= Q(device_id=device_id, seq__in=sorted(seqs))
             stored = set(Reading.objects.filter(q).values_list("device_id", "seq"))
         seen: set[tuple[int, int]] = set()
-        new_seq: dict[int, int] = {}
-        battery: dict[int, tuple[datetime.datetime, int]] = {}
-        counts: dict[int, int] = {}
-        for i, env in enumerate(envelopes):
-            device = devices.get(env.serial)
-            for j, message in accepted_by_env[i]:
-                assert device is not None
-                key = (device.pk, message.seq)
-                if key in stored or key in seen:
-                    outcomes[i].duplicates += 1
-                    continue
-                if device.last_seq is not None and message.seq < device.last_seq:
-                    index = j if is_batch[i] else None
-                    detail = f"seq {message.seq} is below {device.last_seq}, the highest stored"
-                    outcomes[i].rejected.append(Rejection(index, message.seq, "stale_seq", detail))
-                    quarantine.append(
-                        Quarantine(
-                            device=device,
-                            serial=device.serial,
-                            source=env.source,
-                            code="stale_seq",
-                            detail=detail,
-                            seq=message.seq,
-                            payload=_kept(env.payload),
-                            received_at=now,
-                        )
-                    )
-                    continue
-                seen.add(key)
-                resident_id = device.resident_id
-                assert resident_id is not None  # checked in step 1
-                outcomes[i].accepted += 1
-                panel = uuid.uuid4()
-                readings.append(
-                    Reading(
-                        device=device,
-                        seq=message.seq,
-                        resident_id=resident_id,
-                        kind=message.kind,
-                        measured_at=message.measured_at,
-                        values=message.values,
+        fresh: list[_New] = []
+        for n in judged:
+            device, message = n.device, n.message
+            key = (device.pk, message.seq)
+            if key in stored or key in seen:
+                outcomes[n.env].duplicates += 1
+                change(device.pk).heard = True
+                continue
+            last = device.last_seq
+            window = MQTT_REORDER_WINDOW if n.source == Source.MQTT else 0
+            if last is not None and message.seq < last - window:
+                env = envelopes[n.env]
+                detail = f"seq {message.seq} is below {last}, the highest stored"
+                if window:
+                    detail += f" (by more than {window})"
+                outcomes[n.env].rejected.append(
+                    Rejection(n.index, message.seq, "stale_seq", detail)
+                )
+                redelivered.append(env.redelivered)
+                quarantine.append(
+                    Quarantine(
+                        device_id=device.pk,
+                        serial=device.serial,
                         source=env.source,
+                        code="stale_seq",
+                        detail=detail,
+                        seq=message.seq,
+                        payload=_kept(env.payload),
                         received_at=now,
-                        panel=panel,
                     )
                 )
-                for code, value in observations_for(message):
-                    observations.append(
-                        Observation(
-                            resident_id=resident_id,
-                            code=code,
-                            value=Decimal(str(value)),
-                            unit=loinc.CODES[code].unit,
-                            effective_at=message.measured_at,
-                            source=ObservationSource.DEVICE,
-                            panel=panel,
-                            device_serial=device.serial,
-                        )
-                    )
-                new_seq[device.pk] = max(new_seq.get(device.pk, -1), message.seq)
-                if message.kind == "battery":
-                    latest = battery.get(device.pk)
-                    if latest is None or message.measured_at >= latest[0]:
-                        battery[device.pk] = (message.measured_at, message.values["pct"])
-                counts[device.pk] = counts.get(device.pk, 0) + 1
+                change(device.pk).rejected += 1
+                continue
+            seen.add(key)
+            fresh.append(n)
 
-        # 3. Write.
-        Reading.objects.bulk_create(readings, batch_size=1000)
-        alerts.evaluate(readings)
-        Observation.objects.bulk_create(observations, batch_size=1000)
-        Quarantine.objects.bulk_create(quarantine, batch_size=1000)
-        rejected_per_device: dict[int, int] = {}
-        for row in quarantine:
-            if row.device_id:
-                rejected_per_device[row.device_id] = rejected_per_device.get(row.device_id, 0) + 1
-        touched = []
-        for device in devices.values():
-            heard = any(
-                env.serial == device.serial and (o.accepted or o.duplicates)
-                for env, o in zip(envelopes, outcomes, strict=True)
-            )
-            if device.pk in new_seq:
-                device.last_seq = max(device.last_seq or -1, new_seq[device.pk])
-            if device.pk in battery:
-                device.battery_pct = battery[device.pk][1]
-            device.readings_count += counts.get(device.pk, 0)
-            device.rejected_count += rejected_per_device.get(device.pk, 0)
-            if heard:
-                device.last_seen_at = now
-            touched.append(device)
-        Device.objects.bulk_update(
-            touched,
-            ["last_seq", "battery_pct", "readings_count", "rejected_count", "last_seen_at"],
-        )
+        # 3. Write: readings (once per (device, seq)), alerts, observations, quarantine,
+        # devices.
+        inserted = _insert_readings(fresh, now)
+        done = {id(n) for n, _ in inserted}
+        for n in fresh:
+            c = change(n.device.pk)
+            c.heard = True
+            if id(n) not in done:  # stored meanwhile by a concurrent transaction
+                outcomes[n.env].duplicates += 1
+                continue
+            outcomes[n.env].accepted += 1
+            c.readings += 1
+            c.last_seq = max(c.last_seq if c.last_seq is not None else -1, n.message.seq)
+            if n.message.kind == "battery" and (
+                c.battery is None or n.message.measured_at >= c.battery[0]
+            ):
+                c.battery = (n.message.measured_at, n.message.values["pct"])
+        alerts.evaluate([r for _, r in inserted])
+        _insert_observations(inserted, now)
+        if any(redelivered):
+            quarantine = _not_yet_quarantined(quarantine, redelivered, changes, now)
+        if quarantine:
+            Quarantine.objects.bulk_create(quarantine, batch_size=1000)
+        _update_devices(changes, now)
     return outcomes
 
 

@@ -29,6 +29,7 @@ messages beyond ``max_queued_messages`` (1000 by default) per session.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import socket
@@ -144,6 +145,7 @@ class Received:
     topic: str
     payload: bytes
     signature: str | None
+    dup: bool = False  # the broker sent it before (MQTT DUP flag)
 
 
 @dataclass
@@ -294,6 +296,7 @@ class Consumer:
                     topic=message.topic,
                     payload=bytes(message.payload),
                     signature=signature_of(message),
+                    dup=bool(message.dup),
                 )
             )
         except Exception:  # noqa: BLE001 - not acknowledged: the broker redelivers it
@@ -374,6 +377,7 @@ class Consumer:
                 serial=serial_from_topic(r.topic, self.topic_prefix),
                 payload=r.payload,
                 signature=r.signature,
+                redelivered=r.dup,
             )
             for r in batch
         ]
@@ -406,6 +410,9 @@ class Consumer:
                     exc_info=attempt % 20 == 1,
                 )
                 self._drop_connection()
+                # The commit may have gone through with only its answer lost: from now on
+                # the batch counts as redelivered (a refusal is not quarantined twice).
+                envelopes = [dataclasses.replace(e, redelivered=True) for e in envelopes]
                 if self._stopping.wait(delay):
                     logger.warning(
                         "stopping with %d unprocessed message(s): the broker redelivers them",

@@ -3,17 +3,20 @@ of bad input quarantined with its reason and never stored; batches judged per me
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from yiyang.accounts.roles import Role
 from yiyang.common import crypto
-from yiyang.devices.ingest import Envelope, process, sign
+from yiyang.devices.ingest import MQTT_REORDER_WINDOW, Envelope, process, sign
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
 from yiyang.network.testing import build_network, make_user
 from yiyang.residents import loinc
@@ -48,6 +51,15 @@ def _device(serial: str, institution, resident=None) -> Device:
 
 @pytest.fixture
 def home(db) -> Home:
+    return _build_home()
+
+
+@pytest.fixture
+def home_committed(transactional_db) -> Home:
+    return _build_home()
+
+
+def _build_home() -> Home:
     net = build_network()
     admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
     village = net.a.villages[0]
@@ -200,6 +212,83 @@ def test_a_replayed_older_seq_is_refused(home):
     assert [(r.code, r.seq) for r in out.rejected] == [("stale_seq", 9)]
     assert (out.accepted, out.duplicates) == (1, 1)
     assert sorted(Reading.objects.values_list("seq", flat=True)) == [10, 11]
+
+
+def test_over_mqtt_a_late_seq_close_below_the_highest_is_stored(home):
+    # Several consumers share the subscription, and a restarted one gets its unacknowledged
+    # messages again: over MQTT a device's messages may arrive out of order.
+    process([mqtt(home.device, msg(2000))])
+    late, replay, again = process(
+        [
+            mqtt(home.device, msg(1500)),
+            mqtt(home.device, msg(2000 - MQTT_REORDER_WINDOW - 1)),
+            mqtt(home.device, msg(2000)),
+        ]
+    )
+    assert (late.accepted, late.rejected) == (1, [])
+    assert [(r.code, r.seq) for r in replay.rejected] == [
+        ("stale_seq", 2000 - MQTT_REORDER_WINDOW - 1)
+    ]
+    assert (again.accepted, again.duplicates) == (0, 1)
+    assert sorted(Reading.objects.values_list("seq", flat=True)) == [1500, 2000]
+    home.device.refresh_from_db()
+    assert (home.device.last_seq, home.device.readings_count) == (2000, 2)
+    assert home.device.rejected_count == 1
+
+
+def test_a_redelivered_refusal_is_quarantined_once(home):
+    bad = mqtt(home.device, msg(7, "spo2", {"spo2": 130}))
+    process([bad])
+    # The broker sends it again (DUP): its first delivery was committed, the PUBACK lost.
+    [again] = process([dataclasses.replace(bad, redelivered=True)])
+    assert [r.code for r in again.rejected] == ["out_of_range"]
+    assert Quarantine.objects.count() == 1
+    home.device.refresh_from_db()
+    assert home.device.rejected_count == 1
+    # The device itself sending the same bad message again is a new refusal.
+    process([bad])
+    assert Quarantine.objects.count() == 2
+
+
+def test_concurrent_consumers_store_each_seq_once(home_committed):
+    """Two consumers processing the same messages at the same time (a redelivery racing
+    the original): each (device, seq) is stored once, and the counters add up."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent transactions: PostgreSQL only (SQLite has one writer)")
+    normal = {"sys": 128, "dia": 78, "hr": 70}
+    envelopes = [mqtt(home_committed.device, msg(s, values=normal)) for s in range(1, 201)]
+    envelopes += [mqtt(home_committed.other, msg(s, values=normal)) for s in range(1, 201)]
+    orders = [envelopes, envelopes[::-1]]
+    outcomes: list[list] = [[], []]
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def consume(k: int) -> None:
+        try:
+            start.wait()
+            for i in range(0, len(orders[k]), 50):
+                outcomes[k].extend(process(orders[k][i : i + 50]))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=consume, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    done = [o for both in outcomes for o in both]
+    assert sum(o.accepted for o in done) == 400
+    assert sum(o.duplicates for o in done) == 400
+    assert not [r for o in done for r in o.rejected]
+    for device in (home_committed.device, home_committed.other):
+        device.refresh_from_db()
+        seqs = list(Reading.objects.filter(device=device).values_list("seq", flat=True))
+        assert sorted(seqs) == list(range(1, 201))
+        assert (device.readings_count, device.last_seq) == (200, 200)
+    assert Observation.objects.count() == 400 * 3
 
 
 def test_signatures_devices_bindings_and_consent(home):
