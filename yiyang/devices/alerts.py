@@ -11,8 +11,9 @@ per resident and rule.
 
 Window rules (``window_minutes`` > 0; NEWS2, ``news2.*`` metrics, yiyang.devices.news2)
 score the latest vitals of the window before the resident's newest reading. New alerts
-start escalating (``escalation.start``: tier 1 notified through the outbox, the next due
-time stored on the alert); new SOS and fall alerts open emergency calls (ADR 0020).
+start escalating (``escalation.start``: logged, their first tier due at once — the alert
+timers notify it within a second, through the outbox); new SOS and fall alerts open
+emergency calls (ADR 0020).
 
 State machine: open → acknowledged → handled (with an outcome) → closed; acknowledging is
 what stops escalation (``next_escalation_at`` cleared). Each transition checks

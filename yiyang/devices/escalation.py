@@ -480,18 +480,23 @@ def _audit(events: list[AlertEvent], mode: str) -> None:
 
 
 def start(opened: Sequence[Alert], now: datetime.datetime) -> list[AlertEvent]:
-    """For alerts just opened (saved): log ``opened``, notify the tiers due at once (tier 1
-    by default) and store the next due time. Runs in the ingestion transaction: a
-    constant number of queries for the batch."""
+    """For alerts just opened (saved): log ``opened`` and make the first tier due now. The
+    alert timers (``timers.run_due``, every second) notify it, after this transaction has
+    committed: the ingestion transaction (thousands of readings a second) stays free of
+    the recipients' queries — the benchmark measured them at a quarter of its time — and
+    a notification is never sent for an alert that was rolled back. Two queries."""
     if not opened:
         return []
-    AlertEvent.objects.bulk_create(
+    events = AlertEvent.objects.bulk_create(
         [
             AlertEvent(alert=a, at=a.opened_at, kind=EventKind.OPENED, detail=a.summary[:500])
             for a in opened
         ]
     )
-    return advance(opened, now, audit="batch")
+    Alert.objects.filter(pk__in=[a.pk for a in opened]).update(next_escalation_at=now)
+    for a in opened:
+        a.next_escalation_at = now
+    return events
 
 
 def stop(alert: Alert) -> None:

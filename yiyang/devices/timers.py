@@ -15,7 +15,6 @@ pick them up after any restart.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import logging
 import threading
 import time
@@ -156,12 +155,9 @@ def check_silence(now: datetime.datetime | None = None) -> list[Alert]:
 
 def deliver_pending(limit: int = 500) -> int:
     """Deliver outbox rows left pending (a crash between commit and delivery)."""
-    if importlib.util.find_spec("yiyang.notifications.services") is None:
-        return 0
     from yiyang.notifications import services
 
-    deliver = getattr(services, "deliver_pending", None)
-    return int(deliver(limit=limit)) if deliver is not None else 0
+    return services.deliver_pending(limit=limit)
 
 
 class TimerLoop:

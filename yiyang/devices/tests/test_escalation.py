@@ -114,8 +114,11 @@ def world(home) -> World:  # noqa: F811
 
 
 def send(device: Device, *messages) -> None:
+    """Ingest, then one tick of the alert timers: new alerts' first tier is due at once
+    and notified by the timers, not in the ingestion transaction."""
     [out] = process([http(device, list(messages) if len(messages) > 1 else messages[0])])
     assert not out.rejected, out.rejected
+    timers.run_due(timezone.now())
 
 
 def notified(alert: Alert, tier: int) -> set[str]:
@@ -322,3 +325,20 @@ def test_schedules_are_validated_and_audited(world):
 
 def test_tiers_are_ordered():
     assert [t.value for t in Tier] == [1, 2, 3]
+
+
+def test_ingestion_only_makes_the_first_tier_due(world):
+    """The ingestion transaction logs the new alert and makes tier 1 due at once; the
+    alert timers notify it (within a second in production) once that has committed."""
+    [out] = process([http(world.home.device, msg(1, "sos", {}))])
+    assert out.accepted == 1
+    alert = Alert.objects.get()
+    assert (alert.escalation_level, alert.next_escalation_at) == (0, alert.opened_at)
+    assert events(alert) == [("opened", None)]
+    assert not Notification.objects.exists()
+
+    assert timers.run_due(timezone.now()) == 1
+
+    assert notified(alert, 1) == {"team-nurse", "team-leader", "team-carer"}
+    alert.refresh_from_db()
+    assert alert.escalation_level == 1
