@@ -38,6 +38,7 @@ from yiyang.accounts.roles import Role
 from yiyang.devices import services, simulate
 from yiyang.devices.ingest import observations_for, parse_message, sign
 from yiyang.devices.models import Device, Quarantine, Reading
+from yiyang.devices.tests.relay import Relay, free_port
 from yiyang.network.testing import build_network, make_user
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
@@ -62,12 +63,6 @@ def _why_skip() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -82,7 +77,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 10) -> No
 
 @contextlib.contextmanager
 def _broker(tmp: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     conf = tmp / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
@@ -98,74 +93,11 @@ def _broker(tmp: Path) -> Iterator[str]:
         proc.wait(10)
 
 
-class DatabaseRelay:
-    """A TCP relay in front of PostgreSQL. ``down()`` closes every relayed connection and
-    stops listening (new connections are refused); ``up()`` listens again on the same
-    port."""
-
-    def __init__(self, host: str, port: int):
-        self.target = (host, port)
-        self.port = _free_port()
-        self.lock = threading.Lock()
-        self.sockets: list[socket.socket] = []
-        self.server: socket.socket | None = None
-        self.up()
-
-    def up(self) -> None:
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", self.port))
-        server.listen(64)
-        self.server = server
-        threading.Thread(target=self._accept, args=(server,), daemon=True).start()
-
-    def _accept(self, server: socket.socket) -> None:
-        while True:
-            try:
-                near, _ = server.accept()
-            except OSError:
-                return
-            try:
-                far = socket.create_connection(self.target)
-            except OSError:
-                near.close()
-                continue
-            with self.lock:
-                self.sockets += [near, far]
-            for a, b in ((near, far), (far, near)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def down(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            self.server = None
-        with self.lock:
-            sockets, self.sockets = self.sockets, []
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def close(self) -> None:
-        self.down()
-
-
 class Consumers:
     """``python -m yiyang.cli consume_devices`` processes with stable client ids, talking to
     the database through the relay."""
 
-    def __init__(self, url: str, relay: DatabaseRelay, tmp: Path):
+    def __init__(self, url: str, relay: Relay, tmp: Path):
         db = connection.settings_dict
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
@@ -347,7 +279,7 @@ def test_no_reading_is_lost_or_duplicated_across_a_killed_consumer_and_a_databas
         pytest.skip(reason)
     devices = _devices()
     db = connection.settings_dict
-    relay = DatabaseRelay(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432))
+    relay = Relay(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432))
     with _broker(tmp_path) as url:
         consumers = Consumers(url, relay, tmp_path)
         try:

@@ -37,6 +37,7 @@ from yiyang.devices import ingest, services
 from yiyang.devices.ingest import Envelope, Outcome, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.mqtt import Consumer, parse_url, serial_from_topic
+from yiyang.devices.tests.relay import Relay
 from yiyang.network.testing import build_network, make_user
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
@@ -215,59 +216,10 @@ class Running:
         assert self.errors == []
 
 
-class Proxy:
-    """A TCP relay to the broker whose connections the test can cut (a network failure)."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                near, _ = self.server.accept()
-            except OSError:
-                return
-            far = socket.create_connection((BROKER_HOST, BROKER_PORT))
-            with self.lock:
-                self.sockets += [near, far]
-            for a, b in ((near, far), (far, near)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        for sock in (src, dst):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> None:
-        with self.lock:
-            sockets, self.sockets = self.sockets, []
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def close(self) -> None:
-        self.server.close()
-        self.cut()
-
-
 @pytest.fixture
-def proxy(broker) -> Iterator[Proxy]:
-    relay = Proxy()
+def proxy(broker) -> Iterator[Relay]:
+    """A relay to the broker whose connections the test can cut (a network failure)."""
+    relay = Relay(BROKER_HOST, BROKER_PORT)
     yield relay
     relay.close()
 
@@ -433,7 +385,7 @@ def test_a_connection_lost_during_the_commit_is_resumed_and_nothing_is_lost(
     """The network goes while the batch is being committed: its PUBACK must not be sent on
     the next connection (the packet id may name another message there); the consumer
     reconnects by itself, the broker redelivers, and the copy is a duplicate."""
-    consumer = site.consumer(url=proxy.url)
+    consumer = site.consumer(url=f"mqtt://127.0.0.1:{proxy.port}")
 
     def network_fails_meanwhile(envelopes: Sequence[Envelope]) -> list[Outcome]:
         if consumer.stats.connects == 1:
