@@ -222,6 +222,7 @@ def test_a_low_glucose_alerts_her_team_only(browser, live_server, demo):
         pages[username].goto(url(live_server, "devices:alerts"))
 
     send(live_server, device("glucometer"), "glucose", {"mmol": 2.8, "context": "fasting"})
+    timers.run_due()  # one tick of the alert timers: tier 1 (her station staff) is told
 
     alert = Alert.objects.get(resident=chen, rule__code="glucose_low")
     assert alert.severity == Severity.URGENT and alert.team_id == team.pk
