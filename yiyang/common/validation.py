@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
@@ -22,6 +23,19 @@ def field_label(models_: Iterable[type[models.Model]], name: str) -> str:
         if isinstance(field, models.Field):
             return str(field.verbose_name)
     return name
+
+
+def clean_text(value: Any, name: str, label: str, max_length: int = 255) -> str:
+    """Free text from a form or an API body: stripped (None → ""); longer than
+    ``max_length`` → ``ValidationFailed`` ``too_long`` naming the field."""
+    cleaned = "" if value is None else str(value).strip()
+    if len(cleaned) > max_length:
+        raise ValidationFailed(
+            "too_long",
+            _("%(f)s: at most %(n)d characters.") % {"f": label, "n": max_length},
+            field=name,
+        )
+    return cleaned
 
 
 def required(name: str, label: str) -> ValidationFailed:

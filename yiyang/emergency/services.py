@@ -31,6 +31,7 @@ from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.validation import clean_text
 from yiyang.devices import alerts as alert_actions
 from yiyang.devices.models import Alert, AlertRule, AlertState
 from yiyang.devices.models import Outcome as AlertOutcome
@@ -104,17 +105,6 @@ def _require_open(call: EmergencyCall) -> None:
             _("Call #%(n)s is closed: a closed call can no longer be changed.") % {"n": call.pk},
             field="state",
         )
-
-
-def _text(value: Any, name: str, label: str) -> str:
-    text = "" if value is None else str(value).strip()
-    if len(text) > NOTE_MAX:
-        raise ValidationFailed(
-            "too_long",
-            _("%(label)s is too long: at most %(n)s characters.") % {"label": label, "n": NOTE_MAX},
-            field=name,
-        )
-    return text
 
 
 def _caller_phone(value: Any, *, name: str = "caller_phone") -> str:
@@ -308,7 +298,7 @@ def log_call(
     when known (in scope), with ``note`` as its first step when given."""
     require_perm(actor, Perm.EMERGENCY_CALL)
     phone = _caller_phone(caller_phone)
-    text = _text(note, "note", _("Note"))
+    text = clean_text(note, "note", _("Note"), NOTE_MAX)
     target = None if resident in (None, "") else _resident_in_scope(actor, resident)
     now = timezone.now()
     call = EmergencyCall(
@@ -466,7 +456,7 @@ def add_step(actor: Any, call: Any, kind: Any, note: Any = "") -> CallStep:
             _("Step must be one of: %(c)s") % {"c": ", ".join(StepKind.values)},
             field="kind",
         )
-    text = _text(note, "note", _("Note"))
+    text = clean_text(note, "note", _("Note"), NOTE_MAX)
     if kind == StepKind.NOTE and not text:
         raise ValidationFailed("required", _("Write the note."), field="note")
     now = timezone.now()
@@ -493,7 +483,7 @@ def close(actor: Any, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
             _("Outcome must be one of: %(c)s") % {"c": ", ".join(CallOutcome.values)},
             field="outcome",
         )
-    text = _text(note, "note", _("Outcome note"))
+    text = clean_text(note, "note", _("Outcome note"), NOTE_MAX)
     if outcome == CallOutcome.OTHER and not text:
         raise ValidationFailed(
             "required", _("Say what happened (the outcome is “other”)."), field="note"

@@ -37,7 +37,7 @@ from yiyang.accounts.roles import PUBLIC_ROLES, Perm, Role
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.validation import clean_fields, field_label, required
+from yiyang.common.validation import clean_fields, clean_text, field_label, required
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
     Consent,
@@ -113,17 +113,6 @@ def _not_merged(resident: Resident) -> None:
         )
 
 
-def _text(value: Any, name: str, label: str, max_length: int = 255) -> str:
-    text = "" if value is None else str(value).strip()
-    if len(text) > max_length:
-        raise ValidationFailed(
-            "too_long",
-            _("%(f)s: at most %(n)d characters.") % {"f": label, "n": max_length},
-            field=name,
-        )
-    return text
-
-
 def _bool(value: Any, name: str, label: str) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(
@@ -190,7 +179,7 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
             changed.append(name)
 
     if "name" in data:
-        name = _text(data["name"], "name", _contact_label("name"), 100)
+        name = clean_text(data["name"], "name", _contact_label("name"), 100)
         if not name:
             raise required("name", _contact_label("name"))
         put("name", name)
@@ -214,7 +203,7 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
             put(name, _bool(data[name], name, _contact_label(name)))
     for name in ("address", "note"):
         if name in data:
-            put(name, _text(data[name], name, _contact_label(name)))
+            put(name, clean_text(data[name], name, _contact_label(name)))
     clean_fields(contact, ["phone", "phone_index", "resident", "account"], _contact_label)
     return changed
 
@@ -328,7 +317,7 @@ def remove_contact(actor: Any, contact: Any, *, resident: Any = None, note: str 
             details={
                 "resident": target.resident_id,
                 "revoked_grants_removed": grants,
-                "note": _text(note, "note", _("note")),
+                "note": clean_text(note, "note", _("note")),
             },
         )
         target.delete()
@@ -470,7 +459,7 @@ def give_consent(
         _not_merged(target)
         giver, guardian_contact = _giver(target, given_by, guardian)
         when = _given_at(given_at)
-        text = _text(note, "note", _consent_label("note"))
+        text = clean_text(note, "note", _consent_label("note"))
         if Consent.objects.filter(
             resident=target, purpose=purpose, withdrawn_at__isnull=True
         ).exists():
@@ -535,7 +524,7 @@ def withdraw_consent(actor: Any, consent: Any, note: str = "", *, resident: Any 
         target = Consent.objects.select_for_update(no_key=True).get(pk=found.pk)
         if target.withdrawn_at is not None:
             raise ValidationFailed("already_withdrawn", _("This consent is already withdrawn."))
-        text = _text(note, "note", _consent_label("withdrawal_note"))
+        text = clean_text(note, "note", _consent_label("withdrawal_note"))
         _close(actor, target, text)
         details: dict[str, Any] = {"resident": owner.pk, "purpose": target.purpose}
         if target.purpose == ConsentPurpose.FAMILY_SHARING:
@@ -731,7 +720,7 @@ def grant_proxy(
                 % {"name": target.name},
             )
         giver, guardian_contact = _giver(owner, given_by, guardian)
-        text = _text(note, "note", _consent_label("note"))
+        text = clean_text(note, "note", _consent_label("note"))
         user, password = _family_login(target, username)
         consent = Consent.objects.create(
             resident=owner,
@@ -774,7 +763,7 @@ def revoke_proxy(actor: Any, grant: Any, note: str = "", *, resident: Any = None
         consent = Consent.objects.select_for_update(no_key=True).get(pk=found.consent_id)
         if consent.withdrawn_at is not None:
             raise ValidationFailed("already_revoked", _("This grant is already revoked."))
-        _close(actor, consent, _text(note, "note", _consent_label("withdrawal_note")))
+        _close(actor, consent, clean_text(note, "note", _consent_label("withdrawal_note")))
         found.consent = consent
         record(
             actor=actor,
@@ -848,7 +837,7 @@ def update_proxy(
             guardian=guardian_contact,
             given_at=timezone.now(),
             recorded_by=actor,
-            note=_text(note, "note", _consent_label("note")),
+            note=clean_text(note, "note", _consent_label("note")),
         )
         new = ProxyGrant.objects.create(
             resident=owner, contact=found.contact, user=found.user, consent=consent, **after
@@ -1020,7 +1009,7 @@ def merge_residents(actor: Any, keep: Any, remove: Any, reason: str) -> MergeRes
     then marked merged into ``keep``; it stays for the audit trail and old links.
     """
     require_perm(actor, Perm.RESIDENT_MERGE)
-    text = _text(reason, "reason", _("reason"))
+    text = clean_text(reason, "reason", _("reason"))
     if not text:
         raise required("reason", _("reason"))
     if _pk(remove) in (None, ""):
