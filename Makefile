@@ -14,11 +14,20 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# Runtime dependencies from the lock file, compiled translations, static assets.
-install: $(UV)
+# Runtime dependencies from the lock file, compiled translations, static assets. The
+# stamp makes a second `make install` (or `make test`) a no-op until one of its inputs
+# changes, so that .ci/run can run two suites at once without two installs racing.
+STAMP := $(VENV)/.yiyang-installed
+INSTALL_INPUTS := pyproject.toml uv.lock Makefile $(wildcard yiyang/locale/*/LC_MESSAGES/*.po) \
+	$(shell find yiyang -path '*/static/*' -type f 2>/dev/null)
+
+install: $(STAMP)
+
+$(STAMP): $(UV) $(INSTALL_INPUTS)
 	$(UV) sync --frozen --python $(PYTHON) --no-dev --extra dev --quiet
 	$(PY) -m yiyang.tools.compile_messages
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	touch $@
 
 install-dev: install
 
