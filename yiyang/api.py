@@ -56,6 +56,7 @@ def _routers() -> None:
     from yiyang.audit.api import router as audit_router
     from yiyang.devices.api import router as devices_router
     from yiyang.devices.api_alerts import router as alerts_router
+    from yiyang.devices.api_duty import router as escalation_router
     from yiyang.devices.api_ingest import router as ingest_router
     from yiyang.emergency.api import router as emergency_router
     from yiyang.network.api import router as network_router
@@ -69,6 +70,7 @@ def _routers() -> None:
     api.add_router("/assessments", assessments_router)
     api.add_router("/devices", devices_router)
     api.add_router("/alerts", alerts_router)
+    api.add_router("/escalation", escalation_router)
     api.add_router("/ingest", ingest_router)
     api.add_router("/emergency", emergency_router)
     api.add_router("/notifications", notifications_router)

@@ -19,6 +19,7 @@ a county-B resident (or her tab) answers 404.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -34,6 +35,8 @@ from yiyang.devices.models import (
     AlertState,
     Binding,
     Device,
+    DutyShift,
+    EscalationStep,
     Outcome,
     Quarantine,
     Reading,
@@ -84,6 +87,7 @@ def build(w: World) -> None:
         w.extra[f"dev_{side}"] = loose
         w.extra[f"bound_{side}"] = bound
         w.extra[f"alert_{side}"], w.extra[f"handled_{side}"] = _alerts(bound, resident)
+    _duty_world(w)
 
 
 def _alerts(device: Device, resident: Any) -> tuple[Alert, Alert]:
@@ -371,4 +375,128 @@ RULES: list[Rule] = [
         state=ALERTS,
     ),
     Rule("devices:resident_alerts", "GET", ALERTS_TAB, resident("in"), out=resident("out")),
+]
+
+
+# --- escalation: the duty roster and the schedule (pages_duty.py, api_duty.py) ---------
+# The roster is seen with ``network.staff_view`` and changed with ``network.staff_manage``
+# in scope: a county-B shift answers 404; adding one at county B's township hospital
+# answers 400 ``unknown_reference`` in the API and redisplays the form (its institution
+# choices are scoped) on the page. The schedule is deployment-wide policy: seen with
+# ``devices.view``, changed with ``devices.manage``.
+
+STAFF_VIEW = holders(Perm.STAFF_VIEW)
+STAFF_MANAGE = holders(Perm.STAFF_MANAGE)
+SHIFTS = rows(DutyShift, "institution_id", "user_id", "starts_at", "ends_at")
+STEPS = rows(EscalationStep, "severity", "tier", "after_minutes")
+
+
+def _duty_world(w: World) -> None:
+    """A doctor of each county's township hospital (``duty_doc_in``/``_out``) and an
+    upcoming shift of each (``shift_in``/``shift_out``)."""
+    now = timezone.now()
+    for side, county in (("in", w.a), ("out", w.b)):
+        doctor = User.objects.create(
+            username=f"m-duty-{side}",
+            role=Role.DOCTOR,
+            scope_kind="institution",
+            scope_institution=county.thc,
+        )
+        w.extra[f"duty_doc_{side}"] = doctor
+        w.extra[f"shift_{side}"] = DutyShift.objects.create(
+            institution=county.thc,
+            user=doctor,
+            starts_at=now + datetime.timedelta(days=2),
+            ends_at=now + datetime.timedelta(days=2, hours=8),
+        )
+
+
+def _local(delta: datetime.timedelta) -> str:
+    return timezone.localtime(timezone.now() + delta).strftime("%Y-%m-%dT%H:%M")
+
+
+def shift_form(side: str) -> Payload:
+    county = {"in": "a", "out": "b"}[side]
+    return lambda w, user: {
+        "institution": str(getattr(w, county).thc.pk),
+        "user": str(w.extra[f"duty_doc_{side}"].pk),
+        "starts_at": _local(datetime.timedelta(hours=1)),
+        "ends_at": _local(datetime.timedelta(hours=9)),
+    }
+
+
+def new_shift(side: str) -> Payload:
+    county = {"in": "a", "out": "b"}[side]
+    return lambda w, user: {
+        "institution": getattr(w, county).thc.pk,
+        "user": w.extra[f"duty_doc_{side}"].pk,
+        "starts_at": (timezone.now() + datetime.timedelta(hours=1)).isoformat(),
+        "ends_at": (timezone.now() + datetime.timedelta(hours=9)).isoformat(),
+    }
+
+
+SCHEDULE_FORM = body(severity="info", **{"info-tier_1": "0", "info-tier_2": "15"})
+
+RULES += [
+    # --- escalation: API -----------------------------------------------------------------
+    Rule("api:escalation_schedule", "GET", VIEW),
+    Rule(
+        "api:escalation_schedule_set",
+        "PUT",
+        MANAGE,
+        data=body(severity="info", steps={"1": 0, "2": 15}),
+        state=STEPS,
+    ),
+    Rule("api:escalation_duty", "GET", STAFF_VIEW),
+    Rule(
+        "api:escalation_duty_create",
+        "POST",
+        STAFF_MANAGE,
+        data=new_shift("in"),
+        out_data=new_shift("out"),
+        out_status=400,  # unknown_reference on the institution field
+        ok=201,
+        state=SHIFTS,
+    ),
+    Rule(
+        "api:escalation_duty_end",
+        "POST",
+        STAFF_MANAGE,
+        extra("shift_in"),
+        out=extra("shift_out"),
+        state=SHIFTS,
+    ),
+    # --- escalation: pages ---------------------------------------------------------------
+    Rule("devices:duty", "GET", STAFF_VIEW),
+    Rule(
+        "devices:duty",
+        "POST",
+        STAFF_MANAGE,
+        body="form",
+        data=shift_form("in"),
+        out_data=shift_form("out"),
+        out_status=200,  # the institution is not among the scoped choices: the form again
+        ok=302,
+        state=SHIFTS,
+    ),
+    Rule(
+        "devices:duty_end",
+        "POST",
+        STAFF_MANAGE,
+        extra("shift_in"),
+        out=extra("shift_out"),
+        body="form",
+        ok=302,
+        state=SHIFTS,
+    ),
+    Rule("devices:escalation", "GET", VIEW),
+    Rule(
+        "devices:escalation",
+        "POST",
+        MANAGE,
+        body="form",
+        data=SCHEDULE_FORM,
+        ok=302,
+        state=STEPS,
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from yiyang.devices import pages, pages_alerts
+from yiyang.devices import pages, pages_alerts, pages_duty
 
 app_name = "devices"
 
@@ -18,6 +18,9 @@ urlpatterns: list[URLPattern] = [
     path("alerts/<int:pk>/acknowledge/", pages_alerts.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:pk>/handle/", pages_alerts.alert_handle, name="alert_handle"),
     path("alerts/<int:pk>/close/", pages_alerts.alert_close, name="alert_close"),
+    path("duty/", pages_duty.duty_roster, name="duty"),
+    path("duty/<int:pk>/end/", pages_duty.duty_end, name="duty_end"),
+    path("escalation/", pages_duty.escalation_schedule, name="escalation"),
     path("<int:pk>/", pages.device_detail, name="detail"),
     path("<int:pk>/edit/", pages.device_edit, name="edit"),
     path("<int:pk>/secret/", pages.device_rotate, name="rotate_secret"),

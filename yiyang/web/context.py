@@ -33,6 +33,8 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("Assessments due"), "assessments:due", _assessment_dues),
     (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
     (_("Alerts"), "devices:alerts", Perm.DEVICE_VIEW),
+    (_("Duty roster"), "devices:duty", Perm.STAFF_VIEW),
+    (_("Escalation schedule"), "devices:escalation", Perm.DEVICE_VIEW),
     (_("Emergency calls"), "emergency:list", Perm.EMERGENCY_CALL),
     (_("Devices"), "devices:list", Perm.DEVICE_VIEW),
     (_("Quarantine"), "devices:quarantine", Perm.DEVICE_QUARANTINE),
