@@ -24,12 +24,14 @@ what stops escalation (``next_escalation_at`` cleared). Each transition checks
 from __future__ import annotations
 
 import datetime
+import json
 import logging
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +39,7 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
-from yiyang.devices import escalation, news2
+from yiyang.devices import escalation, news2, summaries
 from yiyang.devices.models import (
     Alert,
     AlertRule,
@@ -66,7 +68,21 @@ METRICS = {"bp.sys", "bp.dia", "hr", "glucose.mmol", "spo2.spo2", "temp.c", "wei
            "battery.pct", "news2.total", "news2.max"}  # fmt: skip
 
 
-def metrics_of(reading: Reading) -> dict[str, Decimal]:
+class Fresh(NamedTuple):
+    """A stored reading as ``evaluate`` needs it: what ingestion hands over (no model
+    instance per reading — thousands a second)."""
+
+    pk: int
+    resident_id: int
+    kind: str
+    values: dict[str, Any]
+    measured_at: datetime.datetime
+
+
+AnyReading = Reading | Fresh
+
+
+def metrics_of(reading: AnyReading) -> dict[str, Decimal]:
     """The values a rule can test, by metric name (any heart rate is ``hr``)."""
     out: dict[str, Decimal] = {}
     for key, value in (reading.values or {}).items():
@@ -116,31 +132,51 @@ def holds(compiled: Compiled, values: dict[str, Decimal]) -> bool:
     return False
 
 
-def matches(rule: AlertRule, conditions: list[dict[str, Any]], reading: Reading) -> bool:
+# The evaluation's own fast path. Each value is compared as the number it is (an int or a
+# float from JSON), not through ``Decimal(str(value))``: a finite float's shortest repr is
+# a strictly increasing function of the float, and an int (here far below 2**53) is a
+# float exactly, so every comparison comes out as between the exact decimals above.
+_FAST_OPS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
+Plain = tuple[tuple[str, Callable[[Any, Any], bool], int | float], ...]
+
+
+def _plain_conditions(conditions: list[dict[str, Any]]) -> Plain:
+    return tuple((c["metric"], _FAST_OPS[c["op"]], c["value"]) for c in conditions)
+
+
+def _plain_metrics(reading: AnyReading) -> dict[str, int | float]:
+    """``metrics_of`` without the decimals (see ``_FAST_OPS``)."""
+    out: dict[str, int | float] = {}
+    kind = reading.kind
+    for key, value in (reading.values or {}).items():
+        if value.__class__ is bool or not isinstance(value, int | float):
+            continue
+        out["hr" if key == "hr" else f"{kind}.{key}"] = value
+    return out
+
+
+def _plain_holds(compiled: Plain, values: dict[str, int | float]) -> bool:
+    for metric, op, threshold in compiled:
+        value = values.get(metric)
+        if value is not None and op(value, threshold):
+            return True
+    return False
+
+
+def matches(rule: AlertRule, conditions: list[dict[str, Any]], reading: AnyReading) -> bool:
     if rule.event:
         return reading.kind == rule.event
     return holds(compile_conditions(conditions), metrics_of(reading))
 
 
-def summary_of(reading: Reading) -> str:
-    v = reading.values or {}
-    if reading.kind == "bp":
-        hr = f", HR {v['hr']:g}/min" if "hr" in v else ""
-        return f"BP {v['sys']:g}/{v['dia']:g} mmHg{hr}"
-    if reading.kind == "glucose":
-        return f"Glucose {v['mmol']:g} mmol/L ({v.get('context', '')})"
-    if reading.kind == "spo2":
-        hr = f", HR {v['hr']:g}/min" if "hr" in v else ""
-        return f"SpO2 {v['spo2']:g}%{hr}"
-    if reading.kind == "temp":
-        return f"T {v['c']:g} °C"
-    if reading.kind == "hr":
-        return f"HR {v['hr']:g}/min"
-    if reading.kind == "weight":
-        return f"Weight {v['kg']:g} kg"
-    if reading.kind == "battery":
-        return f"Battery {v['pct']}%"
-    return {"sos": "SOS pressed", "fall": "Fall detected"}.get(reading.kind, reading.kind)
+def facts_of(reading: AnyReading) -> dict[str, Any]:
+    """The facts of a reading's alert summary (``summaries.reading_facts``)."""
+    return summaries.reading_facts(reading.kind, reading.values)
+
+
+def summary_of(reading: AnyReading) -> str:
+    """The English summary of a reading (what ``Alert.summary`` keeps)."""
+    return summaries.render_in(facts_of(reading), "en") or reading.kind
 
 
 def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
@@ -157,27 +193,90 @@ def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
     return {rid: served.get(gid) if gid else None for rid, gid in grids.items()}
 
 
-def _scores(reading: Reading) -> bool:
+def _scores(reading: AnyReading) -> bool:
     """Whether any NEWS2 parameter of the reading scores points."""
+    values = reading.values or {}
     for key, parameter in news2.FROM_READING[reading.kind].items():
-        value = (reading.values or {}).get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        value = values.get(key)
+        if value is None or value.__class__ is bool or not isinstance(value, int | float):
             continue
         if news2.points(parameter, value) > 0:
             return True
     return False
 
 
+# One row per resident: a LATERAL index lookup per vital kind, named "latest_<kind>" as
+# the ORM path's subqueries are.
+_VITAL_KINDS = ("spo2", "bp", "hr", "temp")
+assert set(_VITAL_KINDS) == set(news2.KINDS)
+_LATEST_VITALS_SQL = (
+    "SELECT a.id, latest_spo2.id, latest_spo2.v, latest_spo2.m, latest_bp.id, latest_bp.v, "
+    "latest_bp.m, latest_hr.id, latest_hr.v, latest_hr.m, latest_temp.id, latest_temp.v, "
+    "latest_temp.m FROM unnest(%(ids)s::bigint[]) AS a(id) "
+    'LEFT JOIN LATERAL (SELECT d.id, d."values" AS v, d.measured_at AS m FROM devices_reading d '
+    "WHERE d.resident_id = a.id AND d.kind = 'spo2' AND d.measured_at >= %(since)s "
+    "ORDER BY d.measured_at DESC, d.id DESC LIMIT 1) AS latest_spo2 ON true "
+    'LEFT JOIN LATERAL (SELECT d.id, d."values" AS v, d.measured_at AS m FROM devices_reading d '
+    "WHERE d.resident_id = a.id AND d.kind = 'bp' AND d.measured_at >= %(since)s "
+    "ORDER BY d.measured_at DESC, d.id DESC LIMIT 1) AS latest_bp ON true "
+    'LEFT JOIN LATERAL (SELECT d.id, d."values" AS v, d.measured_at AS m FROM devices_reading d '
+    "WHERE d.resident_id = a.id AND d.kind = 'hr' AND d.measured_at >= %(since)s "
+    "ORDER BY d.measured_at DESC, d.id DESC LIMIT 1) AS latest_hr ON true "
+    'LEFT JOIN LATERAL (SELECT d.id, d."values" AS v, d.measured_at AS m FROM devices_reading d '
+    "WHERE d.resident_id = a.id AND d.kind = 'temp' AND d.measured_at >= %(since)s "
+    "ORDER BY d.measured_at DESC, d.id DESC LIMIT 1) AS latest_temp ON true "
+)
+
+
+def _latest_vitals(resident_ids: list[int], since: datetime.datetime) -> list[tuple[Any, ...]]:
+    """(id, resident, kind, values, measured at) of each resident's latest reading of each
+    vital kind measured at or after ``since``, newest first. On PostgreSQL one query (a
+    ``LATERAL`` index lookup per resident and kind); elsewhere two."""
+    if connection.vendor == "postgresql":
+        rows: list[tuple[Any, ...]] = []
+        with connection.cursor() as cursor:
+            cursor.execute(_LATEST_VITALS_SQL, {"ids": resident_ids, "since": since})
+            for row in cursor.fetchall():
+                for k, kind in enumerate(_VITAL_KINDS):
+                    pk, values, at = row[1 + 3 * k : 4 + 3 * k]
+                    if pk is not None:
+                        if isinstance(values, str | bytes):
+                            values = json.loads(values)
+                        rows.append((pk, row[0], kind, values, at))
+        rows.sort(key=lambda r: (r[4], r[0]), reverse=True)
+        return rows
+
+    def latest_of(kind: str) -> Subquery:
+        return Subquery(
+            Reading.objects.filter(resident_id=OuterRef("pk"), kind=kind, measured_at__gte=since)
+            .order_by("-measured_at", "-id")
+            .values("pk")[:1]
+        )
+
+    ids: set[int] = set()
+    for row in (
+        Resident.objects.filter(pk__in=resident_ids)
+        .annotate(**{f"latest_{kind}": latest_of(kind) for kind in news2.KINDS})
+        .values_list(*[f"latest_{kind}" for kind in news2.KINDS])
+    ):
+        ids.update(pk for pk in row if pk is not None)
+    return list(
+        Reading.objects.filter(pk__in=ids)
+        .order_by("-measured_at", "-id")
+        .values_list("pk", "resident_id", "kind", "values", "measured_at")
+    )
+
+
 def _window_hits(
     rules: list[AlertRule],
     overrides: dict[tuple[int, int], ResidentRule],
-    readings: Sequence[Reading],
-) -> dict[tuple[int, int], tuple[list[Reading], str]]:
+    readings: Sequence[AnyReading],
+) -> dict[tuple[int, int], tuple[list[Fresh], dict[str, Any]]]:
     """Window rules (NEWS2): for each resident with a new vital-sign reading, score the
     latest reading of each vital kind measured at most the rule's window before her
     newest reading of the batch (later ones included: an out-of-order reading is still the
-    latest). Two queries for the batch, each a few index lookups per resident — never the
-    whole window (a device may send thousands of readings an hour)."""
+    latest). One query for the batch (``_latest_vitals``), a few index lookups per
+    resident — never the whole window (a device may send thousands of readings an hour)."""
     vitals = [r for r in readings if r.kind in news2.KINDS]
     # A reading whose parameters all score 0 cannot raise a NEWS2 sum (nor its highest
     # part): it replaces a value scoring ≥ 0 and moves the window forward. So only the
@@ -197,32 +296,11 @@ def _window_hits(
     widest = datetime.timedelta(minutes=max(rule.window_minutes for rule in rules))
     since_all = min(anchors.values()) - widest
 
-    def latest_of(kind: str) -> Subquery:
-        return Subquery(
-            Reading.objects.filter(
-                resident_id=OuterRef("pk"), kind=kind, measured_at__gte=since_all
-            )
-            .order_by("-measured_at", "-id")
-            .values("pk")[:1]
-        )
-
-    from yiyang.residents.models import Resident
-
-    ids: set[int] = set()
-    for row in (
-        Resident.objects.filter(pk__in=anchors)
-        .annotate(**{f"latest_{kind}": latest_of(kind) for kind in news2.KINDS})
-        .values_list(*[f"latest_{kind}" for kind in news2.KINDS])
-    ):
-        ids.update(pk for pk in row if pk is not None)
-    by_resident: dict[int, list[Reading]] = {}
-    for r in (
-        Reading.objects.filter(pk__in=ids)
-        .order_by("-measured_at", "-id")
-        .only("pk", "resident_id", "kind", "values", "measured_at")
-    ):
+    by_resident: dict[int, list[Fresh]] = {}
+    for row in _latest_vitals(list(anchors), since_all):  # newest first
+        r = Fresh(*row)
         by_resident.setdefault(r.resident_id, []).append(r)
-    out: dict[tuple[int, int], tuple[list[Reading], str]] = {}
+    out: dict[tuple[int, int], tuple[list[Fresh], dict[str, Any]]] = {}
     for resident_id, anchor in anchors.items():
         for rule in rules:
             own = overrides.get((resident_id, rule.pk))
@@ -231,7 +309,7 @@ def _window_hits(
             conditions = own.conditions if own is not None and own.conditions else rule.conditions
             since = anchor - datetime.timedelta(minutes=rule.window_minutes)
             latest: dict[str, Any] = {}
-            used: dict[str, Reading] = {}
+            used: dict[str, Fresh] = {}
             for r in by_resident.get(resident_id, []):  # newest first
                 if r.measured_at < since:
                     continue
@@ -252,15 +330,27 @@ def _window_hits(
                 for c in conditions
             ):
                 found = sorted({r.pk: r for r in used.values()}.values(), key=lambda r: r.pk)
-                out[(resident_id, rule.pk)] = (found, scored.describe())
+                out[(resident_id, rule.pk)] = (found, summaries.news2_facts(scored))
     return out
 
 
-def evaluate(readings: Sequence[Reading]) -> list[Alert]:
-    """Open or fold alerts for ``readings`` (saved, with ids). Call inside the ingestion
-    transaction. New alerts start escalating (tier 1 notified through the outbox) and an
-    SOS or fall opens an emergency call. Returns the alerts opened (not the folded ones).
-    A constant number of queries per batch."""
+def _overrides_of(resident_ids: set[int]) -> Iterable[ResidentRule]:
+    """The residents' own versions of rules. On PostgreSQL the ids travel as one array
+    literal: an ``IN`` of hundreds of parameters costs a millisecond of Python per batch."""
+    if connection.vendor == "postgresql":
+        return ResidentRule.objects.raw(
+            "SELECT * FROM devices_residentrule WHERE resident_id = ANY(%s::bigint[])",
+            ["{" + ",".join(str(int(pk)) for pk in sorted(resident_ids)) + "}"],
+        )
+    return ResidentRule.objects.filter(resident_id__in=resident_ids)
+
+
+def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
+    """Open or fold alerts for ``readings`` (saved, with ids: ``Reading`` instances or
+    ``Fresh`` rows). Call inside the ingestion transaction. New alerts start escalating
+    (tier 1 notified through the outbox) and an SOS or fall opens an emergency call.
+    Returns the alerts opened (not the folded ones). A constant number of queries per
+    batch."""
     if not readings:
         return []
     now = timezone.now()
@@ -272,40 +362,57 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     ]
     windowed = [r for r in rules if r.window_minutes and not r.event]
     resident_ids = {r.resident_id for r in readings}
-    overrides = {
-        (o.resident_id, o.rule_id): o
-        for o in ResidentRule.objects.filter(resident_id__in=resident_ids)
-    }
-    hits: dict[tuple[int, int], list[Reading]] = {}
-    summaries: dict[tuple[int, int], str] = {}
+    overrides = {(o.resident_id, o.rule_id): o for o in _overrides_of(resident_ids)}
+    overridden = {resident_id for resident_id, _ in overrides}
+    hits: dict[tuple[int, int], list[AnyReading]] = {}
+    facts: dict[tuple[int, int], dict[str, Any]] = {}
     counts: dict[tuple[int, int], int] = {}
     by_id = {rule.pk: rule for rule in rules}
-    # Thresholds parsed once per batch and each reading's metrics once (this loop runs for
-    # every reading at thousands a second): the rules' own conditions, and the residents'.
-    compiled = {rule.pk: compile_conditions(rule.conditions) for rule in per_reading}
-    own_compiled = {
-        key: compile_conditions(o.conditions) for key, o in overrides.items() if o.conditions
+    # This loop runs for every reading at thousands a second: thresholds parsed once per
+    # batch (the rules' own conditions, and the residents'), each reading's metrics once,
+    # and — for a resident without overrides — only the rules that can fire on a reading
+    # of its kind and keys (an event rule of that kind, a condition on one of its
+    # metrics), found once per (kind, keys) in the batch.
+    plans: list[tuple[int, str, Plain]] = [
+        (rule.pk, rule.event, () if rule.event else _plain_conditions(rule.conditions))
+        for rule in per_reading
+    ]
+    own_plain = {
+        key: _plain_conditions(o.conditions) for key, o in overrides.items() if o.conditions
     }
+    candidates: dict[tuple[str, tuple[str, ...]], list[tuple[int, str, Plain]]] = {}
     for reading in readings:
-        values: dict[str, Decimal] | None = None
-        for rule in per_reading:
-            key = (reading.resident_id, rule.pk)
-            own = overrides.get(key) if overrides else None
+        resident_id = reading.resident_id
+        values = _plain_metrics(reading)
+        if resident_id not in overridden:
+            shape = (reading.kind, tuple(values))
+            fit = candidates.get(shape)
+            if fit is None:
+                fit = candidates[shape] = [
+                    (rule_pk, event, plain)
+                    for rule_pk, event, plain in plans
+                    if (event == reading.kind if event else any(c[0] in values for c in plain))
+                ]
+            for rule_pk, event, plain in fit:
+                if event or _plain_holds(plain, values):
+                    hits.setdefault((resident_id, rule_pk), []).append(reading)
+            continue
+        for rule_pk, event, plain in plans:
+            key = (resident_id, rule_pk)
+            own = overrides.get(key)
             if own is not None and own.disabled:
                 continue
-            if rule.event:
-                hit = reading.kind == rule.event
+            if event:
+                hit = reading.kind == event
             else:
-                if values is None:
-                    values = metrics_of(reading)
-                hit = holds(own_compiled.get(key) or compiled[rule.pk], values)
+                hit = _plain_holds(own_plain.get(key) or plain, values)
             if hit:
                 hits.setdefault(key, []).append(reading)
     for key, found in hits.items():
-        summaries[key] = summary_of(found[-1])[:255]
+        facts[key] = facts_of(found[-1])
         counts[key] = len(found)
-    for key, (found, text) in _window_hits(windowed, overrides, readings).items():
-        hits[key], summaries[key], counts[key] = found, text[:255], 1
+    for key, (window_found, scored) in _window_hits(windowed, overrides, readings).items():
+        hits[key], facts[key], counts[key] = list(window_found), scored, 1
     if not hits:
         return []
     live = {
@@ -320,7 +427,7 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     teams = teams_for(k[0] for k in hits if k not in live)
     opened: list[Alert] = []
     folded: list[Alert] = []
-    links: list[tuple[Alert, Reading]] = []
+    links: list[tuple[Alert, AnyReading]] = []
     for key, found in hits.items():
         resident_id, rule_id = key
         rule = by_id[rule_id]
@@ -331,7 +438,8 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
                 rule=rule,
                 severity=rule.severity,
                 team_id=teams.get(resident_id),
-                summary=summaries[key],
+                summary=_english(facts[key]),
+                facts=facts[key],
                 count=counts[key],
                 opened_at=now,
                 last_triggered_at=now,
@@ -340,11 +448,12 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
         else:
             alert.count += counts[key]
             alert.last_triggered_at = now
-            alert.summary = summaries[key]
+            alert.summary = _english(facts[key])
+            alert.facts = facts[key]
             folded.append(alert)
         links.extend((alert, reading) for reading in found)
     Alert.objects.bulk_create(opened)
-    Alert.objects.bulk_update(folded, ["count", "last_triggered_at", "summary"])
+    _save_folds(folded)
     through = Alert.readings.through
     through.objects.bulk_create(
         [through(alert_id=a.pk, reading_id=r.pk) for a, r in links], ignore_conflicts=True
@@ -352,6 +461,42 @@ def evaluate(readings: Sequence[Reading]) -> list[Alert]:
     escalation.start(opened, now)
     open_emergency([a for a in opened if a.rule.event in READING_EVENTS])
     return opened
+
+
+def _english(facts: dict[str, Any]) -> str:
+    return (summaries.render_in(facts, "en") or str(facts.get("kind", "")))[:255]
+
+
+def _save_folds(folded: Sequence[Alert]) -> None:
+    """Write the folded alerts' count, last trigger and summary (rows locked above). On
+    PostgreSQL one ``UPDATE … FROM json_to_recordset`` (Django's ``bulk_update`` builds a
+    ``CASE`` per field and alert)."""
+    if not folded:
+        return
+    if connection.vendor != "postgresql":
+        Alert.objects.bulk_update(folded, ["count", "last_triggered_at", "summary", "facts"])
+        return
+    document = json.dumps(
+        [
+            {
+                "i": a.pk,
+                "n": a.count,
+                "t": a.last_triggered_at.isoformat(),
+                "s": a.summary,
+                "f": a.facts,
+            }
+            for a in folded
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE devices_alert a SET count = v.n, last_triggered_at = v.t, summary = v.s, "
+            "facts = v.f FROM json_to_recordset(%s::json) "
+            "AS v(i bigint, n integer, t timestamptz, s text, f jsonb) WHERE a.id = v.i",
+            [document],
+        )
 
 
 def open_emergency(opened: Sequence[Alert]) -> None:

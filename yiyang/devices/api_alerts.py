@@ -73,7 +73,11 @@ class AlertOut(Schema):
     severity: Severity
     state: AlertState
     team: Ref | None = None
-    summary: str
+    summary: str = Field(description="in the request's language")
+    facts: dict[str, Any] = Field(
+        description="what the summary is made of: the triggering reading's kind and values, "
+        "or (kind silent) the device's serial, kind, since and expected interval"
+    )
     count: int
     opened_at: datetime.datetime
     last_triggered_at: datetime.datetime
@@ -91,6 +95,10 @@ class AlertOut(Schema):
     @staticmethod
     def resolve_resident(obj: Alert) -> dict[str, Any]:
         return {"id": obj.resident_id, "name": obj.resident.name}
+
+    @staticmethod
+    def resolve_summary(obj: Alert) -> str:
+        return obj.summary_text
 
     @staticmethod
     def resolve_rule(obj: Alert) -> dict[str, Any]:

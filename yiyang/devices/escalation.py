@@ -39,6 +39,7 @@ from yiyang.accounts.roles import Perm, Role, perms_for
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.devices import summaries
 from yiyang.devices.models import (
     Alert,
     AlertEvent,
@@ -64,12 +65,12 @@ def register_topic() -> bool:
         return False
     from yiyang.notifications import topics
 
-    # The parameters carry the rule and severity in both languages: the Chinese catalogue
-    # translates this msgid with %(severity_zh)s and %(rule_zh)s.
+    # The parameters carry the rule, severity and summary in both languages: the Chinese
+    # catalogue translates these msgids with %(severity_zh)s, %(rule_zh)s, %(summary_zh)s.
     topics.register(
         TOPIC,
         subject=gettext_lazy("%(severity_en)s: %(rule_en)s — %(resident)s"),
-        body=gettext_lazy("%(summary)s"),
+        body=gettext_lazy("%(summary_en)s"),
     )
     return True
 
@@ -566,6 +567,8 @@ def params_of(alert: Alert, resident_name: str, tier: int) -> dict[str, Any]:
         "resident": resident_name,
         "resident_id": alert.resident_id,
         "summary": alert.summary,
+        "summary_zh": summaries.render_in(alert.facts, "zh-hans") or alert.summary,
+        "summary_en": summaries.render_in(alert.facts, "en") or alert.summary,
         "tier": tier,
     }
 

@@ -127,18 +127,19 @@ class Refused(Exception):
 
 def sign(secret: str, payload: bytes) -> str:
     """The MQTT ``sig``: hex HMAC-SHA256 of the payload keyed with the device secret."""
-    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), payload, hashlib.sha256).hex()
 
 
 @lru_cache(maxsize=50_000)
-def _secret(token: str) -> str:
-    return crypto.decrypt(token)
+def _key(token: str) -> bytes:
+    """The HMAC key of a device: its secret (decrypted from ``token``) as UTF-8."""
+    return crypto.decrypt(token).encode()
 
 
 # --- one message ------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     seq: int
     measured_at: datetime.datetime
@@ -158,16 +159,54 @@ def _number(kind: str, key: str, value: Any) -> Decimal:
     return number
 
 
+# code → (low, high) as floats, where both range ends are exactly floats (all of them): a
+# JSON number then needs no ``Decimal`` on the usual path (``_fast_number``).
+_FLOAT_RANGES = {
+    code: (float(spec.low), float(spec.high), spec.decimals)
+    for code, spec in loinc.CODES.items()
+    if Decimal(float(spec.low)) == spec.low and Decimal(float(spec.high)) == spec.high
+}
+
+
+def _fast_number(code: str, value: Any) -> float | None:
+    """The stored value of a plausible int or float for ``code`` — exactly what the
+    ``Decimal`` path (``_number``, ``in_range``, ``quantize``) gives — or None when that
+    path must decide (not a plain number, outside the range, more decimals than stored,
+    an exponent, not finite: refusals and roundings keep their one implementation).
+
+    Exact: an int is compared exactly with a float; a finite float lies on the same side
+    of a float range end as its shortest repr ``Decimal(str(value))``; and a float whose
+    repr has no more decimals than the code stores is unchanged by ``quantize``."""
+    bounds = _FLOAT_RANGES.get(code)
+    if bounds is None:
+        return None
+    low, high, decimals = bounds
+    kind = value.__class__
+    if kind is int:
+        return float(value) if low <= value <= high else None
+    if kind is not float or not low <= value <= high:  # NaN fails the comparison
+        return None
+    text = repr(value)
+    if "e" in text:
+        return None
+    fraction = text.partition(".")[2]
+    return value if fraction == "0" or len(fraction) <= decimals else None
+
+
+_FIELDS = frozenset(("seq", "ts", "kind", "values"))
+
+
 def parse_message(raw: Any, now: datetime.datetime) -> Message:
     """Check one decoded message against the protocol; ``Refused`` says why not."""
     if not isinstance(raw, dict):
         raise Refused("malformed", "a message must be a JSON object")
-    unknown = set(raw) - {"seq", "ts", "kind", "values"}
-    if unknown:
-        raise Refused("bad_field", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    for name in ("seq", "ts", "kind", "values"):
-        if name not in raw:
-            raise Refused("bad_field", f"{name} is missing")
+    if raw.keys() != _FIELDS:
+        unknown = set(raw) - _FIELDS
+        if unknown:
+            raise Refused("bad_field", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+        for name in ("seq", "ts", "kind", "values"):
+            if name not in raw:
+                raise Refused("bad_field", f"{name} is missing")
     seq = raw["seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq >= 2**63:
         raise Refused("bad_field", "seq must be an integer ≥ 0")
@@ -193,8 +232,8 @@ def parse_message(raw: Any, now: datetime.datetime) -> Message:
     if not isinstance(values, dict):
         raise Refused("bad_field", "values must be an object")
     spec = KINDS[kind]
-    extra = set(values) - set(spec)
-    if extra:
+    if not values.keys() <= spec.keys():
+        extra = set(values) - set(spec)
         raise Refused("bad_field", f"{kind} takes no {', '.join(sorted(map(str, extra)))}")
     clean: dict[str, Any] = {}
     for key, (code, required) in spec.items():
@@ -203,6 +242,14 @@ def parse_message(raw: Any, now: datetime.datetime) -> Message:
                 raise Refused("bad_field", f"{kind}.{key} is missing")
             continue
         value = values[key]
+        if code is not None:
+            fast = _fast_number(code, value)
+            if fast is not None:
+                clean[key] = fast
+                continue
+        elif value.__class__ is int and 0 <= value <= 100:  # battery, the usual case
+            clean[key] = value
+            continue
         if kind == "glucose" and key == "context":
             if value not in GLUCOSE_CONTEXTS:
                 raise Refused(
@@ -352,7 +399,7 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
     }
 
 
-@dataclass
+@dataclass(slots=True)
 class _New:
     """A message judged good, to be stored unless (device, seq) is already there."""
 
@@ -363,36 +410,16 @@ class _New:
     source: str
 
 
-# (attribute, field) in the order of ``Reading(*args)``; a field ``process`` does not set
-# gets its default.
-_READING_FIELDS = [(f.attname, f) for f in Reading._meta.concrete_fields]
-_READING_NAMES = [name for name, _ in _READING_FIELDS]
-
-
-def _reading(pk: int, new: _New, now: datetime.datetime, panel: uuid.UUID) -> Reading:
-    """A saved ``Reading`` (pk set) built without ``save`` — positional, the fast path."""
+def _fresh(pk: int, new: _New) -> alerts.Fresh:
     m = new.message
-    values = {
-        "id": pk,
-        "device_id": new.device.pk,
-        "seq": m.seq,
-        "resident_id": new.device.resident_id,
-        "kind": m.kind,
-        "measured_at": m.measured_at,
-        "values": m.values,
-        "source": new.source,
-        "received_at": now,
-        "panel": panel,
-    }
-    args: list[Any] = [
-        values[name] if name in values else f.get_default() for name, f in _READING_FIELDS
-    ]
-    # As if loaded from the database: ``_state.adding`` is False, ``_state.db`` set.
-    return Reading.from_db("default", _READING_NAMES, args)
+    return alerts.Fresh(pk, new.device.resident_id or 0, m.kind, m.values, m.measured_at)
 
 
-def _insert_readings(rows: list[_New], now: datetime.datetime) -> list[tuple[_New, Reading]]:
-    """Store ``rows``; return those actually inserted with their saved ``Reading``. On
+def _insert_readings(
+    rows: list[_New], now: datetime.datetime
+) -> list[tuple[_New, alerts.Fresh, uuid.UUID]]:
+    """Store ``rows``; return those actually inserted, each with the stored reading (as
+    ``alerts.Fresh``: its id and what the rules test) and its panel. On
     PostgreSQL one ``INSERT … ON CONFLICT (device_id, seq) DO NOTHING RETURNING``, in
     (device, seq) order: a row another transaction stored meanwhile (a concurrent consumer)
     is skipped — the unique constraint is the guard — and waits for that transaction
@@ -402,13 +429,25 @@ def _insert_readings(rows: list[_New], now: datetime.datetime) -> list[tuple[_Ne
     rows = sorted(rows, key=lambda n: (n.device.pk, n.message.seq))
     panels = [uuid.uuid4() for _ in rows]
     if connection.vendor != "postgresql":
-        readings = [_reading(0, n, now, p) for n, p in zip(rows, panels, strict=True)]
-        for r in readings:
-            r.pk, r._state.adding = None, True
-        Reading.objects.bulk_create(readings)
-        for r in readings:
-            r._state.adding = False
-        return list(zip(rows, readings, strict=True))
+        readings = Reading.objects.bulk_create(
+            [
+                Reading(
+                    device_id=n.device.pk,
+                    seq=n.message.seq,
+                    resident_id=n.device.resident_id or 0,  # bound: checked above
+                    kind=n.message.kind,
+                    measured_at=n.message.measured_at,
+                    values=n.message.values,
+                    source=n.source,
+                    received_at=now,
+                    panel=panel,
+                )
+                for n, panel in zip(rows, panels, strict=True)
+            ]
+        )
+        return [
+            (n, _fresh(r.pk, n), panel) for n, r, panel in zip(rows, readings, panels, strict=True)
+        ]
     # One JSON document for the rows: json.dumps (C) and PostgreSQL's parser are much
     # cheaper than adapting a Python list per column.
     document = _json(
@@ -440,25 +479,27 @@ def _insert_readings(rows: list[_New], now: datetime.datetime) -> list[tuple[_Ne
     for new, panel in zip(rows, panels, strict=True):
         pk = ids.get((new.device.pk, new.message.seq))
         if pk is not None:
-            out.append((new, _reading(pk, new, now, panel)))
+            out.append((new, _fresh(pk, new), panel))
     return out
 
 
-def _insert_observations(stored: list[tuple[_New, Reading]], now: datetime.datetime) -> None:
+def _insert_observations(
+    stored: list[tuple[_New, alerts.Fresh, uuid.UUID]], now: datetime.datetime
+) -> None:
     """The health-record observations of the stored readings (source ``device``)."""
     # The value as parsed (a float already quantized to the code's decimals): its shortest
     # repr is the exact decimal PostgreSQL stores.
     cols: list[tuple[int, str, float, str, datetime.datetime, uuid.UUID | None, str]] = []
-    for new, reading in stored:
+    for new, _, panel in stored:
         for code, value in observations_for(new.message):
             cols.append(
                 (
                     new.device.resident_id or 0,
                     code,
                     value,
-                    loinc.CODES[code].unit,
+                    _UNITS[code],
                     new.message.measured_at,
-                    reading.panel,
+                    panel,
                     new.device.serial,
                 )
             )
@@ -482,13 +523,14 @@ def _insert_observations(stored: list[tuple[_New, Reading]], now: datetime.datet
             batch_size=1000,
         )
         return
+    stamps: dict[datetime.datetime, str] = {}  # a panel's rows share their time
     document = _json(
         {
             "r": rid,
             "c": code,
             "v": value,
             "u": unit,
-            "m": at.isoformat(),
+            "m": stamps.get(at) or stamps.setdefault(at, at.isoformat()),
             "p": panel.hex if panel else None,
             "s": serial,
         }
@@ -503,6 +545,9 @@ def _insert_observations(stored: list[tuple[_New, Reading]], now: datetime.datet
             "m timestamptz, p uuid, s text)",
             [ObservationSource.DEVICE.value, now, document],
         )
+
+
+_UNITS = {code: spec.unit for code, spec in loinc.CODES.items()}
 
 
 @dataclass
@@ -660,7 +705,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 refuse("device_retired", f"device {device.serial} is retired")
                 continue
             if env.source == Source.MQTT:
-                expected = sign(_secret(device.secret), env.payload)
+                expected = hmac.digest(_key(device.secret), env.payload, "sha256").hex()
                 if not env.signature or not hmac.compare_digest(expected, env.signature):
                     refuse(
                         "bad_signature",
@@ -755,7 +800,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
         # 3. Write: readings (once per (device, seq)), alerts, observations, quarantine,
         # devices.
         inserted = _insert_readings(fresh, now)
-        done = {id(n) for n, _ in inserted}
+        done = {id(n) for n, _, _ in inserted}
         for n in fresh:
             c = change(n.device.pk)
             c.heard = True
@@ -769,7 +814,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 c.battery is None or n.message.measured_at >= c.battery[0]
             ):
                 c.battery = (n.message.measured_at, n.message.values["pct"])
-        alerts.evaluate([r for _, r in inserted])
+        alerts.evaluate([r for _, r, _ in inserted])
         _insert_observations(inserted, now)
         if any(redelivered):
             quarantine = _not_yet_quarantined(quarantine, redelivered, changes, now)

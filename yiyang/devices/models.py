@@ -108,10 +108,18 @@ class Source(models.TextChoices):
 class Reading(models.Model):
     """One accepted message, stored once per (device, seq)."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings")
+    # No single-column indexes on the foreign keys: "reading_device_seq" (device, seq) and
+    # "reading_resident" (resident, measured_at) serve their lookups, and every index costs
+    # each insert (thousands a second).
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
     seq = models.BigIntegerField()
     resident = models.ForeignKey(
-        "residents.Resident", on_delete=models.CASCADE, related_name="device_readings"
+        "residents.Resident",
+        on_delete=models.CASCADE,
+        related_name="device_readings",
+        db_index=False,
     )
     kind = models.CharField(max_length=10)
     measured_at = models.DateTimeField()
@@ -254,7 +262,11 @@ class Alert(models.Model):
         related_name="alerts",
         verbose_name=_("responsible team"),
     )
+    # The summary's facts (the triggering reading's kind and values, or the silent
+    # device): rendered in the reader's language by ``summary_text``. ``summary`` is the
+    # English rendering, kept for logs, audit details and alerts without facts.
     summary = models.CharField(_("summary"), max_length=255)
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
     count = models.PositiveIntegerField(_("triggers"), default=1)
     opened_at = models.DateTimeField(_("opened"))
     last_triggered_at = models.DateTimeField(_("last triggered"))
@@ -316,6 +328,14 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} {self.resident_id}"
+
+    @property
+    def summary_text(self) -> str:
+        """The summary in the active language (``summaries.render`` of the facts), or the
+        stored English text for an alert without facts."""
+        from yiyang.devices.summaries import render
+
+        return render(self.facts) or self.summary
 
 
 # --- escalation (ADR 0020) ----------------------------------------------------------------

@@ -16,9 +16,11 @@ side and "above the previous band's upper edge" on the high side.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 SOURCE = "NEWS2, Royal College of Physicians 2017 (standards.md §7)"
 
@@ -58,7 +60,7 @@ TABLES: dict[str, tuple[Band, ...]] = {
 }
 MISSING = ("respiration rate", "consciousness", "supplemental oxygen")
 
-_TESTS = {
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "lt": lambda a, b: a < b,
     "le": lambda a, b: a <= b,
     "gt": lambda a, b: a > b,
@@ -66,8 +68,25 @@ _TESTS = {
 }
 
 
+# The bands with float edges, for int and float values (what devices send): every edge is
+# exactly a float, so comparing a float with it gives the same answer as comparing the
+# float's decimal ``Decimal(str(value))`` (the shortest repr lies on the same side of a
+# float edge as the float itself); an int compares exactly with a float.
+_FAST: dict[str, tuple[tuple[Callable[[Any, Any], bool], float, int], ...]] = {
+    parameter: tuple((_TESTS[test], float(edge), score) for test, edge, score in bands)
+    for parameter, bands in TABLES.items()
+}
+assert all(Decimal(float(e)) == e for bands in TABLES.values() for _, e, _ in bands)
+
+
 def points(parameter: str, value: Decimal | int | float | str) -> int:
     """The NEWS2 points of one parameter (``spo2``, ``sbp``, ``pulse``, ``temp``)."""
+    if (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and math.isfinite(value)
+    ):
+        for fast_test, fast_edge, fast_score in _FAST.get(parameter, ()):
+            if fast_test(value, fast_edge):
+                return fast_score
     if parameter not in TABLES:
         raise ValueError(f"NEWS2 has no device parameter {parameter!r}")
     try:

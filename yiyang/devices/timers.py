@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from yiyang.devices import escalation
+from yiyang.devices import escalation, summaries
 from yiyang.devices.alerts import LIVE, teams_for
 from yiyang.devices.models import (
     Alert,
@@ -132,6 +132,9 @@ def check_silence(now: datetime.datetime | None = None) -> list[Alert]:
         for device in devices:
             since = timezone.localtime(device.quiet_since)  # type: ignore[attr-defined]
             assert device.resident_id is not None  # bound: filtered above
+            facts = summaries.silence_facts(
+                device.serial, device.kind, since, device.expected_interval_minutes
+            )
             opened.append(
                 Alert(
                     resident_id=device.resident_id,
@@ -139,11 +142,8 @@ def check_silence(now: datetime.datetime | None = None) -> list[Alert]:
                     severity=rule.severity,
                     team_id=teams.get(device.resident_id or 0),
                     device=device,
-                    summary=(
-                        f"Device {device.serial} ({device.kind}) silent since "
-                        f"{since:%Y-%m-%d %H:%M}; expected every "
-                        f"{device.expected_interval_minutes} min"
-                    )[:255],
+                    summary=summaries.render_in(facts, "en")[:255],
+                    facts=facts,
                     opened_at=now,
                     last_triggered_at=now,
                 )

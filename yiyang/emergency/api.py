@@ -108,7 +108,7 @@ class CallOut(Schema):
             "rule": alert.rule.code,
             "severity": alert.severity,
             "state": alert.state,
-            "summary": alert.summary,
+            "summary": alert.summary_text,
             "opened_at": alert.opened_at,
         }
 

@@ -577,11 +577,14 @@ class Observation(models.Model):
     """One measured value, LOINC-coded (``residents.loinc.CODES`` lists the codes, units
     and plausible ranges). A blood-pressure reading is two rows sharing ``panel``."""
 
+    # No index of its own: "observation_series_idx" (resident, code, effective_at) leads
+    # with it (devices insert thousands of observations a second; each index costs).
     resident = models.ForeignKey(
         Resident,
         on_delete=models.CASCADE,
         related_name="observations",
         verbose_name=_("resident"),
+        db_index=False,
     )
     code = models.CharField(_("LOINC code"), max_length=10)
     value = models.DecimalField(_("value"), max_digits=8, decimal_places=2)
