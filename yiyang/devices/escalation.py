@@ -463,20 +463,7 @@ def duty_doctors(institution_ids: Iterable[int], now: datetime.datetime) -> dict
         out[inst].add(user_id)
     rest = wanted - set(out)
     if rest:
-        doctors = User.objects.filter(is_active=True, role=Role.DOCTOR)
-        today = timezone.localdate(now)
-        current = Q(staff__memberships__end_on__isnull=True) | Q(
-            staff__memberships__end_on__gte=today
-        )
-        for inst, user_id in doctors.filter(
-            current, staff__active=True, staff__memberships__institution_id__in=rest
-        ).values_list("staff__memberships__institution_id", "pk"):
-            if inst in rest:
-                out[inst].add(user_id)
-        for inst, user_id in doctors.filter(
-            scope_kind="institution", scope_institution_id__in=rest
-        ).values_list("scope_institution_id", "pk"):
-            out[inst].add(user_id)
+        out.update(_doctors_of(rest, timezone.localdate(now)))
     return dict(out)
 
 
