@@ -6,8 +6,9 @@ resident page's "Alerts & readings" tab. Mounted under ``/devices/`` (namespace
   scope (``selectors.alerts_for``), live ones (open and acknowledged) by default, critical
   first and then the one waiting longest; filters state, severity, team.
 * ``devices:alerts_poll`` (``alerts/poll/``): the board's rows for htmx, polled every
-  second with the filters, the version token ``v`` of what the browser shows and ``at``
-  (when it was drawn, epoch seconds). One aggregate query decides: nothing changed (and
+  second (every ``HISTORY_POLL_SECONDS`` when the filter shows history) with the
+  filters, the version token ``v`` of what the browser shows and ``at`` (when it was
+  drawn, epoch seconds). One aggregate query decides: nothing changed (and
   the ages shown are under a minute old) → 204, which htmx leaves alone; else the rows
   (one more query), alerts newer than the browser's marked as new.
 * ``devices:alert_detail`` (``alerts/<pk>/``): the alert, its triggering readings (health
@@ -55,6 +56,10 @@ from yiyang.web.pages import PageRequest, apply_error, page
 
 BOARD_ROWS = 200  # the board shows at most this many alerts (the count says how many)
 AGES_FRESH_SECONDS = 60  # redraw unchanged rows after this long so that ages stay right
+# The live view (open and acknowledged) polls every second; a view of history (handled,
+# closed, all) counts over every matching alert of the scope, which grows without end,
+# and needs no second-by-second freshness: it polls this often.
+HISTORY_POLL_SECONDS = 10
 READINGS_SHOWN = 50
 TAB_ALERTS = 20
 TAB_READINGS = 20
@@ -208,6 +213,7 @@ def _rows_context(
         "drawn_at": int(time.time()),
         "can_handle": request.user.has_perm_code(Perm.ALERT_HANDLE),
         "live": live,
+        "history_poll_seconds": HISTORY_POLL_SECONDS,
     }
 
 

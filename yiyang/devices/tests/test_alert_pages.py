@@ -248,6 +248,21 @@ def test_poll_keeps_the_filters(place):
     assert row_ids(client.get(url).content.decode()) == [Alert.objects.get(rule__code="fall").pk]
 
 
+def test_history_views_poll_every_ten_seconds_the_live_view_every_second(place):
+    send(place.chen_bp, msg(1, "glucose", {"mmol": 2.8, "context": "fasting"}))
+    client = client_for(place.dispatcher)
+    for state, trigger in (
+        ("", "every 1s"),
+        ("open", "every 1s"),
+        ("acknowledged", "every 1s"),
+        ("handled", "every 10s"),
+        ("closed", "every 10s"),
+        ("all", "every 10s"),
+    ):
+        page = client.get(BOARD, {"state": state} if state else {}).content.decode()
+        assert f'hx-trigger="{trigger}"' in page, state
+
+
 def test_poll_is_cheap(place, django_assert_max_num_queries):
     send(place.chen_bp, msg(1, "sos", {}))
     send(place.wang_bp, msg(1, "fall", {}))
