@@ -40,6 +40,7 @@ from yiyang.devices.models import (
     Outcome,
     Quarantine,
     Reading,
+    ResidentRule,
 )
 
 VIEW = holders(Perm.DEVICE_VIEW)
@@ -498,5 +499,68 @@ RULES += [
         data=SCHEDULE_FORM,
         ok=302,
         state=STEPS,
+    ),
+]
+
+
+# --- a resident's own alert thresholds (pages_thresholds.py, api_thresholds.py) --------
+# Seen by whoever sees her "Alerts & readings" tab (``devices.view`` and her health
+# record); set and reset with ``residents.health_manage`` (doctors, nurses). A county-B
+# resident answers 404 and keeps her settings.
+
+HEALTH_MANAGE = holders(Perm.HEALTH_MANAGE)
+OVERRIDES = rows(ResidentRule, "resident_id", "rule_id", "conditions", "disabled", "reason")
+COPD = [{"metric": "spo2.spo2", "op": "le", "value": 87}]
+
+
+def rule_of(side: str, code: str = "spo2_low") -> Kwargs:
+    return lambda w: {"pk": getattr(w, f"resident_{side}").pk, "code": code}
+
+
+def _overridden(w: World, user: User) -> None:
+    """Both residents have their own SpO2 threshold (for the reset to remove)."""
+    rule = AlertRule.objects.get(code="spo2_low")
+    for resident in (w.resident_in, w.resident_out):
+        ResidentRule.objects.get_or_create(
+            resident=resident, rule=rule, defaults={"conditions": COPD, "reason": "COPD"}
+        )
+
+
+RULES += [
+    Rule("api:alerts_resident_rules", "GET", ALERTS_TAB, resident("in"), out=resident("out")),
+    Rule(
+        "api:alerts_resident_rule_set",
+        "PUT",
+        HEALTH_MANAGE,
+        rule_of("in"),
+        out=rule_of("out"),
+        data=body(conditions=COPD, reason="COPD: target 88–92 %"),
+        state=OVERRIDES,
+    ),
+    Rule(
+        "api:alerts_resident_rule_clear",
+        "DELETE",
+        HEALTH_MANAGE,
+        rule_of("in"),
+        out=rule_of("out"),
+        ok=204,
+        state=OVERRIDES,
+        prepare=_overridden,
+    ),
+    Rule("devices:resident_thresholds", "GET", ALERTS_TAB, resident("in"), out=resident("out")),
+    Rule(
+        "devices:resident_thresholds",
+        "POST",
+        HEALTH_MANAGE & ALERTS_TAB,
+        resident("in"),
+        out=resident("out"),
+        body="form",
+        data=body(
+            rule="spo2_low",
+            action="save",
+            **{"spo2_low-value_0": "87", "spo2_low-reason": "COPD: target 88–92 %"},
+        ),
+        ok=302,
+        state=OVERRIDES,
     ),
 ]

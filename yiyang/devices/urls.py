@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from yiyang.devices import pages, pages_alerts, pages_duty
+from yiyang.devices import pages, pages_alerts, pages_duty, pages_thresholds
 
 app_name = "devices"
 
@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern] = [
     path("quarantine/", pages.quarantine_list, name="quarantine"),
     path("residents/", pages.resident_options, name="resident_options"),
     path("residents/<int:pk>/alerts/", pages_alerts.resident_alerts, name="resident_alerts"),
+    path(
+        "residents/<int:pk>/thresholds/",
+        pages_thresholds.resident_thresholds,
+        name="resident_thresholds",
+    ),
     path("alerts/", pages_alerts.alert_board, name="alerts"),
     path("alerts/poll/", pages_alerts.alert_board_poll, name="alerts_poll"),
     path("alerts/<int:pk>/", pages_alerts.alert_detail, name="alert_detail"),
