@@ -58,6 +58,7 @@ def _routers() -> None:
     from yiyang.devices.api_alerts import router as alerts_router
     from yiyang.devices.api_duty import router as escalation_router
     from yiyang.devices.api_ingest import router as ingest_router
+    from yiyang.devices.api_rules import router as rules_router
     from yiyang.devices.api_thresholds import router as thresholds_router
     from yiyang.emergency.api import router as emergency_router
     from yiyang.network.api import router as network_router
@@ -72,6 +73,7 @@ def _routers() -> None:
     api.add_router("/devices", devices_router)
     api.add_router("/alerts", alerts_router)
     api.add_router("/alerts/residents", thresholds_router)
+    api.add_router("/alerts/rules", rules_router)
     api.add_router("/escalation", escalation_router)
     api.add_router("/ingest", ingest_router)
     api.add_router("/emergency", emergency_router)

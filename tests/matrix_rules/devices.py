@@ -384,8 +384,9 @@ RULES: list[Rule] = [
 # in scope: a county-B shift answers 404; adding one at county B's township hospital
 # answers 400 ``unknown_reference`` in the API and redisplays the form (its institution
 # choices are scoped) on the page. The schedule is deployment-wide policy: seen with
-# ``devices.view``, changed with ``devices.manage``.
+# ``devices.view``, changed with ``devices.alert_policy`` (supervisors).
 
+POLICY = holders(Perm.ALERT_POLICY)
 STAFF_VIEW = holders(Perm.STAFF_VIEW)
 STAFF_MANAGE = holders(Perm.STAFF_MANAGE)
 SHIFTS = rows(DutyShift, "institution_id", "user_id", "starts_at", "ends_at")
@@ -444,7 +445,7 @@ RULES += [
     Rule(
         "api:escalation_schedule_set",
         "PUT",
-        MANAGE,
+        POLICY,
         data=body(severity="info", steps={"1": 0, "2": 15}),
         state=STEPS,
     ),
@@ -494,7 +495,7 @@ RULES += [
     Rule(
         "devices:escalation",
         "POST",
-        MANAGE,
+        POLICY,
         body="form",
         data=SCHEDULE_FORM,
         ok=302,
@@ -562,5 +563,70 @@ RULES += [
         ),
         ok=302,
         state=OVERRIDES,
+    ),
+]
+
+
+# --- the deployment's alert rules (pages_rules.py, api_rules.py) -----------------------
+# Deployment-wide policy, not scoped: seen with ``devices.view``, changed and reset with
+# ``devices.alert_policy`` (supervisors). A refused change leaves every rule as it was.
+
+ALERT_RULES = rows(AlertRule, "code", "severity", "conditions", "active", "suggests_referral")
+BP_190 = [
+    {"metric": "bp.sys", "op": "ge", "value": 190},
+    {"metric": "bp.dia", "op": "ge", "value": 110},
+]
+RULE_REASON = "county health commission notice"
+
+
+def bp_high(w: World) -> dict[str, Any]:
+    return {"code": "bp_high"}
+
+
+def _bp_raised(w: World, user: User) -> None:
+    """bp_high differs from its default (for the reset to put back)."""
+    AlertRule.objects.filter(code="bp_high").update(conditions=BP_190)
+
+
+RULES += [
+    Rule("api:alert_rules", "GET", VIEW),
+    Rule("api:alert_rule", "GET", VIEW, bp_high),
+    Rule(
+        "api:alert_rule_set",
+        "PUT",
+        POLICY,
+        bp_high,
+        data=body(conditions=BP_190, reason=RULE_REASON),
+        state=ALERT_RULES,
+    ),
+    Rule(
+        "api:alert_rule_reset",
+        "POST",
+        POLICY,
+        bp_high,
+        data=body(reason=RULE_REASON),
+        state=ALERT_RULES,
+        prepare=_bp_raised,
+    ),
+    Rule("devices:rules", "GET", VIEW),
+    Rule(
+        "devices:rules",
+        "POST",
+        POLICY,
+        body="form",
+        data=body(
+            rule="bp_high",
+            action="save",
+            **{
+                "bp_high-value_0": "190",
+                "bp_high-value_1": "110",
+                "bp_high-severity": "urgent",
+                "bp_high-active": "on",
+                "bp_high-suggests_referral": "on",
+                "bp_high-reason": RULE_REASON,
+            },
+        ),
+        ok=302,
+        state=ALERT_RULES,
     ),
 ]

@@ -69,6 +69,7 @@ class Perm(StrEnum):
     DEVICE_MANAGE = "devices.manage"  # register, edit, bind/unbind, rotate secret, retire
     DEVICE_QUARANTINE = "devices.quarantine"  # see the device messages that were refused
     ALERT_HANDLE = "devices.alert_handle"  # acknowledge, handle and close alerts
+    ALERT_POLICY = "devices.alert_policy"  # edit the alert rules and the escalation schedule
     EMERGENCY_CALL = "emergency.call"  # take and log emergency calls, record steps, close
 
 
@@ -123,6 +124,7 @@ ROLE_PERMS: dict[str, frozenset[Perm]] = {
             Perm.ASSESSMENT_POLICY,
             Perm.DEVICE_VIEW,
             Perm.DEVICE_QUARANTINE,
+            Perm.ALERT_POLICY,
         }
     ),
     Role.INSTITUTION_ADMIN: frozenset(

@@ -3,7 +3,7 @@
 * ``GET /escalation/schedule`` (``devices.view``) — every severity's schedule: the
   minutes after an alert opened at which each tier is notified (a severity without a
   tier skips it).
-* ``PUT /escalation/schedule`` (``devices.manage``) ``{"severity", "steps": {"1": 0,
+* ``PUT /escalation/schedule`` (``devices.alert_policy``) ``{"severity", "steps": {"1": 0,
   "2": 2.5, …}}`` — replaces one severity's schedule (``escalation.set_schedule``); the
   answer is the whole schedule afterwards.
 * ``GET /escalation/duty`` (``network.staff_view``) — the duty shifts of the institutions

@@ -136,9 +136,9 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
 
 @transaction.atomic
 def set_schedule(actor: Any, severity: str, steps: Any) -> list[EscalationStep]:
-    """Replace ``severity``'s schedule (local policy; ``Perm.DEVICE_MANAGE``, audited).
+    """Replace ``severity``'s schedule (local policy; ``Perm.ALERT_POLICY``, audited).
     Alerts already open keep the due time they have; the next step uses the new one."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, Perm.ALERT_POLICY)
     if severity not in Severity.values:
         raise ValidationFailed(
             "invalid_choice",

@@ -9,7 +9,8 @@ schedule. Mounted under ``/devices/`` (namespace ``devices``).
 * ``devices:duty_end`` (``duty/<pk>/end/``, POST, ``network.staff_manage``): ends a
   running shift now or cancels one not started (``escalation.end_duty``).
 * ``devices:escalation`` (``escalation/``, ``devices.view``): the schedule — minutes after
-  an alert opened at which each tier is notified, per severity. With ``devices.manage``
+  an alert opened at which each tier is notified, per severity. The schedule applies to
+  the whole deployment: with ``devices.alert_policy`` (health-commission supervisors)
   each severity's row is a form (POST, ``escalation.set_schedule``).
 
 A refused change shows the page again with the service's reason next to the field;
@@ -264,7 +265,7 @@ def _schedule_page(request: PageRequest, bound: ScheduleForm | None = None) -> H
     context = {
         "rows": rows,
         "tiers": Tier.choices,
-        "can_manage": request.user.has_perm_code(Perm.DEVICE_MANAGE),
+        "can_manage": request.user.has_perm_code(Perm.ALERT_POLICY),
     }
     return render(request, "devices/duty/escalation.html", context)
 
@@ -274,7 +275,7 @@ def _schedule_page(request: PageRequest, bound: ScheduleForm | None = None) -> H
 def escalation_schedule(request: PageRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _schedule_page(request)
-    if not request.user.has_perm_code(Perm.DEVICE_MANAGE):
+    if not request.user.has_perm_code(Perm.ALERT_POLICY):
         raise PermissionDenied()
     severity = request.POST.get("severity", "")
     if severity not in Severity.values:

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from yiyang.devices import pages, pages_alerts, pages_duty, pages_thresholds
+from yiyang.devices import pages, pages_alerts, pages_duty, pages_rules, pages_thresholds
 
 app_name = "devices"
 
@@ -26,6 +26,7 @@ urlpatterns: list[URLPattern] = [
     path("duty/", pages_duty.duty_roster, name="duty"),
     path("duty/<int:pk>/end/", pages_duty.duty_end, name="duty_end"),
     path("escalation/", pages_duty.escalation_schedule, name="escalation"),
+    path("rules/", pages_rules.rule_list, name="rules"),
     path("<int:pk>/", pages.device_detail, name="detail"),
     path("<int:pk>/edit/", pages.device_edit, name="edit"),
     path("<int:pk>/secret/", pages.device_rotate, name="rotate_secret"),

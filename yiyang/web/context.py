@@ -35,6 +35,7 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("Alerts"), "devices:alerts", Perm.DEVICE_VIEW),
     (_("Duty roster"), "devices:duty", Perm.STAFF_VIEW),
     (_("Escalation schedule"), "devices:escalation", Perm.DEVICE_VIEW),
+    (_("Alert rules"), "devices:rules", Perm.DEVICE_VIEW),
     (_("Emergency calls"), "emergency:list", Perm.EMERGENCY_CALL),
     (_("Devices"), "devices:list", Perm.DEVICE_VIEW),
     (_("Quarantine"), "devices:quarantine", Perm.DEVICE_QUARANTINE),

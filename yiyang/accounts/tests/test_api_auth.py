@@ -113,6 +113,7 @@ def test_me_of_a_region_scoped_supervisor_over_the_session(client, place):
     assert body["permissions"] == [
         "assessments.policy",
         "assessments.score",
+        "devices.alert_policy",
         "devices.quarantine",
         "devices.view",
         "network.staff_view",

@@ -45,7 +45,7 @@ class Roster:
     scoped: User  # a doctor whose scope is the township hospital
     far_doctor: User  # a doctor of county B's township hospital
     nurse: User  # county A: sees the roster, cannot change it
-    supervisor: User  # county A: sees the schedule, cannot change it
+    supervisor: User  # county A: changes the schedule (devices.alert_policy)
     carer: User  # county A: neither roster nor staff
     far_manager: User  # institution admin, county B
 
@@ -366,13 +366,14 @@ def test_ending_on_the_page_is_scoped_and_refuses_a_past_shift(roster):
 
 def test_the_schedule_page_reads_and_edits(roster):
     r = roster
-    html = client_for(r.supervisor).get(SCHEDULE).content.decode()
+    # An institution administrator (devices.manage) only reads the deployment's schedule.
+    html = client_for(r.manager).get(SCHEDULE).content.decode()
     assert 'id="schedule-critical"' in html and 'id="schedule-info"' in html
     assert "after 2 min" in html  # critical tier 2 (the default schedule)
     assert "<form" not in html.split('id="schedule-critical"')[1]  # read-only
-    html = client_for(r.manager).get(SCHEDULE).content.decode()
+    html = client_for(r.supervisor).get(SCHEDULE).content.decode()
     assert 'name="critical-tier_2"' in html and 'value="2"' in html
-    response = client_for(r.manager).post(
+    response = client_for(r.supervisor).post(
         SCHEDULE,
         {
             "severity": "warning",
@@ -388,10 +389,10 @@ def test_the_schedule_page_reads_and_edits(roster):
         (3, Decimal("45.5")),
     ]
     assert AuditEvent.objects.filter(
-        action="devices.escalation.set", object_id="warning", actor=r.manager
+        action="devices.escalation.set", object_id="warning", actor=r.supervisor
     ).exists()
     # A blank tier is skipped.
-    response = client_for(r.manager).post(
+    response = client_for(r.supervisor).post(
         SCHEDULE, {"severity": "warning", "warning-tier_1": "0", "warning-tier_3": "30"}
     )
     assert response.status_code == 302
@@ -401,7 +402,7 @@ def test_the_schedule_page_reads_and_edits(roster):
 def test_a_bad_schedule_changes_nothing(roster):
     r = roster
     before = steps()
-    client = client_for(r.manager)
+    client = client_for(r.supervisor)
     for data, message in (
         (
             {"severity": "urgent", "urgent-tier_1": "5", "urgent-tier_2": "1"},
@@ -417,7 +418,7 @@ def test_a_bad_schedule_changes_nothing(roster):
         assert response.status_code == 200, data
         assert message in response.content.decode(), data
     assert steps() == before
-    for user in (r.supervisor, r.nurse):
+    for user in (r.manager, r.far_manager, r.nurse):  # devices.manage is not enough
         response = client_for(user).post(SCHEDULE, {"severity": "urgent", "urgent-tier_1": "9"})
         assert response.status_code == 403
     assert client_for(r.far_doctor).get(SCHEDULE).status_code == 200  # devices.view
@@ -447,7 +448,7 @@ def test_schedule_api(roster):
         (2, Decimal("2")),
         (3, Decimal("5")),
     ]
-    manager = client_for(r.manager)
+    manager = client_for(r.supervisor)  # devices.alert_policy
     response = put(manager, API_SCHEDULE, {"severity": "info", "steps": {"1": 0, "2": 12.5}})
     assert response.status_code == 200, response.content
     info = {row["severity"]: row["steps"] for row in response.json()}["info"]
@@ -465,12 +466,9 @@ def test_schedule_api(roster):
         response = put(manager, API_SCHEDULE, payload)
         assert response.status_code == 400, payload
         assert response.json()["field"] == field
-    assert (
-        put(
-            client_for(r.supervisor), API_SCHEDULE, {"severity": "info", "steps": {"1": 9}}
-        ).status_code
-        == 403
-    )
+    for user in (r.manager, r.far_manager, r.nurse):  # devices.manage is not enough
+        refused = put(client_for(user), API_SCHEDULE, {"severity": "info", "steps": {"1": 9}})
+        assert refused.status_code == 403
     assert client_for(r.far_manager).get(API_SCHEDULE).status_code == 200
     assert client_for(make_user(Role.ASSESSOR, r.net.a.county)).get(API_SCHEDULE).status_code == 403
     assert steps() == before

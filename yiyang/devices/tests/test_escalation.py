@@ -306,11 +306,13 @@ def test_schedules_are_validated_and_audited(world):
                 {1: 10, 2: 5}, {1: None}):  # fmt: skip
         with pytest.raises(ValidationFailed):
             escalation.check_schedule(bad)
-    with pytest.raises(PermissionDenied):
-        escalation.set_schedule(world.nurse, "critical", {1: 0})
+    policy = make_user(Role.SUPERVISOR, "all", username="policy")  # devices.alert_policy
+    for refused in (world.nurse, world.manager):  # devices.manage is not enough
+        with pytest.raises(PermissionDenied):
+            escalation.set_schedule(refused, "critical", {1: 0})
     with pytest.raises(ValidationFailed):
-        escalation.set_schedule(world.manager, "severe", {1: 0})
-    escalation.set_schedule(world.manager, "critical", {1: 0, 3: 1})
+        escalation.set_schedule(policy, "severe", {1: 0})
+    escalation.set_schedule(policy, "critical", {1: 0, 3: 1})
     assert list(
         EscalationStep.objects.filter(severity="critical").values_list("tier", "after_minutes")
     ) == [(1, Decimal("0")), (3, Decimal("1"))]
