@@ -244,22 +244,7 @@ def check_override(rule: AlertRule, conditions: Any, disabled: Any) -> list[dict
                     },
                     field="conditions",
                 )
-            info = METRIC_INFO[c["metric"]]
-            value = c["value"]
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None
-            if value is None or not info.low <= Decimal(str(value)) <= info.high:
-                raise ValidationFailed(
-                    "out_of_range",
-                    _("Condition %(n)s: %(metric)s must be between %(low)s and %(high)s.")
-                    % {
-                        "n": n,
-                        "metric": metric_label(c["metric"]),
-                        "low": number(info.low),
-                        "high": number(info.high),
-                    },
-                    field="conditions",
-                )
+            value = plausible(n, c["metric"], c["value"])
             clean.append({"metric": c["metric"], "op": c["op"], "value": value})
     if not disabled and not clean:
         raise ValidationFailed(
@@ -305,6 +290,28 @@ def _resident(actor: Any, resident: Any) -> Resident:
         resident,
         merged_detail=_("This record was merged into another one: set her thresholds there."),
     )
+
+
+def plausible(n: int, metric: str, value: Any) -> Any:
+    """``value``, condition ``n``'s threshold on ``metric``, if it is a finite number within
+    the metric's plausible range (a typo, not a target, lies outside); ``ValidationFailed``
+    ``out_of_range`` naming ``conditions`` otherwise."""
+    info = METRIC_INFO[metric]
+    if isinstance(value, float) and not math.isfinite(value):
+        value = None
+    if value is None or not info.low <= Decimal(str(value)) <= info.high:
+        raise ValidationFailed(
+            "out_of_range",
+            _("Condition %(n)s: %(metric)s must be between %(low)s and %(high)s.")
+            % {
+                "n": n,
+                "metric": metric_label(metric),
+                "low": number(info.low),
+                "high": number(info.high),
+            },
+            field="conditions",
+        )
+    return value
 
 
 def set_override(

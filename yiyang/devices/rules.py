@@ -24,7 +24,6 @@ applies to readings from then on.
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Any
 
@@ -41,10 +40,9 @@ from yiyang.devices.defaults import RULES as DEFAULT_RULES
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.devices.overrides import (
     CRITICAL_EVENTS,
-    METRIC_INFO,
     OP_SYMBOLS,
     metric_label,
-    number,
+    plausible,
     rule_name,
 )
 from yiyang.network.selectors import require_perm
@@ -167,22 +165,7 @@ def check_rule_conditions(rule: AlertRule, conditions: Any) -> list[dict[str, An
         )
     clean: list[dict[str, Any]] = []
     for n, c in enumerate(conditions, start=1):
-        info = METRIC_INFO[c["metric"]]
-        value = c["value"]
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        if value is None or not info.low <= Decimal(str(value)) <= info.high:
-            raise ValidationFailed(
-                "out_of_range",
-                _("Condition %(n)s: %(metric)s must be between %(low)s and %(high)s.")
-                % {
-                    "n": n,
-                    "metric": metric_label(c["metric"]),
-                    "low": number(info.low),
-                    "high": number(info.high),
-                },
-                field="conditions",
-            )
+        value = plausible(n, c["metric"], c["value"])
         clean.append({"metric": c["metric"], "op": c["op"], "value": value})
     return clean
 
