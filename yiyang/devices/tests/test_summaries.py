@@ -121,3 +121,35 @@ def test_a_silence_alert_has_facts(home):  # noqa: F811
     assert alert.facts["kind"] == "silent" and alert.facts["serial"] == device.serial
     with translation.override("zh-hans"):
         assert alert.summary_text.startswith(f"设备 {device.serial}（")
+
+
+def test_older_alert_notifications_get_both_summaries_from_their_text(home):  # noqa: F811
+    import importlib
+
+    from django.apps import apps
+
+    from yiyang.notifications.models import Notification
+
+    migration = importlib.import_module(
+        "yiyang.devices.migrations.0008_alert_notification_summaries"
+    )
+    user = make_user(Role.NURSE, "all", username="nurse-old")
+    old = {
+        "severity_en": "Urgent",
+        "severity_zh": "紧急",
+        "rule_en": "Low glucose",
+        "rule_zh": "低血糖",
+        "resident": "陈秀英",
+        "summary": "Glucose 2.8 mmol/L (fasting)",
+    }
+    row = Notification.objects.create(recipient=user, topic=escalation.TOPIC, params=old)
+    other = Notification.objects.create(
+        recipient=user, topic="other.topic", params={"summary": "x"}
+    )
+    migration.forwards(apps, None)
+    row.refresh_from_db()
+    other.refresh_from_db()
+    assert row.params["summary_en"] == row.params["summary_zh"] == old["summary"]
+    assert other.params == {"summary": "x"}
+    with translation.override("zh-hans"):
+        assert render(escalation.TOPIC, row.params)[1] == "Glucose 2.8 mmol/L (fasting)"
