@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -132,6 +133,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     if str(DATABASES["default"]["NAME"]).startswith(str(VAR_DIR)):
         VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Tests run on a database file, as the demo does, not Django's default in-memory
+    # database: an in-memory one is shared between threads in SQLite's shared-cache mode,
+    # where a live-server request that writes while another reads fails at once with
+    # "database table is locked" (table locks ignore the busy timeout). One file per
+    # process, in the system's temporary directory (removed after the run).
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"yiyang-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, queue, devices ------------------------------------------------------------
