@@ -28,7 +28,7 @@ from ninja import Router, Schema
 from pydantic import Field, StrictBool
 
 from yiyang.devices import overrides, rules
-from yiyang.devices.api_thresholds import ConditionOut
+from yiyang.devices.api_thresholds import ConditionOut, RuleOut
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.network.schemas import ErrorOut
 
@@ -53,17 +53,10 @@ class DefaultOut(Schema):
         return overrides.describe(obj["conditions"])
 
 
-class AlertRuleOut(Schema):
-    id: int
-    code: str
-    name: str = Field(description="in the request's language")
-    name_zh: str
-    name_en: str
-    severity: Severity
-    event: str = Field(description="sos, fall, silent; empty: a rule on values")
-    window_minutes: int
-    conditions: list[ConditionOut] = Field(description="any of which raises the alert")
-    conditions_text: str
+class AlertRuleOut(RuleOut):
+    """A rule as the deployment has it (``RuleOut``, what a resident's rules list shows,
+    plus what policy needs)."""
+
     suggests_referral: bool
     source: str
     unverified: bool
@@ -72,14 +65,6 @@ class AlertRuleOut(Schema):
     default: DefaultOut | None = Field(None, description="as shipped; null for a local rule")
     changed: bool = Field(description="differs from the shipped default")
     updated_at: datetime.datetime
-
-    @staticmethod
-    def resolve_name(obj: AlertRule) -> str:
-        return overrides.rule_name(obj)
-
-    @staticmethod
-    def resolve_conditions_text(obj: AlertRule) -> str:
-        return overrides.describe(obj.conditions)
 
     @staticmethod
     def resolve_critical(obj: AlertRule) -> bool:

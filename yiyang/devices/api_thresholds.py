@@ -56,9 +56,9 @@ class RuleOut(Schema):
     name_zh: str
     name_en: str
     severity: Severity
-    event: str
+    event: str = Field(description="sos, fall, silent; empty: a rule on values")
     window_minutes: int
-    conditions: list[ConditionOut]
+    conditions: list[ConditionOut] = Field(description="any of which raises the alert")
     conditions_text: str
 
     @staticmethod

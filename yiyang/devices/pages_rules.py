@@ -17,7 +17,6 @@ next to its field and nothing changed.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -33,18 +32,12 @@ from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.devices import rules
 from yiyang.devices.models import AlertRule, Severity
-from yiyang.devices.overrides import OP_SYMBOLS, describe, metric_label, metric_unit, rule_name
+from yiyang.devices.overrides import describe, rule_name
+from yiyang.devices.pages_thresholds import add_threshold_fields, typed_conditions
 from yiyang.web.pages import PageRequest, apply_error, page
 
 TEMPLATE = "devices/rules/page.html"
 SAVE, RESET = "save", "reset"
-
-
-def _as_number(value: Decimal, like: Any) -> int | float:
-    """A typed threshold as JSON: an integer where the rule's own value is one."""
-    if isinstance(like, int) and value == value.to_integral_value():
-        return int(value)
-    return float(value)
 
 
 class RuleForm(forms.Form):
@@ -60,14 +53,7 @@ class RuleForm(forms.Form):
             severity=rule.severity, active=rule.active, suggests_referral=rule.suggests_referral
         )
         super().__init__(data, prefix=rule.code, initial=initial)
-        for i, c in enumerate(self.own):
-            self.fields[f"value_{i}"] = forms.DecimalField(
-                label=f"{metric_label(c['metric'])} {OP_SYMBOLS.get(c['op'], c['op'])}",
-                help_text=metric_unit(c["metric"]),
-                max_digits=8,
-                decimal_places=2,
-                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-            )
+        add_threshold_fields(self, self.own)
         if not self.critical:
             self.fields["severity"] = forms.ChoiceField(
                 label=gettext_lazy("Severity"), choices=Severity.choices
@@ -89,14 +75,7 @@ class RuleForm(forms.Form):
         """The service's keyword arguments from the cleaned form."""
         out: dict[str, Any] = {"suggests_referral": self.cleaned_data["suggests_referral"]}
         if self.own:
-            out["conditions"] = [
-                {
-                    "metric": c["metric"],
-                    "op": c["op"],
-                    "value": _as_number(self.cleaned_data[f"value_{i}"], c["value"]),
-                }
-                for i, c in enumerate(self.own)
-            ]
+            out["conditions"] = typed_conditions(self.cleaned_data, self.own)
         if not self.critical:
             out["severity"] = self.cleaned_data["severity"]
             out["active"] = self.cleaned_data["active"]

@@ -54,6 +54,33 @@ def _as_number(value: Decimal, like: Any) -> int | float:
     return float(value)
 
 
+def add_threshold_fields(form: forms.Form, conditions: list[dict[str, Any]]) -> None:
+    """A number field ``value_<i>`` per condition, labelled with its metric and comparison
+    (which stay as they are: only the number is typed). Shared with the rules page."""
+    for i, c in enumerate(conditions):
+        form.fields[f"value_{i}"] = forms.DecimalField(
+            label=f"{metric_label(c['metric'])} {OP_SYMBOLS.get(c['op'], c['op'])}",
+            help_text=metric_unit(c["metric"]),
+            max_digits=8,
+            decimal_places=2,
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+        )
+
+
+def typed_conditions(
+    cleaned: dict[str, Any], conditions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``conditions`` with the numbers of the ``add_threshold_fields`` fields."""
+    return [
+        {
+            "metric": c["metric"],
+            "op": c["op"],
+            "value": _as_number(cleaned[f"value_{i}"], c["value"]),
+        }
+        for i, c in enumerate(conditions)
+    ]
+
+
 class ThresholdForm(forms.Form):
     """One rule for one resident: a number per condition of the rule (its metric and
     comparison stay), switched off, a reason."""
@@ -70,14 +97,7 @@ class ThresholdForm(forms.Form):
         super().__init__(data, prefix=rule.code, initial=initial)
         self.row = row
         self.defaults = defaults
-        for i, c in enumerate(defaults):
-            self.fields[f"value_{i}"] = forms.DecimalField(
-                label=f"{metric_label(c['metric'])} {OP_SYMBOLS.get(c['op'], c['op'])}",
-                help_text=metric_unit(c["metric"]),
-                max_digits=8,
-                decimal_places=2,
-                widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-            )
+        add_threshold_fields(self, defaults)
         self.fields["disabled"] = forms.BooleanField(
             label=_("Switch this rule off for her"), required=False
         )
@@ -85,14 +105,7 @@ class ThresholdForm(forms.Form):
 
     def conditions(self) -> list[dict[str, Any]] | None:
         """Her conditions in the rule's structure; None when every number is the default."""
-        typed = [
-            {
-                "metric": c["metric"],
-                "op": c["op"],
-                "value": _as_number(self.cleaned_data[f"value_{i}"], c["value"]),
-            }
-            for i, c in enumerate(self.defaults)
-        ]
+        typed = typed_conditions(self.cleaned_data, self.defaults)
         if all(
             Decimal(str(t["value"])) == Decimal(str(c["value"]))
             for t, c in zip(typed, self.defaults, strict=True)
