@@ -124,7 +124,9 @@ def compile_conditions(conditions: list[dict[str, Any]]) -> Compiled:
 
 
 def holds(compiled: Compiled, values: dict[str, Decimal]) -> bool:
-    """Whether ANY of the compiled conditions holds on the metrics ``values``."""
+    """Whether ANY of the compiled conditions holds on the metrics ``values`` — the exact
+    (``Decimal``) definition; ``evaluate`` uses the plain-number fast path, which
+    ``tests/test_fast_paths.py`` checks against this one."""
     for metric, op, threshold in compiled:
         value = values.get(metric)
         if value is not None and op(value, threshold):
@@ -163,20 +165,9 @@ def _plain_holds(compiled: Plain, values: dict[str, int | float]) -> bool:
     return False
 
 
-def matches(rule: AlertRule, conditions: list[dict[str, Any]], reading: AnyReading) -> bool:
-    if rule.event:
-        return reading.kind == rule.event
-    return holds(compile_conditions(conditions), metrics_of(reading))
-
-
 def facts_of(reading: AnyReading) -> dict[str, Any]:
     """The facts of a reading's alert summary (``summaries.reading_facts``)."""
     return summaries.reading_facts(reading.kind, reading.values)
-
-
-def summary_of(reading: AnyReading) -> str:
-    """The English summary of a reading (what ``Alert.summary`` keeps)."""
-    return summaries.render_in(facts_of(reading), "en") or reading.kind
 
 
 def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
