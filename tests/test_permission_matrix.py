@@ -73,7 +73,7 @@ from yiyang.network.models import (
     Staff,
     Team,
 )
-from yiyang.network.testing import build_network
+from yiyang.network.testing import build_network, in_force
 
 pytestmark = pytest.mark.django_db
 
@@ -277,13 +277,14 @@ def agreement_form(get: Callable[[World], Any], **overrides: Any) -> Payload:
 def new_agreement(county: Callable[[World], Any], form: bool = False) -> Payload:
     def payload(w: World, user: User) -> dict[str, Any]:
         c = county(w)
+        valid_from, valid_to = in_force()
         return {
             "kind": "referral",
             "party_a": c.lead.pk,
             "party_b": c.thc.pk,
             "title": "双向转诊协议",
-            "valid_from": "2025-01-01",
-            "valid_to": "2027-12-31",
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat(),
             "status": "draft",
         }
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from yiyang.accounts.models import ScopeKind, User
 from yiyang.accounts.roles import Role
@@ -36,6 +37,16 @@ from yiyang.network.models import (
 )
 
 PASSWORD = "Yiyang#2026"
+
+
+def in_force(
+    today: datetime.date | None = None, *, since: int = 365, left: int = 730
+) -> tuple[datetime.date, datetime.date]:
+    """(valid_from, valid_to) of an agreement in force on ``today`` (default: today in
+    the deployment's time zone) since ``since`` days and for ``left`` more: far from both
+    ends of the 30-day "expiring" window whatever the day the tests run on."""
+    today = today or timezone.localdate()
+    return today - datetime.timedelta(days=since), today + datetime.timedelta(days=left)
 
 
 def make_user(
@@ -311,6 +322,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         ],
         grids=grids,
     )
+    valid_from, valid_to = in_force()
     agreement = services.create_agreement(
         admin,
         kind=AgreementKind.COOPERATION,
@@ -319,8 +331,8 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         title=f"{town.name}医养签约协议",
         responsibilities="卫生院负责巡诊、健康管理和急症转诊；敬老院负责生活照料。",
         service_standards="每周巡诊一次，每年体检一次。",
-        valid_from=datetime.date(2024, 1, 1),
-        valid_to=datetime.date(2026, 12, 31),
+        valid_from=valid_from,
+        valid_to=valid_to,
         status="active",
     )
     return County(

@@ -15,7 +15,7 @@ from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.network import services
 from yiyang.network.models import Agreement, Institution, Region, Staff
-from yiyang.network.testing import make_user
+from yiyang.network.testing import in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -311,8 +311,8 @@ def test_invalid_dates_is_400_and_nothing_changes(net):
     }
     agreement = Agreement.objects.get(pk=net.a.agreement.pk)
     assert (agreement.valid_from, agreement.valid_to) == (
-        datetime.date(2024, 1, 1),
-        datetime.date(2026, 12, 31),
+        net.a.agreement.valid_from,
+        net.a.agreement.valid_to,
     )
     assert not AuditEvent.objects.filter(action="network.agreement.update").exists()
 
@@ -375,6 +375,7 @@ def test_create_staff_and_team_over_http(net):
 
 
 def test_create_agreement_and_attach_document(net, settings, tmp_path):
+    valid_from, valid_to = in_force()
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -389,8 +390,8 @@ def test_create_agreement_and_attach_document(net, settings, tmp_path):
             "kind": "referral",
             "party_a": net.a.thc.pk,
             "party_b": net.a.lead.pk,
-            "valid_from": "2025-01-01",
-            "valid_to": "2027-12-31",
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat(),
             "status": "active",
         },
         content_type="application/json",

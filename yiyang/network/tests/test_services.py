@@ -21,7 +21,7 @@ from yiyang.network.models import (
     Team,
     TeamMember,
 )
-from yiyang.network.testing import build_network, make_user
+from yiyang.network.testing import build_network, in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -264,11 +264,14 @@ def test_agreement_dates_in_the_wrong_order_are_refused(net):
 
 
 def test_agreement_update_with_bad_dates_changes_nothing(net):
+    valid_from, valid_to = net.a.agreement.valid_from, net.a.agreement.valid_to
     with pytest.raises(ValidationFailed) as caught:
-        services.update_agreement(net.admin, net.a.agreement, valid_to=datetime.date(2023, 1, 1))
+        services.update_agreement(
+            net.admin, net.a.agreement, valid_to=valid_from - datetime.timedelta(days=1)
+        )
     assert caught.value.code == "invalid_dates"
     net.a.agreement.refresh_from_db()
-    assert net.a.agreement.valid_to == datetime.date(2026, 12, 31)
+    assert net.a.agreement.valid_to == valid_to
 
 
 def test_agreement_one_day_long_is_fine(net):
@@ -299,13 +302,14 @@ def test_agreement_needs_two_parties(net):
 def test_agreement_with_a_partner_outside_scope(net):
     """An institution signs with a partner outside its own scope; it must be a party."""
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
+    valid_from, valid_to = in_force()
     agreement = services.create_agreement(
         admin_a,
         kind="referral",
         party_a=net.a.thc,
         party_b=net.a.lead,
-        valid_from=datetime.date(2025, 1, 1),
-        valid_to=datetime.date(2027, 12, 31),
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
     assert agreement.party_b == net.a.lead
     with pytest.raises(NotFound):
@@ -314,8 +318,8 @@ def test_agreement_with_a_partner_outside_scope(net):
             kind="referral",
             party_a=net.b.thc,
             party_b=net.b.lead,
-            valid_from=datetime.date(2025, 1, 1),
-            valid_to=datetime.date(2027, 12, 31),
+            valid_from=valid_from,
+            valid_to=valid_to,
         )
 
 

@@ -15,7 +15,7 @@ from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.network import services
 from yiyang.network.models import Agreement, AgreementKind, Institution
-from yiyang.network.testing import Network, make_user
+from yiyang.network.testing import Network, in_force, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
 
@@ -444,6 +444,7 @@ def test_agreement_list_marks_expiring_and_expired(as_manager, net):
 
 
 def _agreement_post(net: Network, **changes) -> dict:
+    valid_from, valid_to = in_force()
     data = {
         "kind": "cooperation",
         "party_a": net.a.clinics[0].pk,
@@ -451,8 +452,8 @@ def _agreement_post(net: Network, **changes) -> dict:
         "title": "周党村医养签约",
         "responsibilities": "卫生室负责巡诊。",
         "service_standards": "每月巡诊两次。",
-        "valid_from": "2025-01-01",
-        "valid_to": "2027-12-31",
+        "valid_from": valid_from.isoformat(),
+        "valid_to": valid_to.isoformat(),
         "status": "active",
     }
     data.update(changes)
@@ -486,7 +487,7 @@ def test_agreement_edit_with_end_before_start_changes_nothing(as_manager, net):
     response = as_manager.post(url, data)
     assert response.status_code == 200
     assert "valid_to" in response.context["form"].errors
-    assert Agreement.objects.get(pk=agreement.pk).valid_to == datetime.date(2026, 12, 31)
+    assert Agreement.objects.get(pk=agreement.pk).valid_to == agreement.valid_to
 
 
 def test_agreement_document_upload_and_download(as_manager, client, net, settings, tmp_path):
@@ -662,14 +663,15 @@ def test_station_page_links_its_center(as_manager, net):
 
 
 def test_agreement_with_a_partner_outside_the_scope_can_be_edited(as_manager, net):
+    valid_from, valid_to = in_force()
     agreement = services.create_agreement(
         net.admin,
         kind=AgreementKind.REFERRAL,
         party_a=net.a.lead,
         party_b=net.b.lead,
         title="跨县转诊协议",
-        valid_from=datetime.date(2025, 1, 1),
-        valid_to=datetime.date(2027, 12, 31),
+        valid_from=valid_from,
+        valid_to=valid_to,
     )
     url = reverse("network:agreement_edit", args=[agreement.pk])
     data = _agreement_post(
@@ -678,8 +680,8 @@ def test_agreement_with_a_partner_outside_the_scope_can_be_edited(as_manager, ne
         party_a=net.a.lead.pk,
         party_b=net.b.lead.pk,
         title="跨县双向转诊协议",
-        valid_from="2025-01-01",
-        valid_to="2027-12-31",
+        valid_from=valid_from.isoformat(),
+        valid_to=valid_to.isoformat(),
         status="draft",
     )
     response = as_manager.post(url, data)
