@@ -5,7 +5,6 @@ object outside the scope answers 404 like a missing one. Writes call ``services`
 errors come back as ``{"code", "detail", "field"}``.
 """
 
-import datetime
 import re
 from typing import Any
 
@@ -19,7 +18,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied
 from yiyang.network import selectors, services
-from yiyang.network.models import LEVEL_DIGITS, RegionLevel
+from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
 from yiyang.network.regions import check_code, import_failed, import_regions
 from yiyang.network.schemas import (
     AgreementIn,
@@ -323,7 +322,7 @@ def node_update(request: HttpRequest, pk: int, payload: NodePatch) -> Any:
 class AgreementFilter(Schema):
     kind: str | None = None
     status: str | None = None
-    expiry: str | None = None  # "expired" | "expiring"
+    expiry: str | None = None  # "expired" | "expiring" | "not_yet_valid"
     institution: int | None = None
 
 
@@ -335,11 +334,8 @@ def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> Que
         qs = qs.filter(kind=filters.kind)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    today = timezone.localdate()
-    if filters.expiry == "expired":
-        qs = qs.filter(valid_to__lt=today)
-    elif filters.expiry == "expiring":
-        qs = qs.filter(valid_to__gte=today, valid_to__lte=today + datetime.timedelta(days=30))
+    if filters.expiry in ("expired", "expiring", "not_yet_valid"):
+        qs = qs.filter(expiry_q(filters.expiry, timezone.localdate()))
     if filters.institution:
         qs = qs.filter(Q(party_a_id=filters.institution) | Q(party_b_id=filters.institution))
     return qs.order_by("valid_to", "pk")

@@ -34,11 +34,11 @@ from yiyang.network.models import (
     Staff,
     Team,
     TeamRole,
+    expiry_q,
 )
 from yiyang.network.services import INSTITUTION_FIELDS, NODE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-EXPIRY_WINDOW_DAYS = 30
 
 
 def _choices(form: forms.BaseForm, name: str, queryset: QuerySet) -> None:
@@ -544,6 +544,7 @@ class AgreementFilterForm(forms.Form):
         ("", _("Any validity")),
         ("expiring", _("Expiring in 30 days")),
         ("expired", _("Expired")),
+        ("not_yet_valid", _("Not yet in force")),
         ("valid", _("Valid beyond 30 days")),
     ]
 
@@ -573,13 +574,8 @@ class AgreementFilterForm(forms.Form):
             queryset = queryset.filter(kind=data["kind"])
         if data["status"]:
             queryset = queryset.filter(status=data["status"])
-        horizon = today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS)
-        if data["marker"] == "expired":
-            queryset = queryset.filter(valid_to__lt=today)
-        elif data["marker"] == "expiring":
-            queryset = queryset.filter(valid_to__gte=today, valid_to__lte=horizon)
-        elif data["marker"] == "valid":
-            queryset = queryset.filter(valid_to__gt=horizon)
+        if data["marker"]:
+            queryset = queryset.filter(expiry_q(data["marker"], today))
         return queryset
 
 

@@ -227,6 +227,10 @@ class AgreementStatus(models.TextChoices):
     TERMINATED = "terminated", _("Terminated")
 
 
+# An agreement in force that ends within this many days is marked "expiring".
+EXPIRY_WINDOW_DAYS = 30
+
+
 class Agreement(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=AgreementKind.choices)
     party_a = models.ForeignKey(
@@ -261,14 +265,32 @@ class Agreement(models.Model):
         return self.title or f"{self.party_a} – {self.party_b}"
 
     def expiry_marker(self, today: datetime.date | None = None) -> str:
-        """'expired', 'expiring' (within 30 days) or '' for this agreement, as of ``today``
-        (default: today in the deployment's time zone, Asia/Shanghai)."""
+        """'expired', 'not_yet_valid' (starts after ``today``), 'expiring' (in force and
+        ending within 30 days) or '' (in force beyond that) for this agreement, as of
+        ``today`` (default: today in the deployment's time zone, Asia/Shanghai).
+        ``expiry_q`` selects the same agreements in a query."""
         today = today or timezone.localdate()
         if self.valid_to < today:
             return "expired"
-        if self.valid_to <= today + datetime.timedelta(days=30):
+        if self.valid_from > today:
+            return "not_yet_valid"
+        if self.valid_to <= today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS):
             return "expiring"
         return ""
+
+
+def expiry_q(marker: str, today: datetime.date) -> Q:
+    """The agreements whose ``expiry_marker(today)`` is ``marker`` ("" or "valid": in
+    force beyond the expiry window), as a query condition."""
+    horizon = today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS)
+    if marker == "expired":
+        return Q(valid_to__lt=today)
+    if marker == "not_yet_valid":
+        return Q(valid_from__gt=today)  # valid_to >= valid_from: never also expired
+    started = Q(valid_from__lte=today)
+    if marker == "expiring":
+        return started & Q(valid_to__gte=today, valid_to__lte=horizon)
+    return started & Q(valid_to__gt=horizon)
 
 
 class Profession(models.TextChoices):

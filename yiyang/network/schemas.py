@@ -296,7 +296,11 @@ class AgreementOut(Schema):
     valid_to: datetime.date
     status: AgreementStatus
     document: str | None = Field(None, description="URL of the attached document")
-    expiry: str = Field(..., description='"expired", "expiring" (within 30 days) or ""')
+    expiry: str = Field(
+        ...,
+        description='"expired", "not_yet_valid" (starts later), "expiring" (in force, ends '
+        'within 30 days) or "" (in force)',
+    )
 
     @staticmethod
     def resolve_party_a(obj: Any) -> dict[str, Any] | None:

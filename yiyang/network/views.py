@@ -8,7 +8,6 @@ form field). Access: login, then the permission (``web.pages.page``), then the s
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Callable
 from typing import Any
@@ -27,7 +26,6 @@ from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import ValidationFailed
 from yiyang.network import selectors, services
 from yiyang.network.forms import (
-    EXPIRY_WINDOW_DAYS,
     AgreementFilterForm,
     AgreementForm,
     AllianceFilterForm,
@@ -44,7 +42,7 @@ from yiyang.network.forms import (
     TeamFilterForm,
     TeamForm,
 )
-from yiyang.network.models import NodeLevel, TeamMember
+from yiyang.network.models import NodeLevel, TeamMember, expiry_q
 from yiyang.network.regions import import_regions
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
@@ -363,10 +361,10 @@ def agreement_list(request: PageRequest) -> HttpResponse:
     filters = AgreementFilterForm(request.GET or None)
     page_obj = paginate(request, filters.filter(scoped, today))
     _mark_expiry(page_obj)
-    horizon = today + datetime.timedelta(days=EXPIRY_WINDOW_DAYS)
     counts = scoped.aggregate(
-        expired=Count("pk", filter=Q(valid_to__lt=today)),
-        expiring=Count("pk", filter=Q(valid_to__gte=today, valid_to__lte=horizon)),
+        expired=Count("pk", filter=expiry_q("expired", today)),
+        expiring=Count("pk", filter=expiry_q("expiring", today)),
+        not_yet_valid=Count("pk", filter=expiry_q("not_yet_valid", today)),
     )
     context = {
         "filter_form": filters,

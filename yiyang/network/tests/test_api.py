@@ -189,6 +189,36 @@ def test_agreement_list_marks_expiry(net):
     assert [a["title"] for a in expiring] == ["将到期"]
 
 
+def test_agreement_starting_later_is_not_yet_valid(net):
+    """An active agreement whose validity starts after today is not in force: its expiry
+    is "not_yet_valid" (even when it also ends within 30 days), the "expiring" filter
+    leaves it out and the "not_yet_valid" filter finds it."""
+    today = timezone.localdate()
+    for starts, ends, title in [(0, 400, "今日生效"), (1, 400, "明日生效"), (5, 20, "短期")]:
+        services.create_agreement(
+            net.admin,
+            kind="referral",
+            party_a=net.b.lead,
+            party_b=net.b.thc,
+            title=title,
+            valid_from=today + datetime.timedelta(days=starts),
+            valid_to=today + datetime.timedelta(days=ends),
+            status="active",
+        )
+    client = client_for(make_user(Role.SUPERVISOR, scope=net.b.county))
+    items = client.get(f"{API}/agreements", {"institution": net.b.lead.pk}).json()["items"]
+    assert [(a["title"], a["status"], a["expiry"]) for a in items] == [
+        ("短期", "active", "not_yet_valid"),
+        ("今日生效", "active", ""),
+        ("明日生效", "active", "not_yet_valid"),
+    ]
+    pending = client.get(f"{API}/agreements", {"expiry": "not_yet_valid"}).json()["items"]
+    assert [a["title"] for a in pending] == ["短期", "明日生效"]
+    assert client.get(f"{API}/agreements", {"expiry": "expiring"}).json()["items"] == []
+    [detail] = [a for a in items if a["title"] == "明日生效"]
+    assert client.get(f"{API}/agreements/{detail['id']}").json()["expiry"] == "not_yet_valid"
+
+
 def test_tree_endpoint(net):
     client = client_for(make_user(Role.INSTITUTION_ADMIN, scope=net.a.lead))
     [lead] = client.get(f"{API}/tree").json()

@@ -443,6 +443,41 @@ def test_agreement_list_marks_expiring_and_expired(as_manager, net):
     assert drafts == []
 
 
+def test_agreement_starting_later_is_shown_as_not_yet_in_force(as_manager, net):
+    today = timezone.localdate()
+    later = services.create_agreement(
+        net.admin,
+        kind=AgreementKind.REFERRAL,
+        party_a=net.a.lead,
+        party_b=net.a.thc,
+        title="明年转诊协议",
+        valid_from=today + datetime.timedelta(days=1),
+        valid_to=today + datetime.timedelta(days=400),
+        status="active",
+    )
+    url = reverse("network:agreements")
+    text = _text(as_manager.get(url))
+    row = re.compile(r'<tr id="agreement-(\d+)" class="(\w*)">(.*?)</tr>', re.S)
+    rows = {int(pk): (cls, re.sub(r"<[^>]+>", " ", cells)) for pk, cls, cells in row.findall(text)}
+    cls, cells = rows[later.pk]
+    assert cls == "not_yet_valid"
+    assert "未生效" in cells and "有效" not in cells.replace("未生效", "")
+    in_force_cls, in_force_cells = rows[net.a.agreement.pk]  # active and in force
+    assert in_force_cls == "" and "有效" in in_force_cells and "未生效" not in in_force_cells
+    badge = '<span class="badge not_yet_valid">未生效</span>'
+    assert f'<a href="?marker=not_yet_valid">{badge} 1</a>' in text
+    only = row.findall(_text(as_manager.get(url, {"marker": "not_yet_valid"})))
+    assert [int(pk) for pk, _cls, _cells in only] == [later.pk]
+    valid = row.findall(_text(as_manager.get(url, {"marker": "valid"})))
+    assert [int(pk) for pk, _cls, _cells in valid] == [net.a.agreement.pk]
+
+    detail = _text(as_manager.get(reverse("network:agreement", args=[later.pk])))
+    facts = re.search(r'<section class="card" id="agreement-facts">(.*?)</section>', detail, re.S)
+    assert facts is not None
+    status = re.search(r"<dt>状态</dt><dd>(.*?)</dd>", facts.group(1))
+    assert status is not None and re.sub(r"<[^>]+>", "", status.group(1)) == "未生效"
+
+
 def _agreement_post(net: Network, **changes) -> dict:
     valid_from, valid_to = in_force()
     data = {
