@@ -3,7 +3,10 @@
 The same (preset, seed) always gives the same regions, names, codes, licence numbers and
 residents (``random.Random`` streams derived from the seed, never the global generator or
 the clock); ``today`` anchors agreement dates (so "expiring in 30 days" and "expired"
-markers always show), ages and the year of readings.
+markers always show), ages and the year of readings. What the seed records as having
+happened (readings, consents, diagnoses, assessments, bindings) is never later than the
+moment it runs: its "now" is 09:00 on ``today`` in the deployment's time zone, or the clock
+when that is still to come; a ``today`` after the clock's date is refused.
 
 Bulk synthetic data bypasses the per-object service functions on purpose: the network is
 written with ``bulk_create``, the residents and their health data with ``COPY`` on
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
@@ -51,6 +55,28 @@ class SeedReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def seed_clock(
+    today: datetime.date | None = None,
+) -> tuple[datetime.datetime, datetime.date]:
+    """(now, today) for a seed: ``today`` defaults to the clock's date in the deployment's
+    time zone; "now", the moment the seed's records are written at, is 09:00 on ``today``
+    there (the same for every run on that day) unless the clock has not reached it yet.
+    A ``today`` after the clock's date would put readings and events in the future: it is
+    refused (ValidationFailed, field ``today``)."""
+    clock = timezone.now()
+    clock_today = timezone.localdate(clock)
+    today = today or clock_today
+    if today > clock_today:
+        raise ValidationFailed(
+            "seed_today_in_future",
+            f"today {today.isoformat()} is after the clock's date ({clock_today.isoformat()}): "
+            "the seeded readings and events would lie in the future. Nothing was written.",
+            field="today",
+        )
+    morning = datetime.datetime.combine(today, datetime.time(9, 0), timezone.get_current_timezone())
+    return min(morning, clock), today
+
+
 def seed(
     preset: str,
     seed: int,
@@ -73,7 +99,7 @@ def seed(
     codes, is an error rather than a silent merge.
     """
     spec = get_preset(preset)
-    today = today or datetime.date.today()
+    now, today = seed_clock(today)
     started = time.perf_counter()
     plan: NetworkPlan = plan_network(spec, seed, today)
     want_users = spec.users if users is None else users
@@ -109,6 +135,7 @@ def seed(
                 plan,
                 spec.residents,
                 total,
+                now=now,
                 recorder=recorder,
                 demo_users=demo_users,
                 progress=progress,

@@ -34,6 +34,8 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from yiyang.common import crypto
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.services import KIND_PREFIX
@@ -154,7 +156,7 @@ def write_devices(
     noon = datetime.datetime.combine(today, datetime.time(10, 0), tzinfo=TZ)
     # Each device last reported within half its expected interval before the seeding (so a
     # fresh demo has no silent-device alerts until a device really stays quiet).
-    seeded_at = datetime.datetime.now(TZ)
+    seeded_at = timezone.now()
     numbers: dict[str, int] = defaultdict(int)
     devices: list[Device] = []
     bound_on: list[datetime.datetime] = []

@@ -324,7 +324,10 @@ class _Builder:
     def agreement(
         self, kind: str, party_a: Institution, party_b: Institution, expiry: str
     ) -> Agreement:
-        """``expiry``: "expiring" (within 30 days), "expired" or "valid"."""
+        """``expiry``: "expiring" (within 30 days), "expired" or "valid". Every one has
+        started by ``today`` (an active agreement not yet in force would be a different
+        marker): one of 1, 2 or 3 years, the shortest that has begun when the one drawn
+        would start later."""
         rng, today = self.rng, self.plan.today
         if expiry == "expiring":
             valid_to = today + datetime.timedelta(days=rng.randint(3, 28))
@@ -332,7 +335,11 @@ class _Builder:
             valid_to = today - datetime.timedelta(days=rng.randint(5, 120))
         else:
             valid_to = today + datetime.timedelta(days=rng.randint(60, 1000))
-        valid_from = valid_to - datetime.timedelta(days=rng.choice((365, 730, 1095)))
+        terms = (365, 730, 1095)
+        term = rng.choice(terms)
+        if valid_to - datetime.timedelta(days=term) > today:
+            term = next(t for t in terms if valid_to - datetime.timedelta(days=t) <= today)
+        valid_from = valid_to - datetime.timedelta(days=term)
         responsibilities, standards = AGREEMENT_TEXT[kind]
         obj = Agreement(
             kind=kind,

@@ -345,6 +345,7 @@ class ResidentSeeder:
         today: datetime.date,
         sizing: Sizing,
         *,
+        now: datetime.datetime,
         recorder: int,
         nurse: int | None = None,
         demo: DemoPeople | None = None,
@@ -357,7 +358,7 @@ class ResidentSeeder:
         self.nurse = nurse or recorder
         self.demo = demo
         self.tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-        self.now = datetime.datetime.combine(today, datetime.time(9, 0), self.tz)
+        self.now = now
         self.counts = Counters()
         self.pinyin: dict[str, tuple[str, str]] = {}
         # Birth-date range per age on ``today`` (ordinals, inclusive).
@@ -908,16 +909,18 @@ def write_residents(
     sizing: Sizing,
     total: int,
     *,
+    now: datetime.datetime,
     recorder: Any,
     demo_users: dict[str, Any] | None = None,
     progress: Any = None,
 ) -> Loaded:
     """Generate and write ``total`` residents (split evenly over the plan's counties, which
     must be written already) with their households, contacts, consents and health record.
-    Call inside a transaction. ``recorder``: the user recorded as having entered consents
-    and diagnoses. With the demo's users (``resident``, ``family``, ``nurse``), one resident
-    in the demo team's grid gets the resident login and her daughter the family login with
-    a proxy grant (readings and alerts)."""
+    Call inside a transaction. ``now``: the seed's moment (``seed_clock``), the latest time
+    written (readings are up to the day before). ``recorder``: the user recorded as having
+    entered consents and diagnoses. With the demo's users (``resident``, ``family``,
+    ``nurse``), one resident in the demo team's grid gets the resident login and her
+    daughter the family login with a proxy grant (readings and alerts)."""
     demo_users = demo_users or {}
     demo = None
     targets = plan.targets
@@ -935,6 +938,7 @@ def write_residents(
         plan.seed,
         plan.today,
         sizing,
+        now=now,
         recorder=recorder.pk,
         nurse=nurse.pk if nurse is not None else None,
         demo=demo,
