@@ -115,8 +115,8 @@ class DeviceDetailOut(DeviceOut):
     bindings: list[BindingOut]
 
     @staticmethod
-    def resolve_bindings(obj: Device) -> list[Binding]:
-        return list(selectors.bindings_of(obj))
+    def resolve_bindings(obj: Device, context: dict[str, Any]) -> list[Binding]:
+        return list(selectors.bindings_of(_user(context["request"]), obj))
 
 
 class SecretOut(Schema):

@@ -4,18 +4,33 @@ Authenticated by the device itself — ``Authorization: Basic base64(serial:secr
 by a user session or token. The body (one message or an array of up to 500) goes through
 the same ingestion core as MQTT (``ingest.process``). Answers: 200 with counts when at
 least one message was stored or already stored; 401 on bad credentials; 400 when the body
-is not JSON / not a message or array; 422 when every message was refused. Every refusal is
-also in the quarantine.
+is not JSON / not a message or array; 413 when the body is larger than ``MAX_PAYLOAD``;
+422 when every message was refused. Every refusal of an authenticated device is also in
+the quarantine.
+
+The body is read here, not by Django's ``request.body`` first: a body larger than the
+protocol allows is refused from its declared length, and only its first bytes are read
+(and kept in the quarantine) — never the whole of it, and never Django's
+``RequestDataTooBig`` (a 500 under Ninja) for a body above ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
 """
 
 import base64
 import binascii
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
+from django.http.request import RawPostDataException
 from ninja import Router
 
-from yiyang.devices.ingest import MAX_PAYLOAD, Envelope, process
+from yiyang.devices.ingest import (
+    MAX_PAYLOAD,
+    PAYLOAD_KEPT,
+    Envelope,
+    process,
+    quarantine_refusal,
+)
 from yiyang.devices.models import Source
 from yiyang.devices.services import check_credentials
 
@@ -39,6 +54,31 @@ def _error(status: int, code: str, detail: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail, "field": None, **extra}, status=status)
 
 
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _body(request: HttpRequest) -> tuple[bytes, bool]:
+    """(the body, whether it is too large). A body declaring more than ``MAX_PAYLOAD``
+    bytes, or more than the server-wide ``DATA_UPLOAD_MAX_MEMORY_SIZE``, is too large: only
+    its first ``PAYLOAD_KEPT`` bytes are read, for the quarantine."""
+    if _declared_length(request) <= MAX_PAYLOAD:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            pass
+        else:
+            return body, len(body) > MAX_PAYLOAD
+    try:
+        head = request.read(PAYLOAD_KEPT)
+    except RawPostDataException:  # already read by something else: it is in memory
+        head = request.body[:PAYLOAD_KEPT]
+    return head, True
+
+
 @router.post(
     "",
     url_name="devices_ingest",
@@ -56,9 +96,14 @@ def ingest(request: HttpRequest) -> Any:
         )
         response["WWW-Authenticate"] = 'Basic realm="yiyang devices"'
         return response
-    body = request.body
-    if len(body) > MAX_PAYLOAD:
-        return _error(400, "malformed", f"body larger than {MAX_PAYLOAD} bytes")
+    body, too_large = _body(request)
+    if too_large:
+        size = max(_declared_length(request), len(body))
+        limit = min(MAX_PAYLOAD, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_PAYLOAD)
+        detail = f"body of {size} bytes, more than {limit}"
+        envelope = Envelope(Source.HTTP, device.serial, body[:PAYLOAD_KEPT], authenticated=True)
+        outcome = quarantine_refusal(envelope, "too_large", detail)
+        return _error(413, "too_large", detail, rejected=[r.as_dict() for r in outcome.rejected])
     [outcome] = process([Envelope(Source.HTTP, device.serial, body, authenticated=True)])
     rejected = [r.as_dict() for r in outcome.rejected]
     if outcome.accepted or outcome.duplicates:

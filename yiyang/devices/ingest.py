@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from yiyang.common import crypto
 from yiyang.devices import alerts
-from yiyang.devices.models import Device, DeviceStatus, Quarantine, Reading, Source
+from yiyang.devices.models import Device, DeviceKind, DeviceStatus, Quarantine, Reading, Source
 from yiyang.residents import loinc
 from yiyang.residents.models import (
     Consent,
@@ -63,6 +63,13 @@ REDELIVERY_LOOKBACK = datetime.timedelta(days=1)  # where a redelivery's refusal
 # seq at most this far below the device's highest stored one that was never stored is a
 # late arrival (stored); further below, a replay (``stale_seq``). HTTP is strict (0).
 MQTT_REORDER_WINDOW = 1000
+# ``seq`` is an integer 0 … MAX_SEQ (2^53 - 1: exact in every JSON parser, JavaScript's
+# too), and at most MAX_SEQ_AHEAD above the device's highest stored one: a bogus huge seq
+# would otherwise become the device's highest and make every later genuine message a
+# replay (``stale_seq``) for good. 100,000 is more than a device sending every 30 s for
+# the 30 days a message may be late (86,400).
+MAX_SEQ = 2**53 - 1
+MAX_SEQ_AHEAD = 100_000
 
 GLUCOSE_CONTEXTS = {
     "fasting": loinc.GLUCOSE_FASTING,
@@ -85,6 +92,21 @@ KINDS: dict[str, dict[str, tuple[str | None, bool]]] = {
     "battery": {"pct": (None, True)},
     "sos": {},
     "fall": {},
+}
+
+# device kind → the message kinds it can send (docs/device-protocol.md); anything else
+# is refused (``unsupported_kind``): a BP monitor has no SOS button, and an SOS it
+# "sends" would open an emergency call.
+SENDS: dict[str, frozenset[str]] = {
+    DeviceKind.BP_MONITOR: frozenset({"bp", "hr", "battery"}),
+    DeviceKind.GLUCOMETER: frozenset({"glucose", "battery"}),
+    DeviceKind.PULSE_OXIMETER: frozenset({"spo2", "hr", "battery"}),
+    DeviceKind.THERMOMETER: frozenset({"temp", "battery"}),
+    DeviceKind.SCALE: frozenset({"weight", "battery"}),
+    DeviceKind.SMART_WATCH: frozenset({"hr", "spo2", "bp", "temp", "sos", "fall", "battery"}),
+    DeviceKind.SOS_BUTTON: frozenset({"sos", "fall", "battery"}),
+    DeviceKind.FALL_SENSOR: frozenset({"fall", "battery"}),
+    DeviceKind.BED_SENSOR: frozenset({"hr", "fall", "battery"}),
 }
 
 
@@ -208,8 +230,8 @@ def parse_message(raw: Any, now: datetime.datetime) -> Message:
             if name not in raw:
                 raise Refused("bad_field", f"{name} is missing")
     seq = raw["seq"]
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq >= 2**63:
-        raise Refused("bad_field", "seq must be an integer ≥ 0")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq > MAX_SEQ:
+        raise Refused("bad_field", f"seq must be an integer from 0 to {MAX_SEQ} (2^53 - 1)")
     kind = raw["kind"]
     if not isinstance(kind, str):
         raise Refused("bad_field", "kind must be a string")
@@ -296,11 +318,26 @@ def observations_for(message: Message) -> list[tuple[str, float]]:
 # --- a batch ----------------------------------------------------------------------------
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads``'s object hook: an object naming a key twice is refused (which of the
+    two values counts differs between parsers: the device's meaning is unknown)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise Refused("malformed", f"duplicate key {key[:20]!r} in a JSON object")
+            seen.add(key)
+    return obj
+
+
 def _decode(payload: bytes) -> list[Any]:
     if len(payload) > MAX_PAYLOAD:
-        raise Refused("malformed", f"body larger than {MAX_PAYLOAD} bytes")
+        raise Refused("too_large", f"body of {len(payload)} bytes, more than {MAX_PAYLOAD}")
     try:
-        body = json.loads(payload.decode("utf-8"))
+        body = json.loads(payload.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise Refused("malformed", "JSON nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
         raise Refused("malformed", "body is not UTF-8 JSON") from None
     if isinstance(body, list):
@@ -317,13 +354,22 @@ def _decode(payload: bytes) -> list[Any]:
 def _seq_of(raw: Any) -> int | None:
     if isinstance(raw, dict):
         seq = raw.get("seq")
-        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq < 2**63:
+        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ:
             return seq
     return None
 
 
 def _kept(payload: bytes) -> str:
     return payload[:PAYLOAD_KEPT].decode("utf-8", errors="replace")
+
+
+def _piece(raw: Any) -> bytes:
+    """One message of a batch as JSON for its quarantine row (at most ``PAYLOAD_KEPT``
+    bytes are kept)."""
+    try:
+        return json.dumps(raw, ensure_ascii=False).encode()
+    except (RecursionError, ValueError, TypeError):
+        return b"(not serialisable)"
 
 
 def _json_default(value: Any) -> str:
@@ -343,6 +389,7 @@ class _Device:
 
     pk: int
     serial: str
+    kind: str
     status: str
     secret: str
     resident_id: int | None
@@ -359,7 +406,7 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT d.id, d.serial, d.status, d.secret, d.resident_id, d.last_seq, "
+                "SELECT d.id, d.serial, d.kind, d.status, d.secret, d.resident_id, d.last_seq, "
                 "r.status = %s, EXISTS (SELECT 1 FROM residents_consent c "
                 "WHERE c.resident_id = d.resident_id AND c.purpose = %s "
                 "AND c.withdrawn_at IS NULL) "
@@ -379,12 +426,13 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
             withdrawn_at__isnull=True,
         )
         rows = [
-            (*row[:6], row[6] == ResidentStatus.ACTIVE, row[7])
+            (*row[:7], row[7] == ResidentStatus.ACTIVE, row[8])
             for row in Device.objects.filter(serial__in=serials)
             .annotate(consenting=Exists(consent))
             .values_list(
                 "pk",
                 "serial",
+                "kind",
                 "status",
                 "secret",
                 "resident_id",
@@ -394,7 +442,7 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
             )
         ]
     return {
-        row[1]: _Device(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), bool(row[7]))
+        row[1]: _Device(*row[:7], bool(row[7]), bool(row[8]))  # type: ignore[arg-type]
         for row in rows
     }
 
@@ -677,11 +725,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 device: _Device | None = device,
             ) -> None:
                 outcomes[i].rejected.append(Rejection(index, seq, code, detail))
-                payload = (
-                    env.payload
-                    if raw is None
-                    else json.dumps(raw, ensure_ascii=False).encode()  # one of a batch
-                )
+                payload = env.payload if raw is None else _piece(raw)  # one of a batch
                 redelivered.append(env.redelivered)
                 quarantine.append(
                     Quarantine(
@@ -729,6 +773,16 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 except Refused as exc:
                     refuse(exc.code, exc.detail, index, _seq_of(raw), piece)
                     continue
+                if message.kind not in SENDS.get(device.kind, ()):
+                    refuse(
+                        "unsupported_kind",
+                        f"a {device.kind} cannot send {message.kind!r} messages "
+                        f"(it sends {', '.join(sorted(SENDS.get(device.kind, ())))})",
+                        index,
+                        message.seq,
+                        piece,
+                    )
+                    continue
                 problem = (
                     ("unbound", f"{device.serial} is not bound to a resident")
                     if device.resident_id is None
@@ -771,21 +825,28 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
                 continue
             last = device.last_seq
             window = MQTT_REORDER_WINDOW if n.source == Source.MQTT else 0
+            code = None
             if last is not None and message.seq < last - window:
-                env = envelopes[n.env]
+                code = "stale_seq"
                 detail = f"seq {message.seq} is below {last}, the highest stored"
                 if window:
                     detail += f" (by more than {window})"
-                outcomes[n.env].rejected.append(
-                    Rejection(n.index, message.seq, "stale_seq", detail)
+            elif last is not None and message.seq > last + MAX_SEQ_AHEAD:
+                code = "seq_jump"
+                detail = (
+                    f"seq {message.seq} is more than {MAX_SEQ_AHEAD} ahead of {last}, "
+                    "the highest stored"
                 )
+            if code is not None:
+                env = envelopes[n.env]
+                outcomes[n.env].rejected.append(Rejection(n.index, message.seq, code, detail))
                 redelivered.append(env.redelivered)
                 quarantine.append(
                     Quarantine(
                         device_id=device.pk,
                         serial=device.serial,
                         source=env.source,
-                        code="stale_seq",
+                        code=code,
                         detail=detail,
                         seq=message.seq,
                         payload=_kept(env.payload),
@@ -829,14 +890,21 @@ def quarantine_failure(envelope: Envelope, error: str) -> Outcome:
     (a bug) into the quarantine as ``internal_error`` — so that it cannot block the
     pipeline. The caller decides when (the MQTT consumer: after repeated failures, alone,
     with the database reachable)."""
-    detail = f"processing failed: {error}"[:255]
+    return quarantine_refusal(envelope, "internal_error", f"processing failed: {error}")
+
+
+def quarantine_refusal(envelope: Envelope, code: str, detail: str) -> Outcome:
+    """Quarantine a whole envelope refused before ``process`` could judge it (a body too
+    large to read: ``envelope.payload`` holds only its first bytes), counted on its
+    device."""
+    detail = detail[:255]
     with transaction.atomic():
         device = Device.objects.select_for_update().filter(serial=envelope.serial).first()
         Quarantine.objects.create(
             device=device,
             serial=envelope.serial[:64],
             source=envelope.source,
-            code="internal_error",
+            code=code,
             detail=detail,
             payload=_kept(envelope.payload),
             received_at=timezone.now(),
@@ -844,4 +912,4 @@ def quarantine_failure(envelope: Envelope, error: str) -> Outcome:
         if device is not None:
             device.rejected_count += 1
             device.save(update_fields=["rejected_count"])
-    return Outcome(rejected=[Rejection(None, None, "internal_error", detail)])
+    return Outcome(rejected=[Rejection(None, None, code, detail)])

@@ -278,7 +278,7 @@ def _detail(
     q = request.GET.get("rq", "") if request.method == "GET" else request.POST.get("rq", "")
     context = {
         "device": device,
-        "bindings": list(selectors.bindings_of(device)),
+        "bindings": list(selectors.bindings_of(user, device)),
         "readings": (
             selectors.latest_readings(user, device, READINGS_SHOWN)
             if user.has_perm_code(Perm.HEALTH_VIEW)

@@ -6,9 +6,15 @@ Scope rules (``yiyang.accounts.scope.DataScope``):
   the actor's scope (the institutions ``yiyang.network.selectors`` shows: "all" every
   one, "region" those of the subtree, "institution" its own and its chain nodes' members,
   "team" the member institutions of the team's nodes).
-* **Visible devices** (what a read shows): the managed ones, plus the devices bound now to
-  a resident in the actor's scope (``yiyang.residents.selectors``) — so a family-doctor
-  team sees the devices of the residents of its grids whoever owns them.
+* **Visible devices** (what a read shows): the devices bound now to a resident in the
+  actor's scope (``yiyang.residents.selectors.scoped_residents``) whoever owns them — so a
+  family-doctor team sees the devices of the residents of its grids — plus the managed
+  devices bound to nobody. A device bound to a resident outside the scope is not visible
+  even to its owner's staff: its readings, bindings and refused messages are her health
+  data, scoped by the resident like her record (a team's home institution owns devices
+  of other teams' residents). Readings and binding history are further held to the
+  residents in scope (a device rebound from someone else shows only its current
+  resident's).
 * **Quarantine**: the refused messages of visible devices. A message naming no known
   device (``unknown_device``: no device row) has no owner and no resident; it is shown to
   scope "all", and to a region scope of a county or wider when the serial it claims
@@ -32,7 +38,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
+from yiyang.accounts.roles import PUBLIC_ROLES, Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
@@ -73,9 +79,18 @@ def _visible_q(user: Any) -> Q | None:
     if scope.kind == ScopeKind.SELF:
         return _NOTHING
     owner = _owner_q(user)
-    if owner is None:
+    residents = _resident_q(user)
+    if residents is None:  # scope "all"
         return None
-    return owner | Q(resident_id__in=scoped_residents(user).values("pk"))
+    unbound = Q(resident__isnull=True)
+    return (unbound if owner is None else owner & unbound) | residents
+
+
+def _resident_q(user: Any, field: str = "resident_id") -> Q | None:
+    """The filter on ``field`` for the residents in ``user``'s scope; ``None``: every one."""
+    if scope_of(user).kind == ScopeKind.ALL and getattr(user, "role", None) not in PUBLIC_ROLES:
+        return None
+    return Q(**{f"{field}__in": scoped_residents(user).values("pk")})
 
 
 def managed_devices(user: Any) -> QuerySet[Device]:
@@ -108,9 +123,12 @@ def can_manage(user: Any, device: Device) -> bool:
     return managed_devices(user).filter(pk=device.pk).exists()
 
 
-def bindings_of(device: Device) -> QuerySet[Binding]:
-    """A visible device's binding history, newest first."""
-    return device.bindings.select_related("resident", "bound_by", "unbound_by")
+def bindings_of(user: Any, device: Device) -> QuerySet[Binding]:
+    """A visible device's binding history, newest first: the bindings to residents in
+    ``user``'s scope only (a device rebound from someone else does not name her)."""
+    qs = device.bindings.select_related("resident", "bound_by", "unbound_by")
+    q = _resident_q(user)
+    return qs if q is None else qs.filter(q)
 
 
 def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]:
@@ -118,7 +136,11 @@ def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]
     data: they need ``Perm.HEALTH_VIEW`` (else ``PermissionDenied``), and handing any out
     is an audited read of the device naming the residents they belong to."""
     require_perm(user, Perm.HEALTH_VIEW)
-    readings = list(device.readings.select_related("resident")[:limit])
+    qs = device.readings.select_related("resident")
+    q = _resident_q(user)
+    if q is not None:  # a rebound device: only the readings of residents in scope
+        qs = qs.filter(q)
+    readings = list(qs[:limit])
     if readings:
         residents = sorted({r.resident_id for r in readings})
         record_read(user, device, details={"readings": len(readings), "residents": residents})

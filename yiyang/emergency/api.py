@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import Field
@@ -178,9 +179,19 @@ class ResidentSummaryOut(Schema):
     contacts: list[ContactOut]
 
 
+class WarningOut(Schema):
+    code: str = Field(description="open_call: the resident has another open call")
+    detail: str
+    calls: list[int] = Field(description="the other open calls' ids")
+
+
 class CallDetailOut(CallOut):
     steps: list[StepOut]
     resident_summary: ResidentSummaryOut | None = None
+    warnings: list[WarningOut] = Field(
+        default_factory=list,
+        description="not errors: the call was logged; e.g. her other open calls",
+    )
 
     @staticmethod
     def resolve_steps(obj: EmergencyCall) -> list[CallStep]:
@@ -277,7 +288,24 @@ def _detail(user: Any, pk: int) -> EmergencyCall:
     call = selectors.get_call_for(user, pk)
     call.steps_list = list(selectors.steps_of(call))  # type: ignore[attr-defined]
     call.resident_summary = _summary(user, call)  # type: ignore[attr-defined]
+    call.warnings = _warnings(user, call)  # type: ignore[attr-defined]
     return call
+
+
+def _warnings(user: Any, call: EmergencyCall) -> list[dict[str, Any]]:
+    others = selectors.other_open_calls(user, call)
+    if not others:
+        return []
+    numbers = ", ".join(f"#{c.pk}" for c in others)
+    detail = _("%(name)s already has an open call (%(calls)s): check it is not the same event.")
+    name = call.resident.name if call.resident else ""
+    return [
+        {
+            "code": "open_call",
+            "detail": detail % {"name": name, "calls": numbers},
+            "calls": [c.pk for c in others],
+        }
+    ]
 
 
 # --- endpoints --------------------------------------------------------------------------

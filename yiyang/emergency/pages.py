@@ -140,6 +140,7 @@ def _screen(
     context = {
         "call": call,
         "card": selectors.resident_card(user, call),
+        "other_open_calls": selectors.other_open_calls(user, call),
         "steps": list(selectors.steps_of(call)),
         "alert_url": _alert_url(call.alert_id),
         "device": selectors.alert_device(call),

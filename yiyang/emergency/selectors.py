@@ -72,6 +72,19 @@ def get_call_for(actor: Any, pk: Any) -> EmergencyCall:
         raise NotFound("call") from None
 
 
+def other_open_calls(actor: Any, call: EmergencyCall) -> list[EmergencyCall]:
+    """The resident's other open calls the actor may see, oldest first: a second call for
+    her is never refused (it may be a new emergency) but is flagged (ADR 0022)."""
+    if call.resident_id is None or call.state != "open":
+        return []
+    return list(
+        calls_for(actor)
+        .filter(resident_id=call.resident_id, state="open")
+        .exclude(pk=call.pk)
+        .order_by("opened_at", "pk")
+    )
+
+
 def steps_of(call: EmergencyCall) -> QuerySet[CallStep]:
     return call.steps.select_related("by")
 

@@ -190,13 +190,13 @@ def test_evaluation_costs_the_same_queries_for_a_small_and_a_large_batch(home, m
             seq = first_seq + i
             body.append(msg(seq, "spo2", {"spo2": 93, "hr": 112}) if i % 3 == 0 else
                         msg(seq, "bp", {"sys": 98, "dia": 60, "hr": 115}) if i % 3 == 1 else
-                        msg(seq, "glucose", {"mmol": 2.8, "context": "fasting"}))  # fmt: skip
+                        msg(seq, "temp", {"c": 34.8}))  # fmt: skip
         outs = process([http(home.device, body), http(home.other, body)])
         assert all(o.accepted == size for o in outs)
 
     batch(1, 3)
     opened = set(Alert.objects.values_list("resident_id", "rule__code"))
-    assert {code for _, code in opened} == {"glucose_low", "news2"}
+    assert {code for _, code in opened} == {"temp_extreme", "news2"}
     Alert.objects.all().delete()
     batch(100, 60)
     assert set(Alert.objects.values_list("resident_id", "rule__code")) == opened
