@@ -135,6 +135,7 @@ class SessionOut(Schema):
     second_signed_at: datetime.datetime | None
     answers: dict[str, Any]
     context: dict[str, Any]
+    context_source: dict[str, Any]  # pre-filled keys: {"from", "on", "value"}
     progress: dict[str, Any]
     result: dict[str, Any] | None
     total: int | None

@@ -111,6 +111,8 @@ class Assessment(models.Model):
     second_signed_at = models.DateTimeField(_("second assessor signed"), null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # Where pre-filled context came from (``record_context``): key → {from, on, value}.
+    context_source = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     # The headline numbers of ``result``, for lists and charts.
     total = models.IntegerField(null=True, blank=True)

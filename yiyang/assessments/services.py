@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.roles import Perm
 from yiyang.assessments import progress as progress_mod
+from yiyang.assessments import record_context
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -216,6 +217,15 @@ def start(
                 _("Say why the assessment is corrected."),
                 field="correction_reason",
             )
+    if old is not None:
+        # A correction starts from the context that was confirmed, and its provenance.
+        same = old.instrument_id == version.pk
+        context = dict(old.context) if same else {}
+        context_source = dict(old.context_source) if same else {}
+    else:
+        context, context_source = record_context.from_record(
+            actor, found, version.definition, timezone.localdate()
+        )
     session = Assessment.objects.create(
         resident=found,
         instrument=version,
@@ -231,7 +241,8 @@ def start(
         # A correction starts from the answers it corrects (same items in the same
         # version; otherwise only the items the new version still has).
         answers=_carry_over(old, version) if old else {},
-        context=dict(old.context) if old and old.instrument_id == version.pk else {},
+        context=context,
+        context_source=context_source,
     )
     record(
         actor=actor,

@@ -44,7 +44,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Perm
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
-from yiyang.assessments import progress, report_data, services
+from yiyang.assessments import progress, record_context, report_data, services
 from yiyang.assessments.models import (
     Assessment,
     InstrumentStatus,
@@ -356,6 +356,7 @@ def _context_view(session: Assessment, errors: dict[str, list[str]]) -> dict[str
         "band_sets": band_sets,
         "bmi": "" if ctx.get("bmi") is None else ctx.get("bmi"),
         "bmi_item": definition.get("bmi_item", ""),
+        "sources": _sources(session, fields),
         "errors": {f: errors.get(f"context.{f}", []) for f in fields},
         "other_errors": [
             e
@@ -364,6 +365,35 @@ def _context_view(session: Assessment, errors: dict[str, list[str]]) -> dict[str
             for e in msgs
         ],
     }
+
+
+def _sources(session: Assessment, fields: list[str]) -> dict[str, str]:
+    """Context field → where its value came from ("From the health record (date)"), or
+    what the record said once the assessor changed it."""
+    out: dict[str, str] = {}
+    ctx = session.context or {}
+    for key, entry in (session.context_source or {}).items():
+        if key not in fields or entry.get("from") != record_context.HEALTH_RECORD:
+            continue
+        recorded = entry.get("value")
+        if isinstance(recorded, list):
+            said = ", ".join(str(v) for v in recorded) or _("no active diagnosis")
+        else:
+            said = str(recorded)
+        if record_context.unchanged(key, ctx.get(key), entry):
+            if recorded in ([], None):
+                out[key] = _("From the health record (%(date)s): %(value)s.") % {
+                    "date": entry.get("on", ""),
+                    "value": said,
+                }
+            else:
+                out[key] = _("From the health record (%(date)s)") % {"date": entry.get("on", "")}
+        else:
+            out[key] = _("Changed by the assessor; the health record (%(date)s) has: %(value)s") % {
+                "date": entry.get("on", ""),
+                "value": said,
+            }
+    return out
 
 
 def running_view(session: Assessment) -> dict[str, Any]:
@@ -568,14 +598,17 @@ def _context_en(session: Assessment) -> list[str]:
     out = []
     if ctx.get("coma"):
         out.append(_("Coma: yes"))
-    if ctx.get("diagnoses"):
-        out.append(_("Diagnoses (ICD-10): %(codes)s") % {"codes": ", ".join(ctx["diagnoses"])})
+    source = report_data.source_note(session, "diagnoses", chinese=False)
+    if ctx.get("diagnoses") or source:
+        codes = ", ".join(ctx.get("diagnoses", [])) or _("none")
+        out.append(_("Diagnoses (ICD-10): %(codes)s") % {"codes": codes} + source)
     if "risk_events_30d" in ctx:
         out.append(_("Care-risk events in 30 days: %(n)s") % {"n": ctx["risk_events_30d"]})
     if "band_set" in ctx:
         out.append(_("Band set: %(set)s") % {"set": ctx["band_set"]})
     if ctx.get("bmi") is not None:
-        out.append(_("BMI: %(bmi)s") % {"bmi": ctx["bmi"]})
+        source = report_data.source_note(session, "bmi", chinese=False)
+        out.append(_("BMI: %(bmi)s") % {"bmi": ctx["bmi"]} + source)
     return out
 
 

@@ -216,7 +216,7 @@ def test_worked_example_from_start_to_report(w):
     errors = alerts(fieldset(text(bad), "context"))
     assert errors == ["Not ICD-10 codes: DEMENTIA (e.g. F03, I10, E11.9)"]
     session.refresh_from_db()
-    assert session.context == {}
+    assert session.context == {"diagnoses": []}  # as pre-filled from her (empty) record
     good = doctor.post(
         url("answer", session),
         {"ctx": "1", "ctx-diagnoses": "f03", "ctx-risk_events_30d": "0"},
