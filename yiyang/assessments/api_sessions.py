@@ -18,7 +18,13 @@ from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from yiyang.assessments import progress, services
-from yiyang.assessments.models import Assessment, Due, EligibilityRule, InstrumentStatus
+from yiyang.assessments.models import (
+    Assessment,
+    Due,
+    EligibilityRule,
+    InstrumentStatus,
+    SessionStatus,
+)
 from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
 from yiyang.common.errors import NotFound
@@ -129,6 +135,7 @@ class SessionOut(Schema):
     second_signed_at: datetime.datetime | None
     answers: dict[str, Any]
     context: dict[str, Any]
+    context_source: dict[str, Any]  # pre-filled keys: {"from", "on", "value"}
     progress: dict[str, Any]
     result: dict[str, Any] | None
     total: int | None
@@ -171,7 +178,10 @@ class SessionOut(Schema):
 
     @staticmethod
     def resolve_superseded_by(obj: Assessment) -> int | None:
-        return Assessment.objects.filter(supersedes_id=obj.pk).values_list("pk", flat=True).first()
+        corrections = Assessment.objects.filter(supersedes_id=obj.pk).exclude(
+            status=SessionStatus.DISCARDED
+        )
+        return corrections.values_list("pk", flat=True).first()
 
 
 def _out(request: HttpRequest, session: Assessment) -> Assessment:

@@ -111,18 +111,22 @@ class Assessment(models.Model):
     second_signed_at = models.DateTimeField(_("second assessor signed"), null=True, blank=True)
     answers = models.JSONField(default=dict, blank=True)
     context = models.JSONField(default=dict, blank=True)
+    # Where pre-filled context came from (``record_context``): key → {from, on, value}.
+    context_source = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True)
     # The headline numbers of ``result``, for lists and charts.
     total = models.IntegerField(null=True, blank=True)
     level = models.IntegerField(null=True, blank=True)
     eligibility_before = models.JSONField(default=dict, blank=True)
     eligibility_after = models.JSONField(default=dict, blank=True)
-    supersedes = models.OneToOneField(
+    # At most one correction that is not discarded (``assess_one_correction``); a
+    # discarded correction draft stays for the trail and does not block another one.
+    supersedes = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="superseded_by",
+        related_name="corrections",
         verbose_name=_("corrects"),
     )
     correction_reason = models.CharField(_("correction reason"), max_length=255, blank=True)
@@ -149,6 +153,13 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-assessed_on", "-id"]
         verbose_name = _("assessment")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supersedes"],
+                condition=~models.Q(status="discarded"),
+                name="assess_one_correction",
+            )
+        ]
         indexes = [
             models.Index(fields=["resident", "status", "-assessed_on"], name="assess_res_status"),
             models.Index(fields=["assessor", "status"], name="assess_assessor_status"),

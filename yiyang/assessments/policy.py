@@ -2,7 +2,8 @@
 
 Every function is one action (the pages and the API call the same ones): it takes the
 acting user and checks ``Perm.ASSESSMENT_POLICY`` (``PermissionDenied`` → 403), validates
-each given value (``ValidationFailed`` naming the field; nothing is written), and writes
+each given value (``ValidationFailed`` naming the field, or ``PolicyInvalid`` listing
+every refused field when there are several; nothing is written), and writes
 in one transaction with one audit row whose details name the changed fields
 (``assessments.rule.create`` / ``assessments.rule.update`` / ``assessments.policy.update``).
 An update that changes nothing writes nothing.
@@ -138,17 +139,81 @@ def _clean(name: str, value: Any) -> Any:
     return _flag(name, value)
 
 
-def _cleaned(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    """Each value checked, in the order of ``allowed`` (so the first bad field is named
-    deterministically); an unknown field is refused."""
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise ValidationFailed(
+class PolicyInvalid(ValidationFailed):
+    """Every refused value of one call, so a form shows them all at once. The code, detail
+    and field are the first problem's (in the order of the fields); ``errors`` lists each
+    one (the API adds them as ``errors``)."""
+
+    def __init__(self, errors: list[ValidationFailed]):
+        first = errors[0]
+        super().__init__(first.code, first.detail, field=first.field)
+        self.errors = errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
+
+
+def _raise_all(errors: list[ValidationFailed]) -> None:
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise PolicyInvalid(errors)
+
+
+def _checked(
+    values: Mapping[str, Any], allowed: tuple[str, ...]
+) -> tuple[dict[str, Any], list[ValidationFailed]]:
+    """Each value checked, in the order of ``allowed``: (the good ones, every problem —
+    an unknown field is one)."""
+    errors = [
+        ValidationFailed(
             "unknown_field",
-            _("The field %(f)s cannot be changed here.") % {"f": unknown[0]},
-            field=unknown[0],
+            _("The field %(f)s cannot be changed here.") % {"f": name},
+            field=name,
         )
-    return {name: _clean(name, values[name]) for name in allowed if name in values}
+        for name in sorted(set(values) - set(allowed))
+    ]
+    cleaned: dict[str, Any] = {}
+    for name in allowed:
+        if name not in values:
+            continue
+        try:
+            cleaned[name] = _clean(name, values[name])
+        except ValidationFailed as exc:
+            errors.append(exc)
+    return cleaned, errors
+
+
+def _cleaned(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    """Each value checked; all the problems raised together (``PolicyInvalid``)."""
+    cleaned, errors = _checked(values, allowed)
+    _raise_all(errors)
+    return cleaned
+
+
+def _code_problem(code: Any) -> ValidationFailed | None:
+    if not isinstance(code, str) or not CODE_RE.fullmatch(code.strip()):
+        return ValidationFailed(
+            "invalid_code",
+            _(
+                "%(f)s: use lower-case letters, digits, '-' and '_' (at most 50 characters, "
+                "starting with a letter or digit)."
+            )
+            % {"f": _label("code")},
+            field="code",
+        )
+    return None
+
+
+def rule_problems(values: Mapping[str, Any], *, code: Any = None) -> list[ValidationFailed]:
+    """What ``create_rule`` (with ``code``) or ``update_rule`` would refuse in
+    ``values``, without writing: for a form that must show its other errors too."""
+    problems = []
+    if code is not None:
+        problem = _code_problem(code)
+        if problem is not None:
+            problems.append(problem)
+    return problems + _checked(values, RULE_FIELDS)[1]
 
 
 def _set(obj: Any, values: Mapping[str, Any]) -> list[str]:
@@ -180,26 +245,24 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
     50) must be new; ``name_zh`` and ``name_en`` are required; unset conditions are not
     considered when the rule is evaluated."""
     require_perm(actor, Perm.ASSESSMENT_POLICY)
-    if not isinstance(code, str) or not CODE_RE.fullmatch(code.strip()):
-        raise ValidationFailed(
-            "invalid_code",
-            _(
-                "%(f)s: use lower-case letters, digits, '-' and '_' (at most 50 characters, "
-                "starting with a letter or digit)."
-            )
-            % {"f": _label("code")},
-            field="code",
-        )
-    code = code.strip()
     for name in ("name_zh", "name_en"):
         values.setdefault(name, "")
-    cleaned = _cleaned(values, RULE_FIELDS)
-    if EligibilityRule.objects.filter(code=code).exists():
-        raise ValidationFailed(
-            "duplicate_code",
-            _("A rule with the code %(code)s already exists.") % {"code": code},
-            field="code",
-        )
+    problem = _code_problem(code)
+    cleaned, errors = _checked(values, RULE_FIELDS)
+    if problem is not None:
+        errors.insert(0, problem)
+    else:
+        code = code.strip()
+        if EligibilityRule.objects.filter(code=code).exists():
+            errors.insert(
+                0,
+                ValidationFailed(
+                    "duplicate_code",
+                    _("A rule with the code %(code)s already exists.") % {"code": code},
+                    field="code",
+                ),
+            )
+    _raise_all(errors)
     try:
         with transaction.atomic():
             rule = EligibilityRule.objects.create(code=code, **cleaned)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.assessments import progress
+from yiyang.assessments import progress, record_context
 from yiyang.assessments.models import Assessment, Due, EligibilityRule, SessionStatus
 from yiyang.assessments.report import ReportData, ReportDomain, ReportItem
 from yiyang.assessments.scoring import bmi_answer
@@ -353,13 +353,42 @@ def _title(name_zh: str) -> str:
     return f"{name_zh}评估报告"
 
 
+def source_note(session: Assessment, key: str, *, chinese: bool = True) -> str:
+    """Where a context value came from, for the notes: " (from the health record, date)"
+    while unchanged, else what the record had; "" when it was not pre-filled."""
+    entry = (session.context_source or {}).get(key)
+    if not entry or entry.get("from") != record_context.HEALTH_RECORD:
+        return ""
+    recorded = entry.get("value")
+    on = entry.get("on", "")
+    if record_context.unchanged(key, (session.context or {}).get(key), entry):
+        return (
+            f"（来自健康档案，{on}）"
+            if chinese
+            else " " + str(_("(from the health record, %(date)s)") % {"date": on})
+        )
+    if isinstance(recorded, list):
+        said = ("、" if chinese else ", ").join(str(v) for v in recorded) or (
+            "无" if chinese else str(_("none"))
+        )
+    else:
+        said = str(recorded)
+    if chinese:
+        return f"（评估员已修改；健康档案 {on} 记录为：{said}）"
+    return " " + str(
+        _("(changed by the assessor; the health record of %(date)s has: %(value)s)")
+        % {"date": on, "value": said}
+    )
+
+
 def _context_notes(session: Assessment) -> list[str]:
     ctx = session.context or {}
     notes = []
     if ctx.get("coma"):
         notes.append("昏迷：是")
-    if ctx.get("diagnoses"):
-        notes.append("诊断（ICD-10）：" + "、".join(str(d) for d in ctx["diagnoses"]))
+    if ctx.get("diagnoses") or source_note(session, "diagnoses"):
+        codes = "、".join(str(d) for d in ctx.get("diagnoses", [])) or "无"
+        notes.append(f"诊断（ICD-10）：{codes}{source_note(session, 'diagnoses')}")
     if "risk_events_30d" in ctx:
         notes.append(f"近30天照护风险事件：{ctx['risk_events_30d']} 次")
     if "band_set" in ctx:
@@ -367,7 +396,7 @@ def _context_notes(session: Assessment) -> list[str]:
         source = band_sets.get(ctx["band_set"], {}).get("source", "")
         notes.append(f"分级标准：{ctx['band_set']} {source}".strip())
     if ctx.get("bmi") is not None:
-        notes.append(f"BMI：{ctx['bmi']}")
+        notes.append(f"BMI：{ctx['bmi']}{source_note(session, 'bmi')}")
     return notes
 
 

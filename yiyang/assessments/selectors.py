@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
+from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.roles import Perm, Role, perms_for
 from yiyang.assessments.models import Assessment, InstrumentStatus, InstrumentVersion
 from yiyang.common.errors import NotFound
 
@@ -38,3 +42,49 @@ def get_session_for(user: Any, pk: Any) -> Assessment:
     require_health_view(user, resident)
     session.resident = resident
     return session
+
+
+def assessor_candidates(actor: Any) -> QuerySet[User]:
+    """The assessors ``actor`` may name as second assessor (and so see by name): active
+    users holding ``Perm.ASSESSMENT_RECORD`` who work where the actor works — the same
+    team or institution (by data scope or by staff membership), the actor's region
+    subtree for a region scope, anyone for scope "all". The actor is left out."""
+    roles = [role for role in Role.values if Perm.ASSESSMENT_RECORD in perms_for(role)]
+    qs = User.objects.filter(is_active=True, role__in=roles).exclude(pk=actor.pk)
+    if actor.scope_kind == ScopeKind.ALL:
+        return qs.order_by("display_name", "username")
+    q = Q(pk__in=[])
+    if actor.scope_team_id:
+        team = actor.scope_team_id
+        q |= Q(scope_team_id=team) | Q(staff__team_memberships__team_id=team)
+    if actor.scope_institution_id:
+        inst = actor.scope_institution_id
+        q |= Q(scope_institution_id=inst) | Q(staff__memberships__institution_id=inst)
+    if actor.scope_kind == ScopeKind.REGION and actor.scope_region_id:
+        prefix = actor.scope_region.prefix
+        q |= (
+            Q(scope_region__code__startswith=prefix)
+            | Q(scope_institution__region__code__startswith=prefix)
+            | Q(scope_team__node__region__code__startswith=prefix)
+        )
+    if actor.staff_id:
+        staff = actor.staff
+        q |= Q(staff__memberships__institution__in=staff.institutions.all()) | Q(
+            staff__team_memberships__team__in=staff.teams.all()
+        )
+    ids = qs.filter(q).values("pk")
+    return User.objects.filter(pk__in=ids).order_by("display_name", "username")
+
+
+def can_assess(user: Any, resident: Any) -> bool:
+    """Whether ``user`` could take part in an assessment of ``resident``: record
+    assessments, see her health record, and have her in their data scope (the second
+    assessor must be able to open and sign the session)."""
+    from yiyang.residents.access import can_view_health
+    from yiyang.residents.selectors import scoped_residents
+
+    pk = getattr(resident, "pk", resident)
+    if not user.has_perm_code(Perm.ASSESSMENT_RECORD):
+        return False
+    found = scoped_residents(user).filter(pk=pk).first()
+    return found is not None and can_view_health(user, found)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.roles import Perm
 from yiyang.assessments import progress as progress_mod
+from yiyang.assessments import record_context
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -44,7 +45,7 @@ from yiyang.assessments.models import (
     Standing,
 )
 from yiyang.assessments.scoring import ItemError, ScoringError, score
-from yiyang.assessments.selectors import current_version
+from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.audit.services import record
 from yiyang.common.errors import DomainError, NotFound, ValidationFailed
 from yiyang.network.selectors import require_perm
@@ -183,7 +184,7 @@ def start(
     reason = _choice(reason, Reason, "reason", _("Reason"))
     place = _choice(place, Place, "place", _("Place"))
     day = _date(assessed_on, found)
-    second = _second_assessor(actor, second_assessor)
+    second = _second_assessor(actor, second_assessor, found)
     old = None
     if supersedes is not None and supersedes != "":
         old = _session(actor, supersedes)
@@ -216,6 +217,15 @@ def start(
                 _("Say why the assessment is corrected."),
                 field="correction_reason",
             )
+    if old is not None:
+        # A correction starts from the context that was confirmed, and its provenance.
+        same = old.instrument_id == version.pk
+        context = dict(old.context) if same else {}
+        context_source = dict(old.context_source) if same else {}
+    else:
+        context, context_source = record_context.from_record(
+            actor, found, version.definition, timezone.localdate()
+        )
     session = Assessment.objects.create(
         resident=found,
         instrument=version,
@@ -231,7 +241,8 @@ def start(
         # A correction starts from the answers it corrects (same items in the same
         # version; otherwise only the items the new version still has).
         answers=_carry_over(old, version) if old else {},
-        context=dict(old.context) if old and old.instrument_id == version.pk else {},
+        context=context,
+        context_source=context_source,
     )
     record(
         actor=actor,
@@ -252,28 +263,52 @@ def _carry_over(old: Assessment, version: InstrumentVersion) -> dict[str, Any]:
     return {k: v for k, v in old.answers.items() if k in items}
 
 
-def _second_assessor(actor: Any, user: Any) -> Any:
+def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bool = False) -> Any:
+    """The second assessor named by ``user`` (a ``User`` or a pk), or ``None``.
+
+    Only an assessor the actor works with (``selectors.assessor_candidates``) can be named;
+    anyone else — missing, inactive, elsewhere, or not an assessor — gets the same answer
+    without a name, so the field cannot be used to look up accounts. ``signed_in``: the
+    person authenticated on this device (co-signing), so they are known and named. Either
+    way they must be able to open the resident's record, else they could never sign."""
     if user is None or user == "":
         return None
     from yiyang.accounts.models import User
 
     pk = user.pk if isinstance(user, User) else user
-    try:
-        found = User.objects.get(pk=pk, is_active=True)
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise ValidationFailed(
-            "unknown_user", _("No such active user."), field="second_assessor"
-        ) from None
-    if found.pk == actor.pk:
+    if isinstance(pk, bool):
+        pk = None
+    if pk is not None and str(pk) == str(actor.pk):
         raise ValidationFailed(
             "same_assessor",
             _("The second assessor must be another person."),
             field="second_assessor",
         )
-    if not found.has_perm_code(Perm.ASSESSMENT_RECORD):
+    pool = User.objects.filter(is_active=True) if signed_in else assessor_candidates(actor)
+    try:
+        found = pool.get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        found = None
+    if found is None or not found.has_perm_code(Perm.ASSESSMENT_RECORD):
+        if signed_in and found is not None:
+            raise ValidationFailed(
+                "not_assessor",
+                _("%(user)s may not record assessments.") % {"user": found},
+                field="second_assessor",
+            )
         raise ValidationFailed(
-            "not_assessor",
-            _("%(user)s may not record assessments.") % {"user": found},
+            "unknown_user",
+            _("No such assessor among the people you work with."),
+            field="second_assessor",
+        )
+    if not can_assess(found, resident):
+        raise ValidationFailed(
+            "out_of_scope",
+            _(
+                "%(user)s cannot open the record of %(name)s (outside their area), so they "
+                "could not sign this assessment."
+            )
+            % {"user": found, "name": resident.name},
             field="second_assessor",
         )
     return found
@@ -351,7 +386,9 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
     _require_participant(actor, session)
     require_health_consent(_resident(actor, session.resident_id))
     if cosigned_by is not None:
-        session.second_assessor = _second_assessor(actor, cosigned_by)
+        session.second_assessor = _second_assessor(
+            actor, cosigned_by, session.resident, signed_in=True
+        )
     policy = policy_for(session.instrument.code)
     if policy.requires_second_assessor and session.second_assessor_id is None:
         raise ValidationFailed(
@@ -404,7 +441,7 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
             _("Only the first assessor can change who the second assessor is."),
             field="second_assessor",
         )
-    session.second_assessor = _second_assessor(actor, user)
+    session.second_assessor = _second_assessor(actor, user, session.resident)
     session.save(update_fields=["second_assessor", "updated_at"])
     record(
         actor=actor,

@@ -29,6 +29,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.validators import validate_slug
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -464,6 +465,10 @@ class RuleForm(ServiceForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["code"]
+        else:  # its shape is the service's rule, said in its words
+            self.fields["code"].validators = [
+                v for v in self.fields["code"].validators if v is not validate_slug
+            ]
         for name in ("name_zh", "name_en", "code"):
             if name in self.fields:
                 self.fields[name].required = False  # the service says what is missing
@@ -543,20 +548,42 @@ def _form_page(request: PageRequest, form: forms.BaseForm, heading: str) -> Http
     return render(request, template, context)
 
 
+def _apply_all(form: forms.BaseForm, exc: ValidationFailed) -> None:
+    """Every problem of a service error next to its field (``PolicyInvalid`` has several)."""
+    for error in getattr(exc, "errors", None) or [exc]:
+        apply_error(form, error)
+
+
+def _rule_problems(form: RuleForm) -> None:
+    """A form refused for its typing: also show what the policy rules say about the
+    fields that did parse, so every error appears at once."""
+    data = form.cleaned_data
+    values = {name: data[name] for name in policy.RULE_FIELDS if name in data}
+    code = data.get("code") if "code" in form.fields and "code" in data else None
+    if "code" in form.fields and code is None and "code" not in form.errors:
+        code = ""
+    for problem in policy.rule_problems(values, code=code):
+        if problem.field not in form.errors:
+            apply_error(form, problem)
+
+
 @require_http_methods(["GET", "POST"])
 @page(Perm.ASSESSMENT_POLICY)
 def rule_create(request: PageRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            rule = policy.create_rule(
-                request.user, **{name: data.get(name) for name in form.fields}
-            )
-        except ValidationFailed as exc:
-            apply_error(form, exc)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rule = policy.create_rule(
+                    request.user, **{name: data.get(name) for name in form.fields}
+                )
+            except ValidationFailed as exc:
+                _apply_all(form, exc)
+            else:
+                return _done(request, _("Rule %(code)s created.") % {"code": rule.code})
         else:
-            return _done(request, _("Rule %(code)s created.") % {"code": rule.code})
+            _rule_problems(form)
     return _form_page(request, form, _("New eligibility rule"))
 
 
@@ -567,13 +594,15 @@ def rule_edit(request: PageRequest, pk: int) -> HttpResponse:
     if rule is None:
         raise Http404("eligibility rule not found")
     form = RuleForm(request.POST or None, instance=rule, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _rule_problems(form)
+    elif request.method == "POST":
         if not form.has_changed():
             return _done(request, _("Nothing changed."), changed=False)
         try:
             policy.update_rule(request.user, rule.pk, **form.changed_data_values())
         except ValidationFailed as exc:
-            apply_error(form, exc)
+            _apply_all(form, exc)
         else:
             return _done(request, _("Rule %(code)s saved.") % {"code": rule.code})
     return _form_page(request, form, _("Eligibility rule %(code)s") % {"code": rule.code})
@@ -593,7 +622,7 @@ def schedule_edit(request: PageRequest, code: str) -> HttpResponse:
         try:
             policy.update_schedule(request.user, code, **form.changed_data_values())
         except ValidationFailed as exc:
-            apply_error(form, exc)
+            _apply_all(form, exc)
         else:
             return _done(request, _("Schedule of %(code)s saved.") % {"code": code})
     name = instrument_names().get(code, code)

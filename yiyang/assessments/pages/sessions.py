@@ -31,7 +31,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -42,10 +41,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Perm, Role, perms_for
+from yiyang.accounts.models import User
+from yiyang.accounts.roles import Perm
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
-from yiyang.assessments import progress, report_data, services
+from yiyang.assessments import progress, record_context, report_data, services
 from yiyang.assessments.models import (
     Assessment,
     InstrumentStatus,
@@ -56,7 +55,7 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
-from yiyang.assessments.selectors import current_version
+from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.residents import charts
 from yiyang.residents.access import can_view_health
@@ -132,35 +131,10 @@ def instrument_choices() -> list[tuple[str, str]]:
     ]
 
 
-def second_assessor_candidates(actor: Any) -> QuerySet[User]:
-    """Active users holding ``Perm.ASSESSMENT_RECORD`` who work where the actor works:
-    the same team or institution (by data scope or by staff membership), the actor's
-    region subtree for a region scope, anyone for scope "all"."""
-    roles = [role for role in Role.values if Perm.ASSESSMENT_RECORD in perms_for(role)]
-    qs = User.objects.filter(is_active=True, role__in=roles).exclude(pk=actor.pk)
-    if actor.scope_kind == ScopeKind.ALL:
-        return qs.order_by("display_name", "username")
-    q = Q(pk__in=[])
-    if actor.scope_team_id:
-        team = actor.scope_team_id
-        q |= Q(scope_team_id=team) | Q(staff__team_memberships__team_id=team)
-    if actor.scope_institution_id:
-        inst = actor.scope_institution_id
-        q |= Q(scope_institution_id=inst) | Q(staff__memberships__institution_id=inst)
-    if actor.scope_kind == ScopeKind.REGION and actor.scope_region_id:
-        prefix = actor.scope_region.prefix
-        q |= (
-            Q(scope_region__code__startswith=prefix)
-            | Q(scope_institution__region__code__startswith=prefix)
-            | Q(scope_team__node__region__code__startswith=prefix)
-        )
-    if actor.staff_id:
-        staff = actor.staff
-        q |= Q(staff__memberships__institution__in=staff.institutions.all()) | Q(
-            staff__team_memberships__team__in=staff.teams.all()
-        )
-    ids = qs.filter(q).values("pk")
-    return User.objects.filter(pk__in=ids).order_by("display_name", "username")
+def second_assessor_candidates(actor: Any, resident: Resident) -> list[User]:
+    """The assessors the actor works with (``selectors.assessor_candidates``) who can open
+    ``resident``'s record and so could sign."""
+    return [u for u in assessor_candidates(actor) if can_assess(u, resident)]
 
 
 class StartForm(forms.Form):
@@ -186,7 +160,12 @@ class StartForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, actor: Any, correcting: Assessment | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        actor: Any,
+        resident: Resident,
+        correcting: Assessment | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         field = cast(forms.ChoiceField, self.fields["instrument"])
@@ -198,7 +177,8 @@ class StartForm(forms.Form):
             field.choices = instrument_choices()
             del self.fields["correction_reason"]
         people = [("", _("— none —"))] + [
-            (str(u.pk), f"{u} ({u.get_role_display()})") for u in second_assessor_candidates(actor)
+            (str(u.pk), f"{u} ({u.get_role_display()})")
+            for u in second_assessor_candidates(actor, resident)
         ]
         cast(forms.ChoiceField, self.fields["second_assessor"]).choices = people
         self.fields["second_assessor"].help_text = _(
@@ -234,7 +214,7 @@ def start(request: HttpRequest) -> HttpResponseBase:
     correcting = _correcting(request, resident)
     status = 200
     if request.method == "POST":
-        form = StartForm(request.POST, actor=request.user, correcting=correcting)
+        form = StartForm(request.POST, actor=request.user, resident=resident, correcting=correcting)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -270,7 +250,9 @@ def start(request: HttpRequest) -> HttpResponseBase:
                 place=correcting.place,
                 second_assessor=str(correcting.second_assessor_id or ""),
             )
-        form = StartForm(initial=initial, actor=request.user, correcting=correcting)
+        form = StartForm(
+            initial=initial, actor=request.user, resident=resident, correcting=correcting
+        )
     context = {"resident": resident, "form": form, "correcting": correcting}
     return render(request, "assessments/session/start.html", context, status=status)
 
@@ -374,6 +356,7 @@ def _context_view(session: Assessment, errors: dict[str, list[str]]) -> dict[str
         "band_sets": band_sets,
         "bmi": "" if ctx.get("bmi") is None else ctx.get("bmi"),
         "bmi_item": definition.get("bmi_item", ""),
+        "sources": _sources(session, fields),
         "errors": {f: errors.get(f"context.{f}", []) for f in fields},
         "other_errors": [
             e
@@ -382,6 +365,35 @@ def _context_view(session: Assessment, errors: dict[str, list[str]]) -> dict[str
             for e in msgs
         ],
     }
+
+
+def _sources(session: Assessment, fields: list[str]) -> dict[str, str]:
+    """Context field → where its value came from ("From the health record (date)"), or
+    what the record said once the assessor changed it."""
+    out: dict[str, str] = {}
+    ctx = session.context or {}
+    for key, entry in (session.context_source or {}).items():
+        if key not in fields or entry.get("from") != record_context.HEALTH_RECORD:
+            continue
+        recorded = entry.get("value")
+        if isinstance(recorded, list):
+            said = ", ".join(str(v) for v in recorded) or _("no active diagnosis")
+        else:
+            said = str(recorded)
+        if record_context.unchanged(key, ctx.get(key), entry):
+            if recorded in ([], None):
+                out[key] = _("From the health record (%(date)s): %(value)s.") % {
+                    "date": entry.get("on", ""),
+                    "value": said,
+                }
+            else:
+                out[key] = _("From the health record (%(date)s)") % {"date": entry.get("on", "")}
+        else:
+            out[key] = _("Changed by the assessor; the health record (%(date)s) has: %(value)s") % {
+                "date": entry.get("on", ""),
+                "value": said,
+            }
+    return out
 
 
 def running_view(session: Assessment) -> dict[str, Any]:
@@ -586,14 +598,17 @@ def _context_en(session: Assessment) -> list[str]:
     out = []
     if ctx.get("coma"):
         out.append(_("Coma: yes"))
-    if ctx.get("diagnoses"):
-        out.append(_("Diagnoses (ICD-10): %(codes)s") % {"codes": ", ".join(ctx["diagnoses"])})
+    source = report_data.source_note(session, "diagnoses", chinese=False)
+    if ctx.get("diagnoses") or source:
+        codes = ", ".join(ctx.get("diagnoses", [])) or _("none")
+        out.append(_("Diagnoses (ICD-10): %(codes)s") % {"codes": codes} + source)
     if "risk_events_30d" in ctx:
         out.append(_("Care-risk events in 30 days: %(n)s") % {"n": ctx["risk_events_30d"]})
     if "band_set" in ctx:
         out.append(_("Band set: %(set)s") % {"set": ctx["band_set"]})
     if ctx.get("bmi") is not None:
-        out.append(_("BMI: %(bmi)s") % {"bmi": ctx["bmi"]})
+        source = report_data.source_note(session, "bmi", chinese=False)
+        out.append(_("BMI: %(bmi)s") % {"bmi": ctx["bmi"]} + source)
     return out
 
 

@@ -565,3 +565,50 @@ def test_policy_functions_for_the_api(s):
     assert updated.min_disability_grade == 4
     rule.refresh_from_db()
     assert rule.min_disability_grade == 4
+
+
+def test_the_rule_form_shows_every_error_at_once(s):
+    client = client_for(s.supervisor)
+    before = EligibilityRule.objects.count()
+    response = client.post(
+        reverse("assessments:rule_create"),
+        {
+            "code": "Bad Code!",
+            "name_zh": "",
+            "name_en": "",
+            "min_age": "abc",
+            "min_ability_level": "9",
+            "min_disability_grade": "7",
+        },
+    )
+    assert response.status_code == 200
+    assert field_errors(response, "code") == [
+        "Code: use lower-case letters, digits, '-' and '_' (at most 50 characters, starting "
+        "with a letter or digit)."
+    ]
+    assert field_errors(response, "name_zh") == ["Name (Chinese) is required."]
+    assert field_errors(response, "name_en") == ["Name (English) is required."]
+    assert field_errors(response, "min_age") == ["Enter a whole number."]
+    assert field_errors(response, "min_ability_level") == [
+        "Minimum ability level (GB/T 42195, 0–4) must be between 0 and 4 (got 9)."
+    ]
+    assert field_errors(response, "min_disability_grade") == [
+        "Minimum LTC disability grade (0–5) must be between 0 and 5 (got 7)."
+    ]
+    assert EligibilityRule.objects.count() == before
+    # Editing: both bad numbers at once, nothing saved.
+    rule = EligibilityRule.objects.get(code="high_age_disability_allowance")
+    response = client.post(
+        rule_url(rule), rule_form(rule, name_en="", min_ability_level=9, min_age=200)
+    )
+    assert field_errors(response, "name_en") == ["Name (English) is required."]
+    assert field_errors(response, "min_ability_level") == [
+        "Minimum ability level (GB/T 42195, 0–4) must be between 0 and 4 (got 9)."
+    ]
+    assert field_errors(response, "min_age") == ["Minimum age must be between 0 and 130 (got 200)."]
+    rule.refresh_from_db()
+    assert (rule.min_age, rule.min_ability_level, rule.name_en) == (
+        80,
+        2,
+        "High-age disability allowance",
+    )

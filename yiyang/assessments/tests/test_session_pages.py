@@ -216,7 +216,7 @@ def test_worked_example_from_start_to_report(w):
     errors = alerts(fieldset(text(bad), "context"))
     assert errors == ["Not ICD-10 codes: DEMENTIA (e.g. F03, I10, E11.9)"]
     session.refresh_from_db()
-    assert session.context == {}
+    assert session.context == {"diagnoses": []}  # as pre-filled from her (empty) record
     good = doctor.post(
         url("answer", session),
         {"ctx": "1", "ctx-diagnoses": "f03", "ctx-risk_events_30d": "0"},
@@ -700,7 +700,7 @@ def test_access(w):
 def test_second_assessor_candidates_are_colleagues_who_record(w):
     team_nurse = make_user(Role.NURSE, w.net.a.team, username="team-nurse")
     b_nurse = make_user(Role.NURSE, w.net.b.county, username="b-nurse")
-    candidates = set(second_assessor_candidates(w.doctor))
+    candidates = set(second_assessor_candidates(w.doctor, w.old))
     assert w.nurse in candidates and team_nurse in candidates
     assert w.doctor not in candidates  # not the actor
     assert w.caregiver not in candidates  # may not record
