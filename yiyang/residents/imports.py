@@ -1240,6 +1240,7 @@ class ResidentImport:
         try:
             if resident.pk is None or fields:
                 services._check_rules(resident, self.today)
+                services.check_reachable(self.actor, resident)
         except ValidationFailed as error:
             return RowResult(row.number, Status.REJECTED, [error])
         return resident, fields
