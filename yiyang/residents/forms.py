@@ -50,8 +50,9 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.search import search_residents
+from yiyang.residents.search import NO_GRID, search_residents
 from yiyang.residents.selectors import village_q
+from yiyang.residents.services import grid_required, needs_grid
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 PAGE_SIZE = 50
@@ -272,7 +273,8 @@ class ResidentFilterForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "411521100201"}),
     )
-    grid = forms.IntegerField(label=_("Grid"), required=False, widget=forms.Select)
+    # A grid id, or ``NO_GRID`` for the residents waiting for a grid (ADR 0010).
+    grid = forms.CharField(label=_("Grid"), required=False, widget=forms.Select)
     age = forms.ChoiceField(label=_("Age"), choices=AGE_BANDS, required=False)
     care_setting = forms.ChoiceField(
         label=_("Care setting"),
@@ -314,7 +316,11 @@ class ResidentFilterForm(forms.Form):
         if self.too_many_grids:
             shown = []
             grid_field.help_text = _("Choose a township first to filter by grid.")
-        grid_field.widget.choices = [("", _("All"))] + [  # type: ignore[attr-defined]
+        # Who may assign grids finds the residents without one (a team-scoped user has
+        # none in scope: she files every resident under a grid).
+        self.offers_no_grid = user.has_perm_code(Perm.RESIDENT_VIEW) and not needs_grid(user)
+        no_grid = [(NO_GRID, _("No grid yet (to be assigned)"))] if self.offers_no_grid else []
+        grid_field.widget.choices = [("", _("All")), *no_grid] + [  # type: ignore[attr-defined]
             (pk, f"{name} ({village})") for pk, name, village in shown
         ]
 
@@ -322,13 +328,18 @@ class ResidentFilterForm(forms.Form):
         raw = self.data.get(name) if self.data else None
         return int(raw) if raw and str(raw).isdigit() else None
 
-    def clean_grid(self) -> int | None:
-        grid = self.cleaned_data.get("grid")
-        if grid is not None and not grids_in_scope(self.user).filter(pk=grid).exists():
+    def clean_grid(self) -> int | str | None:
+        raw = (self.cleaned_data.get("grid") or "").strip()
+        if not raw:
+            return None
+        if raw == NO_GRID and self.offers_no_grid:
+            return NO_GRID
+        valid = raw.isdigit() and len(raw) <= 18
+        if not valid or not grids_in_scope(self.user).filter(pk=int(raw)).exists():
             raise forms.ValidationError(
                 _("Select a valid choice. That choice is not one of the available choices.")
             )
-        return grid
+        return int(raw)
 
     def clean_region(self) -> str:
         value = self.cleaned_data.get("region") or ""
@@ -544,6 +555,11 @@ class ResidentForm(ServiceForm):
             else Grid.objects.none()
         )
         self._show("grid", grids, "—")
+        if needs_grid(user):  # a team-scoped user files her under one of the team's grids
+            grid_field = self.fields["grid"]
+            grid_field.required = True
+            grid_field.error_messages["required"] = grid_required().detail
+            grid_field.help_text = _("Required: one of the grids your team serves.")
         households = (
             Household.objects.filter(region=village).order_by("address")
             if village

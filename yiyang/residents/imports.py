@@ -30,6 +30,7 @@ import codecs
 import csv
 import datetime
 import io
+import logging
 import re
 import tempfile
 import time
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.files import File
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -66,6 +67,8 @@ from yiyang.residents.models import (
     Sex,
 )
 from yiyang.residents.selectors import scoped_residents, village_q
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000  # rows validated and written per transaction (and per audit row)
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -557,6 +560,18 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
 
 # --- converting cells -------------------------------------------------------------------
 
+# Control characters (Unicode category Cc: NUL, the other C0 codes, DEL, C1) are refused in
+# every cell: PostgreSQL cannot store NUL in text, and none of them belongs in a register.
+# Tab, line feed and carriage return are left alone (a line break typed in an Excel cell).
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(value: Any) -> str | None:
+    """The first control character of a text cell, as ``U+0000``; None if it has none."""
+    if isinstance(value, str) and (found := _CONTROL_RE.search(value)):
+        return f"U+{ord(found.group()):04X}"
+    return None
+
 
 def _text(value: Any) -> str:
     """A cell as text: numbers without a trailing .0, dates as YYYY-MM-DD."""
@@ -821,6 +836,7 @@ class ResidentImport:
 
     def run(self, table: Table) -> Outcome:
         self.columns = table.columns
+        self.headers = table.headers
         data_rows = []
         results: dict[int, RowResult] = {}
         for number, values in table.rows:
@@ -872,18 +888,71 @@ class ResidentImport:
     # -- one batch -------------------------------------------------------------------
 
     def _chunk(self, chunk: Sequence[tuple[int, Sequence[Any]]]) -> list[RowResult]:
-        rows = [self._convert(number, values) for number, values in chunk]
-        self._resolve_references(rows)
+        """One batch: converted, checked and written in one transaction. A bad row never
+        costs the others: if the database refuses the batch (someone registered one of
+        these people meanwhile, or a value the checks above let through), the batch is
+        redone row by row, each row in its own savepoint, and only the rows the database
+        refuses are rejected. If even that fails, the batch's rows are reported as not
+        written and the import goes on with the next batch."""
         try:
-            return self._write(rows, careful=False)
-        except IntegrityError:
-            # Someone registered one of these people meanwhile: redo the batch, inserting
-            # row by row.
-            return self._write(rows, careful=True)
+            rows = [self._convert(number, values) for number, values in chunk]
+            self._resolve_references(rows)
+            try:
+                return self._write(rows, careful=False)
+            except DatabaseError as error:
+                if not isinstance(error, IntegrityError):
+                    logger.warning("import %s: batch refused, redone row by row", self.source)
+                return self._write(rows, careful=True)
+        except Exception:
+            first, last = chunk[0][0], chunk[-1][0]
+            logger.exception("import %s: rows %d-%d not written", self.source, first, last)
+            error = ValidationFailed(
+                "batch_failed",
+                _(
+                    "This row could not be written because of an error in its batch "
+                    "(rows %(first)d–%(last)d); nothing of these rows was changed: import "
+                    "the file again."
+                )
+                % {"first": first, "last": last},
+            )
+            failed = [RowResult(number, Status.REJECTED, [error]) for number, _values in chunk]
+            try:  # their audit row and the job's counters, if the database still answers
+                with transaction.atomic():
+                    self._audit(failed)
+                    if self.job is not None:
+                        self._job_progress(failed)
+            except Exception:
+                logger.exception("import %s: the failed batch's audit row not written", self.source)
+            return failed
+
+    def _control_characters(self, values: Sequence[Any]) -> list[ValidationFailed]:
+        """One error per cell holding a control character, naming its column."""
+        errors = []
+        keys = {index: key for key, index in self.columns.items()}
+        for index, value in enumerate(values):
+            code = control_character(value)
+            if code is None:
+                continue
+            header = self.headers[index] if index < len(self.headers) else ""
+            column = header or _("column %(n)d") % {"n": index + 1}
+            errors.append(
+                ValidationFailed(
+                    "control_character",
+                    _(
+                        "%(column)s: contains a control character (%(code)s), which cannot be "
+                        "stored: delete it and import the row again."
+                    )
+                    % {"column": column, "code": code},
+                    field=keys.get(index, ""),
+                )
+            )
+        return errors
 
     def _convert(self, number: int, values: Sequence[Any]) -> _Row:
         """Cell → value, with every problem that needs no database."""
-        row = _Row(number, {}, [])
+        row = _Row(number, {}, self._control_characters(values))
+        if row.errors:
+            return row
         data = row.data
 
         def cell(key: str) -> Any:
@@ -1140,6 +1209,9 @@ class ResidentImport:
                 objs = [resident for _row, resident, _fields in items]
                 for obj in objs:
                     obj.updated_at = now
+                if careful:
+                    results += self._update_each(items, [*names, "updated_at"])
+                    continue
                 Resident.objects.bulk_update(objs, [*names, "updated_at"], batch_size=500)
                 results += [
                     RowResult(row.number, Status.UPDATED, resident_id=obj.pk, changed=fields)
@@ -1172,9 +1244,47 @@ class ResidentImport:
                         [self._duplicate_error()],
                     )
                 )
+            except DatabaseError:
+                resident.pk = None
+                results.append(self._refused(row.number))
             else:
                 results.append(RowResult(row.number, Status.IMPORTED, resident_id=resident.pk))
         return results
+
+    def _update_each(
+        self, items: list[tuple[_Row, Resident, list[str]]], names: list[str]
+    ) -> list[RowResult]:
+        results = []
+        for row, obj, fields in items:
+            try:
+                with transaction.atomic():
+                    Resident.objects.bulk_update([obj], names)
+            except DatabaseError:
+                results.append(self._refused(row.number))
+            else:
+                results.append(
+                    RowResult(row.number, Status.UPDATED, resident_id=obj.pk, changed=fields)
+                )
+        return results
+
+    def _refused(self, number: int) -> RowResult:
+        logger.warning(
+            "import %s: row %d refused by the database", self.source, number, exc_info=True
+        )
+        return RowResult(
+            number,
+            Status.REJECTED,
+            [
+                ValidationFailed(
+                    "not_stored",
+                    _(
+                        "The database refused to store this row (a value it cannot hold); "
+                        "nothing of it was written. Check its cells for unusual characters."
+                    ),
+                    field="",
+                )
+            ],
+        )
 
     @staticmethod
     def _duplicate_error() -> ValidationFailed:
@@ -1240,6 +1350,7 @@ class ResidentImport:
         try:
             if resident.pk is None or fields:
                 services._check_rules(resident, self.today)
+                services.check_reachable(self.actor, resident)
         except ValidationFailed as error:
             return RowResult(row.number, Status.REJECTED, [error])
         return resident, fields

@@ -70,6 +70,7 @@ RARE_FILTERS: dict[str, Q] = {
     "movedout": Q(status="moved_out"),
     "community": Q(care_setting="community"),
     "institution": Q(care_setting="institution"),
+    "nogrid": Q(grid__isnull=True),  # the "to be assigned a grid" work list
 }
 
 

@@ -19,7 +19,8 @@ also given as a range on the same column, which the index serves whatever the da
 collation (pinyin is ``[a-z0-9]`` only; for Chinese names only where text sorts by code
 point, see ``codepoint_collation``).
 
-Filters: ``region`` (a region or a code prefix: its subtree), ``grid`` (id), ``status``,
+Filters: ``region`` (a region or a code prefix: its subtree), ``grid`` (id, or ``"none"``
+for the residents without a grid: the "to be assigned a grid" work list), ``status``,
 ``care_setting``, ``min_age``/``max_age`` (completed years, turned into birth-date bounds)
 and ``flags`` (special-group flag names, all of which must be set).
 """
@@ -47,6 +48,7 @@ ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 PHONE_RE = re.compile(r"[0-9]{11}")
 LATIN_RE = re.compile(r"[A-Za-z]+")
 CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+NO_GRID = "none"  # the ``grid`` filter value for residents without a grid
 
 
 def birth_bound(today: datetime.date, years: int) -> datetime.date:
@@ -132,7 +134,7 @@ def search_residents(
     q: str = "",
     *,
     region: Region | str | None = None,
-    grid: int | None = None,
+    grid: int | str | None = None,
     status: str | None = None,
     care_setting: str | None = None,
     min_age: int | None = None,
@@ -151,7 +153,9 @@ def search_residents(
         prefix = region.prefix if isinstance(region, Region) else str(region).strip()
         qs = qs.filter(region_code__startswith=prefix)
         narrow = len(prefix) >= NARROW_PREFIX
-    if grid:
+    if grid == NO_GRID:  # the work list of residents waiting for a grid (ADR 0010)
+        qs = qs.filter(grid__isnull=True)
+    elif grid:
         qs = qs.filter(grid_id=_int(grid, "grid"))
         narrow = True
     if status:

@@ -259,6 +259,49 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
     )
 
 
+def needs_grid(actor: Any) -> bool:
+    """Whether ``actor`` must file a resident under a grid: a team-scoped user sees only
+    the residents of the grids the team serves (ADR 0010, "A resident without a grid")."""
+    from yiyang.accounts.models import ScopeKind
+    from yiyang.accounts.scope import scope_of
+
+    return scope_of(actor).kind == ScopeKind.TEAM
+
+
+def grid_required() -> ValidationFailed:
+    return ValidationFailed(
+        "grid_required",
+        _(
+            "Choose her grid: you see the residents of the grids your team serves, so a "
+            "resident registered without a grid would not be on your lists."
+        ),
+        field="grid",
+    )
+
+
+def check_reachable(actor: Any, resident: Resident) -> None:
+    """The rule that keeps a resident on the registering user's lists (no query): a
+    team-scoped user files her under a grid (which ``_resolve_grid`` keeps to the team's
+    grids)."""
+    if resident.grid_id is None and needs_grid(actor):
+        raise grid_required()
+
+
+def _check_found_again(actor: Any, resident: Resident) -> None:
+    """After a registration: the actor must find the resident in her scope (the backstop
+    of ``check_reachable``; the transaction rolls back otherwise). Not applied to edits:
+    an institution may record that a resident left its care, and so its scope."""
+    if not scoped_residents(actor).filter(pk=resident.pk).exists():
+        raise ValidationFailed(
+            "outside_scope_after_save",
+            _(
+                "She would be outside your data scope once registered: choose a village, "
+                "grid or institution you serve."
+            ),
+            field="region",
+        )
+
+
 def duplicate_candidates(actor: Any, resident: Resident) -> list[Resident]:
     """Possible duplicates inside the actor's scope: same name + birth date + village, or
     the same phone."""
@@ -392,7 +435,9 @@ def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]
         resident = Resident()
         _apply(actor, resident, data)
         _check_rules(resident, timezone.localdate())
+        check_reachable(actor, resident)
         _save(resident)
+        _check_found_again(actor, resident)
         candidates = duplicate_candidates(actor, resident)
         record(
             actor=actor,
@@ -419,6 +464,7 @@ def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Res
         changed = _apply(actor, target, changes)
         _check_rules(target, timezone.localdate())
         if changed:
+            check_reachable(actor, target)
             _save(target, update_fields=[*changed, "updated_at"])
             record(
                 actor=actor,

@@ -36,7 +36,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.pages.shell import render_tab, resident_page
-from yiyang.residents.search import ID_RE, PHONE_RE
+from yiyang.residents.search import ID_RE, NO_GRID, PHONE_RE
 from yiyang.residents.selectors import (
     can_view_residents,
     get_resident_for,
@@ -117,11 +117,17 @@ def resident_list(request: PageRequest) -> HttpResponse:
             results = keyset_page(Resident.objects.none())
     for row in results.items:
         _decorate(row)
+    can_manage = user.has_perm_code(Perm.RESIDENT_MANAGE)
     context = {
         "filter_form": form,
         "results": results,
         "query": _filter_query(request),
-        "can_manage": user.has_perm_code(Perm.RESIDENT_MANAGE),
+        # The work list of residents waiting for a grid, for whoever may assign one.
+        "no_grid_waiting": can_manage
+        and form.offers_no_grid
+        and residents_for(user).filter(grid__isnull=True).exists(),
+        "no_grid_value": NO_GRID,
+        "can_manage": can_manage,
         "can_import": user.has_perm_code(Perm.RESIDENT_IMPORT),
         "can_export": user.has_perm_code(Perm.RESIDENT_EXPORT),
     }
