@@ -387,3 +387,58 @@ def test_logout_is_audited(client, doctor, password):
     assert actions("auth.logout") == [
         ("auth.logout", "success", "doctor", "doctor", {"reason": "user"})
     ]
+
+
+class _Clock:
+    """A stand-in for ``time`` in the middleware: the test moves ``now`` by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_user_active_every_5_seconds_stays_logged_in_with_a_20_second_timeout(
+    client, doctor, password, settings, monkeypatch
+):
+    from yiyang.accounts import middleware
+
+    settings.SESSION_IDLE_TIMEOUT = 20
+    clock = _Clock()
+    monkeypatch.setattr(middleware, "time", clock)
+    post_login(client, "doctor", password)
+
+    for _ in range(24):  # two minutes of a request every 5 s
+        clock.now += 5
+        response = client.get(reverse("web:home"))
+        assert response.status_code == 200, f"logged out at +{clock.now - time.time():.0f} s"
+
+    # 21 s without a request ends the session.
+    clock.now += 21
+    response = client.get(reverse("web:home"))
+    assert response.status_code == 302
+    assert logged_in_as(client) is None
+
+
+def test_the_session_is_refreshed_well_within_the_timeout_but_not_on_every_request(
+    client, doctor, password, settings, monkeypatch
+):
+    from yiyang.accounts import middleware
+
+    settings.SESSION_IDLE_TIMEOUT = 1800
+    assert middleware.touch_interval() == 60
+    settings.SESSION_IDLE_TIMEOUT = 20
+    assert middleware.touch_interval() == 2
+    clock = _Clock()
+    monkeypatch.setattr(middleware, "time", clock)
+    post_login(client, "doctor", password)
+    client.get(reverse("web:home"))
+    seen = client.session["last_seen"]
+
+    clock.now += 1  # within the interval: the session is not written again
+    client.get(reverse("web:home"))
+    assert client.session["last_seen"] == seen
+    clock.now += 1
+    client.get(reverse("web:home"))
+    assert client.session["last_seen"] == seen + 2
