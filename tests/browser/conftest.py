@@ -82,16 +82,14 @@ def url(live_server, name: str, *args) -> str:
 
 
 def log_in(page, live_server, username: str, password: str, totp_secret: str = "") -> None:
-    """Log in through the real login form; when ``totp_secret`` is given, expect the second
-    step and answer it with the current TOTP code. Ends on the page the login leads to."""
+    """Log in through the real login form; when ``totp_secret`` is given, type the current
+    TOTP code into the form's code field too (one step). Ends on the page the login leads
+    to."""
     page.goto(url(live_server, "web:login"))
     form = page.locator("#login-form")
     form.locator("input[name=username]").fill(username)
     form.locator("input[name=password]").fill(password)
+    if totp_secret:
+        form.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    if totp_secret:
-        totp = page.locator("#totp-form")
-        totp.locator("input[name=code]").fill(pyotp.TOTP(totp_secret).now())
-        with page.expect_navigation():
-            totp.locator("button[type=submit]").click()

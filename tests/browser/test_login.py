@@ -55,13 +55,14 @@ def test_each_role_logs_in_and_sees_its_role(page, live_server, role):
     assert who.inner_text() == f"Tester {role} · {role_label}"
 
 
-def test_admin_is_asked_for_a_code_before_the_session_starts(page, live_server):
+def test_admin_without_a_code_is_refused_like_a_wrong_password(page, live_server):
     make_account(Role.AUDIT_ADMIN, scope="all", username="browser-2fa")
 
     log_in(page, live_server, "browser-2fa", PASSWORD)
 
     assert page.url == url(live_server, "web:login")
-    assert page.locator("#totp-form input[name=code]").count() == 1
+    assert page.locator("#login-form input[name=code]").count() == 1
+    assert page.locator("#login-form [role=alert]").inner_text() == "用户名、密码或验证码错误。"
     assert page.locator(".who").count() == 0
     page.goto(url(live_server, "web:home"))
     assert page.url.startswith(url(live_server, "web:login"))

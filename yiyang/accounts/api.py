@@ -2,7 +2,8 @@
 
 ``POST /token`` (no authentication) signs in with username, password and — when the user
 has enrolled — ``totp``; the bearer token is shown once (only its SHA-256 is stored).
-Refusals: 401 ``invalid_credentials``, ``totp_required``, ``totp_invalid``, ``totp_reused``;
+Refusals: 401 ``invalid_credentials`` for a wrong password and, for a user with TOTP, for a
+missing, wrong or reused code alike (a distinct answer would confirm the password);
 403 ``account_locked`` (after ``LOCKOUT_MAX_FAILURES`` failures of the username from this
 address, for ``LOCKOUT_MINUTES``) and ``mfa_enrolment_required`` (a role that must use TOTP,
 not enrolled yet). Wrong passwords and codes count towards the lockout shared with the

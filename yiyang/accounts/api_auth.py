@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
+from django.db.models import Q
 from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 
 from yiyang.accounts.models import ApiToken
 from yiyang.accounts.roles import mfa_required
 
+# ``last_used_at`` is written at most this often per token: writing it on every request
+# made each API call a database write, which on SQLite queued behind a large import's
+# batches (the token API's p99 rose from 0.6 s to 6 s; session calls stayed flat).
+TOKEN_TOUCH_INTERVAL = datetime.timedelta(minutes=5)
+
 
 def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def touch(row: ApiToken) -> int:
+    """Record that the token was used, unless that was recorded less than
+    ``TOKEN_TOUCH_INTERVAL`` ago. The UPDATE repeats the age condition, so of several
+    concurrent requests only one writes. Returns the number of rows written (0 or 1)."""
+    now = timezone.now()
+    due = now - TOKEN_TOUCH_INTERVAL
+    if row.last_used_at is not None and row.last_used_at > due:
+        return 0
+    written = (
+        ApiToken.objects.filter(pk=row.pk)
+        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=due))
+        .update(last_used_at=now)
+    )
+    if written:
+        row.last_used_at = now
+    return written
 
 
 class TokenAuth(HttpBearer):
@@ -25,7 +50,7 @@ class TokenAuth(HttpBearer):
             return None
         if mfa_required(row.user.role) and not row.user.totp_confirmed:
             return None
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        touch(row)
         request.user = row.user
         request.api_token = row
         return row.user

@@ -13,15 +13,27 @@ from yiyang.common.errors import DomainError
 
 
 class LoginForm(AuthenticationForm):
-    """Step one: username and password, under the lockout (``services.check_password``)."""
+    """Username, password and — for accounts with two-step login — the current code, all
+    in one step (``services.sign_in``, under the lockout). Asking for the code only after
+    a right password told an attacker that the password was right."""
+
+    code = forms.CharField(
+        label=_("6-digit code"),
+        help_text=_("Only for accounts with two-step login: the code of your authenticator app."),
+        required=False,
+        max_length=8,
+    )  # rendered by the template, never with the code typed before
 
     def clean(self):
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username is not None and password:
             try:
-                self.user_cache = services.check_password(
-                    self.request, username=username, password=password
+                self.user_cache = services.sign_in(
+                    self.request,
+                    username=username,
+                    password=password,
+                    code=self.cleaned_data.get("code") or "",
                 )
             except services.LoginRefused as exc:
                 raise forms.ValidationError(exc.detail, code=exc.code) from None

@@ -132,6 +132,16 @@ def _attempt_row(username: str, user: User | None, reason: str, **details: Any) 
     )
 
 
+def invalid_credentials() -> LoginRefused:
+    """The one refusal of a sign-in whose password or second factor is wrong or missing.
+
+    The same code and text whatever was wrong, so that the answer never tells whether the
+    password was right (for an account with TOTP, "code required" or "wrong code" would
+    confirm it) nor whether the account uses a second factor. The audit row keeps the
+    real reason."""
+    return LoginRefused("invalid_credentials", _("Wrong username, password or code."))
+
+
 def _failure(username: str, address: str | None, reason: str, user: User | None = None):
     """Count a failed attempt, audit it (and the lockout it may cause); the refusal."""
     if user is None:
@@ -157,19 +167,7 @@ def _failure(username: str, address: str | None, reason: str, user: User | None 
             )
     if until is not None:
         return _locked_error(until)
-    if reason == "password":
-        return LoginRefused("invalid_credentials", _("Wrong username or password."))
-    if reason == "totp_reused":
-        return LoginRefused(
-            "totp_reused",
-            _("This code has already been used. Wait for the next code of your app."),
-            field="totp",
-        )
-    return LoginRefused(
-        "totp_invalid",
-        _("Wrong or expired code. Enter the current 6-digit code of your authenticator app."),
-        field="totp",
-    )
+    return invalid_credentials()
 
 
 def _refuse_if_locked(username: str, address: str | None, user: User | None = None) -> None:
@@ -184,7 +182,8 @@ def _refuse_if_locked(username: str, address: str | None, user: User | None = No
 
 
 def check_password(request, *, username: str, password: str) -> User:
-    """First step of a sign-in: the password, under the lockout. Returns the user."""
+    """The password, under the lockout. Returns the user. A sign-in must also pass
+    ``check_second_factor`` (``sign_in`` does both)."""
     username = (username or "").strip()
     address = lockout.address_of(request)
     _refuse_if_locked(username, address)
@@ -195,20 +194,31 @@ def check_password(request, *, username: str, password: str) -> User:
 
 
 def check_second_factor(request, user: User, code: str | None) -> None:
-    """Second step: the TOTP code of an enrolled user; each time step is accepted once."""
+    """The TOTP code of a user who has enrolled (nothing to check otherwise); each time
+    step is accepted once. A missing, wrong or reused code is refused exactly like a
+    wrong password (``invalid_credentials``) and counts towards the lockout; the audit
+    row says which it was (reason ``totp_missing``, ``totp``, ``totp_reused``)."""
+    if not user.totp_confirmed:
+        return
     address = lockout.address_of(request)
     _refuse_if_locked(user.username, address, user)
+    code = (code or "").strip()
     if not code:
-        raise LoginRefused(
-            "totp_required",
-            _("This account uses two-step login: enter the 6-digit code of your app."),
-            field="totp",
-        )
+        raise _failure(user.username, address, "totp_missing", user)
     step = totp_step(user.totp_secret, code)
     if step is None:
         raise _failure(user.username, address, "totp", user)
     if not _consume_step(user, step):
         raise _failure(user.username, address, "totp_reused", user)
+
+
+def sign_in(request, *, username: str, password: str, code: str | None) -> User:
+    """A complete credential check — password, then the code of a user with TOTP — that
+    answers the same ``invalid_credentials`` whichever part was wrong. Returns the user;
+    the caller then calls ``login_succeeded``."""
+    user = check_password(request, username=username, password=password)
+    check_second_factor(request, user, code)
+    return user
 
 
 def login_succeeded(request, user: User, *, channel: str, **details: Any) -> None:
@@ -236,10 +246,8 @@ class IssuedToken:
 
 def issue_token(request, *, username: str, password: str, totp: str | None = None) -> IssuedToken:
     """Sign in for the API: password (+ TOTP when enrolled) → a new bearer token."""
-    user = check_password(request, username=username, password=password)
-    if user.totp_confirmed:
-        check_second_factor(request, user, totp)
-    elif mfa_required(user.role):
+    user = sign_in(request, username=username, password=password, code=totp)
+    if not user.totp_confirmed and mfa_required(user.role):
         raise LoginRefused(
             "mfa_enrolment_required",
             _(

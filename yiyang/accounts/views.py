@@ -1,10 +1,8 @@
-"""Account pages: login (password, then TOTP), logout, the user's own security page and
-password change, user management (system admin), locked accounts and second-factor resets
-(security admin). Every change calls a function of ``services``."""
+"""Account pages: login (password and, with two-step login, the code), logout, the user's
+own security page and password change, user management (system admin), locked accounts
+and second-factor resets (security admin). Every change calls a function of ``services``."""
 
 from __future__ import annotations
-
-import time
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -12,7 +10,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,16 +32,13 @@ from yiyang.accounts.scope import scope_of
 from yiyang.common.errors import ValidationFailed
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
-PENDING = "mfa_pending"  # the user who passed the password step and owes a TOTP code
-PENDING_SECONDS = 300
-
-
 # --- login / logout -----------------------------------------------------------------------
 
 
 class LoginView(auth_views.LoginView):
-    """Step one: username and password. Users with TOTP enrolled then enter a code (step
-    two, same URL, ``step=totp``); the session is only created after both."""
+    """Username, password and, for accounts with two-step login, the TOTP code in one
+    form; the session is only created when all are right, and every refusal reads the
+    same (``services.sign_in``)."""
 
     template_name = "accounts/login.html"
     form_class = LoginForm
@@ -51,55 +46,11 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("step", "password")
         context["idle_logout"] = self.request.session.pop(IDLE_FLAG, False)
         return context
 
-    def post(self, request, *args, **kwargs):
-        if request.POST.get("step") == "totp":
-            return self._totp_step(request)
-        request.session.pop(PENDING, None)
-        return super().post(request, *args, **kwargs)
-
     def form_valid(self, form):
-        user = form.get_user()
-        if user.totp_confirmed:
-            self.request.session[PENDING] = {
-                "user": user.pk,
-                "at": int(time.time()),
-                "backend": getattr(user, "backend", ""),
-            }
-            return self._render_totp(TotpForm())
-        return self._finish(user)
-
-    def _render_totp(self, totp_form: TotpForm) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(step="totp", totp_form=totp_form))
-
-    def _restart(self, message: str) -> HttpResponse:
-        self.request.session.pop(PENDING, None)
-        return self.render_to_response(self.get_context_data(restart_error=message))
-
-    def _totp_step(self, request: HttpRequest) -> HttpResponse:
-        pending = request.session.get(PENDING) or {}
-        user: User | None = None
-        if pending and time.time() - pending.get("at", 0) <= PENDING_SECONDS:
-            user = User.objects.filter(pk=int(pending.get("user") or 0), is_active=True).first()
-        if user is None or not user.totp_confirmed:
-            return self._restart(_("Your login has expired. Please enter your password again."))
-        totp_form = TotpForm(request.POST)
-        if not totp_form.is_valid():
-            return self._render_totp(totp_form)
-        try:
-            services.check_second_factor(request, user, totp_form.cleaned_data["code"])
-        except services.LoginRefused as exc:
-            if exc.code == "account_locked":
-                return self._restart(exc.detail)
-            totp_form.add_error("code", exc.detail)
-            return self._render_totp(totp_form)
-        request.session.pop(PENDING, None)
-        if pending.get("backend"):
-            user.backend = pending["backend"]  # type: ignore[attr-defined]
-        return self._finish(user)
+        return self._finish(form.get_user())
 
     def _finish(self, user: User) -> HttpResponse:
         services.login_succeeded(self.request, user, channel="web")

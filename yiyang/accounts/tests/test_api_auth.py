@@ -173,7 +173,7 @@ def test_a_wrong_password_gets_401_and_counts(client, doctor):
     assert response.status_code == 401
     assert response.json() == {
         "code": "invalid_credentials",
-        "detail": "Wrong username or password.",
+        "detail": "Wrong username, password or code.",
         "field": None,
     }
     assert LoginFailure.objects.filter(username="doctor").count() == 1
@@ -196,27 +196,48 @@ def test_the_api_shares_the_lockout(client, doctor, password):
     assert ApiToken.objects.count() == 1
 
 
+INVALID = {
+    "code": "invalid_credentials",
+    "detail": "Wrong username, password or code.",
+    "field": None,
+}
+
+
 def test_an_enrolled_user_needs_a_code_for_a_token(client, place, password):
+    """A missing, wrong or reused code answers exactly like a wrong password: no oracle
+    for the password of an account with two-step login."""
     user = make_account(Role.NURSE, place.team, username="nurse", totp=True)
 
+    wrong_password = get_token(client, "nurse", "Bad#Pass1", totp=totp_code(user))
     missing = get_token(client, "nurse", password)
-    assert (missing.status_code, missing.json()["code"]) == (401, "totp_required")
-
     wrong = get_token(client, "nurse", password, totp=wrong_code(user))
-    assert (wrong.status_code, wrong.json()["code"], wrong.json()["field"]) == (
-        401,
-        "totp_invalid",
-        "totp",
-    )
+    for response in (wrong_password, missing, wrong):
+        assert (response.status_code, response.json()) == (401, INVALID)
 
     code = totp_code(user)
     assert get_token(client, "nurse", password, totp=code).status_code == 201
 
     replay = get_token(client, "nurse", password, totp=code)
-    assert (replay.status_code, replay.json()["code"]) == (401, "totp_reused")
+    assert (replay.status_code, replay.json()) == (401, INVALID)
     assert ApiToken.objects.count() == 1
-    # The wrong code counted, the success cleared it, the replay counts again.
+    # The failures counted, the success cleared them, the replay counts again.
     assert LoginFailure.objects.filter(username="nurse").count() == 1
+    reasons = [
+        e.details["reason"]
+        for e in AuditEvent.objects.filter(action="auth.login_failed").order_by("seq")
+    ]
+    assert reasons == ["password", "totp_missing", "totp", "totp_reused"]
+
+
+def test_code_failures_over_the_api_lock_the_account(client, place, password):
+    user = make_account(Role.NURSE, place.team, username="nurse", totp=True)
+    for _ in range(5):
+        get_token(client, "nurse", password)
+
+    response = get_token(client, "nurse", password, totp=totp_code(user))
+
+    assert (response.status_code, response.json()["code"]) == (403, "account_locked")
+    assert ApiToken.objects.count() == 0
 
 
 def test_a_required_role_without_totp_gets_no_token(client, db, password):

@@ -1,8 +1,9 @@
-"""Page login: password, lockout, TOTP second step, enforced enrolment, idle timeout."""
+"""Page login: password and TOTP code in one step, enforced enrolment, idle timeout."""
 
 from __future__ import annotations
 
 import datetime
+import re
 import time
 
 import pyotp
@@ -19,18 +20,18 @@ from yiyang.accounts.tests.conftest import english_client
 from yiyang.audit.models import AuditEvent
 
 LOGIN = "/login/"
+WRONG = b"Wrong username, password or code."
 LOCKED_15 = (
     "This account is locked after too many failed logins from your address. "
     "Try again after 15 minutes."
 )
 
 
-def post_login(client, username, password, **extra):
-    return client.post(LOGIN, {"username": username, "password": password}, **extra)
-
-
-def post_code(client, code, **extra):
-    return client.post(LOGIN, {"step": "totp", "code": code}, **extra)
+def post_login(client, username, password, code=None, **extra):
+    data = {"username": username, "password": password}
+    if code is not None:
+        data["code"] = code
+    return client.post(LOGIN, data, **extra)
 
 
 def logged_in_as(client) -> str | None:
@@ -67,7 +68,7 @@ def test_a_wrong_password_is_refused_and_audited_as_denied(client, doctor):
     response = post_login(client, "doctor", "Wrong#Pass1")
 
     assert response.status_code == 200
-    assert b"Wrong username or password." in response.content
+    assert WRONG in response.content
     assert logged_in_as(client) is None
     assert actions("auth.login_failed") == [
         ("auth.login_failed", "denied", "", "doctor", {"username": "doctor", "reason": "password"})
@@ -79,7 +80,7 @@ def test_five_failures_lock_the_username_and_address_even_for_the_right_password
     client, doctor, password
 ):
     for _ in range(4):
-        assert b"Wrong username or password." in post_login(client, "doctor", "Bad#Pass1").content
+        assert WRONG in post_login(client, "doctor", "Bad#Pass1").content
     fifth = post_login(client, "doctor", "Bad#Pass1")
     assert LOCKED_15.encode() in fifth.content
 
@@ -179,10 +180,10 @@ def test_security_admin_unlock_clears_the_failures(client, doctor, secadmin, pas
 def test_an_inactive_user_cannot_log_in(client, doctor, password):
     User.objects.filter(pk=doctor.pk).update(is_active=False)
     response = post_login(client, "doctor", password)
-    assert b"Wrong username or password." in response.content
+    assert WRONG in response.content
 
 
-# --- TOTP second step -------------------------------------------------------------------
+# --- TOTP: the code with the password, one answer for every refusal ---------------------
 
 
 @pytest.fixture
@@ -190,78 +191,86 @@ def totp_doctor(place) -> User:
     return make_account(Role.DOCTOR, place.township_hospital, username="totpdoc", totp=True)
 
 
-def test_an_enrolled_user_needs_the_code_after_the_password(client, totp_doctor, password):
-    first = post_login(client, "totpdoc", password)
+def test_the_login_form_asks_for_the_code_up_front(client, db):
+    page = client.get(LOGIN).content.decode()
+    assert 'id="login-form"' in page
+    assert 'name="code"' in page
+    assert 'autocomplete="one-time-code"' in page
 
-    assert first.status_code == 200
-    assert b'id="totp-form"' in first.content
-    assert logged_in_as(client) is None  # no session after the password alone
 
-    second = post_code(client, totp_code(totp_doctor))
+def test_an_enrolled_user_logs_in_with_password_and_code_in_one_step(client, totp_doctor, password):
+    response = post_login(client, "totpdoc", password, code=totp_code(totp_doctor))
 
-    assert second.status_code == 302
-    assert second["Location"] == reverse("web:home")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:home")
     assert logged_in_as(client) == "totpdoc"
     event = AuditEvent.objects.get(action="auth.login")
     assert event.details == {"channel": "web", "second_factor": True}
 
 
-def test_a_wrong_code_is_refused_and_counts_as_a_failure(client, totp_doctor, password):
-    post_login(client, "totpdoc", password)
-    wrong = wrong_code(totp_doctor)
+def test_a_user_without_totp_may_leave_the_code_empty_or_fill_it(client, doctor, password):
+    assert post_login(client, "doctor", password, code="")["Location"] == reverse("web:home")
+    client.post(reverse("web:logout"))
+    assert post_login(client, "doctor", password, code="123456").status_code == 302
 
-    response = post_code(client, wrong)
 
-    assert response.status_code == 200
-    assert b"Wrong or expired code." in response.content
+def test_a_right_password_without_or_with_a_wrong_code_reads_like_a_wrong_password(
+    client, totp_doctor, password
+):
+    """No password oracle: the page after a wrong password, after the right password
+    without a code and after the right password with a wrong code is the same."""
+    wrong_password = post_login(client, "totpdoc", "Bad#Pass1", code=totp_code(totp_doctor))
+    no_code = post_login(client, "totpdoc", password)
+    wrong = post_login(client, "totpdoc", password, code=wrong_code(totp_doctor))
+
+    bodies = set()
+    for response in (wrong_password, no_code, wrong):
+        assert response.status_code == 200
+        assert WRONG in response.content
+        bodies.add(
+            re.sub(rb'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]+"', b"", response.content)
+        )
+    assert len(bodies) == 1
     assert logged_in_as(client) is None
-    assert LoginFailure.objects.filter(username="totpdoc").count() == 1
-    assert actions("auth.login_failed")[0][4] == {"username": "totpdoc", "reason": "totp"}
+    # Each counted towards the lockout; the trail keeps what was wrong.
+    assert LoginFailure.objects.filter(username="totpdoc").count() == 3
+    assert [d["reason"] for *_, d in actions("auth.login_failed")] == [
+        "password",
+        "totp_missing",
+        "totp",
+    ]
 
 
 def test_a_used_code_is_refused_the_second_time(client, totp_doctor, password):
     code = totp_code(totp_doctor)
-    post_login(client, "totpdoc", password)
-    assert post_code(client, code).status_code == 302
+    assert post_login(client, "totpdoc", password, code=code).status_code == 302
     client.post(reverse("web:logout"))
 
-    post_login(client, "totpdoc", password)
-    replay = post_code(client, code)
+    replay = post_login(client, "totpdoc", password, code=code)
 
     assert replay.status_code == 200
-    assert b"This code has already been used." in replay.content
+    assert WRONG in replay.content
     assert logged_in_as(client) is None
     assert actions("auth.login_failed")[-1][4] == {"username": "totpdoc", "reason": "totp_reused"}
 
 
 def test_code_failures_lock_the_account_too(client, totp_doctor, password):
     wrong = wrong_code(totp_doctor)
-    post_login(client, "totpdoc", password)
     for _ in range(4):
-        post_code(client, wrong)
-    locked = post_code(client, wrong)
+        post_login(client, "totpdoc", password, code=wrong)
+    locked = post_login(client, "totpdoc", password, code=wrong)
 
     assert LOCKED_15.encode() in locked.content
-    assert b'id="login-form"' in locked.content  # back to the first step
     # The right password and code do not help while locked.
-    assert LOCKED_15.encode() in post_login(client, "totpdoc", password).content
-
-
-def test_the_code_step_without_a_password_step_starts_over(client, totp_doctor):
-    response = post_code(client, totp_code(totp_doctor))
-    assert b"Your login has expired. Please enter your password again." in response.content
+    right = post_login(client, "totpdoc", password, code=totp_code(totp_doctor))
+    assert LOCKED_15.encode() in right.content
     assert logged_in_as(client) is None
 
 
-def test_the_code_step_expires_after_five_minutes(client, totp_doctor, password):
-    post_login(client, "totpdoc", password)
-    session = client.session
-    session["mfa_pending"]["at"] = int(time.time()) - 301
-    session.save()
-
-    response = post_code(client, totp_code(totp_doctor))
-
-    assert b"Your login has expired." in response.content
+def test_the_old_code_step_no_longer_exists(client, totp_doctor, password):
+    """A post of only a code (the former second step) is an incomplete login form."""
+    response = client.post(LOGIN, {"step": "totp", "code": totp_code(totp_doctor)})
+    assert response.status_code == 200
     assert logged_in_as(client) is None
 
 
@@ -387,3 +396,58 @@ def test_logout_is_audited(client, doctor, password):
     assert actions("auth.logout") == [
         ("auth.logout", "success", "doctor", "doctor", {"reason": "user"})
     ]
+
+
+class _Clock:
+    """A stand-in for ``time`` in the middleware: the test moves ``now`` by hand."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_user_active_every_5_seconds_stays_logged_in_with_a_20_second_timeout(
+    client, doctor, password, settings, monkeypatch
+):
+    from yiyang.accounts import middleware
+
+    settings.SESSION_IDLE_TIMEOUT = 20
+    clock = _Clock()
+    monkeypatch.setattr(middleware, "time", clock)
+    post_login(client, "doctor", password)
+
+    for _ in range(24):  # two minutes of a request every 5 s
+        clock.now += 5
+        response = client.get(reverse("web:home"))
+        assert response.status_code == 200, f"logged out at +{clock.now - time.time():.0f} s"
+
+    # 21 s without a request ends the session.
+    clock.now += 21
+    response = client.get(reverse("web:home"))
+    assert response.status_code == 302
+    assert logged_in_as(client) is None
+
+
+def test_the_session_is_refreshed_well_within_the_timeout_but_not_on_every_request(
+    client, doctor, password, settings, monkeypatch
+):
+    from yiyang.accounts import middleware
+
+    settings.SESSION_IDLE_TIMEOUT = 1800
+    assert middleware.touch_interval() == 60
+    settings.SESSION_IDLE_TIMEOUT = 20
+    assert middleware.touch_interval() == 2
+    clock = _Clock()
+    monkeypatch.setattr(middleware, "time", clock)
+    post_login(client, "doctor", password)
+    client.get(reverse("web:home"))
+    seen = client.session["last_seen"]
+
+    clock.now += 1  # within the interval: the session is not written again
+    client.get(reverse("web:home"))
+    assert client.session["last_seen"] == seen
+    clock.now += 1
+    client.get(reverse("web:home"))
+    assert client.session["last_seen"] == seen + 2

@@ -255,7 +255,7 @@ def test_worked_example_from_start_to_report(w):
         {"mode": "cosign", "cosign_username": w.nurse.username, "cosign_password": "wrong"},
     )
     assert response.status_code == 400
-    assert "Wrong username or password." in alerts(text(response))
+    assert "Wrong username, password or code." in alerts(text(response))
     session.refresh_from_db()
     assert session.status == SessionStatus.DRAFT and session.result is None
     # … so are the assessor's own credentials and a user who may not record.
