@@ -93,7 +93,7 @@ class DeviceForm(forms.Form):
         label=gettext_lazy("Serial"),
         required=False,
         max_length=64,
-        help_text=gettext_lazy("Leave empty to have one generated, e.g. BP-411521-000123."),
+        help_text=gettext_lazy("Leave empty to have one generated."),
     )
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=DeviceKind.choices)
     model = forms.CharField(label=gettext_lazy("Model"), required=False, max_length=100)
@@ -135,9 +135,21 @@ class DeviceForm(forms.Form):
         institution.queryset = institutions_for(user).filter(active=True).order_by("name")
         if device is None:
             del self.fields["status"]
+            self._serial_example(institution.queryset)
         else:
             del self.fields["serial"]
             del self.fields["kind"]
+
+    def _serial_example(self, institutions: QuerySet[Any]) -> None:
+        """The serial's help shows a generated serial as it would be here: with the county
+        code of an institution the user may choose (the first one listed)."""
+        first = institutions.select_related("region").first()
+        if first is None:
+            return
+        example = f"{services.KIND_PREFIX[DeviceKind.BP_MONITOR]}-{first.region.code[:6]}-000123"
+        self.fields["serial"].help_text = _(
+            "Leave empty to have one generated, e.g. %(example)s."
+        ) % {"example": example}
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

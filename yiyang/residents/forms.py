@@ -271,7 +271,7 @@ class ResidentFilterForm(forms.Form):
         label=_("Region code"),
         required=False,
         max_length=12,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "411521100201"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     # A grid id, or ``NO_GRID`` for the residents waiting for a grid (ADR 0010).
     grid = forms.CharField(label=_("Grid"), required=False, widget=forms.Select)
@@ -298,9 +298,15 @@ class ResidentFilterForm(forms.Form):
         }
         self.area_prefixes: dict[int, str] = {}
         choices: list[tuple[Any, Any]] = [("", _("All"))]
-        for pk, code, name, level in area_rows(user):
+        rows = area_rows(user)
+        for pk, code, name, level in rows:
             self.area_prefixes[pk] = code[: LEVEL_DIGITS[RegionLevel(level)]]
             choices.append((pk, f"{indent.get(level, '')}{name}"))
+        # The example is a code of the user's own area (a township's when there is one),
+        # not a fixed one from another deployment.
+        example = next((r[1] for r in rows if r[3] == RegionLevel.TOWNSHIP), None)
+        if example or rows:
+            self.fields["region"].widget.attrs["placeholder"] = example or rows[0][1]
         cast(forms.TypedChoiceField, self.fields["area"]).choices = choices
         grids = grids_in_scope(user)
         area = self._raw_int("area")

@@ -14,6 +14,7 @@ from yiyang.accounts.roles import Role
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
+from yiyang.residents.search import birth_bound
 from yiyang.residents.services import register_resident
 
 TODAY = timezone.localdate
@@ -59,7 +60,7 @@ def w(db) -> World:
     net = build_network()
     admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
     today = TODAY()
-    old = _resident(net, admin, "陈秀英", today.replace(year=today.year - 85), 11, ltc_insured=True)
+    old = _resident(net, admin, "陈秀英", birth_bound(today, 85), 11, ltc_insured=True)
     young = _resident(net, admin, "李四", datetime.date(today.year - 70, 1, 1), 22)
     no_consent = _resident(net, admin, "王五", datetime.date(1950, 1, 1), 33)
     for r in (old, young):

@@ -31,6 +31,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
+from yiyang.residents.search import birth_bound
 from yiyang.residents.tests.conftest import client_for, register
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -86,7 +87,7 @@ def s(db) -> S:
     net = build_network()
     registrar = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
     a, b = net.a, net.b
-    born_86 = today().replace(year=today().year - 86) - datetime.timedelta(days=30)
+    born_86 = birth_bound(today(), 86) - datetime.timedelta(days=30)
     zhang = register(registrar, a.villages[0], "张三", born_86, 11, grid=a.grids[0])
     li = register(registrar, a.villages[1], "李四", datetime.date(1960, 6, 1), 22, grid=a.grids[1])
     wang = register(registrar, a.villages[2], "王五", datetime.date(1940, 1, 2), 33)

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
@@ -163,7 +164,7 @@ def test_invalid_type_and_future_founding_are_refused(net):
             name="x",
             type="thc",
             region=net.a.county,
-            founded_on=datetime.date.today() + datetime.timedelta(days=2),
+            founded_on=timezone.localdate() + datetime.timedelta(days=1),
         )
     assert (caught.value.code, caught.value.field) == ("date_in_future", "founded_on")
 

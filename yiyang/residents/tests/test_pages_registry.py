@@ -101,8 +101,15 @@ def test_filters_area_grid_age_flags_status_care(world, supervisor):
     assert listed(client.get(LIST, {"region": a.villages[2].code})) == ["王五"]
     assert listed(client.get(LIST, {"grid": a.grids[0].pk})) == ["张三"]
     assert listed(client.get(LIST, {"flags": ["living_alone"]})) == ["王五"]
-    assert listed(client.get(LIST, {"age": "80-"})) == ["王五"]
-    assert listed(client.get(LIST, {"age": "65-69"})) == ["李四"]
+    # Ages as of the day the test runs (the birth dates are fixed): 王五 is over 80,
+    # 李四 in his five-year band.
+    ages = {r.name: r.age for r in (world.zhang, world.li, world.wang)}
+    assert ages["王五"] >= 80 and 60 <= ages["李四"] < 90
+    over_80 = sorted(name for name, age in ages.items() if age >= 80)
+    assert sorted(listed(client.get(LIST, {"age": "80-"}))) == over_80
+    low = ages["李四"] // 5 * 5
+    band = sorted(name for name, age in ages.items() if low <= age <= low + 4)
+    assert sorted(listed(client.get(LIST, {"age": f"{low}-{low + 4}"}))) == band
     update_resident(world.registrar, world.li, status="deceased", deceased_on="2026-01-05")
     assert listed(client.get(LIST, {"status": "deceased"})) == ["李四"]
     assert listed(client.get(LIST, {"care_setting": "institution"})) == []
