@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.matrix_support import holders
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Perm, Role
 from yiyang.devices import services
@@ -30,7 +31,6 @@ from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services import register_resident
-from tests.matrix_support import holders
 
 pytestmark = pytest.mark.django_db
 

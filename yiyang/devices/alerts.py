@@ -569,7 +569,7 @@ def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
     found.note = (note or "").strip()
     escalation.stop(found)
     found.save()
-    escalation.log(found, EventKind.HANDLED, actor, found.get_outcome_display())
+    escalation.log(found, EventKind.HANDLED, actor, found.outcome)  # shown as its label
     record(actor=actor, action="devices.alert.handle", obj=found, details={"outcome": outcome})
     return found
 

@@ -180,7 +180,7 @@ class AlertEventOut(Schema):
 
     @staticmethod
     def resolve_detail(obj: Any) -> str | None:
-        detail = getattr(obj, "detail", None)
+        detail = getattr(obj, "text", getattr(obj, "detail", None))  # the reader's language
         return None if detail is None else str(detail)
 
     @staticmethod

@@ -130,6 +130,40 @@ RULES: list[dict[str, Any]] = [
     },
 ]
 
+# The default rules' sources in Chinese, shown in the Chinese UI while a rule keeps the
+# shipped source (a source edited locally is shown as written: ``source_text``).
+SOURCES_ZH: dict[str, str] = {
+    "sos": "平台规定：紧急呼叫为危急，立即处理",
+    "fall": "平台规定：跌倒为危急，立即处理",
+    "bp_high": f"{_SPEC}高血压患者健康管理：收缩压 ≥ 180 和/或舒张压 ≥ 110 mmHg 紧急转诊"
+    "（中国高血压 3 级）",
+    "bp_low": "NEWS2：收缩压 ≤ 90 mmHg 计 3 分",
+    "glucose_high": f"{_SPEC}2型糖尿病患者健康管理：血糖 ≥ 16.7 mmol/L 紧急转诊",
+    "glucose_low": f"{_SPEC}2型糖尿病患者健康管理：血糖 ≤ 3.9 mmol/L 紧急转诊",
+    "spo2_low": "NEWS2 SpO2 量表 1：≤ 91 % 计 3 分（慢阻肺患者的目标需用量表 2：请为其单独设置）",
+    "hr_extreme": "NEWS2：脉搏 ≥ 131 或 ≤ 40 次/分 计 3 分",
+    "temp_extreme": f"{_SPEC}糖尿病：体温 > 39 °C 紧急转诊；NEWS2：体温 ≤ 35.0 °C 计 3 分",
+    "battery_low": "本地默认",
+    "device_silent": "平台规定：设备静默超过预期上报间隔（告警定时器每分钟检查）",
+    "news2": "NEWS2（RCP 2017，standards.md §7）：总分 5–6 为中危，≥ 7 为高危。设备不测呼吸频率、"
+    "意识和吸氧：按 SpO2（量表 1）、收缩压、脉搏、体温计算的下限",
+}
+
+
+def source_text(rule: Any) -> str:
+    """A rule's source in the active language: the Chinese citation of a default rule
+    whose source is still the shipped one; otherwise the source as stored."""
+    from django.utils.translation import get_language
+
+    source = str(getattr(rule, "source", "") or "")
+    if not (get_language() or "").lower().startswith("zh"):
+        return source
+    shipped = next((r for r in RULES if r["code"] == rule.code), None)
+    if shipped is not None and shipped.get("source") == source and rule.code in SOURCES_ZH:
+        return SOURCES_ZH[rule.code]
+    return source
+
+
 # Minutes after the alert opened at which each tier is notified, per severity (ADR 0020).
 # Tier 1: the station staff (the responsible team); 2: the center's duty doctor and the
 # family proxies with the right to see alerts; 3: the dispatcher. A missing tier is skipped.

@@ -251,7 +251,12 @@ def alert_board_poll(request: PageRequest) -> HttpResponse:
 
 
 class HandleForm(forms.Form):
-    outcome = forms.ChoiceField(label=gettext_lazy("Outcome"), choices=Outcome.choices)
+    # No default: the handler chooses (a preselected "false alarm" closed critical alerts
+    # in one click).
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Outcome"),
+        choices=[("", gettext_lazy("— choose the outcome —")), *Outcome.choices],
+    )
     note = forms.CharField(
         label=gettext_lazy("Note"),
         required=False,

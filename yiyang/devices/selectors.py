@@ -36,6 +36,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
+from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.roles import PUBLIC_ROLES, Perm
@@ -303,4 +304,25 @@ def alert_events(alert: Alert) -> list[Any] | None:
     qs = model.objects.filter(alert_id=alert.pk)
     if any(f.name == "actor" for f in model._meta.get_fields()):
         qs = qs.select_related("actor")
-    return list(qs.order_by("at", "pk"))
+    events = list(qs.order_by("at", "pk"))
+    for event in events:
+        event.text = event_text(alert, event)
+    return events
+
+
+def event_text(alert: Alert, event: Any) -> str:
+    """An event's detail in the reader's language: "opened" shows the alert's summary
+    (rendered from its facts), "notified" the people notified or that nobody was, and
+    "handled" the outcome chosen (stored as its code; older rows as the label they were
+    written with)."""
+    from yiyang.devices.models import EventKind, Outcome
+    from yiyang.devices.summaries import render
+
+    detail = str(event.detail or "")
+    if event.kind == EventKind.OPENED:
+        return render(alert.facts) or detail
+    if event.kind == EventKind.NOTIFIED and not event.recipients:
+        return _("nobody to notify at this tier: the next tier is due now")
+    if event.kind == EventKind.HANDLED and detail in Outcome.values:
+        return str(Outcome(detail).label)
+    return detail

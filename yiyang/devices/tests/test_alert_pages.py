@@ -339,7 +339,7 @@ def test_alert_page_shows_readings_log_and_actions(place):
     assert page.status_code == 200
     html = page.content.decode()
     assert alert.rule.name_en in html and "陈秀英" in html
-    assert "sys 186" in html and "sys 192" in html  # both triggering readings
+    assert "BP 186/" in html and "BP 192/104" in html  # both triggering readings
     assert 'id="acknowledge-form"' in html and 'id="handle-form"' in html
     assert 'id="close-form"' not in html
     assert 'value="emergency"' in html  # the outcomes offered
@@ -470,7 +470,7 @@ def test_resident_tab_shows_her_alerts_devices_and_readings(place):
     recent = html.split('id="resident-recent-alerts"')[1].split('id="resident-devices"')[0]
     assert f'id="resident-alert-{fall.pk}"' in recent and "False alarm" in recent
     assert "BP-TEST-0001" in html and "BP-TEST-0002" not in html
-    assert "mmol 2.8" in html and "sys 130" in html
+    assert "Glucose 2.8 mmol/L" in html and "BP 130/" in html
     assert "王桂芳" not in html
     # htmx gets the fragment alone.
     fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()

@@ -23,7 +23,7 @@ from yiyang.devices.tests.test_ingest import (  # noqa: F401 - fixture
 pytestmark = pytest.mark.django_db
 
 
-def _one_row(home, code: str) -> Quarantine:
+def _one_row(home, code: str) -> Quarantine:  # noqa: F811
     row = Quarantine.objects.get()
     assert (row.device_id, row.code) == (home.device.pk, code)
     return row
@@ -38,7 +38,7 @@ def _rejected_count(device: Device) -> int:
 
 
 @pytest.mark.parametrize("size", [MAX_PAYLOAD + 1, 10 * 1024 * 1024 + 1])
-def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, client, size):
+def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, client, size):  # noqa: F811
     body = b'{"seq": 1, "pad": "' + b"x" * size + b'"}'
     r = post(client, None, raw=body)
     assert r.status_code == 413
@@ -52,14 +52,14 @@ def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, 
     assert not Reading.objects.exists()
 
 
-def test_a_body_too_large_with_bad_credentials_is_401_and_not_quarantined(home, client):
+def test_a_body_too_large_with_bad_credentials_is_401_and_not_quarantined(home, client):  # noqa: F811
     r = post(client, None, raw=b"x" * (MAX_PAYLOAD + 1), secret="wrong")
     assert r.status_code == 401
     assert not Quarantine.objects.exists()
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
-def test_the_server_wide_body_limit_does_not_make_a_500(home, client):
+def test_the_server_wide_body_limit_does_not_make_a_500(home, client):  # noqa: F811
     # Even when the server's own limit is below the protocol's, the answer is a 413.
     r = post(client, None, raw=b"[" + b" " * 2048 + b"]")
     assert r.status_code == 413
@@ -73,7 +73,7 @@ DEEP_OBJECT = (b'{"a":' * 50_000) + b"1" + b"}" * 50_000
 
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT])
-def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw):
+def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw):  # noqa: F811
     r = post(client, None, raw=raw)
     assert r.status_code == 400
     assert r.json()["code"] == "malformed"
@@ -82,7 +82,7 @@ def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw
 
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT])
-def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):
+def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):  # noqa: F811
     [out] = process([mqtt(home.device, None, raw=raw)])
     assert [r.code for r in out.rejected] == ["malformed"]
     _one_row(home, "malformed")
@@ -91,7 +91,7 @@ def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):
 # --- seq: bounded ------------------------------------------------------------------------
 
 
-def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):
+def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):  # noqa: F811
     [out] = process([mqtt(home.device, msg(5))])
     assert out.accepted == 1
     [out] = process([mqtt(home.device, msg(2**62))])
@@ -109,7 +109,7 @@ def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):
     ]
 
 
-def test_seq_bounds(home):
+def test_seq_bounds(home):  # noqa: F811
     [out] = process([http(home.device, msg(MAX_SEQ + 1))])
     assert [r.code for r in out.rejected] == ["bad_field"]
     [out] = process([http(home.device, msg(MAX_SEQ_AHEAD))])  # a first message: its own base
@@ -131,7 +131,7 @@ def test_seq_bounds(home):
         ("scale", "fall", {}),
     ],
 )
-def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, values):
+def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, values):  # noqa: F811
     Device.objects.filter(pk=home.device.pk).update(kind=device_kind)
     raw = json.dumps(msg(1, kind, values)).encode()  # sent as is (``mqtt`` would fit it)
     [out] = process([mqtt(home.device, None, raw=raw)])
@@ -153,7 +153,7 @@ def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, 
         ("glucometer", "glucose", {"mmol": 5.1, "context": "fasting"}),
     ],
 )
-def test_a_kind_the_device_type_sends_is_stored(home, device_kind, kind, values):
+def test_a_kind_the_device_type_sends_is_stored(home, device_kind, kind, values):  # noqa: F811
     Device.objects.filter(pk=home.device.pk).update(kind=device_kind)
     raw = json.dumps(msg(1, kind, values)).encode()
     [out] = process([mqtt(home.device, None, raw=raw)])
@@ -169,7 +169,7 @@ DUPLICATES = [
 
 
 @pytest.mark.parametrize("template", DUPLICATES)
-def test_duplicate_keys_are_refused_over_mqtt(home, template):
+def test_duplicate_keys_are_refused_over_mqtt(home, template):  # noqa: F811
     raw = template.replace(b"%s", msg(1)["ts"].encode())
     [out] = process([mqtt(home.device, None, raw=raw)])
     assert [r.code for r in out.rejected] == ["malformed"]
@@ -179,7 +179,7 @@ def test_duplicate_keys_are_refused_over_mqtt(home, template):
 
 
 @pytest.mark.parametrize("template", DUPLICATES)
-def test_duplicate_keys_are_refused_over_http(home, client, template):
+def test_duplicate_keys_are_refused_over_http(home, client, template):  # noqa: F811
     raw = template.replace(b"%s", msg(1)["ts"].encode())
     r = post(client, None, raw=raw)
     assert r.status_code == 400
