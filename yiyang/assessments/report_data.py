@@ -10,11 +10,13 @@ function checks access or writes anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.assessments import progress, record_context
@@ -324,10 +326,24 @@ def next_due(session: Assessment) -> Any:
     )
 
 
-def unverified_notes(session: Assessment) -> list[str]:
+def unverified_notes(session: Assessment, *, chinese: bool | None = None) -> list[str]:
+    """The instrument's unverified rules, each "rule: note" with the note in the reader's
+    language (the active one; Chinese or English when ``chinese`` says so). The notes are
+    English in the definitions (marked for translation there) and translated by the
+    catalogue; a note without a translation is shown as it is."""
     version = session.instrument
     notes = version.unverified or version.definition.get("unverified") or []
-    return [f"{n.get('rule', '')}: {n.get('note', '')}" for n in notes if isinstance(n, dict)]
+    language = None if chinese is None else ("zh-hans" if chinese else "en")
+    with translation.override(language, deactivate=False) if language else nullcontext():
+        return [
+            f"{n.get('rule', '')}{'：' if _is_chinese() else ': '}{gettext(str(n.get('note', '')))}"
+            for n in notes
+            if isinstance(n, dict)
+        ]
+
+
+def _is_chinese() -> bool:
+    return not (translation.get_language() or "").lower().startswith("en")
 
 
 def organisation_of(user: Any) -> str:
@@ -451,7 +467,7 @@ def report_data(session: Assessment) -> ReportData:
     notes.extend(_context_notes(session))
     if session.note:
         notes.append(session.note)
-    notes.extend(f"{_ZH['unverified']}：{n}" for n in unverified_notes(session))
+    notes.extend(f"{_ZH['unverified']}：{n}" for n in unverified_notes(session, chinese=True))
     assessors = [str(session.assessor)]
     if session.second_assessor_id:
         assessors.append(str(session.second_assessor))

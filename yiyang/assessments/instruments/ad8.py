@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 # (Chinese wording of the common Chinese version AD8 中文版, English of the original.)
 _QUESTIONS = [
     (
@@ -96,14 +98,14 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "items.label_zh",
-            "note": (
+            "note": gettext_noop(
                 "Chinese wording follows the commonly circulated AD8 中文版 (abbreviated);"
                 " not checked against a validated published Chinese version."
             ),
         },
         {
             "rule": "licence",
-            "note": (
+            "note": gettext_noop(
                 "The AD8 is copyright Washington University in St. Louis; free use is"
                 " generally granted for clinical care and research — confirm the terms"
                 " before commercial deployment."

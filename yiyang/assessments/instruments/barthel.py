@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 
 def _item(code: str, zh: str, en: str, points: list[int]) -> dict[str, Any]:
     anchors = {
@@ -64,6 +66,6 @@ DEFINITION: dict[str, Any] = {
         },
     },
     "unverified": [
-        {"rule": "band_sets", "note": "Band sets from secondary sources [S]."},
+        {"rule": "band_sets", "note": gettext_noop("Band sets from secondary sources [S].")},
     ],
 }

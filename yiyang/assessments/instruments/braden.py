@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from yiyang.assessments.instruments._build import item as _item
 from yiyang.assessments.instruments._build import option as _opt
 
@@ -137,7 +139,7 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "bands",
-            "note": (
+            "note": gettext_noop(
                 "Risk bands (≤9, 10–12, 13–14, 15–18, 19–23) follow common clinical practice"
                 " (Ayello & Braden), not the 1987 paper, which used a single cut-off (16);"
                 " some Chinese institutions use ≤12 / 13–14 / 15–18 only."

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 # The shared 5-step scale of self-care and mobility items (higher = better).
 _SCALE5 = {
     4: ("独立完成", "independent"),
@@ -119,12 +121,14 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "changes.stack_plus_one",
-            "note": "Whether the mental-disorder and care-risk-event +1 changes stack is not "
-            "stated in the sources available; default: they stack (cap 4).",
+            "note": gettext_noop(
+                "Whether the mental-disorder and care-risk-event +1 changes stack is not "
+                "stated in the sources available; default: they stack (cap 4)."
+            ),
         },
         {
             "rule": "items.*.options.anchor",
-            "note": "Anchor descriptions are abbreviated from public transcriptions.",
+            "note": gettext_noop("Anchor descriptions are abbreviated from public transcriptions."),
         },
     ],
 }

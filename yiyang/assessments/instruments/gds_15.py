@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 _QUESTIONS = [
     ("您对生活基本满意吗?", "Are you basically satisfied with your life?"),
     ("您是否放弃了许多活动和兴趣?", "Have you dropped many of your activities and interests?"),
@@ -77,14 +79,16 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "bands",
-            "note": (
+            "note": gettext_noop(
                 "Only the screening cut-off (≥ 5 suggests depression) is widely cited; the"
                 " graded bands 5–8 / 9–11 / 12–15 come from secondary sources."
             ),
         },
         {
             "rule": "items.label_zh",
-            "note": "Chinese item wording is a working translation, not a validated version.",
+            "note": gettext_noop(
+                "Chinese item wording is a working translation, not a validated version."
+            ),
         },
     ],
 }

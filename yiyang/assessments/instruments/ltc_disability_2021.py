@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 
 def _item(code: str, zh: str, en: str, anchors: list[tuple[int, str, str]]) -> dict[str, Any]:
     options = [{"score": s, "anchor_zh": a_zh, "anchor_en": a_en} for s, a_zh, a_en in anchors]
@@ -320,7 +322,7 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "indicators.adl.grades",
-            "note": (
+            "note": gettext_noop(
                 "ADL bands 100 / 65–95 / 45–60 / ≤ 40 are marked [U] in docs/standards.md;"
                 " they match the MZ/T 039-2013 ADL grading quoted on secondary web pages,"
                 " not checked against the standard's own text."
@@ -328,21 +330,21 @@ DEFINITION: dict[str, Any] = {
         },
         {
             "rule": "indicators.cognition.grades",
-            "note": (
+            "note": gettext_noop(
                 "Cognition bands 16 / 12–15 / 4–11 / 0–3 are from memory of secondary"
                 " summaries; no public transcription of the band table was found."
             ),
         },
         {
             "rule": "indicators.perception.grades",
-            "note": (
+            "note": gettext_noop(
                 "Perception and communication bands 12 / 8–11 / 4–7 / 0–3 are from memory of"
                 " secondary summaries; no public transcription of the band table was found."
             ),
         },
         {
             "rule": "matrix",
-            "note": (
+            "note": gettext_noop(
                 "The combination table (rows ADL grade, columns the worse of cognition and"
                 " perception) is [U]: re-typed from memory of secondary summaries; one"
                 " public worked note agrees on two cells (ADL moderate + cognition mild →"
@@ -352,7 +354,7 @@ DEFINITION: dict[str, Any] = {
         },
         {
             "rule": "items.*.options.anchor",
-            "note": (
+            "note": gettext_noop(
                 "Item options and scores of cognition (表C2) and perception (表C3) agree in"
                 " two independent public transcriptions of 附件1 found by code search;"
                 " anchors are abbreviated from them, English anchors are working"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from yiyang.assessments.instruments._build import option as _opt
 
 DEFINITION: dict[str, Any] = {
@@ -57,7 +59,7 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "bands",
-            "note": (
+            "note": gettext_noop(
                 "Cut-off < 3 = positive screen as used here; some protocols also treat a total"
                 " of 3 with an abnormal clock as positive (≤ 3)."
             ),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from yiyang.assessments.instruments._build import item as _item
 from yiyang.assessments.instruments._build import option as _opt
 
@@ -116,7 +118,9 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "items.label_zh",
-            "note": "Chinese wording is a working translation, not the licensed Nestlé text.",
+            "note": gettext_noop(
+                "Chinese wording is a working translation, not the licensed Nestlé text."
+            ),
         },
     ],
 }

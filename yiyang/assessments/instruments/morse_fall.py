@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from yiyang.assessments.instruments._build import item as _item
 from yiyang.assessments.instruments._build import option as _opt
 
@@ -129,7 +131,7 @@ DEFINITION: dict[str, Any] = {
     "unverified": [
         {
             "rule": "bands",
-            "note": (
+            "note": gettext_noop(
                 "Risk cut-offs differ between institutions: high risk from 45 (used here)"
                 " or from 51; low/moderate split at 25 is common practice, not the 1989 paper."
             ),
