@@ -260,6 +260,12 @@ class Resident(models.Model):
     def flags(self) -> list[str]:
         return [name for name in FLAGS if getattr(self, name)]
 
+    @property
+    def special_groups(self) -> list[tuple[str, str]]:
+        """(flag, translated label) of each special-group flag she has, in display order:
+        the one source for every place that shows them (header, overview, list)."""
+        return [(name, str(self._meta.get_field(name).verbose_name)) for name in self.flags]
+
 
 # --- contacts, consent and family proxies --------------------------------------------------
 
