@@ -329,11 +329,13 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     row.locator(".grant-link").click()
     grant = page.locator("#grant-form")
     expect(grant).to_be_visible()
-    rights = {name: grant.locator(f"input[name={name}]") for name in people.RIGHTS}
+    rights = {name: grant.locator(f"input[name={name}]") for name in people.OFFERED_RIGHTS}
+    # Only what a family login can do is offered (no booking, no bills yet).
+    for name in ("can_book_services", "can_view_bills"):
+        expect(grant.locator(f"input[name={name}]")).to_have_count(0)
     # View-only: the readings (and health record), nothing else.
     rights["can_view_readings"].check()
-    for name in ("can_view_alerts", "can_book_services", "can_view_bills"):
-        rights[name].uncheck()
+    rights["can_view_alerts"].uncheck()
     settled(page)
     grant.locator("button[type=submit]").click()
 

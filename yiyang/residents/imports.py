@@ -79,6 +79,11 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
 HEADER_ROWS = 10  # the header row is looked for in the first rows
 XLSX_READ_MEMORY = 4 * 1024**3  # address space the .xlsx reading process may add (bytes)
 XLSX_READ_SECONDS = 300  # and the time it may take
+# A running job whose worker has not reported for this long was interrupted (its worker was
+# killed): it is shown as failed, and the file can be imported again. The worker reports
+# when it claims the job, after reading the file (at most XLSX_READ_SECONDS), after each
+# batch and before writing the report.
+STALE_AFTER = datetime.timedelta(seconds=XLSX_READ_SECONDS + 300)
 
 # --- the columns ------------------------------------------------------------------------
 
@@ -358,8 +363,18 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
     first = text.split("\n", 1)[0]
     delimiter = max(",\t;", key=first.count)
     shared = _Shared()
-    for record_ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-        yield tuple(shared.share(v) for v in record_)
+    try:
+        for record_ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            yield tuple(shared.share(v) for v in record_)
+    except csv.Error as error:
+        logger.info("unreadable CSV file: %s", error)
+        raise _bad_file(
+            "bad_file",
+            _(
+                "The file could not be read as CSV (comma-separated text): save it again as "
+                "CSV (UTF-8) or as an Excel workbook (.xlsx)."
+            ),
+        ) from None
 
 
 def _calamine_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
@@ -441,7 +456,7 @@ def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
         try:
             return _calamine_rows(data, limit)
         except Exception as exc:
-            raise unreadable(str(exc)) from None
+            raise _not_a_workbook(f"{type(exc).__name__}: {exc}") from None
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_read_in_child, args=(data, limit, send))
@@ -466,8 +481,21 @@ def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
             child.kill()
         child.join()
     if kind == "error":
-        raise unreadable(str(payload))
+        raise _not_a_workbook(str(payload))
     return list(payload)
+
+
+def _not_a_workbook(library_error: str) -> ValidationFailed:
+    """The reader's own error, for the log; for the user, what to do about it."""
+    logger.info("unreadable .xlsx file: %s", library_error)
+    return _bad_file(
+        "bad_file",
+        _(
+            "The file could not be read as an Excel workbook (.xlsx): it may be damaged, or "
+            "another kind of file named .xlsx. Open it in Excel or WPS and save it again as "
+            ".xlsx, or save it as CSV."
+        ),
+    )
 
 
 def _is_blank(values: Sequence[Any]) -> bool:
@@ -520,6 +548,14 @@ def read_table(data: bytes, filename: str = "") -> Table:
             _(
                 "No header row found: the first rows must hold the column names of the "
                 "template (姓名, 公民身份号码, 村（居）区划代码 …)."
+            ),
+        )
+    if not table.rows:
+        raise _bad_file(
+            "no_data_rows",
+            _(
+                "The file has no data rows below its header row: nothing was imported. Add "
+                "the residents below the header, one per row."
             ),
         )
     return table
@@ -844,12 +880,22 @@ class ResidentImport:
                 results[number] = RowResult(number, Status.SKIPPED)
             else:
                 data_rows.append((number, values))
+        if not data_rows:
+            raise _bad_file(
+                "only_example_rows",
+                _(
+                    "The file holds only the template's example row (its name starts with "
+                    "（示例）), which is always skipped: nothing was imported. Add the residents "
+                    "below the header, one per row."
+                ),
+            )
         progress = Progress(total=len(data_rows))
         progress.skipped = len(results)
         self.duplicates = self._duplicates_in_file(data_rows)
         if self.job is not None:
             self.job.total = progress.total
-            self.job.save(update_fields=["total"])
+            self.job.heartbeat_at = timezone.now()
+            self.job.save(update_fields=["total", "heartbeat_at"])
         if self.on_batch is not None:
             self.on_batch(progress)
         for start in range(0, len(data_rows), self.batch_size):
@@ -1435,7 +1481,17 @@ class ResidentImport:
             if result.status != Status.SKIPPED:
                 job.processed += 1
                 setattr(job, result.status, getattr(job, result.status) + 1)
-        job.save(update_fields=["processed", "imported", "updated", "unchanged", "rejected"])
+        job.heartbeat_at = timezone.now()
+        job.save(
+            update_fields=[
+                "processed",
+                "imported",
+                "updated",
+                "unchanged",
+                "rejected",
+                "heartbeat_at",
+            ]
+        )
 
 
 # --- the report -------------------------------------------------------------------------
@@ -1601,7 +1657,7 @@ def run_job(job_id: int) -> ImportJob | None:
     creator, save the report, delete the upload. A job that is not queued any more is
     left alone (a task delivered twice runs once)."""
     claimed = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.QUEUED).update(
-        state=ImportJob.State.RUNNING
+        state=ImportJob.State.RUNNING, heartbeat_at=timezone.now()
     )
     if not claimed:
         return None
@@ -1610,6 +1666,7 @@ def run_job(job_id: int) -> ImportJob | None:
         with job.file.open("rb") as handle:
             data = handle.read()
         outcome = import_data(job.created_by, data, job.original_name, job=job)
+        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
         with tempfile.TemporaryFile() as tmp:
             write_report(outcome, tmp)
             tmp.seek(0)
@@ -1658,10 +1715,40 @@ def _finish(job: ImportJob) -> None:
         job.file.storage.delete(stored)  # personal data: the report is the only copy kept
 
 
+def interrupt_stale_jobs(jobs: QuerySet[ImportJob]) -> int:
+    """Mark failed the running ``jobs`` whose worker has not reported for ``STALE_AFTER``
+    (a worker killed mid-import cannot mark its job itself), with a message saying so and
+    that the file can be imported again; their uploads are deleted and the end audited
+    like any other. Returns how many."""
+    cutoff = timezone.now() - STALE_AFTER
+    stale = jobs.filter(state=ImportJob.State.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    count = 0
+    for job in stale.select_related("created_by"):
+        taken = ImportJob.objects.filter(pk=job.pk, state=ImportJob.State.RUNNING).update(
+            state=ImportJob.State.FAILED
+        )
+        if not taken:
+            continue
+        job.state = ImportJob.State.FAILED
+        job.error = _(
+            "The import was interrupted: the background worker stopped while it ran. The rows "
+            "it had imported are kept; upload the file again to finish (rows already imported "
+            "will be reported unchanged)."
+        )
+        _finish(job)
+        count += 1
+    return count
+
+
 def jobs_for(user: Any) -> QuerySet[ImportJob]:
-    """The user's own import jobs (``Perm.RESIDENT_IMPORT``): nobody sees another's."""
+    """The user's own import jobs (``Perm.RESIDENT_IMPORT``): nobody sees another's. A job
+    whose worker died is shown as failed (``interrupt_stale_jobs``)."""
     require_perm(user, Perm.RESIDENT_IMPORT)
-    return ImportJob.objects.filter(created_by=user)
+    jobs = ImportJob.objects.filter(created_by=user)
+    interrupt_stale_jobs(jobs)
+    return jobs
 
 
 def get_job_for(user: Any, pk: Any) -> ImportJob:

@@ -260,6 +260,12 @@ class Resident(models.Model):
     def flags(self) -> list[str]:
         return [name for name in FLAGS if getattr(self, name)]
 
+    @property
+    def special_groups(self) -> list[tuple[str, str]]:
+        """(flag, translated label) of each special-group flag she has, in display order:
+        the one source for every place that shows them (header, overview, list)."""
+        return [(name, str(self._meta.get_field(name).verbose_name)) for name in self.flags]
+
 
 # --- contacts, consent and family proxies --------------------------------------------------
 
@@ -697,6 +703,9 @@ class ImportJob(models.Model):
     error = models.TextField(_("error"), blank=True)
     report = models.FileField(_("report"), upload_to="residents/imports/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # When the worker last reported on a running job (claimed, file read, each batch): a
+    # job silent for longer than ``imports.STALE_AFTER`` was interrupted.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -67,6 +67,10 @@ RIGHTS: tuple[str, ...] = (
     "can_book_services",
     "can_view_bills",
 )
+# The rights a grant can give today: what a family login can actually do. Booking services
+# and seeing bills have no pages yet: they are kept as stored (false, or true on an older
+# grant, where they grant nothing) but not offered, and giving them is refused.
+OFFERED_RIGHTS: tuple[str, ...] = ("can_view_readings", "can_view_alerts")
 # Purposes given with ``give_consent``; ``proxy_access`` comes with a proxy grant.
 GIVEN_PURPOSES: tuple[str, ...] = tuple(
     p for p in ConsentPurpose.values if p != ConsentPurpose.PROXY_ACCESS
@@ -640,6 +644,21 @@ def _family_login(contact: Contact, username: Any) -> tuple[User, str | None]:
     return user, password
 
 
+def _not_offered(values: dict[str, Any], before: dict[str, bool] | None = None) -> None:
+    """Refuse turning on a right that is not offered yet (booking, bills)."""
+    for name in RIGHTS:
+        if name in OFFERED_RIGHTS or values.get(name) is not True:
+            continue
+        if before is not None and before.get(name):
+            continue  # an older grant keeps what it was given
+        raise ValidationFailed(
+            "right_not_available",
+            _("“%(right)s” is not available yet: a family login cannot do that on the platform.")
+            % {"right": field_label((ProxyGrant,), name)},
+            field=name,
+        )
+
+
 def _rights(values: dict[str, Any]) -> dict[str, bool]:
     rights = {}
     for name in RIGHTS:
@@ -699,14 +718,14 @@ def grant_proxy(
     password (None when an existing login is used) — shown once, never stored in clear.
     """
     require_perm(actor, Perm.RESIDENT_MANAGE)
-    rights = _rights(
-        {
-            "can_view_readings": can_view_readings,
-            "can_view_alerts": can_view_alerts,
-            "can_book_services": can_book_services,
-            "can_view_bills": can_view_bills,
-        }
-    )
+    given = {
+        "can_view_readings": can_view_readings,
+        "can_view_alerts": can_view_alerts,
+        "can_book_services": can_book_services,
+        "can_view_bills": can_view_bills,
+    }
+    _not_offered(given)
+    rights = _rights(given)
     with transaction.atomic():
         found = _scoped_contact(actor, contact, resident)
         owner = _scoped_resident(actor, found.resident_id, lock=True)
@@ -814,6 +833,7 @@ def update_proxy(
             )
         _not_merged(owner)
         before = {name: getattr(found, name) for name in RIGHTS}
+        _not_offered(rights, before)
         after = _rights({n: before[n] if rights[n] is None else rights[n] for n in RIGHTS})
         if after == before:
             return found

@@ -160,8 +160,8 @@ class ProxyIn(Schema):
     contact: int
     can_view_readings: bool = True
     can_view_alerts: bool = False
-    can_book_services: bool = False
-    can_view_bills: bool = False
+    can_book_services: bool = Field(False, description="not available yet: true is refused")
+    can_view_bills: bool = Field(False, description="not available yet: true is refused")
     username: str | None = Field(None, description="default: generated (famNNNNNNN)")
     given_by: ConsentGiver = ConsentGiver.SELF
     guardian: int | None = None
@@ -171,8 +171,8 @@ class ProxyIn(Schema):
 class ProxyPatch(Schema):
     can_view_readings: bool | None = None
     can_view_alerts: bool | None = None
-    can_book_services: bool | None = None
-    can_view_bills: bool | None = None
+    can_book_services: bool | None = Field(None, description="not available yet")
+    can_view_bills: bool | None = Field(None, description="not available yet")
     given_by: ConsentGiver | None = None
     guardian: int | None = None
     note: str = ""

@@ -159,13 +159,11 @@ class RightsForm(forms.Form):
     can_view_alerts = forms.BooleanField(
         label=_label(ProxyGrant, "can_view_alerts"), required=False
     )
-    can_book_services = forms.BooleanField(
-        label=_label(ProxyGrant, "can_book_services"), required=False
-    )
-    can_view_bills = forms.BooleanField(label=_label(ProxyGrant, "can_view_bills"), required=False)
+    # Only the rights a family login can use (``people.OFFERED_RIGHTS``): booking services
+    # and bills do not exist yet.
 
     def rights(self) -> dict[str, Any]:
-        return {name: bool(self.cleaned_data[name]) for name in people.RIGHTS}
+        return {name: bool(self.cleaned_data[name]) for name in people.OFFERED_RIGHTS}
 
 
 class GrantForm(RightsForm):
@@ -183,7 +181,7 @@ class GrantForm(RightsForm):
     def __init__(self, *args: Any, resident: Resident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _giver_fields(self, resident)
-        self.order_fields([*people.RIGHTS, "given_by", "guardian", "username", "note"])
+        self.order_fields([*people.OFFERED_RIGHTS, "given_by", "guardian", "username", "note"])
 
     def values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -267,7 +265,7 @@ def _contacts_tab(
     for grant in grants:
         grant.state = people.grant_state(grant, sharing)  # type: ignore[attr-defined]
         grant.rights_form = RightsForm(  # type: ignore[attr-defined]
-            initial={name: getattr(grant, name) for name in people.RIGHTS},
+            initial={name: getattr(grant, name) for name in people.OFFERED_RIGHTS},
             auto_id=f"rights-{grant.pk}-%s",
         )
         grant.error = (rights_errors or {}).get(grant.pk, "")  # type: ignore[attr-defined]

@@ -25,7 +25,6 @@ from django_htmx.http import HttpResponseClientRedirect
 from yiyang.accounts.roles import PUBLIC_ROLES, Perm
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.validation import field_label
 from yiyang.network.models import Region, Team
 from yiyang.residents import people
 from yiyang.residents.forms import PAGE_SIZE, ResidentFilterForm, ResidentForm, keyset_page
@@ -80,14 +79,9 @@ def _filter_query(request: HttpRequest) -> str:
 # --- registration with its consents -----------------------------------------------------
 
 
-def flag_labels(resident: Resident) -> list[tuple[str, Any]]:
-    return [(name, field_label((Resident,), name)) for name in resident.flags]
-
-
 def _decorate(resident: Resident) -> Resident:
-    """What a list row shows beyond the model: masked phone, flag labels (no query)."""
+    """What a list row shows beyond the model: the masked phone (no query)."""
     resident.phone_masked = mask_phone(resident.phone) if resident.phone else ""  # type: ignore[attr-defined]
-    resident.flag_labels = [label for _name, label in flag_labels(resident)]  # type: ignore[attr-defined]
     return resident
 
 
@@ -332,7 +326,6 @@ def header_extra(user: Any, resident: Resident) -> dict[str, Any]:
         teams = list(Team.objects.filter(grids=resident.grid_id).order_by("name"))
     return {
         "teams": teams,
-        "flag_labels": flag_labels(resident),
         "consent_state": consent_state(resident),
         "is_merged": resident.status == ResidentStatus.MERGED,
         "is_inactive": resident.status != ResidentStatus.ACTIVE,

@@ -345,13 +345,20 @@ def test_an_id_number_excel_turned_into_a_number_is_explained(world, nurse):
 
 def test_the_example_row_is_skipped(world, nurse):
     v0 = world.net.a.villages[0]
+    example = person(v0, "（示例）张秀英", datetime.date(1948, 5, 6), 12)
     outcome = import_data(
         nurse,
-        xlsx([person(v0, "（示例）张秀英", datetime.date(1948, 5, 6), 12)]),
+        xlsx([example, person(v0, "真实", datetime.date(1948, 5, 7), 14)]),
         "e.xlsx",
     )
-    assert [r.status for r in outcome.results] == ["skipped"]
-    assert outcome.counts["total"] == 0 and not Resident.objects.filter(name__contains="示例")
+    assert [r.status for r in outcome.results] == ["skipped", "imported"]
+    assert outcome.counts["total"] == 1 and outcome.counts["skipped"] == 1
+    assert not Resident.objects.filter(name__contains="示例")
+    # a file holding nothing but the example row imports nothing, and says so
+    with pytest.raises(ValidationFailed) as only:
+        import_data(nurse, xlsx([example]), "e.xlsx")
+    assert only.value.code == "only_example_rows"
+    assert not Resident.objects.filter(name__contains="示例")
 
 
 @pytest.mark.parametrize(
@@ -560,7 +567,7 @@ def test_broken_empty_and_huge_workbooks_are_clear_errors(world, tmp_path):
     assert refused.value.code == "bad_file"
     assert "too large" in refused.value.detail
     # The importing process is still here and reads the next file.
-    assert read_table(xlsx([]), "next.xlsx").columns["name"] == 0
+    assert read_table(xlsx([row(name="下一个")]), "next.xlsx").columns["name"] == 0
 
 
 def test_the_institution_is_found_by_filing_or_licence_number_or_its_unique_name(world, nurse):
