@@ -81,16 +81,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Client address, user agent and request id for every audit row of the request
+    # (also those written by the middleware below).
+    "yiyang.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yiyang.web.middleware.ChosenLanguageMiddleware",  # Chinese unless chosen otherwise
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiyang.audit.middleware.DenialAuditMiddleware",  # one audit row per 403
     "yiyang.accounts.middleware.SecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "yiyang.audit.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "yiyang.urls"

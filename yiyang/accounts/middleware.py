@@ -27,8 +27,6 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.accounts.roles import mfa_required
-from yiyang.audit import context
-from yiyang.audit.middleware import client_address
 
 # Write ``last_seen`` at most once a minute (a session write per request would be a
 # database write per page view), and never less often than a tenth of the timeout.
@@ -44,17 +42,9 @@ def touch_interval() -> int:
 def _record_idle_logout(request, user) -> None:
     from yiyang.accounts.services import record_logout
 
-    # This middleware runs before the audit request-context middleware: set it here.
-    token = context.set_current(
-        context.RequestContext(
-            address=client_address(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
-        )
-    )
-    try:
-        record_logout(user, reason="idle")
-    finally:
-        context.reset(token)
+    # The audit request context (address, user agent, request id) is set by
+    # audit.middleware.RequestContextMiddleware, which runs before this one.
+    record_logout(user, reason="idle")
 
 
 class SecurityPolicyMiddleware:

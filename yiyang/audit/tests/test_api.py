@@ -47,7 +47,9 @@ def test_anonymous_gets_401_and_others_403(client, doctor, trail, method, url):
         "detail": "only audit administrators read the audit trail",
         "field": None,
     }
-    assert AuditEvent.objects.count() == 3
+    # The refusal itself is audited (one access.denied row), nothing else is written.
+    assert AuditEvent.objects.count() == 4
+    assert AuditEvent.objects.latest("seq").action == "access.denied"
 
 
 def test_list_newest_first_with_cursor(client, auditor, trail):

@@ -49,7 +49,7 @@ def _state() -> list[tuple]:
         (a.pk, a.name, a.kind, a.region_id, a.lead_id, sorted(m.pk for m in a.members.all()))
         for a in Alliance.objects.order_by("pk").prefetch_related("members")
     ]
-    return [*rows, ("audit", AuditEvent.objects.count())]
+    return [*rows, ("audit", AuditEvent.objects.exclude(action="access.denied").count())]
 
 
 def _post(net: Network, **changes) -> dict:
