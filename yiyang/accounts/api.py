@@ -17,7 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from yiyang.accounts import selectors, services
 from yiyang.accounts.models import User
@@ -41,6 +41,7 @@ from yiyang.accounts.schemas import (
     scope_out,
 )
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.params import Id, Pagination
 
 router = Router(tags=["auth"])
 
@@ -145,7 +146,7 @@ def totp_confirm(request: HttpRequest, payload: TotpConfirmIn):
 
 
 @router.get("/users", response={200: list[UserOut], **ERRORS}, url_name="auth_users")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def users(request: HttpRequest, q: str | None = None, role: str | None = None):
     """Accounts inside the caller's data scope (system and security administrators)."""
     actor = _require(request, Perm.ACCOUNTS_MANAGE, Perm.SECURITY_MANAGE)
@@ -164,13 +165,13 @@ def user_create(request: HttpRequest, payload: UserIn):
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, url_name="auth_user")
-def user_detail(request: HttpRequest, user_id: int):
+def user_detail(request: HttpRequest, user_id: Id):
     actor = _require(request, Perm.ACCOUNTS_MANAGE, Perm.SECURITY_MANAGE)
     return selectors.get_user_for(actor, user_id)
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, url_name="auth_user_update")
-def user_update(request: HttpRequest, user_id: int, payload: UserPatch):
+def user_update(request: HttpRequest, user_id: Id, payload: UserPatch):
     actor = _require(request, Perm.ACCOUNTS_MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.update_user_role_scope(actor, user, **payload.model_dump())
@@ -181,7 +182,7 @@ def user_update(request: HttpRequest, user_id: int, payload: UserPatch):
     response={200: UserOut, **ERRORS},
     url_name="auth_user_deactivate",
 )
-def user_deactivate(request: HttpRequest, user_id: int):
+def user_deactivate(request: HttpRequest, user_id: Id):
     actor = _require(request, Perm.ACCOUNTS_MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.deactivate_user(actor, user)
@@ -192,7 +193,7 @@ def user_deactivate(request: HttpRequest, user_id: int):
     response={200: UserOut, **ERRORS},
     url_name="auth_user_reactivate",
 )
-def user_reactivate(request: HttpRequest, user_id: int):
+def user_reactivate(request: HttpRequest, user_id: Id):
     actor = _require(request, Perm.ACCOUNTS_MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.reactivate_user(actor, user)
@@ -229,7 +230,7 @@ def unlock(request: HttpRequest, payload: UnlockIn):
     response={200: UserOut, **ERRORS},
     url_name="auth_user_reset_totp",
 )
-def user_reset_totp(request: HttpRequest, user_id: int):
+def user_reset_totp(request: HttpRequest, user_id: Id):
     """Remove a user's second factor (lost authenticator); revokes their API tokens."""
     actor = _require(request, Perm.SECURITY_MANAGE)
     user = selectors.get_user_for(actor, user_id)

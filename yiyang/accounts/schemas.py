@@ -9,11 +9,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    field: str | None = None
+from yiyang.common.params import Id
+from yiyang.common.schemas import ErrorOut as ErrorOut  # the common error body
 
 
 class TokenIn(Schema):
@@ -39,9 +36,9 @@ class ScopeOut(Schema):
     region_code: str | None = None
     region_prefix: str | None = None
     region_name: str | None = None
-    institution_id: int | None = None
+    institution_id: Id | None = None
     institution_name: str | None = None
-    team_id: int | None = None
+    team_id: Id | None = None
     team_name: str | None = None
 
 
@@ -119,8 +116,8 @@ class UserIn(Schema):
     role: str
     scope_kind: str | None = None
     region_code: str | None = None
-    institution_id: int | None = None
-    team_id: int | None = None
+    institution_id: Id | None = None
+    team_id: Id | None = None
     display_name: str = Field(default="", max_length=100)
     email: str = Field(default="", max_length=254)
 
@@ -129,8 +126,8 @@ class UserPatch(Schema):
     role: str
     scope_kind: str | None = None
     region_code: str | None = None
-    institution_id: int | None = None
-    team_id: int | None = None
+    institution_id: Id | None = None
+    team_id: Id | None = None
     display_name: str | None = Field(default=None, max_length=100)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from yiyang.assessments import progress, services
 from yiyang.assessments.models import (
@@ -28,6 +28,7 @@ from yiyang.assessments.models import (
 from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
 from yiyang.common.errors import NotFound
+from yiyang.common.params import Age, Id, Pagination
 from yiyang.network.models import Team
 from yiyang.network.schemas import ErrorOut
 from yiyang.residents.access import require_health_view
@@ -94,14 +95,14 @@ def instrument_detail(request: HttpRequest, code: str) -> Any:
 
 
 class SessionIn(Schema):
-    resident: int
+    resident: Id
     instrument: str
     reason: str
     place: str
     assessed_on: datetime.date | None = None
     place_note: str = ""
     reason_note: str = ""
-    second_assessor: int | None = None
+    second_assessor: Id | None = None
 
 
 class CorrectionIn(Schema):
@@ -110,7 +111,7 @@ class CorrectionIn(Schema):
     place: str | None = None
     assessed_on: datetime.date | None = None
     place_note: str = ""
-    second_assessor: int | None = None
+    second_assessor: Id | None = None
 
 
 class AnswersIn(Schema):
@@ -121,7 +122,7 @@ class AnswersIn(Schema):
 class SessionOut(Schema):
     id: int
     number: str
-    resident: int
+    resident: Id
     instrument: str
     version: str
     status: str
@@ -209,7 +210,7 @@ def session_create(request: HttpRequest, payload: SessionIn) -> Any:
     url_name="assessments_session",
     summary="One assessment session",
 )
-def session_detail(request: HttpRequest, pk: int) -> Any:
+def session_detail(request: HttpRequest, pk: Id) -> Any:
     return get_session_for(_user(request), pk)
 
 
@@ -219,7 +220,7 @@ def session_detail(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_session_answers",
     summary="Save answers into a draft (null clears one)",
 )
-def session_answers(request: HttpRequest, pk: int, payload: AnswersIn) -> Any:
+def session_answers(request: HttpRequest, pk: Id, payload: AnswersIn) -> Any:
     session = services.save_answers(_user(request), pk, payload.answers, payload.context)
     return _out(request, session)
 
@@ -230,12 +231,12 @@ def session_answers(request: HttpRequest, pk: int, payload: AnswersIn) -> Any:
     url_name="assessments_session_submit",
     summary="Score and submit a draft (all or nothing)",
 )
-def session_submit(request: HttpRequest, pk: int) -> Any:
+def session_submit(request: HttpRequest, pk: Id) -> Any:
     return _out(request, services.submit(_user(request), pk))
 
 
 class SecondAssessorIn(Schema):
-    second_assessor: int | None
+    second_assessor: Id | None
 
 
 @router.put(
@@ -244,7 +245,7 @@ class SecondAssessorIn(Schema):
     url_name="assessments_session_second",
     summary="Name (or clear, with null) the second assessor of a draft",
 )
-def session_second(request: HttpRequest, pk: int, payload: SecondAssessorIn) -> Any:
+def session_second(request: HttpRequest, pk: Id, payload: SecondAssessorIn) -> Any:
     session = services.set_second_assessor(_user(request), pk, payload.second_assessor)
     return _out(request, session)
 
@@ -255,7 +256,7 @@ def session_second(request: HttpRequest, pk: int, payload: SecondAssessorIn) -> 
     url_name="assessments_session_report",
     summary="The printable report (PDF, Chinese) of a submitted assessment",
 )
-def session_report(request: HttpRequest, pk: int) -> Any:
+def session_report(request: HttpRequest, pk: Id) -> Any:
     from django.http import HttpResponse
 
     from yiyang.assessments.report import render_report
@@ -276,7 +277,7 @@ def session_report(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_session_sign",
     summary="The second assessor's sign-off",
 )
-def session_sign(request: HttpRequest, pk: int) -> Any:
+def session_sign(request: HttpRequest, pk: Id) -> Any:
     return _out(request, services.sign_off(_user(request), pk))
 
 
@@ -286,7 +287,7 @@ def session_sign(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_session_discard",
     summary="Discard a draft",
 )
-def session_discard(request: HttpRequest, pk: int) -> Any:
+def session_discard(request: HttpRequest, pk: Id) -> Any:
     return _out(request, services.discard(_user(request), pk))
 
 
@@ -296,7 +297,7 @@ def session_discard(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_session_correct",
     summary="Open a correction (a draft superseding a submitted session)",
 )
-def session_correct(request: HttpRequest, pk: int, payload: CorrectionIn) -> Any:
+def session_correct(request: HttpRequest, pk: Id, payload: CorrectionIn) -> Any:
     old = get_session_for(_user(request), pk)
     session = services.start(
         _user(request),
@@ -317,7 +318,7 @@ def session_correct(request: HttpRequest, pk: int, payload: CorrectionIn) -> Any
 
 
 class StandingOut(Schema):
-    resident: int
+    resident: Id
     ability_level: int | None
     ability_assessment: int | None
     disability_grade: int | None
@@ -334,7 +335,7 @@ class DueIn(Schema):
 
 class DueOut(Schema):
     id: int
-    resident: int
+    resident: Id
     resident_name: str
     instrument: str
     due_on: datetime.date
@@ -359,7 +360,7 @@ class DueOut(Schema):
         return obj.due_on < timezone.localdate()
 
 
-def _resident_health(request: HttpRequest, pk: int) -> Any:
+def _resident_health(request: HttpRequest, pk: Id) -> Any:
     resident = get_resident_for(_user(request), pk)
     require_health_view(_user(request), resident)
     return resident
@@ -371,7 +372,7 @@ def _resident_health(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_resident_sessions",
     summary="A resident's assessments (newest first; discarded drafts left out)",
 )
-def resident_sessions(request: HttpRequest, pk: int, instrument: str = "") -> Any:
+def resident_sessions(request: HttpRequest, pk: Id, instrument: str = "") -> Any:
     return list(services.history(_resident_health(request, pk), instrument or None))
 
 
@@ -381,7 +382,7 @@ def resident_sessions(request: HttpRequest, pk: int, instrument: str = "") -> An
     url_name="assessments_resident_standing",
     summary="A resident's current ability level, disability grade and eligibility",
 )
-def resident_standing(request: HttpRequest, pk: int) -> Any:
+def resident_standing(request: HttpRequest, pk: Id) -> Any:
     from yiyang.assessments.models import Standing
 
     resident = _resident_health(request, pk)
@@ -402,13 +403,13 @@ def resident_standing(request: HttpRequest, pk: int) -> Any:
     url_name="assessments_report_change",
     summary="Report a condition change, fall or dispute: an immediate re-assessment",
 )
-def report_change(request: HttpRequest, pk: int, payload: DueIn) -> Any:
+def report_change(request: HttpRequest, pk: Id, payload: DueIn) -> Any:
     due = services.report_change(_user(request), pk, **payload.dict())
     return 201, due
 
 
 class DueFilter(Schema):
-    team: int | None = None
+    team: Id | None = None
     instrument: str = ""
     overdue: bool = False
 
@@ -419,7 +420,7 @@ class DueFilter(Schema):
     url_name="assessments_due",
     summary="Open re-assessments due in the caller's scope (earliest first)",
 )
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def due_list(request: HttpRequest, filters: Query[DueFilter]) -> Any:
     from yiyang.accounts.roles import Perm
     from yiyang.common.errors import PermissionDenied
@@ -440,11 +441,11 @@ def due_list(request: HttpRequest, filters: Query[DueFilter]) -> Any:
     return qs
 
 
-class RuleOut(Schema):
+class EligibilityRuleOut(Schema):
     code: str
     name_zh: str
     name_en: str
-    min_age: int | None
+    min_age: Age | None
     min_ability_level: int | None
     min_disability_grade: int | None
     requires_ltc_insured: bool
@@ -455,7 +456,7 @@ class RuleOut(Schema):
 
 @router.get(
     "/rules",
-    response={200: list[RuleOut], **ERRORS},
+    response={200: list[EligibilityRuleOut], **ERRORS},
     url_name="assessments_rules",
     summary="The eligibility rules in force (local policy)",
 )

@@ -10,6 +10,7 @@ from ninja import Query, Router
 
 from yiyang.audit import selectors
 from yiyang.audit.schemas import ChainReportOut, EventFilterIn, EventOut, EventPageOut
+from yiyang.common.params import Id
 
 router = Router(tags=["audit"])
 
@@ -28,7 +29,7 @@ def list_events(request: HttpRequest, filters: Query[EventFilterIn]) -> dict:
 
 
 @router.get("/events/{int:seq}", response=EventOut, url_name="audit_event_detail")
-def event_detail(request: HttpRequest, seq: int):
+def event_detail(request: HttpRequest, seq: Id):
     """One event by its seq (records ``audit.browse``)."""
     return selectors.get_event_for(_user(request), seq)
 

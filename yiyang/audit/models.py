@@ -7,10 +7,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Outcome(models.TextChoices):
+class AuditOutcome(models.TextChoices):
+    """(Named for the API schema, where an alert's ``Outcome`` has the short name.)"""
+
     SUCCESS = "success", _("Success")
     DENIED = "denied", _("Denied")
     FAILURE = "failure", _("Failure")
+
+
+Outcome = AuditOutcome
 
 
 class AuditEvent(models.Model):

@@ -10,6 +10,7 @@ from ninja import Field, Schema
 
 from yiyang.audit.models import AuditEvent, Outcome
 from yiyang.audit.selectors import MAX_PAGE_SIZE, PAGE_SIZE, EventFilter, local_zone
+from yiyang.common.params import Count
 
 
 class EventFilterIn(Schema):
@@ -20,7 +21,7 @@ class EventFilterIn(Schema):
     outcome: Outcome | None = None
     date_from: datetime.date | None = Field(None, description="inclusive, Asia/Shanghai date")
     date_to: datetime.date | None = Field(None, description="inclusive, Asia/Shanghai date")
-    before: int | None = Field(None, description="cursor: events with a smaller seq")
+    before: Count | None = Field(None, description="cursor: events with a smaller seq")
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
     def to_filter(self) -> EventFilter:

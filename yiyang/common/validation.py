@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,3 +55,30 @@ def clean_fields(obj: models.Model, exclude: Iterable[str], label) -> None:
             _("%(field)s: %(why)s") % {"field": label(name), "why": " ".join(messages)},
             field=name,
         ) from None
+
+
+# C0 controls except tab, line feed and carriage return; DEL; the C1 controls. NUL cannot
+# be stored by PostgreSQL at all (a 500 there), and none of them belongs in text people read.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def control_characters_error(field: str, label: str | None = None) -> ValidationFailed:
+    """The 422 for text with a control character in it, naming the field."""
+    return ValidationFailed(
+        "invalid",
+        _("%(f)s: control characters are not allowed (only tab, line feed and carriage return).")
+        % {"f": label or field},
+        field=field,
+        status=422,
+    )
+
+
+def check_text(value: str, field: str, label: str | None = None) -> str:
+    """``value`` unchanged, or ``control_characters_error`` when it has a control character."""
+    if has_control_characters(value):
+        raise control_characters_error(field, label)
+    return value

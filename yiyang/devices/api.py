@@ -25,10 +25,12 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from yiyang.accounts.roles import Perm
+from yiyang.common.params import Id, Int64, Pagination
+from yiyang.common.schemas import PatchSchema
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.network.schemas import ErrorOut
@@ -66,7 +68,7 @@ class DeviceOut(Schema):
     last_seen_at: datetime.datetime | None = None
     last_seq: int | None = None
     battery_pct: int | None = None
-    expected_interval_minutes: int
+    expected_interval_minutes: Int64
     readings_count: int
     rejected_count: int
     created_at: datetime.datetime
@@ -129,7 +131,7 @@ class SecretOut(Schema):
 class ReadingOut(Schema):
     id: int
     seq: int
-    resident: int = Field(alias="resident_id")
+    resident: Id = Field(alias="resident_id")
     kind: str
     measured_at: datetime.datetime
     values: dict[str, Any]
@@ -139,7 +141,7 @@ class ReadingOut(Schema):
 
 class QuarantineOut(Schema):
     id: int
-    device: int | None = Field(None, alias="device_id")
+    device: Id | None = Field(None, alias="device_id")
     serial: str
     source: str
     code: str
@@ -154,31 +156,31 @@ class DeviceIn(Schema):
     kind: DeviceKind
     model: str = ""
     firmware: str = ""
-    institution: int = Field(description="the owner institution's id")
-    expected_interval_minutes: int = 0
+    institution: Id = Field(description="the owner institution's id")
+    expected_interval_minutes: Int64 = 0
 
 
-class DevicePatch(Schema):
+class DevicePatch(PatchSchema):
     model: str | None = None
     firmware: str | None = None
-    institution: int | None = None
-    expected_interval_minutes: int | None = None
+    institution: Id | None = None
+    expected_interval_minutes: Int64 | None = None
     status: DeviceStatus | None = None
 
 
 class BindIn(Schema):
-    resident: int
+    resident: Id
 
 
 class DeviceFilter(Schema):
     kind: DeviceKind | None = None
     status: DeviceStatus | None = None
-    resident: int | None = None
+    resident: Id | None = None
     serial: str | None = None
 
 
 class QuarantineFilter(Schema):
-    device: int | None = None
+    device: Id | None = None
     serial: str | None = None
     code: str | None = None
 
@@ -200,7 +202,7 @@ def _reload(user: Any, device: Device) -> Device:
     url_name="devices_quarantine",
     summary="Refused device messages",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def quarantine_list(request: HttpRequest, filters: Query[QuarantineFilter]) -> QuerySet:
     qs = selectors.quarantine_for(_user(request))
     if filters.device is not None:
@@ -213,7 +215,7 @@ def quarantine_list(request: HttpRequest, filters: Query[QuarantineFilter]) -> Q
 
 
 @router.get("", response=list[DeviceOut], url_name="devices_list", summary="List devices")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def device_list(request: HttpRequest, filters: Query[DeviceFilter]) -> QuerySet:
     qs = selectors.devices_for(_user(request))
     if filters.kind:
@@ -242,12 +244,12 @@ def device_register(request: HttpRequest, payload: DeviceIn) -> Any:
 
 
 @router.get("/{int:pk}", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_detail")
-def device_detail(request: HttpRequest, pk: int) -> Any:
+def device_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_device_for(_user(request), pk)
 
 
 @router.patch("/{int:pk}", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_update")
-def device_update(request: HttpRequest, pk: int, payload: DevicePatch) -> Any:
+def device_update(request: HttpRequest, pk: Id, payload: DevicePatch) -> Any:
     user = _user(request)
     device = services.update_device(user, pk, **payload.dict(exclude_unset=True))
     return _reload(user, device)
@@ -259,7 +261,7 @@ def device_update(request: HttpRequest, pk: int, payload: DevicePatch) -> Any:
     url_name="devices_rotate_secret",
     summary="Issue a new secret (the old one stops working at once)",
 )
-def device_rotate_secret(request: HttpRequest, pk: int) -> Any:
+def device_rotate_secret(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     secret = services.rotate_secret(user, pk)
     device = _reload(user, Device(pk=pk))
@@ -277,7 +279,7 @@ def device_rotate_secret(request: HttpRequest, pk: int) -> Any:
     url_name="devices_bind",
     summary="Bind the device to a resident (closes its current binding)",
 )
-def device_bind(request: HttpRequest, pk: int, payload: BindIn) -> Any:
+def device_bind(request: HttpRequest, pk: Id, payload: BindIn) -> Any:
     user = _user(request)
     services.bind(user, pk, payload.resident)
     return _reload(user, Device(pk=pk))
@@ -286,7 +288,7 @@ def device_bind(request: HttpRequest, pk: int, payload: BindIn) -> Any:
 @router.delete(
     "/{int:pk}/binding", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_unbind"
 )
-def device_unbind(request: HttpRequest, pk: int) -> Any:
+def device_unbind(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     services.unbind(user, pk)
     return _reload(user, Device(pk=pk))
@@ -295,7 +297,7 @@ def device_unbind(request: HttpRequest, pk: int) -> Any:
 @router.post(
     "/{int:pk}/retire", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_retire"
 )
-def device_retire(request: HttpRequest, pk: int) -> Any:
+def device_retire(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     services.retire(user, pk)
     return _reload(user, Device(pk=pk))
@@ -307,7 +309,7 @@ def device_retire(request: HttpRequest, pk: int) -> Any:
     url_name="devices_readings",
     summary="The device's latest readings, newest first",
 )
-def device_readings(request: HttpRequest, pk: int, filters: Query[ReadingsFilter]) -> Any:
+def device_readings(request: HttpRequest, pk: Id, filters: Query[ReadingsFilter]) -> Any:
     user = _user(request)
     require_perm(user, Perm.DEVICE_VIEW)
     device = selectors.get_device_for(user, pk)

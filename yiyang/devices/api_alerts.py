@@ -24,10 +24,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import get_language
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from yiyang.accounts.roles import Perm
+from yiyang.common.params import Id, Pagination
 from yiyang.devices import alerts, selectors
 from yiyang.devices.models import Alert, AlertState, Outcome, Reading, Severity
 from yiyang.network.schemas import ErrorOut
@@ -206,8 +207,8 @@ class AlertDetailOut(AlertOut):
 class AlertFilter(Schema):
     state: LIVE_OR_STATE | None = None
     severity: Severity | None = None
-    team: int | None = None
-    resident: int | None = None
+    team: Id | None = None
+    resident: Id | None = None
 
 
 class HandleIn(Schema):
@@ -215,7 +216,7 @@ class HandleIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-def _detail(user: Any, pk: int) -> Alert:
+def _detail(user: Any, pk: Id) -> Alert:
     """The alert (in scope, else 404) with what the detail schema shows."""
     alert = selectors.get_alert_for(user, pk)
     alert.readings_out = (  # type: ignore[attr-defined]
@@ -231,7 +232,7 @@ def _detail(user: Any, pk: int) -> Alert:
 
 
 @router.get("", response=list[AlertOut], url_name="alerts_list", summary="List alerts")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def alert_list(request: HttpRequest, filters: Query[AlertFilter]) -> QuerySet:
     qs = selectors.alerts_for(_user(request)).select_related(
         "acknowledged_by", "handled_by", "closed_by"
@@ -256,7 +257,7 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilter]) -> QuerySet:
     url_name="alerts_detail",
     summary="One alert with its readings and event log",
 )
-def alert_detail(request: HttpRequest, pk: int) -> Any:
+def alert_detail(request: HttpRequest, pk: Id) -> Any:
     return _detail(_user(request), pk)
 
 
@@ -266,7 +267,7 @@ def alert_detail(request: HttpRequest, pk: int) -> Any:
     url_name="alerts_acknowledge",
     summary="Acknowledge an open alert (stops escalation)",
 )
-def alert_acknowledge(request: HttpRequest, pk: int) -> Any:
+def alert_acknowledge(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     alerts.acknowledge(user, pk)
     return _detail(user, pk)
@@ -278,7 +279,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> Any:
     url_name="alerts_handle",
     summary="Record the outcome of an open or acknowledged alert",
 )
-def alert_handle(request: HttpRequest, pk: int, payload: HandleIn) -> Any:
+def alert_handle(request: HttpRequest, pk: Id, payload: HandleIn) -> Any:
     user = _user(request)
     alerts.handle(user, pk, outcome=payload.outcome, note=payload.note)
     return _detail(user, pk)
@@ -290,7 +291,7 @@ def alert_handle(request: HttpRequest, pk: int, payload: HandleIn) -> Any:
     url_name="alerts_close",
     summary="Close a handled alert",
 )
-def alert_close(request: HttpRequest, pk: int) -> Any:
+def alert_close(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     alerts.close(user, pk)
     return _detail(user, pk)

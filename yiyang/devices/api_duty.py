@@ -29,9 +29,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from yiyang.accounts.roles import Perm
+from yiyang.common.params import Id, Pagination
 from yiyang.devices import escalation
 from yiyang.devices.models import DutyShift, Severity, Tier
 from yiyang.network.schemas import ErrorOut
@@ -50,7 +51,7 @@ def _user(request: HttpRequest) -> Any:
 # --- schemas ----------------------------------------------------------------------------
 
 
-class StepOut(Schema):
+class EscalationStepOut(Schema):
     tier: int
     tier_name: str
     after_minutes: Decimal
@@ -58,7 +59,7 @@ class StepOut(Schema):
 
 class SeverityScheduleOut(Schema):
     severity: Severity
-    steps: list[StepOut]
+    steps: list[EscalationStepOut]
 
 
 class ScheduleIn(Schema):
@@ -99,13 +100,13 @@ class ShiftOut(Schema):
 
 
 class ShiftFilter(Schema):
-    institution: int | None = None
+    institution: Id | None = None
     current: bool | None = None
 
 
 class ShiftIn(Schema):
-    institution: int
-    user: int
+    institution: Id
+    user: Id
     starts_at: datetime.datetime
     ends_at: datetime.datetime
 
@@ -155,7 +156,7 @@ def schedule_set(request: HttpRequest, payload: ScheduleIn) -> Any:
 
 
 @router.get("/duty", response=list[ShiftOut], url_name="escalation_duty", summary="Duty shifts")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def duty_list(request: HttpRequest, filters: Query[ShiftFilter]) -> QuerySet:
     qs = escalation.shifts_for(_user(request))
     if filters.institution is not None:
@@ -191,7 +192,7 @@ def duty_create(request: HttpRequest, payload: ShiftIn) -> Any:
     url_name="escalation_duty_end",
     summary="End a running shift now, or cancel one not started",
 )
-def duty_end(request: HttpRequest, pk: int) -> Any:
+def duty_end(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     outcome = escalation.end_duty(user, pk)
     shift = escalation.shifts_for(user).filter(pk=pk).first()

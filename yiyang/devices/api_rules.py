@@ -28,7 +28,7 @@ from ninja import Router, Schema
 from pydantic import Field, StrictBool
 
 from yiyang.devices import overrides, rules
-from yiyang.devices.api_thresholds import ConditionOut, RuleOut
+from yiyang.devices.api_thresholds import RuleConditionOut, ThresholdRuleOut
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.network.schemas import ErrorOut
 
@@ -43,7 +43,7 @@ def _user(request: HttpRequest) -> Any:
 
 class DefaultOut(Schema):
     severity: Severity
-    conditions: list[ConditionOut]
+    conditions: list[RuleConditionOut]
     conditions_text: str
     active: bool
     suggests_referral: bool
@@ -53,8 +53,8 @@ class DefaultOut(Schema):
         return overrides.describe(obj["conditions"])
 
 
-class AlertRuleOut(RuleOut):
-    """A rule as the deployment has it (``RuleOut``, what a resident's rules list shows,
+class AlertRuleOut(ThresholdRuleOut):
+    """A rule as the deployment has it (``ThresholdRuleOut``, what a resident's rules list shows,
     plus what policy needs)."""
 
     suggests_referral: bool

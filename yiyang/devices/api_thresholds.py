@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from yiyang.common.params import Id
 from yiyang.devices import overrides
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
 from yiyang.network.schemas import ErrorOut
@@ -38,7 +39,7 @@ def _user(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
-class ConditionOut(Schema):
+class RuleConditionOut(Schema):
     metric: str
     op: str
     value: int | float
@@ -49,7 +50,7 @@ class ConditionOut(Schema):
         return overrides.describe_condition(obj)
 
 
-class RuleOut(Schema):
+class ThresholdRuleOut(Schema):
     id: int
     code: str
     name: str = Field(description="in the request's language")
@@ -58,7 +59,7 @@ class RuleOut(Schema):
     severity: Severity
     event: str = Field(description="sos, fall, silent; empty: a rule on values")
     window_minutes: int
-    conditions: list[ConditionOut] = Field(description="any of which raises the alert")
+    conditions: list[RuleConditionOut] = Field(description="any of which raises the alert")
     conditions_text: str
 
     @staticmethod
@@ -71,7 +72,7 @@ class RuleOut(Schema):
 
 
 class OverrideOut(Schema):
-    conditions: list[ConditionOut] = Field(description="empty: the rule's own apply")
+    conditions: list[RuleConditionOut] = Field(description="empty: the rule's own apply")
     conditions_text: str
     disabled: bool
     reason: str
@@ -88,11 +89,11 @@ class OverrideOut(Schema):
 
 
 class ResidentRuleOut(Schema):
-    rule: RuleOut
+    rule: ThresholdRuleOut
     override: OverrideOut | None = None
     critical: bool = Field(description="SOS and fall: never switched off or changed")
     disabled: bool = Field(description="switched off for her")
-    conditions: list[ConditionOut] = Field(description="the conditions in force for her")
+    conditions: list[RuleConditionOut] = Field(description="the conditions in force for her")
 
     @staticmethod
     def resolve_critical(obj: overrides.RuleRow) -> bool:
@@ -123,7 +124,7 @@ class OverrideIn(Schema):
     url_name="alerts_resident_rules",
     summary="The alert rules as they stand for one resident",
 )
-def resident_rules(request: HttpRequest, pk: int) -> Any:
+def resident_rules(request: HttpRequest, pk: Id) -> Any:
     return overrides.rules_for_resident(_user(request), pk)
 
 
@@ -133,7 +134,7 @@ def resident_rules(request: HttpRequest, pk: int) -> Any:
     url_name="alerts_resident_rule_set",
     summary="Set a resident's own version of an alert rule",
 )
-def resident_rule_set(request: HttpRequest, pk: int, code: str, payload: OverrideIn) -> Any:
+def resident_rule_set(request: HttpRequest, pk: Id, code: str, payload: OverrideIn) -> Any:
     override = overrides.set_override(
         _user(request),
         pk,
@@ -151,6 +152,6 @@ def resident_rule_set(request: HttpRequest, pk: int, code: str, payload: Overrid
     url_name="alerts_resident_rule_clear",
     summary="Put an alert rule back to its default for a resident",
 )
-def resident_rule_clear(request: HttpRequest, pk: int, code: str) -> Any:
+def resident_rule_clear(request: HttpRequest, pk: Id, code: str) -> Any:
     overrides.clear_override(_user(request), pk, code)
     return 204, None

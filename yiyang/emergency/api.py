@@ -22,10 +22,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from yiyang.common import crypto
+from yiyang.common.params import Id, Pagination
 from yiyang.emergency import selectors, services
 from yiyang.emergency.models import CallState, CallStep, EmergencyCall
 from yiyang.network.schemas import ErrorOut
@@ -61,7 +62,7 @@ class AlertRef(Schema):
     opened_at: datetime.datetime
 
 
-class StepOut(Schema):
+class CallStepOut(Schema):
     id: int
     kind: str
     at: datetime.datetime
@@ -126,7 +127,7 @@ class CallOut(Schema):
         return _username(obj.closed_by)
 
 
-class ContactOut(Schema):
+class SummaryContactOut(Schema):
     name: str
     relation: str
     phone: str = Field(description="masked, as on the resident's page")
@@ -134,26 +135,26 @@ class ContactOut(Schema):
     is_emergency: bool
 
 
-class ConditionOut(Schema):
+class SummaryConditionOut(Schema):
     icd10: str
     name: str
     status: str
 
 
-class MedicationOut(Schema):
+class SummaryMedicationOut(Schema):
     name: str
     dose: str
     frequency: str
     route: str
 
 
-class AllergyOut(Schema):
+class SummaryAllergyOut(Schema):
     substance: str
     reaction: str
     severity: str
 
 
-class ReadingOut(Schema):
+class SummaryReadingOut(Schema):
     kind: str
     values: dict[str, Any]
     measured_at: datetime.datetime
@@ -172,11 +173,11 @@ class ResidentSummaryOut(Schema):
     phone: str = Field(description="masked")
     status: str
     health_visible: bool = Field(description="false: the role does not show health data")
-    conditions: list[ConditionOut]
-    medications: list[MedicationOut]
-    allergies: list[AllergyOut]
-    readings: list[ReadingOut] = Field(description="the latest reading of each kind")
-    contacts: list[ContactOut]
+    conditions: list[SummaryConditionOut]
+    medications: list[SummaryMedicationOut]
+    allergies: list[SummaryAllergyOut]
+    readings: list[SummaryReadingOut] = Field(description="the latest reading of each kind")
+    contacts: list[SummaryContactOut]
 
 
 class WarningOut(Schema):
@@ -186,7 +187,7 @@ class WarningOut(Schema):
 
 
 class CallDetailOut(CallOut):
-    steps: list[StepOut]
+    steps: list[CallStepOut]
     resident_summary: ResidentSummaryOut | None = None
     warnings: list[WarningOut] = Field(
         default_factory=list,
@@ -213,7 +214,7 @@ class CallFilter(Schema):
 
 class LogIn(Schema):
     caller_phone: str
-    resident: int | None = None
+    resident: Id | None = None
     note: str = ""
 
 
@@ -227,7 +228,7 @@ class StepIn(Schema):
 
 
 class IdentifyIn(Schema):
-    resident: int | None = None
+    resident: Id | None = None
 
 
 class CloseIn(Schema):
@@ -284,7 +285,7 @@ def _summary(user: Any, call: EmergencyCall) -> dict[str, Any] | None:
     }
 
 
-def _detail(user: Any, pk: int) -> EmergencyCall:
+def _detail(user: Any, pk: Id) -> EmergencyCall:
     call = selectors.get_call_for(user, pk)
     call.steps_list = list(selectors.steps_of(call))  # type: ignore[attr-defined]
     call.resident_summary = _summary(user, call)  # type: ignore[attr-defined]
@@ -312,7 +313,7 @@ def _warnings(user: Any, call: EmergencyCall) -> list[dict[str, Any]]:
 
 
 @router.get("/calls", response=list[CallOut], url_name="emergency_calls", summary="Emergency calls")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def call_list(request: HttpRequest, filters: Query[CallFilter]) -> QuerySet:
     qs = selectors.calls_for(_user(request))
     if filters.state != "all":
@@ -340,7 +341,7 @@ def call_log(request: HttpRequest, payload: LogIn) -> Any:
     url_name="emergency_call_detail",
     summary="One call with its steps and the resident summary",
 )
-def call_detail(request: HttpRequest, pk: int) -> Any:
+def call_detail(request: HttpRequest, pk: Id) -> Any:
     return _detail(_user(request), pk)
 
 
@@ -350,7 +351,7 @@ def call_detail(request: HttpRequest, pk: int) -> Any:
     url_name="emergency_call_take",
     summary="Take the call (take_over: from whoever holds it)",
 )
-def call_take(request: HttpRequest, pk: int, payload: TakeIn) -> Any:
+def call_take(request: HttpRequest, pk: Id, payload: TakeIn) -> Any:
     user = _user(request)
     services.take(user, pk, take_over=payload.take_over)
     return _detail(user, pk)
@@ -362,7 +363,7 @@ def call_take(request: HttpRequest, pk: int, payload: TakeIn) -> Any:
     url_name="emergency_call_step",
     summary="Record a step (called back, team sent, 120 called, family informed, note)",
 )
-def call_step(request: HttpRequest, pk: int, payload: StepIn) -> Any:
+def call_step(request: HttpRequest, pk: Id, payload: StepIn) -> Any:
     user = _user(request)
     services.add_step(user, pk, payload.kind, payload.note)
     return 201, _detail(user, pk)
@@ -374,7 +375,7 @@ def call_step(request: HttpRequest, pk: int, payload: StepIn) -> Any:
     url_name="emergency_call_identify",
     summary="Tie the call to a resident",
 )
-def call_identify(request: HttpRequest, pk: int, payload: IdentifyIn) -> Any:
+def call_identify(request: HttpRequest, pk: Id, payload: IdentifyIn) -> Any:
     user = _user(request)
     services.identify(user, pk, payload.resident)
     return _detail(user, pk)
@@ -386,7 +387,7 @@ def call_identify(request: HttpRequest, pk: int, payload: IdentifyIn) -> Any:
     url_name="emergency_call_close",
     summary="Close the call with its outcome (handles and closes its alert)",
 )
-def call_close(request: HttpRequest, pk: int, payload: CloseIn) -> Any:
+def call_close(request: HttpRequest, pk: Id, payload: CloseIn) -> Any:
     user = _user(request)
     services.close(user, pk, payload.outcome, payload.note)
     return _detail(user, pk)

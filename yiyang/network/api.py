@@ -13,10 +13,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied
+from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.network import selectors, services
 from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
 from yiyang.network.regions import check_code, import_failed, import_regions
@@ -78,14 +79,14 @@ def _user(request: HttpRequest) -> Any:
 class RegionFilter(Schema):
     level: RegionLevel | None = None
     prefix: str | None = None
-    parent: int | None = None
+    parent: Id | None = None
     q: str | None = None
 
 
 @router.get(
     "/regions", response=list[RegionOut], url_name="network_region_list", summary="List regions"
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
     qs = selectors.regions_for(_user(request)).select_related("parent")
     if filters.level:
@@ -104,7 +105,7 @@ def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
     response={200: RegionOut, **ERRORS},
     url_name="network_region_detail",
 )
-def region_detail(request: HttpRequest, pk: int) -> Any:
+def region_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_region_for(_user(request), pk)
 
 
@@ -116,7 +117,7 @@ def region_create(request: HttpRequest, payload: RegionIn) -> Any:
 @router.patch(
     "/regions/{int:pk}", response={200: RegionOut, **ERRORS}, url_name="network_region_update"
 )
-def region_update(request: HttpRequest, pk: int, payload: RegionPatch) -> Any:
+def region_update(request: HttpRequest, pk: Id, payload: RegionPatch) -> Any:
     return services.update_region(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
@@ -126,7 +127,11 @@ def region_update(request: HttpRequest, pk: int, payload: RegionPatch) -> Any:
     url_name="network_region_import",
     summary="Import a region CSV (code,name): all rows or none",
 )
-def region_import(request: HttpRequest, file: File[UploadedFile], year: Form[int] = 2023) -> Any:
+def region_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    year: int = Form(2023, ge=INT64_MIN, le=INT64_MAX),
+) -> Any:
     user = _user(request)
     if not user.has_perm_code(Perm.REGION_IMPORT):
         raise PermissionDenied()
@@ -141,13 +146,13 @@ def region_import(request: HttpRequest, file: File[UploadedFile], year: Form[int
 
 
 class GridFilter(Schema):
-    village: int | None = None
+    village: Id | None = None
     region: str | None = None
     q: str | None = None
 
 
 @router.get("/grids", response=list[GridOut], url_name="network_grid_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
     qs = selectors.grids_for(_user(request))
     if filters.village:
@@ -160,7 +165,7 @@ def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
 
 
 @router.get("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_detail")
-def grid_detail(request: HttpRequest, pk: int) -> Any:
+def grid_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_grid_for(_user(request), pk)
 
 
@@ -170,7 +175,7 @@ def grid_create(request: HttpRequest, payload: GridIn) -> Any:
 
 
 @router.patch("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_update")
-def grid_update(request: HttpRequest, pk: int, payload: GridPatch) -> Any:
+def grid_update(request: HttpRequest, pk: Id, payload: GridPatch) -> Any:
     return services.update_grid(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
@@ -185,7 +190,7 @@ class InstitutionFilter(Schema):
 
 
 @router.get("/institutions", response=list[InstitutionOut], url_name="network_institution_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet:
     qs = selectors.institutions_for(_user(request))
     if filters.type:
@@ -208,7 +213,7 @@ def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) ->
     response={200: InstitutionOut, **ERRORS},
     url_name="network_institution_detail",
 )
-def institution_detail(request: HttpRequest, pk: int) -> Any:
+def institution_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_institution_for(_user(request), pk)
 
 
@@ -226,7 +231,7 @@ def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
     response={200: InstitutionOut, **ERRORS},
     url_name="network_institution_update",
 )
-def institution_update(request: HttpRequest, pk: int, payload: InstitutionPatch) -> Any:
+def institution_update(request: HttpRequest, pk: Id, payload: InstitutionPatch) -> Any:
     return services.update_institution(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
@@ -239,7 +244,7 @@ class AllianceFilter(Schema):
 
 
 @router.get("/alliances", response=list[AllianceOut], url_name="network_alliance_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> QuerySet:
     qs = selectors.alliances_for(_user(request))
     if filters.kind:
@@ -254,7 +259,7 @@ def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> Query
     response={200: AllianceOut, **ERRORS},
     url_name="network_alliance_detail",
 )
-def alliance_detail(request: HttpRequest, pk: int) -> Any:
+def alliance_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_alliance_for(_user(request), pk)
 
 
@@ -271,7 +276,7 @@ def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
     response={200: AllianceOut, **ERRORS},
     url_name="network_alliance_update",
 )
-def alliance_update(request: HttpRequest, pk: int, payload: AlliancePatch) -> Any:
+def alliance_update(request: HttpRequest, pk: Id, payload: AlliancePatch) -> Any:
     services.update_alliance(_user(request), pk, **payload.dict(exclude_unset=True))
     return selectors.get_alliance_for(_user(request), pk)
 
@@ -282,12 +287,12 @@ def alliance_update(request: HttpRequest, pk: int, payload: AlliancePatch) -> An
 class NodeFilter(Schema):
     level: str | None = None
     region: str | None = None
-    center: int | None = None
-    lead: int | None = None
+    center: Id | None = None
+    lead: Id | None = None
 
 
 @router.get("/nodes", response=list[NodeOut], url_name="network_node_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
     qs = selectors.nodes_for(_user(request))
     if filters.level:
@@ -302,7 +307,7 @@ def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
 
 
 @router.get("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_detail")
-def node_detail(request: HttpRequest, pk: int) -> Any:
+def node_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_node_for(_user(request), pk)
 
 
@@ -312,7 +317,7 @@ def node_create(request: HttpRequest, payload: NodeIn) -> Any:
 
 
 @router.patch("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_update")
-def node_update(request: HttpRequest, pk: int, payload: NodePatch) -> Any:
+def node_update(request: HttpRequest, pk: Id, payload: NodePatch) -> Any:
     return services.update_node(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
@@ -323,11 +328,11 @@ class AgreementFilter(Schema):
     kind: str | None = None
     status: str | None = None
     expiry: str | None = None  # "expired" | "expiring" | "not_yet_valid"
-    institution: int | None = None
+    institution: Id | None = None
 
 
 @router.get("/agreements", response=list[AgreementOut], url_name="network_agreement_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> QuerySet:
     qs = selectors.agreements_for(_user(request))
     if filters.kind:
@@ -346,7 +351,7 @@ def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> Que
     response={200: AgreementOut, **ERRORS},
     url_name="network_agreement_detail",
 )
-def agreement_detail(request: HttpRequest, pk: int) -> Any:
+def agreement_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_agreement_for(_user(request), pk)
 
 
@@ -362,7 +367,7 @@ def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
     response={200: AgreementOut, **ERRORS},
     url_name="network_agreement_update",
 )
-def agreement_update(request: HttpRequest, pk: int, payload: AgreementPatch) -> Any:
+def agreement_update(request: HttpRequest, pk: Id, payload: AgreementPatch) -> Any:
     return services.update_agreement(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
@@ -372,7 +377,7 @@ def agreement_update(request: HttpRequest, pk: int, payload: AgreementPatch) -> 
     url_name="network_agreement_document",
     summary="Attach (or replace) the agreement's document (multipart, field 'file')",
 )
-def agreement_document(request: HttpRequest, pk: int, file: File[UploadedFile]) -> Any:
+def agreement_document(request: HttpRequest, pk: Id, file: File[UploadedFile]) -> Any:
     return services.update_agreement(_user(request), pk, document=file)
 
 
@@ -381,13 +386,13 @@ def agreement_document(request: HttpRequest, pk: int, file: File[UploadedFile]) 
 
 class StaffFilter(Schema):
     profession: str | None = None
-    institution: int | None = None
+    institution: Id | None = None
     q: str | None = None
     active: bool | None = None
 
 
 @router.get("/staff", response=list[StaffOut], url_name="network_staff_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
     qs = selectors.staff_for(_user(request))
     if filters.profession:
@@ -407,7 +412,7 @@ def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
     url_name="network_staff_detail",
     summary="One staff member (the read is audited)",
 )
-def staff_detail(request: HttpRequest, pk: int) -> Any:
+def staff_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_staff_for(_user(request), pk)
 
 
@@ -418,7 +423,7 @@ def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def _staff_out(user: Any, pk: int) -> Any:
+def _staff_out(user: Any, pk: Id) -> Any:
     """The staff record as the caller may now see it (prefetched, not an audited read)."""
     return selectors.staff_for(user).get(pk=pk)
 
@@ -433,7 +438,7 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
 @router.patch(
     "/staff/{int:pk}", response={200: StaffOut, **ERRORS}, url_name="network_staff_update"
 )
-def staff_update(request: HttpRequest, pk: int, payload: StaffPatch) -> Any:
+def staff_update(request: HttpRequest, pk: Id, payload: StaffPatch) -> Any:
     user = _user(request)
     services.update_staff(user, pk, **_staff_values(payload, partial=True))
     return _staff_out(user, pk)
@@ -443,13 +448,13 @@ def staff_update(request: HttpRequest, pk: int, payload: StaffPatch) -> Any:
 
 
 class TeamFilter(Schema):
-    node: int | None = None
+    node: Id | None = None
     region: str | None = None
     q: str | None = None
 
 
 @router.get("/teams", response=list[TeamOut], url_name="network_team_list")
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
     qs = selectors.teams_for(_user(request))
     if filters.node:
@@ -462,7 +467,7 @@ def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
 
 
 @router.get("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_detail")
-def team_detail(request: HttpRequest, pk: int) -> Any:
+def team_detail(request: HttpRequest, pk: Id) -> Any:
     return selectors.get_team_for(_user(request), pk)
 
 
@@ -481,7 +486,7 @@ def team_create(request: HttpRequest, payload: TeamIn) -> Any:
 
 
 @router.patch("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_update")
-def team_update(request: HttpRequest, pk: int, payload: TeamPatch) -> Any:
+def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
     user = _user(request)
     services.update_team(user, pk, **_team_values(payload, partial=True))
     return selectors.get_team_for(user, pk)

@@ -10,6 +10,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.common.params import Count, Id, Int64
+from yiyang.common.schemas import ErrorOut, PatchSchema
 from yiyang.network.models import (
     AgreementKind,
     AgreementStatus,
@@ -36,12 +38,6 @@ class RegionRef(Schema):
     name: str
 
 
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    field: str | None = None
-
-
 def ref(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else {"id": obj.pk, "name": obj.name}
 
@@ -59,7 +55,7 @@ class RegionOut(Schema):
     name: str
     level: RegionLevel
     parent: RegionRef | None
-    code_year: int
+    code_year: Int64
 
     @staticmethod
     def resolve_parent(obj: Any) -> dict[str, Any] | None:
@@ -69,12 +65,12 @@ class RegionOut(Schema):
 class RegionIn(Schema):
     code: str = Field(..., description="12-digit statistical division code")
     name: str
-    code_year: int = 2023
+    code_year: Int64 = 2023
 
 
-class RegionPatch(Schema):
+class RegionPatch(PatchSchema):
     name: str | None = None
-    code_year: int | None = None
+    code_year: Int64 | None = None
 
 
 class RowErrorOut(Schema):
@@ -110,14 +106,14 @@ class GridOut(Schema):
 
 
 class GridIn(Schema):
-    village: int
+    village: Id
     code: str
     name: str
     description: str = ""
 
 
-class GridPatch(Schema):
-    village: int | None = None
+class GridPatch(PatchSchema):
+    village: Id | None = None
     code: str | None = None
     name: str | None = None
     description: str | None = None
@@ -135,9 +131,9 @@ class InstitutionOut(Schema):
     phone: str
     medical_licence_no: str | None
     care_filing_no: str | None
-    beds_medical: int
-    beds_care: int
-    beds_home: int
+    beds_medical: Count
+    beds_care: Count
+    beds_home: Count
     founded_on: datetime.date | None
     elderly_friendly: bool
     tcm_services: bool
@@ -153,14 +149,14 @@ class InstitutionOut(Schema):
 class InstitutionIn(Schema):
     name: str
     type: InstitutionType
-    region: int
+    region: Id
     address: str = ""
     phone: str = ""
     medical_licence_no: str | None = None
     care_filing_no: str | None = None
-    beds_medical: int = Field(0, ge=0)
-    beds_care: int = Field(0, ge=0)
-    beds_home: int = Field(0, ge=0)
+    beds_medical: Count = Field(0, ge=0)
+    beds_care: Count = Field(0, ge=0)
+    beds_home: Count = Field(0, ge=0)
     founded_on: datetime.date | None = None
     elderly_friendly: bool = False
     tcm_services: bool = False
@@ -169,17 +165,19 @@ class InstitutionIn(Schema):
     active: bool = True
 
 
-class InstitutionPatch(Schema):
+class InstitutionPatch(PatchSchema):
+    nullable = frozenset({"medical_licence_no", "care_filing_no", "founded_on"})
+
     name: str | None = None
     type: InstitutionType | None = None
-    region: int | None = None
+    region: Id | None = None
     address: str | None = None
     phone: str | None = None
     medical_licence_no: str | None = None
     care_filing_no: str | None = None
-    beds_medical: int | None = Field(None, ge=0)
-    beds_care: int | None = Field(None, ge=0)
-    beds_home: int | None = Field(None, ge=0)
+    beds_medical: Count | None = Field(None, ge=0)
+    beds_care: Count | None = Field(None, ge=0)
+    beds_home: Count | None = Field(None, ge=0)
     founded_on: datetime.date | None = None
     elderly_friendly: bool | None = None
     tcm_services: bool | None = None
@@ -212,17 +210,17 @@ class AllianceOut(Schema):
 class AllianceIn(Schema):
     name: str
     kind: AllianceKind
-    region: int
-    lead: int
-    members: list[int] = []
+    region: Id
+    lead: Id
+    members: list[Id] = []
 
 
-class AlliancePatch(Schema):
+class AlliancePatch(PatchSchema):
     name: str | None = None
     kind: AllianceKind | None = None
-    region: int | None = None
-    lead: int | None = None
-    members: list[int] | None = None
+    region: Id | None = None
+    lead: Id | None = None
+    members: list[Id] | None = None
 
 
 # --- chain nodes ------------------------------------------------------------------------
@@ -263,22 +261,24 @@ class NodeOut(Schema):
 class NodeIn(Schema):
     level: NodeLevel
     name: str
-    region: int
-    medical_member: int
-    care_member: int
+    region: Id
+    medical_member: Id
+    care_member: Id
     integration_mode: IntegrationMode
-    center: int | None = Field(None, description="stations: their center")
-    lead: int | None = Field(None, description="centers: their lead institution")
+    center: Id | None = Field(None, description="stations: their center")
+    lead: Id | None = Field(None, description="centers: their lead institution")
 
 
-class NodePatch(Schema):
+class NodePatch(PatchSchema):
+    nullable = frozenset({"center", "lead"})
+
     name: str | None = None
-    region: int | None = None
-    medical_member: int | None = None
-    care_member: int | None = None
+    region: Id | None = None
+    medical_member: Id | None = None
+    care_member: Id | None = None
     integration_mode: IntegrationMode | None = None
-    center: int | None = None
-    lead: int | None = None
+    center: Id | None = None
+    lead: Id | None = None
 
 
 # --- agreements -------------------------------------------------------------------------
@@ -321,8 +321,8 @@ class AgreementOut(Schema):
 
 class AgreementIn(Schema):
     kind: AgreementKind
-    party_a: int
-    party_b: int
+    party_a: Id
+    party_b: Id
     title: str = ""
     responsibilities: str = ""
     service_standards: str = ""
@@ -331,10 +331,10 @@ class AgreementIn(Schema):
     status: AgreementStatus = AgreementStatus.DRAFT
 
 
-class AgreementPatch(Schema):
+class AgreementPatch(PatchSchema):
     kind: AgreementKind | None = None
-    party_a: int | None = None
-    party_b: int | None = None
+    party_a: Id | None = None
+    party_b: Id | None = None
     title: str | None = None
     responsibilities: str | None = None
     service_standards: str | None = None
@@ -364,7 +364,7 @@ class MembershipOut(Schema):
 
 
 class MembershipIn(Schema):
-    institution: int
+    institution: Id
     position: str = ""
     primary: bool = False
     start_on: datetime.date | None = None
@@ -415,7 +415,9 @@ class StaffIn(Schema):
     memberships: list[MembershipIn] = []
 
 
-class StaffPatch(Schema):
+class StaffPatch(PatchSchema):
+    nullable = frozenset({"licence_no"})
+
     name: str | None = None
     sex: str | None = None
     phone: str | None = None
@@ -432,7 +434,7 @@ class TeamMemberOut(Schema):
 
 
 class TeamMemberIn(Schema):
-    staff: int
+    staff: Id
     role: TeamRole = TeamRole.OTHER
 
 
@@ -463,18 +465,18 @@ class TeamOut(Schema):
 
 class TeamIn(Schema):
     name: str
-    node: int
-    leader: int
+    node: Id
+    leader: Id
     members: list[TeamMemberIn]
-    grids: list[int] = []
+    grids: list[Id] = []
 
 
-class TeamPatch(Schema):
+class TeamPatch(PatchSchema):
     name: str | None = None
-    node: int | None = None
-    leader: int | None = None
+    node: Id | None = None
+    leader: Id | None = None
     members: list[TeamMemberIn] | None = None
-    grids: list[int] | None = None
+    grids: list[Id] | None = None
 
 
 # --- the tree ---------------------------------------------------------------------------

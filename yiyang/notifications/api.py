@@ -16,8 +16,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from yiyang.common.params import Id, Pagination
 from yiyang.network.schemas import ErrorOut
 from yiyang.notifications import selectors, services, topics
 from yiyang.notifications.models import Notification
@@ -71,7 +72,7 @@ class MarkedOut(Schema):
     url_name="notifications_list",
     summary="My notifications, newest first",
 )
-@paginate(PageNumberPagination, page_size=PAGE_SIZE)
+@paginate(Pagination, page_size=PAGE_SIZE)
 def notification_list(request: HttpRequest, filters: Query[InboxFilter]) -> QuerySet:
     qs = selectors.inbox_for(_user(request))
     if filters.unread:
@@ -95,5 +96,5 @@ def notification_read_all(request: HttpRequest) -> Any:
     url_name="notifications_read",
     summary="Mark one of my notifications read",
 )
-def notification_read(request: HttpRequest, pk: int) -> Any:
+def notification_read(request: HttpRequest, pk: Id) -> Any:
     return services.mark_read(_user(request), pk)

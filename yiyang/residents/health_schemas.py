@@ -10,6 +10,8 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.common.params import Id
+from yiyang.common.schemas import PatchSchema
 from yiyang.residents import loinc
 from yiyang.residents.models import (
     AllergySeverity,
@@ -39,7 +41,9 @@ class ConditionIn(Schema):
     note: str = ""
 
 
-class ConditionPatch(Schema):
+class ConditionPatch(PatchSchema):
+    nullable = frozenset({"onset"})
+
     icd10: str | None = None
     name: str | None = None
     onset: datetime.date | None = None
@@ -71,7 +75,9 @@ class MedicationIn(Schema):
     note: str = ""
 
 
-class MedicationPatch(Schema):
+class MedicationPatch(PatchSchema):
+    nullable = frozenset({"start", "end"})
+
     name: str | None = None
     dose: str | None = None
     frequency: str | None = None
@@ -105,7 +111,7 @@ class AllergyIn(Schema):
     note: str = ""
 
 
-class AllergyPatch(Schema):
+class AllergyPatch(PatchSchema):
     substance: str | None = None
     reaction: str | None = None
     severity: AllergySeverity | None = None
@@ -128,18 +134,20 @@ class EncounterIn(Schema):
     kind: EncounterKind
     date: datetime.date
     end_date: datetime.date | None = Field(None, description="Hospital stays only")
-    institution: int | None = Field(None, description="Institution id (in your scope)")
-    practitioner: int | None = Field(None, description="Staff id (in your scope)")
+    institution: Id | None = Field(None, description="Institution id (in your scope)")
+    practitioner: Id | None = Field(None, description="Staff id (in your scope)")
     reason: str = ""
     notes: str = ""
 
 
-class EncounterPatch(Schema):
+class EncounterPatch(PatchSchema):
+    nullable = frozenset({"end_date", "institution", "practitioner"})
+
     kind: EncounterKind | None = None
     date: datetime.date | None = None
     end_date: datetime.date | None = None
-    institution: int | None = None
-    practitioner: int | None = None
+    institution: Id | None = None
+    practitioner: Id | None = None
     reason: str | None = None
     notes: str | None = None
 

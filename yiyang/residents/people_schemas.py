@@ -13,6 +13,8 @@ from ninja import Schema
 from pydantic import Field
 
 from yiyang.common.crypto import mask_phone
+from yiyang.common.params import Id
+from yiyang.common.schemas import PatchSchema
 from yiyang.residents.models import ConsentGiver, ConsentPurpose, Relation
 
 
@@ -23,7 +25,7 @@ class PersonRef(Schema):
 
 class ContactOut(Schema):
     id: int
-    resident: int = Field(..., alias="resident_id")
+    resident: Id = Field(..., alias="resident_id")
     name: str
     relation: Relation
     relation_label: str
@@ -58,7 +60,7 @@ class ContactIn(Schema):
     note: str = ""
 
 
-class ContactPatch(Schema):
+class ContactPatch(PatchSchema):
     name: str | None = None
     relation: Relation | None = None
     phone: str | None = None
@@ -70,7 +72,7 @@ class ContactPatch(Schema):
 
 class ConsentOut(Schema):
     id: int
-    resident: int = Field(..., alias="resident_id")
+    resident: Id = Field(..., alias="resident_id")
     purpose: ConsentPurpose
     purpose_label: str
     given_by: ConsentGiver
@@ -110,7 +112,7 @@ class ConsentOut(Schema):
 class ConsentIn(Schema):
     purpose: ConsentPurpose
     given_by: ConsentGiver = ConsentGiver.SELF
-    guardian: int | None = Field(None, description="contact id of the legal guardian")
+    guardian: Id | None = Field(None, description="contact id of the legal guardian")
     note: str = ""
     given_at: datetime.datetime | None = Field(None, description="default: now")
 
@@ -121,7 +123,7 @@ class NoteIn(Schema):
 
 class ProxyOut(Schema):
     id: int
-    resident: int = Field(..., alias="resident_id")
+    resident: Id = Field(..., alias="resident_id")
     contact: PersonRef
     username: str
     can_view_readings: bool
@@ -157,24 +159,26 @@ class ProxyOut(Schema):
 
 
 class ProxyIn(Schema):
-    contact: int
+    contact: Id
     can_view_readings: bool = True
     can_view_alerts: bool = False
     can_book_services: bool = Field(False, description="not available yet: true is refused")
     can_view_bills: bool = Field(False, description="not available yet: true is refused")
     username: str | None = Field(None, description="default: generated (famNNNNNNN)")
     given_by: ConsentGiver = ConsentGiver.SELF
-    guardian: int | None = None
+    guardian: Id | None = None
     note: str = ""
 
 
-class ProxyPatch(Schema):
+class ProxyPatch(PatchSchema):
+    nullable = frozenset({"guardian"})
+
     can_view_readings: bool | None = None
     can_view_alerts: bool | None = None
     can_book_services: bool | None = Field(None, description="not available yet")
     can_view_bills: bool | None = Field(None, description="not available yet")
     given_by: ConsentGiver | None = None
-    guardian: int | None = None
+    guardian: Id | None = None
     note: str = ""
 
 
@@ -187,7 +191,7 @@ class ProxyCreatedOut(Schema):
 
 
 class MergeIn(Schema):
-    remove: int = Field(..., description="id of the duplicate record, merged into this one")
+    remove: Id = Field(..., description="id of the duplicate record, merged into this one")
     reason: str
 
 

@@ -20,6 +20,8 @@ from ninja import Schema
 from pydantic import Field
 
 from yiyang.common.crypto import mask_phone
+from yiyang.common.params import Id
+from yiyang.common.schemas import PatchSchema
 from yiyang.network.schemas import ErrorOut, Ref, RegionRef, ref, region_ref
 from yiyang.residents.models import (
     CareSetting,
@@ -172,20 +174,22 @@ class GuardianIn(Schema):
     phone: str = ""
 
 
-class _ResidentFields(Schema):
+class _ResidentFields(PatchSchema):
+    nullable = frozenset({"grid", "household", "deceased_on", "institution"})
+
     sex: Sex | None = None
     birth_date: datetime.date | None = None
     phone: str | None = None
     address: str | None = None
-    grid: int | None = None
-    household: int | None = None
+    grid: Id | None = None
+    household: Id | None = None
     ethnicity: str | None = None
     insurance: Insurance | None = None
     ltc_insured: bool | None = None
     status: ResidentStatus | None = None
     deceased_on: datetime.date | None = None
     care_setting: CareSetting | None = None
-    institution: int | None = None
+    institution: Id | None = None
     flags: list[str] | None = Field(
         None, description="special-group flags that are set; the others are cleared"
     )
@@ -195,7 +199,7 @@ class _ResidentFields(Schema):
 class ResidentIn(_ResidentFields):
     name: str
     id_number: str = Field(..., description="18 characters; a lower-case x is accepted")
-    region: int | str = Field(..., description="the village: its id or its 12-digit code")
+    region: Id | str = Field(..., description="the village: its id or its 12-digit code")
     consents: list[ConsentPurpose] = Field(
         default_factory=list,
         description="purposes consented to at registration (health_data, "
@@ -213,4 +217,4 @@ class ResidentIn(_ResidentFields):
 class ResidentPatch(_ResidentFields):
     name: str | None = None
     id_number: str | None = None
-    region: int | str | None = None
+    region: Id | str | None = None

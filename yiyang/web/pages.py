@@ -4,6 +4,10 @@
 login page), then the role's permission (else the 403 page), then the object in scope
 (a selector raising ``NotFound`` becomes the 404 page, exactly like a missing object).
 ``apply_error`` shows a service's ``ValidationFailed`` next to the form field at fault.
+``refuse_control_characters`` runs first in both page decorators: a query parameter or form
+field with a control character (a NUL cannot even be stored by PostgreSQL; many views read
+``request.GET`` directly, without a form that would refuse it) is the 400 page naming the
+field.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Perm
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied
+from yiyang.common.validation import control_characters_error, has_control_characters
 
 PAGE_SIZE = 50
 
@@ -36,12 +42,36 @@ class PageRequest(HttpRequest):
 View = Callable[..., HttpResponseBase]
 
 
-def errors_to_http(view: View) -> View:
-    """Login first; a service's ``NotFound`` becomes the 404 page, ``PermissionDenied``
-    the 403 page."""
+def refuse_control_characters(request: HttpRequest) -> HttpResponse | None:
+    """The 400 page when a query parameter or a form field (not an uploaded file) has a
+    control character other than tab, line feed and carriage return; else None."""
+    for data in (request.GET, request.POST):
+        for name, values in data.lists():
+            if any(has_control_characters(value) for value in values):
+                error = control_characters_error(name)
+                return render(request, "400.html", {"message": error.detail}, status=400)
+    return None
+
+
+def refuses_control_characters(view: View) -> View:
+    """Decorate a view that is not a ``page``: ``refuse_control_characters`` first."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return refuse_control_characters(request) or view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def errors_to_http(view: View) -> View:
+    """Login first; text with control characters is the 400 page; a service's ``NotFound``
+    becomes the 404 page, ``PermissionDenied`` the 403 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        refused = refuse_control_characters(request)
+        if refused is not None:
+            return refused
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:

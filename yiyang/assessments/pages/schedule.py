@@ -63,7 +63,7 @@ from yiyang.network.models import Team
 from yiyang.residents.forms import KeysetPage, keyset_page
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import ASSESSMENTS_TAB, render_tab, require_tab, resident_page
-from yiyang.web.pages import PageRequest, apply_error, page
+from yiyang.web.pages import PageRequest, apply_error, page, refuses_control_characters
 
 PAGE_SIZE = 50
 HISTORY_SHOWN = 50
@@ -237,6 +237,7 @@ class DueFilterForm(forms.Form):
 
 @require_http_methods(["GET"])
 @login_required
+@refuses_control_characters
 def due_list(request: PageRequest) -> HttpResponse:
     user = request.user
     if not can_see_dues(user):

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.params import Id, Pagination
 from yiyang.network.schemas import ErrorOut
 from yiyang.residents import health, loinc
 from yiyang.residents.health_schemas import (
@@ -53,7 +54,7 @@ def _user(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _resident(request: HttpRequest, pk: int) -> Resident:
+def _resident(request: HttpRequest, pk: Id) -> Resident:
     return get_resident_for(_user(request), pk)
 
 
@@ -66,7 +67,7 @@ def _resident(request: HttpRequest, pk: int) -> Resident:
     url_name="residents_condition_list",
     summary="The resident's diagnoses",
 )
-def condition_list(request: HttpRequest, pk: int) -> Any:
+def condition_list(request: HttpRequest, pk: Id) -> Any:
     return list(health.conditions_for(_user(request), _resident(request, pk)))
 
 
@@ -76,7 +77,7 @@ def condition_list(request: HttpRequest, pk: int) -> Any:
     url_name="residents_condition_create",
     summary="Add a diagnosis (ICD-10)",
 )
-def condition_create(request: HttpRequest, pk: int, payload: ConditionIn) -> Any:
+def condition_create(request: HttpRequest, pk: Id, payload: ConditionIn) -> Any:
     return 201, health.add_condition(_user(request), pk, **payload.dict())
 
 
@@ -85,7 +86,7 @@ def condition_create(request: HttpRequest, pk: int, payload: ConditionIn) -> Any
     response={200: ConditionOut, **ERRORS},
     url_name="residents_condition_update",
 )
-def condition_update(request: HttpRequest, pk: int, item_id: int, payload: ConditionPatch) -> Any:
+def condition_update(request: HttpRequest, pk: Id, item_id: Id, payload: ConditionPatch) -> Any:
     return health.update_condition(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
@@ -94,7 +95,7 @@ def condition_update(request: HttpRequest, pk: int, item_id: int, payload: Condi
     response={204: None, **ERRORS},
     url_name="residents_condition_delete",
 )
-def condition_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def condition_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_condition(_user(request), pk, item_id)
     return 204, None
 
@@ -107,7 +108,7 @@ def condition_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
     response={200: list[MedicationOut], **ERRORS},
     url_name="residents_medication_list",
 )
-def medication_list(request: HttpRequest, pk: int) -> Any:
+def medication_list(request: HttpRequest, pk: Id) -> Any:
     return list(health.medications_for(_user(request), _resident(request, pk)))
 
 
@@ -116,7 +117,7 @@ def medication_list(request: HttpRequest, pk: int) -> Any:
     response={201: MedicationOut, **ERRORS},
     url_name="residents_medication_create",
 )
-def medication_create(request: HttpRequest, pk: int, payload: MedicationIn) -> Any:
+def medication_create(request: HttpRequest, pk: Id, payload: MedicationIn) -> Any:
     return 201, health.add_medication(_user(request), pk, **payload.dict())
 
 
@@ -125,7 +126,7 @@ def medication_create(request: HttpRequest, pk: int, payload: MedicationIn) -> A
     response={200: MedicationOut, **ERRORS},
     url_name="residents_medication_update",
 )
-def medication_update(request: HttpRequest, pk: int, item_id: int, payload: MedicationPatch) -> Any:
+def medication_update(request: HttpRequest, pk: Id, item_id: Id, payload: MedicationPatch) -> Any:
     return health.update_medication(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
@@ -134,7 +135,7 @@ def medication_update(request: HttpRequest, pk: int, item_id: int, payload: Medi
     response={204: None, **ERRORS},
     url_name="residents_medication_delete",
 )
-def medication_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def medication_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_medication(_user(request), pk, item_id)
     return 204, None
 
@@ -147,7 +148,7 @@ def medication_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
     response={200: list[AllergyOut], **ERRORS},
     url_name="residents_allergy_list",
 )
-def allergy_list(request: HttpRequest, pk: int) -> Any:
+def allergy_list(request: HttpRequest, pk: Id) -> Any:
     return list(health.allergies_for(_user(request), _resident(request, pk)))
 
 
@@ -156,7 +157,7 @@ def allergy_list(request: HttpRequest, pk: int) -> Any:
     response={201: AllergyOut, **ERRORS},
     url_name="residents_allergy_create",
 )
-def allergy_create(request: HttpRequest, pk: int, payload: AllergyIn) -> Any:
+def allergy_create(request: HttpRequest, pk: Id, payload: AllergyIn) -> Any:
     return 201, health.add_allergy(_user(request), pk, **payload.dict())
 
 
@@ -165,7 +166,7 @@ def allergy_create(request: HttpRequest, pk: int, payload: AllergyIn) -> Any:
     response={200: AllergyOut, **ERRORS},
     url_name="residents_allergy_update",
 )
-def allergy_update(request: HttpRequest, pk: int, item_id: int, payload: AllergyPatch) -> Any:
+def allergy_update(request: HttpRequest, pk: Id, item_id: Id, payload: AllergyPatch) -> Any:
     return health.update_allergy(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
@@ -174,7 +175,7 @@ def allergy_update(request: HttpRequest, pk: int, item_id: int, payload: Allergy
     response={204: None, **ERRORS},
     url_name="residents_allergy_delete",
 )
-def allergy_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def allergy_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_allergy(_user(request), pk, item_id)
     return 204, None
 
@@ -187,7 +188,7 @@ def allergy_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
     response={200: list[EncounterOut], **ERRORS},
     url_name="residents_encounter_list",
 )
-def encounter_list(request: HttpRequest, pk: int) -> Any:
+def encounter_list(request: HttpRequest, pk: Id) -> Any:
     return list(health.encounters_for(_user(request), _resident(request, pk)))
 
 
@@ -196,7 +197,7 @@ def encounter_list(request: HttpRequest, pk: int) -> Any:
     response={201: EncounterOut, **ERRORS},
     url_name="residents_encounter_create",
 )
-def encounter_create(request: HttpRequest, pk: int, payload: EncounterIn) -> Any:
+def encounter_create(request: HttpRequest, pk: Id, payload: EncounterIn) -> Any:
     return 201, health.add_encounter(_user(request), pk, **payload.dict())
 
 
@@ -205,7 +206,7 @@ def encounter_create(request: HttpRequest, pk: int, payload: EncounterIn) -> Any
     response={200: EncounterOut, **ERRORS},
     url_name="residents_encounter_update",
 )
-def encounter_update(request: HttpRequest, pk: int, item_id: int, payload: EncounterPatch) -> Any:
+def encounter_update(request: HttpRequest, pk: Id, item_id: Id, payload: EncounterPatch) -> Any:
     return health.update_encounter(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
@@ -214,7 +215,7 @@ def encounter_update(request: HttpRequest, pk: int, item_id: int, payload: Encou
     response={204: None, **ERRORS},
     url_name="residents_encounter_delete",
 )
-def encounter_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def encounter_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_encounter(_user(request), pk, item_id)
     return 204, None
 
@@ -245,8 +246,8 @@ def _codes(text: str | None) -> list[str]:
     url_name="residents_observation_list",
     summary="Observations, newest first (filters: code, since, until)",
 )
-@paginate(PageNumberPagination, page_size=OBSERVATION_PAGE_SIZE)
-def observation_list(request: HttpRequest, pk: int, filters: Query[ObservationFilter]) -> Any:
+@paginate(Pagination, page_size=OBSERVATION_PAGE_SIZE)
+def observation_list(request: HttpRequest, pk: Id, filters: Query[ObservationFilter]) -> Any:
     codes = _codes(filters.code)
     return health.observations_for(
         _user(request),
@@ -270,7 +271,7 @@ def _aware(value: datetime.datetime | None) -> datetime.datetime | None:
     url_name="residents_observation_create",
     summary="Record a measurement, or a blood-pressure panel (systolic + diastolic)",
 )
-def observation_create(request: HttpRequest, pk: int, payload: ObservationIn) -> Any:
+def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> Any:
     user = _user(request)
     if payload.systolic is not None or payload.diastolic is not None:
         if payload.code is not None or payload.value is not None:
@@ -312,7 +313,7 @@ def observation_create(request: HttpRequest, pk: int, payload: ObservationIn) ->
     url_name="residents_observation_delete",
     summary="Delete a reading entered in error (with its panel); device readings cannot be",
 )
-def observation_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def observation_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_observation(_user(request), pk, item_id)
     return 204, None
 
@@ -325,7 +326,7 @@ def observation_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
     response={200: list[DocumentOut], **ERRORS},
     url_name="residents_document_list",
 )
-def document_list(request: HttpRequest, pk: int) -> Any:
+def document_list(request: HttpRequest, pk: Id) -> Any:
     return list(health.documents_for(_user(request), _resident(request, pk)))
 
 
@@ -337,7 +338,7 @@ def document_list(request: HttpRequest, pk: int) -> Any:
 )
 def document_create(
     request: HttpRequest,
-    pk: int,
+    pk: Id,
     file: File[UploadedFile],
     kind: Form[DocumentKind],
     title: Form[str] = "",
@@ -351,7 +352,7 @@ def document_create(
     url_name="residents_document_download",
     summary="Download a document (as an attachment)",
 )
-def document_download(request: HttpRequest, pk: int, item_id: int) -> Any:
+def document_download(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     user = _user(request)
     document = health.get_document_for(user, _resident(request, pk), item_id)
     return download_response(document)
@@ -362,7 +363,7 @@ def document_download(request: HttpRequest, pk: int, item_id: int) -> Any:
     response={204: None, **ERRORS},
     url_name="residents_document_delete",
 )
-def document_delete(request: HttpRequest, pk: int, item_id: int) -> Any:
+def document_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     health.remove_document(_user(request), pk, item_id)
     return 204, None
 

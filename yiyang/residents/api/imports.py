@@ -21,16 +21,12 @@ from django.utils.translation import get_language
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
+from yiyang.common.params import Age, Id
+from yiyang.common.schemas import ErrorOut
 from yiyang.residents import exports, imports
 from yiyang.residents.models import ImportJob
 
 router = Router(tags=["residents"])
-
-
-class ErrorOut(Schema):
-    code: str
-    detail: str
-    field: str | None = None
 
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -81,11 +77,11 @@ def export(
     request: HttpRequest,
     q: str = "",
     region: str = "",
-    grid: int | None = None,
+    grid: Id | None = None,
     status: str = "",
     care_setting: str = "",
-    min_age: int | None = None,
-    max_age: int | None = None,
+    min_age: Age | None = None,
+    max_age: Age | None = None,
     flags: str = "",
 ) -> Any:
     """Same filters as the resident list (``flags`` comma-separated)."""
@@ -145,7 +141,7 @@ def import_list(request: HttpRequest) -> Any:
     summary="An import job's state and counts",
     response={200: ImportJobOut, **ERRORS},
 )
-def import_detail(request: HttpRequest, job_id: int) -> Any:
+def import_detail(request: HttpRequest, job_id: Id) -> Any:
     return imports.get_job_for(_user(request), job_id)
 
 
@@ -155,6 +151,6 @@ def import_detail(request: HttpRequest, job_id: int) -> Any:
     summary="An import job's report (.xlsx)",
     response={200: None, **ERRORS},
 )
-def import_report(request: HttpRequest, job_id: int) -> Any:
+def import_report(request: HttpRequest, job_id: Id) -> Any:
     job, handle = imports.open_report(_user(request), job_id)
     return FileResponse(handle, as_attachment=True, filename=imports.report_filename(job))

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
+from yiyang.common.params import Id
 from yiyang.network.schemas import ErrorOut
 from yiyang.residents import people
 from yiyang.residents.access import has_consent
@@ -55,7 +56,7 @@ def _grant_out(grant: ProxyGrant) -> ProxyGrant:
     url_name="residents_contact_list",
     summary="A resident's contacts (family, guardians, others)",
 )
-def contact_list(request: HttpRequest, pk: int) -> Any:
+def contact_list(request: HttpRequest, pk: Id) -> Any:
     return list(people.contacts_for(_user(request), pk))
 
 
@@ -64,7 +65,7 @@ def contact_list(request: HttpRequest, pk: int) -> Any:
     response={201: ContactOut, **ERRORS},
     url_name="residents_contact_create",
 )
-def contact_create(request: HttpRequest, pk: int, payload: ContactIn) -> Any:
+def contact_create(request: HttpRequest, pk: Id, payload: ContactIn) -> Any:
     return 201, people.add_contact(_user(request), pk, **payload.dict())
 
 
@@ -73,7 +74,7 @@ def contact_create(request: HttpRequest, pk: int, payload: ContactIn) -> Any:
     response={200: ContactOut, **ERRORS},
     url_name="residents_contact_update",
 )
-def contact_update(request: HttpRequest, pk: int, contact_id: int, payload: ContactPatch) -> Any:
+def contact_update(request: HttpRequest, pk: Id, contact_id: Id, payload: ContactPatch) -> Any:
     return people.update_contact(
         _user(request), contact_id, resident=pk, **payload.dict(exclude_unset=True)
     )
@@ -84,7 +85,7 @@ def contact_update(request: HttpRequest, pk: int, contact_id: int, payload: Cont
     response={204: None, **ERRORS},
     url_name="residents_contact_delete",
 )
-def contact_delete(request: HttpRequest, pk: int, contact_id: int) -> Any:
+def contact_delete(request: HttpRequest, pk: Id, contact_id: Id) -> Any:
     people.remove_contact(_user(request), contact_id, resident=pk)
     return 204, None
 
@@ -98,7 +99,7 @@ def contact_delete(request: HttpRequest, pk: int, contact_id: int) -> Any:
     url_name="residents_consent_list",
     summary="A resident's consents, withdrawn ones included",
 )
-def consent_list(request: HttpRequest, pk: int) -> Any:
+def consent_list(request: HttpRequest, pk: Id) -> Any:
     return list(people.consents_for(_user(request), pk))
 
 
@@ -108,7 +109,7 @@ def consent_list(request: HttpRequest, pk: int) -> Any:
     url_name="residents_consent_create",
     summary="Record a consent (health data, device monitoring, family sharing, platform)",
 )
-def consent_create(request: HttpRequest, pk: int, payload: ConsentIn) -> Any:
+def consent_create(request: HttpRequest, pk: Id, payload: ConsentIn) -> Any:
     return 201, people.give_consent(_user(request), pk, **payload.dict())
 
 
@@ -118,7 +119,7 @@ def consent_create(request: HttpRequest, pk: int, payload: ConsentIn) -> Any:
     url_name="residents_consent_withdraw",
     summary="Withdraw a consent (effective at once; the resident may withdraw her own)",
 )
-def consent_withdraw(request: HttpRequest, pk: int, consent_id: int, payload: NoteIn) -> Any:
+def consent_withdraw(request: HttpRequest, pk: Id, consent_id: Id, payload: NoteIn) -> Any:
     return people.withdraw_consent(_user(request), consent_id, payload.note, resident=pk)
 
 
@@ -131,7 +132,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_id: int, payload: No
     url_name="residents_proxy_list",
     summary="Family logins acting for the resident, revoked ones included",
 )
-def proxy_list(request: HttpRequest, pk: int) -> Any:
+def proxy_list(request: HttpRequest, pk: Id) -> Any:
     grants = list(people.grants_for(_user(request), pk))
     sharing = has_consent(pk, ConsentPurpose.FAMILY_SHARING)
     for grant in grants:
@@ -145,7 +146,7 @@ def proxy_list(request: HttpRequest, pk: int) -> Any:
     url_name="residents_proxy_create",
     summary="Give a contact a family login with graded rights (password shown once)",
 )
-def proxy_create(request: HttpRequest, pk: int, payload: ProxyIn) -> Any:
+def proxy_create(request: HttpRequest, pk: Id, payload: ProxyIn) -> Any:
     data = payload.dict()
     contact = data.pop("contact")
     grant, password = people.grant_proxy(_user(request), contact, resident=pk, **data)
@@ -159,7 +160,7 @@ def proxy_create(request: HttpRequest, pk: int, payload: ProxyIn) -> Any:
     url_name="residents_proxy_update",
     summary="Change a grant's rights (recorded as a new grant and consent)",
 )
-def proxy_update(request: HttpRequest, pk: int, grant_id: int, payload: ProxyPatch) -> Any:
+def proxy_update(request: HttpRequest, pk: Id, grant_id: Id, payload: ProxyPatch) -> Any:
     data = {k: v for k, v in payload.dict().items() if v is not None}
     grant = people.update_proxy(_user(request), grant_id, resident=pk, **data)
     return _grant_out(grant)
@@ -171,7 +172,7 @@ def proxy_update(request: HttpRequest, pk: int, grant_id: int, payload: ProxyPat
     url_name="residents_proxy_revoke",
     summary="Revoke a family login's access to the resident (at once)",
 )
-def proxy_revoke(request: HttpRequest, pk: int, grant_id: int, payload: NoteIn) -> Any:
+def proxy_revoke(request: HttpRequest, pk: Id, grant_id: Id, payload: NoteIn) -> Any:
     grant = people.revoke_proxy(_user(request), grant_id, payload.note, resident=pk)
     return _grant_out(grant)
 
@@ -185,7 +186,7 @@ def proxy_revoke(request: HttpRequest, pk: int, grant_id: int, payload: NoteIn) 
     url_name="residents_merge",
     summary="Merge a duplicate record into this one (moves every linked row)",
 )
-def merge(request: HttpRequest, pk: int, payload: MergeIn) -> Any:
+def merge(request: HttpRequest, pk: Id, payload: MergeIn) -> Any:
     result = people.merge_residents(_user(request), pk, payload.remove, payload.reason)
     return {
         "keep": result.keep.pk,

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.params import Age, Count, Id
 from yiyang.network.models import Region
 from yiyang.network.selectors import require_perm
 from yiyang.residents.forms import keyset_page, region_prefix
@@ -65,15 +66,15 @@ def _user(request: HttpRequest) -> Any:
 class ResidentFilter(Schema):
     q: str | None = Field(None, description="ID number, phone, name, pinyin or initials")
     region: str | None = Field(None, description="region code or code prefix (its subtree)")
-    grid: int | None = None
+    grid: Id | None = None
     status: ResidentStatus | None = None
     care_setting: CareSetting | None = None
-    min_age: int | None = Field(None, ge=0)
-    max_age: int | None = Field(None, ge=0)
+    min_age: Age | None = Field(None, ge=0)
+    max_age: Age | None = Field(None, ge=0)
     flags: list[str] = Field(default_factory=list, description="all of these special groups")
     limit: int = Field(50, ge=1, le=MAX_LIMIT)
     offset: int = Field(0, ge=0, le=10_000)
-    after: int | None = Field(None, description="the last id of the previous page")
+    after: Count | None = Field(None, description="the last id of the previous page")
 
 
 def _region_id(value: Any) -> Any:
@@ -195,7 +196,7 @@ def resident_register(request: HttpRequest, payload: ResidentIn) -> Any:
     url_name="residents_detail",
     summary="One resident (identifiers masked; the read is audited)",
 )
-def resident_detail(request: HttpRequest, pk: int) -> Any:
+def resident_detail(request: HttpRequest, pk: Id) -> Any:
     return get_resident_for(_user(request), pk)
 
 
@@ -205,7 +206,7 @@ def resident_detail(request: HttpRequest, pk: int) -> Any:
     url_name="residents_update",
     summary="Change a resident's registry fields",
 )
-def resident_update(request: HttpRequest, pk: int, payload: ResidentPatch) -> Any:
+def resident_update(request: HttpRequest, pk: Id, payload: ResidentPatch) -> Any:
     user = _user(request)
     require_perm(user, Perm.RESIDENT_MANAGE)
     resident = get_resident_for(user, pk)  # scope (404) and the audited read of the answer
@@ -225,7 +226,7 @@ def resident_update(request: HttpRequest, pk: int, payload: ResidentPatch) -> An
     url_name="residents_reveal",
     summary="The full ID number and phone (residents.reveal; audited)",
 )
-def resident_reveal(request: HttpRequest, pk: int) -> Any:
+def resident_reveal(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
     id_number, phone = reveal_identifiers(user, pk)
     return {"id": pk, "id_number": id_number, "phone": phone}
@@ -241,7 +242,7 @@ class HouseholdIn(Schema):
     url_name="residents_household",
     summary="Start a household at her address with her as its first member",
 )
-def resident_household(request: HttpRequest, pk: int, payload: HouseholdIn) -> Any:
+def resident_household(request: HttpRequest, pk: Id, payload: HouseholdIn) -> Any:
     user = _user(request)
     household = start_household(user, pk, address=payload.address)
     return 201, household

@@ -51,7 +51,7 @@ from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import get_resident_for
 from yiyang.residents.services import duplicate_candidates
-from yiyang.web.pages import apply_error
+from yiyang.web.pages import apply_error, refuses_control_characters
 
 CANDIDATES = 20  # at most this many records offered for a merge
 
@@ -590,6 +590,7 @@ def _linked(resident: Resident) -> dict[str, int]:
 
 
 @login_required
+@refuses_control_characters
 def merge(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Merge a duplicate into this record: find it (ID number, phone, name or the possible
     duplicates), compare both side by side, confirm with a reason."""

@@ -46,7 +46,7 @@ from yiyang.residents.services import (
     start_household,
     update_resident,
 )
-from yiyang.web.pages import PageRequest, apply_error, page
+from yiyang.web.pages import PageRequest, apply_error, page, refuses_control_characters
 
 # A service error on these fields is shown next to the form field that holds it.
 FIELD_ALIASES = {
@@ -89,6 +89,7 @@ def _decorate(resident: Resident) -> Resident:
 
 
 @login_required
+@refuses_control_characters
 def resident_list(request: PageRequest) -> HttpResponse:
     user = request.user
     if not can_view_residents(user):
@@ -267,6 +268,7 @@ def resident_household(request: PageRequest, resident: Resident) -> HttpResponse
 
 @require_POST
 @login_required
+@refuses_control_characters
 def resident_reveal(request: PageRequest, pk: int) -> HttpResponse:
     """The full ID number and phone, in place of the masked ones (audited)."""
     user = request.user

@@ -31,6 +31,7 @@ from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
+from yiyang.web.pages import refuse_control_characters
 
 # The assessments app's tab (``yiyang.assessments.pages.schedule``).
 ASSESSMENTS_TAB = "assessments:resident"
@@ -137,6 +138,9 @@ def resident_page(view: View) -> View:
 
     @wraps(view)
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        refused = refuse_control_characters(request)
+        if refused is not None:
+            return refused
         try:
             resident = get_resident_for(request.user, pk)
             return view(request, resident, *args, **kwargs)
