@@ -125,6 +125,19 @@ def test_every_operation_declares_its_error_answers():
         assert expected <= set(op["responses"]), (method, path, sorted(op["responses"]))
 
 
+def test_every_declared_error_answer_accepts_the_common_error_body():
+    """A guard or schema error can answer any operation: an operation's own error schema
+    (the region import's report, the score's item errors) may add to the shape but not
+    require more than it."""
+    spec = schema()
+    for method, path, op in operations(spec):
+        for status, answer in op["responses"].items():
+            if not status.startswith("4"):
+                continue
+            body = _resolve(spec, answer["content"]["application/json"]["schema"])
+            assert set(body.get("required", [])) <= {"code", "detail"}, (method, path, status)
+
+
 def test_component_names_are_unique_in_the_schema():
     """Ninja keeps the last of two schemas with one name; the schema generator refuses
     that, so generating the whole schema proves every component name is unique."""
