@@ -251,6 +251,30 @@ def test_patch_null_on_a_non_null_field_is_422_and_changes_nothing(admin, net):
     assert props["description"] == {"title": "Description", "type": "string"}
 
 
+def test_every_sparse_patch_body_is_a_patch_schema():
+    """A PATCH body whose fields are passed on only when given is a ``PatchSchema``, so an
+    explicit null can only reach a column that may be empty."""
+    from yiyang.common.schemas import PatchSchema
+
+    # bodies that are read whole, where None means "unchanged" to the service
+    whole = {"UserPatch", "AnswersIn"}
+    checked = []
+    for router in api._get_bound_routers():
+        for view in router.path_operations.values():
+            for op in view.operations:
+                if "PATCH" not in op.methods:
+                    continue
+                for model in op.models:
+                    if model.__ninja_param_source__ != "body":
+                        continue
+                    for field in model.model_fields.values():
+                        body = field.annotation
+                        if body.__name__ not in whole:
+                            assert issubclass(body, PatchSchema), body
+                            checked.append(body.__name__)
+    assert len(checked) >= 16
+
+
 def test_patch_null_on_a_nullable_field_clears_it(admin, net):
     thc = net.a.thc
     response = admin.patch(
