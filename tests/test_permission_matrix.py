@@ -88,6 +88,7 @@ PUBLIC = {
     "api:openapi-json",  # API schema
     "api:openapi-view",  # API docs page
     "api:api-root",  # Ninja's API root
+    "api:not_found",  # any other path under /api/v1/: the JSON 404 (yiyang/api.py)
     "api:auth_token",  # API sign-in: username + password (+ TOTP)
     # Devices authenticate themselves (serial + secret), not users: no role may use it
     # and no user session or token is accepted (yiyang/devices/tests/test_ingest.py).

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from pydantic import Field
 
 from yiyang.accounts.roles import Perm
 from yiyang.assessments.scoring import ScoringError, score
@@ -36,10 +37,10 @@ class ItemErrorOut(Schema):
     detail: str
 
 
-class InvalidAnswersOut(Schema):
-    code: str
-    detail: str
-    errors: list[ItemErrorOut]
+class InvalidAnswersOut(ErrorOut):
+    errors: list[ItemErrorOut] = Field(
+        default_factory=list, description="each offending item (empty for a body error)"
+    )
 
 
 @router.post(
@@ -56,6 +57,7 @@ def score_view(request: HttpRequest, payload: ScoreIn):
         return 422, {
             "code": "unknown_instrument",
             "detail": f"unknown instrument {code!r}",
+            "field": "instrument",
             "errors": [{"item": "instrument", "code": "unknown_instrument", "detail": "not known"}],
         }
     try:
@@ -64,6 +66,7 @@ def score_view(request: HttpRequest, payload: ScoreIn):
         return 422, {
             "code": "invalid_answers",
             "detail": str(exc),
+            "field": "answers",
             "errors": [e.as_dict() for e in exc.errors],
         }
     return 200, result

@@ -90,7 +90,9 @@ class ImportReportOut(Schema):
 
 
 class ImportErrorOut(ErrorOut):
-    report: ImportReportOut
+    report: ImportReportOut | None = Field(
+        None, description="the rows' report (absent when the body itself was unreadable)"
+    )
 
 
 class GridOut(Schema):

@@ -125,6 +125,19 @@ def test_every_operation_declares_its_error_answers():
         assert expected <= set(op["responses"]), (method, path, sorted(op["responses"]))
 
 
+def test_every_declared_error_answer_accepts_the_common_error_body():
+    """A guard or schema error can answer any operation: an operation's own error schema
+    (the region import's report, the score's item errors) may add to the shape but not
+    require more than it."""
+    spec = schema()
+    for method, path, op in operations(spec):
+        for status, answer in op["responses"].items():
+            if not status.startswith("4"):
+                continue
+            body = _resolve(spec, answer["content"]["application/json"]["schema"])
+            assert set(body.get("required", [])) <= {"code", "detail"}, (method, path, status)
+
+
 def test_component_names_are_unique_in_the_schema():
     """Ninja keeps the last of two schemas with one name; the schema generator refuses
     that, so generating the whole schema proves every component name is unique."""
@@ -236,6 +249,30 @@ def test_patch_null_on_a_non_null_field_is_422_and_changes_nothing(admin, net):
     assert Grid.objects.get(pk=grid.pk).description == grid.description
     props = schema()["components"]["schemas"]["GridPatch"]["properties"]
     assert props["description"] == {"title": "Description", "type": "string"}
+
+
+def test_every_sparse_patch_body_is_a_patch_schema():
+    """A PATCH body whose fields are passed on only when given is a ``PatchSchema``, so an
+    explicit null can only reach a column that may be empty."""
+    from yiyang.common.schemas import PatchSchema
+
+    # bodies that are read whole, where None means "unchanged" to the service
+    whole = {"UserPatch", "AnswersIn"}
+    checked = []
+    for router in api._get_bound_routers():
+        for view in router.path_operations.values():
+            for op in view.operations:
+                if "PATCH" not in op.methods:
+                    continue
+                for model in op.models:
+                    if model.__ninja_param_source__ != "body":
+                        continue
+                    for field in model.model_fields.values():
+                        body = field.annotation
+                        if body.__name__ not in whole:
+                            assert issubclass(body, PatchSchema), body
+                            checked.append(body.__name__)
+    assert len(checked) >= 16
 
 
 def test_patch_null_on_a_nullable_field_clears_it(admin, net):
