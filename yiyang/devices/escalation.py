@@ -565,17 +565,12 @@ def _notify(alert: Alert, users: list[User], resident_name: str, tier: int) -> N
         return
     from yiyang.notifications import services
 
-    # Staff open the alert; a family member (no alert pages) opens her relative's record.
-    family = [u for u in users if u.role == Role.FAMILY]
-    staff = [u for u in users if u.role != Role.FAMILY]
+    # Everyone opens the alert: staff to act, a family member with the right to see alerts
+    # read-only (who acknowledged it, what was done).
     params = params_of(alert, resident_name, tier)
     ref = f"devices.alert:{alert.pk}"
-    if staff:
-        link = reverse("devices:alert_detail", args=[alert.pk])
-        services.notify(staff, topic=TOPIC, params=params, link=link, ref=ref)
-    if family:
-        link = reverse("residents:detail", args=[alert.resident_id])
-        services.notify(family, topic=TOPIC, params=params, link=link, ref=ref)
+    link = reverse("devices:alert_detail", args=[alert.pk])
+    services.notify(list(users), topic=TOPIC, params=params, link=link, ref=ref)
 
 
 def _due(alert: Alert, after: Decimal) -> datetime.datetime:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import datetime
 import time
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -52,7 +54,7 @@ from yiyang.network.models import Team
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
-from yiyang.web.pages import PageRequest, apply_error, page
+from yiyang.web.pages import PageRequest, apply_error, errors_to_http, page
 
 BOARD_ROWS = 200  # the board shows at most this many alerts (the count says how many)
 AGES_FRESH_SECONDS = 60  # redraw unchanged rows after this long so that ages stay right
@@ -68,6 +70,19 @@ EMERGENCY_EVENTS = {"sos", "fall"}
 LIVE = "live"
 ALL = "all"
 NO_TEAM = "none"
+
+
+def alerts_page(view: Any) -> Any:
+    """Like ``page(Perm.DEVICE_VIEW)``, but also lets in a family login that follows
+    someone's alerts (read-only; ``selectors.alerts_for`` limits what it sees)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not selectors.may_see_alerts(request.user):
+            raise DjangoPermissionDenied
+        return view(request, *args, **kwargs)
+
+    return errors_to_http(checked)
 
 
 def can_see_tab(user: Any, resident: Resident) -> bool:
@@ -218,11 +233,11 @@ def _rows_context(
 
 
 @require_GET
-@page(Perm.DEVICE_VIEW)
+@alerts_page
 def alert_board(request: PageRequest) -> HttpResponse:
     user = request.user
     teams = list(
-        Team.objects.filter(pk__in=selectors.scoped_alerts(user).values("team_id")).order_by(
+        Team.objects.filter(pk__in=selectors.alerts_for(user).values("team_id")).order_by(
             "name", "pk"
         )
     )
@@ -232,7 +247,7 @@ def alert_board(request: PageRequest) -> HttpResponse:
 
 
 @require_GET
-@page(Perm.DEVICE_VIEW)
+@alerts_page
 def alert_board_poll(request: PageRequest) -> HttpResponse:
     """The board's rows, or 204 when nothing changed since ``v`` (and ``at`` is recent)."""
     form = AlertFilterForm(request.GET)
@@ -326,7 +341,7 @@ def _visible(request: PageRequest, pk: int) -> Alert:
 
 
 @require_GET
-@page(Perm.DEVICE_VIEW)
+@alerts_page
 def alert_detail(request: PageRequest, pk: int) -> HttpResponse:
     return _detail(request, _visible(request, pk))
 

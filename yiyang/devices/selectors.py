@@ -42,7 +42,7 @@ from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.roles import PUBLIC_ROLES, Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
-from yiyang.common.errors import NotFound
+from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.devices.models import (
     SEVERITY_RANK,
     Alert,
@@ -57,6 +57,7 @@ from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
 from yiyang.network.selectors import _institution_q, require_perm
+from yiyang.residents.access import followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
 
@@ -201,9 +202,26 @@ def scoped_alerts(user: Any) -> QuerySet[Alert]:
 
 
 def alerts_for(user: Any) -> QuerySet[Alert]:
-    """Alerts ``user`` may see (``Perm.DEVICE_VIEW``, else ``PermissionDenied``)."""
-    require_perm(user, Perm.DEVICE_VIEW)
-    return scoped_alerts(user).select_related("rule", "resident", "team")
+    """Alerts ``user`` may see: staff with ``Perm.DEVICE_VIEW``, those of the residents
+    in scope; a family login, read-only, those of the residents whose alerts its grants
+    let it follow (``residents.access.followed_for_alerts``); else ``PermissionDenied``."""
+    followed = followed_for_alerts(user)
+    if followed is not None:
+        if not followed.exists():
+            raise PermissionDenied()
+        qs = Alert.objects.filter(resident_id__in=followed)
+    else:
+        require_perm(user, Perm.DEVICE_VIEW)
+        qs = scoped_alerts(user)
+    return qs.select_related("rule", "resident", "team")
+
+
+def may_see_alerts(user: Any) -> bool:
+    """Whether ``user`` may open the alert board at all (see ``alerts_for``)."""
+    followed = followed_for_alerts(user)
+    if followed is not None:
+        return followed.exists()
+    return bool(user.has_perm_code(Perm.DEVICE_VIEW))
 
 
 def get_alert_for(user: Any, pk: Any) -> Alert:

@@ -8,7 +8,8 @@ would (docs/device-protocol.md). Used by ``manage.py simulate devices``.
 Every ``interval`` seconds each device sends the next message of its kind: a BP monitor a
 BP reading, a glucometer a glucose reading, a pulse oximeter SpO2, …; SOS buttons and fall
 sensors report their battery (a heartbeat) and, rarely, an SOS press or a fall. Values
-are drawn around a per-device baseline and are occasionally abnormal (``Rates``). Each
+are drawn around a per-device baseline and are occasionally abnormal, rarely past an
+alert threshold (``Rates.per_hour``: events per device and hour, whatever the interval). Each
 device's ``seq`` continues from ``Device.last_seq``; ``ts`` is now, with the +08:00 offset.
 
 Message generation is pure (``next_message``) and deterministic for a given
@@ -53,21 +54,68 @@ KIND_MESSAGE: dict[str, str] = {
 ALARM_KINDS = {DeviceKind.SOS_BUTTON, DeviceKind.FALL_SENSOR}
 
 
+# What a fleet of home devices does in an hour, per device (issue 12: the first defaults,
+# per message, made 20 devices sending every 5 s raise 15–16 urgent alerts in 25 minutes
+# — a board that teaches a dispatcher to ignore it). Roughly what elderly people's home
+# devices report: most readings normal; an abnormal one now and then, most of them only
+# mildly so (no alert); a reading past an urgent-referral threshold a few times a day
+# across a station's devices; an SOS press or a fall a few times a month per device; a
+# battery report every half hour, some batteries already low. With 20 devices that is
+# one to a few alerts an hour, most of them "battery low" (information), an urgent one
+# about every hour and a half, an SOS or fall about once a day; ``test_simulate``
+# measures it.
+ABNORMAL_PER_HOUR = 0.2  # abnormal readings per measuring device and hour …
+URGENT_SHARE = 0.3  # … of which this share crosses an urgent threshold (the rest: mild)
+ALARM_PER_HOUR = 0.005  # SOS presses / falls per alarm device and hour (~ 3.6 a month)
+BATTERY_PER_HOUR = 2.0  # battery reports per device and hour
+DRAIN_PER_HOUR = 0.5  # times a battery drops (by 0–2 points) per device and hour
+
+
 @dataclass(frozen=True)
 class Rates:
-    """How often, per message, a reading is abnormal, an alarm device raises its alarm
-    (an SOS press or a fall; otherwise it sends a battery heartbeat), and a measuring
-    device sends a battery report instead of a reading."""
+    """How often, per message, a reading is abnormal (``urgent`` of those: past an
+    urgent-referral threshold; the others mildly abnormal), an alarm device raises its
+    alarm (an SOS press or a fall; otherwise it sends a battery heartbeat), and a
+    measuring device sends a battery report instead of a reading. ``per_hour`` derives
+    them from events per device and hour for a given message interval."""
 
     abnormal: float = 0.02
     alarm: float = 0.005
     battery: float = 0.05
+    urgent: float = 1.0
+    drain: float = 1.0  # the chance that a battery report finds the battery lower
 
     def __post_init__(self) -> None:
-        for name in ("abnormal", "alarm", "battery"):
+        for name in ("abnormal", "alarm", "battery", "urgent", "drain"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"rate {name} must be between 0 and 1, got {value}")
+
+    @classmethod
+    def per_hour(
+        cls,
+        interval: float,
+        *,
+        abnormal: float = ABNORMAL_PER_HOUR,
+        alarm: float = ALARM_PER_HOUR,
+        battery: float = BATTERY_PER_HOUR,
+        urgent: float = URGENT_SHARE,
+    ) -> Rates:
+        """Per-message rates for devices sending every ``interval`` seconds from events per
+        device and hour (``interval`` 0 — as fast as possible — counts as 1 s)."""
+        if min(abnormal, alarm, battery) < 0:
+            raise ValueError("events per hour must not be negative")
+        messages = 3600.0 / max(interval, 1.0)  # per device and hour
+        battery_share = min(1.0, battery / messages)
+        readings = messages * (1 - battery_share)
+        return cls(
+            abnormal=min(1.0, abnormal / readings) if readings else 0.0,
+            alarm=min(1.0, alarm / messages),
+            battery=battery_share,
+            urgent=urgent,
+            # An alarm device reports its battery with nearly every message.
+            drain=min(1.0, DRAIN_PER_HOUR / messages),
+        )
 
 
 @dataclass
@@ -99,7 +147,7 @@ class SimDevice:
             secret=secret,
             seq=1 if last_seq is None else last_seq + 1,
             rng=rng,
-            battery=rng.randint(40, 100),
+            battery=rng.randint(10, 100),
             sys=rng.gauss(140, 10),
             dia=rng.gauss(82, 5),
             hr=rng.gauss(74, 6),
@@ -113,8 +161,13 @@ def _clamp(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
 
-def _values(device: SimDevice, kind: str, abnormal: bool) -> dict[str, Any]:
+def _values(device: SimDevice, kind: str, abnormal: bool, urgent: bool = True) -> dict[str, Any]:
+    """A reading's values: normal around the device's baseline; ``abnormal``: past an
+    urgent-referral threshold when ``urgent``, else mildly abnormal (below every default
+    alert threshold: a raised BP, a high glucose, an SpO2 of 92–93 …)."""
     rng = device.rng
+    if abnormal and not urgent:
+        return _mild(device, kind)
     if kind == "bp":
         if abnormal:  # hypertensive crisis
             sys_v = rng.randint(180, 215)
@@ -146,6 +199,24 @@ def _values(device: SimDevice, kind: str, abnormal: bool) -> dict[str, Any]:
     return {}  # sos, fall
 
 
+def _mild(device: SimDevice, kind: str) -> dict[str, Any]:
+    rng = device.rng
+    hr = round(_clamp(rng.gauss(device.hr, 5), 45, 120))
+    if kind == "bp":
+        sys_v = rng.randint(160, 178)
+        return {"sys": sys_v, "dia": rng.randint(95, 108), "hr": hr}
+    if kind == "glucose":
+        context = rng.choice(("random", "postprandial"))
+        return {"mmol": round(rng.uniform(11.1, 15.5), 1), "context": context}
+    if kind == "spo2":
+        return {"spo2": rng.choice((92, 93)), "hr": hr}
+    if kind == "temp":
+        return {"c": round(rng.uniform(37.5, 38.9), 1)}
+    if kind == "hr":
+        return {"hr": rng.choice((rng.randint(42, 48), rng.randint(110, 125)))}
+    return _values(device, kind, False)
+
+
 def next_message(
     device: SimDevice, now: datetime.datetime | None = None, rates: Rates | None = None
 ) -> dict[str, Any]:
@@ -164,14 +235,18 @@ def next_message(
     else:
         kind = KIND_MESSAGE[device.kind]
         abnormal = rng.random() < rates.abnormal
+    urgent = abnormal and rng.random() < rates.urgent
     if kind == "battery":
         # Drains slowly; recharged (or its cells replaced) when low.
-        device.battery = 100 if device.battery <= 10 else device.battery - rng.randint(0, 2)
+        if device.battery <= 10:
+            device.battery = 100
+        elif rng.random() < rates.drain:
+            device.battery -= rng.randint(0, 2)
     message = {
         "seq": device.seq,
         "ts": now.astimezone(SHANGHAI).isoformat(timespec="seconds"),
         "kind": kind,
-        "values": _values(device, kind, abnormal),
+        "values": _values(device, kind, abnormal, urgent),
     }
     device.seq += 1
     return message
@@ -469,7 +544,7 @@ class Simulator:
         self.devices = list(devices)
         self.transport = transport
         self.interval = interval
-        self.rates = rates or Rates()
+        self.rates = rates or Rates.per_hour(interval)
         self.report = report
         self.report_every = report_every
         self.clock = clock or (lambda: datetime.datetime.now(datetime.UTC))

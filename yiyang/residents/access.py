@@ -5,7 +5,9 @@ applied by ``selectors``).
   it, ``Perm.OBSERVATION_RECORD`` to record a measurement.
 * The resident's own login sees her whole record.
 * A family login sees what its active proxy grant allows (``can_view_readings`` → the
-  health record) while the resident's consent to sharing with family is active.
+  health record; ``can_view_alerts`` → her device alerts, read-only:
+  ``followed_for_alerts``) while the resident's consent to sharing with family is
+  active.
 * Writing to the health record needs the resident's active consent to health-data
   processing (PIPL art. 28–29: health data are sensitive personal information).
 
@@ -49,6 +51,18 @@ def can_view_health(user: Any, resident: Resident) -> bool:
     if user.role == Role.FAMILY:
         return proxy_right(user, resident, "can_view_readings")
     return bool(user.has_perm_code(Perm.HEALTH_VIEW))
+
+
+def followed_for_alerts(user: Any) -> Any:
+    """For a family login: the ids of the residents whose alerts it may follow (an active
+    grant with ``can_view_alerts``, the consent to family sharing active), as a queryset
+    of ``resident_id``; ``None`` for any other user (staff: ``devices.view`` and the
+    registry scope decide)."""
+    from yiyang.residents.selectors import proxied_resident_ids
+
+    if getattr(user, "role", None) != Role.FAMILY:
+        return None
+    return proxied_resident_ids(user.pk, "can_view_alerts")
 
 
 def require_health_view(user: Any, resident: Resident) -> None:

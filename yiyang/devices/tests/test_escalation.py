@@ -171,9 +171,9 @@ def test_an_sos_escalates_tier_by_tier_until_acknowledged(
     # the son does not.
     assert timers.run_due(alert.opened_at + 2 * MIN) == 1
     assert notified(alert, 2) == {"team-leader", "duty-doctor", "daughter"}
-    # The daughter has no alert pages: her notification opens her mother's record.
+    # The daughter follows her mother's alerts read-only: her notification opens the alert.
     told = Notification.objects.get(recipient=w.daughter)
-    assert told.link == f"/residents/{alert.resident_id}/"
+    assert told.link == f"/devices/alerts/{alert.pk}/"
     alert.refresh_from_db()
     assert alert.escalation_level == 2
     assert alert.next_escalation_at == alert.opened_at + 5 * MIN

@@ -226,7 +226,7 @@ def test_only_devices_are_simulated():
         (["--count", "0"], "--count must be at least 1"),
         (["--interval", "-1"], "--interval must be 0 or more"),
         (["--duration", "0"], "--duration must be more than 0"),
-        (["--abnormal", "2"], "--abnormal"),
+        (["--abnormal", "-1"], "--abnormal"),
     ],
 )
 def test_bad_options_are_clear_errors(args, error):
@@ -413,3 +413,86 @@ def test_mqtt_mode_refuses_a_bad_url():
         MqttTransport("http://127.0.0.1:1883")
     with pytest.raises(CommandError, match="mqtt://"):
         call_command("simulate", "devices", "--mqtt", "tcp://x")
+
+
+# --- the alert rate of a simulated hour (issue 12) ---------------------------------------
+
+DEMO_FLEET = (
+    [DeviceKind.BP_MONITOR] * 8
+    + [DeviceKind.GLUCOMETER] * 5
+    + [DeviceKind.PULSE_OXIMETER] * 2
+    + [DeviceKind.SOS_BUTTON] * 3
+    + [DeviceKind.FALL_SENSOR] * 2
+)
+
+
+def _fires(message: dict) -> set[tuple[str, str]]:
+    """The default rules (``defaults.RULES``) a message fires, as (code, severity)."""
+    import operator
+
+    from yiyang.devices.defaults import RULES
+
+    ops = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
+    kind, values = message["kind"], message["values"]
+    fired = set()
+    for rule in RULES:
+        if rule.get("event") == kind:
+            fired.add((rule["code"], rule["severity"]))
+        for cond in rule.get("conditions", []):
+            metric = cond["metric"]
+            if metric == "hr":
+                value = values.get("hr")
+            else:
+                mkind, _, key = metric.partition(".")
+                value = values.get(key) if mkind == kind else None
+            if value is not None and ops[cond["op"]](value, cond["value"]):
+                fired.add((rule["code"], rule["severity"]))
+    return fired
+
+
+def simulated_hour(seed: int, interval: float = 5.0) -> Counter[str]:
+    """Alerts (by severity) that 20 devices like the demo's raise in one hour of messages
+    every ``interval`` seconds with the default rates: one per device and rule, as alerts
+    fold into the live one until someone handles them (nobody does here)."""
+    rng = random.Random(seed)
+    devices = [
+        SimDevice.create(f"SIM-{i:03d}", kind, "s", None, random.Random(rng.random()))
+        for i, kind in enumerate(DEMO_FLEET)
+    ]
+    rates = Rates.per_hour(interval)
+    start = datetime.datetime(2026, 12, 7, 8, tzinfo=datetime.UTC)
+    opened: set[tuple[str, str, str]] = set()
+    for round_no in range(int(3600 / interval)):
+        now = start + datetime.timedelta(seconds=round_no * interval)
+        for device in devices:
+            for code, severity in _fires(next_message(device, now, rates)):
+                opened.add((device.serial, code, severity))
+    return Counter(severity for _, _, severity in opened)
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_twenty_devices_raise_a_handful_of_alerts_an_hour(seed):
+    alerts = simulated_hour(seed)
+    total = sum(alerts.values())
+    assert total <= 6, alerts
+    assert alerts["critical"] <= 1, alerts  # an SOS or a fall is rare
+    assert alerts["critical"] + alerts["urgent"] <= 3, alerts
+
+
+def test_over_many_hours_most_alerts_are_not_urgent_and_sos_is_rare():
+    totals: Counter[str] = Counter()
+    hours = 24
+    for seed in range(100, 100 + hours):
+        totals += simulated_hour(seed)
+    per_hour = {severity: n / hours for severity, n in totals.items()}
+    assert 1 <= sum(per_hour.values()) <= 5, per_hour
+    assert per_hour.get("info", 0) > per_hour.get("urgent", 0), per_hour
+    assert per_hour.get("critical", 0) <= 0.2, per_hour
+
+
+def test_the_hourly_rates_do_not_depend_on_the_interval():
+    fast, slow = Rates.per_hour(1), Rates.per_hour(60)
+    # Abnormal readings per device and hour are the same whether it sends every 1 or 60 s.
+    assert fast.abnormal * 3600 * (1 - fast.battery) == pytest.approx(0.2)
+    assert slow.abnormal * 60 * (1 - slow.battery) == pytest.approx(0.2)
+    assert fast.battery * 3600 == pytest.approx(2.0) and slow.battery * 60 == pytest.approx(2.0)

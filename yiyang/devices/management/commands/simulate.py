@@ -59,8 +59,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--abnormal",
             type=float,
-            default=simulate.Rates.abnormal,
-            help=f"share of abnormal readings (default {simulate.Rates.abnormal})",
+            default=simulate.ABNORMAL_PER_HOUR,
+            help="abnormal readings per measuring device and hour, "
+            f"{simulate.URGENT_SHARE:.0%} of them past an alert threshold "
+            f"(default {simulate.ABNORMAL_PER_HOUR})",
         )
 
     def _line(self, text: str) -> None:
@@ -82,7 +84,7 @@ class Command(BaseCommand):
         if duration is not None and duration <= 0:
             raise CommandError(f"--duration must be more than 0 seconds (got {duration})")
         try:
-            rates = simulate.Rates(abnormal=options["abnormal"])
+            rates = simulate.Rates.per_hour(interval, abnormal=options["abnormal"])
         except ValueError as exc:
             raise CommandError(f"--abnormal: {exc}") from None
         http: simulate.HttpTransport | None = None
