@@ -275,7 +275,7 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
         return None
     from yiyang.accounts.models import User
 
-    pk = user.pk if isinstance(user, User) else user
+    pk: Any = user.pk if isinstance(user, User) else user
     if isinstance(pk, bool):
         pk = None
     if pk is not None and str(pk) == str(actor.pk):

@@ -540,7 +540,7 @@ def history_chart(session: Assessment) -> SafeString | None:
             r["assessed_on"], int(value), f"{value} {names.get(value, '')}".strip()
         )
         for r in rows
-        if (value := r[key]) is not None
+        if (value := (r["level"] if by_level else r["total"])) is not None
     ]
     first = points[0].day if points else session.assessed_on
     last = points[-1].day if points else session.assessed_on
