@@ -243,7 +243,8 @@ class SecondAssessorIn(Schema):
     "/sessions/{int:pk}/second-assessor",
     response={200: SessionOut, **ERRORS},
     url_name="assessments_session_second",
-    summary="Name (or clear, with null) the second assessor of a draft",
+    summary="Name (or clear, with null) the second assessor of a draft, or hand a session "
+    "awaiting sign-off to another one",
 )
 def session_second(request: HttpRequest, pk: Id, payload: SecondAssessorIn) -> Any:
     session = services.set_second_assessor(_user(request), pk, payload.second_assessor)

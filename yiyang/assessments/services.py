@@ -275,7 +275,7 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
         return None
     from yiyang.accounts.models import User
 
-    pk = user.pk if isinstance(user, User) else user
+    pk: Any = user.pk if isinstance(user, User) else user
     if isinstance(pk, bool):
         pk = None
     if pk is not None and str(pk) == str(actor.pk):
@@ -430,10 +430,12 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
 
 @transaction.atomic
 def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
-    """Name (or, with ``None``, clear) the second assessor of a draft."""
+    """Name (or, with ``None``, clear) the second assessor of a draft; or hand a session
+    awaiting sign-off to another second assessor (e.g. one named before the scope check
+    who can never open the resident's record) — it cannot be cleared then."""
     require_perm(actor, Perm.ASSESSMENT_RECORD)
     session = _session(actor, assessment)
-    _require_open_by(actor, session, SessionStatus.DRAFT)
+    _require_open_by(actor, session, SessionStatus.DRAFT, SessionStatus.PENDING_SIGNOFF)
     _require_participant(actor, session)
     if actor.pk == session.second_assessor_id:
         raise ValidationFailed(
@@ -441,7 +443,14 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
             _("Only the first assessor can change who the second assessor is."),
             field="second_assessor",
         )
-    session.second_assessor = _second_assessor(actor, user, session.resident)
+    second = _second_assessor(actor, user, session.resident)
+    if second is None and session.status == SessionStatus.PENDING_SIGNOFF:
+        raise ValidationFailed(
+            "second_assessor_required",
+            _("This instrument needs a second assessor: name one."),
+            field="second_assessor",
+        )
+    session.second_assessor = second
     session.save(update_fields=["second_assessor", "updated_at"])
     record(
         actor=actor,

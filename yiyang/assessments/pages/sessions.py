@@ -44,6 +44,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yiyang.accounts.models import User
 from yiyang.accounts.roles import Perm
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
+from yiyang.assessments import history_chart as history_chart_mod
 from yiyang.assessments import progress, record_context, report_data, services
 from yiyang.assessments.models import (
     Assessment,
@@ -57,7 +58,6 @@ from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.residents import charts
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
@@ -515,7 +515,8 @@ def _render_form(request: HttpRequest, session: Assessment, status: int = 200, *
 
 def history_chart(session: Assessment) -> SafeString | None:
     """Inline SVG of the resident's final assessments of this instrument over time: the
-    level when the instrument has levels, else the total; None when neither exists."""
+    level when the instrument has levels, else the total; None when neither exists
+    (``assessments.history_chart``: drawn for a phone first)."""
     rows = list(
         Assessment.objects.filter(
             resident_id=session.resident_id,
@@ -525,36 +526,39 @@ def history_chart(session: Assessment) -> SafeString | None:
         .order_by("assessed_on", "id")
         .values("assessed_on", "level", "total")
     )
-    by_level = "levels" in session.instrument.definition
+    definition = session.instrument.definition
+    levels = definition.get("levels") or []
+    by_level = "levels" in definition
     key = "level" if by_level else "total"
-    points = [
-        charts.Point(_midday(r["assessed_on"]), float(value))
-        for r in rows
-        if (value := r["level"] if by_level else r["total"]) is not None
-    ]
-    if not points and session.result is None:
+    if not rows and session.result is None:
         return None
     if session.result is not None and key not in session.result:
         return None
-    first = points[0].at if points else _midday(session.assessed_on)
-    last = points[-1].at if points else _midday(session.assessed_on)
-    start = first - datetime.timedelta(days=30)
-    end = max(last, _midday(timezone.localdate())) + datetime.timedelta(days=30)
+    names = {row.get("level"): report_data._pick(row, "name", not english()) for row in levels}
+    points = [
+        history_chart_mod.HistoryPoint(
+            r["assessed_on"], int(value), f"{value} {names.get(value, '')}".strip()
+        )
+        for r in rows
+        if (value := (r["level"] if by_level else r["total"])) is not None
+    ]
+    first = points[0].day if points else session.assessed_on
+    last = points[-1].day if points else session.assessed_on
+    bounds = None
+    if by_level and levels:
+        numbers = [int(row["level"]) for row in levels if "level" in row]
+        bounds = (min(numbers), max(numbers))
     label = _("Level") if by_level else _("Total")
-    return charts.line_chart(
+    return history_chart_mod.history_svg(
         chart_id="assessment-history",
         title=_("%(instrument)s over time") % {"instrument": _instrument_name(session.instrument)},
         unit=str(label),
-        series=[charts.Series("history", str(label), points, "#0b6e4f")],
-        start=start,
-        end=end,
+        points=points,
+        start=first - datetime.timedelta(days=30),
+        end=max(last, timezone.localdate()) + datetime.timedelta(days=30),
+        bounds=bounds,
         empty_text=_("No submitted assessments yet."),
     )
-
-
-def _midday(day: datetime.date) -> datetime.datetime:
-    tz = timezone.get_current_timezone()
-    return datetime.datetime.combine(day, datetime.time(12), tzinfo=tz)
 
 
 def _result_context(request: HttpRequest, session: Assessment) -> dict[str, Any]:

@@ -147,3 +147,27 @@ def test_co_signing_on_the_device_by_someone_who_cannot_open_the_record_is_refus
     assert r.status_code == 400
     assert "周医生 cannot open the record of 陈秀英" in r.content.decode()
     assert Assessment.objects.get(pk=draft["id"]).status == SessionStatus.DRAFT
+
+
+def test_a_session_left_waiting_for_someone_who_cannot_sign_can_be_handed_to_a_colleague(w, t):
+    """Sessions submitted before the check could wait forever for a second assessor
+    outside the resident's area: the first assessor names another one, who signs."""
+    doctor = client_for(t.doctor1)
+    draft = open_draft(doctor, w, second_assessor=None)
+    call(doctor, "patch", f"/sessions/{draft['id']}/answers", {"answers": EXAMPLE_GBT})
+    Assessment.objects.filter(pk=draft["id"]).update(second_assessor=t.doctor2)  # old data
+    r = call(doctor, "post", f"/sessions/{draft['id']}/submit")
+    assert r.status_code == 200 and r.json()["status"] == "pending_signoff"
+    assert call(client_for(t.doctor2), "post", f"/sessions/{draft['id']}/sign").status_code == 404
+
+    # Clearing it while waiting is refused: a pending session needs someone to sign.
+    r = put_second(doctor, draft, None)
+    assert r.status_code == 400 and r.json()["code"] == "second_assessor_required"
+    # Another assessor outside her area is refused as for a draft.
+    assert put_second(doctor, draft, t.doctor2.pk).json()["code"] == "out_of_scope"
+    # A colleague who can open her record takes it over and signs.
+    r = put_second(doctor, draft, t.nurse1.pk)
+    assert r.status_code == 200 and r.json()["second_assessor"] == "nurse1"
+    assert r.json()["status"] == "pending_signoff"
+    r = call(client_for(t.nurse1), "post", f"/sessions/{draft['id']}/sign")
+    assert r.status_code == 200 and r.json()["status"] == "final"
