@@ -369,8 +369,10 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     page.goto(url(live_server, "web:home"))
-    mine = page.locator(f"#my-residents a[href='{reverse('residents:detail', args=[her.pk])}']")
-    expect(mine).to_contain_text(MOTHER)
+    # her home: her record in plain words, with a way into the whole record
+    expect(page.locator(f"#plain-{her.pk} h2")).to_contain_text(MOTHER)
+    mine = page.locator(f"#plain-{her.pk} a.plain-more")
+    expect(mine).to_have_attribute("href", reverse("residents:detail", args=[her.pk]))
     with page.expect_navigation():
         mine.click()
     expect(page.locator("#resident-header h1")).to_have_text(MOTHER)

@@ -945,14 +945,14 @@ class ResidentImport:
             self._resolve_references(rows)
             try:
                 return self._write(rows, careful=False)
-            except DatabaseError as error:
-                if not isinstance(error, IntegrityError):
+            except DatabaseError as refused:
+                if not isinstance(refused, IntegrityError):
                     logger.warning("import %s: batch refused, redone row by row", self.source)
                 return self._write(rows, careful=True)
         except Exception:
             first, last = chunk[0][0], chunk[-1][0]
             logger.exception("import %s: rows %d-%d not written", self.source, first, last)
-            error = ValidationFailed(
+            reason = ValidationFailed(
                 "batch_failed",
                 _(
                     "This row could not be written because of an error in its batch "
@@ -961,7 +961,7 @@ class ResidentImport:
                 )
                 % {"first": first, "last": last},
             )
-            failed = [RowResult(number, Status.REJECTED, [error]) for number, _values in chunk]
+            failed = [RowResult(number, Status.REJECTED, [reason]) for number, _values in chunk]
             try:  # their audit row and the job's counters, if the database still answers
                 with transaction.atomic():
                     self._audit(failed)

@@ -264,7 +264,8 @@ class Resident(models.Model):
     def special_groups(self) -> list[tuple[str, str]]:
         """(flag, translated label) of each special-group flag she has, in display order:
         the one source for every place that shows them (header, overview, list)."""
-        return [(name, str(self._meta.get_field(name).verbose_name)) for name in self.flags]
+        fields = {f.name: f for f in self._meta.concrete_fields}
+        return [(name, str(fields[name].verbose_name)) for name in self.flags]
 
 
 # --- contacts, consent and family proxies --------------------------------------------------

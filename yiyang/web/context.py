@@ -8,7 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.roles import Perm, Role
+from yiyang.accounts.roles import Perm, Role, perms_for
 
 
 def _role(role: str) -> Callable[[Any], bool]:
@@ -58,25 +58,19 @@ def _allowed(user: Any, rule: Perm | Callable[[Any], bool]) -> bool:
     return bool(rule(user))
 
 
-def _my_residents(user: Any) -> Callable[[], list[Any]]:
-    """The residents a resident or family login acts for (evaluated only by a template
-    that uses it: the home page)."""
-
-    def load() -> list[Any]:
-        from yiyang.accounts.roles import PUBLIC_ROLES
-        from yiyang.residents.selectors import residents_for
-
-        if user.role not in PUBLIC_ROLES:
-            return []
-        return list(residents_for(user).order_by("name", "pk")[:20])
-
-    return load
+def uses_api(user: Any) -> bool:
+    """Whether the user works through the API and so manages API tokens: users holding a
+    permission. Resident and family logins hold none (their pages show their own records)
+    and are not offered tokens."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active) and bool(
+        perms_for(user.role)
+    )
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": []}
+        return {"nav": [], "uses_api": False}
     items = [
         {"label": label, "url": reverse(name)} for label, name, rule in NAV if _allowed(user, rule)
     ]
@@ -86,4 +80,4 @@ def navigation(request):
     active = max(matching, key=len, default=None)
     for item in items:
         item["active"] = item["url"] == active
-    return {"nav": items, "my_residents": _my_residents(user)}
+    return {"nav": items, "uses_api": uses_api(user)}

@@ -27,7 +27,7 @@ from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.network.models import Region, Team
 from yiyang.residents import people
-from yiyang.residents.forms import PAGE_SIZE, ResidentFilterForm, ResidentForm, keyset_page
+from yiyang.residents.forms import ResidentFilterForm, ResidentForm, keyset_page
 from yiyang.residents.models import (
     Consent,
     ConsentPurpose,
@@ -94,9 +94,10 @@ def resident_list(request: PageRequest) -> HttpResponse:
     user = request.user
     if not can_view_residents(user):
         raise DjangoPermissionDenied
-    if user.role in PUBLIC_ROLES:
-        mine = list(residents_for(user).order_by("name", "pk")[:PAGE_SIZE])
-        return render(request, "residents/registry/mine.html", {"residents": mine})
+    if user.role in PUBLIC_ROLES:  # her own record, or her family's, in plain words
+        from yiyang.residents.pages.home import plain_home
+
+        return plain_home(request)
     form = ResidentFilterForm(request.GET or None, user=user)
     if form.is_bound and not form.is_valid():
         results = keyset_page(Resident.objects.none())

@@ -1,0 +1,181 @@
+"""A resident's record in plain words, for herself and her family (issue 12).
+
+Staff read the health record as a clinical chart (ICD-10 codes, "qd", "tid"). The resident
+and a family member with the readings right get a summary in everyday language instead,
+shown in large text on their home page: her conditions by name (no codes), her medicines
+with how and when to take them in words ("每日一次" for qd, "口服" for po), her next
+assessment and visit, her latest readings, and the family-doctor team serving her grid.
+
+Everything is read through the health record's own selectors (``residents.health``), so
+the access rules are theirs (``access.can_view_health``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from yiyang.residents import health, loinc
+from yiyang.residents.access import can_view_health
+from yiyang.residents.models import ConditionStatus, Resident
+
+# Prescription frequency abbreviations (Latin, as written on Chinese prescriptions too) in
+# words. Matched case-insensitively, dots and spaces ignored ("q.d.", "Q D" → qd).
+FREQUENCIES: dict[str, Promise] = {
+    "qd": _("once a day"),
+    "od": _("once a day"),
+    "bid": _("twice a day"),
+    "tid": _("three times a day"),
+    "qid": _("four times a day"),
+    "qn": _("once every night"),
+    "hs": _("at bedtime"),
+    "qm": _("once every morning"),
+    "qod": _("every other day"),
+    "qw": _("once a week"),
+    "biw": _("twice a week"),
+    "tiw": _("three times a week"),
+    "q4h": _("every 4 hours"),
+    "q6h": _("every 6 hours"),
+    "q8h": _("every 8 hours"),
+    "q12h": _("every 12 hours"),
+    "prn": _("when needed"),
+    "sos": _("when needed"),
+    "st": _("at once"),
+    "stat": _("at once"),
+    "ac": _("before meals"),
+    "pc": _("after meals"),
+}
+ROUTES: dict[str, Promise] = {
+    "po": _("by mouth"),
+    "oral": _("by mouth"),
+    "ih": _("injection under the skin"),
+    "sc": _("injection under the skin"),
+    "im": _("injection into the muscle"),
+    "iv": _("into a vein (drip or injection)"),
+    "ivgtt": _("into a vein (drip or injection)"),
+    "sl": _("under the tongue"),
+    "inh": _("inhaled"),
+    "top": _("on the skin"),
+}
+
+
+UNIT_WORDS: dict[str, Promise] = {"/min": _("per minute")}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s.]", "", text or "").lower()
+
+
+def frequency_words(frequency: str) -> str:
+    """A prescription frequency in words; text that is not a known abbreviation (already
+    words, e.g. 每日一次) is shown as written."""
+    words = FREQUENCIES.get(_key(frequency))
+    return str(words) if words is not None else (frequency or "").strip()
+
+
+def route_words(route: str) -> str:
+    words = ROUTES.get(_key(route))
+    return str(words) if words is not None else (route or "").strip()
+
+
+@dataclass
+class Medicine:
+    name: str
+    dose: str
+    when: str
+    how: str
+    note: str
+
+
+@dataclass
+class Reading:
+    label: str
+    value: str
+    at: datetime.datetime
+
+
+@dataclass
+class Summary:
+    resident: Resident
+    health: bool  # whether the viewer may see her health record
+    conditions: list[str] = field(default_factory=list)
+    medicines: list[Medicine] = field(default_factory=list)
+    allergies: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    next_assessment: tuple[str, datetime.date] | None = None
+    assessment_overdue: bool = False
+    next_visit: tuple[str, datetime.date] | None = None
+    teams: list[str] = field(default_factory=list)
+
+
+def _number(value: Any, decimals: int) -> str:
+    return f"{value:.{decimals}f}" if decimals else f"{value:.0f}"
+
+
+def _readings(user: Any, resident: Resident) -> list[Reading]:
+    latest = {row.code.code: row for row in health.latest_vitals(user, resident)}
+    found: list[Reading] = []
+    systolic, diastolic = latest.pop(loinc.SYSTOLIC, None), latest.pop(loinc.DIASTOLIC, None)
+    if systolic is not None and diastolic is not None:
+        found.append(
+            Reading(
+                str(_("Blood pressure")),
+                f"{systolic.value:.0f}/{diastolic.value:.0f} mmHg",
+                max(systolic.at, diastolic.at),
+            )
+        )
+    for item in latest.values():
+        unit = str(UNIT_WORDS.get(item.code.unit, item.code.unit))
+        unit = "" if unit in ("1", "") else f" {unit}"
+        value = _number(item.value, item.code.decimals)
+        found.append(Reading(str(item.code.label), f"{value}{unit}", item.at))
+    return found
+
+
+def _next_assessment(resident: Resident, today: datetime.date) -> tuple[str, datetime.date] | None:
+    from yiyang.assessments.models import Due
+    from yiyang.assessments.pages.schedule import instrument_names
+
+    due = Due.objects.filter(resident=resident, done_by__isnull=True).order_by("due_on").first()
+    if due is None:
+        return None
+    return instrument_names().get(due.instrument_code, due.instrument_code), due.due_on
+
+
+def summary_for(user: Any, resident: Resident) -> Summary:
+    """What the plain home page shows of ``resident`` to ``user`` (her own login or a
+    family login; the resident already read through ``get_resident_for``)."""
+    from yiyang.network.models import Team
+
+    summary = Summary(resident=resident, health=can_view_health(user, resident))
+    if resident.grid_id is not None:
+        teams = Team.objects.filter(grids=resident.grid_id).order_by("name")
+        summary.teams = [team.name for team in teams]
+    if not summary.health:
+        return summary
+    today = timezone.localdate()
+    summary.conditions = [
+        c.name
+        for c in health.conditions_for(user, resident).exclude(status=ConditionStatus.RESOLVED)
+    ]
+    current = health.medications_for(user, resident).filter(Q(end__isnull=True) | Q(end__gte=today))
+    summary.medicines = [
+        Medicine(m.name, m.dose, frequency_words(m.frequency), route_words(m.route), m.note)
+        for m in current
+    ]
+    summary.allergies = [a.substance for a in health.allergies_for(user, resident)]
+    summary.readings = _readings(user, resident)
+    summary.next_assessment = _next_assessment(resident, today)
+    if summary.next_assessment is not None:
+        summary.assessment_overdue = summary.next_assessment[1] < today
+    visit = health.encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
+    if visit is not None:
+        summary.next_visit = (visit.get_kind_display(), visit.date)
+    return summary
