@@ -381,3 +381,14 @@ def _routers() -> None:
 
 
 _routers()
+
+
+# --- who may read the schema and the docs page (settings.API_DOCS, ADR 0005) ------------
+# Set before yiyang/urls.py builds the URLs (``api.urls``), which wraps both views with it.
+def _docs_access() -> None:
+    from yiyang.accounts.api_auth import docs_access
+
+    api.docs_decorator = docs_access
+
+
+_docs_access()

@@ -1,6 +1,6 @@
 """The ``yiyang`` console command: Django's management commands under one name.
 
-yiyang demo                       migrate, seed the demo if empty, serve on :8000
+yiyang demo                       migrate, seed the demo if empty, serve on :8000 (demo mode)
 yiyang serve [--bind ...]         production server (granian WSGI, ADR 0005)
 yiyang seed --preset demo|county|city --seed N
 yiyang import_regions FILE.csv
@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["serve"]:
         # The production server runs in production mode unless told otherwise.
         os.environ.setdefault("YIYANG_MODE", "production")
+    elif args[:1] == ["demo"]:
+        # The demo: generated keys like development, but no debug pages (a 404 listing
+        # every URL pattern, an API 500 with its traceback) on a shared network.
+        os.environ.setdefault("YIYANG_MODE", "demo")
     try:
         execute_from_command_line(["yiyang", *args])
     except ImproperlyConfigured as exc:

@@ -2,7 +2,9 @@
 
 Layers: defaults in code, overrides from environment variables, secrets apart.
 Production mode (``YIYANG_MODE=production``) refuses to start without its secrets;
-development/demo mode generates them into ``var/`` on first use.
+development and demo mode generate them into ``var/`` on first use. Demo mode
+(``yiyang demo``) is development without Django's debug pages: what a county tries first,
+often on a shared network, must not list its URL patterns or show tracebacks.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ VAR_DIR = Path(os.environ.get("YIYANG_VAR_DIR", BASE_DIR / "var"))
 
 # Under pytest the mode defaults to "test" (cheap password hashing, no DEBUG).
 MODE = os.environ.get("YIYANG_MODE") or ("test" if "pytest" in sys.modules else "development")
-if MODE not in {"development", "production", "test"}:
-    raise ImproperlyConfigured(f"YIYANG_MODE must be development, production or test, not {MODE!r}")
+MODES = ("development", "demo", "production", "test")
+if MODE not in MODES:
+    raise ImproperlyConfigured(f"YIYANG_MODE must be one of {', '.join(MODES)}, not {MODE!r}")
 PRODUCTION = MODE == "production"
 DEBUG = os.environ.get("YIYANG_DEBUG", "1" if MODE == "development" else "0") == "1"
 
@@ -81,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "yiyang.web.middleware.SecurityHeadersMiddleware",  # CSP, no-store
     # Client address, user agent and request id for every audit row of the request
     # (also those written by the middleware below).
     "yiyang.audit.middleware.RequestContextMiddleware",
@@ -198,6 +202,37 @@ SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# HTTPS only, for this long, once a browser has seen the site over HTTPS (production;
+# Django sends the header only on HTTPS responses). 0 turns it off.
+SECURE_HSTS_SECONDS = int(os.environ.get("YIYANG_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
+# Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto (and strips it from
+# clients): trust it, so that HTTPS requests are known as such (HSTS, secure redirects).
+# Opt-in: without such a proxy a client could claim HTTPS with the header.
+if os.environ.get("YIYANG_BEHIND_TLS_PROXY", "0") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy of every response (yiyang.web.middleware.SecurityHeadersMiddleware):
+# scripts, styles, images, fonts and requests from our own origin only; no inline script
+# or style, no eval, no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Who may read the API schema (/api/v1/openapi.json) and its docs page (/api/v1/docs):
+# "public" (anyone) or "login" (a logged-in page session or a bearer token). Default:
+# "login" in production, "public" otherwise.
+API_DOCS = os.environ.get("YIYANG_API_DOCS") or ("login" if PRODUCTION else "public")
+if API_DOCS not in {"public", "login"}:
+    raise ImproperlyConfigured(f"YIYANG_API_DOCS must be public or login, not {API_DOCS!r}")
 # Behind a reverse proxy that sets X-Forwarded-For, trust its first address for lockout/audit.
 TRUST_X_FORWARDED_FOR = os.environ.get("YIYANG_TRUST_X_FORWARDED_FOR", "0") == "1"
 API_TOKEN_DAYS = int(os.environ.get("YIYANG_API_TOKEN_DAYS", "30"))

@@ -4,6 +4,9 @@ from django.views.static import serve
 
 from yiyang.api import api
 
+# Unexpected errors (DEBUG off): JSON under /api/, a short page elsewhere (web/errors.py).
+handler500 = "yiyang.web.errors.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

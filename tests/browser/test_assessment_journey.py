@@ -93,8 +93,11 @@ def phone(browser, live_server, request) -> Iterator:
 
 def settled(page) -> None:
     """Wait until htmx has finished its requests and swaps (new content is live)."""
+    # A function, not an expression string: Playwright evals a string in the page, which
+    # the Content-Security-Policy (no 'unsafe-eval') refuses.
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
 
 

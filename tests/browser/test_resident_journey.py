@@ -112,8 +112,11 @@ def settled(page) -> None:
     """Wait until htmx has finished its swaps: new content is only live (its hx-*
     attributes processed) once htmx removes ``htmx-added`` after the settle delay. A
     person never clicks that fast; a test does."""
+    # A function, not an expression string: Playwright evals a string in the page, which
+    # the Content-Security-Policy (no 'unsafe-eval') refuses.
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        "() => !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
 
 

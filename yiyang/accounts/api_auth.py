@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from functools import wraps
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
+from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 
 from yiyang.accounts.models import ApiToken
@@ -72,3 +77,38 @@ class SessionAuth(APIKeyCookie):
 
 
 api_auth = [TokenAuth(), SessionAuth()]
+
+
+def docs_access(view):
+    """Who may read the API schema and its docs page (``settings.API_DOCS``): anyone
+    ("public"), or only a caller with a page session or a valid bearer token ("login",
+    the production default). Refused: the docs page sends to the login page, the schema
+    answers 401 in the API's error shape."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if settings.API_DOCS == "public" or _docs_reader(request) is not None:
+            return view(request, *args, **kwargs)
+        if request.path.endswith(".json"):
+            return JsonResponse(
+                {
+                    "code": "not_authenticated",
+                    "detail": _("Log in or send a bearer token to read the API schema."),
+                    "field": None,
+                },
+                status=401,
+            )
+        return redirect_to_login(request.get_full_path())
+
+    return wrapped
+
+
+def _docs_reader(request):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, key = header.partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return TokenAuth().authenticate(request, key.strip())
+    return None

@@ -378,6 +378,7 @@ def test_patch_errors_and_scope(world, doctor, supervisor):
 def test_reveal_returns_the_full_identifiers_and_is_audited(world, doctor):
     response = client_for(doctor).post(f"{API}/{world.zhang.pk}/reveal")
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"  # the full identifiers: never cached
     assert response.json() == {
         "id": world.zhang.pk,
         "id_number": world.zhang.id_number,

@@ -471,6 +471,7 @@ def test_reveal_shows_the_full_identifiers_in_place_and_is_audited(world, doctor
     url = reverse("residents:reveal", args=[world.zhang.pk])
     response = client.post(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"  # the full identifiers: never cached
     page = text(response)
     assert page.startswith('<div id="resident-identifiers"')
     assert world.zhang.id_number in page and "13800000001" in page
