@@ -3,9 +3,10 @@
 On a phone-sized window the demo doctor finds the demo resident 陈秀英 (82, GB/T 42195
 level 1, re-assessment overdue, not yet eligible for the high-age allowance), runs a
 GB/T 42195-2022 assessment at her bedside (every tap autosaved, the sticky running score
-following), has the demo nurse co-sign on the same phone (a wrong password first), sees
-level 2 and the allowance change to eligible, prints the PDF report and finds the next
-due date on the team's due list.
+following; her diagnoses come pre-filled from her health record), has the demo nurse
+co-sign on the same phone (a wrong password first), sees level 3 (the worked example's
+level 2, raised by one for the dementia F03 in her record) and the allowance change to
+eligible, prints the PDF report and finds the next due date on the team's due list.
 
 Pages are switched to English by the language cookie (what the language switch sets);
 elements are found by id, name and data attributes, not by visible text, except where
@@ -208,6 +209,12 @@ def test_new_user_assesses_the_demo_resident_on_a_phone(phone, live_server):
     expect(page.locator("#session-form")).to_have_attribute("data-status", "draft")
     expect(page.locator("#answers fieldset.item")).to_have_count(26)
     running_shows(page, 0, 0)
+    # Her diagnoses come from her health record (dementia F03 among them), said so.
+    expect(page.locator("#ctx-diagnoses")).to_have_value(re.compile(r"\bF03\b"))
+    expect(page.locator("#ctx-source-diagnoses")).to_have_text(
+        f"From the health record ({today.isoformat()})"
+    )
+    assert "F03" in session.context["diagnoses"]
     assert_no_horizontal_scroll(page, "the bedside form")
 
     # Each tap is saved at once (htmx) and the sticky bar follows.
@@ -249,14 +256,14 @@ def test_new_user_assesses_the_demo_resident_on_a_phone(phone, live_server):
     with page.expect_navigation():
         cosign.locator("button[type=submit]").tap()
 
-    # The result: level 2 (中度失能), the domains, the allowance now eligible.
+    # The result: 64 → level 2, +1 for dementia → 3 (重度失能); the allowance now eligible.
     result = page.locator("#session-result")
     expect(result).to_have_attribute("data-status", "final")
     assert page.url == url(live_server, "assessments:session", session.pk)
     headline = page.locator("#headline")
-    expect(headline).to_have_attribute("data-level", "2")
+    expect(headline).to_have_attribute("data-level", "3")
     expect(headline).to_have_attribute("data-total", "64")
-    expect(headline.locator("dl.facts dd").last).to_have_text(re.compile(r"^\s*2\s+中度失能\s*$"))
+    expect(headline.locator("dl.facts dd").last).to_have_text(re.compile(r"^\s*3\s+重度失能\s*$"))
     bars = page.locator("#domains ul.bars li[data-domain]")
     expect(bars).to_have_count(4)
     for domain, shown in DOMAIN_TOTALS.items():
@@ -269,13 +276,13 @@ def test_new_user_assesses_the_demo_resident_on_a_phone(phone, live_server):
     assert_no_horizontal_scroll(page, "the result page")
 
     session.refresh_from_db()
-    assert (session.status, session.total, session.level) == (SessionStatus.FINAL, 64, 2)
+    assert (session.status, session.total, session.level) == (SessionStatus.FINAL, 64, 3)
     assert session.second_assessor is not None and session.second_assessor.username == "nurse"
     assert session.second_signed_at is not None
     assert session.eligibility_before[ALLOWANCE] is False
     assert session.eligibility_after[ALLOWANCE] is True
     standing = Standing.objects.get(resident=chen)
-    assert standing.ability_level == 2
+    assert standing.ability_level == 3
     assert standing.ability_assessment_id == session.pk
     assert standing.eligibility[ALLOWANCE] is True
 
@@ -288,7 +295,7 @@ def test_new_user_assesses_the_demo_resident_on_a_phone(phone, live_server):
     body = response.body()
     assert body.startswith(b"%PDF")
     text = "".join(p.extract_text() or "" for p in pypdf.PdfReader(io.BytesIO(body)).pages)
-    for expected in (CHEN, "中度失能", "评估员1签名"):
+    for expected in (CHEN, "重度失能", "评估员1签名"):
         assert expected in text, f"{expected!r} missing from the PDF report"
 
     # The team's due list (from the menu): her next routine due, a year on; none overdue.
