@@ -268,8 +268,9 @@ SERVE_STATIC = os.environ.get("YIYANG_SERVE_STATIC", "1") == "1"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # A TrueType font with Chinese glyphs to embed in PDF reports (e.g. Debian's
-# /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc); unset: ReportLab's built-in STSong-Light,
-# not embedded (ADR 0016).
+# /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc) or "STSong-Light"; unset: the first usable
+# Chinese system font is embedded, and only when none is found ReportLab's built-in
+# STSong-Light (not embedded), with a warning in the log (ADR 0016).
 YIYANG_PDF_FONT = os.environ.get("YIYANG_PDF_FONT") or None
 
 LOGGING = {
