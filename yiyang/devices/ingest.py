@@ -442,7 +442,9 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
             )
         ]
     return {
-        row[1]: _Device(*row[:7], bool(row[7]), bool(row[8]))  # type: ignore[arg-type]
+        row[1]: _Device(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), bool(row[8])
+        )
         for row in rows
     }
 
