@@ -506,6 +506,19 @@ class Medication(_Recorded):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def frequency_in_words(self) -> str:
+        """The frequency in words (qd → 每日一次), for readers who are not clinicians."""
+        from yiyang.residents.plain import frequency_words
+
+        return frequency_words(self.frequency)
+
+    @property
+    def route_in_words(self) -> str:
+        from yiyang.residents.plain import route_words
+
+        return route_words(self.route)
+
 
 class AllergySeverity(models.TextChoices):
     MILD = "mild", _("Mild")

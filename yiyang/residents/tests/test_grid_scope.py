@@ -123,3 +123,10 @@ def test_residents_without_grid_are_a_work_list_for_who_assigns_grids(world):
     assert 'id="no-grid-link"' not in doctor_client.get(reverse("residents:list")).content.decode()
     response = doctor_client.get(reverse("residents:list"), {"grid": "none"})
     assert "Select a valid choice" in response.content.decode()
+
+
+def test_the_work_list_exports_too(world):
+    from yiyang.residents.tests.test_export import export
+
+    supervisor = make_user(Role.SUPERVISOR, scope=world.net.a.county)
+    assert [row["姓名"] for row in export(supervisor, "?grid=none")] == ["李四", "王五"]

@@ -50,7 +50,9 @@ def csv_file(
     offset = 0 if name == "居民" else 500
     for number in range(2, count + 2):
         address = bad.get(number, f"幸福路{number}号")
-        cells = [f"{name}{number}", id_for(village, BORN, offset + number), village.code, address]
+        n = offset + number
+        born = BORN + datetime.timedelta(days=n // 1000)
+        cells = [f"{name}{number}", id_for(village, born, n % 1000), village.code, address]
         writer.writerow(cells + (["备注"] if extra_header else []))
     return out.getvalue().encode()
 
@@ -154,3 +156,27 @@ def test_the_job_and_the_command_end_with_their_report(world, nurse, tmp_path):
     assert "14 rows — 13 imported, 0 updated, 0 unchanged, 1 rejected" in out
     assert "row 13: The database refused to store this row" in err
     assert (tmp_path / "nul.report.xlsx").exists()
+
+
+@pytest.mark.parametrize(
+    ("checked", "reason"),
+    [
+        (True, "row 1500: 现住址: contains a control character (U+0000)"),
+        (False, "row 1500: The database refused to store this row"),
+    ],
+)
+def test_the_reported_case_2500_rows_with_a_nul_in_row_1500(
+    world, nurse, tmp_path, request, checked, reason
+):
+    # issue 12, as reported: 2,500 rows, one NUL in row 1,500 (the middle of the second
+    # batch of 1,000) — refused by the checks, or (if they missed it) by the database
+    if not checked:
+        request.getfixturevalue("database_refuses_nul")
+    path = tmp_path / "county.csv"
+    path.write_bytes(csv_file(world, 2500, {1500: "幸福路\x00号"}))
+    out, err, status = run_command("residents", str(path), "--as", nurse.username)
+    assert status == 1, err
+    assert "2500 rows — 2499 imported, 0 updated, 0 unchanged, 1 rejected" in out
+    assert reason in err
+    assert (tmp_path / "county.report.xlsx").exists()
+    assert Resident.objects.filter(name__startswith="居民").count() == 2499

@@ -150,3 +150,14 @@ def test_api_tokens_are_offered_only_to_who_uses_the_api(world, her):
     assert 'id="tokens"' not in chinese_client(daughter).get(security).content.decode()
     doctor = make_user(Role.DOCTOR, scope=world.net.a.county)
     assert 'id="tokens"' in chinese_client(doctor).get(security).content.decode()
+
+
+def test_her_whole_record_reads_in_words_too(world, her):
+    client = chinese_client(her.account)
+    conditions = client.get(reverse("residents:conditions", args=[her.pk])).content.decode()
+    assert "原发性高血压" in conditions and "I10" not in conditions
+    medications = client.get(reverse("residents:medications", args=[her.pk])).content.decode()
+    assert "每日一次" in medications and "口服" in medications
+    doctor = make_user(Role.DOCTOR, scope=world.net.a.county)
+    staff = chinese_client(doctor).get(reverse("residents:conditions", args=[her.pk]))
+    assert "I10" in staff.content.decode()
