@@ -57,7 +57,7 @@ from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
 from yiyang.network.selectors import _institution_q, require_perm
-from yiyang.residents.access import followed_for_alerts
+from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
 
@@ -298,9 +298,12 @@ def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
 
 def resident_readings(user: Any, resident: Resident, limit: int = 20) -> list[Reading]:
     """A resident's latest device readings (whatever device sent them), newest first.
-    ``resident`` comes from ``get_resident_for`` (in scope). Health data:
-    ``Perm.HEALTH_VIEW``; handing any out is an audited read of the resident."""
-    require_perm(user, Perm.HEALTH_VIEW)
+    ``resident`` comes from ``get_resident_for`` (in scope). Health data: staff with
+    ``Perm.HEALTH_VIEW``, she herself, a family login with the readings right
+    (``residents.access.can_view_health``); handing any out is an audited read of the
+    resident."""
+    if not can_view_health(user, resident):
+        raise PermissionDenied()
     readings = list(
         Reading.objects.filter(resident_id=resident.pk)
         .select_related("device")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.roles import Perm, Role, perms_for
+from yiyang.residents.access import followed_for_alerts
 
 
 def _role(role: str) -> Callable[[Any], bool]:
@@ -23,6 +24,11 @@ def _assessment_dues(user: Any) -> bool:
     return bool(user.has_perm_code(Perm.ASSESSMENT_RECORD) or user.has_perm_code(Perm.HEALTH_VIEW))
 
 
+def _family_follows_alerts(user: Any) -> bool:
+    followed = followed_for_alerts(user)
+    return followed is not None and followed.exists()
+
+
 # (label, url name, who sees it: a permission, or a predicate on the user). Every entry
 # must name an existing page. Resident and family logins hold no permission; their entries
 # are predicates on the role (their pages show their "self" scope).
@@ -33,6 +39,7 @@ NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
     (_("Assessments due"), "assessments:due", _assessment_dues),
     (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
     (_("Alerts"), "devices:alerts", Perm.DEVICE_VIEW),
+    (_("Her alerts"), "devices:alerts", _family_follows_alerts),
     (_("Duty roster"), "devices:duty", Perm.STAFF_VIEW),
     (_("Escalation schedule"), "devices:escalation", Perm.DEVICE_VIEW),
     (_("Alert rules"), "devices:rules", Perm.DEVICE_VIEW),

@@ -108,3 +108,20 @@ def test_her_notification_links_to_the_alert(place):  # noqa: F811
     notes = Notification.objects.filter(recipient=daughter)
     assert notes.exists()
     assert {n.link for n in notes} == {f"/devices/alerts/{mine.pk}/"}
+
+
+def test_the_daughter_finds_her_mothers_alerts_from_the_menu_and_her_record(place):  # noqa: F811
+    mine, _ = _alerts(place)
+    client = client_for(_daughter(place))
+    home = client.get("/").content.decode()
+    assert 'href="/devices/alerts/"' in home  # the menu entry
+
+    tab = client.get(f"/devices/residents/{place.chen.pk}/alerts/")
+    assert tab.status_code == 200
+    html = tab.content.decode()
+    assert f"/devices/alerts/{mine.pk}/" in html
+    assert "186/118" in html  # her readings, with the readings right
+
+    son = client_for(_daughter(place, alerts_right=False))
+    assert 'href="/devices/alerts/"' not in son.get("/").content.decode()
+    assert son.get(f"/devices/residents/{place.chen.pk}/alerts/").status_code in {403, 404}

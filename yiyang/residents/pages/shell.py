@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.roles import Perm, Role
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.residents.access import can_view_health
+from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
 from yiyang.web.pages import refuse_control_characters
@@ -56,6 +56,15 @@ class Tab:
         return self.key if ":" in self.key else f"residents:{self.key}"
 
 
+def _follows_alerts(user: Any, resident: Resident) -> bool:
+    """Staff who monitor devices, or a family login whose grant lets it follow her alerts
+    (``access.followed_for_alerts``)."""
+    if user.has_perm_code(Perm.DEVICE_VIEW):
+        return True
+    followed = followed_for_alerts(user)
+    return followed is not None and followed.filter(resident_id=resident.pk).exists()
+
+
 TABS: tuple[Tab, ...] = (
     Tab("detail", _("Overview"), lambda user, resident: True),
     Tab("conditions", _("Conditions"), can_view_health),
@@ -68,9 +77,7 @@ TABS: tuple[Tab, ...] = (
     Tab(  # the devices app's tab (``yiyang.devices.pages_alerts.resident_alerts``)
         "devices:resident_alerts",
         _("Alerts & readings"),
-        lambda user, resident: (
-            user.has_perm_code(Perm.DEVICE_VIEW) and can_view_health(user, resident)
-        ),
+        lambda user, resident: can_view_health(user, resident) and _follows_alerts(user, resident),
     ),
     Tab("contacts", _("Contacts"), _staff_or_self),
     Tab("consents", _("Consent"), _staff_or_self),
