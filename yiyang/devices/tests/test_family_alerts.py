@@ -121,6 +121,9 @@ def test_the_daughter_finds_her_mothers_alerts_from_the_menu_and_her_record(plac
     html = tab.content.decode()
     assert f"/devices/alerts/{mine.pk}/" in html
     assert "186/118" in html  # her readings, with the readings right
+    # No link she could not follow (thresholds and device pages are for staff).
+    assert "/thresholds/" not in html
+    assert f'href="/devices/{place.chen_bp.pk}/"' not in html
 
     son = client_for(_daughter(place, alerts_right=False))
     assert 'href="/devices/alerts/"' not in son.get("/").content.decode()
