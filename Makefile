@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install install-dev demo test test-browser lint bench serve clean messages
+.PHONY: install install-dev demo test test-browser fuzz lint bench serve clean messages
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,11 @@ test: install
 # Only the browser tests (Playwright + Debian's Chromium, tests/browser/).
 test-browser: install
 	$(PY) -m pytest tests/browser -q -p no:cacheprovider
+
+# Only the API fuzz (tests/fuzz/, Schemathesis; also part of `make test`). A longer run:
+# `make fuzz FUZZ_EXAMPLES=200` (generated requests per operation and role).
+fuzz: install
+	$(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 
 lint: install
 	$(VENV)/bin/ruff check yiyang bench tests
