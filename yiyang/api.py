@@ -230,7 +230,9 @@ class YiyangAPI(NinjaAPI):
 
     def _get_urls(self) -> Any:
         urls = super()._get_urls()
-        urls.append(re_path(r"^(?P<rest>.*)$", endpoint_not_found, name="not_found"))
+        # [\s\S]: a path with an encoded line break is an unknown path too (. stops there,
+        # and Django's HTML 404 answered).
+        urls.append(re_path(r"^(?P<rest>[\s\S]*)$", endpoint_not_found, name="not_found"))
         return urls
 
     def get_openapi_schema(

@@ -37,9 +37,17 @@ class ItemErrorOut(Schema):
     detail: str
 
 
+class BodyErrorOut(Schema):
+    """A problem with the body itself (missing, not an object): where and what."""
+
+    loc: list[str]
+    msg: str
+
+
 class InvalidAnswersOut(ErrorOut):
-    errors: list[ItemErrorOut] = Field(
-        default_factory=list, description="each offending item (empty for a body error)"
+    errors: list[ItemErrorOut | BodyErrorOut] = Field(
+        default_factory=list,
+        description="each offending item, or where the body itself is wrong",
     )
 
 

@@ -117,3 +117,19 @@ def test_the_migration_loaded_every_shipped_definition_and_sync_refuses_edits(db
     InstrumentVersion.objects.filter(pk=gbt.pk).update(definition=definition)
     with pytest.raises(DefinitionChanged):
         sync_instruments(InstrumentVersion)
+
+
+def test_a_missing_body_is_a_422_the_schema_declares(assessor):
+    """Found by the fuzz run: the 422 of a missing body lists where the body is wrong
+    (``loc``/``msg``), which the published ``InvalidAnswersOut`` did not allow."""
+    response = assessor.generic("POST", URL)  # no body at all
+    assert response.status_code == 422
+    assert [set(e) for e in response.json()["errors"]] == [{"loc", "msg"}]
+    from yiyang.api import api
+
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    items = schemas["InvalidAnswersOut"]["properties"]["errors"]["items"]["anyOf"]
+    assert {"#/components/schemas/ItemErrorOut", "#/components/schemas/BodyErrorOut"} == {
+        i["$ref"] for i in items
+    }
+    assert schemas["BodyErrorOut"]["required"] == ["loc", "msg"]

@@ -357,6 +357,8 @@ def test_anonymous_is_401_in_the_error_shape(db):
 def test_unknown_paths_and_methods_answer_in_the_error_shape(admin):
     assert_error(admin.get(f"{API}/network/grids/abc"), 404, "not_found")
     assert_error(admin.get(f"{API}/no-such-thing"), 404, "not_found")
+    # an id that holds an encoded line break (found by the fuzz run: an HTML 404)
+    assert_error(admin.post(f"{API}/alerts/%3Fa%0Ab/acknowledge"), 404, "not_found")
     response = admin.delete(f"{API}/network/grids")
     assert_error(response, 405, "method_not_allowed")
     assert response["Allow"] == "GET, POST"
