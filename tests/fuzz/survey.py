@@ -25,6 +25,7 @@ def _raised(exception: str | None) -> str:
     lines = exception.strip().splitlines()
     errors = [line for line in lines if re.match(r"[\w.]*(Error|Exception)\b", line)]
     error = errors[-1] if errors else lines[-1]
+    error = re.sub(r"-?\d+", "N", error)  # "year -857 is out of range": one group
     frames = [line.strip() for line in lines if line.strip().startswith('File "')]
     if not frames:
         return error[:200]
