@@ -21,9 +21,7 @@ session. The world is built once per module and each test runs in a savepoint.
 
 from __future__ import annotations
 
-import datetime
 import json
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,10 +48,9 @@ from tests.matrix_support import (
     rows,
 )
 from yiyang.accounts import services as account_services
-from yiyang.accounts.api_auth import hash_token
 from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.roles import Perm, Role, mfa_required
-from yiyang.accounts.testing import make_account
+from yiyang.accounts.testing import bearer_token, make_account
 from yiyang.network import services as network_services
 from yiyang.network.forms import (
     AgreementForm,
@@ -1218,17 +1215,6 @@ def test_every_url_has_a_rule():
 # --- running a rule ---------------------------------------------------------------------
 
 
-def _token(user: User) -> str:
-    key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(
-        user=user,
-        key_hash=hash_token(key),
-        prefix=key[:8],
-        expires_at=timezone.now() + datetime.timedelta(days=1),
-    )
-    return key
-
-
 def _call(client: Any, rule: Rule, kwargs: dict, data: Any, token: str | None) -> Any:
     # Keys starting with "?" are query parameters, the rest URL kwargs.
     query = {k[1:]: v for k, v in kwargs.items() if k.startswith("?")}
@@ -1279,7 +1265,7 @@ def test_matrix(world: World, client: Any, rule: Rule, role: str) -> None:
         return
 
     user = world.users[role]
-    token = _token(user) if rule.api else None
+    token = bearer_token(user) if rule.api else None
     if not rule.api:
         client.force_login(user)
     if rule.prepare:

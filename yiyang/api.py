@@ -327,28 +327,18 @@ def not_found(request: HttpRequest, exc: Http404):
 def unreadable_multipart(request: HttpRequest, exc: MultiPartParserError):
     """A multipart body Django cannot split (no boundary, a broken part): 400, whatever the
     caller's role (the body is read before the operation checks the permission)."""
-    return api.create_response(
-        request,
-        {
-            "code": "invalid_body",
-            "detail": _("The multipart body cannot be read: %(why)s") % {"why": exc},
-            "field": None,
-        },
-        status=400,
-    )
+    return _invalid_body(request, _("The multipart body cannot be read: %(why)s") % {"why": exc})
 
 
 @api.exception_handler(SuspiciousOperation)
 def refused_request(request: HttpRequest, exc: SuspiciousOperation):
     """A body Django refuses to read (too large, too many fields or files): 400."""
+    return _invalid_body(request, _("The request body was refused: %(why)s") % {"why": exc})
+
+
+def _invalid_body(request: HttpRequest, detail: str):
     return api.create_response(
-        request,
-        {
-            "code": "invalid_body",
-            "detail": _("The request body was refused: %(why)s") % {"why": exc},
-            "field": None,
-        },
-        status=400,
+        request, {"code": "invalid_body", "detail": detail, "field": None}, status=400
     )
 
 

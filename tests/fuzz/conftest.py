@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +22,8 @@ from django.db import close_old_connections, transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from yiyang.accounts.api_auth import hash_token
-from yiyang.accounts.models import ApiToken, User
+from yiyang.accounts.models import User
+from yiyang.accounts.testing import bearer_token
 
 # The roles the API is fuzzed as (demo usernames): a county supervisor (reads across the
 # county, manages little), a family doctor (team scope, writes health records) and an
@@ -51,17 +50,6 @@ class World:
 
     def value(self, role: str, segment: str) -> Any:
         return self.by_role.get(role, {}).get(segment, self.known.get(segment))
-
-
-def _token(user: User) -> str:
-    key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(
-        user=user,
-        key_hash=hash_token(key),
-        prefix=key[:8],
-        expires_at=timezone.now() + datetime.timedelta(days=1),
-    )
-    return key
 
 
 def _sos(resident: Any) -> None:
@@ -183,7 +171,7 @@ def build_world() -> World:
     tokens = {}
     for role in ROLES:
         user = users[role]
-        tokens[role] = _token(user)
+        tokens[role] = bearer_token(user)
         job = ImportJob.objects.create(
             created_by=user, original_name="residents.csv", state="done", total=0
         )

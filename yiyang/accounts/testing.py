@@ -3,6 +3,7 @@
     user = make_account(Role.DOCTOR, scope=institution)        # password PASSWORD
     admin = make_account(Role.SYSTEM_ADMIN, scope="all")       # TOTP enrolled (MFA role)
     code = totp_code(admin)                                    # the current 6-digit code
+    key = bearer_token(user)                                   # an API bearer token (1 day)
 
 Users of a role that must use TOTP (``roles.mfa_required_roles()``) are enrolled by
 default, so ``client.force_login(user)`` reaches the pages without the enrolment redirect.
@@ -10,13 +11,17 @@ default, so ``client.force_login(user)`` reaches the pages without the enrolment
 
 from __future__ import annotations
 
+import datetime
+import secrets
 import time
 from typing import Any
 
 import pyotp
+from django.utils import timezone
 
 from yiyang.accounts import services
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.api_auth import hash_token
+from yiyang.accounts.models import ApiToken, ScopeKind, User
 from yiyang.accounts.roles import mfa_required
 
 PASSWORD = "Yiyang#2026"
@@ -89,3 +94,15 @@ def wrong_code(user: User) -> str:
     totp = pyotp.TOTP(user.totp_secret)
     valid = {totp.at(time.time() + 30 * offset) for offset in (-2, -1, 0, 1, 2)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def bearer_token(user: User) -> str:
+    """A valid API bearer token of ``user`` for a day (the key, as a client sends it)."""
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        user=user,
+        key_hash=hash_token(key),
+        prefix=key[:8],
+        expires_at=timezone.now() + datetime.timedelta(days=1),
+    )
+    return key
