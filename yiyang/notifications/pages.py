@@ -95,8 +95,8 @@ def badge(request: HttpRequest) -> HttpResponseBase:
 def _not_activity(request: HttpRequest) -> None:
     """A badge poll is the browser's doing, not the user's: it must not keep an idle
     session alive (``accounts.middleware`` logs out after ``SESSION_IDLE_TIMEOUT``). The
-    middleware refreshes ``last_seen`` at most once a minute, before the view runs; when
-    it did so for this poll, put back the value the session store holds."""
+    middleware refreshes ``last_seen`` (at most every min(60 s, timeout/10)) before the
+    view runs; when it did so for this poll, put back the value the session store holds."""
     session = request.session
     if not session.modified or not session.session_key:
         return
