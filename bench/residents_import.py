@@ -124,7 +124,7 @@ def _child(rows: int) -> dict:
     county_code = report.county_codes[0]
 
     from yiyang.accounts.models import ScopeKind, User
-    from yiyang.accounts.roles import Role
+    from yiyang.common.permissions import Role
     from yiyang.network.models import Region
     from yiyang.residents import imports
 

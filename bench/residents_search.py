@@ -85,7 +85,7 @@ def bench_users() -> dict[str, Any]:
     """A supervisor scoped to the city with the most residents, one scoped to its first
     county (created once)."""
     from yiyang.accounts.models import ScopeKind, User
-    from yiyang.accounts.roles import Role
+    from yiyang.common.permissions import Role
     from yiyang.network.models import Region, RegionLevel
     from yiyang.residents.models import Resident
 

@@ -15,16 +15,16 @@ from typing import Any
 from django import forms as django_forms
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import ROLE_PERMS, Perm
+from yiyang.common.permissions import Permission, role_permissions
 from yiyang.network.testing import Network
 
 ANONYMOUS = "anonymous"
 PASSWORD = "Yiyang#2026"
 
 
-def holders(*perms: Perm) -> frozenset[str]:
-    """The roles that hold any of ``perms`` (ROLE_PERMS is the one declaration)."""
-    return frozenset(role for role, held in ROLE_PERMS.items() if held & set(perms))
+def holders(*perms: Permission) -> frozenset[str]:
+    """The roles that hold any of ``perms`` (each app's permissions.py declares them)."""
+    return frozenset(role for role, held in role_permissions().items() if held & set(perms))
 
 
 @dataclass

@@ -11,10 +11,13 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from yiyang.accounts.roles import ROLE_PERMS, Perm, Role
+from yiyang.common.permissions import Role, role_permissions
 from yiyang.devices.models import Alert
+from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.tests.test_alert_pages import place, send  # noqa: F401 - fixture
 from yiyang.devices.tests.test_ingest import msg
+from yiyang.emergency.permissions import EmergencyPerm
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -61,5 +64,9 @@ def test_no_link_on_a_devices_page_is_forbidden(place, role):  # noqa: F811
         for link in sorted(set(FOLLOWED.findall(response.content.decode()))):
             followed = client.get(link)
             assert followed.status_code != 403, f"{role} on {url}: {link} is a 403"
-    may_see_something = ROLE_PERMS[role] & {Perm.DEVICE_VIEW, Perm.STAFF_VIEW, Perm.EMERGENCY_CALL}
+    may_see_something = role_permissions()[role] & {
+        DevicePerm.VIEW,
+        NetworkPerm.STAFF_VIEW,
+        EmergencyPerm.CALL,
+    }
     assert opened > 0 or not may_see_something

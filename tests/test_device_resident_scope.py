@@ -24,18 +24,20 @@ from django.utils import timezone
 
 from tests.matrix_support import holders
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.devices import services
 from yiyang.devices.models import Device, Quarantine, Reading
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services import register_resident
 
 pytestmark = pytest.mark.django_db
 
 # Team-scoped roles that see devices (``devices.view``).
-TEAM_ROLES = sorted(holders(Perm.DEVICE_VIEW) - {Role.SUPERVISOR})
+TEAM_ROLES = sorted(holders(DevicePerm.VIEW) - {Role.SUPERVISOR})
 
 
 @dataclass
@@ -145,7 +147,7 @@ def test_a_device_of_a_resident_out_of_scope_answers_404(w, role, url):
 
 
 def _health(role: str) -> bool:
-    return role in holders(Perm.HEALTH_VIEW)
+    return role in holders(ResidentPerm.HEALTH_VIEW)
 
 
 @pytest.mark.parametrize("role", TEAM_ROLES)
@@ -181,7 +183,7 @@ def test_a_rebound_device_shows_only_the_readings_and_bindings_in_scope(w, role)
     assert [(r["seq"], r["resident"]) for r in readings.json()] == [(2, w.zhang.pk)]
 
 
-@pytest.mark.parametrize("role", sorted(holders(Perm.DEVICE_QUARANTINE)))
+@pytest.mark.parametrize("role", sorted(holders(DevicePerm.QUARANTINE)))
 def test_the_quarantine_leaves_out_a_resident_out_of_scope(w, role):
     client = _client(_user(w, role))
     api = client.get("/api/v1/devices/quarantine")

@@ -49,8 +49,10 @@ from tests.matrix_support import (
 )
 from yiyang.accounts import services as account_services
 from yiyang.accounts.models import ApiToken, LoginFailure, User
-from yiyang.accounts.roles import Perm, Role, mfa_required
+from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.testing import bearer_token, make_account
+from yiyang.audit.permissions import AuditPerm
+from yiyang.common.permissions import Role, mfa_required
 from yiyang.network import services as network_services
 from yiyang.network.forms import (
     AgreementForm,
@@ -70,6 +72,7 @@ from yiyang.network.models import (
     Staff,
     Team,
 )
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.testing import build_network, in_force
 
 pytestmark = pytest.mark.django_db
@@ -174,15 +177,15 @@ def unless_enrolled(status: int) -> Callable[[str], int]:
     return lambda role: 400 if mfa_required(role) else status
 
 
-VIEW = holders(Perm.NETWORK_VIEW)
-MANAGE = holders(Perm.NETWORK_MANAGE)
-STAFF_VIEW = holders(Perm.STAFF_VIEW)
-STAFF_MANAGE = holders(Perm.STAFF_MANAGE)
-REGION_IMPORT = holders(Perm.REGION_IMPORT)
-ACCOUNTS = holders(Perm.ACCOUNTS_MANAGE)
-SECURITY = holders(Perm.SECURITY_MANAGE)
-ACCOUNTS_OR_SECURITY = holders(Perm.ACCOUNTS_MANAGE, Perm.SECURITY_MANAGE)
-AUDIT = holders(Perm.AUDIT_VIEW)
+VIEW = holders(NetworkPerm.VIEW)
+MANAGE = holders(NetworkPerm.MANAGE)
+STAFF_VIEW = holders(NetworkPerm.STAFF_VIEW)
+STAFF_MANAGE = holders(NetworkPerm.STAFF_MANAGE)
+REGION_IMPORT = holders(NetworkPerm.REGION_IMPORT)
+ACCOUNTS = holders(AccountPerm.MANAGE)
+SECURITY = holders(AccountPerm.SECURITY)
+ACCOUNTS_OR_SECURITY = holders(AccountPerm.MANAGE, AccountPerm.SECURITY)
+AUDIT = holders(AuditPerm.VIEW)
 
 USER_ROWS = rows(User, "role", "is_active", "scope_kind", "display_name", "totp_confirmed")
 PASSWORDS = rows(User, "password")

@@ -237,7 +237,7 @@ if API_DOCS not in {"public", "login"}:
 TRUST_X_FORWARDED_FOR = os.environ.get("YIYANG_TRUST_X_FORWARDED_FOR", "0") == "1"
 API_TOKEN_DAYS = int(os.environ.get("YIYANG_API_TOKEN_DAYS", "30"))
 # Roles that must use a TOTP second factor: comma list of role codes, "" = none; unset =
-# yiyang.accounts.roles.DEFAULT_MFA_REQUIRED (the three administrator roles).
+# yiyang.common.permissions.DEFAULT_MFA_REQUIRED (the three administrator roles).
 MFA_REQUIRED_ROLES = os.environ.get("YIYANG_MFA_REQUIRED_ROLES")
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"

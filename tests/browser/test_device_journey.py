@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import url
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import timers
 from yiyang.devices.models import Alert, AlertState, Device, EscalationStep, Severity, Tier
 from yiyang.devices.simulate import HttpTransport, SimDevice, encode

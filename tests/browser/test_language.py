@@ -7,7 +7,7 @@ import pytest
 from django.utils import translation
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import PASSWORD, build_network, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

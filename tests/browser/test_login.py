@@ -7,8 +7,8 @@ import pytest
 from django.utils import translation
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.roles import Role, mfa_required
 from yiyang.accounts.testing import PASSWORD, make_account
+from yiyang.common.permissions import Role, mfa_required
 from yiyang.network.testing import Network, build_network
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

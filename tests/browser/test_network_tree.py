@@ -6,7 +6,7 @@ import pytest
 
 from tests.browser.conftest import log_in, url
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.models import ChainNode, NodeLevel
 from yiyang.network.testing import PASSWORD, build_network, make_user
 from yiyang.seed import DEMO_PASSWORD, seed

@@ -27,10 +27,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.roles import Role
 from yiyang.accounts.testing import make_account
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
+from yiyang.common.permissions import Role
 from yiyang.network.testing import PASSWORD, build_network, make_user
 from yiyang.residents import health, people
 from yiyang.residents.idnumber import check_character, make_id_number

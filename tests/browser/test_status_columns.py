@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import AgreementKind
 from yiyang.network.testing import PASSWORD, build_network, make_user

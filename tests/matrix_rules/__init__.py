@@ -19,7 +19,7 @@ from tests.matrix_rules import (
 )
 from tests.matrix_support import World
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import (
     Consent,

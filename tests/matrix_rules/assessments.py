@@ -12,7 +12,6 @@ from typing import Any
 from django.utils import timezone
 
 from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
-from yiyang.accounts.roles import Perm, Role
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -23,12 +22,15 @@ from yiyang.assessments.models import (
     SchedulePolicy,
     SessionStatus,
 )
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.policy import RULE_FIELDS
 from yiyang.assessments.scoring import score
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.common.permissions import Role
+from yiyang.residents.permissions import ResidentPerm
 
-SCORE = holders(Perm.ASSESSMENT_SCORE)
+SCORE = holders(AssessmentPerm.SCORE)
 
 
 def _selfcare(w: World, user: Any) -> dict[str, Any]:
@@ -62,9 +64,9 @@ RULES: list[Rule] = [
 # be changed by its assessors, so ``prepare`` makes the calling user the assessor (or the
 # named second assessor for a sign-off).
 
-READ = holders(Perm.HEALTH_VIEW) | {Role.RESIDENT, Role.FAMILY}
-RECORD = holders(Perm.ASSESSMENT_RECORD)
-DUE_LIST = holders(Perm.ASSESSMENT_RECORD) | holders(Perm.HEALTH_VIEW)
+READ = holders(ResidentPerm.HEALTH_VIEW) | {Role.RESIDENT, Role.FAMILY}
+RECORD = holders(AssessmentPerm.RECORD)
+DUE_LIST = holders(AssessmentPerm.RECORD) | holders(ResidentPerm.HEALTH_VIEW)
 SESSIONS = rows(Assessment, "status", "answers", "assessor_id", "second_assessor_id")
 DUES = rows(Due, "resident_id", "due_on", "done_by_id")
 
@@ -226,7 +228,7 @@ RULES += [
 # Policy pages (rules and schedule): ``assessments.policy`` — county-wide settings, not
 # scoped objects.
 
-POLICY = holders(Perm.ASSESSMENT_POLICY)
+POLICY = holders(AssessmentPerm.POLICY)
 RULE_ROWS = rows(EligibilityRule, "code", "name_en", "min_age", "active")
 SCHEDULE_ROWS = rows(SchedulePolicy, "instrument_code", "interval_days")
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.devices import services
 from yiyang.devices.alerts import teams_for
 from yiyang.devices.models import (
@@ -42,12 +42,15 @@ from yiyang.devices.models import (
     Reading,
     ResidentRule,
 )
+from yiyang.devices.permissions import DevicePerm
+from yiyang.network.permissions import NetworkPerm
+from yiyang.residents.permissions import ResidentPerm
 
-VIEW = holders(Perm.DEVICE_VIEW)
-MANAGE = holders(Perm.DEVICE_MANAGE)
-QUARANTINE = holders(Perm.DEVICE_QUARANTINE)
-HANDLE = holders(Perm.ALERT_HANDLE)
-ALERTS_TAB = VIEW & holders(Perm.HEALTH_VIEW)
+VIEW = holders(DevicePerm.VIEW)
+MANAGE = holders(DevicePerm.MANAGE)
+QUARANTINE = holders(DevicePerm.QUARANTINE)
+HANDLE = holders(DevicePerm.ALERT_HANDLE)
+ALERTS_TAB = VIEW & holders(ResidentPerm.HEALTH_VIEW)
 
 DEVICES = rows(
     Device,
@@ -235,7 +238,7 @@ RULES: list[Rule] = [
     Rule(
         "api:devices_readings",
         "GET",
-        VIEW & holders(Perm.HEALTH_VIEW),
+        VIEW & holders(ResidentPerm.HEALTH_VIEW),
         device("bound_in"),
         out=device("bound_out"),
     ),
@@ -386,9 +389,9 @@ RULES: list[Rule] = [
 # choices are scoped) on the page. The schedule is deployment-wide policy: seen with
 # ``devices.view``, changed with ``devices.alert_policy`` (supervisors).
 
-POLICY = holders(Perm.ALERT_POLICY)
-STAFF_VIEW = holders(Perm.STAFF_VIEW)
-STAFF_MANAGE = holders(Perm.STAFF_MANAGE)
+POLICY = holders(DevicePerm.ALERT_POLICY)
+STAFF_VIEW = holders(NetworkPerm.STAFF_VIEW)
+STAFF_MANAGE = holders(NetworkPerm.STAFF_MANAGE)
 SHIFTS = rows(DutyShift, "institution_id", "user_id", "starts_at", "ends_at")
 STEPS = rows(EscalationStep, "severity", "tier", "after_minutes")
 
@@ -509,7 +512,7 @@ RULES += [
 # record); set and reset with ``residents.health_manage`` (doctors, nurses). A county-B
 # resident answers 404 and keeps her settings.
 
-HEALTH_MANAGE = holders(Perm.HEALTH_MANAGE)
+HEALTH_MANAGE = holders(ResidentPerm.HEALTH_MANAGE)
 OVERRIDES = rows(ResidentRule, "resident_id", "rule_id", "conditions", "disabled", "reason")
 COPD = [{"metric": "spo2.spo2", "op": "le", "value": 87}]
 

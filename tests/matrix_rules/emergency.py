@@ -17,14 +17,15 @@ from django.utils import timezone
 
 from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.devices.models import Alert, AlertRule
 from yiyang.emergency import services
 from yiyang.emergency.models import CallStep, EmergencyCall
+from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.services import register_resident
 
-CALL = holders(Perm.EMERGENCY_CALL)
+CALL = holders(EmergencyPerm.CALL)
 CALLS = rows(EmergencyCall, "state", "taken_by_id", "resident_id", "outcome", "caller_phone_index")
 STEPS = rows(CallStep, "call_id", "kind", "note")
 

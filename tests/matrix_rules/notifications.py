@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from tests.matrix_support import Kwargs, Rule, World, rows
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.notifications.models import Notification, State
 
 EVERYONE = frozenset(Role.values)

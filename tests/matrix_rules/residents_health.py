@@ -22,7 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.residents import loinc
 from yiyang.residents.models import (
     Allergy,
@@ -33,10 +33,11 @@ from yiyang.residents.models import (
     Observation,
     ObservationSource,
 )
+from yiyang.residents.permissions import ResidentPerm
 
-READ = holders(Perm.HEALTH_VIEW) | {Role.RESIDENT, Role.FAMILY}
-MANAGE = holders(Perm.HEALTH_MANAGE)
-RECORD = holders(Perm.OBSERVATION_RECORD)
+READ = holders(ResidentPerm.HEALTH_VIEW) | {Role.RESIDENT, Role.FAMILY}
+MANAGE = holders(ResidentPerm.HEALTH_MANAGE)
+RECORD = holders(ResidentPerm.OBSERVATION_RECORD)
 
 CONDITIONS = rows(Condition, "icd10", "status", "note")
 MEDICATIONS = rows(Medication, "name", "dose", "end")

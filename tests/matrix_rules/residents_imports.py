@@ -15,11 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.matrix_support import Rule, World, holders, pk, rows
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm
 from yiyang.residents.models import ImportJob
+from yiyang.residents.permissions import ResidentPerm
 
-IMPORT = holders(Perm.RESIDENT_IMPORT)
-EXPORT = holders(Perm.RESIDENT_EXPORT)
+IMPORT = holders(ResidentPerm.IMPORT)
+EXPORT = holders(ResidentPerm.EXPORT)
 JOBS = rows(ImportJob, "created_by_id", "state")
 
 

@@ -16,17 +16,18 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.matrix_support import Kwargs, Rule, World, holders, rows
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services import register_resident
 
-VIEW = holders(Perm.RESIDENT_VIEW) | {Role.RESIDENT}
-MANAGE = holders(Perm.RESIDENT_MANAGE)
+VIEW = holders(ResidentPerm.VIEW) | {Role.RESIDENT}
+MANAGE = holders(ResidentPerm.MANAGE)
 WITHDRAW = MANAGE | {Role.RESIDENT}
-MERGE = holders(Perm.RESIDENT_MERGE)
+MERGE = holders(ResidentPerm.MERGE)
 
 CONTACTS = rows(Contact, "name", "note", "is_guardian", "phone_index")
 CONSENTS = rows(Consent, "purpose", "withdrawn_at")

@@ -17,15 +17,16 @@ from typing import Any
 
 from tests.matrix_support import Payload, Rule, World, form_values, holders, pk, rows
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role
+from yiyang.common.permissions import Role
 from yiyang.residents.forms import ResidentForm
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 
 SELF = frozenset({Role.RESIDENT, Role.FAMILY})
-VIEW = holders(Perm.RESIDENT_VIEW) | SELF
-MANAGE = holders(Perm.RESIDENT_MANAGE)
-REVEAL = holders(Perm.RESIDENT_REVEAL)
+VIEW = holders(ResidentPerm.VIEW) | SELF
+MANAGE = holders(ResidentPerm.MANAGE)
+REVEAL = holders(ResidentPerm.REVEAL)
 
 RESIDENTS = rows(Resident, "name", "region_id", "grid_id", "status", "phone_index")
 HOUSEHOLDS = rows(Resident, "household_id")

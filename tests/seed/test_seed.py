@@ -12,9 +12,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.models import (
     LEVEL_DIGITS,
     Agreement,

@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from yiyang.accounts import selectors, services
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role, mfa_required, perms_for
+from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.schemas import (
     ErrorOut,
     LockOut,
@@ -42,6 +42,7 @@ from yiyang.accounts.schemas import (
 )
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.params import Id, Pagination
+from yiyang.common.permissions import Permission, Role, mfa_required, perms_for
 
 router = Router(tags=["auth"])
 
@@ -52,7 +53,7 @@ def _user(request: HttpRequest) -> User:
     return request.auth  # type: ignore[attr-defined]
 
 
-def _require(request: HttpRequest, *perms: Perm) -> User:
+def _require(request: HttpRequest, *perms: Permission) -> User:
     """The caller, if their role holds any of ``perms``."""
     user = _user(request)
     if not any(user.has_perm_code(perm) for perm in perms):
@@ -149,7 +150,7 @@ def totp_confirm(request: HttpRequest, payload: TotpConfirmIn):
 @paginate(Pagination, page_size=50)
 def users(request: HttpRequest, q: str | None = None, role: str | None = None):
     """Accounts inside the caller's data scope (system and security administrators)."""
-    actor = _require(request, Perm.ACCOUNTS_MANAGE, Perm.SECURITY_MANAGE)
+    actor = _require(request, AccountPerm.MANAGE, AccountPerm.SECURITY)
     rows = selectors.users_for(actor)
     if q:
         rows = rows.filter(username__icontains=q.strip())
@@ -166,13 +167,13 @@ def user_create(request: HttpRequest, payload: UserIn):
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, url_name="auth_user")
 def user_detail(request: HttpRequest, user_id: Id):
-    actor = _require(request, Perm.ACCOUNTS_MANAGE, Perm.SECURITY_MANAGE)
+    actor = _require(request, AccountPerm.MANAGE, AccountPerm.SECURITY)
     return selectors.get_user_for(actor, user_id)
 
 
 @router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, url_name="auth_user_update")
 def user_update(request: HttpRequest, user_id: Id, payload: UserPatch):
-    actor = _require(request, Perm.ACCOUNTS_MANAGE)
+    actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.update_user_role_scope(actor, user, **payload.model_dump())
 
@@ -183,7 +184,7 @@ def user_update(request: HttpRequest, user_id: Id, payload: UserPatch):
     url_name="auth_user_deactivate",
 )
 def user_deactivate(request: HttpRequest, user_id: Id):
-    actor = _require(request, Perm.ACCOUNTS_MANAGE)
+    actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.deactivate_user(actor, user)
 
@@ -194,7 +195,7 @@ def user_deactivate(request: HttpRequest, user_id: Id):
     url_name="auth_user_reactivate",
 )
 def user_reactivate(request: HttpRequest, user_id: Id):
-    actor = _require(request, Perm.ACCOUNTS_MANAGE)
+    actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
     return services.reactivate_user(actor, user)
 
@@ -205,7 +206,7 @@ def user_reactivate(request: HttpRequest, user_id: Id):
 @router.get("/lockouts", response={200: list[LockOut], **ERRORS}, url_name="auth_lockouts")
 def lockouts(request: HttpRequest):
     """Locked (username, address) pairs."""
-    actor = _require(request, Perm.SECURITY_MANAGE)
+    actor = _require(request, AccountPerm.SECURITY)
     return [
         LockOut(
             username=lock.username,
@@ -220,7 +221,7 @@ def lockouts(request: HttpRequest):
 @router.post("/lockouts/unlock", response={200: UnlockOut, **ERRORS}, url_name="auth_unlock")
 def unlock(request: HttpRequest, payload: UnlockIn):
     """Clear the failed logins of ``username`` from ``address`` (every address if omitted)."""
-    actor = _require(request, Perm.SECURITY_MANAGE)
+    actor = _require(request, AccountPerm.SECURITY)
     cleared = services.unlock(actor, username=payload.username, address=payload.address)
     return UnlockOut(username=payload.username.strip(), failures_cleared=cleared)
 
@@ -232,6 +233,6 @@ def unlock(request: HttpRequest, payload: UnlockIn):
 )
 def user_reset_totp(request: HttpRequest, user_id: Id):
     """Remove a user's second factor (lost authenticator); revokes their API tokens."""
-    actor = _require(request, Perm.SECURITY_MANAGE)
+    actor = _require(request, AccountPerm.SECURITY)
     user = selectors.get_user_for(actor, user_id)
     return services.reset_totp(actor, user)

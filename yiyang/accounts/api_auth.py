@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 
 from yiyang.accounts.models import ApiToken
-from yiyang.accounts.roles import mfa_required
+from yiyang.common.permissions import mfa_required
 
 # ``last_used_at`` is written at most this often per token: writing it on every request
 # made each API call a database write, which on SQLite queued behind a large import's

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts import services
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Role
 from yiyang.common.errors import DomainError
+from yiyang.common.permissions import Role
 
 
 class LoginForm(AuthenticationForm):

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.accounts.roles import mfa_required
+from yiyang.common.permissions import mfa_required
 
 # Write ``last_seen`` at most once a minute (a session write per request would be a
 # database write per page view), and never less often than a tenth of the timeout.

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.roles import Perm, Role, perms_for
 from yiyang.common.fields import EncryptedCharField
+from yiyang.common.permissions import Permission, Role, perms_for
 
 
 class ScopeKind(models.TextChoices):
@@ -62,7 +62,7 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
-    def has_perm_code(self, perm: Perm) -> bool:
+    def has_perm_code(self, perm: Permission) -> bool:
         return self.is_active and perm in perms_for(self.role)
 
 

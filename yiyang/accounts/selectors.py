@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from yiyang.accounts import lockout
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Perm
+from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.common.errors import NotFound
 
@@ -42,7 +42,7 @@ def _scope_filter(scope: DataScope) -> Q | None:
 
 
 def can_see_accounts(actor) -> bool:
-    return actor.has_perm_code(Perm.ACCOUNTS_MANAGE) or actor.has_perm_code(Perm.SECURITY_MANAGE)
+    return actor.has_perm_code(AccountPerm.MANAGE) or actor.has_perm_code(AccountPerm.SECURITY)
 
 
 def users_for(actor) -> QuerySet[User]:
@@ -71,7 +71,7 @@ def locks_for(actor) -> list[lockout.Lock]:
     """Locked (username, address) pairs the security administrator may see and unlock:
     those of visible accounts, and of unknown usernames for a deployment-wide scope."""
     if not getattr(actor, "is_authenticated", False) or not actor.has_perm_code(
-        Perm.SECURITY_MANAGE
+        AccountPerm.SECURITY
     ):
         return []
     locks = lockout.current_locks()

@@ -26,11 +26,19 @@ from django.utils.translation import ngettext
 from yiyang.accounts import lockout, selectors
 from yiyang.accounts.api_auth import hash_token
 from yiyang.accounts.models import ApiToken, ScopeKind, User
-from yiyang.accounts.roles import ADMIN_ROLES, PUBLIC_ROLES, STAFF_ROLES, Perm, Role, mfa_required
+from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.scope import contains, scope_of
 from yiyang.audit.models import Outcome
 from yiyang.audit.services import normalise_address, record
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import (
+    ADMIN_ROLES,
+    PUBLIC_ROLES,
+    STAFF_ROLES,
+    Permission,
+    Role,
+    mfa_required,
+)
 
 TOTP_ISSUER = "Yiyang"
 
@@ -44,7 +52,7 @@ class LoginRefused(DomainError):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _require(actor: Any, perm: Perm) -> None:
+def _require(actor: Any, perm: Permission) -> None:
     if not getattr(actor, "is_authenticated", False) or not actor.has_perm_code(perm):
         raise PermissionDenied(_("Your role may not do this."))
 
@@ -603,7 +611,7 @@ def create_user(
     email: str = "",
 ) -> User:
     """A system administrator creates an account inside their own data scope."""
-    _require(actor, Perm.ACCOUNTS_MANAGE)
+    _require(actor, AccountPerm.MANAGE)
     return _create(
         actor,
         username=username,
@@ -661,7 +669,7 @@ def update_user_role_scope(
     display_name: str | None = None,
 ) -> User:
     """A system administrator changes another account's role, scope (and display name)."""
-    _require(actor, Perm.ACCOUNTS_MANAGE)
+    _require(actor, AccountPerm.MANAGE)
     _require_visible(actor, user)
     _not_self(actor, user, _("You cannot change your own role or scope."))
     choice = _resolve_scope(actor, role, scope_kind, region_code, institution_id, team_id)
@@ -684,7 +692,7 @@ def update_user_role_scope(
 
 
 def _set_active(actor: User, user: User, active: bool) -> User:
-    _require(actor, Perm.ACCOUNTS_MANAGE)
+    _require(actor, AccountPerm.MANAGE)
     _require_visible(actor, user)
     _not_self(actor, user, _("You cannot deactivate or reactivate your own account."))
     if user.is_active == active:
@@ -722,7 +730,7 @@ def reactivate_user(actor: User, user: User) -> User:
 def unlock(actor: User, *, username: str, address: str | None = None) -> int:
     """A security administrator lifts a lockout: deletes the failures of the username
     from ``address`` (or from every address when None). Returns how many were deleted."""
-    _require(actor, Perm.SECURITY_MANAGE)
+    _require(actor, AccountPerm.SECURITY)
     username = (username or "").strip()
     if address:
         normalised = normalise_address(address)
@@ -760,7 +768,7 @@ def unlock(actor: User, *, username: str, address: str | None = None) -> int:
 def reset_totp(actor: User, user: User) -> User:
     """A security administrator removes a user's second factor (lost phone); the user
     enrols again at the next login. The user's API tokens are revoked."""
-    _require(actor, Perm.SECURITY_MANAGE)
+    _require(actor, AccountPerm.SECURITY)
     _require_visible(actor, user)
     _not_self(actor, user, _("Ask another security administrator to reset your own second factor."))
     if not user.totp_secret and not user.totp_confirmed:

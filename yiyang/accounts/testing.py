@@ -22,7 +22,7 @@ from django.utils import timezone
 from yiyang.accounts import services
 from yiyang.accounts.api_auth import hash_token
 from yiyang.accounts.models import ApiToken, ScopeKind, User
-from yiyang.accounts.roles import mfa_required
+from yiyang.common.permissions import mfa_required
 
 PASSWORD = "Yiyang#2026"
 

@@ -27,9 +27,10 @@ from yiyang.accounts.forms import (
 )
 from yiyang.accounts.middleware import IDLE_FLAG
 from yiyang.accounts.models import ApiToken, ScopeKind, User
-from yiyang.accounts.roles import Perm, Role, mfa_required
+from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.scope import scope_of
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Role, mfa_required
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
 # --- login / logout -----------------------------------------------------------------------
@@ -171,7 +172,7 @@ def _filtered_users(request: PageRequest):
     return rows, q, role
 
 
-@page(Perm.ACCOUNTS_MANAGE)
+@page(AccountPerm.MANAGE)
 def users(request: PageRequest) -> HttpResponse:
     rows, q, role = _filtered_users(request)
     context = {
@@ -186,7 +187,7 @@ def users(request: PageRequest) -> HttpResponse:
     return render(request, "accounts/users.html", context)
 
 
-@page(Perm.ACCOUNTS_MANAGE)
+@page(AccountPerm.MANAGE)
 def user_create(request: PageRequest) -> HttpResponse:
     institutions, teams = _scope_choices(request.user)
     form = UserCreateForm(request.POST or None, institutions=institutions, teams=teams)
@@ -210,7 +211,7 @@ def user_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.ACCOUNTS_MANAGE)
+@page(AccountPerm.MANAGE)
 def user_edit(request: PageRequest, pk: int) -> HttpResponse:
     account = selectors.get_user_for(request.user, pk)
     institutions, teams = _scope_choices(request.user)
@@ -259,13 +260,13 @@ def _set_active(request: PageRequest, pk: int, active: bool) -> HttpResponse:
     return redirect("accounts:user_edit", pk=account.pk)
 
 
-@page(Perm.ACCOUNTS_MANAGE)
+@page(AccountPerm.MANAGE)
 @require_POST
 def user_deactivate(request: PageRequest, pk: int) -> HttpResponse:
     return _set_active(request, pk, False)
 
 
-@page(Perm.ACCOUNTS_MANAGE)
+@page(AccountPerm.MANAGE)
 @require_POST
 def user_reactivate(request: PageRequest, pk: int) -> HttpResponse:
     return _set_active(request, pk, True)
@@ -274,12 +275,12 @@ def user_reactivate(request: PageRequest, pk: int) -> HttpResponse:
 # --- security administration --------------------------------------------------------------
 
 
-@page(Perm.SECURITY_MANAGE)
+@page(AccountPerm.SECURITY)
 def locked(request: PageRequest) -> HttpResponse:
     return render(request, "accounts/locked.html", {"locks": selectors.locks_for(request.user)})
 
 
-@page(Perm.SECURITY_MANAGE)
+@page(AccountPerm.SECURITY)
 @require_POST
 def unlock(request: PageRequest) -> HttpResponse:
     form = UnlockForm(request.POST)
@@ -301,7 +302,7 @@ def unlock(request: PageRequest) -> HttpResponse:
     return redirect("accounts:locked")
 
 
-@page(Perm.SECURITY_MANAGE)
+@page(AccountPerm.SECURITY)
 def mfa(request: PageRequest) -> HttpResponse:
     """Accounts with their second-factor state, to reset a lost authenticator."""
     rows, q, role = _filtered_users(request)
@@ -317,7 +318,7 @@ def mfa(request: PageRequest) -> HttpResponse:
     return render(request, "accounts/mfa.html", context)
 
 
-@page(Perm.SECURITY_MANAGE)
+@page(AccountPerm.SECURITY)
 @require_POST
 def totp_reset(request: PageRequest, pk: int) -> HttpResponse:
     account = selectors.get_user_for(request.user, pk)

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from yiyang.accounts.roles import Perm
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
 from yiyang.network.schemas import ErrorOut
@@ -58,7 +58,7 @@ class InvalidAnswersOut(ErrorOut):
     summary="Score an instrument (stateless)",
 )
 def score_view(request: HttpRequest, payload: ScoreIn):
-    require_perm(request.user, Perm.ASSESSMENT_SCORE)
+    require_perm(request.user, AssessmentPerm.SCORE)
     code = payload.instrument
     row = current_version(code) if isinstance(code, str) else None
     if row is None:

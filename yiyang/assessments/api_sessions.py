@@ -43,10 +43,10 @@ def _user(request: HttpRequest) -> Any:
 
 
 def _require_score(request: HttpRequest) -> None:
-    from yiyang.accounts.roles import Perm
+    from yiyang.assessments.permissions import AssessmentPerm
     from yiyang.network.selectors import require_perm
 
-    require_perm(_user(request), Perm.ASSESSMENT_SCORE)
+    require_perm(_user(request), AssessmentPerm.SCORE)
 
 
 # --- instruments ------------------------------------------------------------------------
@@ -423,11 +423,14 @@ class DueFilter(Schema):
 )
 @paginate(Pagination, page_size=50)
 def due_list(request: HttpRequest, filters: Query[DueFilter]) -> Any:
-    from yiyang.accounts.roles import Perm
+    from yiyang.assessments.permissions import AssessmentPerm
     from yiyang.common.errors import PermissionDenied
+    from yiyang.residents.permissions import ResidentPerm
 
     user = _user(request)
-    if not (user.has_perm_code(Perm.ASSESSMENT_RECORD) or user.has_perm_code(Perm.HEALTH_VIEW)):
+    if not (
+        user.has_perm_code(AssessmentPerm.RECORD) or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
+    ):
         raise PermissionDenied()
     team = None
     if filters.team is not None:

@@ -1,7 +1,7 @@
 """Local assessment policy as data: eligibility rules and schedule policies.
 
 Every function is one action (the pages and the API call the same ones): it takes the
-acting user and checks ``Perm.ASSESSMENT_POLICY`` (``PermissionDenied`` → 403), validates
+acting user and checks ``AssessmentPerm.POLICY`` (``PermissionDenied`` → 403), validates
 each given value (``ValidationFailed`` naming the field, or ``PolicyInvalid`` listing
 every refused field when there are several; nothing is written), and writes
 in one transaction with one audit row whose details name the changed fields
@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.assessments.models import EligibilityRule, SchedulePolicy
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.selectors import current_version
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
@@ -244,7 +244,7 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
     """A new eligibility rule. ``code`` (lower-case letters, digits, ``-``/``_``, at most
     50) must be new; ``name_zh`` and ``name_en`` are required; unset conditions are not
     considered when the rule is evaluated."""
-    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    require_perm(actor, AssessmentPerm.POLICY)
     for name in ("name_zh", "name_en"):
         values.setdefault(name, "")
     problem = _code_problem(code)
@@ -284,7 +284,7 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
 @transaction.atomic
 def update_rule(actor: Any, rule: Any, **changes: Any) -> EligibilityRule:
     """Change the given fields of a rule (``RULE_FIELDS``; the code cannot change)."""
-    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    require_perm(actor, AssessmentPerm.POLICY)
     found = _locked_rule(rule)
     cleaned = _cleaned(changes, RULE_FIELDS)
     changed = _set(found, cleaned)
@@ -307,7 +307,7 @@ def update_rule(actor: Any, rule: Any, **changes: Any) -> EligibilityRule:
 def update_schedule(actor: Any, instrument_code: Any, **changes: Any) -> SchedulePolicy:
     """Change the schedule policy of an instrument (``SCHEDULE_FIELDS``). An instrument
     without a stored policy runs on the defaults; its first change stores one."""
-    require_perm(actor, Perm.ASSESSMENT_POLICY)
+    require_perm(actor, AssessmentPerm.POLICY)
     if not isinstance(instrument_code, str) or not instrument_code:
         raise NotFound("schedule policy")
     found = SchedulePolicy.objects.select_for_update().filter(instrument_code=instrument_code)

@@ -7,9 +7,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Perm, Role, perms_for
 from yiyang.assessments.models import Assessment, InstrumentStatus, InstrumentVersion
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import NotFound
+from yiyang.common.permissions import Role, perms_for
 
 
 def current_version(code: str) -> InstrumentVersion | None:
@@ -46,10 +47,10 @@ def get_session_for(user: Any, pk: Any) -> Assessment:
 
 def assessor_candidates(actor: Any) -> QuerySet[User]:
     """The assessors ``actor`` may name as second assessor (and so see by name): active
-    users holding ``Perm.ASSESSMENT_RECORD`` who work where the actor works — the same
+    users holding ``AssessmentPerm.RECORD`` who work where the actor works — the same
     team or institution (by data scope or by staff membership), the actor's region
     subtree for a region scope, anyone for scope "all". The actor is left out."""
-    roles = [role for role in Role.values if Perm.ASSESSMENT_RECORD in perms_for(role)]
+    roles = [role for role in Role.values if AssessmentPerm.RECORD in perms_for(role)]
     qs = User.objects.filter(is_active=True, role__in=roles).exclude(pk=actor.pk)
     if actor.scope_kind == ScopeKind.ALL:
         return qs.order_by("display_name", "username")
@@ -84,7 +85,7 @@ def can_assess(user: Any, resident: Any) -> bool:
     from yiyang.residents.selectors import scoped_residents
 
     pk = getattr(resident, "pk", resident)
-    if not user.has_perm_code(Perm.ASSESSMENT_RECORD):
+    if not user.has_perm_code(AssessmentPerm.RECORD):
         return False
     found = scoped_residents(user).filter(pk=pk).first()
     return found is not None and can_view_health(user, found)

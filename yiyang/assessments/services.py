@@ -1,7 +1,7 @@
 """Assessment sessions: record, resume, submit, co-sign, correct (ADR 0017).
 
 Every action takes the acting user and, in this order, checks the permission
-(``Perm.ASSESSMENT_RECORD``; ``PermissionDenied`` → 403), fetches the resident through the
+(``AssessmentPerm.RECORD``; ``PermissionDenied`` → 403), fetches the resident through the
 actor's scope, locked (``NotFound`` outside it), requires the resident's active consent to
 health-data processing, validates (``ValidationFailed`` naming the field; bad answers are
 ``AnswersInvalid``, 422, naming every offending item) and writes in one transaction with
@@ -29,7 +29,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.assessments import progress as progress_mod
 from yiyang.assessments import record_context
 from yiyang.assessments.models import (
@@ -44,6 +43,7 @@ from yiyang.assessments.models import (
     SessionStatus,
     Standing,
 )
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ItemError, ScoringError, score
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.audit.services import record
@@ -171,7 +171,7 @@ def start(
     correction_reason: str = "",
 ) -> Assessment:
     """Open a draft session with the CURRENT version of ``instrument`` (a code)."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     found = _resident(actor, resident)
     require_health_consent(found)
     version = current_version(instrument) if isinstance(instrument, str) else None
@@ -289,7 +289,7 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
         found = pool.get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
         found = None
-    if found is None or not found.has_perm_code(Perm.ASSESSMENT_RECORD):
+    if found is None or not found.has_perm_code(AssessmentPerm.RECORD):
         if signed_in and found is not None:
             raise ValidationFailed(
                 "not_assessor",
@@ -324,7 +324,7 @@ def save_answers(
     """Merge answers (an item → value; ``None`` clears it) and context into a draft. Each
     given answer is checked on its own (unknown item, wrong type, out of range) — all
     refused answers are named in one ``AnswersInvalid`` and nothing is saved."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.DRAFT)
     _require_participant(actor, session)
@@ -380,7 +380,7 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
     """Score a draft and submit it. ``cosigned_by``: the second assessor, already
     authenticated by the caller (e.g. they typed their password on the same device);
     required to go straight to final when the local policy wants a second assessor."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.DRAFT)
     _require_participant(actor, session)
@@ -433,7 +433,7 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
     """Name (or, with ``None``, clear) the second assessor of a draft; or hand a session
     awaiting sign-off to another second assessor (e.g. one named before the scope check
     who can never open the resident's record) — it cannot be cleared then."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.DRAFT, SessionStatus.PENDING_SIGNOFF)
     _require_participant(actor, session)
@@ -464,7 +464,7 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
 @transaction.atomic
 def sign_off(actor: Any, assessment: Any) -> Assessment:
     """The named second assessor signs a pending session, which becomes final."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.PENDING_SIGNOFF)
     if actor.pk != session.second_assessor_id:
@@ -484,7 +484,7 @@ def sign_off(actor: Any, assessment: Any) -> Assessment:
 @transaction.atomic
 def discard(actor: Any, assessment: Any) -> Assessment:
     """Drop a draft (kept, marked discarded, for the trail)."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.DRAFT)
     _require_participant(actor, session)
@@ -596,7 +596,7 @@ def report_change(
 ) -> Due:
     """Ask for an immediate re-assessment (a condition change, a fall, a dispute): an open
     ``Due`` today (or on ``due_on``) for ``instrument``."""
-    require_perm(actor, Perm.ASSESSMENT_RECORD)
+    require_perm(actor, AssessmentPerm.RECORD)
     found = _resident(actor, resident)
     if reason not in (DueReason.CONDITION_CHANGE, DueReason.FALL, DueReason.DISPUTE):
         raise ValidationFailed(

@@ -60,7 +60,7 @@ class AuditEvent(models.Model):
     @property
     def actor_role_label(self) -> str:
         """The actor's role as the UI names it (the stored code if no longer a role)."""
-        from yiyang.accounts.roles import Role
+        from yiyang.common.permissions import Role
 
         return (
             str(Role(self.actor_role).label) if self.actor_role in Role.values else self.actor_role

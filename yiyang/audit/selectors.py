@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.models import AuditEvent, Outcome
+from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import ChainReport, record, verify_chain
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 
@@ -101,7 +101,7 @@ class EventPage:
 def _require(user: Any) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         raise PermissionDenied("log in first")
-    if not user.has_perm_code(Perm.AUDIT_VIEW):
+    if not user.has_perm_code(AuditPerm.VIEW):
         raise PermissionDenied("only audit administrators read the audit trail")
 
 

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit import selectors
 from yiyang.audit.forms import EventFilterForm
 from yiyang.audit.models import AuditEvent, AuditHead
+from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import Problem, chain_hash
 from yiyang.web.pages import PageRequest, page
 
@@ -54,7 +54,7 @@ def _filter_query(request: HttpRequest) -> str:
 
 
 @require_GET
-@page(Perm.AUDIT_VIEW)
+@page(AuditPerm.VIEW)
 def events(request: PageRequest) -> HttpResponse:
     form = EventFilterForm(request.GET)
     result = None
@@ -77,7 +77,7 @@ def events(request: PageRequest) -> HttpResponse:
 
 
 @require_GET
-@page(Perm.AUDIT_VIEW)
+@page(AuditPerm.VIEW)
 def event_detail(request: PageRequest, seq: int) -> HttpResponse:
     event = selectors.get_event_for(request.user, seq)
     context = {
@@ -151,7 +151,7 @@ def _csv_lines(rows: Iterator[AuditEvent]) -> Iterator[str]:
 
 
 @require_GET
-@page(Perm.AUDIT_VIEW)
+@page(AuditPerm.VIEW)
 def export(request: PageRequest) -> HttpResponseBase:
     form = EventFilterForm(request.GET)
     if not form.is_valid():
@@ -165,7 +165,7 @@ def export(request: PageRequest) -> HttpResponseBase:
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.AUDIT_VIEW)
+@page(AuditPerm.VIEW)
 def verify(request: PageRequest) -> HttpResponse:
     report = selectors.run_verification(request.user) if request.method == "POST" else None
     context = {

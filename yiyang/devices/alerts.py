@@ -17,7 +17,7 @@ emergency calls (ADR 0020).
 
 State machine: open → acknowledged → handled (with an outcome) → closed; acknowledging is
 what stops escalation (``next_escalation_at`` cleared). Each transition checks
-``Perm.ALERT_HANDLE`` and the resident in the actor's scope, is audited, and is an
+``DevicePerm.ALERT_HANDLE`` and the resident in the actor's scope, is audited, and is an
 ``AlertEvent``.
 """
 
@@ -36,7 +36,6 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.devices import escalation, news2, summaries
@@ -49,6 +48,7 @@ from yiyang.devices.models import (
     Reading,
     ResidentRule,
 )
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Grid
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import Resident
@@ -534,7 +534,7 @@ def _in_state(alert: Alert, *states: str) -> None:
 @transaction.atomic
 def acknowledge(actor: Any, alert: Any) -> Alert:
     """Someone has seen it and takes it on: escalation stops."""
-    require_perm(actor, Perm.ALERT_HANDLE)
+    require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
     _in_state(found, AlertState.OPEN)
     found.state = AlertState.ACKNOWLEDGED
@@ -550,7 +550,7 @@ def acknowledge(actor: Any, alert: Any) -> Alert:
 @transaction.atomic
 def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
     """Record what was done (an open alert is acknowledged on the way)."""
-    require_perm(actor, Perm.ALERT_HANDLE)
+    require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
     _in_state(found, AlertState.OPEN, AlertState.ACKNOWLEDGED)
     if outcome not in Outcome.values:
@@ -576,7 +576,7 @@ def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
 
 @transaction.atomic
 def close(actor: Any, alert: Any) -> Alert:
-    require_perm(actor, Perm.ALERT_HANDLE)
+    require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
     _in_state(found, AlertState.HANDLED)
     found.state = AlertState.CLOSED

@@ -28,11 +28,11 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.params import Id, Int64, Pagination
 from yiyang.common.schemas import PatchSchema
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.schemas import ErrorOut
 from yiyang.network.selectors import require_perm
 
@@ -311,6 +311,6 @@ def device_retire(request: HttpRequest, pk: Id) -> Any:
 )
 def device_readings(request: HttpRequest, pk: Id, filters: Query[ReadingsFilter]) -> Any:
     user = _user(request)
-    require_perm(user, Perm.DEVICE_VIEW)
+    require_perm(user, DevicePerm.VIEW)
     device = selectors.get_device_for(user, pk)
     return selectors.latest_readings(user, device, filters.limit)

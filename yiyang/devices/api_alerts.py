@@ -27,11 +27,11 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.params import Id, Pagination
 from yiyang.devices import alerts, selectors
 from yiyang.devices.models import Alert, AlertState, Outcome, Reading, Severity
 from yiyang.network.schemas import ErrorOut
+from yiyang.residents.permissions import ResidentPerm
 
 router = Router(tags=["alerts"])
 
@@ -221,7 +221,7 @@ def _detail(user: Any, pk: Id) -> Alert:
     alert = selectors.get_alert_for(user, pk)
     alert.readings_out = (  # type: ignore[attr-defined]
         selectors.alert_readings(user, alert, READINGS_SHOWN)
-        if user.has_perm_code(Perm.HEALTH_VIEW)
+        if user.has_perm_code(ResidentPerm.HEALTH_VIEW)
         else None
     )
     alert.events_out = selectors.alert_events(alert)  # type: ignore[attr-defined]

@@ -31,10 +31,10 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.params import Id, Pagination
 from yiyang.devices import escalation
 from yiyang.devices.models import DutyShift, Severity, Tier
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.schemas import ErrorOut
 from yiyang.network.selectors import require_perm
 
@@ -140,7 +140,7 @@ def _schedule() -> list[dict[str, Any]]:
     summary="The escalation schedule of every severity",
 )
 def schedule_get(request: HttpRequest) -> Any:
-    require_perm(_user(request), Perm.DEVICE_VIEW)
+    require_perm(_user(request), DevicePerm.VIEW)
     return _schedule()
 
 

@@ -35,10 +35,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm, Role, perms_for
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import Role, perms_for
 from yiyang.devices import summaries
 from yiyang.devices.models import (
     Alert,
@@ -50,12 +50,14 @@ from yiyang.devices.models import (
     Severity,
     Tier,
 )
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import NodeLevel, Team
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors import get_institution_for, require_perm
 
 TOPIC = "devices.alert"
 # Roles that may act on an alert: only they are notified as staff (tiers 1–3).
-HANDLER_ROLES = [role for role in Role.values if Perm.ALERT_HANDLE in perms_for(role)]
+HANDLER_ROLES = [role for role in Role.values if DevicePerm.ALERT_HANDLE in perms_for(role)]
 
 
 def register_topic() -> bool:
@@ -136,9 +138,9 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
 
 @transaction.atomic
 def set_schedule(actor: Any, severity: str, steps: Any) -> list[EscalationStep]:
-    """Replace ``severity``'s schedule (local policy; ``Perm.ALERT_POLICY``, audited).
+    """Replace ``severity``'s schedule (local policy; ``DevicePerm.ALERT_POLICY``, audited).
     Alerts already open keep the due time they have; the next step uses the new one."""
-    require_perm(actor, Perm.ALERT_POLICY)
+    require_perm(actor, DevicePerm.ALERT_POLICY)
     if severity not in Severity.values:
         raise ValidationFailed(
             "invalid_choice",
@@ -166,8 +168,8 @@ def set_schedule(actor: Any, severity: str, steps: Any) -> list[EscalationStep]:
 # Who may be on duty where: a shift counts only at the medical member of a care-service
 # center (the center tier asks that institution), and only for an active doctor of it —
 # the doctors ``duty_doctors`` falls back to (active staff with a current membership
-# there, or doctors whose data scope is it). The roster is seen with ``Perm.STAFF_VIEW``
-# and changed with ``Perm.STAFF_MANAGE``, always within the actor's data scope.
+# there, or doctors whose data scope is it). The roster is seen with ``NetworkPerm.STAFF_VIEW``
+# and changed with ``NetworkPerm.STAFF_MANAGE``, always within the actor's data scope.
 
 DUTY_LONGEST = datetime.timedelta(days=31)
 
@@ -200,11 +202,11 @@ def _duty_places() -> Any:
 
 
 def duty_institutions(user: Any) -> Any:
-    """The institutions in ``user``'s scope that keep a duty roster (``Perm.STAFF_VIEW``),
+    """The institutions in ``user``'s scope that keep a duty roster (``NetworkPerm.STAFF_VIEW``),
     by name."""
     from yiyang.network.selectors import institutions_for
 
-    require_perm(user, Perm.STAFF_VIEW)
+    require_perm(user, NetworkPerm.STAFF_VIEW)
     return institutions_for(user).filter(pk__in=_duty_places()).order_by("name", "pk")
 
 
@@ -229,8 +231,8 @@ def _scoped_shifts(user: Any) -> Any:
 
 
 def shifts_for(user: Any) -> Any:
-    """The duty shifts of the institutions in ``user``'s scope (``Perm.STAFF_VIEW``)."""
-    require_perm(user, Perm.STAFF_VIEW)
+    """The duty shifts of the institutions in ``user``'s scope (``NetworkPerm.STAFF_VIEW``)."""
+    require_perm(user, NetworkPerm.STAFF_VIEW)
     return _scoped_shifts(user).select_related("institution", "user", "created_by")
 
 
@@ -292,11 +294,11 @@ def set_duty(
     ends_at: datetime.datetime,
 ) -> DutyShift:
     """Put a doctor on duty at an institution (a center's medical member) from
-    ``starts_at`` to ``ends_at`` (``Perm.STAFF_MANAGE``, the institution in scope; audited).
+    ``starts_at`` to ``ends_at`` (``NetworkPerm.STAFF_MANAGE``, the institution in scope; audited).
     The doctor must be one of the institution's active doctors; the shift must end in the
     future, last at most ``DUTY_LONGEST`` and not overlap another of the same doctor's
     shifts there."""
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     inst = get_institution_for(actor, getattr(institution, "pk", institution))
     user_id = getattr(user, "pk", user)
     doctor = User.objects.filter(
@@ -375,7 +377,7 @@ def add_duty(
     """``set_duty`` for input from a form or the API: a referenced institution that is
     missing or outside the actor's scope is a ``ValidationFailed`` ``unknown_reference``
     naming the field (not a 404)."""
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     inst_id = getattr(institution, "pk", institution)
     try:
         inst = get_institution_for(actor, inst_id)
@@ -386,10 +388,10 @@ def add_duty(
 
 @transaction.atomic
 def end_duty(actor: Any, shift: Any, *, now: datetime.datetime | None = None) -> str:
-    """End a shift (``Perm.STAFF_MANAGE``, its institution in scope; audited): one not
+    """End a shift (``NetworkPerm.STAFF_MANAGE``, its institution in scope; audited): one not
     started yet is deleted (``"cancelled"``), a running one ends now (``"ended"``). A shift
     already over is a ``ValidationFailed`` ``ended``; nothing changes."""
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     pk = getattr(shift, "pk", shift)
     try:
         row = _scoped_shifts(actor).select_for_update().get(pk=pk)

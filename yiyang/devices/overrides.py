@@ -33,16 +33,17 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.validation import clean_text, required
 from yiyang.devices.alerts import METRICS, check_conditions
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.selectors import require_perm
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import get_resident_for, locked_resident_for, scoped_residents
 
 # SOS and fall: an alert every time, for everyone (issue 5: critical and immediate).
@@ -161,7 +162,7 @@ def _visible_resident(user: Any, resident: Any) -> Resident:
 def rules_for_resident(user: Any, resident: Any) -> list[RuleRow]:
     """Every active rule with her override, if any: critical first, then by code.
     ``devices.view``, the right to see her health record, and her in scope."""
-    require_perm(user, Perm.DEVICE_VIEW)
+    require_perm(user, DevicePerm.VIEW)
     target = _visible_resident(user, resident)
     require_health_view(user, target)
     rules = sorted(
@@ -325,7 +326,7 @@ def set_override(
 ) -> ResidentRule:
     """Set her own version of ``rule`` (created or replaced): ``conditions`` replace the
     rule's (none: the rule's stay), ``disabled`` switches it off for her."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
         target = _resident(actor, resident)
         found = active_rule(rule)
@@ -362,7 +363,7 @@ def set_override(
 
 def clear_override(actor: Any, resident: Any, rule: Any) -> bool:
     """Back to the rule's defaults for her. Whether there was an override to remove."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
         target = _resident(actor, resident)
         found = active_rule(rule)

@@ -26,12 +26,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.selectors import institutions_for
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
@@ -214,7 +215,7 @@ def _managed(request: PageRequest, pk: int) -> Device:
 # --- list -------------------------------------------------------------------------------
 
 
-@page(Perm.DEVICE_VIEW)
+@page(DevicePerm.VIEW)
 def device_list(request: PageRequest) -> HttpResponse:
     user = request.user
     form = DeviceFilterForm(request.GET or None)
@@ -223,8 +224,8 @@ def device_list(request: PageRequest) -> HttpResponse:
         "filter_form": form,
         "page_obj": paginate(request, devices),
         "query": query_without_page(request),
-        "can_manage": user.has_perm_code(Perm.DEVICE_MANAGE),
-        "can_quarantine": user.has_perm_code(Perm.DEVICE_QUARANTINE),
+        "can_manage": user.has_perm_code(DevicePerm.MANAGE),
+        "can_quarantine": user.has_perm_code(DevicePerm.QUARANTINE),
         "low_battery": LOW_BATTERY_PCT,
     }
     return render(request, "devices/list.html", context)
@@ -233,7 +234,7 @@ def device_list(request: PageRequest) -> HttpResponse:
 # --- register and edit ------------------------------------------------------------------
 
 
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = DeviceForm(request.POST or None, user=user)
@@ -252,7 +253,7 @@ def device_create(request: PageRequest) -> HttpResponse:
     return render(request, "devices/form.html", context)
 
 
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     device = _managed(request, pk)
@@ -293,11 +294,11 @@ def _detail(
         "bindings": list(selectors.bindings_of(user, device)),
         "readings": (
             selectors.latest_readings(user, device, READINGS_SHOWN)
-            if user.has_perm_code(Perm.HEALTH_VIEW)
+            if user.has_perm_code(ResidentPerm.HEALTH_VIEW)
             else None
         ),
         "can_manage": manage,
-        "can_quarantine": user.has_perm_code(Perm.DEVICE_QUARANTINE),
+        "can_quarantine": user.has_perm_code(DevicePerm.QUARANTINE),
         "is_retired": device.status == DeviceStatus.RETIRED,
         "rq": q,
         "resident_choices": _resident_choices(user, q) if manage else [],
@@ -307,13 +308,13 @@ def _detail(
     return render(request, "devices/detail.html", context, status=status)
 
 
-@page(Perm.DEVICE_VIEW)
+@page(DevicePerm.VIEW)
 def device_detail(request: PageRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.get_device_for(request.user, pk))
 
 
 @require_POST
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_rotate(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     if request.POST.get("confirm") != "1":
@@ -328,7 +329,7 @@ def device_rotate(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_bind(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     try:
@@ -344,7 +345,7 @@ def device_bind(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_unbind(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     try:
@@ -357,7 +358,7 @@ def device_unbind(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def device_retire(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     if request.POST.get("confirm") != "1":
@@ -372,7 +373,7 @@ def device_retire(request: PageRequest, pk: int) -> HttpResponse:
     return redirect("devices:detail", device.pk)
 
 
-@page(Perm.DEVICE_MANAGE)
+@page(DevicePerm.MANAGE)
 def resident_options(request: PageRequest) -> HttpResponse:
     """The ``<option>``s of the residents in scope matching ``?rq=`` (the bind picker)."""
     choices = _resident_choices(request.user, request.GET.get("rq", ""))
@@ -382,7 +383,7 @@ def resident_options(request: PageRequest) -> HttpResponse:
 # --- quarantine -------------------------------------------------------------------------
 
 
-@page(Perm.DEVICE_QUARANTINE)
+@page(DevicePerm.QUARANTINE)
 def quarantine_list(request: PageRequest) -> HttpResponse:
     form = QuarantineFilterForm(request.GET or None)
     rows = form.filter(selectors.quarantine_for(request.user))

@@ -45,15 +45,17 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
 from yiyang.devices import alerts, selectors
 from yiyang.devices.models import Alert, AlertRule, AlertState, Device, Outcome, Severity
 from yiyang.devices.pages import LOW_BATTERY_PCT
+from yiyang.devices.permissions import DevicePerm
+from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.models import Team
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.web.pages import PageRequest, apply_error, errors_to_http, page
 
 BOARD_ROWS = 200  # the board shows at most this many alerts (the count says how many)
@@ -73,7 +75,7 @@ NO_TEAM = "none"
 
 
 def alerts_page(view: Any) -> Any:
-    """Like ``page(Perm.DEVICE_VIEW)``, but also lets in a family login that follows
+    """Like ``page(DevicePerm.VIEW)``, but also lets in a family login that follows
     someone's alerts (read-only; ``selectors.alerts_for`` limits what it sees)."""
 
     @wraps(view)
@@ -87,7 +89,7 @@ def alerts_page(view: Any) -> Any:
 
 def can_see_tab(user: Any, resident: Resident) -> bool:
     """The resident tab: ``devices.view`` and the right to see her health record."""
-    return bool(user.has_perm_code(Perm.DEVICE_VIEW)) and can_view_health(user, resident)
+    return bool(user.has_perm_code(DevicePerm.VIEW)) and can_view_health(user, resident)
 
 
 def _chinese() -> bool:
@@ -226,7 +228,7 @@ def _rows_context(
         "more": max(0, state["count"] - len(rows)),
         "filter_query": _filter_query(form),
         "drawn_at": int(time.time()),
-        "can_handle": request.user.has_perm_code(Perm.ALERT_HANDLE),
+        "can_handle": request.user.has_perm_code(DevicePerm.ALERT_HANDLE),
         "live": live,
         "history_poll_seconds": HISTORY_POLL_SECONDS,
     }
@@ -284,7 +286,7 @@ def _emergency_url(user: Any, alert: Alert) -> str | None:
     """The emergency-call page for an SOS or fall alert, to those who take calls."""
     if alert.rule.event not in EMERGENCY_EVENTS:
         return None
-    if not user.has_perm_code(Perm.EMERGENCY_CALL):
+    if not user.has_perm_code(EmergencyPerm.CALL):
         return None
     try:
         return reverse("emergency:from_alert", args=[alert.pk])
@@ -320,12 +322,12 @@ def _detail(
         "alert": alert,
         "readings": (
             selectors.alert_readings(user, alert, READINGS_SHOWN)
-            if user.has_perm_code(Perm.HEALTH_VIEW)
+            if user.has_perm_code(ResidentPerm.HEALTH_VIEW)
             else None
         ),
         "events": selectors.alert_events(alert),
         "lifecycle": _lifecycle(alert),
-        "can_handle": user.has_perm_code(Perm.ALERT_HANDLE),
+        "can_handle": user.has_perm_code(DevicePerm.ALERT_HANDLE),
         "handle_form": handle_form or HandleForm(),
         "action_error": action_error,
         "emergency_url": _emergency_url(user, alert),
@@ -354,7 +356,7 @@ def _done(request: PageRequest, alert: Alert, message: str) -> HttpResponseBase:
 
 
 @require_POST
-@page(Perm.ALERT_HANDLE)
+@page(DevicePerm.ALERT_HANDLE)
 def alert_acknowledge(request: PageRequest, pk: int) -> HttpResponseBase:
     try:
         alert = alerts.acknowledge(request.user, pk)
@@ -364,7 +366,7 @@ def alert_acknowledge(request: PageRequest, pk: int) -> HttpResponseBase:
 
 
 @require_POST
-@page(Perm.ALERT_HANDLE)
+@page(DevicePerm.ALERT_HANDLE)
 def alert_handle(request: PageRequest, pk: int) -> HttpResponseBase:
     form = HandleForm(request.POST)
     if not form.is_valid():
@@ -388,7 +390,7 @@ def alert_handle(request: PageRequest, pk: int) -> HttpResponseBase:
 
 
 @require_POST
-@page(Perm.ALERT_HANDLE)
+@page(DevicePerm.ALERT_HANDLE)
 def alert_close(request: PageRequest, pk: int) -> HttpResponseBase:
     try:
         alert = alerts.close(request.user, pk)

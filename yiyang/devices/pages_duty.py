@@ -32,11 +32,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.devices import escalation
 from yiyang.devices.models import Severity, Tier
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
+from yiyang.network.permissions import NetworkPerm
 from yiyang.web.pages import PageRequest, apply_error, page
 
 SHIFTS_SHOWN = 200
@@ -132,7 +133,7 @@ def _roster(request: PageRequest, form: ShiftForm | None = None) -> HttpResponse
     rows = list(shifts[:SHIFTS_SHOWN])
     for shift in rows:
         shift.running = shift.starts_at <= now  # type: ignore[attr-defined]
-    can_manage = user.has_perm_code(Perm.STAFF_MANAGE)
+    can_manage = user.has_perm_code(NetworkPerm.STAFF_MANAGE)
     if can_manage and form is None:
         doctors = escalation.duty_candidates(user, [i.pk for i in institutions])
         form = _shift_form(None, institutions, doctors, chosen)
@@ -150,12 +151,12 @@ def _roster(request: PageRequest, form: ShiftForm | None = None) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.STAFF_VIEW)
+@page(NetworkPerm.STAFF_VIEW)
 def duty_roster(request: PageRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _roster(request)
     user = request.user
-    if not user.has_perm_code(Perm.STAFF_MANAGE):
+    if not user.has_perm_code(NetworkPerm.STAFF_MANAGE):
         raise PermissionDenied()
     institutions = list(escalation.duty_institutions(user))
     doctors = escalation.duty_candidates(user, [i.pk for i in institutions])
@@ -188,7 +189,7 @@ def duty_roster(request: PageRequest) -> HttpResponseBase:
 
 
 @require_POST
-@page(Perm.STAFF_MANAGE)
+@page(NetworkPerm.STAFF_MANAGE)
 def duty_end(request: PageRequest, pk: int) -> HttpResponseBase:
     shift = escalation.get_shift_for(request.user, pk)  # out of scope: 404 before anything
     target = f"{reverse('devices:duty')}?institution={shift.institution_id}"
@@ -265,17 +266,17 @@ def _schedule_page(request: PageRequest, bound: ScheduleForm | None = None) -> H
     context = {
         "rows": rows,
         "tiers": Tier.choices,
-        "can_manage": request.user.has_perm_code(Perm.ALERT_POLICY),
+        "can_manage": request.user.has_perm_code(DevicePerm.ALERT_POLICY),
     }
     return render(request, "devices/duty/escalation.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.DEVICE_VIEW)
+@page(DevicePerm.VIEW)
 def escalation_schedule(request: PageRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _schedule_page(request)
-    if not request.user.has_perm_code(Perm.ALERT_POLICY):
+    if not request.user.has_perm_code(DevicePerm.ALERT_POLICY):
         raise PermissionDenied()
     severity = request.POST.get("severity", "")
     if severity not in Severity.values:

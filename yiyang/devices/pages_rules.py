@@ -28,12 +28,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.devices import rules
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.devices.overrides import describe, rule_name
 from yiyang.devices.pages_thresholds import add_threshold_fields, typed_conditions
+from yiyang.devices.permissions import DevicePerm
 from yiyang.web.pages import PageRequest, apply_error, page
 
 TEMPLATE = "devices/rules/page.html"
@@ -83,7 +83,7 @@ class RuleForm(forms.Form):
 
 
 def _rows(request: PageRequest, bound: RuleForm | None) -> list[dict[str, Any]]:
-    can_edit = request.user.has_perm_code(Perm.ALERT_POLICY)
+    can_edit = request.user.has_perm_code(DevicePerm.ALERT_POLICY)
     out = []
     for rule in rules.rules_for(request.user):
         form = None
@@ -109,18 +109,18 @@ def _page(request: PageRequest, bound: RuleForm | None = None) -> HttpResponse:
     rows = _rows(request, bound)
     context = {
         "rows": rows,
-        "can_edit": request.user.has_perm_code(Perm.ALERT_POLICY),
+        "can_edit": request.user.has_perm_code(DevicePerm.ALERT_POLICY),
         "changed": sum(1 for r in rows if r["changed"]),
     }
     return render(request, TEMPLATE, context)
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.DEVICE_VIEW)
+@page(DevicePerm.VIEW)
 def rule_list(request: PageRequest) -> HttpResponseBase:
     if request.method != "POST":
         return _page(request)
-    if not request.user.has_perm_code(Perm.ALERT_POLICY):
+    if not request.user.has_perm_code(DevicePerm.ALERT_POLICY):
         raise PermissionDenied()
     found = rules.get_rule(request.user, request.POST.get("rule", ""))
     name = rule_name(found)

@@ -28,13 +28,13 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.devices import overrides
 from yiyang.devices.overrides import OP_SYMBOLS, RuleRow, describe, metric_label, metric_unit
 from yiyang.devices.pages_alerts import RESIDENT_TAB, rule_name
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.web.pages import apply_error
 
 TEMPLATE = "devices/thresholds/page.html"
@@ -117,7 +117,7 @@ class ThresholdForm(forms.Form):
 def _rows(
     request: HttpRequest, resident: Resident, bound: ThresholdForm | None = None
 ) -> list[dict[str, Any]]:
-    can_manage = request.user.has_perm_code(Perm.HEALTH_MANAGE)  # type: ignore[union-attr]
+    can_manage = request.user.has_perm_code(ResidentPerm.HEALTH_MANAGE)  # type: ignore[union-attr]
     out = []
     for row in overrides.rules_for_resident(request.user, resident):
         rule, own = row.rule, row.override
@@ -153,7 +153,7 @@ def _page(
     rows = _rows(request, resident, bound)
     context = {
         "rows": rows,
-        "can_manage": request.user.has_perm_code(Perm.HEALTH_MANAGE),  # type: ignore[union-attr]
+        "can_manage": request.user.has_perm_code(ResidentPerm.HEALTH_MANAGE),  # type: ignore[union-attr]
         "overridden": sum(1 for r in rows if r["override"] is not None),
     }
     return render_tab(request, resident, RESIDENT_TAB, TEMPLATE, context)
@@ -165,7 +165,7 @@ def resident_thresholds(request: HttpRequest, resident: Resident) -> HttpRespons
     require_tab(request, resident, RESIDENT_TAB)
     if request.method != "POST":
         return _page(request, resident)
-    if not request.user.has_perm_code(Perm.HEALTH_MANAGE):  # type: ignore[union-attr]
+    if not request.user.has_perm_code(ResidentPerm.HEALTH_MANAGE):  # type: ignore[union-attr]
         raise PermissionDenied()
     found = overrides.active_rule(request.POST.get("rule", ""))
     name = rule_name(found)

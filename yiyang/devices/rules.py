@@ -31,7 +31,6 @@ from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.validation import clean_text, required
@@ -45,6 +44,7 @@ from yiyang.devices.overrides import (
     plausible,
     rule_name,
 )
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.selectors import require_perm
 
 UNSET: Any = object()  # "leave this as it is"
@@ -61,7 +61,7 @@ def sort_key(rule: AlertRule) -> tuple[int, str]:
 
 def rules_for(user: Any) -> list[AlertRule]:
     """Every rule, active or not: critical first, then by code (``devices.view``)."""
-    require_perm(user, Perm.DEVICE_VIEW)
+    require_perm(user, DevicePerm.VIEW)
     return sorted(AlertRule.objects.all(), key=sort_key)
 
 
@@ -79,7 +79,7 @@ def _find(rule: Any, *, lock: bool = False) -> AlertRule:
 
 def get_rule(user: Any, code: Any) -> AlertRule:
     """One rule by code, active or not (``devices.view``); else ``NotFound``."""
-    require_perm(user, Perm.DEVICE_VIEW)
+    require_perm(user, DevicePerm.VIEW)
     return _find(code)
 
 
@@ -266,7 +266,7 @@ def update_rule(
 ) -> AlertRule:
     """Change ``rule`` (an instance or its code) for the whole deployment. Fields left out
     stay; a change that changes nothing writes nothing."""
-    require_perm(actor, Perm.ALERT_POLICY)
+    require_perm(actor, DevicePerm.ALERT_POLICY)
     with transaction.atomic():
         found = _find(rule, lock=True)
         after = _check(found, severity, conditions, active, suggests_referral)
@@ -278,7 +278,7 @@ def update_rule(
 def reset_rule(actor: Any, rule: Any, reason: Any) -> AlertRule:
     """Put ``rule`` back to the shipped default (severity, conditions, active, suggests
     referral). A rule the platform does not ship has no default to go back to."""
-    require_perm(actor, Perm.ALERT_POLICY)
+    require_perm(actor, DevicePerm.ALERT_POLICY)
     with transaction.atomic():
         found = _find(rule, lock=True)
         shipped = default_of(found)

@@ -22,8 +22,8 @@ Scope rules (``yiyang.accounts.scope.DataScope``):
   sees it (an institution or team cannot be tied to a serial nobody registered).
 
 * **Alerts**: those of the residents in the actor's scope (``scoped_residents``: a team
-  sees its grids' residents, a region scope its region), with ``Perm.DEVICE_VIEW``; their
-  triggering readings need ``Perm.HEALTH_VIEW`` too.
+  sees its grids' residents, a region scope its region), with ``DevicePerm.VIEW``; their
+  triggering readings need ``ResidentPerm.HEALTH_VIEW`` too.
 
 ``get_*_for`` raise ``NotFound`` for a missing device and one outside the scope alike.
 ``latest_readings`` (health data) writes an audit row (``devices.device.read``) when it
@@ -39,10 +39,10 @@ from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, V
 from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import PUBLIC_ROLES, Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.devices.models import (
     SEVERITY_RANK,
     Alert,
@@ -53,12 +53,14 @@ from yiyang.devices.models import (
     Reading,
     Severity,
 )
+from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
 from yiyang.network.selectors import _institution_q, require_perm
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import scoped_residents
 
 _NOTHING = Q(pk__in=[])
@@ -104,8 +106,8 @@ def managed_devices(user: Any) -> QuerySet[Device]:
 
 
 def devices_for(user: Any) -> QuerySet[Device]:
-    """Devices ``user`` may see (``Perm.DEVICE_VIEW``)."""
-    require_perm(user, Perm.DEVICE_VIEW)
+    """Devices ``user`` may see (``DevicePerm.VIEW``)."""
+    require_perm(user, DevicePerm.VIEW)
     q = _visible_q(user)
     qs = Device.objects.select_related("institution", "resident")
     return qs if q is None else qs.filter(q)
@@ -119,8 +121,8 @@ def get_device_for(user: Any, pk: Any) -> Device:
 
 
 def can_manage(user: Any, device: Device) -> bool:
-    """Whether ``user`` holds ``Perm.DEVICE_MANAGE`` and owns ``device`` by scope."""
-    if not user.has_perm_code(Perm.DEVICE_MANAGE):
+    """Whether ``user`` holds ``DevicePerm.MANAGE`` and owns ``device`` by scope."""
+    if not user.has_perm_code(DevicePerm.MANAGE):
         return False
     return managed_devices(user).filter(pk=device.pk).exists()
 
@@ -135,9 +137,9 @@ def bindings_of(user: Any, device: Device) -> QuerySet[Binding]:
 
 def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]:
     """A visible device's latest readings (newest measurement first). Readings are health
-    data: they need ``Perm.HEALTH_VIEW`` (else ``PermissionDenied``), and handing any out
+    data: they need ``ResidentPerm.HEALTH_VIEW`` (else ``PermissionDenied``), and handing any out
     is an audited read of the device naming the residents they belong to."""
-    require_perm(user, Perm.HEALTH_VIEW)
+    require_perm(user, ResidentPerm.HEALTH_VIEW)
     qs = device.readings.select_related("resident")
     q = _resident_q(user)
     if q is not None:  # a rebound device: only the readings of residents in scope
@@ -161,9 +163,9 @@ def _unknown_q(user: Any) -> Q:
 
 
 def quarantine_for(user: Any) -> QuerySet[Quarantine]:
-    """Refused messages ``user`` may see (``Perm.DEVICE_QUARANTINE``): see the module
+    """Refused messages ``user`` may see (``DevicePerm.QUARANTINE``): see the module
     docstring for the rows that name no known device."""
-    require_perm(user, Perm.DEVICE_QUARANTINE)
+    require_perm(user, DevicePerm.QUARANTINE)
     qs = Quarantine.objects.select_related("device")
     visible = _visible_q(user)
     if visible is None:
@@ -174,9 +176,9 @@ def quarantine_for(user: Any) -> QuerySet[Quarantine]:
 
 # --- alerts (ADR 0019) -----------------------------------------------------------------
 #
-# An alert is visible to ``Perm.DEVICE_VIEW`` holders whose scope holds its resident
+# An alert is visible to ``DevicePerm.VIEW`` holders whose scope holds its resident
 # (``scoped_residents``: a team sees its grids' residents, a dispatcher her region). The
-# readings that triggered it are health data (``Perm.HEALTH_VIEW``, an audited read).
+# readings that triggered it are health data (``ResidentPerm.HEALTH_VIEW``, an audited read).
 
 LIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 # Severity as a sortable number, most urgent first (``SEVERITY_RANK``).
@@ -202,7 +204,7 @@ def scoped_alerts(user: Any) -> QuerySet[Alert]:
 
 
 def alerts_for(user: Any) -> QuerySet[Alert]:
-    """Alerts ``user`` may see: staff with ``Perm.DEVICE_VIEW``, those of the residents
+    """Alerts ``user`` may see: staff with ``DevicePerm.VIEW``, those of the residents
     in scope; a family login, read-only, those of the residents whose alerts its grants
     let it follow (``residents.access.followed_for_alerts``); else ``PermissionDenied``."""
     followed = followed_for_alerts(user)
@@ -211,7 +213,7 @@ def alerts_for(user: Any) -> QuerySet[Alert]:
             raise PermissionDenied()
         qs = Alert.objects.filter(resident_id__in=followed)
     else:
-        require_perm(user, Perm.DEVICE_VIEW)
+        require_perm(user, DevicePerm.VIEW)
         qs = scoped_alerts(user)
     return qs.select_related("rule", "resident", "team")
 
@@ -221,7 +223,7 @@ def may_see_alerts(user: Any) -> bool:
     followed = followed_for_alerts(user)
     if followed is not None:
         return followed.exists()
-    return bool(user.has_perm_code(Perm.DEVICE_VIEW))
+    return bool(user.has_perm_code(DevicePerm.VIEW))
 
 
 def get_alert_for(user: Any, pk: Any) -> Alert:
@@ -287,9 +289,9 @@ def board_state(qs: QuerySet[Alert]) -> dict[str, Any]:
 
 def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
     """The readings that triggered a visible alert, newest first. Health data:
-    ``Perm.HEALTH_VIEW`` (else ``PermissionDenied``); handing any out is an audited read
+    ``ResidentPerm.HEALTH_VIEW`` (else ``PermissionDenied``); handing any out is an audited read
     of the alert."""
-    require_perm(user, Perm.HEALTH_VIEW)
+    require_perm(user, ResidentPerm.HEALTH_VIEW)
     readings = list(alert.readings.select_related("device").order_by("-measured_at", "-id")[:limit])
     if readings:
         record_read(user, alert, details={"readings": len(readings)})
@@ -299,7 +301,7 @@ def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
 def resident_readings(user: Any, resident: Resident, limit: int = 20) -> list[Reading]:
     """A resident's latest device readings (whatever device sent them), newest first.
     ``resident`` comes from ``get_resident_for`` (in scope). Health data: staff with
-    ``Perm.HEALTH_VIEW``, she herself, a family login with the readings right
+    ``ResidentPerm.HEALTH_VIEW``, she herself, a family login with the readings right
     (``residents.access.can_view_health``); handing any out is an audited read of the
     resident."""
     if not can_view_health(user, resident):

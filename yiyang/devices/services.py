@@ -1,5 +1,5 @@
 """Writes to the device registry (docs/device-protocol.md "Credentials"). Every function is
-one complete action: it checks the actor's permission (``Perm.DEVICE_MANAGE``) and scope,
+one complete action: it checks the actor's permission (``DevicePerm.MANAGE``) and scope,
 validates the input (``ValidationFailed`` naming the field and saying why), runs in one
 transaction and writes one audit row in it.
 
@@ -21,12 +21,12 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.validation import field_label, required
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
+from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.selectors import managed_devices
 from yiyang.network.models import Institution
 from yiyang.network.selectors import in_scope, require_perm
@@ -216,7 +216,7 @@ def register_device(
     """Register a device owned by ``institution`` (in the actor's scope); return it with its
     secret in clear — the only time the secret is given out. Without ``serial`` one is
     generated (``BP-411521-000123``)."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     kind = _kind(kind)
     owner = _resolve_institution(actor, institution)
     given = _check_serial(serial) if serial not in (None, "") else None
@@ -263,7 +263,7 @@ def register_device(
 
 def rotate_secret(actor: Any, device: Device | int) -> str:
     """Issue a new secret (the old one stops working at once); return it in clear."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     secret = _new_secret()
     with transaction.atomic():
         target = _locked(actor, device)
@@ -280,7 +280,7 @@ def rotate_secret(actor: Any, device: Device | int) -> str:
 def update_device(actor: Any, device: Device | int, **fields: Any) -> Device:
     """Change the fields given: ``model``, ``firmware``, ``institution`` (in scope),
     ``expected_interval_minutes``, ``status`` (active / in stock; retiring is ``retire``)."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     unknown = sorted(set(fields) - set(UPDATE_FIELDS))
     if unknown:
         raise ValidationFailed(
@@ -335,7 +335,7 @@ def update_device(actor: Any, device: Device | int, **fields: Any) -> Device:
 def bind(actor: Any, device: Device | int, resident: Resident | int | str) -> Binding:
     """Bind the device to ``resident`` (in the actor's scope), closing its open binding
     first; a retired device refuses."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     with transaction.atomic():
         target = _locked(actor, device)
         _refuse_retired(target)
@@ -382,7 +382,7 @@ def bind(actor: Any, device: Device | int, resident: Resident | int | str) -> Bi
 
 def unbind(actor: Any, device: Device | int) -> Binding:
     """Close the device's open binding."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     with transaction.atomic():
         target = _locked(actor, device)
         closed = _close_binding(actor, target, timezone.now())
@@ -408,7 +408,7 @@ def unbind(actor: Any, device: Device | int) -> Binding:
 def retire(actor: Any, device: Device | int) -> Device:
     """Take the device out of service for good: unbind it, status retired (its credentials
     stop working)."""
-    require_perm(actor, Perm.DEVICE_MANAGE)
+    require_perm(actor, DevicePerm.MANAGE)
     with transaction.atomic():
         target = _locked(actor, device)
         if target.status == DeviceStatus.RETIRED:

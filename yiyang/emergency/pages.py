@@ -26,12 +26,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.devices.models import Alert
 from yiyang.emergency import selectors, services
 from yiyang.emergency.models import CallOutcome, CallState, EmergencyCall, StepKind
+from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import scoped_residents
 from yiyang.web.pages import PageRequest, apply_error, page, paginate
@@ -153,7 +154,7 @@ def _screen(
         "rq": q,
         "resident_choices": _resident_choices(user, call, q) if is_open else [],
         "phone_matches": _phone_matches(user, call),
-        "can_reveal": user.has_perm_code(Perm.RESIDENT_REVEAL),
+        "can_reveal": user.has_perm_code(ResidentPerm.REVEAL),
         "caller_phone": call.caller_phone,
     }
     return render(request, "emergency/detail.html", context)
@@ -179,7 +180,7 @@ def _list_context(request: PageRequest) -> dict[str, Any]:
 # --- the list and logging a call ----------------------------------------------------------
 
 
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_list(request: PageRequest) -> HttpResponse:
     context = _list_context(request)
     if request.htmx and request.htmx.target == "calls":
@@ -189,7 +190,7 @@ def call_list(request: PageRequest) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_log(request: PageRequest) -> HttpResponse:
     user = request.user
     form = LogCallForm(request.POST)
@@ -221,7 +222,7 @@ def _lookup(user: Any, phone: str) -> list[services.PhoneMatch] | None:
         return None
 
 
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def phone_lookup(request: PageRequest) -> HttpResponse:
     """The residents a typed number belongs to (the fragment under the phone field)."""
     phone = request.GET.get("caller_phone", "")
@@ -232,13 +233,13 @@ def phone_lookup(request: PageRequest) -> HttpResponse:
 # --- one call ---------------------------------------------------------------------------
 
 
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_detail(request: PageRequest, pk: int) -> HttpResponse:
     return _screen(request, selectors.get_call_for(request.user, pk))
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_take(request: PageRequest, pk: int) -> HttpResponse:
     call = selectors.get_call_for(request.user, pk)
     try:
@@ -251,7 +252,7 @@ def call_take(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_step(request: PageRequest, pk: int) -> HttpResponse:
     call = selectors.get_call_for(request.user, pk)
     form = StepForm(request.POST)
@@ -268,7 +269,7 @@ def call_step(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def contact_phone(request: PageRequest, pk: int, contact_pk: int) -> HttpResponse:
     """htmx: the contact's full number as a dial link, in place of the masked one (an
     open call only; audited)."""
@@ -286,7 +287,7 @@ def contact_phone(request: PageRequest, pk: int, contact_pk: int) -> HttpRespons
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_identify(request: PageRequest, pk: int) -> HttpResponse:
     call = selectors.get_call_for(request.user, pk)
     try:
@@ -299,7 +300,7 @@ def call_identify(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def call_close(request: PageRequest, pk: int) -> HttpResponse:
     call = selectors.get_call_for(request.user, pk)
     form = CloseForm(request.POST)
@@ -319,7 +320,7 @@ def call_close(request: PageRequest, pk: int) -> HttpResponse:
 # --- from an alert ----------------------------------------------------------------------
 
 
-@page(Perm.EMERGENCY_CALL)
+@page(EmergencyPerm.CALL)
 def from_alert(request: PageRequest, alert_pk: int) -> HttpResponse:
     """GET: to the alert's call, or a page offering to open one; POST: open it."""
     user = request.user

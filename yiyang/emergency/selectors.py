@@ -1,6 +1,6 @@
 """Reads of emergency calls, always scoped (ADR 0022).
 
-A call is visible to a holder of ``Perm.EMERGENCY_CALL`` when its resident is in the
+A call is visible to a holder of ``EmergencyPerm.CALL`` when its resident is in the
 actor's scope (``yiyang.residents.selectors.scoped_residents``); a call not yet tied to a
 resident only to whoever opened or took it, and to scope "all". Missing and out of scope
 answer the same ``NotFound``.
@@ -20,13 +20,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound
 from yiyang.devices.models import Device, Reading
 from yiyang.emergency.models import CallStep, EmergencyCall
+from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.models import Team
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
@@ -37,6 +37,7 @@ from yiyang.residents.models import (
     Medication,
     Resident,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import scoped_residents
 
 READINGS_SCANNED = 50
@@ -52,8 +53,8 @@ def call_q(actor: Any) -> Q | None:
 
 
 def calls_for(actor: Any) -> QuerySet[EmergencyCall]:
-    """Calls ``actor`` may see (``Perm.EMERGENCY_CALL``, else ``PermissionDenied``)."""
-    require_perm(actor, Perm.EMERGENCY_CALL)
+    """Calls ``actor`` may see (``EmergencyPerm.CALL``, else ``PermissionDenied``)."""
+    require_perm(actor, EmergencyPerm.CALL)
     qs = EmergencyCall.objects.select_related(
         "resident", "resident__grid", "alert", "alert__rule", "opened_by", "taken_by", "closed_by"
     )
@@ -124,7 +125,7 @@ def _current(medication: Medication, today: datetime.date) -> bool:
 
 def resident_card(actor: Any, call: EmergencyCall) -> ResidentCard | None:
     """The resident of a visible call, for the dispatcher's screen (``None`` while the
-    call has no resident). The health record and readings need ``Perm.HEALTH_VIEW``.
+    call has no resident). The health record and readings need ``ResidentPerm.HEALTH_VIEW``.
     Contacts' phones are masked, as on the resident's page."""
     if call.resident_id is None:
         return None
@@ -150,7 +151,7 @@ def resident_card(actor: Any, call: EmergencyCall) -> ResidentCard | None:
         phone_masked=crypto.mask_phone(resident.phone) if resident.phone else "",
         teams=teams,
         contacts=contacts,
-        health_visible=bool(actor.has_perm_code(Perm.HEALTH_VIEW)),
+        health_visible=bool(actor.has_perm_code(ResidentPerm.HEALTH_VIEW)),
         devices=list(Device.objects.filter(resident=resident).order_by("serial")),
     )
     if card.health_visible:

@@ -1,5 +1,5 @@
 """Emergency-call actions (ADR 0022). Every function is one complete action: it checks
-``Perm.EMERGENCY_CALL`` and the call's (and resident's) scope, validates its input
+``EmergencyPerm.CALL`` and the call's (and resident's) scope, validates its input
 (``ValidationFailed`` naming the field and saying why, nothing changed), runs in one
 transaction and writes its audit row in it. A closed call is read-only.
 
@@ -27,7 +27,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
@@ -35,6 +34,7 @@ from yiyang.common.validation import clean_text
 from yiyang.devices import alerts as alert_actions
 from yiyang.devices.models import Alert, AlertRule, AlertState
 from yiyang.devices.models import Outcome as AlertOutcome
+from yiyang.devices.permissions import DevicePerm
 from yiyang.emergency.models import (
     CallOutcome,
     CallSource,
@@ -43,6 +43,7 @@ from yiyang.emergency.models import (
     EmergencyCall,
     StepKind,
 )
+from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.emergency.selectors import call_q
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus
@@ -84,7 +85,7 @@ def alert_outcome(outcome: str, step_kinds: Iterable[str]) -> str:
 
 def _locked(actor: Any, call: Any) -> EmergencyCall:
     """For a write: the call in scope, locked for the rest of the transaction."""
-    require_perm(actor, Perm.EMERGENCY_CALL)
+    require_perm(actor, EmergencyPerm.CALL)
     pk = call.pk if isinstance(call, EmergencyCall) else call
     if pk is None or isinstance(pk, bool):
         raise NotFound("call")
@@ -143,7 +144,7 @@ def _resident_in_scope(actor: Any, value: Any) -> Resident:
 
 def _acknowledge_alert(actor: Any, call: EmergencyCall) -> bool:
     """Acknowledge the call's alert if it is still open (so its escalation stops)."""
-    if call.alert_id is None or not actor.has_perm_code(Perm.ALERT_HANDLE):
+    if call.alert_id is None or not actor.has_perm_code(DevicePerm.ALERT_HANDLE):
         return False
     state = Alert.objects.filter(pk=call.alert_id).values_list("state", flat=True).first()
     if state != AlertState.OPEN:
@@ -245,7 +246,7 @@ def lookup_phone(actor: Any, phone: Any) -> list[PhoneMatch]:
     login belongs to a contact, so it is found through the contact) is ``phone``
     (normalised), ordered by name. Several matches: the dispatcher chooses. A lookup that
     finds someone is recorded in the audit trail."""
-    require_perm(actor, Perm.EMERGENCY_CALL)
+    require_perm(actor, EmergencyPerm.CALL)
     number = _caller_phone(phone, name="phone")
     index = crypto.blind_index(number)
     scoped = scoped_residents(actor).exclude(status=ResidentStatus.MERGED)
@@ -296,7 +297,7 @@ def log_call(
 ) -> EmergencyCall:
     """A dispatcher logs an incoming phone call: open, taken by her, for ``resident``
     when known (in scope), with ``note`` as its first step when given."""
-    require_perm(actor, Perm.EMERGENCY_CALL)
+    require_perm(actor, EmergencyPerm.CALL)
     phone = _caller_phone(caller_phone)
     text = clean_text(note, "note", _("Note"), NOTE_MAX)
     target = None if resident in (None, "") else _resident_in_scope(actor, resident)
@@ -332,7 +333,7 @@ def log_call(
 def call_for_alert(actor: Any, alert: Any) -> tuple[EmergencyCall, bool]:
     """The call of ``alert`` (in scope), and whether it was opened now: an alert without
     a call gets one (taken by the actor, the alert acknowledged) while it is live."""
-    require_perm(actor, Perm.EMERGENCY_CALL)
+    require_perm(actor, EmergencyPerm.CALL)
     pk = alert.pk if isinstance(alert, Alert) else alert
     if pk is None or isinstance(pk, bool):
         raise NotFound("alert")

@@ -15,11 +15,11 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.network import selectors, services
 from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import check_code, import_failed, import_regions
 from yiyang.network.schemas import (
     AgreementIn,
@@ -133,7 +133,7 @@ def region_import(
     year: int = Form(2023, ge=INT64_MIN, le=INT64_MAX),
 ) -> Any:
     user = _user(request)
-    if not user.has_perm_code(Perm.REGION_IMPORT):
+    if not user.has_perm_code(NetworkPerm.REGION_IMPORT):
         raise PermissionDenied()
     report = import_regions(user, file.read(), year=year, source=file.name or "")
     if not report.ok:

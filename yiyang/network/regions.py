@@ -337,14 +337,14 @@ def import_regions(
     imported. One transaction, one audit row ("network.region.import"). ``actor`` None
     is the system itself (the ``import_regions`` command run at the server's shell).
     """
-    from yiyang.accounts.roles import Perm
     from yiyang.accounts.scope import scope_of
     from yiyang.audit.services import record
+    from yiyang.network.permissions import NetworkPerm
     from yiyang.network.selectors import require_perm
 
     prefix: str | None = ""
     if actor is not None:  # None: the system itself (the management command)
-        require_perm(actor, Perm.REGION_IMPORT)
+        require_perm(actor, NetworkPerm.REGION_IMPORT)
         scope = scope_of(actor)
         # Only "all" and "region" scopes own a region subtree; rows outside it are bad rows.
         prefix = {"all": "", "region": scope.region_prefix}.get(scope.kind)

@@ -1,6 +1,6 @@
 """Reads of the care network, always scoped to the acting user's data scope.
 
-Every function checks the permission first (``Perm.NETWORK_VIEW``; ``Perm.STAFF_VIEW`` for
+Every function checks the permission first (``NetworkPerm.VIEW``; ``NetworkPerm.STAFF_VIEW`` for
 staff) and raises ``PermissionDenied`` without it. ``get_*_for`` raise ``NotFound`` for a
 missing object and for one outside the scope alike.
 
@@ -28,10 +28,10 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.common.permissions import Permission
 from yiyang.network.models import (
     Agreement,
     Alliance,
@@ -45,11 +45,12 @@ from yiyang.network.models import (
     Team,
     TeamMember,
 )
+from yiyang.network.permissions import NetworkPerm
 
 # --- permission -------------------------------------------------------------------------
 
 
-def require_perm(user: Any, perm: Perm) -> None:
+def require_perm(user: Any, perm: Permission) -> None:
     """Raise ``PermissionDenied`` unless ``user`` is active and its role holds ``perm``."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise PermissionDenied()
@@ -238,7 +239,7 @@ def in_scope(user: Any, obj: Any) -> bool:
 
 
 def regions_for(user: Any) -> QuerySet[Region]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     return _apply(Region.objects.all(), _region_q(scope_of(user)))
 
 
@@ -250,7 +251,7 @@ def get_region_for(user: Any, pk: int) -> Region:
 
 
 def grids_for(user: Any) -> QuerySet[Grid]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = Grid.objects.select_related("village")
     return _apply(qs, _grid_q(scope_of(user)))
 
@@ -263,7 +264,7 @@ def get_grid_for(user: Any, pk: int) -> Grid:
 
 
 def institutions_for(user: Any) -> QuerySet[Institution]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = Institution.objects.select_related("region")
     return _apply(qs, _institution_q(scope_of(user)))
 
@@ -276,7 +277,7 @@ def get_institution_for(user: Any, pk: int) -> Institution:
 
 
 def alliances_for(user: Any) -> QuerySet[Alliance]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = Alliance.objects.select_related("region", "lead").prefetch_related("members")
     return _apply(qs, _alliance_q(scope_of(user)))
 
@@ -289,7 +290,7 @@ def get_alliance_for(user: Any, pk: int) -> Alliance:
 
 
 def nodes_for(user: Any) -> QuerySet[ChainNode]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = ChainNode.objects.select_related(
         "region", "medical_member", "care_member", "center", "lead"
     )
@@ -304,7 +305,7 @@ def get_node_for(user: Any, pk: int) -> ChainNode:
 
 
 def agreements_for(user: Any) -> QuerySet[Agreement]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = Agreement.objects.select_related("party_a", "party_b")
     return _apply(qs, _agreement_q(scope_of(user)))
 
@@ -317,7 +318,7 @@ def get_agreement_for(user: Any, pk: int) -> Agreement:
 
 
 def staff_for(user: Any) -> QuerySet[Staff]:
-    require_perm(user, Perm.STAFF_VIEW)
+    require_perm(user, NetworkPerm.STAFF_VIEW)
     qs = Staff.objects.prefetch_related(
         "skills",
         Prefetch(
@@ -341,7 +342,7 @@ def get_staff_for(user: Any, pk: int) -> Staff:
 
 
 def teams_for(user: Any) -> QuerySet[Team]:
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     qs = Team.objects.select_related("node", "node__region", "leader").prefetch_related(
         "grids",
         Prefetch(
@@ -438,7 +439,7 @@ def network_tree(user: Any) -> list[TreeLead]:
     the center's lead) appear as context (``in_scope=False``) so the tree stays a tree.
     A fixed number of queries whatever the size of the network.
     """
-    require_perm(user, Perm.NETWORK_VIEW)
+    require_perm(user, NetworkPerm.VIEW)
     scope = scope_of(user)
     related = ("region", "medical_member", "care_member", "lead")
     nodes = list(

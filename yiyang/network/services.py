@@ -23,7 +23,6 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.validation import clean_fields, field_label, required
@@ -49,6 +48,7 @@ from yiyang.network.models import (
     TeamMember,
     TeamRole,
 )
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import RegionCodeError, validate_new_code
 from yiyang.network.selectors import in_scope, require_perm
 
@@ -273,7 +273,7 @@ def _region_conflict(code: str) -> None:
 
 
 def create_region(actor: Any, *, code: str, name: str, code_year: int = 2023) -> Region:
-    require_perm(actor, Perm.REGION_IMPORT)
+    require_perm(actor, NetworkPerm.REGION_IMPORT)
     code = str(code).strip()
     name = _text(name, "name")
     try:
@@ -297,7 +297,7 @@ def create_region(actor: Any, *, code: str, name: str, code_year: int = 2023) ->
 
 def update_region(actor: Any, region: Any, **changes: Any) -> Region:
     """Rename a region or change its code year (the code itself never changes)."""
-    require_perm(actor, Perm.REGION_IMPORT)
+    require_perm(actor, NetworkPerm.REGION_IMPORT)
     if "name" in changes:
         changes["name"] = _text(changes["name"], "name")
     with transaction.atomic():
@@ -323,7 +323,7 @@ def _grid_conflict(code: str, exclude_pk: Any = None) -> None:
 
 
 def create_grid(actor: Any, *, village: Any, code: str, name: str, description: str = "") -> Grid:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     code = _text(code, "code")
     name = _text(name, "name")
     with transaction.atomic():
@@ -344,7 +344,7 @@ def create_grid(actor: Any, *, village: Any, code: str, name: str, description: 
 
 
 def update_grid(actor: Any, grid: Any, **changes: Any) -> Grid:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         grid = _target(actor, Grid, grid)
         if "village" in changes:
@@ -439,7 +439,7 @@ def _validate_institution(inst: Institution) -> None:
 
 
 def create_institution(actor: Any, **values: Any) -> Institution:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     unknown = set(values) - set(INSTITUTION_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
@@ -463,7 +463,7 @@ def create_institution(actor: Any, **values: Any) -> Institution:
 
 
 def update_institution(actor: Any, institution: Any, **changes: Any) -> Institution:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         inst = _target(actor, Institution, institution)
         changes = _prepare_institution(actor, dict(changes))
@@ -545,7 +545,7 @@ def create_alliance(
     lead: Any,
     members: Iterable[Any] = (),
 ) -> Alliance:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         alliance = Alliance(
             name=_text(name, "name"),
@@ -570,7 +570,7 @@ def create_alliance(
 
 
 def update_alliance(actor: Any, alliance: Any, **changes: Any) -> Alliance:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         alliance = _target(actor, Alliance, alliance)
         members_in = changes.pop("members", None)
@@ -735,7 +735,7 @@ def _prepare_node(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 def create_node(actor: Any, **values: Any) -> ChainNode:
     """A center (township; lead institution) or a station (village; its center)."""
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     unknown = set(values) - set(NODE_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
@@ -761,7 +761,7 @@ def create_node(actor: Any, **values: Any) -> ChainNode:
 
 
 def update_node(actor: Any, node: Any, **changes: Any) -> ChainNode:
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         node = _target(actor, ChainNode, node)
         if "level" in changes and changes["level"] != node.level:
@@ -854,7 +854,7 @@ def _prepare_agreement(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
 def create_agreement(actor: Any, *, document: Any = None, **values: Any) -> Agreement:
     """An agreement between two institutions. At least one party must be inside the
     actor's scope (an institution signs with partners outside its own scope)."""
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     unknown = set(values) - set(AGREEMENT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
@@ -895,7 +895,7 @@ def update_agreement(
     actor: Any, agreement: Any, *, document: Any = None, **changes: Any
 ) -> Agreement:
     """Change fields; ``document`` replaces the attached file (``False`` removes it)."""
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     remove_document = document is False
     document = document or None
     if document is not None:
@@ -952,7 +952,7 @@ def _delete_files(names: list[str]) -> None:
 
 
 def create_skill(actor: Any, *, code: str, name: str) -> Skill:
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     with transaction.atomic():
         if Skill.objects.filter(code=code).exists():
             raise ValidationFailed(
@@ -1091,7 +1091,7 @@ def create_staff(
 ) -> Staff:
     """A staff member with skills and institution memberships (each a dict with
     institution, position, primary, start_on, end_on — or just an institution)."""
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     unknown = set(values) - set(STAFF_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
@@ -1126,7 +1126,7 @@ def create_staff(
 
 def update_staff(actor: Any, staff: Any, **changes: Any) -> Staff:
     """Change fields; ``skills`` and ``memberships``, when given, replace the old ones."""
-    require_perm(actor, Perm.STAFF_MANAGE)
+    require_perm(actor, NetworkPerm.STAFF_MANAGE)
     with transaction.atomic():
         staff = _target(actor, Staff, staff)
         skills_in = changes.pop("skills", None)
@@ -1246,7 +1246,7 @@ def create_team(
 ) -> Team:
     """A family-doctor team: home node, leader (who must be a member), members with their
     roles (dicts {"staff", "role"}) and the grids it serves (inside its node's region)."""
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         team = Team(
             name=_text(name, "name"),
@@ -1278,7 +1278,7 @@ def create_team(
 
 def update_team(actor: Any, team: Any, **changes: Any) -> Team:
     """Change name, node or leader; ``members`` and ``grids``, when given, replace them."""
-    require_perm(actor, Perm.NETWORK_MANAGE)
+    require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         team = _target(actor, Team, team)
         members_in = changes.pop("members", None)

@@ -23,7 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.models import (
     Agreement,
     Alliance,

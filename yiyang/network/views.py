@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import ValidationFailed
 from yiyang.network import selectors, services
@@ -43,6 +42,7 @@ from yiyang.network.forms import (
     TeamForm,
 )
 from yiyang.network.models import NodeLevel, TeamMember, expiry_q
+from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import import_regions
 from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
@@ -53,7 +53,7 @@ TREE_EXPAND_LIMIT = 60
 # --- tree and nodes ---------------------------------------------------------------------
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def tree(request: PageRequest) -> HttpResponse:
     user = request.user
     leads = selectors.network_tree(user)
@@ -61,13 +61,13 @@ def tree(request: PageRequest) -> HttpResponse:
     context = {
         "tree": leads,
         "expand": size <= TREE_EXPAND_LIMIT,
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
-        "can_import": user.has_perm_code(Perm.REGION_IMPORT),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
+        "can_import": user.has_perm_code(NetworkPerm.REGION_IMPORT),
     }
     return render(request, "network/tree.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def node_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     node = selectors.get_node_for(user, pk)
@@ -85,12 +85,12 @@ def node_detail(request: PageRequest, pk: int) -> HttpResponse:
         "teams": selectors.teams_for(user).filter(node=node),
         "lead_visible": lead_visible,
         "center_visible": center_visible,
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/node_detail.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def node_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = NodeForm(request.POST or None, user=user)
@@ -104,7 +104,7 @@ def node_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def node_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     node = selectors.get_node_for(user, pk)
@@ -123,7 +123,7 @@ def node_edit(request: PageRequest, pk: int) -> HttpResponse:
 # --- regions and grids ------------------------------------------------------------------
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def region_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = RegionFilterForm(request.GET or None)
@@ -132,12 +132,12 @@ def region_list(request: PageRequest) -> HttpResponse:
         "filter_form": filters,
         "page_obj": paginate(request, regions.order_by("code")),
         "query": query_without_page(request),
-        "can_import": user.has_perm_code(Perm.REGION_IMPORT),
+        "can_import": user.has_perm_code(NetworkPerm.REGION_IMPORT),
     }
     return render(request, "network/region_list.html", context)
 
 
-@page(Perm.REGION_IMPORT)
+@page(NetworkPerm.REGION_IMPORT)
 def region_import(request: PageRequest) -> HttpResponse:
     """Upload a region CSV (code,name): all rows are imported or none; the report shows
     the counts, or every bad row with its line, code and reason."""
@@ -160,7 +160,7 @@ def region_import(request: PageRequest) -> HttpResponse:
     return render(request, "network/region_import.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def grid_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = GridFilterForm(request.GET or None)
@@ -169,12 +169,12 @@ def grid_list(request: PageRequest) -> HttpResponse:
         "filter_form": filters,
         "page_obj": paginate(request, grids),
         "query": query_without_page(request),
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/grid_list.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def grid_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = GridForm(request.POST or None, user=user)
@@ -188,7 +188,7 @@ def grid_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def grid_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     grid = selectors.get_grid_for(user, pk)
@@ -207,7 +207,7 @@ def grid_edit(request: PageRequest, pk: int) -> HttpResponse:
 # --- institutions -----------------------------------------------------------------------
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def institution_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = InstitutionFilterForm(request.GET or None, user=user)
@@ -216,12 +216,12 @@ def institution_list(request: PageRequest) -> HttpResponse:
         "filter_form": filters,
         "page_obj": paginate(request, institutions),
         "query": query_without_page(request),
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/institution_list.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def institution_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     inst = selectors.get_institution_for(user, pk)
@@ -235,12 +235,12 @@ def institution_detail(request: PageRequest, pk: int) -> HttpResponse:
         "nodes": nodes,
         "agreements": agreements,
         "staff_count": inst.memberships.count(),
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/institution_detail.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def institution_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = InstitutionForm(request.POST or None, user=user)
@@ -254,7 +254,7 @@ def institution_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def institution_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     inst = selectors.get_institution_for(user, pk)
@@ -273,7 +273,7 @@ def institution_edit(request: PageRequest, pk: int) -> HttpResponse:
 # --- alliances --------------------------------------------------------------------------
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def alliance_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = AllianceFilterForm(request.GET or None)
@@ -282,12 +282,12 @@ def alliance_list(request: PageRequest) -> HttpResponse:
         "filter_form": filters,
         "page_obj": paginate(request, alliances),
         "query": query_without_page(request),
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/alliance_list.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def alliance_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     alliance = selectors.get_alliance_for(user, pk)
@@ -309,12 +309,12 @@ def alliance_detail(request: PageRequest, pk: int) -> HttpResponse:
         "members": [{"inst": m, "visible": m.pk in visible} for m in members],
         "lead_visible": alliance.lead_id in visible,
         "centers": centers,
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/alliance_detail.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def alliance_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = AllianceForm(request.POST or None, user=user)
@@ -328,7 +328,7 @@ def alliance_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def alliance_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     alliance = selectors.get_alliance_for(user, pk)
@@ -353,7 +353,7 @@ def _mark_expiry(agreements: Any) -> None:
         agreement.marker = agreement.expiry_marker(today)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def agreement_list(request: PageRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
@@ -371,12 +371,12 @@ def agreement_list(request: PageRequest) -> HttpResponse:
         "page_obj": page_obj,
         "query": query_without_page(request),
         "counts": counts,
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/agreement_list.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def agreement_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     agreement = selectors.get_agreement_for(user, pk)
@@ -391,12 +391,12 @@ def agreement_detail(request: PageRequest, pk: int) -> HttpResponse:
         "party_a_visible": agreement.party_a_id in visible,
         "party_b_visible": agreement.party_b_id in visible,
         "document_name": os.path.basename(agreement.document.name) if agreement.document else "",
-        "can_manage": user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/agreement_detail.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def agreement_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = AgreementForm(request.POST or None, request.FILES or None, user=user)
@@ -410,7 +410,7 @@ def agreement_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def agreement_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     agreement = selectors.get_agreement_for(user, pk)
@@ -426,7 +426,7 @@ def agreement_edit(request: PageRequest, pk: int) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def agreement_document(request: PageRequest, pk: int) -> FileResponse:
     agreement = selectors.get_agreement_for(request.user, pk)
     if not agreement.document:
@@ -441,7 +441,7 @@ def agreement_document(request: PageRequest, pk: int) -> FileResponse:
 # --- staff ------------------------------------------------------------------------------
 
 
-@page(Perm.STAFF_VIEW)
+@page(NetworkPerm.STAFF_VIEW)
 def staff_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = StaffFilterForm(request.GET or None)
@@ -452,12 +452,12 @@ def staff_list(request: PageRequest) -> HttpResponse:
         "page_obj": page_obj,
         "rows": rows,
         "query": query_without_page(request),
-        "can_manage": user.has_perm_code(Perm.STAFF_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.STAFF_MANAGE),
     }
     return render(request, "network/staff_list.html", context)
 
 
-@page(Perm.STAFF_VIEW)
+@page(NetworkPerm.STAFF_VIEW)
 def staff_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     staff = selectors.get_staff_for(user, pk)  # audited read
@@ -470,7 +470,7 @@ def staff_detail(request: PageRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "phone": mask_phone(staff.phone) if staff.phone else "",
         "teams": teams,
-        "can_manage": user.has_perm_code(Perm.STAFF_MANAGE),
+        "can_manage": user.has_perm_code(NetworkPerm.STAFF_MANAGE),
     }
     return render(request, "network/staff_detail.html", context)
 
@@ -511,7 +511,7 @@ def _staff_values(form: StaffForm) -> dict[str, Any]:
     return data
 
 
-@page(Perm.STAFF_MANAGE)
+@page(NetworkPerm.STAFF_MANAGE)
 def staff_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = StaffForm(request.POST or None, user=user)
@@ -526,7 +526,7 @@ def staff_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.STAFF_MANAGE)
+@page(NetworkPerm.STAFF_MANAGE)
 def staff_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     staff = selectors.get_staff_for(user, pk)  # audited read: the form shows the record
@@ -546,29 +546,29 @@ def staff_edit(request: PageRequest, pk: int) -> HttpResponse:
 # --- teams ------------------------------------------------------------------------------
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def team_list(request: PageRequest) -> HttpResponse:
     filters = TeamFilterForm(request.GET or None)
     context = {
         "filter_form": filters,
         "page_obj": paginate(request, filters.filter(selectors.teams_for(request.user))),
         "query": query_without_page(request),
-        "can_manage": request.user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_manage": request.user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/team_list.html", context)
 
 
-@page(Perm.NETWORK_VIEW)
+@page(NetworkPerm.VIEW)
 def team_detail(request: PageRequest, pk: int) -> HttpResponse:
     context = {
         "team": selectors.get_team_for(request.user, pk),
-        "can_view_staff": request.user.has_perm_code(Perm.STAFF_VIEW),
-        "can_manage": request.user.has_perm_code(Perm.NETWORK_MANAGE),
+        "can_view_staff": request.user.has_perm_code(NetworkPerm.STAFF_VIEW),
+        "can_manage": request.user.has_perm_code(NetworkPerm.MANAGE),
     }
     return render(request, "network/team_detail.html", context)
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def team_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = TeamForm(request.POST or None, user=user)
@@ -582,7 +582,7 @@ def team_create(request: PageRequest) -> HttpResponse:
     )
 
 
-@page(Perm.NETWORK_MANAGE)
+@page(NetworkPerm.MANAGE)
 def team_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     team = selectors.get_team_for(user, pk)

@@ -1,8 +1,9 @@
 """Who may see and change which part of a resident's record (beyond the registry scope
 applied by ``selectors``).
 
-* Staff: ``Perm.HEALTH_VIEW`` to read the health record, ``Perm.HEALTH_MANAGE`` to edit
-  it, ``Perm.OBSERVATION_RECORD`` to record a measurement.
+* Staff: ``ResidentPerm.HEALTH_VIEW`` to read the health record,
+  ``ResidentPerm.HEALTH_MANAGE`` to edit it, ``ResidentPerm.OBSERVATION_RECORD`` to record
+  a measurement.
 * The resident's own login sees her whole record.
 * A family login sees what its active proxy grant allows (``can_view_readings`` → the
   health record; ``can_view_alerts`` → her device alerts, read-only:
@@ -21,9 +22,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm, Role
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.residents.models import Consent, ConsentPurpose, Resident
+from yiyang.residents.permissions import ResidentPerm
 
 
 def has_consent(resident: Resident | int, purpose: str) -> bool:
@@ -50,7 +52,7 @@ def can_view_health(user: Any, resident: Resident) -> bool:
         return resident.account_id == user.pk
     if user.role == Role.FAMILY:
         return proxy_right(user, resident, "can_view_readings")
-    return bool(user.has_perm_code(Perm.HEALTH_VIEW))
+    return bool(user.has_perm_code(ResidentPerm.HEALTH_VIEW))
 
 
 def followed_for_alerts(user: Any) -> Any:

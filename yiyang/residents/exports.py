@@ -36,7 +36,6 @@ from django.utils.translation import gettext as _
 from xlsxwriter import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import ValidationFailed
@@ -45,6 +44,7 @@ from yiyang.network.regions import check_code
 from yiyang.network.selectors import require_perm
 from yiyang.residents.imports import CHOICE_LABELS, COLUMNS
 from yiyang.residents.models import FLAGS, Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, PHONE_RE, search_residents
 
 SHEET_ROWS = 1_000_000
@@ -300,13 +300,13 @@ def _audit_filter(filters: Mapping[str, Any]) -> dict[str, Any]:
 
 def export_residents(user: Any, filters: Mapping[str, Any]) -> Export:
     """Start an export of the residents matching ``filters`` (see ``filters_from``) in
-    ``user``'s scope. ``Perm.RESIDENT_EXPORT``; bad filters raise ``ValidationFailed``
+    ``user``'s scope. ``ResidentPerm.EXPORT``; bad filters raise ``ValidationFailed``
     before anything happens. The audit row (filter, row count, whether identifiers are
     revealed) is written and committed before the file is written (so before its first
     byte), like the audit trail's own export: an export that fails or is cut off midway is
     still on record."""
-    require_perm(user, Perm.RESIDENT_EXPORT)
-    reveal = user.has_perm_code(Perm.RESIDENT_REVEAL)
+    require_perm(user, ResidentPerm.EXPORT)
+    reveal = user.has_perm_code(ResidentPerm.REVEAL)
     qs = _queryset(user, filters)
     count = qs.count()
     record(

@@ -27,7 +27,6 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.common.validation import field_label
 from yiyang.network import selectors as network
@@ -40,6 +39,7 @@ from yiyang.network.models import (
     Region,
     RegionLevel,
 )
+from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.models import (
     FLAGS,
     CareSetting,
@@ -50,6 +50,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import NO_GRID, search_residents
 from yiyang.residents.selectors import village_q
 from yiyang.residents.services import grid_required, needs_grid
@@ -118,7 +119,7 @@ def area_rows(user: Any) -> list[tuple[int, str, str, str]]:
 
 def grids_in_scope(user: Any) -> QuerySet[Grid]:
     """Grids the user may file a resident under (the network's grid scope)."""
-    if not user.has_perm_code(Perm.NETWORK_VIEW):
+    if not user.has_perm_code(NetworkPerm.VIEW):
         return Grid.objects.none()
     return network.grids_for(user)
 
@@ -324,7 +325,7 @@ class ResidentFilterForm(forms.Form):
             grid_field.help_text = _("Choose a township first to filter by grid.")
         # Who may assign grids finds the residents without one (a team-scoped user has
         # none in scope: she files every resident under a grid).
-        self.offers_no_grid = user.has_perm_code(Perm.RESIDENT_VIEW) and not needs_grid(user)
+        self.offers_no_grid = user.has_perm_code(ResidentPerm.VIEW) and not needs_grid(user)
         no_grid = [(NO_GRID, _("No grid yet (to be assigned)"))] if self.offers_no_grid else []
         grid_field.widget.choices = [("", _("All")), *no_grid] + [  # type: ignore[attr-defined]
             (pk, f"{name} ({village})") for pk, name, village in shown
@@ -531,7 +532,7 @@ class ResidentForm(ServiceForm):
         self._set_queryset("household", Household.objects.filter(region__in=villages))
         institutions = _or_current(
             network.institutions_for(user).exclude(type__in=CARE_EXCLUDED_TYPES)
-            if user.has_perm_code(Perm.NETWORK_VIEW)
+            if user.has_perm_code(NetworkPerm.VIEW)
             else Institution.objects.none(),
             resident.institution_id if editing else None,
         )

@@ -3,9 +3,9 @@ documents — the actions that change it and the reads that show it.
 
 Every action takes the acting user and, in this order:
 
-1. checks the permission (``PermissionDenied`` → 403): ``Perm.HEALTH_MANAGE`` for
+1. checks the permission (``PermissionDenied`` → 403): ``ResidentPerm.HEALTH_MANAGE`` for
    conditions, medications, allergies, encounters and documents,
-   ``Perm.OBSERVATION_RECORD`` for observations;
+   ``ResidentPerm.OBSERVATION_RECORD`` for observations;
 2. fetches the resident through the actor's scope, locked for the transaction (missing or
    out of scope → ``NotFound``; a merged record takes no new entries), and the entry
    through the resident (an entry of another resident → ``NotFound``);
@@ -28,7 +28,7 @@ BMI derived with it. Device readings and derived rows cannot be deleted by hand.
 
 Reads (``*_for(user, resident)``) take a resident fetched with
 ``selectors.get_resident_for`` (scoped, audited) and check ``access.require_health_view``
-(staff with ``Perm.HEALTH_VIEW``, the resident herself, a family proxy allowed to view
+(staff with ``ResidentPerm.HEALTH_VIEW``, the resident herself, a family proxy allowed to view
 readings). A document download is audited on its own (``residents.document.read``).
 """
 
@@ -47,7 +47,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.validation import clean_fields, field_label, required
@@ -67,6 +66,7 @@ from yiyang.residents.models import (
     ObservationSource,
     Resident,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import locked_resident_for
 
 CONDITION_FIELDS: tuple[str, ...] = ("icd10", "name", "onset", "status", "note")
@@ -303,7 +303,7 @@ def _validate_condition(condition: Condition, resident: Resident, fill_name: boo
 def add_condition(actor: Any, resident: Any, **values: Any) -> Condition:
     """A diagnosis: ``icd10`` (required; the Chinese name comes from the catalogue when
     ``name`` is empty), ``onset``, ``status``, ``note``."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, CONDITION_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -319,7 +319,7 @@ def add_condition(actor: Any, resident: Any, **values: Any) -> Condition:
 def update_condition(actor: Any, resident: Any, item: Any, **changes: Any) -> Condition:
     """Change a diagnosis. A new code whose name is not changed with it (absent, empty or
     the old one) takes the catalogue's name; outside the catalogue the name is required."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, CONDITION_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -349,9 +349,9 @@ def _remove(
     item: Any,
     details: Callable[[Any], dict[str, Any]] | None = None,
 ) -> None:
-    """Delete one health-record entry of a resident in scope (``Perm.HEALTH_MANAGE``,
+    """Delete one health-record entry of a resident in scope (``ResidentPerm.HEALTH_MANAGE``,
     active consent), audited with ``details(row)``."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
         target = _resident(actor, resident)
         row = _item(model, target, item)
@@ -404,7 +404,7 @@ def _validate_medication(medication: Medication, resident: Resident) -> None:
 def add_medication(actor: Any, resident: Any, **values: Any) -> Medication:
     """A medicine taken: ``name`` (required), ``dose``, ``frequency``, ``route``,
     ``long_term`` (long-term prescription), ``start``/``end`` (end not before start)."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, MEDICATION_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -418,7 +418,7 @@ def add_medication(actor: Any, resident: Any, **values: Any) -> Medication:
 
 
 def update_medication(actor: Any, resident: Any, item: Any, **changes: Any) -> Medication:
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, MEDICATION_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -454,7 +454,7 @@ def _validate_allergy(allergy: Allergy) -> None:
 
 def add_allergy(actor: Any, resident: Any, **values: Any) -> Allergy:
     """An allergy: ``substance`` (required), ``reaction``, ``severity``, ``note``."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, ALLERGY_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -468,7 +468,7 @@ def add_allergy(actor: Any, resident: Any, **values: Any) -> Allergy:
 
 
 def update_allergy(actor: Any, resident: Any, item: Any, **changes: Any) -> Allergy:
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, ALLERGY_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -530,7 +530,7 @@ def add_encounter(actor: Any, resident: Any, **values: Any) -> Encounter:
     (not in the future), ``end_date`` (hospital stays only, not before ``date``),
     ``institution`` and ``practitioner`` (ids or instances in the actor's scope, else 400
     ``unknown_reference``), ``reason``, ``notes``."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, ENCOUNTER_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -544,7 +544,7 @@ def add_encounter(actor: Any, resident: Any, **values: Any) -> Encounter:
 
 
 def update_encounter(actor: Any, resident: Any, item: Any, **changes: Any) -> Encounter:
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, ENCOUNTER_FIELDS)
     with transaction.atomic():
         target = _resident(actor, resident)
@@ -750,7 +750,7 @@ def record_observation(
     """One measurement (glucose fasting/random, heart rate, SpO2, temperature, weight,
     height); ``code`` is a LOINC code or its key (``glucose_fasting``). Returns the rows
     written: the observation, and the BMI derived from it if any."""
-    require_perm(actor, Perm.OBSERVATION_RECORD)
+    require_perm(actor, ResidentPerm.OBSERVATION_RECORD)
     spec = loinc.lookup(code)
     if spec is None:
         raise ValidationFailed(
@@ -810,7 +810,7 @@ def record_bp(
     """A blood-pressure reading: systolic and diastolic (and the heart rate if given) as
     rows sharing one panel UUID. Systolic must exceed diastolic. ``unit`` applies to the
     pressures (mmHg, or kPa converted)."""
-    require_perm(actor, Perm.OBSERVATION_RECORD)
+    require_perm(actor, ResidentPerm.OBSERVATION_RECORD)
     with transaction.atomic():
         target = _resident(actor, resident)
         require_health_consent(target)
@@ -852,7 +852,7 @@ def remove_observation(actor: Any, resident: Any, item: Any) -> list[int]:
     """Delete a reading entered in error, with the rest of its panel (the other half of a
     BP pair, a BMI derived with it). Device readings and derived rows are refused.
     Returns the ids deleted."""
-    require_perm(actor, Perm.OBSERVATION_RECORD)
+    require_perm(actor, ResidentPerm.OBSERVATION_RECORD)
     with transaction.atomic():
         target = _resident(actor, resident)
         row = _item(Observation, target, item)
@@ -915,7 +915,7 @@ def upload_document(actor: Any, resident: Any, *, file: Any, **values: Any) -> D
     """Store a file in the health record: ``file`` (type and size checked by
     ``residents.documents``), ``kind``, ``title`` (the file name when empty). The same
     content twice for one resident is refused."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, DOCUMENT_FIELDS)
     stored: list[str] = []
     try:
@@ -965,7 +965,7 @@ def upload_document(actor: Any, resident: Any, *, file: Any, **values: Any) -> D
 
 def remove_document(actor: Any, resident: Any, item: Any) -> None:
     """Delete a document; its file goes once the deletion is committed."""
-    require_perm(actor, Perm.HEALTH_MANAGE)
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
         target = _resident(actor, resident)
         document = _item(Document, target, item)

@@ -48,7 +48,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record, record_read
 from yiyang.common import crypto
@@ -66,6 +65,7 @@ from yiyang.residents.models import (
     ResidentStatus,
     Sex,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import scoped_residents, village_q
 
 logger = logging.getLogger(__name__)
@@ -854,7 +854,7 @@ class ResidentImport:
         today: datetime.date | None = None,
     ):
         if actor is not None:
-            require_perm(actor, Perm.RESIDENT_IMPORT)
+            require_perm(actor, ResidentPerm.IMPORT)
         self.audit_actor = actor
         self.actor = actor if actor is not None else _system_actor()
         self.source = source
@@ -1619,7 +1619,7 @@ def _check_upload(name: str, size: int, head: bytes) -> None:
 def start_import(actor: User, upload: Any, *, language: str = "") -> ImportJob:
     """Store an uploaded file as a queued import job and enqueue it (after commit) for the
     background worker. Checks the permission, the size and the file type."""
-    require_perm(actor, Perm.RESIDENT_IMPORT)
+    require_perm(actor, ResidentPerm.IMPORT)
     name = Path(getattr(upload, "name", "") or "residents.xlsx").name
     size = getattr(upload, "size", None)
     upload.seek(0)
@@ -1743,9 +1743,9 @@ def interrupt_stale_jobs(jobs: QuerySet[ImportJob]) -> int:
 
 
 def jobs_for(user: Any) -> QuerySet[ImportJob]:
-    """The user's own import jobs (``Perm.RESIDENT_IMPORT``): nobody sees another's. A job
+    """The user's own import jobs (``ResidentPerm.IMPORT``): nobody sees another's. A job
     whose worker died is shown as failed (``interrupt_stale_jobs``)."""
-    require_perm(user, Perm.RESIDENT_IMPORT)
+    require_perm(user, ResidentPerm.IMPORT)
     jobs = ImportJob.objects.filter(created_by=user)
     interrupt_stale_jobs(jobs)
     return jobs
@@ -1940,8 +1940,8 @@ def build_template_csv(user: Any) -> bytes:
 
 
 def template_file(user: Any, fmt: str = "xlsx") -> tuple[bytes, str, str]:
-    """(content, file name, content type) of the template; ``Perm.RESIDENT_IMPORT``."""
-    require_perm(user, Perm.RESIDENT_IMPORT)
+    """(content, file name, content type) of the template; ``ResidentPerm.IMPORT``."""
+    require_perm(user, ResidentPerm.IMPORT)
     if fmt == "csv":
         return build_template_csv(user), "residents-template.csv", "text/csv; charset=utf-8"
     out = io.BytesIO()

@@ -14,7 +14,7 @@ the grant withdraws it. Withdrawing the consent to sharing with family suspends 
 grant of the resident at once (they stay revoked-by-gate until it is given again).
 
 Reads: ``contacts_for``, ``consents_for``, ``grants_for`` — staff holding
-``Perm.RESIDENT_VIEW`` and the resident's own login; a family login sees none of them.
+``ResidentPerm.VIEW`` and the resident's own login; a family login sees none of them.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts import services as account_services
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import PUBLIC_ROLES, Perm, Role
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import PUBLIC_ROLES, Role
 from yiyang.common.validation import clean_fields, clean_text, field_label, required
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
@@ -49,6 +49,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import get_resident_for, scoped_residents
 from yiyang.residents.services import RESIDENT_FIELDS, normalise_phone, register_resident
 
@@ -149,7 +150,7 @@ def _require_withdraw_role(actor: Any) -> None:
         and actor.role == Role.RESIDENT
     ):
         return
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
 
 
 def _require_withdraw_right(actor: Any, resident: Resident) -> None:
@@ -224,7 +225,7 @@ def _scoped_contact(actor: Any, contact: Any, resident: Any = None) -> Contact:
 
 def add_contact(actor: Any, resident: Any, **data: Any) -> Contact:
     """Add a family member, guardian or other contact (name and relation required)."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     for name in ("name", "relation"):
         if data.get(name) in (None, ""):
             raise required(name, _contact_label(name))
@@ -253,7 +254,7 @@ def _guardian_consents(contact: Contact) -> QuerySet[Consent]:
 def update_contact(actor: Any, contact: Any, *, resident: Any = None, **changes: Any) -> Contact:
     """Change a contact's fields (only those given). A guardian who gave consents that are
     still active stays a guardian until those are withdrawn."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     with transaction.atomic():
         found = _scoped_contact(actor, contact, resident)
         _scoped_resident(actor, found.resident_id, lock=True)
@@ -293,7 +294,7 @@ def remove_contact(actor: Any, contact: Any, *, resident: Any = None, note: str 
     """Delete a contact. Refused while the contact holds an active proxy grant (revoke it
     first) or is named as the guardian on any consent (the consent history needs it).
     Revoked grants go with the contact; their (withdrawn) consents stay on record."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     with transaction.atomic():
         found = _scoped_contact(actor, contact, resident)
         _scoped_resident(actor, found.resident_id, lock=True)
@@ -456,7 +457,7 @@ def give_consent(
 ) -> Consent:
     """Record the resident's consent for ``purpose`` (given by herself or by her legal
     guardian, a contact marked ``is_guardian``); one active consent per purpose."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     purpose = _purpose(purpose)
     with transaction.atomic():
         target = _scoped_resident(actor, resident, lock=True)
@@ -717,7 +718,7 @@ def grant_proxy(
     family login when it has none. Returns the grant and the new login's generated
     password (None when an existing login is used) — shown once, never stored in clear.
     """
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     given = {
         "can_view_readings": can_view_readings,
         "can_view_alerts": can_view_alerts,
@@ -816,7 +817,7 @@ def update_proxy(
     and grant for the same contact and login are recorded (given by the same person unless
     ``given_by`` says otherwise). Returns the new grant (the old one when nothing
     changed)."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     rights = {
         "can_view_readings": can_view_readings,
         "can_view_alerts": can_view_alerts,
@@ -1020,7 +1021,7 @@ def _int_pk(value: Any) -> int:
 
 
 def merge_residents(actor: Any, keep: Any, remove: Any, reason: str) -> MergeResult:
-    """Merge ``remove`` into ``keep`` (two records of one person; ``Perm.RESIDENT_MERGE``).
+    """Merge ``remove`` into ``keep`` (two records of one person; ``ResidentPerm.MERGE``).
 
     Every row of any app pointing at ``remove`` is moved to ``keep``; duplicate active
     consents are resolved (the older stays); ``remove``'s own login moves when ``keep`` has
@@ -1028,7 +1029,7 @@ def merge_residents(actor: Any, keep: Any, remove: Any, reason: str) -> MergeRes
     from ``remove`` and the fields that differed are named in the audit row. ``remove`` is
     then marked merged into ``keep``; it stays for the audit trail and old links.
     """
-    require_perm(actor, Perm.RESIDENT_MERGE)
+    require_perm(actor, ResidentPerm.MERGE)
     text = clean_text(reason, "reason", _("reason"))
     if not text:
         raise required("reason", _("reason"))
@@ -1113,7 +1114,7 @@ def can_see_people(user: Any, resident: Resident) -> bool:
         return False
     if user.role in PUBLIC_ROLES:
         return _is_own_login(user, resident)
-    return bool(user.has_perm_code(Perm.RESIDENT_VIEW))
+    return bool(user.has_perm_code(ResidentPerm.VIEW))
 
 
 def _visible(user: Any, resident: Any) -> Resident:
@@ -1121,7 +1122,7 @@ def _visible(user: Any, resident: Any) -> Resident:
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied()
     if getattr(user, "role", None) not in PUBLIC_ROLES:
-        require_perm(user, Perm.RESIDENT_VIEW)
+        require_perm(user, ResidentPerm.VIEW)
     if isinstance(resident, Resident):
         if not scoped_residents(user).filter(pk=resident.pk).exists():
             raise NotFound("resident")

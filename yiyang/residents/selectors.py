@@ -26,13 +26,13 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
 from yiyang.network.models import Grid, Institution, Region
 from yiyang.network.selectors import require_perm
 from yiyang.residents.models import CareSetting, Resident, ResidentStatus
+from yiyang.residents.permissions import ResidentPerm
 
 _NOTHING = Q(pk__in=[])
 
@@ -103,7 +103,7 @@ def village_in_scope(user: Any, region: Region) -> bool:
 def scoped_residents(user: Any) -> QuerySet[Resident]:
     """Residents in ``user``'s scope, without the permission check (for services). A
     resident or family login is held to "self" whatever scope its account says."""
-    from yiyang.accounts.roles import PUBLIC_ROLES
+    from yiyang.common.permissions import PUBLIC_ROLES
 
     scope = scope_of(user)
     if getattr(user, "role", None) in PUBLIC_ROLES:
@@ -114,21 +114,21 @@ def scoped_residents(user: Any) -> QuerySet[Resident]:
 
 
 def can_view_residents(user: Any) -> bool:
-    """Staff with ``Perm.RESIDENT_VIEW``, and resident/family logins (scope "self")."""
-    from yiyang.accounts.roles import PUBLIC_ROLES
+    """Staff with ``ResidentPerm.VIEW``, and resident/family logins (scope "self")."""
+    from yiyang.common.permissions import PUBLIC_ROLES
 
     return bool(
         getattr(user, "is_authenticated", False)
-        and (user.has_perm_code(Perm.RESIDENT_VIEW) or user.role in PUBLIC_ROLES)
+        and (user.has_perm_code(ResidentPerm.VIEW) or user.role in PUBLIC_ROLES)
     )
 
 
 def residents_for(user: Any, *, include_merged: bool = False) -> QuerySet[Resident]:
-    """Residents ``user`` may see (``Perm.RESIDENT_VIEW`` or a resident/family login whose
+    """Residents ``user`` may see (``ResidentPerm.VIEW`` or a resident/family login whose
     "self" scope applies, else ``PermissionDenied``); merged records left out unless
     ``include_merged``."""
     if not can_view_residents(user):
-        require_perm(user, Perm.RESIDENT_VIEW)
+        require_perm(user, ResidentPerm.VIEW)
     qs = scoped_residents(user).select_related("region", "grid")
     if not include_merged:
         qs = qs.exclude(status=ResidentStatus.MERGED)

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from yiyang.accounts.roles import Perm
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
@@ -31,6 +30,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import scoped_residents, village_in_scope
 
 RESIDENT_FIELDS: tuple[str, ...] = (
@@ -426,7 +426,7 @@ def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
 def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]]:
     """Register a resident; return it with the possible duplicates found (a warning, not an
     error: same name + birth date + village, or same phone)."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     _check_fields(data)
     for name in ("name", "id_number", "region"):
         if data.get(name) in (None, ""):
@@ -454,7 +454,7 @@ def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]
 def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Resident:
     """Change a resident's fields (only those given); the ID number, if changed, is checked
     again (format, agreement with sex and birth date, uniqueness)."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     _check_fields(changes)
     pk = resident.pk if isinstance(resident, Resident) else resident
     with transaction.atomic():
@@ -482,9 +482,9 @@ def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Res
 
 
 def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
-    """The full ID number and phone of a resident in scope (``Perm.RESIDENT_REVEAL``); one
+    """The full ID number and phone of a resident in scope (``ResidentPerm.REVEAL``); one
     audit row naming both fields."""
-    require_perm(actor, Perm.RESIDENT_REVEAL)
+    require_perm(actor, ResidentPerm.REVEAL)
     pk = resident.pk if isinstance(resident, Resident) else resident
     with transaction.atomic():
         target = scoped_residents(actor).filter(pk=pk).first()
@@ -500,7 +500,7 @@ def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
 
 
 def reveal_id_number(actor: Any, resident: Resident | int) -> str:
-    """The full ID number of a resident in scope (``Perm.RESIDENT_REVEAL``); audited."""
+    """The full ID number of a resident in scope (``ResidentPerm.REVEAL``); audited."""
     return reveal_identifiers(actor, resident)[0]
 
 
@@ -508,7 +508,7 @@ def start_household(actor: Any, resident: Resident | int, *, address: str = "") 
     """Start a household (户) for a resident who has none, at ``address`` (default: her own
     address) in her village, with her as its first member. Others join it by choosing it
     on their registration or edit (same village)."""
-    require_perm(actor, Perm.RESIDENT_MANAGE)
+    require_perm(actor, ResidentPerm.MANAGE)
     pk = resident.pk if isinstance(resident, Resident) else resident
     with transaction.atomic():
         target = scoped_residents(actor).select_for_update().filter(pk=pk).first()

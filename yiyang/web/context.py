@@ -8,8 +8,15 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.roles import Perm, Role, perms_for
+from yiyang.accounts.permissions import AccountPerm
+from yiyang.assessments.permissions import AssessmentPerm
+from yiyang.audit.permissions import AuditPerm
+from yiyang.common.permissions import Permission, Role, perms_for
+from yiyang.devices.permissions import DevicePerm
+from yiyang.emergency.permissions import EmergencyPerm
+from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.access import followed_for_alerts
+from yiyang.residents.permissions import ResidentPerm
 
 
 def _role(role: str) -> Callable[[Any], bool]:
@@ -17,11 +24,13 @@ def _role(role: str) -> Callable[[Any], bool]:
 
 
 def _staff_residents(user: Any) -> bool:
-    return bool(user.has_perm_code(Perm.RESIDENT_VIEW))
+    return bool(user.has_perm_code(ResidentPerm.VIEW))
 
 
 def _assessment_dues(user: Any) -> bool:
-    return bool(user.has_perm_code(Perm.ASSESSMENT_RECORD) or user.has_perm_code(Perm.HEALTH_VIEW))
+    return bool(
+        user.has_perm_code(AssessmentPerm.RECORD) or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
+    )
 
 
 def _family_follows_alerts(user: Any) -> bool:
@@ -32,35 +41,35 @@ def _family_follows_alerts(user: Any) -> bool:
 # (label, url name, who sees it: a permission, or a predicate on the user). Every entry
 # must name an existing page. Resident and family logins hold no permission; their entries
 # are predicates on the role (their pages show their "self" scope).
-NAV: list[tuple[Any, str, Perm | Callable[[Any], bool]]] = [
+NAV: list[tuple[Any, str, Permission | Callable[[Any], bool]]] = [
     (_("Residents"), "residents:list", _staff_residents),
     (_("My record"), "residents:list", _role(Role.RESIDENT)),
     (_("My family"), "residents:list", _role(Role.FAMILY)),
     (_("Assessments due"), "assessments:due", _assessment_dues),
-    (_("Assessment policy"), "assessments:policy", Perm.ASSESSMENT_POLICY),
-    (_("Alerts"), "devices:alerts", Perm.DEVICE_VIEW),
+    (_("Assessment policy"), "assessments:policy", AssessmentPerm.POLICY),
+    (_("Alerts"), "devices:alerts", DevicePerm.VIEW),
     (_("Her alerts"), "devices:alerts", _family_follows_alerts),
-    (_("Duty roster"), "devices:duty", Perm.STAFF_VIEW),
-    (_("Escalation schedule"), "devices:escalation", Perm.DEVICE_VIEW),
-    (_("Alert rules"), "devices:rules", Perm.DEVICE_VIEW),
-    (_("Emergency calls"), "emergency:list", Perm.EMERGENCY_CALL),
-    (_("Devices"), "devices:list", Perm.DEVICE_VIEW),
-    (_("Quarantine"), "devices:quarantine", Perm.DEVICE_QUARANTINE),
-    (_("Network"), "network:tree", Perm.NETWORK_VIEW),
-    (_("Institutions"), "network:institutions", Perm.NETWORK_VIEW),
-    (_("Agreements"), "network:agreements", Perm.NETWORK_VIEW),
-    (_("Staff"), "network:staff", Perm.STAFF_VIEW),
-    (_("Teams"), "network:teams", Perm.NETWORK_VIEW),
-    (_("Regions"), "network:regions", Perm.NETWORK_VIEW),
-    (_("Users"), "accounts:users", Perm.ACCOUNTS_MANAGE),
-    (_("Locked accounts"), "accounts:locked", Perm.SECURITY_MANAGE),
-    (_("Two-step login resets"), "accounts:mfa", Perm.SECURITY_MANAGE),
-    (_("Audit trail"), "audit:events", Perm.AUDIT_VIEW),
+    (_("Duty roster"), "devices:duty", NetworkPerm.STAFF_VIEW),
+    (_("Escalation schedule"), "devices:escalation", DevicePerm.VIEW),
+    (_("Alert rules"), "devices:rules", DevicePerm.VIEW),
+    (_("Emergency calls"), "emergency:list", EmergencyPerm.CALL),
+    (_("Devices"), "devices:list", DevicePerm.VIEW),
+    (_("Quarantine"), "devices:quarantine", DevicePerm.QUARANTINE),
+    (_("Network"), "network:tree", NetworkPerm.VIEW),
+    (_("Institutions"), "network:institutions", NetworkPerm.VIEW),
+    (_("Agreements"), "network:agreements", NetworkPerm.VIEW),
+    (_("Staff"), "network:staff", NetworkPerm.STAFF_VIEW),
+    (_("Teams"), "network:teams", NetworkPerm.VIEW),
+    (_("Regions"), "network:regions", NetworkPerm.VIEW),
+    (_("Users"), "accounts:users", AccountPerm.MANAGE),
+    (_("Locked accounts"), "accounts:locked", AccountPerm.SECURITY),
+    (_("Two-step login resets"), "accounts:mfa", AccountPerm.SECURITY),
+    (_("Audit trail"), "audit:events", AuditPerm.VIEW),
 ]
 
 
-def _allowed(user: Any, rule: Perm | Callable[[Any], bool]) -> bool:
-    if isinstance(rule, Perm):
+def _allowed(user: Any, rule: Permission | Callable[[Any], bool]) -> bool:
+    if isinstance(rule, Permission):
         return bool(user.has_perm_code(rule))
     return bool(rule(user))
 

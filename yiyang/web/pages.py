@@ -25,8 +25,8 @@ from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied
+from yiyang.common.permissions import Permission
 from yiyang.common.validation import control_characters_error, has_control_characters
 
 PAGE_SIZE = 50
@@ -82,7 +82,7 @@ def errors_to_http(view: View) -> View:
     return login_required(wrapped)
 
 
-def page(perm: Perm) -> Callable[[View], View]:
+def page(perm: Permission) -> Callable[[View], View]:
     """Decorate a page view: login → permission → scope (NotFound → 404)."""
 
     def decorator(view: View) -> View:

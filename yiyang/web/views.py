@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from yiyang.accounts.roles import PUBLIC_ROLES
+from yiyang.common.permissions import PUBLIC_ROLES
 
 
 @login_required

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.accounts.testing import PASSWORD, make_account
+from yiyang.common.permissions import Role
 from yiyang.network.models import (
     ChainNode,
     Institution,

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from yiyang.accounts import services
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

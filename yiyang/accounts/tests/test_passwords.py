@@ -8,9 +8,9 @@ from django.urls import reverse
 from yiyang.accounts import services
 from yiyang.accounts.models import User
 from yiyang.accounts.passwords import character_classes
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Role
 
 TOO_SHORT = "This password is too short. It must contain at least 8 characters."
 TOO_SIMPLE = (

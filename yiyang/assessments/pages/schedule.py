@@ -4,19 +4,19 @@ the local policy pages (eligibility rules, schedule policies).
 * ``assessments:due`` (``due/``, GET): the open dues of the residents in the user's
   scope (``services.open_dues``), filtered by team (default: the user's own team), by
   instrument and "overdue only", earliest first, paged by keyset on (due date, id) — no
-  ``COUNT(*)``. Needs ``Perm.ASSESSMENT_RECORD`` or ``Perm.HEALTH_VIEW``.
+  ``COUNT(*)``. Needs ``AssessmentPerm.RECORD`` or ``ResidentPerm.HEALTH_VIEW``.
 * ``assessments:resident`` (``resident/<pk>/``, GET): the resident page's tab (current
   standing, eligibility evaluated for today, open dues, history), rendered with
   ``residents.pages.shell.render_tab`` — the fragment for htmx, else the whole resident
   page. Access: ``shell.resident_page`` (scope: 404) and the tab's visibility (the right
   to see the health record: 403).
 * ``assessments:report_change`` (``resident/<pk>/change/``, POST): "report a change"
-  (``services.report_change``; ``Perm.ASSESSMENT_RECORD``); htmx gets the refreshed dues
+  (``services.report_change``; ``AssessmentPerm.RECORD``); htmx gets the refreshed dues
   section, a plain POST is redirected back to the tab.
 * ``assessments:policy`` (``policy/``), ``assessments:rule_create``
   (``policy/rules/new/``), ``assessments:rule_edit`` (``policy/rules/<pk>/``),
   ``assessments:schedule_edit`` (``policy/schedule/<code>/``): list and edit eligibility
-  rules and schedule policies (``Perm.ASSESSMENT_POLICY``); the writes are
+  rules and schedule policies (``AssessmentPerm.POLICY``); the writes are
   ``yiyang.assessments.policy``'s.
 """
 
@@ -42,7 +42,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.scope import scope_of
 from yiyang.assessments import policy, services
 from yiyang.assessments.instruments import gbt42195_2022, ltc_disability_2021
@@ -56,13 +55,16 @@ from yiyang.assessments.models import (
     SchedulePolicy,
     Standing,
 )
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import ValidationFailed
 from yiyang.network import selectors as network_selectors
 from yiyang.network.forms import ServiceForm
 from yiyang.network.models import Team
+from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.forms import KeysetPage, keyset_page
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import ASSESSMENTS_TAB, render_tab, require_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.web.pages import PageRequest, apply_error, page, refuses_control_characters
 
 PAGE_SIZE = 50
@@ -175,7 +177,10 @@ def _is_htmx(request: HttpRequest) -> bool:
 def can_see_dues(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
-        and (user.has_perm_code(Perm.ASSESSMENT_RECORD) or user.has_perm_code(Perm.HEALTH_VIEW))
+        and (
+            user.has_perm_code(AssessmentPerm.RECORD)
+            or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
+        )
     )
 
 
@@ -196,7 +201,7 @@ def team_choices(user: Any) -> tuple[list[tuple[int, str]], int | None]:
         Team.objects.filter(own_q).distinct().order_by("name", "pk").values_list("pk", "name")
     )
     wider = scope.kind in (ScopeKind.ALL, ScopeKind.REGION, ScopeKind.INSTITUTION)
-    if wider and user.has_perm_code(Perm.NETWORK_VIEW):
+    if wider and user.has_perm_code(NetworkPerm.VIEW):
         in_scope = Q(pk__in=network_selectors.teams_for(user).values("pk"))
         choices = list(
             Team.objects.filter(in_scope | own_q)
@@ -275,7 +280,7 @@ def due_list(request: PageRequest) -> HttpResponse:
         "results": results,
         "query": query.urlencode(),
         "today": today,
-        "can_record": user.has_perm_code(Perm.ASSESSMENT_RECORD),
+        "can_record": user.has_perm_code(AssessmentPerm.RECORD),
     }
     if _is_htmx(request):
         return render(request, "assessments/schedule/_due_results.html", context)
@@ -356,7 +361,7 @@ def _dues_context(
     dues = list(
         Due.objects.filter(resident_id=resident.pk, done_by__isnull=True).order_by("due_on", "id")
     )
-    can_record = request.user.has_perm_code(Perm.ASSESSMENT_RECORD)  # type: ignore[union-attr]
+    can_record = request.user.has_perm_code(AssessmentPerm.RECORD)  # type: ignore[union-attr]
     return {
         "resident": resident,
         "dues": _decorate_dues(dues, names, today),
@@ -417,7 +422,7 @@ def _refused(form: forms.Form, exc: ValidationFailed) -> str | None:
 @resident_page
 def report_change(request: HttpRequest, resident: Resident) -> HttpResponseBase:
     user = request.user
-    if not user.has_perm_code(Perm.ASSESSMENT_RECORD):  # type: ignore[union-attr]
+    if not user.has_perm_code(AssessmentPerm.RECORD):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
     require_tab(request, resident, ASSESSMENTS_TAB)
     names = instrument_names()
@@ -522,7 +527,7 @@ def _policy_rows() -> list[dict[str, Any]]:
 
 
 @require_http_methods(["GET"])
-@page(Perm.ASSESSMENT_POLICY)
+@page(AssessmentPerm.POLICY)
 def policy_list(request: PageRequest) -> HttpResponse:
     context = {
         "rules": list(EligibilityRule.objects.order_by("code")),
@@ -569,7 +574,7 @@ def _rule_problems(form: RuleForm) -> None:
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.ASSESSMENT_POLICY)
+@page(AssessmentPerm.POLICY)
 def rule_create(request: PageRequest) -> HttpResponse:
     form = RuleForm(request.POST or None, user=request.user)
     if request.method == "POST":
@@ -589,7 +594,7 @@ def rule_create(request: PageRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.ASSESSMENT_POLICY)
+@page(AssessmentPerm.POLICY)
 def rule_edit(request: PageRequest, pk: int) -> HttpResponse:
     rule = EligibilityRule.objects.filter(pk=pk).first()
     if rule is None:
@@ -610,7 +615,7 @@ def rule_edit(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.ASSESSMENT_POLICY)
+@page(AssessmentPerm.POLICY)
 def schedule_edit(request: PageRequest, code: str) -> HttpResponse:
     found = SchedulePolicy.objects.filter(instrument_code=code).first()
     if found is None and code not in instrument_names():

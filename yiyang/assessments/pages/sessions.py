@@ -15,7 +15,7 @@ URLs (namespace ``assessments``, mounted at ``/assessments/``):
 
 Access: login; the session's resident through ``get_resident_for`` (scope, audited read;
 missing or out of scope → 404) and ``can_view_health`` (else 403) for every view;
-recording (start, answer, submit, sign-off, discard) also needs ``Perm.ASSESSMENT_RECORD``
+recording (start, answer, submit, sign-off, discard) also needs ``AssessmentPerm.RECORD``
 (403). The services check the rest (participants, consent, state) and their
 ``ValidationFailed`` is shown next to the field at fault.
 """
@@ -42,7 +42,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Perm
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
 from yiyang.assessments import history_chart as history_chart_mod
 from yiyang.assessments import progress, record_context, report_data, services
@@ -54,6 +53,7 @@ from yiyang.assessments.models import (
     Reason,
     SessionStatus,
 )
+from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
@@ -77,7 +77,7 @@ def english() -> bool:
 
 
 def _can_record(user: Any) -> bool:
-    return bool(user.has_perm_code(Perm.ASSESSMENT_RECORD))
+    return bool(user.has_perm_code(AssessmentPerm.RECORD))
 
 
 def _require_record(request: HttpRequest) -> None:
@@ -781,7 +781,7 @@ def _cosigner(request: HttpRequest) -> User:
             _("The second assessor must be another person."),
             field="cosign",
         )
-    if not user.has_perm_code(Perm.ASSESSMENT_RECORD):
+    if not user.has_perm_code(AssessmentPerm.RECORD):
         raise ValidationFailed(
             "not_assessor",
             _("%(user)s may not record assessments.") % {"user": user},

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident

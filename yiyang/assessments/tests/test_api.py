@@ -9,11 +9,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from yiyang.accounts.roles import Role
 from yiyang.assessments.instruments import DEFINITIONS
 from yiyang.assessments.models import InstrumentVersion
 from yiyang.assessments.sync import DefinitionChanged, sync_instruments
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.common.permissions import Role
 from yiyang.network.testing import build_network, make_user
 
 URL = "/api/v1/assessments/score"

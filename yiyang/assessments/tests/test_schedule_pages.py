@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.assessments import policy, services
 from yiyang.assessments.models import (
     Assessment,
@@ -29,6 +28,7 @@ from yiyang.assessments.models import (
 )
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.search import birth_bound

@@ -11,11 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_api_sessions import call, client_for, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.common.permissions import Role
 from yiyang.network import services as network
 from yiyang.network.models import Profession, TeamRole
 from yiyang.network.testing import PASSWORD, make_user

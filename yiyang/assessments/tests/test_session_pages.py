@@ -21,12 +21,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.assessments import services
 from yiyang.assessments.models import Assessment, Due, SessionStatus, Standing
 from yiyang.assessments.pages.sessions import second_assessor_candidates
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.common.permissions import Role
 from yiyang.network.testing import PASSWORD, make_user
 from yiyang.residents.models import (
     Consent,

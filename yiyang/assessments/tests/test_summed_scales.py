@@ -14,11 +14,11 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yiyang.accounts.roles import Role
 from yiyang.assessments.instruments import current
 from yiyang.assessments.models import InstrumentVersion
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.tests import reference as ref
+from yiyang.common.permissions import Role
 from yiyang.network.testing import build_network, make_user
 
 MORSE = current("morse-fall")

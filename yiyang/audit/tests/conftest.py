@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 
 

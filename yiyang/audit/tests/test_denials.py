@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.accounts import services as account_services
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 
 

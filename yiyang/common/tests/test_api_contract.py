@@ -14,8 +14,8 @@ from django.test import Client
 from ninja import Router, Schema
 from ninja.errors import ConfigError
 
-from yiyang.accounts.roles import Role
 from yiyang.api import YiyangAPI, api
+from yiyang.common.permissions import Role
 from yiyang.network.models import Grid, Institution
 from yiyang.network.testing import make_user
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import build_network, make_user
 
 MESSAGE = "control characters are not allowed (only tab, line feed and carriage return)."

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401

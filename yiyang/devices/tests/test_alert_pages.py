@@ -18,8 +18,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertState, Device

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, AlertState, Reading, ResidentRule

@@ -15,9 +15,9 @@ import pytest
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.devices import escalation, timers
 from yiyang.devices.models import Alert, DutyShift, EscalationStep
 from yiyang.devices.tests.test_alert_pages import client_for

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401

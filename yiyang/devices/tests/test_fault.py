@@ -34,7 +34,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import services, simulate
 from yiyang.devices.ingest import observations_for, parse_message, sign
 from yiyang.devices.models import Device, Quarantine, Reading

@@ -14,8 +14,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.common import crypto
+from yiyang.common.permissions import Role
 from yiyang.devices.ingest import KINDS, MQTT_REORDER_WINDOW, SENDS, Envelope, process, sign
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
 from yiyang.network.testing import build_network, make_user

@@ -32,7 +32,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import ingest, services
 from yiyang.devices.ingest import Envelope, Outcome, sign
 from yiyang.devices.models import Device, Quarantine, Reading

@@ -15,10 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
 from yiyang.network.testing import Network, build_network, make_user

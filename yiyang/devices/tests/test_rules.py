@@ -10,9 +10,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.devices import rules
 from yiyang.devices.models import Alert, AlertRule
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401

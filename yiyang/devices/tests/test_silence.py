@@ -7,7 +7,7 @@ import datetime
 
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import alerts, timers
 from yiyang.devices.ingest import process
 from yiyang.devices.models import (

@@ -20,7 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import ingest, services
 from yiyang.devices.models import Device, DeviceKind, Quarantine, Reading
 from yiyang.devices.simulate import (

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.devices import escalation, news2, summaries, timers
 from yiyang.devices.models import Alert, Device
 from yiyang.devices.tests.test_alerts import send

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.devices import overrides
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.common import crypto
+from yiyang.common.permissions import Role
 from yiyang.devices.ingest import Envelope, process
 from yiyang.devices.models import Alert, Binding, Device
 from yiyang.network.testing import Network, build_network, make_user

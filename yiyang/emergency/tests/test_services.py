@@ -303,7 +303,7 @@ def test_a_closed_call_is_read_only(scene):
 
 def test_taking_and_taking_over(scene):
     call = sos_call(scene)
-    from yiyang.accounts.roles import Role
+    from yiyang.common.permissions import Role
     from yiyang.network.testing import make_user
 
     nurse = make_user(Role.NURSE, scene.net.a.county, username="nurse-a")

@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.models import ChainNode, Grid, Institution, Region, Team
 from yiyang.network.testing import Network, make_user
 from yiyang.network.tests.pagehelpers import audit_rows as _audit

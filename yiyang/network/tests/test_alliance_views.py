@@ -11,8 +11,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.models import Alliance
 from yiyang.network.testing import Network, make_user
 from yiyang.network.tests.pagehelpers import audit_rows as _audit

@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import Agreement, Institution, Region, Staff
 from yiyang.network.testing import in_force, make_user

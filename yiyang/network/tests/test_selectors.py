@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.common.permissions import Role
 from yiyang.network import selectors, services
 from yiyang.network.testing import make_user
 

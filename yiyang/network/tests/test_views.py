@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import Agreement, AgreementKind, Institution
 from yiyang.network.testing import Network, in_force, make_user

@@ -16,7 +16,7 @@ from typing import Any
 
 from django import template
 
-from yiyang.accounts.roles import mfa_required
+from yiyang.common.permissions import mfa_required
 
 register = template.Library()
 

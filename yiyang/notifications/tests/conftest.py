@@ -11,8 +11,8 @@ import pytest
 from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.accounts.testing import make_account
+from yiyang.common.permissions import Role
 from yiyang.notifications import channels, topics
 from yiyang.notifications.models import Channel, Notification
 

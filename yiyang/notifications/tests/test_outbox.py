@@ -14,9 +14,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.accounts.testing import make_account
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.notifications import channels, services
 from yiyang.notifications.models import Channel, Notification, State
 

@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Age, Count, Id
 from yiyang.network.models import Region
@@ -39,6 +38,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.people import register_with_consents
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.schemas import (
     ErrorOut,
     HouseholdRef,
@@ -208,7 +208,7 @@ def resident_detail(request: HttpRequest, pk: Id) -> Any:
 )
 def resident_update(request: HttpRequest, pk: Id, payload: ResidentPatch) -> Any:
     user = _user(request)
-    require_perm(user, Perm.RESIDENT_MANAGE)
+    require_perm(user, ResidentPerm.MANAGE)
     resident = get_resident_for(user, pk)  # scope (404) and the audited read of the answer
     updated = update_resident(
         user, resident.pk, **_service_fields(payload.dict(exclude_unset=True))

@@ -11,8 +11,8 @@ errors). Editing a row (``<tab>/<id>/edit/``) shows the row as a form in place; 
 
 Access: ``shell.resident_page`` (login, scope — 404, audited read), then the tab's
 visibility (``require_tab``: the right to see the health record), and for a write the
-permission (``Perm.HEALTH_MANAGE`` / ``Perm.OBSERVATION_RECORD``, else 403) before the
-service, which checks consent and input.
+permission (``ResidentPerm.HEALTH_MANAGE`` / ``ResidentPerm.OBSERVATION_RECORD``, else 403)
+before the service, which checks consent and input.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
+from yiyang.network.permissions import NetworkPerm
 from yiyang.residents import charts, documents, health, icd10, loinc
 from yiyang.residents.access import has_consent
 from yiyang.residents.api.health import download_response
@@ -51,6 +52,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.web.pages import apply_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -147,9 +149,9 @@ class EncounterForm(HealthForm):
         super().__init__(*args, user=user, **kwargs)
         institutions = Institution.objects.none()
         staff = Staff.objects.none()
-        if user is not None and user.has_perm_code(Perm.NETWORK_VIEW):
+        if user is not None and user.has_perm_code(NetworkPerm.VIEW):
             institutions = network_selectors.institutions_for(user).order_by("name")
-        if user is not None and user.has_perm_code(Perm.STAFF_VIEW):
+        if user is not None and user.has_perm_code(NetworkPerm.STAFF_VIEW):
             staff = network_selectors.staff_for(user).order_by("name")
         cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
         cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff
@@ -326,7 +328,7 @@ MEDICATION_ROUTES = (
 )
 
 
-def _require(request: HttpRequest, perm: Perm) -> None:
+def _require(request: HttpRequest, perm: Permission) -> None:
     if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
 
@@ -335,7 +337,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _can_write(request: HttpRequest, resident: Resident, perm: Perm) -> bool:
+def _can_write(request: HttpRequest, resident: Resident, perm: Permission) -> bool:
     return bool(request.user.has_perm_code(perm))  # type: ignore[union-attr]
 
 
@@ -369,7 +371,7 @@ def _area_tab(
 ) -> HttpResponse:
     user = request.user
     rows = area.rows(user, resident)
-    can_manage = _can_write(request, resident, Perm.HEALTH_MANAGE)
+    can_manage = _can_write(request, resident, ResidentPerm.HEALTH_MANAGE)
     context = {
         **_common(request, resident),
         "area": area,
@@ -401,7 +403,7 @@ def _area_view(tab: str) -> Callable[..., HttpResponseBase]:
     @resident_page
     def view(request: HttpRequest, resident: Resident) -> HttpResponseBase:
         if request.method == "POST":
-            _require(request, Perm.HEALTH_MANAGE)
+            _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
         if request.method != "POST":
             return _area_tab(request, resident, area)
@@ -436,7 +438,7 @@ def _edit_view(tab: str) -> Callable[..., HttpResponseBase]:
     @require_http_methods(["GET", "POST"])
     @resident_page
     def view(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
-        _require(request, Perm.HEALTH_MANAGE)
+        _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
         entry = _entry(area, request, resident, item_id)
         if request.method != "POST":
@@ -466,7 +468,7 @@ def _remove_view(tab: str) -> Callable[..., HttpResponseBase]:
     @require_POST
     @resident_page
     def view(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
-        _require(request, Perm.HEALTH_MANAGE)
+        _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
         entry = _entry(area, request, resident, item_id)
         try:
@@ -541,7 +543,7 @@ def _observations_tab(
     error: str | None = None,
 ) -> HttpResponse:
     user = request.user
-    can_record = _can_write(request, resident, Perm.OBSERVATION_RECORD)
+    can_record = _can_write(request, resident, ResidentPerm.OBSERVATION_RECORD)
     context = {
         **_common(request, resident),
         **observations_context(user, resident, period),
@@ -579,7 +581,7 @@ def _observation_done(
 @require_POST
 @resident_page
 def observation_bp(request: HttpRequest, resident: Resident) -> HttpResponseBase:
-    _require(request, Perm.OBSERVATION_RECORD)
+    _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
     form = BloodPressureForm(request.POST, user=request.user)
@@ -605,7 +607,7 @@ def observation_bp(request: HttpRequest, resident: Resident) -> HttpResponseBase
 @require_POST
 @resident_page
 def observation_record(request: HttpRequest, resident: Resident) -> HttpResponseBase:
-    _require(request, Perm.OBSERVATION_RECORD)
+    _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
     which = request.POST.get("form")
@@ -635,7 +637,7 @@ def observation_record(request: HttpRequest, resident: Resident) -> HttpResponse
 @require_POST
 @resident_page
 def observation_remove(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
-    _require(request, Perm.OBSERVATION_RECORD)
+    _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
     if not health.observations_for(request.user, resident).filter(pk=item_id).exists():
@@ -666,7 +668,7 @@ def _documents_tab(
     error: str | None = None,
 ) -> HttpResponse:
     user = request.user
-    can_manage = _can_write(request, resident, Perm.HEALTH_MANAGE)
+    can_manage = _can_write(request, resident, ResidentPerm.HEALTH_MANAGE)
     context = {
         **_common(request, resident),
         "rows": health.documents_for(user, resident),
@@ -682,7 +684,7 @@ def _documents_tab(
 @resident_page
 def documents_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
     if request.method == "POST":
-        _require(request, Perm.HEALTH_MANAGE)
+        _require(request, ResidentPerm.HEALTH_MANAGE)
     require_tab(request, resident, "documents")
     if request.method != "POST":
         return _documents_tab(request, resident)
@@ -716,7 +718,7 @@ def document_download(request: HttpRequest, resident: Resident, item_id: int) ->
 @require_POST
 @resident_page
 def document_remove(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
-    _require(request, Perm.HEALTH_MANAGE)
+    _require(request, ResidentPerm.HEALTH_MANAGE)
     require_tab(request, resident, "documents")
     if not health.documents_for(request.user, resident).filter(pk=item_id).exists():
         raise Http404("document not found")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.residents.plain import summary_for
 from yiyang.residents.selectors import get_resident_for, residents_for
 from yiyang.web.pages import PageRequest

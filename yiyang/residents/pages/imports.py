@@ -17,10 +17,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yiyang.accounts.roles import Perm
 from yiyang.common.errors import ValidationFailed
 from yiyang.residents import exports, imports
 from yiyang.residents.models import ImportJob
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.web.pages import PageRequest, apply_error, page
 
 RECENT_JOBS = 10
@@ -35,7 +35,7 @@ class ImportForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-@page(Perm.RESIDENT_IMPORT)
+@page(ResidentPerm.IMPORT)
 def import_page(request: PageRequest) -> HttpResponse:
     user = request.user
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -57,7 +57,7 @@ def import_page(request: PageRequest) -> HttpResponse:
 
 
 @require_GET
-@page(Perm.RESIDENT_IMPORT)
+@page(ResidentPerm.IMPORT)
 def import_template(request: PageRequest) -> HttpResponse:
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
     content, filename, content_type = imports.template_file(request.user, fmt)
@@ -73,7 +73,7 @@ def _job_context(job: ImportJob) -> dict[str, object]:
 
 
 @require_GET
-@page(Perm.RESIDENT_IMPORT)
+@page(ResidentPerm.IMPORT)
 def import_job(request: PageRequest, pk: int) -> HttpResponse:
     job = imports.get_job_for(request.user, pk)
     context = _job_context(job)
@@ -83,14 +83,14 @@ def import_job(request: PageRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@page(Perm.RESIDENT_IMPORT)
+@page(ResidentPerm.IMPORT)
 def import_report(request: PageRequest, pk: int) -> FileResponse:
     job, handle = imports.open_report(request.user, pk)
     return FileResponse(handle, as_attachment=True, filename=imports.report_filename(job))
 
 
 @require_GET
-@page(Perm.RESIDENT_EXPORT)
+@page(ResidentPerm.EXPORT)
 def export(request: PageRequest) -> HttpResponseBase:
     """The filtered resident list (the list page's query string) as .xlsx, streamed."""
     try:

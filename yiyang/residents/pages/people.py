@@ -31,9 +31,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.accounts.roles import Perm, Role
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
 from yiyang.residents import people
 from yiyang.residents.access import has_consent
@@ -48,6 +48,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import get_resident_for
 from yiyang.residents.services import duplicate_candidates
@@ -60,7 +61,7 @@ def _label(model: type[models.Model], name: str) -> Any:
     return capfirst(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
 
 
-def _require(request: HttpRequest, perm: Perm) -> None:
+def _require(request: HttpRequest, perm: Permission) -> None:
     if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
 
@@ -233,7 +234,7 @@ def _reload(request: HttpRequest, resident: Resident, tab: str, message: str) ->
 
 
 def _can_manage(request: HttpRequest) -> bool:
-    return bool(request.user.has_perm_code(Perm.RESIDENT_MANAGE))  # type: ignore[union-attr]
+    return bool(request.user.has_perm_code(ResidentPerm.MANAGE))  # type: ignore[union-attr]
 
 
 def _is_own(request: HttpRequest, resident: Resident) -> bool:
@@ -308,7 +309,7 @@ def contacts(request: HttpRequest, resident: Resident) -> HttpResponse:
     require_tab(request, resident, "contacts")
     if request.method != "POST":
         return _contacts_tab(request, resident)
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     form = ContactForm(request.POST, auto_id="add-contact-%s")
     if form.is_valid():
         try:
@@ -331,7 +332,7 @@ def contacts(request: HttpRequest, resident: Resident) -> HttpResponse:
 def contact_edit(request: HttpRequest, resident: Resident, contact_id: int) -> HttpResponse:
     """The contact's row as a form (GET); save it (POST)."""
     require_tab(request, resident, "contacts")
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     contact = _contact_of(request, resident, contact_id)
     auto_id = f"contact-{contact.pk}-%s"
     if request.method != "POST":
@@ -369,7 +370,7 @@ def _error_notice(
 @resident_page
 def contact_remove(request: HttpRequest, resident: Resident, contact_id: int) -> HttpResponse:
     require_tab(request, resident, "contacts")
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     contact = _contact_of(request, resident, contact_id)
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
@@ -387,7 +388,7 @@ def proxy_grant(request: HttpRequest, resident: Resident, contact_id: int) -> Ht
     """Give a contact a family login (GET: the form; POST: grant). A new login's name and
     one-time password are shown in the answer, once."""
     require_tab(request, resident, "contacts")
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     contact = _contact_of(request, resident, contact_id)
     auto_id = f"grant-{contact.pk}-%s"
     if request.method != "POST":
@@ -438,7 +439,7 @@ def _grant_of(request: HttpRequest, resident: Resident, grant_id: int) -> ProxyG
 def proxy_update(request: HttpRequest, resident: Resident, grant_id: int) -> HttpResponse:
     """Change a family login's rights (recorded as a new grant with its own consent)."""
     require_tab(request, resident, "contacts")
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     grant = _grant_of(request, resident, grant_id)
     form = RightsForm(request.POST)
     form.is_valid()
@@ -514,7 +515,7 @@ def consents(request: HttpRequest, resident: Resident) -> HttpResponse:
     require_tab(request, resident, "consents")
     if request.method != "POST":
         return _consents_tab(request, resident)
-    _require(request, Perm.RESIDENT_MANAGE)
+    _require(request, ResidentPerm.MANAGE)
     form = ConsentForm(request.POST, resident=resident, auto_id="consent-%s")
     if form.is_valid():
         try:
@@ -594,7 +595,7 @@ def _linked(resident: Resident) -> dict[str, int]:
 def merge(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Merge a duplicate into this record: find it (ID number, phone, name or the possible
     duplicates), compare both side by side, confirm with a reason."""
-    _require(request, Perm.RESIDENT_MERGE)
+    _require(request, ResidentPerm.MERGE)
     return _merge(request, pk)
 
 

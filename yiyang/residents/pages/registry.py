@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.accounts.roles import PUBLIC_ROLES, Perm
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team
 from yiyang.residents import people
 from yiyang.residents.forms import ResidentFilterForm, ResidentForm, keyset_page
@@ -35,6 +35,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.pages.shell import render_tab, resident_page
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, NO_GRID, PHONE_RE
 from yiyang.residents.selectors import (
     can_view_residents,
@@ -113,7 +114,7 @@ def resident_list(request: PageRequest) -> HttpResponse:
             results = keyset_page(Resident.objects.none())
     for row in results.items:
         _decorate(row)
-    can_manage = user.has_perm_code(Perm.RESIDENT_MANAGE)
+    can_manage = user.has_perm_code(ResidentPerm.MANAGE)
     context = {
         "filter_form": form,
         "results": results,
@@ -124,8 +125,8 @@ def resident_list(request: PageRequest) -> HttpResponse:
         and residents_for(user).filter(grid__isnull=True).exists(),
         "no_grid_value": NO_GRID,
         "can_manage": can_manage,
-        "can_import": user.has_perm_code(Perm.RESIDENT_IMPORT),
-        "can_export": user.has_perm_code(Perm.RESIDENT_EXPORT),
+        "can_import": user.has_perm_code(ResidentPerm.IMPORT),
+        "can_export": user.has_perm_code(ResidentPerm.EXPORT),
     }
     if request.htmx and not request.htmx.boosted:
         response = render(request, "residents/registry/_results.html", context)
@@ -163,7 +164,7 @@ def _done(request: PageRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-@page(Perm.RESIDENT_MANAGE)
+@page(ResidentPerm.MANAGE)
 def resident_create(request: PageRequest) -> HttpResponse:
     user = request.user
     form = ResidentForm(request.POST or None, user=user, initial=_place_initial(request))
@@ -195,7 +196,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
     return _form_page(request, context)
 
 
-@page(Perm.RESIDENT_MANAGE)
+@page(ResidentPerm.MANAGE)
 def resident_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
     resident = get_resident_for(user, pk)
@@ -248,8 +249,8 @@ def resident_detail(request: PageRequest, resident: Resident) -> HttpResponse:
         "places": _places(resident),
         "housemates": housemates,
         "phone_masked": mask_phone(resident.phone) if resident.phone else "",
-        "can_manage": user.has_perm_code(Perm.RESIDENT_MANAGE),
-        "can_reveal": user.has_perm_code(Perm.RESIDENT_REVEAL),
+        "can_manage": user.has_perm_code(ResidentPerm.MANAGE),
+        "can_reveal": user.has_perm_code(ResidentPerm.REVEAL),
     }
     return render_tab(request, resident, "detail", "residents/registry/_overview.html", context)
 
@@ -332,7 +333,7 @@ def header_extra(user: Any, resident: Resident) -> dict[str, Any]:
         "consent_state": consent_state(resident),
         "is_merged": resident.status == ResidentStatus.MERGED,
         "is_inactive": resident.status != ResidentStatus.ACTIVE,
-        "can_manage_resident": user.has_perm_code(Perm.RESIDENT_MANAGE),
+        "can_manage_resident": user.has_perm_code(ResidentPerm.MANAGE),
     }
 
 

@@ -26,10 +26,12 @@ from django.template.loader import render_to_string
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.roles import Perm, Role
 from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.common.permissions import Role
+from yiyang.devices.permissions import DevicePerm
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
+from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import get_resident_for
 from yiyang.web.pages import refuse_control_characters
 
@@ -40,7 +42,7 @@ ASSESSMENTS_TAB = "assessments:resident"
 def _staff_or_self(user: Any, resident: Resident) -> bool:
     if user.role == Role.RESIDENT:
         return resident.account_id == user.pk
-    return bool(user.has_perm_code(Perm.RESIDENT_VIEW))
+    return bool(user.has_perm_code(ResidentPerm.VIEW))
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class Tab:
 def _follows_alerts(user: Any, resident: Resident) -> bool:
     """Staff who monitor devices, or a family login whose grant lets it follow her alerts
     (``access.followed_for_alerts``)."""
-    if user.has_perm_code(Perm.DEVICE_VIEW):
+    if user.has_perm_code(DevicePerm.VIEW):
         return True
     followed = followed_for_alerts(user)
     return followed is not None and followed.filter(resident_id=resident.pk).exists()

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import translation
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.models import Region
 from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number

@@ -10,8 +10,8 @@ from django.test import Client
 
 from yiyang.accounts import services as account_services
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
 from yiyang.residents.tests.conftest import client_for, register

@@ -14,8 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.models import (
     Consent,

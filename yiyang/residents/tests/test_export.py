@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import exports
 from yiyang.residents.imports import COLUMNS, import_data

@@ -11,7 +11,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.imports import import_data
 from yiyang.residents.models import Resident

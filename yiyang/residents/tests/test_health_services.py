@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import health, icd10, loinc
 from yiyang.residents.models import (

@@ -13,9 +13,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS, Status, import_data, read_table

@@ -18,8 +18,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS

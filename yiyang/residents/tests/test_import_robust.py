@@ -16,8 +16,8 @@ from django.core.files.base import ContentFile
 from django.db import DataError, connection
 from django.db.models import Model, QuerySet
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS, import_data

@@ -13,8 +13,8 @@ import threading
 import pytest
 from django.core.files.base import ContentFile
 
-from yiyang.accounts.roles import Role
 from yiyang.common.management.commands.serve import TaskWorker, task_workers
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.models import ImportJob
 from yiyang.residents.tasks import run_import

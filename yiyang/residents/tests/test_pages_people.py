@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import people
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident

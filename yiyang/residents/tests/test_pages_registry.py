@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import forms as registry_forms
 from yiyang.residents.models import (

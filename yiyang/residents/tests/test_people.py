@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents import access, people
 from yiyang.residents.models import (

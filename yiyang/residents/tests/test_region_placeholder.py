@@ -8,7 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.tests.conftest import client_for
 

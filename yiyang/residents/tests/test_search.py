@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 
-from yiyang.accounts.roles import Role
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.search import birth_bound, search_residents
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from yiyang.accounts.roles import Role
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 from yiyang.residents.models import Resident
 from yiyang.residents.services import (

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 
 pytestmark = pytest.mark.django_db
 

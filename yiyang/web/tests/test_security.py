@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.accounts import services as account_services
-from yiyang.accounts.roles import Role
+from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
 
 ROOT = Path(__file__).resolve().parents[3]

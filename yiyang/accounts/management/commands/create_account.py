@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from yiyang.accounts import services
 from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.roles import Role
 from yiyang.common.errors import DomainError
+from yiyang.common.permissions import Role
 
 
 class Command(BaseCommand):
