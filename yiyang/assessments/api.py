@@ -18,8 +18,8 @@ from pydantic import Field
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
+from yiyang.common.permissions import require_perm
 from yiyang.network.schemas import ErrorOut
-from yiyang.network.selectors import require_perm
 
 router = Router(tags=["assessments"])
 

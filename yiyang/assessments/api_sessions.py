@@ -44,7 +44,7 @@ def _user(request: HttpRequest) -> Any:
 
 def _require_score(request: HttpRequest) -> None:
     from yiyang.assessments.permissions import AssessmentPerm
-    from yiyang.network.selectors import require_perm
+    from yiyang.common.permissions import require_perm
 
     require_perm(_user(request), AssessmentPerm.SCORE)
 

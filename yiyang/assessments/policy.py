@@ -27,8 +27,8 @@ from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.selectors import current_version
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import field_label
-from yiyang.network.selectors import require_perm
 
 RULE_FIELDS = (
     "name_zh",

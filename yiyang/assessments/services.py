@@ -48,7 +48,7 @@ from yiyang.assessments.scoring import ItemError, ScoringError, score
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.audit.services import record
 from yiyang.common.errors import DomainError, NotFound, ValidationFailed
-from yiyang.network.selectors import require_perm
+from yiyang.common.permissions import require_perm
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.models import Resident, ResidentStatus
 from yiyang.residents.selectors import locked_resident_for, scoped_residents

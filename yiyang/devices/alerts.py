@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.devices import escalation, news2, summaries
 from yiyang.devices.models import (
     Alert,
@@ -50,7 +51,6 @@ from yiyang.devices.models import (
 )
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Grid
-from yiyang.network.selectors import require_perm
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
 

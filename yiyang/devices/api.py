@@ -29,12 +29,12 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from yiyang.common.params import Id, Int64, Pagination
+from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import PatchSchema
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.schemas import ErrorOut
-from yiyang.network.selectors import require_perm
 
 router = Router(tags=["devices"])
 

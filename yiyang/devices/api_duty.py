@@ -32,11 +32,11 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from yiyang.common.params import Id, Pagination
+from yiyang.common.permissions import require_perm
 from yiyang.devices import escalation
 from yiyang.devices.models import DutyShift, Severity, Tier
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.schemas import ErrorOut
-from yiyang.network.selectors import require_perm
 
 router = Router(tags=["escalation"])
 

@@ -38,7 +38,7 @@ from yiyang.accounts.models import User
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
-from yiyang.common.permissions import Role, perms_for
+from yiyang.common.permissions import Role, perms_for, require_perm
 from yiyang.devices import summaries
 from yiyang.devices.models import (
     Alert,
@@ -53,7 +53,7 @@ from yiyang.devices.models import (
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import NodeLevel, Team
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import get_institution_for, require_perm
+from yiyang.network.selectors import get_institution_for
 
 TOPIC = "devices.alert"
 # Roles that may act on an alert: only they are notified as staff (tiers 1–3).

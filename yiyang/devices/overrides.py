@@ -35,11 +35,11 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
 from yiyang.devices.alerts import METRICS, check_conditions
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.selectors import require_perm
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident

@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
 from yiyang.devices.alerts import check_conditions
 from yiyang.devices.defaults import RULES as DEFAULT_RULES
@@ -45,7 +46,6 @@ from yiyang.devices.overrides import (
     rule_name,
 )
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.selectors import require_perm
 
 UNSET: Any = object()  # "leave this as it is"
 EDITABLE = ("severity", "conditions", "active", "suggests_referral")

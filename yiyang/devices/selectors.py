@@ -42,7 +42,7 @@ from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.common.permissions import PUBLIC_ROLES
+from yiyang.common.permissions import PUBLIC_ROLES, require_perm
 from yiyang.devices.models import (
     SEVERITY_RANK,
     Alert,
@@ -57,7 +57,7 @@ from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
-from yiyang.network.selectors import _institution_q, require_perm
+from yiyang.network.selectors import _institution_q
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm

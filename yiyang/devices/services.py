@@ -24,12 +24,13 @@ from django.utils.translation import gettext as _
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import field_label, required
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.selectors import managed_devices
 from yiyang.network.models import Institution
-from yiyang.network.selectors import in_scope, require_perm
+from yiyang.network.selectors import in_scope
 from yiyang.residents.models import Resident, ResidentStatus
 from yiyang.residents.selectors import scoped_residents
 

@@ -24,11 +24,11 @@ from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound
+from yiyang.common.permissions import require_perm
 from yiyang.devices.models import Device, Reading
 from yiyang.emergency.models import CallStep, EmergencyCall
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.models import Team
-from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
     Allergy,
     Condition,

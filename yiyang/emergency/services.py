@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text
 from yiyang.devices import alerts as alert_actions
 from yiyang.devices.models import Alert, AlertRule, AlertState
@@ -45,7 +46,6 @@ from yiyang.emergency.models import (
 )
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.emergency.selectors import call_q
-from yiyang.network.selectors import require_perm
 from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus
 from yiyang.residents.selectors import scoped_residents
 from yiyang.residents.services import normalise_phone

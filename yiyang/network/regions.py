@@ -339,8 +339,8 @@ def import_regions(
     """
     from yiyang.accounts.scope import scope_of
     from yiyang.audit.services import record
+    from yiyang.common.permissions import require_perm
     from yiyang.network.permissions import NetworkPerm
-    from yiyang.network.selectors import require_perm
 
     prefix: str | None = ""
     if actor is not None:  # None: the system itself (the management command)

@@ -30,8 +30,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.common.permissions import Permission
+from yiyang.common.errors import NotFound
+from yiyang.common.permissions import require_perm
 from yiyang.network.models import (
     Agreement,
     Alliance,
@@ -46,17 +46,6 @@ from yiyang.network.models import (
     TeamMember,
 )
 from yiyang.network.permissions import NetworkPerm
-
-# --- permission -------------------------------------------------------------------------
-
-
-def require_perm(user: Any, perm: Permission) -> None:
-    """Raise ``PermissionDenied`` unless ``user`` is active and its role holds ``perm``."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise PermissionDenied()
-    if not user.has_perm_code(perm):
-        raise PermissionDenied()
-
 
 # --- scope as Q objects -----------------------------------------------------------------
 # Each ``_*_q`` returns a filter for the model's own queryset. ``None`` means "everything".

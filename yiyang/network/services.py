@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import (
     CARE_TYPES,
@@ -50,7 +51,7 @@ from yiyang.network.models import (
 )
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import RegionCodeError, validate_new_code
-from yiyang.network.selectors import in_scope, require_perm
+from yiyang.network.selectors import in_scope
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".doc", ".docx"}

@@ -39,9 +39,9 @@ from xlsxwriter.worksheet import Worksheet
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
 from yiyang.network.regions import check_code
-from yiyang.network.selectors import require_perm
 from yiyang.residents.imports import CHOICE_LABELS, COLUMNS
 from yiyang.residents.models import FLAGS, Resident
 from yiyang.residents.permissions import ResidentPerm

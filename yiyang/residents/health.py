@@ -49,9 +49,10 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Institution, Staff
-from yiyang.network.selectors import in_scope, require_perm
+from yiyang.network.selectors import in_scope
 from yiyang.residents import icd10, loinc
 from yiyang.residents.access import require_health_consent, require_health_view
 from yiyang.residents.documents import inspect_upload

@@ -52,8 +52,9 @@ from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record, record_read
 from yiyang.common import crypto
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import grids_for, institutions_for, require_perm
+from yiyang.network.selectors import grids_for, institutions_for
 from yiyang.residents import services
 from yiyang.residents.idnumber import IdNumber, make_id_number, parse_id_number
 from yiyang.residents.models import (

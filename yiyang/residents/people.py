@@ -36,9 +36,8 @@ from yiyang.accounts.models import ScopeKind, User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.permissions import PUBLIC_ROLES, Role
+from yiyang.common.permissions import PUBLIC_ROLES, Role, require_perm
 from yiyang.common.validation import clean_fields, clean_text, field_label, required
-from yiyang.network.selectors import require_perm
 from yiyang.residents.models import (
     Consent,
     ConsentGiver,

@@ -29,8 +29,8 @@ from yiyang.accounts.models import ScopeKind
 from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
+from yiyang.common.permissions import require_perm
 from yiyang.network.models import Grid, Institution, Region
-from yiyang.network.selectors import require_perm
 from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 

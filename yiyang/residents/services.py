@@ -19,9 +19,10 @@ from pypinyin import Style, lazy_pinyin
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import in_scope, require_perm
+from yiyang.network.selectors import in_scope
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.models import (
     FLAGS,

@@ -27,8 +27,8 @@ from pydantic import Field
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Age, Count, Id
+from yiyang.common.permissions import require_perm
 from yiyang.network.models import Region
-from yiyang.network.selectors import require_perm
 from yiyang.residents.forms import keyset_page, region_prefix
 from yiyang.residents.models import (
     FLAGS,
