@@ -123,8 +123,9 @@ def _child(rows: int) -> dict:
     report = seed("county", SEED, **options)
     county_code = report.county_codes[0]
 
-    from yiyang.accounts.models import ScopeKind, User
+    from yiyang.accounts.models import User
     from yiyang.common.permissions import Role
+    from yiyang.common.scope import ScopeKind
     from yiyang.network.models import Region
     from yiyang.residents import imports
 

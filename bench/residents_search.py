@@ -84,8 +84,9 @@ def seed(preset: str, seed_no: int, residents: int | None) -> dict:
 def bench_users() -> dict[str, Any]:
     """A supervisor scoped to the city with the most residents, one scoped to its first
     county (created once)."""
-    from yiyang.accounts.models import ScopeKind, User
+    from yiyang.accounts.models import User
     from yiyang.common.permissions import Role
+    from yiyang.common.scope import ScopeKind
     from yiyang.network.models import Region, RegionLevel
     from yiyang.residents.models import Resident
 

@@ -28,8 +28,9 @@ from django.db import close_old_connections
 from playwright.sync_api import expect
 
 from tests.browser.conftest import url
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 from yiyang.devices import timers
 from yiyang.devices.models import Alert, AlertState, Device, EscalationStep, Severity, Tier
 from yiyang.devices.simulate import HttpTransport, SimDevice, encode

@@ -11,10 +11,11 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
 
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 from yiyang.network.models import (
     LEVEL_DIGITS,
     Agreement,

@@ -7,9 +7,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts import services
-from yiyang.accounts.models import ScopeKind
 from yiyang.common.errors import DomainError
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 
 
 class LoginForm(AuthenticationForm):

@@ -9,14 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.common.fields import EncryptedCharField
 from yiyang.common.permissions import Permission, Role, perms_for
-
-
-class ScopeKind(models.TextChoices):
-    ALL = "all", _("Whole deployment")
-    REGION = "region", _("Region subtree")
-    INSTITUTION = "institution", _("Institution")
-    TEAM = "team", _("Team")
-    SELF = "self", _("Own records only")
+from yiyang.common.scope import ScopeKind
 
 
 class User(AbstractUser):

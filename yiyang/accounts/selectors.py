@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from yiyang.accounts import lockout
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.accounts.permissions import AccountPerm
-from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.common.errors import NotFound
+from yiyang.common.scope import DataScope, ScopeKind, scope_of
 
 
 def _scope_filter(scope: DataScope) -> Q | None:

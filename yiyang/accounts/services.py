@@ -25,9 +25,8 @@ from django.utils.translation import ngettext
 
 from yiyang.accounts import lockout, selectors
 from yiyang.accounts.api_auth import hash_token
-from yiyang.accounts.models import ApiToken, ScopeKind, User
+from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.permissions import AccountPerm
-from yiyang.accounts.scope import contains, scope_of
 from yiyang.audit.models import Outcome
 from yiyang.audit.services import normalise_address, record
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -39,6 +38,7 @@ from yiyang.common.permissions import (
     Role,
     mfa_required,
 )
+from yiyang.common.scope import ScopeKind, contains, scope_of
 
 TOTP_ISSUER = "Yiyang"
 

@@ -21,8 +21,9 @@ from django.utils import timezone
 
 from yiyang.accounts import services
 from yiyang.accounts.api_auth import hash_token
-from yiyang.accounts.models import ApiToken, ScopeKind, User
+from yiyang.accounts.models import ApiToken, User
 from yiyang.common.permissions import mfa_required
+from yiyang.common.scope import ScopeKind
 
 PASSWORD = "Yiyang#2026"
 

@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.assessments.models import Assessment, InstrumentStatus, InstrumentVersion
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import NotFound
 from yiyang.common.permissions import Role, perms_for
+from yiyang.common.scope import ScopeKind
 
 
 def current_version(code: str) -> InstrumentVersion | None:

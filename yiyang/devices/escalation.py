@@ -35,10 +35,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
-from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import Role, perms_for, require_perm
+from yiyang.common.scope import scope_of
 from yiyang.devices import summaries
 from yiyang.devices.models import (
     Alert,

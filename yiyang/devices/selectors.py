@@ -1,6 +1,6 @@
 """Reads of the device registry, always scoped to the acting user's data scope.
 
-Scope rules (``yiyang.accounts.scope.DataScope``):
+Scope rules (``yiyang.common.scope.DataScope``):
 
 * **Managed devices** (what a write may touch): devices whose owner institution lies in
   the actor's scope (the institutions ``yiyang.network.selectors`` shows: "all" every
@@ -38,11 +38,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import PUBLIC_ROLES, require_perm
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.devices.models import (
     SEVERITY_RANK,
     Alert,

@@ -19,12 +19,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import scope_of
 from yiyang.audit.services import record_read
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound
 from yiyang.common.permissions import require_perm
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.devices.models import Device, Reading
 from yiyang.emergency.models import CallStep, EmergencyCall
 from yiyang.emergency.permissions import EmergencyPerm

@@ -337,9 +337,9 @@ def import_regions(
     imported. One transaction, one audit row ("network.region.import"). ``actor`` None
     is the system itself (the ``import_regions`` command run at the server's shell).
     """
-    from yiyang.accounts.scope import scope_of
     from yiyang.audit.services import record
     from yiyang.common.permissions import require_perm
+    from yiyang.common.scope import scope_of
     from yiyang.network.permissions import NetworkPerm
 
     prefix: str | None = ""

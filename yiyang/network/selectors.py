@@ -4,7 +4,7 @@ Every function checks the permission first (``NetworkPerm.VIEW``; ``NetworkPerm.
 staff) and raises ``PermissionDenied`` without it. ``get_*_for`` raise ``NotFound`` for a
 missing object and for one outside the scope alike.
 
-Scope rules (``yiyang.accounts.scope.DataScope``):
+Scope rules (``yiyang.common.scope.DataScope``):
 
 * ``all`` — everything.
 * ``region`` — objects whose region code starts with the scope's prefix: institutions,
@@ -27,11 +27,10 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound
 from yiyang.common.permissions import require_perm
+from yiyang.common.scope import DataScope, ScopeKind, scope_of
 from yiyang.network.models import (
     Agreement,
     Alliance,

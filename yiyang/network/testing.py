@@ -22,8 +22,9 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 from yiyang.network.models import (
     Agreement,
     Alliance,

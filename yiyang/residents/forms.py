@@ -26,8 +26,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import scope_of
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import field_label
 from yiyang.network import selectors as network
 from yiyang.network.forms import ServiceForm

@@ -47,12 +47,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from yiyang.accounts.models import ScopeKind, User
-from yiyang.accounts.scope import scope_of
+from yiyang.accounts.models import User
 from yiyang.audit.services import record, record_read
 from yiyang.common import crypto
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import grids_for, institutions_for
 from yiyang.residents import services

@@ -32,11 +32,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from yiyang.accounts import services as account_services
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import PUBLIC_ROLES, Role, require_perm
+from yiyang.common.scope import ScopeKind
 from yiyang.common.validation import clean_fields, clean_text, field_label, required
 from yiyang.residents.models import (
     Consent,

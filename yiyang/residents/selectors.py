@@ -1,6 +1,6 @@
 """Reads of residents, always scoped to the acting user's data scope.
 
-Scope rules (``yiyang.accounts.scope.DataScope``):
+Scope rules (``yiyang.common.scope.DataScope``):
 
 * ``all`` — every resident.
 * ``region`` — residents whose village code starts with the scope's prefix.
@@ -25,11 +25,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import DataScope, scope_of
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound
 from yiyang.common.permissions import require_perm
+from yiyang.common.scope import DataScope, ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region
 from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm

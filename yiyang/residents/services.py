@@ -263,8 +263,7 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
 def needs_grid(actor: Any) -> bool:
     """Whether ``actor`` must file a resident under a grid: a team-scoped user sees only
     the residents of the grids the team serves (ADR 0010, "A resident without a grid")."""
-    from yiyang.accounts.models import ScopeKind
-    from yiyang.accounts.scope import scope_of
+    from yiyang.common.scope import ScopeKind, scope_of
 
     return scope_of(actor).kind == ScopeKind.TEAM
 

@@ -15,9 +15,10 @@ import pyotp
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role, mfa_required
+from yiyang.common.scope import ScopeKind
 from yiyang.seed import names
 from yiyang.seed.network import NetworkPlan
 

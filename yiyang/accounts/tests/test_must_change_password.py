@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from yiyang.accounts import services
-from yiyang.accounts.models import ScopeKind
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 
 pytestmark = pytest.mark.django_db
 

@@ -41,8 +41,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from yiyang.accounts.models import ScopeKind
-from yiyang.accounts.scope import scope_of
 from yiyang.assessments import policy, services
 from yiyang.assessments.instruments import gbt42195_2022, ltc_disability_2021
 from yiyang.assessments.models import (
@@ -57,6 +55,7 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network import selectors as network_selectors
 from yiyang.network.forms import ServiceForm
 from yiyang.network.models import Team

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts.models import ScopeKind, User
+from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 
 pytestmark = pytest.mark.django_db
 

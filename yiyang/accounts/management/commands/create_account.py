@@ -17,9 +17,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from yiyang.accounts import services
-from yiyang.accounts.models import ScopeKind
 from yiyang.common.errors import DomainError
 from yiyang.common.permissions import Role
+from yiyang.common.scope import ScopeKind
 
 
 class Command(BaseCommand):

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yiyang.accounts.models import ScopeKind
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ScopeKind(models.TextChoices):
+    ALL = "all", _("Whole deployment")
+    REGION = "region", _("Region subtree")
+    INSTITUTION = "institution", _("Institution")
+    TEAM = "team", _("Team")
+    SELF = "self", _("Own records only")
 
 
 @dataclass(frozen=True)
