@@ -29,9 +29,9 @@ from yiyang.accounts.middleware import IDLE_FLAG
 from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
 from yiyang.common.permissions import Role, mfa_required
 from yiyang.common.scope import ScopeKind, scope_of
-from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
 # --- login / logout -----------------------------------------------------------------------
 

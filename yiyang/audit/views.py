@@ -27,7 +27,7 @@ from yiyang.audit.forms import EventFilterForm
 from yiyang.audit.models import AuditEvent, AuditHead
 from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import Problem, chain_hash
-from yiyang.web.pages import PageRequest, page
+from yiyang.common.pages import PageRequest, page
 
 CURSOR_PARAMS = ("before", "after")
 PROBLEM_LABELS = {

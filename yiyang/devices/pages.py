@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
@@ -34,7 +35,6 @@ from yiyang.network.selectors import institutions_for
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
-from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
 LOW_BATTERY_PCT = 20
 READINGS_SHOWN = 20

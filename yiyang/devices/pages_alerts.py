@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, errors_to_http, page
 from yiyang.devices import alerts, selectors
 from yiyang.devices.models import Alert, AlertRule, AlertState, Device, Outcome, Severity
 from yiyang.devices.pages import LOW_BATTERY_PCT
@@ -56,7 +57,6 @@ from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.web.pages import PageRequest, apply_error, errors_to_http, page
 
 BOARD_ROWS = 200  # the board shows at most this many alerts (the count says how many)
 AGES_FRESH_SECONDS = 60  # redraw unchanged rows after this long so that ages stay right

@@ -33,12 +33,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page
 from yiyang.devices import escalation
 from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
 from yiyang.network.permissions import NetworkPerm
-from yiyang.web.pages import PageRequest, apply_error, page
 
 SHIFTS_SHOWN = 200
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -29,12 +29,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page
 from yiyang.devices import rules
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.devices.overrides import describe, rule_name
 from yiyang.devices.pages_thresholds import add_threshold_fields, typed_conditions
 from yiyang.devices.permissions import DevicePerm
-from yiyang.web.pages import PageRequest, apply_error, page
 
 TEMPLATE = "devices/rules/page.html"
 SAVE, RESET = "save", "reset"

@@ -29,13 +29,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.pages import apply_error
 from yiyang.devices import overrides
 from yiyang.devices.overrides import OP_SYMBOLS, RuleRow, describe, metric_label, metric_unit
 from yiyang.devices.pages_alerts import RESIDENT_TAB, rule_name
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.web.pages import apply_error
 
 TEMPLATE = "devices/thresholds/page.html"
 SAVE, RESET = "save", "reset"

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page, paginate
 from yiyang.devices.models import Alert
 from yiyang.emergency import selectors, services
 from yiyang.emergency.models import CallOutcome, CallState, EmergencyCall, StepKind
@@ -35,7 +36,6 @@ from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import scoped_residents
-from yiyang.web.pages import PageRequest, apply_error, page, paginate
 
 RESIDENT_CHOICES = 20
 STATES = ("open", "closed", "all")

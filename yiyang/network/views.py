@@ -3,7 +3,7 @@ teams.
 
 Views stay thin: they read through ``selectors`` (scoped to the user; ``NotFound`` is the
 404 page) and write through ``services`` (whose ``ValidationFailed`` is shown next to the
-form field). Access: login, then the permission (``web.pages.page``), then the scope.
+form field). Access: login, then the permission (``common.pages.page``), then the scope.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
 from yiyang.network import selectors, services
 from yiyang.network.forms import (
     AgreementFilterForm,
@@ -44,7 +45,6 @@ from yiyang.network.forms import (
 from yiyang.network.models import NodeLevel, TeamMember, expiry_q
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import import_regions
-from yiyang.web.pages import PageRequest, apply_error, page, paginate, query_without_page
 
 # Above this many centers and stations the tree starts with the stations folded.
 TREE_EXPAND_LIMIT = 60

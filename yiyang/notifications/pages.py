@@ -17,9 +17,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from yiyang.common.pages import PageRequest, errors_to_http, paginate, query_without_page
 from yiyang.notifications import selectors, services, topics
 from yiyang.notifications.models import Notification
-from yiyang.web.pages import PageRequest, errors_to_http, paginate, query_without_page
 
 BADGE_MAX = 99  # shown as "99+" above this
 

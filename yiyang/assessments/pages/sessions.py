@@ -58,10 +58,10 @@ from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.pages import apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import get_resident_for
-from yiyang.web.pages import apply_error, errors_to_http
 
 FIRST_INSTRUMENT = services.ABILITY_INSTRUMENT
 ANSWER_PREFIX = "a-"

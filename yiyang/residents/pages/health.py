@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.pages import apply_error
 from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
@@ -53,7 +54,6 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.web.pages import apply_error
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

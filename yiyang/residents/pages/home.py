@@ -7,10 +7,10 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from yiyang.common.pages import PageRequest
 from yiyang.common.permissions import Role
 from yiyang.residents.plain import summary_for
 from yiyang.residents.selectors import get_resident_for, residents_for
-from yiyang.web.pages import PageRequest
 
 SHOWN = 20  # a family login looks after a few people, not a registry
 

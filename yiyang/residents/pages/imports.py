@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page
 from yiyang.residents import exports, imports
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.web.pages import PageRequest, apply_error, page
 
 RECENT_JOBS = 10
 

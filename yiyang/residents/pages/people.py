@@ -33,6 +33,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.pages import apply_error, refuses_control_characters
 from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
 from yiyang.residents import people
@@ -52,7 +53,6 @@ from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors import get_resident_for
 from yiyang.residents.services import duplicate_candidates
-from yiyang.web.pages import apply_error, refuses_control_characters
 
 CANDIDATES = 20  # at most this many records offered for a merge
 

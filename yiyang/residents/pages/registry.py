@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
 from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team
 from yiyang.residents import people
@@ -47,7 +48,6 @@ from yiyang.residents.services import (
     start_household,
     update_resident,
 )
-from yiyang.web.pages import PageRequest, apply_error, page, refuses_control_characters
 
 # A service error on these fields is shown next to the form field that holds it.
 FIELD_ALIASES = {

@@ -27,13 +27,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.common.errors import NotFound, PermissionDenied
+from yiyang.common.pages import refuse_control_characters
 from yiyang.common.permissions import Role
 from yiyang.devices.permissions import DevicePerm
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import get_resident_for
-from yiyang.web.pages import refuse_control_characters
 
 # The assessments app's tab (``yiyang.assessments.pages.schedule``).
 ASSESSMENTS_TAB = "assessments:resident"

@@ -1,4 +1,4 @@
-"""Shared plumbing for server-rendered pages.
+"""Shared plumbing for server-rendered pages (ground floor: every app's pages use it).
 
 ``page(perm)`` is the one access rule of every console page: login first (redirect to the
 login page), then the role's permission (else the 403 page), then the object in scope
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -24,10 +24,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
-from yiyang.accounts.models import User
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied
 from yiyang.common.permissions import Permission
 from yiyang.common.validation import control_characters_error, has_control_characters
+
+if TYPE_CHECKING:  # the platform's user model (AUTH_USER_MODEL); a type, no run-time import
+    from yiyang.accounts.models import User
 
 PAGE_SIZE = 50
 
