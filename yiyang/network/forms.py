@@ -15,6 +15,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.common.forms import ServiceForm
 from yiyang.network import selectors
 from yiyang.network.models import (
     Agreement,
@@ -54,25 +55,6 @@ def _scoped_or_current(user: Any, current: list[Any]) -> QuerySet[Institution]:
             Q(pk__in=scoped.values("pk")) | Q(pk__in=current)
         ).order_by("name")
     return scoped.order_by("name")
-
-
-class ServiceForm(forms.ModelForm):
-    """A ModelForm that leaves validation of the model's rules to the service.
-
-    ``_post_clean`` would build the instance and run the model's unique and constraint
-    checks; the service does that (with its own clear messages) in its transaction.
-    """
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def _post_clean(self) -> None:
-        return None
-
-    def changed_data_values(self) -> dict[str, Any]:
-        """The cleaned values of the fields the user changed (for update services)."""
-        return {name: self.cleaned_data[name] for name in self.changed_data}
 
 
 class InstitutionForm(ServiceForm):

@@ -56,12 +56,12 @@ from yiyang.assessments.models import (
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
+from yiyang.common.paging import KeysetPage, keyset_page
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network import selectors as network_selectors
 from yiyang.network.forms import ServiceForm
 from yiyang.network.models import Team
 from yiyang.network.permissions import NetworkPerm
-from yiyang.residents.forms import KeysetPage, keyset_page
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import ASSESSMENTS_TAB, render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm

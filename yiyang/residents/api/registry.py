@@ -26,10 +26,11 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.paging import keyset_page
 from yiyang.common.params import Age, Count, Id
 from yiyang.common.permissions import require_perm
 from yiyang.network.models import Region
-from yiyang.residents.forms import keyset_page, region_prefix
+from yiyang.residents.forms import region_prefix
 from yiyang.residents.models import (
     FLAGS,
     CareSetting,

@@ -25,10 +25,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
+from yiyang.common.paging import keyset_page
 from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team
 from yiyang.residents import people
-from yiyang.residents.forms import ResidentFilterForm, ResidentForm, keyset_page
+from yiyang.residents.forms import ResidentFilterForm, ResidentForm
 from yiyang.residents.models import (
     Consent,
     ConsentPurpose,

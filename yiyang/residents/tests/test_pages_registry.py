@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
+from yiyang.common import paging
 from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
-from yiyang.residents import forms as registry_forms
 from yiyang.residents.models import (
     Consent,
     ConsentGiver,
@@ -142,7 +142,7 @@ def test_htmx_request_gets_the_results_fragment(world, supervisor):
 
 
 def test_keyset_paging_without_count(world, monkeypatch):
-    monkeypatch.setattr(registry_forms, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 2)
     everyone = make_user(Role.SUPERVISOR, scope="all")
     client = client_for(everyone)
     with CaptureQueriesContext(connection) as queries:
@@ -165,7 +165,7 @@ def test_keyset_paging_without_count(world, monkeypatch):
 
 
 def test_paging_keeps_the_filters_and_export_carries_them(world, monkeypatch):
-    monkeypatch.setattr(registry_forms, "PAGE_SIZE", 1)
+    monkeypatch.setattr(paging, "PAGE_SIZE", 1)
     county = make_user(Role.DOCTOR, scope=world.net.a.county)
     response = client_for(county).get(LIST, {"area": world.net.a.townships[0].pk})
     page = html.unescape(text(response))
