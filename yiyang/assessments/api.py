@@ -19,7 +19,7 @@ from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
 from yiyang.common.permissions import require_perm
-from yiyang.network.schemas import ErrorOut
+from yiyang.common.schemas import ErrorOut
 
 router = Router(tags=["assessments"])
 

@@ -29,8 +29,8 @@ from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
 from yiyang.common.errors import NotFound
 from yiyang.common.params import Age, Id, Pagination
+from yiyang.common.schemas import ErrorOut
 from yiyang.network.models import Team
-from yiyang.network.schemas import ErrorOut
 from yiyang.residents.access import require_health_view
 from yiyang.residents.selectors import get_resident_for
 

@@ -30,11 +30,10 @@ from pydantic import Field
 
 from yiyang.common.params import Id, Int64, Pagination
 from yiyang.common.permissions import require_perm
-from yiyang.common.schemas import PatchSchema
+from yiyang.common.schemas import ErrorOut, PatchSchema
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.schemas import ErrorOut
 
 router = Router(tags=["devices"])
 

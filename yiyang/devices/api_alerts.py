@@ -28,9 +28,9 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from yiyang.common.params import Id, Pagination
+from yiyang.common.schemas import ErrorOut
 from yiyang.devices import alerts, selectors
 from yiyang.devices.models import Alert, AlertState, Outcome, Reading, Severity
-from yiyang.network.schemas import ErrorOut
 from yiyang.residents.permissions import ResidentPerm
 
 router = Router(tags=["alerts"])

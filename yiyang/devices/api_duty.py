@@ -33,10 +33,10 @@ from ninja.pagination import paginate
 
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import require_perm
+from yiyang.common.schemas import ErrorOut
 from yiyang.devices import escalation
 from yiyang.devices.models import DutyShift, Severity, Tier
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.schemas import ErrorOut
 
 router = Router(tags=["escalation"])
 

@@ -27,10 +27,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field, StrictBool
 
+from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides, rules
 from yiyang.devices.api_thresholds import RuleConditionOut, ThresholdRuleOut
 from yiyang.devices.models import AlertRule, Severity
-from yiyang.network.schemas import ErrorOut
 
 router = Router(tags=["alerts"])
 

@@ -26,9 +26,9 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from yiyang.common.params import Id
+from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
-from yiyang.network.schemas import ErrorOut
 
 router = Router(tags=["alerts"])
 

@@ -27,9 +27,9 @@ from pydantic import Field
 
 from yiyang.common import crypto
 from yiyang.common.params import Id, Pagination
+from yiyang.common.schemas import ErrorOut
 from yiyang.emergency import selectors, services
 from yiyang.emergency.models import CallState, CallStep, EmergencyCall
-from yiyang.network.schemas import ErrorOut
 
 router = Router(tags=["emergency"])
 

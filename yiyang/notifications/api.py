@@ -19,7 +19,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from yiyang.common.params import Id, Pagination
-from yiyang.network.schemas import ErrorOut
+from yiyang.common.schemas import ErrorOut
 from yiyang.notifications import selectors, services, topics
 from yiyang.notifications.models import Notification
 

@@ -7,8 +7,8 @@ Inputs name references by id under the field names the services use (``region``,
 at fault; ``region`` also takes a 12-digit village code. Special-group flags travel as a
 list of names (``["empty_nest", "veteran"]``) both ways.
 
-Other areas (people, health, imports) import ``ResidentRef``/``ErrorOut`` from here and keep
-their own schema modules.
+Other areas (people, health, imports) import ``ResidentRef`` from here and keep their own
+schema modules; every API answers errors in ``common.schemas.ErrorOut``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pydantic import Field
 from yiyang.common.crypto import mask_phone
 from yiyang.common.params import Id
 from yiyang.common.schemas import PatchSchema
-from yiyang.network.schemas import ErrorOut, Ref, RegionRef, ref, region_ref
+from yiyang.network.schemas import Ref, RegionRef, ref, region_ref
 from yiyang.residents.models import (
     CareSetting,
     ConsentGiver,
@@ -35,7 +35,6 @@ from yiyang.residents.models import (
 
 __all__ = [
     "CandidateOut",
-    "ErrorOut",
     "GridRef",
     "GuardianIn",
     "HouseholdRef",

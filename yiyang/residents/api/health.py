@@ -21,7 +21,7 @@ from ninja.pagination import paginate
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Id, Pagination
-from yiyang.network.schemas import ErrorOut
+from yiyang.common.schemas import ErrorOut
 from yiyang.residents import health, loinc
 from yiyang.residents.health_schemas import (
     AllergyIn,

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from yiyang.common.params import Id
-from yiyang.network.schemas import ErrorOut
+from yiyang.common.schemas import ErrorOut
 from yiyang.residents import people
 from yiyang.residents.access import has_consent
 from yiyang.residents.models import ConsentPurpose, ProxyGrant
