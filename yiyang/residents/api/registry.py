@@ -29,6 +29,7 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.common.paging import keyset_page
 from yiyang.common.params import Age, Count, Id
 from yiyang.common.permissions import require_perm
+from yiyang.common.schemas import ErrorOut
 from yiyang.network.models import Region
 from yiyang.residents.forms import region_prefix
 from yiyang.residents.models import (
@@ -41,7 +42,6 @@ from yiyang.residents.models import (
 from yiyang.residents.people import register_with_consents
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.schemas import (
-    ErrorOut,
     HouseholdRef,
     RegisterOut,
     ResidentIn,
