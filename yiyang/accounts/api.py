@@ -23,7 +23,6 @@ from yiyang.accounts import selectors, services
 from yiyang.accounts.models import User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.schemas import (
-    ErrorOut,
     LockOut,
     MeOut,
     OkOut,
@@ -43,6 +42,7 @@ from yiyang.accounts.schemas import (
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import Permission, Role, mfa_required, perms_for
+from yiyang.common.schemas import ErrorOut
 
 router = Router(tags=["auth"])
 

@@ -10,7 +10,6 @@ from ninja import Schema
 from pydantic import Field
 
 from yiyang.common.params import Id
-from yiyang.common.schemas import ErrorOut as ErrorOut  # the common error body
 
 
 class TokenIn(Schema):

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
+from yiyang.common.schemas import ErrorOut
 from yiyang.network import selectors, services
 from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
 from yiyang.network.permissions import NetworkPerm
@@ -28,7 +29,6 @@ from yiyang.network.schemas import (
     AllianceIn,
     AllianceOut,
     AlliancePatch,
-    ErrorOut,
     GridIn,
     GridOut,
     GridPatch,
