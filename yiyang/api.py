@@ -25,6 +25,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, re_path, resolve
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
@@ -35,6 +36,7 @@ from ninja.operation import Operation, PathView
 from ninja.signature.details import is_pydantic_model
 
 from yiyang.accounts.api_auth import api_auth
+from yiyang.common import registry
 from yiyang.common.errors import DomainError, ValidationFailed
 from yiyang.common.schemas import ErrorOut
 from yiyang.common.validation import check_text
@@ -343,33 +345,10 @@ def _invalid_body(request: HttpRequest, detail: str):
 
 
 def _routers() -> None:
-    from yiyang.accounts.api import router as accounts_router
-    from yiyang.assessments.api import router as assessments_router
-    from yiyang.audit.api import router as audit_router
-    from yiyang.devices.api import router as devices_router
-    from yiyang.devices.api_alerts import router as alerts_router
-    from yiyang.devices.api_duty import router as escalation_router
-    from yiyang.devices.api_ingest import router as ingest_router
-    from yiyang.devices.api_rules import router as rules_router
-    from yiyang.devices.api_thresholds import router as thresholds_router
-    from yiyang.emergency.api import router as emergency_router
-    from yiyang.network.api import router as network_router
-    from yiyang.notifications.api import router as notifications_router
-    from yiyang.residents.api import router as residents_router
-
-    api.add_router("/auth", accounts_router)
-    api.add_router("/network", network_router)
-    api.add_router("/audit", audit_router)
-    api.add_router("/residents", residents_router)
-    api.add_router("/assessments", assessments_router)
-    api.add_router("/devices", devices_router)
-    api.add_router("/alerts", alerts_router)
-    api.add_router("/alerts/residents", thresholds_router)
-    api.add_router("/alerts/rules", rules_router)
-    api.add_router("/escalation", escalation_router)
-    api.add_router("/ingest", ingest_router)
-    api.add_router("/emergency", emergency_router)
-    api.add_router("/notifications", notifications_router)
+    """Mount every router an app registered (``common.registry.register_api_router``, from
+    its ``plugin`` module; ADR 0024), in installed-app order."""
+    for prefix, router_path in registry.api_routers():
+        api.add_router(prefix, import_string(router_path))
 
 
 _routers()

@@ -8,8 +8,9 @@ class CommonConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Each installed app plugs itself in from its own package: its ``permissions``
-        # module registers its permissions and the roles holding them (ADR 0024). Django
-        # calls ready() once every app's models are loaded, so these modules may import
-        # their app's models.
-        autodiscover_modules("permissions")
+        # Each installed app plugs itself in from its own package (ADR 0024): its
+        # ``permissions`` module registers its permissions and the roles holding them, its
+        # ``plugin`` module its pages, API routers, navigation entries, resident tabs …
+        # Imported in INSTALLED_APPS order once every app's models are loaded (Django calls
+        # ready() then), so these modules may import their app's models.
+        autodiscover_modules("permissions", "plugin")

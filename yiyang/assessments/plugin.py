@@ -1,0 +1,26 @@
+"""How the assessments app plugs into the platform: its pages, API router, navigation and
+the resident page's tab (imported by ``CommonConfig.ready``; ADR 0024)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from yiyang.assessments.permissions import AssessmentPerm
+from yiyang.common import registry
+from yiyang.residents.permissions import ResidentPerm
+
+
+def _assessment_dues(user: Any) -> bool:
+    return bool(
+        user.has_perm_code(AssessmentPerm.RECORD) or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
+    )
+
+
+registry.register_pages("assessments/", "yiyang.assessments.urls")
+registry.register_api_router("/assessments", "yiyang.assessments.api.router")
+registry.register_nav(_("Assessments due"), "assessments:due", _assessment_dues, order=200)
+registry.register_nav(
+    _("Assessment policy"), "assessments:policy", AssessmentPerm.POLICY, order=210
+)
