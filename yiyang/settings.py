@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "yiyang.devices",
     "yiyang.notifications",
     "yiyang.emergency",
+    "yiyang.ops",
     "yiyang.web",
 ]
 

@@ -10,8 +10,8 @@ from django.core.management import call_command
 
 from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
-from yiyang.common.management.commands.demo import setup_demo
 from yiyang.network.models import ChainNode, Institution, Region, Staff
+from yiyang.ops.management.commands.demo import setup_demo
 from yiyang.seed.users import DEMO_USERNAMES
 
 

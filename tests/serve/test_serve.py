@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError
 
-from yiyang.common.management.commands.serve import parse_bind
+from yiyang.ops.management.commands.serve import parse_bind
 
 ROOT = Path(__file__).resolve().parents[2]
 

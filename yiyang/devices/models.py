@@ -8,17 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-
-class DeviceKind(models.TextChoices):
-    BP_MONITOR = "bp_monitor", _("Blood-pressure monitor")
-    GLUCOMETER = "glucometer", _("Glucometer")
-    PULSE_OXIMETER = "pulse_oximeter", _("Pulse oximeter")
-    THERMOMETER = "thermometer", _("Thermometer")
-    SCALE = "scale", _("Scale")
-    SMART_WATCH = "smart_watch", _("Smart watch")
-    SOS_BUTTON = "sos_button", _("SOS button")
-    FALL_SENSOR = "fall_sensor", _("Fall sensor")
-    BED_SENSOR = "bed_sensor", _("Bed / presence sensor")
+from yiyang.devices.kinds import DeviceKind
+from yiyang.devices.summaries import render
 
 
 class DeviceStatus(models.TextChoices):
@@ -333,8 +324,6 @@ class Alert(models.Model):
     def summary_text(self) -> str:
         """The summary in the active language (``summaries.render`` of the facts), or the
         stored English text for an alert without facts."""
-        from yiyang.devices.summaries import render
-
         return render(self.facts) or self.summary
 
 

@@ -21,6 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from yiyang.devices.kinds import DeviceKind
+
 GLUCOSE_CONTEXT = {
     "fasting": pgettext_lazy("glucose", "fasting"),
     "random": pgettext_lazy("glucose", "random"),
@@ -135,8 +137,6 @@ def render(facts: dict[str, Any] | None) -> str:
         if kind == "news2":
             return _news2(facts)
         if kind == "silent":
-            from yiyang.devices.models import DeviceKind
-
             since = timezone.localtime(datetime.datetime.fromisoformat(str(facts["since"])))
             labels = dict(DeviceKind.choices)
             return _(

@@ -19,7 +19,7 @@ Results per row: imported, updated, unchanged, rejected (with the reasons) or sk
 template's example row). The report is an .xlsx of the original columns plus the result
 and the reasons.
 
-Jobs: ``start_import`` stores the upload as an ``ImportJob`` and enqueues
+Jobs: ``tasks.start_import`` stores the upload as an ``ImportJob`` and enqueues
 ``tasks.run_import`` after commit; the worker calls ``run_job``. ``yiyang import
 residents FILE`` runs ``import_file`` synchronously.
 """
@@ -68,6 +68,7 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import scoped_residents, village_q
+from yiyang.residents.workbooks import Formats, add_sheet, new_workbook, write_row
 
 logger = logging.getLogger(__name__)
 
@@ -1501,9 +1502,7 @@ class ResidentImport:
 def write_report(outcome: Outcome, target: str | Path | IO[bytes]) -> None:
     """The original columns of every data row, then the result, the reasons and their
     codes (field:code), as .xlsx; a second sheet with the counts. Written with XlsxWriter
-    in its constant-memory mode (``exports.new_workbook``)."""
-    from yiyang.residents.exports import Formats, add_sheet, new_workbook, write_row
-
+    in its constant-memory mode (``workbooks.new_workbook``)."""
     table = outcome.table
     width = len(table.headers)
     header = [_("Row"), *table.headers, _("Result"), _("Reasons"), _("Reason codes")]
@@ -1595,7 +1594,8 @@ def import_file(
 # --- jobs -------------------------------------------------------------------------------
 
 
-def _check_upload(name: str, size: int, head: bytes) -> None:
+def check_upload(name: str, size: int, head: bytes) -> None:
+    """Refuse an upload that is too large, empty, an old .xls or neither .xlsx nor CSV."""
     if size > MAX_FILE_BYTES:
         raise _bad_file(
             "file_too_large",
@@ -1615,42 +1615,6 @@ def _check_upload(name: str, size: int, head: bytes) -> None:
         or lower.endswith((".csv", ".txt"))
     ):
         raise _bad_file("unsupported_file", _("Upload an Excel workbook (.xlsx) or a CSV file."))
-
-
-def start_import(actor: User, upload: Any, *, language: str = "") -> ImportJob:
-    """Store an uploaded file as a queued import job and enqueue it (after commit) for the
-    background worker. Checks the permission, the size and the file type."""
-    require_perm(actor, ResidentPerm.IMPORT)
-    name = Path(getattr(upload, "name", "") or "residents.xlsx").name
-    size = getattr(upload, "size", None)
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    _check_upload(name, size if size is not None else len(head), head)
-    with transaction.atomic():
-        job = ImportJob(created_by=actor, original_name=name[:255])
-        job.file.save(_storage_name(name), upload, save=False)
-        job.save()
-        record(
-            actor=actor,
-            action="residents.import.start",
-            obj=job,
-            details={"file": name, "size": job.file.size},
-        )
-        lang = language or translation.get_language() or ""
-        transaction.on_commit(lambda: _enqueue(job.pk, lang))
-    return job
-
-
-def _storage_name(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return f"import{suffix if suffix in ('.xlsx', '.csv', '.txt') else ''}"
-
-
-def _enqueue(job_id: int, language: str) -> None:
-    from yiyang.residents.tasks import run_import
-
-    run_import.enqueue(job_id, language)
 
 
 def run_job(job_id: int) -> ImportJob | None:

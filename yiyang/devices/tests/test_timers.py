@@ -159,7 +159,7 @@ def test_a_killed_timer_process_resumes_from_the_database(world):  # noqa: F811
 
 
 def test_serve_and_demo_supervise_the_timers_and_the_simulator(monkeypatch, settings):
-    from yiyang.common.management.commands import demo, serve
+    from yiyang.ops.management.commands import demo, serve
 
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     monkeypatch.setattr(serve, "ALERT_TIMERS_ARGV", sleeper)

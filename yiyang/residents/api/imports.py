@@ -23,7 +23,7 @@ from ninja.files import UploadedFile
 
 from yiyang.common.params import Age, Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import exports, imports
+from yiyang.residents import exports, imports, tasks
 from yiyang.residents.models import ImportJob
 
 router = Router(tags=["residents"])
@@ -121,7 +121,7 @@ def import_template(request: HttpRequest, format: str = "xlsx") -> Any:  # noqa:
     response={201: ImportJobOut, **ERRORS},
 )
 def import_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    job = imports.start_import(_user(request), file, language=get_language() or "")
+    job = tasks.start_import(_user(request), file, language=get_language() or "")
     return 201, job
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page
-from yiyang.residents import exports, imports
+from yiyang.residents import exports, imports, tasks
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
 
@@ -41,9 +41,7 @@ def import_page(request: PageRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = imports.start_import(
-                user, form.cleaned_data["file"], language=get_language() or ""
-            )
+            job = tasks.start_import(user, form.cleaned_data["file"], language=get_language() or "")
         except ValidationFailed as error:
             apply_error(form, error)
         else:

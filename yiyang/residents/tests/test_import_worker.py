@@ -13,9 +13,9 @@ import threading
 import pytest
 from django.core.files.base import ContentFile
 
-from yiyang.common.management.commands.serve import TaskWorker, task_workers
 from yiyang.common.permissions import Role
 from yiyang.network.testing import make_user
+from yiyang.ops.management.commands.serve import TaskWorker, task_workers
 from yiyang.residents.models import ImportJob
 from yiyang.residents.tasks import run_import
 
@@ -111,7 +111,7 @@ def test_the_task_runs_the_job_in_the_uploaders_language(settings, tmp_path):
 
 
 def test_device_consumers_are_supervised_with_stable_client_ids(settings):
-    from yiyang.common.management.commands.serve import device_consumer_argv
+    from yiyang.ops.management.commands.serve import device_consumer_argv
 
     settings.MQTT_CLIENT_ID = "yiyang-node7"
     assert device_consumer_argv(0)[-3:] == ["consume_devices", "--client-id", "yiyang-node7-0"]

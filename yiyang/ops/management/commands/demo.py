@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from yiyang.common.management.commands.serve import parse_bind, run_server, task_workers
 from yiyang.network.models import Region
+from yiyang.ops.management.commands.serve import parse_bind, run_server, task_workers
 from yiyang.seed import seed
 from yiyang.seed.users import login_table
 
