@@ -7,8 +7,12 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.assessments.pages import schedule
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common import registry
+from yiyang.residents import plain
+from yiyang.residents.access import can_view_health
+from yiyang.residents.pages import shell
 from yiyang.residents.permissions import ResidentPerm
 
 
@@ -24,3 +28,10 @@ registry.register_nav(_("Assessments due"), "assessments:due", _assessment_dues,
 registry.register_nav(
     _("Assessment policy"), "assessments:policy", AssessmentPerm.POLICY, order=210
 )
+
+# The resident page: this app's tab (between the health record and the devices' tab) and
+# her ability level under her name.
+shell.register_tab(schedule.RESIDENT_TAB, _("Assessments"), can_view_health, order=80)
+shell.register_header_part(schedule.ability_badge)
+# Her "coming up" list: the next assessment due (before the next visit).
+plain.register_coming_up(schedule.next_assessment, order=10)

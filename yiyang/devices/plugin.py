@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from yiyang.common import registry
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.permissions import NetworkPerm
-from yiyang.residents.access import followed_for_alerts
+from yiyang.residents.access import can_view_health, followed_for_alerts
+from yiyang.residents.pages import shell
 
 
 def _family_follows_alerts(user: Any) -> bool:
@@ -33,3 +34,18 @@ registry.register_nav(_("Escalation schedule"), "devices:escalation", DevicePerm
 registry.register_nav(_("Alert rules"), "devices:rules", DevicePerm.VIEW, order=340)
 registry.register_nav(_("Devices"), "devices:list", DevicePerm.VIEW, order=360)
 registry.register_nav(_("Quarantine"), "devices:quarantine", DevicePerm.QUARANTINE, order=370)
+
+
+def _follows_alerts(user: Any, resident: Any) -> bool:
+    """Staff who see her health record and monitor devices, or a family login whose grant
+    lets it follow her alerts (``residents.access.followed_for_alerts``)."""
+    if not can_view_health(user, resident):
+        return False
+    if user.has_perm_code(DevicePerm.VIEW):
+        return True
+    followed = followed_for_alerts(user)
+    return followed is not None and followed.filter(resident_id=resident.pk).exists()
+
+
+# The resident page's tab (``pages_alerts.resident_alerts``), after the assessments' tab.
+shell.register_tab("devices:resident_alerts", _("Alerts & readings"), _follows_alerts, order=90)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,37 @@ class Reading:
 
 
 @dataclass
+class ComingUp:
+    """One line of her "coming up" list: what (``label``: "Next visit"), which (``what``),
+    when, and whether it is already due."""
+
+    label: str
+    what: str
+    on: datetime.date
+    overdue: bool = False
+
+
+# A source of "coming up" lines: (viewer, resident, today) -> a line or None. Apps add
+# theirs from their ``plugin`` module (the assessments app: the next assessment due).
+ComingUpSource = Callable[[Any, Resident, datetime.date], ComingUp | None]
+_COMING_UP: dict[ComingUpSource, int] = {}
+
+
+def register_coming_up(source: ComingUpSource, *, order: int) -> ComingUpSource:
+    """Add a source of her "coming up" list; lines are listed by ``order``."""
+    _COMING_UP[source] = order
+    return source
+
+
+def next_visit(user: Any, resident: Resident, today: datetime.date) -> ComingUp | None:
+    """Her next planned encounter (a home round, a clinic visit)."""
+    visit = health.encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
+    if visit is None:
+        return None
+    return ComingUp(str(_("Next visit")), visit.get_kind_display(), visit.date)
+
+
+@dataclass
 class Summary:
     resident: Resident
     health: bool  # whether the viewer may see her health record
@@ -109,9 +141,7 @@ class Summary:
     medicines: list[Medicine] = field(default_factory=list)
     allergies: list[str] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
-    next_assessment: tuple[str, datetime.date] | None = None
-    assessment_overdue: bool = False
-    next_visit: tuple[str, datetime.date] | None = None
+    coming_up: list[ComingUp] = field(default_factory=list)
     teams: list[str] = field(default_factory=list)
 
 
@@ -139,16 +169,6 @@ def _readings(user: Any, resident: Resident) -> list[Reading]:
     return found
 
 
-def _next_assessment(resident: Resident, today: datetime.date) -> tuple[str, datetime.date] | None:
-    from yiyang.assessments.models import Due
-    from yiyang.assessments.pages.schedule import instrument_names
-
-    due = Due.objects.filter(resident=resident, done_by__isnull=True).order_by("due_on").first()
-    if due is None:
-        return None
-    return instrument_names().get(due.instrument_code, due.instrument_code), due.due_on
-
-
 def summary_for(user: Any, resident: Resident) -> Summary:
     """What the plain home page shows of ``resident`` to ``user`` (her own login or a
     family login; the resident already read through ``get_resident_for``)."""
@@ -172,10 +192,8 @@ def summary_for(user: Any, resident: Resident) -> Summary:
     ]
     summary.allergies = [a.substance for a in health.allergies_for(user, resident)]
     summary.readings = _readings(user, resident)
-    summary.next_assessment = _next_assessment(resident, today)
-    if summary.next_assessment is not None:
-        summary.assessment_overdue = summary.next_assessment[1] < today
-    visit = health.encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
-    if visit is not None:
-        summary.next_visit = (visit.get_kind_display(), visit.date)
+    for source in sorted(_COMING_UP, key=_COMING_UP.__getitem__):
+        line = source(user, resident, today)
+        if line is not None:
+            summary.coming_up.append(line)
     return summary

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.common import registry
 from yiyang.common.permissions import Role
+from yiyang.residents import plain
+from yiyang.residents.access import can_view_health
+from yiyang.residents.pages import shell
 from yiyang.residents.permissions import ResidentPerm
 
 
@@ -27,3 +30,16 @@ registry.register_api_router("/residents", "yiyang.residents.api.router")
 registry.register_nav(_("Residents"), "residents:list", _staff_residents, order=100)
 registry.register_nav(_("My record"), "residents:list", _role(Role.RESIDENT), order=110)
 registry.register_nav(_("My family"), "residents:list", _role(Role.FAMILY), order=120)
+
+# The resident page's own tabs (other apps add theirs between and after these).
+shell.register_tab("detail", _("Overview"), lambda user, resident: True, order=10)
+shell.register_tab("conditions", _("Conditions"), can_view_health, order=20)
+shell.register_tab("medications", _("Medications"), can_view_health, order=30)
+shell.register_tab("allergies", _("Allergies"), can_view_health, order=40)
+shell.register_tab("observations", _("Observations"), can_view_health, order=50)
+shell.register_tab("encounters", _("Encounters"), can_view_health, order=60)
+shell.register_tab("documents", _("Documents"), can_view_health, order=70)
+shell.register_tab("contacts", _("Contacts"), shell.staff_or_self, order=100)
+shell.register_tab("consents", _("Consent"), shell.staff_or_self, order=110)
+# Her "coming up" list on her own (and her family's) home page: the next planned encounter.
+plain.register_coming_up(plain.next_visit, order=20)

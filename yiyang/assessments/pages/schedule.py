@@ -33,6 +33,7 @@ from django.core.validators import validate_slug
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -55,16 +56,17 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import ValidationFailed
+from yiyang.common.forms import ServiceForm
 from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
 from yiyang.common.paging import KeysetPage, keyset_page
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network import selectors as network_selectors
-from yiyang.network.forms import ServiceForm
 from yiyang.network.models import Team
 from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.models import Resident
-from yiyang.residents.pages.shell import ASSESSMENTS_TAB, render_tab, require_tab, resident_page
+from yiyang.residents.pages.shell import Tab, render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.plain import ComingUp
 
 PAGE_SIZE = 50
 HISTORY_SHOWN = 50
@@ -116,11 +118,41 @@ def level_names(
     return zh, en
 
 
+# This app's tab of the resident page (registered in ``assessments.plugin``).
+RESIDENT_TAB = "assessments:resident"
+
+
+def ability_badge(user: Any, resident: Resident, tabs: list[Tab]) -> str:
+    """The resident page header's part: her current GB/T 42195 ability level, to those who
+    see this app's tab (one query); "" otherwise."""
+    if not any(tab.key == RESIDENT_TAB for tab in tabs):
+        return ""
+    level = (
+        Standing.objects.filter(resident_id=resident.pk)
+        .values_list("ability_level", flat=True)
+        .first()
+    )
+    if level is None:
+        return ""
+    context = {"ability_level": level, "ability_level_name": ability_level_name(level)}
+    return render_to_string("assessments/_ability_badge.html", context)
+
+
 def ability_level_name(level: int) -> str:
     """The GB/T 42195-2022 level's name in the current language (for the resident
     header: no query)."""
     zh, en = level_names(level, gbt42195_2022.DEFINITION["levels"], ABILITY_NAMES_EN)
     return zh if _chinese() or not en else f"{en} ({zh})" if zh else en
+
+
+def next_assessment(user: Any, resident: Resident, today: datetime.date) -> ComingUp | None:
+    """Her "coming up" line (``residents.plain``): the next assessment due, and whether it
+    is due already."""
+    due = Due.objects.filter(resident=resident, done_by__isnull=True).order_by("due_on").first()
+    if due is None:
+        return None
+    name = instrument_names().get(due.instrument_code, due.instrument_code)
+    return ComingUp(str(_("Next assessment")), name, due.due_on, overdue=due.due_on < today)
 
 
 def instrument_names() -> dict[str, str]:
@@ -398,14 +430,14 @@ def _resident_tab(
         "english": not _chinese(),
     }
     return render_tab(
-        request, resident, ASSESSMENTS_TAB, "assessments/schedule/resident_tab.html", context
+        request, resident, RESIDENT_TAB, "assessments/schedule/resident_tab.html", context
     )
 
 
 @require_http_methods(["GET"])
 @resident_page
 def resident_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
-    require_tab(request, resident, ASSESSMENTS_TAB)
+    require_tab(request, resident, RESIDENT_TAB)
     return _resident_tab(request, resident)
 
 
@@ -423,7 +455,7 @@ def report_change(request: HttpRequest, resident: Resident) -> HttpResponseBase:
     user = request.user
     if not user.has_perm_code(AssessmentPerm.RECORD):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
-    require_tab(request, resident, ASSESSMENTS_TAB)
+    require_tab(request, resident, RESIDENT_TAB)
     names = instrument_names()
     form = ChangeForm(request.POST, instruments=names)
     error = None
@@ -448,7 +480,7 @@ def report_change(request: HttpRequest, resident: Resident) -> HttpResponseBase:
                 context = _dues_context(request, resident, names, notice=text)
                 return render(request, "assessments/schedule/_resident_dues.html", context)
             messages.success(request, text)
-            return redirect(ASSESSMENTS_TAB, resident.pk)
+            return redirect(RESIDENT_TAB, resident.pk)
     if _is_htmx(request):
         context = _dues_context(request, resident, names, form=form, error=error)
         return render(request, "assessments/schedule/_resident_dues.html", context)

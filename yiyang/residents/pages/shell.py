@@ -24,22 +24,17 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.pages import refuse_control_characters
 from yiyang.common.permissions import Role
-from yiyang.devices.permissions import DevicePerm
-from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors import get_resident_for
 
-# The assessments app's tab (``yiyang.assessments.pages.schedule``).
-ASSESSMENTS_TAB = "assessments:resident"
 
-
-def _staff_or_self(user: Any, resident: Resident) -> bool:
+def staff_or_self(user: Any, resident: Resident) -> bool:
+    """Staff who see residents, or her own login."""
     if user.role == Role.RESIDENT:
         return resident.account_id == user.pk
     return bool(user.has_perm_code(ResidentPerm.VIEW))
@@ -52,73 +47,62 @@ class Tab:
     key: str
     label: str | Promise
     visible: Callable[[Any, Resident], bool]
+    order: int = 0
 
     @property
     def url_name(self) -> str:
         return self.key if ":" in self.key else f"residents:{self.key}"
 
 
-def _follows_alerts(user: Any, resident: Resident) -> bool:
-    """Staff who monitor devices, or a family login whose grant lets it follow her alerts
-    (``access.followed_for_alerts``)."""
-    if user.has_perm_code(DevicePerm.VIEW):
-        return True
-    followed = followed_for_alerts(user)
-    return followed is not None and followed.filter(resident_id=resident.pk).exists()
+# --- the registries other apps extend (from their ``plugin`` module; ADR 0024) -----------
+
+_TABS: dict[str, Tab] = {}
+# A header part: (user, resident, the tabs the user sees) -> HTML shown under her name ("").
+HeaderPart = Callable[[Any, Resident, list[Tab]], str]
+_HEADER_PARTS: list[HeaderPart] = []
 
 
-TABS: tuple[Tab, ...] = (
-    Tab("detail", _("Overview"), lambda user, resident: True),
-    Tab("conditions", _("Conditions"), can_view_health),
-    Tab("medications", _("Medications"), can_view_health),
-    Tab("allergies", _("Allergies"), can_view_health),
-    Tab("observations", _("Observations"), can_view_health),
-    Tab("encounters", _("Encounters"), can_view_health),
-    Tab("documents", _("Documents"), can_view_health),
-    Tab(ASSESSMENTS_TAB, _("Assessments"), can_view_health),
-    Tab(  # the devices app's tab (``yiyang.devices.pages_alerts.resident_alerts``)
-        "devices:resident_alerts",
-        _("Alerts & readings"),
-        lambda user, resident: can_view_health(user, resident) and _follows_alerts(user, resident),
-    ),
-    Tab("contacts", _("Contacts"), _staff_or_self),
-    Tab("consents", _("Consent"), _staff_or_self),
-)
+def register_tab(
+    key: str, label: str | Promise, visible: Callable[[Any, Resident], bool], *, order: int
+) -> Tab:
+    """Add (or replace) a tab of the resident page: ``key`` is its URL name (a bare name in
+    the ``residents`` namespace, else ``"<app>:<name>"`` taking the resident's ``pk``),
+    shown to a user for whom ``visible(user, resident)`` is true, placed by ``order`` (the
+    registry's own tabs: 10–70 the health record, 100–110 contacts and consent)."""
+    tab = Tab(key, label, visible, order)
+    _TABS[key] = tab
+    return tab
+
+
+def registered_tabs() -> list[Tab]:
+    return sorted(_TABS.values(), key=lambda tab: tab.order)
+
+
+def register_header_part(part: HeaderPart) -> HeaderPart:
+    """Add a part of the resident page's header (e.g. the assessments app's ability level);
+    a part returns rendered HTML, or "" to show nothing."""
+    if part not in _HEADER_PARTS:
+        _HEADER_PARTS.append(part)
+    return part
 
 
 def visible_tabs(user: Any, resident: Resident) -> list[Tab]:
-    return [tab for tab in TABS if tab.visible(user, resident)]
+    return [tab for tab in registered_tabs() if tab.visible(user, resident)]
 
 
 def header_context(user: Any, resident: Resident) -> dict[str, Any]:
-    """What the header shows. Extended by the registry area (team, consent state …)."""
+    """What the header shows. Extended by the registry area (team, consent state …) and by
+    the header parts other apps registered."""
     from yiyang.residents.pages.registry import header_extra
 
     tabs = visible_tabs(user, resident)
+    parts = [html for part in _HEADER_PARTS if (html := part(user, resident, tabs))]
     return {
         "resident": resident,
         "tabs": tabs,
         **header_extra(user, resident),
-        **_ability_badge(resident, tabs),
+        "header_parts": parts,
     }
-
-
-def _ability_badge(resident: Resident, tabs: list[Tab]) -> dict[str, Any]:
-    """The current GB/T 42195 ability level for the header, to those who see the
-    assessments tab (one query)."""
-    if not any(tab.key == ASSESSMENTS_TAB for tab in tabs):
-        return {}
-    from yiyang.assessments.models import Standing
-    from yiyang.assessments.pages.schedule import ability_level_name
-
-    level = (
-        Standing.objects.filter(resident_id=resident.pk)
-        .values_list("ability_level", flat=True)
-        .first()
-    )
-    if level is None:
-        return {}
-    return {"ability_level": level, "ability_level_name": ability_level_name(level)}
 
 
 def render_tab(
@@ -163,7 +147,7 @@ def resident_page(view: View) -> View:
 
 def require_tab(request: HttpRequest, resident: Resident, key: str) -> None:
     """403 unless the tab ``key`` is visible to the user for this resident."""
-    for tab in TABS:
-        if tab.key == key and tab.visible(request.user, resident):
-            return
+    tab = _TABS.get(key)
+    if tab is not None and tab.visible(request.user, resident):
+        return
     raise PermissionDenied()
