@@ -16,7 +16,7 @@ from django import forms as django_forms
 
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Permission, role_permissions
-from yiyang.network.testing import Network
+from yiyang.testing.network import Network
 
 ANONYMOUS = "anonymous"
 PASSWORD = "Yiyang#2026"

@@ -18,7 +18,7 @@ from yiyang.devices.tests.test_alert_pages import place, send  # noqa: F401 - fi
 from yiyang.devices.tests.test_ingest import msg
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -28,11 +28,11 @@ from yiyang.common.permissions import Role
 from yiyang.devices import services
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ and for an anonymous caller:
   changes it (which shows the snapshot would have caught a refused write that went
   through).
 
-The world: the two-county network of ``yiyang.network.testing``; every staff and
+The world: the two-county network of ``yiyang.testing.network``; every staff and
 administrator role scoped to county A (region subtree), residents and family members to
 "self". Out-of-scope objects live in county B. API calls use a bearer token, pages a
 session. The world is built once per module and each test runs in a savepoint.
@@ -50,7 +50,6 @@ from tests.matrix_support import (
 from yiyang.accounts import services as account_services
 from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.permissions import AccountPerm
-from yiyang.accounts.testing import bearer_token, make_account
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.permissions import Role, mfa_required
 from yiyang.network import services as network_services
@@ -73,7 +72,8 @@ from yiyang.network.models import (
     Team,
 )
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.testing import build_network, in_force
+from yiyang.testing.accounts import bearer_token, make_account
+from yiyang.testing.network import build_network, in_force
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import log_in
-from yiyang.accounts.testing import PASSWORD, make_account
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
+from yiyang.testing.accounts import PASSWORD, make_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,9 +7,9 @@ import pytest
 from django.utils import translation
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.testing import PASSWORD, make_account
 from yiyang.common.permissions import Role, mfa_required
-from yiyang.network.testing import Network, build_network
+from yiyang.testing.accounts import PASSWORD, make_account
+from yiyang.testing.network import Network, build_network
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

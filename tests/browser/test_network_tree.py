@@ -8,8 +8,8 @@ from tests.browser.conftest import log_in, url
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
 from yiyang.network.models import ChainNode, NodeLevel
-from yiyang.network.testing import PASSWORD, build_network, make_user
 from yiyang.seed import DEMO_PASSWORD, seed
+from yiyang.testing.network import PASSWORD, build_network, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

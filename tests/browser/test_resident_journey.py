@@ -27,11 +27,9 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, url
-from yiyang.accounts.testing import make_account
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
-from yiyang.network.testing import PASSWORD, build_network, make_user
 from yiyang.residents import health, people
 from yiyang.residents.idnumber import check_character, make_id_number
 from yiyang.residents.models import (
@@ -44,6 +42,8 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.people import register_with_consents
+from yiyang.testing.accounts import make_account
+from yiyang.testing.network import PASSWORD, build_network, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

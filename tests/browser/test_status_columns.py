@@ -12,7 +12,7 @@ from tests.browser.conftest import log_in, url
 from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import AgreementKind
-from yiyang.network.testing import PASSWORD, build_network, make_user
+from yiyang.testing.network import PASSWORD, build_network, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

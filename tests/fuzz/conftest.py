@@ -23,7 +23,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.testing import bearer_token
+from yiyang.testing.accounts import bearer_token
 
 # The roles the API is fuzzed as (demo usernames): a county supervisor (reads across the
 # county, manages little), a family doctor (team scope, writes health records) and an

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 
 from yiyang.common import crypto
-from yiyang.network.testing import build_network
 from yiyang.residents.models import Household, Observation, Resident
 from yiyang.seed.bulk import BulkWriter
+from yiyang.testing.network import build_network
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import pytest
 
 from yiyang.accounts.models import User
-from yiyang.accounts.testing import PASSWORD, make_account
 from yiyang.common.permissions import Role
 from yiyang.network.models import (
     ChainNode,
@@ -20,6 +19,7 @@ from yiyang.network.models import (
     Staff,
     Team,
 )
+from yiyang.testing.accounts import PASSWORD, make_account
 
 
 @dataclass

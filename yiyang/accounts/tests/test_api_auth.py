@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from yiyang.accounts.models import ApiToken, LoginFailure
-from yiyang.accounts.testing import make_account, totp_code, wrong_code
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
+from yiyang.testing.accounts import make_account, totp_code, wrong_code
 
 TOKEN = "/api/v1/auth/token"
 ME = "/api/v1/auth/me"

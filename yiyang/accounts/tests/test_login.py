@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from yiyang.accounts.models import LoginFailure, User
-from yiyang.accounts.testing import make_account, totp_code, wrong_code
 from yiyang.accounts.tests.conftest import english_client
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role, mfa_required_roles
+from yiyang.testing.accounts import make_account, totp_code, wrong_code
 
 LOGIN = "/login/"
 WRONG = b"Wrong username, password or code."

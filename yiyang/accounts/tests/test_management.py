@@ -9,11 +9,11 @@ from django.urls import reverse
 from yiyang.accounts import lockout, selectors, services
 from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.permissions import AccountPerm
-from yiyang.accounts.testing import PASSWORD, make_account, totp_code
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role, role_permissions
+from yiyang.testing.accounts import PASSWORD, make_account, totp_code
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.search import birth_bound
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 TODAY = timezone.localdate
 

@@ -14,7 +14,7 @@ from yiyang.assessments.models import InstrumentVersion
 from yiyang.assessments.sync import DefinitionChanged, sync_instruments
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
-from yiyang.network.testing import build_network, make_user
+from yiyang.testing.network import build_network, make_user
 
 URL = "/api/v1/assessments/score"
 

@@ -21,7 +21,7 @@ from yiyang.assessments.models import InstrumentVersion
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.tests import reference as ref
 from yiyang.common.permissions import Role
-from yiyang.network.testing import build_network, make_user
+from yiyang.testing.network import build_network, make_user
 
 LTC = current("ltc-disability-2021")
 AD8 = current("ad8")

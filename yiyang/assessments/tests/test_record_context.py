@@ -15,10 +15,10 @@ from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_api_sessions import call
 from yiyang.assessments.tests.test_api_sessions import client_for as api_client
-from yiyang.network.testing import PASSWORD
 from yiyang.residents import health, loinc
 from yiyang.residents.models import ConditionStatus
 from yiyang.seed.assessments import _demo_answers
+from yiyang.testing.network import PASSWORD
 
 GBT = "gbt42195-2022"
 ALLOWANCE = "high_age_disability_allowance"

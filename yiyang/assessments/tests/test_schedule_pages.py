@@ -29,10 +29,10 @@ from yiyang.assessments.models import (
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.search import birth_bound
 from yiyang.residents.tests.conftest import client_for, register
+from yiyang.testing.network import Network, build_network, make_user
 
 HX = {"HTTP_HX_REQUEST": "true"}
 GBT = "gbt42195-2022"

@@ -18,7 +18,7 @@ from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
 from yiyang.network import services as network
 from yiyang.network.models import Profession, TeamRole
-from yiyang.network.testing import PASSWORD, make_user
+from yiyang.testing.network import PASSWORD, make_user
 
 
 @dataclass

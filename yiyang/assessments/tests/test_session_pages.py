@@ -27,7 +27,6 @@ from yiyang.assessments.pages.sessions import second_assessor_candidates
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
-from yiyang.network.testing import PASSWORD, make_user
 from yiyang.residents.models import (
     Consent,
     ConsentGiver,
@@ -37,6 +36,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
+from yiyang.testing.network import PASSWORD, make_user
 
 HX = {"HTTP_HX_REQUEST": "true"}
 GBT = "gbt42195-2022"

@@ -10,7 +10,7 @@ from django.db import connection
 
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 
 @pytest.fixture

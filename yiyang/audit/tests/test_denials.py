@@ -14,7 +14,7 @@ from yiyang.accounts import services as account_services
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 
 @pytest.fixture

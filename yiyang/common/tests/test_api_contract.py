@@ -17,7 +17,7 @@ from ninja.errors import ConfigError
 from yiyang.api import YiyangAPI, api
 from yiyang.common.permissions import Role
 from yiyang.network.models import Grid, Institution
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -35,7 +35,7 @@ def english():
 
 @pytest.fixture
 def net(db):
-    from yiyang.network.testing import build_network
+    from yiyang.testing.network import build_network
 
     return build_network()
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import translation
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import build_network, make_user
+from yiyang.testing.network import build_network, make_user
 
 MESSAGE = "control characters are not allowed (only tab, line feed and carriage return)."
 

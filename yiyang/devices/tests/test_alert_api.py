@@ -14,7 +14,7 @@ from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
 from yiyang.devices.tests.test_ingest import msg
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -26,10 +26,10 @@ from yiyang.devices.models import Alert, AlertState, Device
 from yiyang.devices.tests.test_ingest import _device, http, msg
 from yiyang.network import services as network_services
 from yiyang.network.models import Team, TeamRole
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from yiyang.devices import alerts
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, AlertState, Reading, ResidentRule
 from yiyang.devices.tests.test_ingest import home, http, msg  # noqa: F401 - fixture
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 
 def send(device, *messages):

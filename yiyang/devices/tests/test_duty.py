@@ -25,7 +25,7 @@ from yiyang.devices.tests.test_escalation import notified, send
 from yiyang.devices.tests.test_escalation import world as escalation_world  # noqa: F401
 from yiyang.devices.tests.test_ingest import home, msg  # noqa: F401 - fixture
 from yiyang.network.models import Institution
-from yiyang.network.testing import Network, build_network, make_user
+from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
 

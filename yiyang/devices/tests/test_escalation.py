@@ -31,8 +31,8 @@ from yiyang.devices.models import (
 )
 from yiyang.devices.tests.test_ingest import Home, home, http, msg  # noqa: F401 - fixture
 from yiyang.network.models import Grid, Region, Team
-from yiyang.network.testing import make_user
 from yiyang.notifications.models import Notification
+from yiyang.testing.network import make_user
 
 MIN = datetime.timedelta(minutes=1)
 

@@ -89,7 +89,7 @@ def test_without_the_alerts_right_or_consent_nothing(place):  # noqa: F811
 
 
 def test_a_resident_login_still_sees_no_alert_board(place):  # noqa: F811
-    from yiyang.network.testing import make_user
+    from yiyang.testing.network import make_user
 
     _alerts(place)
     me = make_user(Role.RESIDENT, scope="self", username="chen-herself")

@@ -18,11 +18,11 @@ from yiyang.common import crypto
 from yiyang.common.permissions import Role
 from yiyang.devices.ingest import KINDS, MQTT_REORDER_WINDOW, SENDS, Envelope, process, sign
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
-from yiyang.network.testing import build_network, make_user
 from yiyang.residents import loinc
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Observation, Resident
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import build_network, make_user
 
 SECRET = "s3cret-for-tests-0123456789abcdefghijklmnop"
 

@@ -21,10 +21,10 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
 

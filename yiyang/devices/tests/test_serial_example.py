@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import build_network, make_user
+from yiyang.testing.network import build_network, make_user
 
 pytestmark = pytest.mark.django_db
 

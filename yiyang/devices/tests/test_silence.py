@@ -20,7 +20,7 @@ from yiyang.devices.models import (
     ResidentRule,
 )
 from yiyang.devices.tests.test_ingest import _device, home, http, msg  # noqa: F401 - fixture
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 MIN = datetime.timedelta(minutes=1)
 

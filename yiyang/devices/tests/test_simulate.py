@@ -35,11 +35,11 @@ from yiyang.devices.simulate import (
     load_devices,
     next_message,
 )
-from yiyang.network.testing import build_network, make_user
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import build_network, make_user
 
 BROKER_HOST = "127.0.0.1"
 BROKER_PORT = 1883

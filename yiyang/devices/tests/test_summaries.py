@@ -14,8 +14,8 @@ from yiyang.devices import escalation, news2, summaries, timers
 from yiyang.devices.models import Alert, Device
 from yiyang.devices.tests.test_alerts import send
 from yiyang.devices.tests.test_ingest import home, msg  # noqa: F401 - fixture
-from yiyang.network.testing import make_user
 from yiyang.notifications.topics import render
+from yiyang.testing.network import make_user
 
 
 def both(facts) -> tuple[str, str]:

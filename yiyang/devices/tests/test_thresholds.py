@@ -18,7 +18,7 @@ from yiyang.devices import overrides
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
 from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
 from yiyang.devices.tests.test_ingest import msg
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,6 @@ from yiyang.common import crypto
 from yiyang.common.permissions import Role
 from yiyang.devices.ingest import Envelope, process
 from yiyang.devices.models import Alert, Binding, Device
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import (
     Allergy,
@@ -29,6 +28,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 RESIDENT_PHONE = "13912340001"
 DAUGHTER_PHONE = "13812345678"

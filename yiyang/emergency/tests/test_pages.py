@@ -88,7 +88,7 @@ def test_a_logging_error_is_shown_on_the_form(web, scene):
 
 
 def test_a_nurse_may_reveal_the_residents_phone(client, scene):
-    from yiyang.network.testing import make_user
+    from yiyang.testing.network import make_user
 
     nurse = make_user("nurse", scene.net.a.county, username="nurse-a")
     call = sos_call(scene)

@@ -180,7 +180,7 @@ def test_a_number_shared_by_two_residents_lists_both(scene):
         resident=scene.other, name="王芳", relation="other_relative", phone=DAUGHTER_PHONE,
         phone_index=scene.daughter.phone_index,
     )  # fmt: skip
-    from yiyang.network.testing import make_user
+    from yiyang.testing.network import make_user
 
     everywhere = make_user("dispatcher", "all", username="dispatcher-all")
     matches = services.lookup_phone(everywhere, DAUGHTER_PHONE)
@@ -249,7 +249,7 @@ def test_identifying_the_resident_of_a_phone_call(scene):
 
 def test_a_call_that_came_with_an_alert_keeps_its_resident(scene):
     call = sos_call(scene)
-    from yiyang.network.testing import make_user
+    from yiyang.testing.network import make_user
 
     everywhere = make_user("dispatcher", "all", username="dispatcher-all")
     before = snapshot(call)
@@ -304,7 +304,7 @@ def test_a_closed_call_is_read_only(scene):
 def test_taking_and_taking_over(scene):
     call = sos_call(scene)
     from yiyang.common.permissions import Role
-    from yiyang.network.testing import make_user
+    from yiyang.testing.network import make_user
 
     nurse = make_user(Role.NURSE, scene.net.a.county, username="nurse-a")
     services.take(scene.dispatcher, call)

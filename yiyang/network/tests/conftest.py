@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from yiyang.network.testing import Network, build_network
+from yiyang.testing.network import Network, build_network
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from django.urls import reverse
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network.models import Alliance
-from yiyang.network.testing import Network, make_user
 from yiyang.network.tests.pagehelpers import audit_rows as _audit
 from yiyang.network.tests.pagehelpers import field_error as _field_error
 from yiyang.network.tests.pagehelpers import page_text as _text
+from yiyang.testing.network import Network, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import Agreement, Institution, Region, Staff
-from yiyang.network.testing import in_force, make_user
+from yiyang.testing.network import in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -13,7 +13,7 @@ from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import Region, RegionLevel
 from yiyang.network.regions import RegionCodeError, check_code, import_regions
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

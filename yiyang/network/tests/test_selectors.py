@@ -8,7 +8,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import Role
 from yiyang.network import selectors, services
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

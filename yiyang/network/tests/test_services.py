@@ -22,7 +22,7 @@ from yiyang.network.models import (
     Team,
     TeamMember,
 )
-from yiyang.network.testing import build_network, in_force, make_user
+from yiyang.testing.network import build_network, in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

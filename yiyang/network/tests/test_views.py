@@ -15,7 +15,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network import services
 from yiyang.network.models import Agreement, AgreementKind, Institution
-from yiyang.network.testing import Network, in_force, make_user
+from yiyang.testing.network import Network, in_force, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
 

@@ -11,10 +11,10 @@ import pytest
 from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
-from yiyang.accounts.testing import make_account
 from yiyang.common.permissions import Role
 from yiyang.notifications import channels, topics
 from yiyang.notifications.models import Channel, Notification
+from yiyang.testing.accounts import make_account
 
 
 class Recording(channels.InAppChannel):

@@ -14,11 +14,11 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.accounts.testing import make_account
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.notifications import channels, services
 from yiyang.notifications.models import Channel, Notification, State
+from yiyang.testing.accounts import make_account
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from django.utils import translation
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
 from yiyang.network.models import Region
-from yiyang.network.testing import Network, build_network, make_user
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services import register_resident
+from yiyang.testing.network import Network, build_network, make_user
 
 
 def client_for(user) -> Client:

@@ -12,9 +12,9 @@ from yiyang.accounts import services as account_services
 from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
 from yiyang.residents.tests.conftest import client_for, register
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.models import (
     Consent,
     ConsentPurpose,
@@ -24,6 +23,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.tests.conftest import client_for, family_login, id_for
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

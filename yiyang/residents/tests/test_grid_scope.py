@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.imports import import_data
 from yiyang.residents.models import Resident
 from yiyang.residents.search import search_residents
@@ -20,6 +19,7 @@ from yiyang.residents.services import update_resident
 from yiyang.residents.tests.conftest import client_for, id_for
 from yiyang.residents.tests.test_import import person, results, xlsx
 from yiyang.residents.tests.test_pages_registry import field_errors, form_data, listed
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -15,7 +15,6 @@ from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents import health, icd10, loinc
 from yiyang.residents.models import (
     Allergy,
@@ -31,6 +30,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -20,11 +20,11 @@ from django.urls import reverse
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS
 from yiyang.residents.models import ImportJob, Resident
 from yiyang.residents.tests.conftest import client_for, id_for
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -14,10 +14,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.ops.management.commands.serve import TaskWorker, task_workers
 from yiyang.residents.models import ImportJob
 from yiyang.residents.tasks import run_import
+from yiyang.testing.network import make_user
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 # Ignores the first SIGTERM (like db_worker finishing its task), exits on the second.

@@ -20,7 +20,6 @@ from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
 from yiyang.common import paging
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.models import (
     Consent,
     ConsentGiver,
@@ -29,6 +28,7 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.services import update_resident
 from yiyang.residents.tests.conftest import client_for, family_login, id_for, register
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

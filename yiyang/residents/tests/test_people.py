@@ -16,7 +16,6 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents import access, people
 from yiyang.residents.models import (
     Condition,
@@ -30,6 +29,7 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.selectors import get_resident_for, residents_for
 from yiyang.residents.tests.conftest import World, register
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

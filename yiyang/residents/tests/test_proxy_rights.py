@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents import people
 from yiyang.residents.models import ProxyGrant
 from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

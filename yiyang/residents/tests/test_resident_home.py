@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents import loinc
 from yiyang.residents.models import (
     Condition,
@@ -28,6 +27,7 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.plain import frequency_words, route_words
 from yiyang.residents.tests.conftest import family_login
+from yiyang.testing.network import make_user
 
 
 def chinese_client(user) -> Client:

@@ -8,8 +8,8 @@ import pytest
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.search import birth_bound, search_residents
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

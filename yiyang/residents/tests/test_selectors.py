@@ -7,8 +7,8 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.selectors import get_resident_for, residents_for
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -11,7 +11,6 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.models import Resident
 from yiyang.residents.services import (
     name_pinyin,
@@ -19,6 +18,7 @@ from yiyang.residents.services import (
     reveal_id_number,
     update_resident,
 )
+from yiyang.testing.network import make_user
 
 from .conftest import id_for
 

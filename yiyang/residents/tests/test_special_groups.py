@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
 from yiyang.residents.services import update_resident
 from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.network import make_user
 
 
 @pytest.mark.parametrize("htmx", [False, True])

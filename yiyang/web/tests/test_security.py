@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from yiyang.accounts import services as account_services
 from yiyang.common.permissions import Role
-from yiyang.network.testing import make_user
+from yiyang.testing.network import make_user
 
 ROOT = Path(__file__).resolve().parents[3]
 CSP = (

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from yiyang.accounts.models import User
 from yiyang.common.errors import DomainError
 from yiyang.network.regions import import_regions
 
@@ -45,10 +45,11 @@ class Command(BaseCommand):
         if not report.ok:
             raise CommandError("region import failed", returncode=1)
 
-    def _actor(self, username: str) -> User | None:
+    def _actor(self, username: str) -> Any:
         if not username:
             return None  # the operator at the server's shell: the system itself
-        user = User.objects.filter(username=username, is_active=True).first()
+        # The user model by setting: the network app sits below the accounts app.
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"no active user {username!r}")
         return user
