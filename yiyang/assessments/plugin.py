@@ -32,6 +32,6 @@ registry.register_nav(
 # The resident page: this app's tab (between the health record and the devices' tab) and
 # her ability level under her name.
 shell.register_tab(schedule.RESIDENT_TAB, _("Assessments"), can_view_health, order=80)
-shell.register_header_part(schedule.ability_badge)
+shell.register_header_part(schedule.ability_badge, order=20)
 # Her "coming up" list: the next assessment due (before the next visit).
 plain.register_coming_up(schedule.next_assessment, order=10)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yiyang.common.fields import EncryptedCharField
+from yiyang.residents.prescription_words import frequency_words, route_words
 
 
 class Sex(models.TextChoices):
@@ -509,14 +510,10 @@ class Medication(_Recorded):
     @property
     def frequency_in_words(self) -> str:
         """The frequency in words (qd → 每日一次), for readers who are not clinicians."""
-        from yiyang.residents.plain import frequency_words
-
         return frequency_words(self.frequency)
 
     @property
     def route_in_words(self) -> str:
-        from yiyang.residents.plain import route_words
-
         return route_words(self.route)
 
 

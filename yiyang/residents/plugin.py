@@ -11,6 +11,7 @@ from yiyang.common import registry
 from yiyang.common.permissions import Role
 from yiyang.residents import plain
 from yiyang.residents.access import can_view_health
+from yiyang.residents.pages import registry as registry_pages
 from yiyang.residents.pages import shell
 from yiyang.residents.permissions import ResidentPerm
 
@@ -41,5 +42,7 @@ shell.register_tab("encounters", _("Encounters"), can_view_health, order=60)
 shell.register_tab("documents", _("Documents"), can_view_health, order=70)
 shell.register_tab("contacts", _("Contacts"), shell.staff_or_self, order=100)
 shell.register_tab("consents", _("Consent"), shell.staff_or_self, order=110)
+# Her facts, team and consent state under her name on every tab.
+shell.register_header_part(registry_pages.header_facts, order=10)
 # Her "coming up" list on her own (and her family's) home page: the next planned encounter.
 plain.register_coming_up(plain.next_visit, order=20)

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,7 +37,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.pages.shell import render_tab, resident_page
+from yiyang.residents.pages.shell import Tab, render_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, NO_GRID, PHONE_RE
 from yiyang.residents.selectors import (
@@ -286,7 +287,7 @@ def resident_reveal(request: PageRequest, pk: int) -> HttpResponse:
     )
 
 
-# --- the header (used by every tab through ``shell.header_context``) ---------------------
+# --- the header (a header part of every tab, registered in ``residents.plugin``) -------
 
 HEADER_PURPOSES = [
     ConsentPurpose.HEALTH_DATA,
@@ -323,19 +324,20 @@ def consent_state(resident: Resident) -> list[dict[str, Any]]:
     return state
 
 
-def header_extra(user: Any, resident: Resident) -> dict[str, Any]:
-    """Age, sex, flags, status, care setting, the family-doctor team(s) serving her grid,
-    the consent state and where a merged record went (two queries)."""
+def header_facts(user: Any, resident: Resident, tabs: list[Tab]) -> str:
+    """The header part of the registry (``shell.register_header_part``): age, sex, flags,
+    status, care setting, the family-doctor team(s) serving her grid, the consent state
+    and where a merged record went (two queries)."""
     teams: list[Team] = []
     if resident.grid_id is not None:
         teams = list(Team.objects.filter(grids=resident.grid_id).order_by("name"))
-    return {
+    context = {
+        "resident": resident,
         "teams": teams,
         "consent_state": consent_state(resident),
         "is_merged": resident.status == ResidentStatus.MERGED,
-        "is_inactive": resident.status != ResidentStatus.ACTIVE,
-        "can_manage_resident": user.has_perm_code(ResidentPerm.MANAGE),
     }
+    return render_to_string("residents/registry/_header.html", context)
 
 
 urlpatterns: list[URLPattern] = [

@@ -59,7 +59,7 @@ class Tab:
 _TABS: dict[str, Tab] = {}
 # A header part: (user, resident, the tabs the user sees) -> HTML shown under her name ("").
 HeaderPart = Callable[[Any, Resident, list[Tab]], str]
-_HEADER_PARTS: list[HeaderPart] = []
+_HEADER_PARTS: dict[HeaderPart, int] = {}
 
 
 def register_tab(
@@ -78,11 +78,11 @@ def registered_tabs() -> list[Tab]:
     return sorted(_TABS.values(), key=lambda tab: tab.order)
 
 
-def register_header_part(part: HeaderPart) -> HeaderPart:
-    """Add a part of the resident page's header (e.g. the assessments app's ability level);
-    a part returns rendered HTML, or "" to show nothing."""
-    if part not in _HEADER_PARTS:
-        _HEADER_PARTS.append(part)
+def register_header_part(part: HeaderPart, *, order: int) -> HeaderPart:
+    """Add a part of the resident page's header, placed by ``order`` (the registry's facts,
+    team and consent: 10; the assessments app's ability level: 20); a part returns
+    rendered HTML, or "" to show nothing."""
+    _HEADER_PARTS[part] = order
     return part
 
 
@@ -91,18 +91,11 @@ def visible_tabs(user: Any, resident: Resident) -> list[Tab]:
 
 
 def header_context(user: Any, resident: Resident) -> dict[str, Any]:
-    """What the header shows. Extended by the registry area (team, consent state …) and by
-    the header parts other apps registered."""
-    from yiyang.residents.pages.registry import header_extra
-
+    """What the header shows: the tabs the user sees and the registered header parts."""
     tabs = visible_tabs(user, resident)
-    parts = [html for part in _HEADER_PARTS if (html := part(user, resident, tabs))]
-    return {
-        "resident": resident,
-        "tabs": tabs,
-        **header_extra(user, resident),
-        "header_parts": parts,
-    }
+    ordered = sorted(_HEADER_PARTS, key=_HEADER_PARTS.__getitem__)
+    parts = [html for part in ordered if (html := part(user, resident, tabs))]
+    return {"resident": resident, "tabs": tabs, "header_parts": parts}
 
 
 def render_tab(

@@ -25,7 +25,7 @@ from yiyang.residents.models import (
     ProxyGrant,
     Resident,
 )
-from yiyang.residents.plain import frequency_words, route_words
+from yiyang.residents.prescription_words import frequency_words, route_words
 from yiyang.residents.tests.conftest import family_login
 from yiyang.testing.network import make_user
 
