@@ -50,6 +50,7 @@ lint: install
 	$(VENV)/bin/ruff check yiyang bench tests
 	$(VENV)/bin/ruff format --check yiyang bench tests
 	$(VENV)/bin/mypy yiyang
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 bench: install
