@@ -61,7 +61,7 @@ HANDLER_ROLES = [role for role in Role.values if DevicePerm.ALERT_HANDLE in perm
 
 
 def register_topic() -> bool:
-    """Register the outbox topic of alerts (called from ``DevicesConfig.ready``); False when
+    """Register the outbox topic of alerts (called from ``devices.plugin``); False when
     the notifications app is not there."""
     if importlib.util.find_spec("yiyang.notifications.topics") is None:
         return False

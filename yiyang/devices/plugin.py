@@ -1,5 +1,5 @@
-"""How the devices app plugs into the platform: its pages, API routers, navigation and the
-resident page's tab (imported by ``CommonConfig.ready``; ADR 0024)."""
+"""How the devices app plugs into the platform: its pages, API routers, navigation, the
+resident page's tab, its notification topic (imported by ``CommonConfig.ready``; ADR 0024)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.common import registry
+from yiyang.devices import escalation
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.access import can_view_health, followed_for_alerts
@@ -18,6 +19,9 @@ def _family_follows_alerts(user: Any) -> bool:
     followed = followed_for_alerts(user)
     return followed is not None and followed.exists()
 
+
+# The outbox topic of alerts (ADR 0020), in the notifications app's topic registry.
+escalation.register_topic()
 
 registry.register_pages("devices/", "yiyang.devices.urls")
 registry.register_api_router("/devices", "yiyang.devices.api.router")
