@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -72,8 +74,8 @@ class PasswordChangeForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
             self.add_error("new_password2", _("The two new passwords differ."))
         return data
@@ -100,10 +102,10 @@ class ScopeFields(forms.Form):
 
     def __init__(self, *args, institutions=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["scope_institution"].choices = [("", "—")] + [
-            (i.pk, str(i)) for i in institutions
-        ]
-        self.fields["scope_team"].choices = [("", "—")] + [(t.pk, str(t)) for t in teams]
+        institution_field = cast(forms.TypedChoiceField, self.fields["scope_institution"])
+        institution_field.choices = [("", "—")] + [(i.pk, str(i)) for i in institutions]
+        team_field = cast(forms.TypedChoiceField, self.fields["scope_team"])
+        team_field.choices = [("", "—")] + [(t.pk, str(t)) for t in teams]
 
     def scope_arguments(self) -> dict:
         data = self.cleaned_data
