@@ -14,6 +14,9 @@ the URLs, so that registering imports nothing heavy. Registering the same thing 
 ``plugin`` module imported again by a test) changes nothing; two different registrations
 of one prefix are a configuration error, found at start-up.
 
+``register_home`` gives a role its own home page (the residents app: her record in plain
+words for resident and family logins).
+
 Other extension points belong to the app that hosts them: the resident page's tabs and
 header parts to ``residents.pages.shell``, the resident's "coming up" list to
 ``residents.plain``, notification topics to ``notifications.topics``.
@@ -63,6 +66,22 @@ def register_nav(
 
 def nav_entries() -> list[NavEntry]:
     return sorted(_NAV.values(), key=lambda entry: entry.order)
+
+
+# --- the home page per role --------------------------------------------------------------
+
+_HOMES: dict[str, str] = {}
+
+
+def register_home(role: str, view_path: str) -> None:
+    """Serve ``/`` to users of ``role`` with the view at ``view_path`` (a dotted path)
+    instead of the staff console's home (e.g. the resident's record in plain words)."""
+    _register(_HOMES, "home page of role", role, view_path)
+
+
+def home_for(role: str) -> str | None:
+    """The dotted path of the home view registered for ``role``, if any."""
+    return _HOMES.get(role)
 
 
 # --- routes ------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ registry.register_pages("residents/", "yiyang.residents.urls")
 registry.register_api_router("/residents", "yiyang.residents.api.router")
 # Resident and family logins hold no permission; their entries are predicates on the role
 # (their pages show their "self" scope).
+# A resident's own login and a family login land on her record in plain words.
+registry.register_home(Role.RESIDENT, "yiyang.residents.pages.home.plain_home")
+registry.register_home(Role.FAMILY, "yiyang.residents.pages.home.plain_home")
 registry.register_nav(_("Residents"), "residents:list", _staff_residents, order=100)
 registry.register_nav(_("My record"), "residents:list", _role(Role.RESIDENT), order=110)
 registry.register_nav(_("My family"), "residents:list", _role(Role.FAMILY), order=120)
