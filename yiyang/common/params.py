@@ -5,7 +5,7 @@ database (SQLite and PostgreSQL keep 64-bit signed integers; a larger value rais
 ``OverflowError`` or ``DataError`` → 500) nor in the calendar (an age of 10,000 years has no
 birth date). Every integer an API operation accepts is declared with one of these types, so
 that a value out of range is a 422 naming the parameter and the bounds are published in the
-OpenAPI schema (``yiyang/common/tests/test_api_schema.py`` checks that none is unbounded).
+OpenAPI schema (``tests/test_api_contract.py`` checks that none is unbounded).
 """
 
 from __future__ import annotations
