@@ -12,8 +12,9 @@ per resident and rule.
 Window rules (``window_minutes`` > 0; NEWS2, ``news2.*`` metrics, yiyang.devices.news2)
 score the latest vitals of the window before the resident's newest reading. New alerts
 start escalating (``escalation.start``: logged, their first tier due at once — the alert
-timers notify it within a second, through the outbox); new SOS and fall alerts open
-emergency calls (ADR 0020).
+timers notify it within a second, through the outbox); new SOS and fall alerts are sent
+to the in-transaction hook ``events.ALARM_ALERTS_OPENED`` (the emergency app opens their
+calls there, ADR 0020, 0022).
 
 State machine: open → acknowledged → handled (with an outcome) → closed; acknowledging is
 what stops escalation (``next_escalation_at`` cleared). Each transition checks
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import logging
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -40,6 +40,7 @@ from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.devices import escalation, news2, summaries
+from yiyang.devices.events import ALARM_ALERTS_OPENED, AlarmAlertsOpened
 from yiyang.devices.models import (
     Alert,
     AlertRule,
@@ -53,8 +54,6 @@ from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Grid
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors import scoped_residents
-
-logger = logging.getLogger(__name__)
 
 LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 READING_EVENTS = ("sos", "fall")  # event rules fired by a reading kind
@@ -339,7 +338,8 @@ def _overrides_of(resident_ids: set[int]) -> Iterable[ResidentRule]:
 def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
     """Open or fold alerts for ``readings`` (saved, with ids: ``Reading`` instances or
     ``Fresh`` rows). Call inside the ingestion transaction. New alerts start escalating
-    (tier 1 notified through the outbox) and an SOS or fall opens an emergency call.
+    (tier 1 notified through the outbox); new SOS and fall alerts go to the hook
+    ``events.ALARM_ALERTS_OPENED`` (their emergency calls open there).
     Returns the alerts opened (not the folded ones). A constant number of queries per
     batch."""
     if not readings:
@@ -450,7 +450,9 @@ def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
         [through(alert_id=a.pk, reading_id=r.pk) for a, r in links], ignore_conflicts=True
     )
     escalation.start(opened, now)
-    open_emergency([a for a in opened if a.rule.event in READING_EVENTS])
+    alarms = tuple(a for a in opened if a.rule.event in READING_EVENTS)
+    if alarms:  # a hook: what handlers write (emergency calls) commits with the alerts
+        ALARM_ALERTS_OPENED.send(AlarmAlertsOpened(alarms))
     return opened
 
 
@@ -488,21 +490,6 @@ def _save_folds(folded: Sequence[Alert]) -> None:
             "AS v(i bigint, n integer, t timestamptz, s text, f jsonb) WHERE a.id = v.i",
             [document],
         )
-
-
-def open_emergency(opened: Sequence[Alert]) -> None:
-    """Open emergency calls for new SOS and fall alerts (``yiyang.emergency.services.
-    open_from_alerts``), in a savepoint: should that fail, the alert and its reading are
-    still stored and escalate — the failure is logged, never a lost SOS."""
-    if not opened:
-        return
-    from yiyang.emergency.services import open_from_alerts  # emergency imports this module
-
-    try:
-        with transaction.atomic():
-            open_from_alerts(list(opened))
-    except Exception:
-        logger.exception("opening emergency calls for alerts %s failed", [a.pk for a in opened])
 
 
 # --- the state machine ------------------------------------------------------------------

@@ -39,7 +39,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -47,11 +46,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, errors_to_http, page
-from yiyang.devices import alerts, selectors
+from yiyang.devices import alerts, page_actions, selectors
 from yiyang.devices.models import Alert, AlertRule, AlertState, Device, Outcome, Severity
 from yiyang.devices.pages import LOW_BATTERY_PCT
 from yiyang.devices.permissions import DevicePerm
-from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.models import Team
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
@@ -68,7 +66,6 @@ READINGS_SHOWN = 50
 TAB_ALERTS = 20
 TAB_READINGS = 20
 RESIDENT_TAB = "devices:resident_alerts"
-EMERGENCY_EVENTS = {"sos", "fall"}
 LIVE = "live"
 ALL = "all"
 NO_TEAM = "none"
@@ -282,18 +279,6 @@ class HandleForm(forms.Form):
     )
 
 
-def _emergency_url(user: Any, alert: Alert) -> str | None:
-    """The emergency-call page for an SOS or fall alert, to those who take calls."""
-    if alert.rule.event not in EMERGENCY_EVENTS:
-        return None
-    if not user.has_perm_code(EmergencyPerm.CALL):
-        return None
-    try:
-        return reverse("emergency:from_alert", args=[alert.pk])
-    except NoReverseMatch:
-        return None
-
-
 def _lifecycle(alert: Alert) -> list[dict[str, Any]]:
     steps: list[tuple[str, datetime.datetime, Any]] = [(_("Opened"), alert.opened_at, None)]
     if alert.count > 1:
@@ -330,7 +315,7 @@ def _detail(
         "can_handle": user.has_perm_code(DevicePerm.ALERT_HANDLE),
         "handle_form": handle_form or HandleForm(),
         "action_error": action_error,
-        "emergency_url": _emergency_url(user, alert),
+        "page_actions": page_actions.alert_actions(user, alert),
         "is_open": alert.state == AlertState.OPEN,
         "is_live": alert.state in selectors.LIVE_STATES,
         "is_handled": alert.state == AlertState.HANDLED,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts
+from yiyang.devices import alerts, page_actions
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertState, Device
 from yiyang.devices.tests.test_ingest import _device, http, msg
@@ -361,6 +361,37 @@ def test_sos_alert_links_the_emergency_call(place):
     # A caregiver takes no calls: no link either way.
     carer = client_for(place.carer).get(reverse("devices:alert_detail", args=[alert.pk]))
     assert 'id="emergency-call"' not in carer.content.decode()
+
+
+def test_apps_add_buttons_to_the_alert_page(place, monkeypatch):
+    """The alert page's extension point (``page_actions``): each registered function
+    gives the user's button for the alert, or none; shown in registration order,
+    escaped."""
+
+    def first(user, alert):
+        if user != place.dispatcher:
+            return None
+        return page_actions.PageAction("First <b>", f"/first/{alert.pk}/", dom_id="first-button")
+
+    def second(user, alert):
+        return page_actions.PageAction("Second", "/second/", css="button quiet")
+
+    monkeypatch.setattr(page_actions, "_ALERT_ACTIONS", {})
+    page_actions.register_alert_action("test.first", first)
+    page_actions.register_alert_action("test.second", second)
+    page_actions.register_alert_action("test.first", first)  # again: same place
+    send(place.chen_bp, msg(1, "bp", {"sys": 186, "dia": 100, "hr": 80}))
+    alert = Alert.objects.get()
+    url = reverse("devices:alert_detail", args=[alert.pk])
+    html = client_for(place.dispatcher).get(url).content.decode()
+    buttons = (
+        f'<a class="button" id="first-button" href="/first/{alert.pk}/">First &lt;b&gt;</a>'
+        '<a class="button quiet" href="/second/">Second</a>'
+    )
+    assert buttons in html
+    html = client_for(place.carer).get(url).content.decode()
+    assert 'id="first-button"' not in html
+    assert '<a class="button quiet" href="/second/">Second</a>' in html
 
 
 def test_acknowledge_handle_close_through_the_page(place):

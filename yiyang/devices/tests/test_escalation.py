@@ -289,15 +289,6 @@ def test_handling_an_open_alert_stops_it_and_closing_is_logged(world):
     assert timers.run_due(alert.opened_at + 60 * MIN) == 0
 
 
-def test_an_sos_opens_an_emergency_call(world):
-    from yiyang.emergency.models import EmergencyCall
-
-    send(world.home.device, msg(1, "sos", {}))
-    send(world.home.device, msg(2, "glucose", {"mmol": 2.8, "context": "fasting"}))
-    call = EmergencyCall.objects.get()
-    assert call.alert == Alert.objects.get(rule__code="sos")
-
-
 def test_schedules_are_validated_and_audited(world):
     assert escalation.check_schedule({1: 0, "2": "0.05", 3: 5.5}) == {
         1: Decimal("0"), 2: Decimal("0.05"), 3: Decimal("5.5"),

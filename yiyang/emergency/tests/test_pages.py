@@ -158,6 +158,31 @@ def test_from_an_alert(web, scene):
     assert web.get(reverse("emergency:from_alert", args=[999999])).status_code == 404
 
 
+def test_an_sos_or_fall_alert_page_has_the_emergency_call_button(client, scene):
+    """The button the emergency plugin adds to the alert page (devices' alert page
+    actions): exactly the markup the page had when devices drew it itself."""
+    sos = scene.sos_alert()
+    scene.send(scene.meter, "glucose", {"mmol": 2.8, "context": "fasting"})
+    low = Alert.objects.get(rule__code="glucose_low")
+    url = reverse("emergency:from_alert", args=[sos.pk])
+    assert url == f"/emergency/from-alert/{sos.pk}/"
+    client.force_login(scene.dispatcher)
+    page = text(client.get(reverse("devices:alert_detail", args=[sos.pk])))
+    assert page.count('id="emergency-call"') == 1
+    assert f'<a class="button danger" id="emergency-call" href="{url}">紧急呼叫</a>' in page
+    client.cookies["django_language"] = "en"
+    page = text(client.get(reverse("devices:alert_detail", args=[sos.pk])))
+    assert f'<a class="button danger" id="emergency-call" href="{url}">Emergency call</a>' in page
+    assert 'id="emergency-call"' not in text(
+        client.get(reverse("devices:alert_detail", args=[low.pk]))
+    )
+    # A caregiver handles the alert but takes no calls: no button.
+    client.force_login(scene.caregiver)
+    response = client.get(reverse("devices:alert_detail", args=[sos.pk]))
+    assert response.status_code == 200 and 'id="acknowledge-form"' in text(response)
+    assert 'id="emergency-call"' not in text(response)
+
+
 def test_pages_check_permission_and_scope(client, scene):
     call = sos_call(scene)
     client.force_login(scene.caregiver)
