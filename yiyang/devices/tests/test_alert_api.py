@@ -12,8 +12,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
-from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import client_for, msg, send
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +29,7 @@ def ids(response) -> list[int]:
     return [item["id"] for item in response.json()["items"]]
 
 
-def test_list_is_scoped_ordered_and_filtered(place):  # noqa: F811
+def test_list_is_scoped_ordered_and_filtered(place):
     send(place.chen_bp, msg(1, "glucose", {"mmol": 2.8, "context": "fasting"}))
     send(place.wang_bp, msg(1, "sos", {}))
     send(place.zhao_bp, msg(1, "sos", {}))  # county B
@@ -60,7 +59,7 @@ def test_list_is_scoped_ordered_and_filtered(place):  # noqa: F811
     assert paged["count"] == 2 and len(paged["items"]) == 1
 
 
-def test_bad_filters_answer_422_naming_the_field(place):  # noqa: F811
+def test_bad_filters_answer_422_naming_the_field(place):
     client = client_for(place.dispatcher)
     bad = client.get(ALERTS, {"state": "asleep"})
     assert bad.status_code == 422
@@ -68,7 +67,7 @@ def test_bad_filters_answer_422_naming_the_field(place):  # noqa: F811
     assert client.get(ALERTS, {"team": "x"}).json()["field"] == "team"
 
 
-def test_a_team_sees_its_residents_alerts_only(place):  # noqa: F811
+def test_a_team_sees_its_residents_alerts_only(place):
     send(place.chen_bp, msg(1, "sos", {}))
     send(place.wang_bp, msg(1, "fall", {}))
     chen = Alert.objects.get(resident=place.chen)
@@ -82,7 +81,7 @@ def test_a_team_sees_its_residents_alerts_only(place):  # noqa: F811
     assert ids(client_for(place.nurse2).get(ALERTS)) == [wang.pk]
 
 
-def test_detail_with_readings_for_health_viewers_only(place):  # noqa: F811
+def test_detail_with_readings_for_health_viewers_only(place):
     send(place.chen_bp, msg(1, "bp", {"sys": 186, "dia": 100, "hr": 80}))
     send(place.chen_bp, msg(2, "bp", {"sys": 190, "dia": 101, "hr": 81}))
     alert = Alert.objects.get()
@@ -97,7 +96,7 @@ def test_detail_with_readings_for_health_viewers_only(place):  # noqa: F811
     assert client_for(place.dispatcher).get(f"{ALERTS}/999999").status_code == 404
 
 
-def test_acknowledge_handle_close(place):  # noqa: F811
+def test_acknowledge_handle_close(place):
     send(place.chen_bp, msg(1, "fall", {}))
     alert = Alert.objects.get()
     client = client_for(place.carer)
@@ -117,7 +116,7 @@ def test_acknowledge_handle_close(place):  # noqa: F811
     assert AuditEvent.objects.filter(action="devices.alert.close", object_id=str(alert.pk)).exists()
 
 
-def test_refused_steps_name_the_problem_and_change_nothing(place):  # noqa: F811
+def test_refused_steps_name_the_problem_and_change_nothing(place):
     send(place.chen_bp, msg(1, "sos", {}))
     alert = Alert.objects.get()
     client = client_for(place.dispatcher)

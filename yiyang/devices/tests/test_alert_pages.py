@@ -9,118 +9,23 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.devices import alerts, page_actions
-from yiyang.devices.ingest import process
-from yiyang.devices.models import Alert, AlertState, Device
-from yiyang.devices.tests.test_ingest import _device, http, msg
-from yiyang.network import services as network_services
-from yiyang.network.models import Team, TeamRole
-from yiyang.residents.idnumber import make_id_number
-from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
-from yiyang.residents.services import register_resident
-from yiyang.testing.network import Network, build_network, make_user
+from yiyang.devices.models import Alert, AlertState
+from yiyang.devices.tests.conftest import client_for, msg, send
+from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
 
 BOARD = "/devices/alerts/"
 POLL = "/devices/alerts/poll/"
-
-
-@dataclass
-class Place:
-    net: Network
-    team: Team  # county A's team, serving grid 1 (Chen's)
-    team2: Team  # a second county-A team serving grid 2 (Wang's) only
-    chen: Resident  # county A, grid 1
-    wang: Resident  # county A, grid 2
-    zhao: Resident  # county B
-    chen_bp: Device
-    wang_bp: Device
-    zhao_bp: Device
-    dispatcher: User  # county A
-    carer: User  # team-scoped to ``team``
-    nurse2: User  # team-scoped to ``team2``
-    supervisor: User  # county A: devices.view, no alert_handle, no health_view
-    outsider: User  # a county-B nurse
-
-
-def _resident(admin: User, village, grid, name: str, seq: int) -> Resident:
-    resident, _ = register_resident(
-        admin,
-        name=name,
-        id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), seq),
-        region=village,
-        grid=grid,
-    )
-    Consent.objects.create(
-        resident=resident,
-        purpose=ConsentPurpose.DEVICE_MONITORING,
-        given_by=ConsentGiver.SELF,
-        given_at=timezone.now(),
-        recorded_by=admin,
-    )
-    return resident
-
-
-@pytest.fixture
-def place(db) -> Place:
-    net = build_network()
-    admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
-    village = net.a.villages[0]
-    grid2 = network_services.create_grid(
-        net.admin, village=village, code=f"{village.code}-02", name="第二网格"
-    )
-    team2 = network_services.create_team(
-        net.admin,
-        name="第二家庭医生团队",
-        node=net.a.center,
-        leader=net.a.nurse,
-        members=[{"staff": net.a.nurse, "role": TeamRole.LEADER}],
-        grids=[grid2],
-    )
-    chen = _resident(admin, village, net.a.grids[0], "陈秀英", 11)
-    wang = _resident(admin, village, grid2, "王桂芳", 22)
-    zhao = _resident(admin, net.b.villages[0], net.b.grids[0], "赵兰", 33)
-    return Place(
-        net=net,
-        team=net.a.team,
-        team2=team2,
-        chen=chen,
-        wang=wang,
-        zhao=zhao,
-        chen_bp=_device("BP-TEST-0001", net.a.thc, chen),
-        wang_bp=_device("BP-TEST-0002", net.a.thc, wang),
-        zhao_bp=_device("BP-TEST-0003", net.b.thc, zhao),
-        dispatcher=make_user(Role.DISPATCHER, net.a.county, username="dispatcher-a"),
-        carer=make_user(Role.CAREGIVER, net.a.team, username="carer-team1"),
-        nurse2=make_user(Role.NURSE, team2, username="nurse-team2"),
-        supervisor=make_user(Role.SUPERVISOR, net.a.county, username="supervisor-a"),
-        outsider=make_user(Role.NURSE, net.b.county, username="nurse-b"),
-    )
-
-
-def send(device: Device, *messages: dict) -> None:
-    body = list(messages) if len(messages) > 1 else messages[0]
-    [out] = process([http(device, body)])
-    assert not out.rejected, out.rejected
-
-
-def client_for(user: User, language: str = "en") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
 
 
 def row_ids(html: str) -> list[int]:

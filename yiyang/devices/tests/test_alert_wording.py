@@ -11,15 +11,14 @@ import pytest
 from django.utils import timezone
 
 from yiyang.devices.models import Alert, AlertEvent, AlertState
-from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import client_for, msg, send
 
 pytestmark = pytest.mark.django_db
 
 BOARD = "/devices/alerts/"
 
 
-def _bp_alert(place) -> Alert:  # noqa: F811
+def _bp_alert(place) -> Alert:
     send(place.chen_bp, msg(1, "bp", {"sys": 186, "dia": 118, "hr": 92}))
     return Alert.objects.get(resident=place.chen, rule__code="bp_high")
 
@@ -30,7 +29,7 @@ def _outcome_select(html: str) -> str:
     return found.group(0)
 
 
-def test_the_handling_form_has_no_default_outcome(place):  # noqa: F811
+def test_the_handling_form_has_no_default_outcome(place):
     alert = _bp_alert(place)
     client = client_for(place.carer)
     page = client.get(f"/devices/alerts/{alert.pk}/").content.decode()
@@ -47,7 +46,7 @@ def test_the_handling_form_has_no_default_outcome(place):  # noqa: F811
     assert alert.state == AlertState.OPEN and alert.outcome == ""
 
 
-def test_the_board_says_how_long_the_alert_is_open_and_her_age(place):  # noqa: F811
+def test_the_board_says_how_long_the_alert_is_open_and_her_age(place):
     _bp_alert(place)
     age = place.chen.age
     en = client_for(place.carer).get(BOARD).content.decode()
@@ -66,7 +65,7 @@ def test_the_board_says_how_long_the_alert_is_open_and_her_age(place):  # noqa: 
         (3, "escalated: Dispatcher", "已升级："),
     ],
 )
-def test_the_first_tier_is_notified_not_escalated(place, level, en, zh):  # noqa: F811
+def test_the_first_tier_is_notified_not_escalated(place, level, en, zh):
     alert = _bp_alert(place)
     Alert.objects.filter(pk=alert.pk).update(escalation_level=level)
     board_en = client_for(place.carer).get(BOARD).content.decode()
@@ -77,7 +76,7 @@ def test_the_first_tier_is_notified_not_escalated(place, level, en, zh):  # noqa
         assert "escalated" not in board_en and "已升级" not in board_zh
 
 
-def test_the_chinese_alert_page_reads_in_chinese(place):  # noqa: F811
+def test_the_chinese_alert_page_reads_in_chinese(place):
     alert = _bp_alert(place)
     AlertEvent.objects.create(
         alert=alert, at=timezone.now(), kind="notified", tier=1, detail="", recipients=[]
@@ -97,14 +96,14 @@ def test_the_chinese_alert_page_reads_in_chinese(place):  # noqa: F811
     assert "BP 186/118" not in text and "nobody to notify" not in text
 
 
-def test_the_english_alert_page_keeps_english(place):  # noqa: F811
+def test_the_english_alert_page_keeps_english(place):
     alert = _bp_alert(place)
     text = client_for(place.carer).get(f"/devices/alerts/{alert.pk}/").content.decode()
     assert "urgent referral at SBP ≥ 180" in text
     assert "BP 186/118 mmHg, HR 92/min" in text
 
 
-def test_device_and_resident_pages_show_readings_in_chinese(place):  # noqa: F811
+def test_device_and_resident_pages_show_readings_in_chinese(place):
     _bp_alert(place)
     client = client_for(place.carer, "zh-hans")
     device = client.get(f"/devices/{place.chen_bp.pk}/").content.decode()
@@ -113,7 +112,7 @@ def test_device_and_resident_pages_show_readings_in_chinese(place):  # noqa: F81
     assert "血压 186/118 mmHg，心率 92 次/分" in tab and "sys 186" not in tab
 
 
-def test_the_api_renders_event_details_in_the_readers_language(place):  # noqa: F811
+def test_the_api_renders_event_details_in_the_readers_language(place):
     alert = _bp_alert(place)
     client = client_for(place.carer, "zh-hans")
     events = client.get(f"/api/v1/alerts/{alert.pk}").json()["events"]

@@ -11,14 +11,8 @@ from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, AlertState, Reading, ResidentRule
-from yiyang.devices.tests.test_ingest import home, http, msg  # noqa: F401 - fixture
+from yiyang.devices.tests.conftest import http, msg, send
 from yiyang.testing.network import make_user
-
-
-def send(device, *messages):
-    [out] = process([http(device, list(messages) if len(messages) > 1 else messages[0])])
-    assert not out.rejected, out.rejected
-    return out
 
 
 def codes(resident) -> dict[str, int]:
@@ -44,7 +38,7 @@ def codes(resident) -> dict[str, int]:
         ("fall", {}, "fall"),
     ],
 )
-def test_default_rules_fire(home, kind, values, rule):  # noqa: F811
+def test_default_rules_fire(home, kind, values, rule):
     send(home.device, msg(1, kind, values))
     assert codes(home.resident) == {rule: 1}
     alert = Alert.objects.get()
@@ -65,12 +59,12 @@ def test_default_rules_fire(home, kind, values, rule):  # noqa: F811
         ("weight", {"kg": 60}),
     ],
 )
-def test_normal_readings_raise_nothing(home, kind, values):  # noqa: F811
+def test_normal_readings_raise_nothing(home, kind, values):
     send(home.device, msg(1, kind, values))
     assert not Alert.objects.exists()
 
 
-def test_duplicates_fold_into_the_live_alert_until_it_is_handled(home):  # noqa: F811
+def test_duplicates_fold_into_the_live_alert_until_it_is_handled(home):
     send(home.device, msg(1, "glucose", {"mmol": 2.8, "context": "fasting"}))
     send(
         home.device,
@@ -92,7 +86,7 @@ def test_duplicates_fold_into_the_live_alert_until_it_is_handled(home):  # noqa:
     assert Alert.objects.order_by("-id").first().count == 1
 
 
-def test_a_residents_own_threshold(home):  # noqa: F811
+def test_a_residents_own_threshold(home):
     rule = AlertRule.objects.get(code="spo2_low")
     ResidentRule.objects.create(
         resident=home.resident,
@@ -113,7 +107,7 @@ def test_a_residents_own_threshold(home):  # noqa: F811
     assert not Alert.objects.filter(resident=home.resident).exists()
 
 
-def test_the_alert_goes_to_the_team_serving_her_grid(home):  # noqa: F811
+def test_the_alert_goes_to_the_team_serving_her_grid(home):
     from yiyang.network.models import Grid, Team
 
     grid = Grid.objects.first()
@@ -126,7 +120,7 @@ def test_the_alert_goes_to_the_team_serving_her_grid(home):  # noqa: F811
     assert Alert.objects.get(resident=home.other.resident).team is None
 
 
-def test_state_machine_permissions_and_scope(home):  # noqa: F811
+def test_state_machine_permissions_and_scope(home):
     send(home.device, msg(1, "fall", {}))
     alert = Alert.objects.get()
     carer = make_user(Role.CAREGIVER, "all", username="carer-all")
@@ -169,7 +163,7 @@ def test_conditions_are_checked(db):
     assert timezone.now()
 
 
-def test_evaluation_costs_the_same_queries_for_a_small_and_a_large_batch(home, monkeypatch):  # noqa: F811
+def test_evaluation_costs_the_same_queries_for_a_small_and_a_large_batch(home, monkeypatch):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -20,10 +20,7 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import escalation, timers
 from yiyang.devices.models import Alert, DutyShift, EscalationStep
-from yiyang.devices.tests.test_alert_pages import client_for
-from yiyang.devices.tests.test_escalation import notified, send
-from yiyang.devices.tests.test_escalation import world as escalation_world  # noqa: F401
-from yiyang.devices.tests.test_ingest import home, msg  # noqa: F401 - fixture
+from yiyang.devices.tests.conftest import client_for, msg, notified, send_ticked
 from yiyang.network.models import Institution
 from yiyang.testing.network import Network, build_network, make_user
 
@@ -543,7 +540,7 @@ def test_duty_api(roster):
 # --- end to end: a real alert's center tier ----------------------------------------------
 
 
-def test_a_real_alert_reaches_the_doctor_put_on_duty_on_the_page(escalation_world):  # noqa: F811
+def test_a_real_alert_reaches_the_doctor_put_on_duty_on_the_page(escalation_world):
     """An SOS from a resident's button after a shift was added on the page: the center tier
     notifies that doctor (and the family), not the township hospital's other doctors (with
     nobody on duty it would be both: test_escalation)."""
@@ -560,7 +557,7 @@ def test_a_real_alert_reaches_the_doctor_put_on_duty_on_the_page(escalation_worl
         },
     )
     assert response.status_code == 302
-    send(w.home.device, msg(1, "sos", {}))
+    send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     assert timers.run_due(alert.opened_at + 2 * datetime.timedelta(minutes=1)) == 1
     assert notified(alert, 2) == {"duty-doctor", "daughter"}  # not the off-duty leader

@@ -5,7 +5,6 @@ once, and an SOS opens an emergency call."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
@@ -23,115 +21,17 @@ from yiyang.devices.models import (
     Alert,
     AlertEvent,
     AlertState,
-    Device,
     DutyShift,
     EscalationStep,
     EventKind,
     Tier,
 )
-from yiyang.devices.tests.test_ingest import Home, home, http, msg  # noqa: F401 - fixture
-from yiyang.network.models import Grid, Region, Team
+from yiyang.devices.tests.conftest import events, http, msg, notified, send_ticked
+from yiyang.network.models import Region
 from yiyang.notifications.models import Notification
 from yiyang.testing.network import make_user
 
 MIN = datetime.timedelta(minutes=1)
-
-
-@dataclass
-class World:
-    home: Home
-    team: Team
-    nurse: User  # team member (tier 1)
-    leader: User  # team leader, a doctor at the center's township hospital (tier 1, 2)
-    scoped: User  # a caregiver whose scope is the team (tier 1)
-    duty: User  # another doctor of the township hospital, on duty by roster (tier 2)
-    daughter: User  # family proxy with the right to see alerts (tier 2)
-    son: User  # family proxy without it (never)
-    dispatcher: User  # county A (tier 3)
-    far_dispatcher: User  # county B (never)
-    manager: User
-
-
-def _family(resident, name: str, *, alerts_right: bool, registrar) -> User:
-    from yiyang.residents.models import (
-        Consent,
-        ConsentGiver,
-        ConsentPurpose,
-        Contact,
-        ProxyGrant,
-        Relation,
-    )
-
-    user = make_user(Role.FAMILY, scope="self", username=name)
-    now = timezone.now()
-
-    def consent(purpose: str) -> Consent:
-        return Consent.objects.create(
-            resident=resident, purpose=purpose, given_by=ConsentGiver.SELF, given_at=now,
-            recorded_by=registrar,
-        )  # fmt: skip
-
-    if not Consent.objects.filter(
-        resident=resident, purpose=ConsentPurpose.FAMILY_SHARING
-    ).exists():
-        consent(ConsentPurpose.FAMILY_SHARING)
-    contact = Contact.objects.create(
-        resident=resident, name=name, relation=Relation.DAUGHTER, account=user
-    )
-    ProxyGrant.objects.create(
-        resident=resident, contact=contact, user=user, consent=consent(ConsentPurpose.PROXY_ACCESS),
-        can_view_alerts=alerts_right,
-    )  # fmt: skip
-    return user
-
-
-@pytest.fixture
-def world(home) -> World:  # noqa: F811
-    resident = home.resident
-    grid = Grid.objects.filter(village__code=resident.region_code).first()
-    resident.grid = grid
-    resident.save(update_fields=["grid"])
-    team = Team.objects.filter(grids=grid).order_by("pk").first()
-    members = {m.role: m.staff for m in team.memberships.select_related("staff")}
-    registrar = User.objects.get(username="registrar")
-    county_a = Region.objects.get(code="411521000000")
-    county_b = Region.objects.get(code="411522000000")
-    thc = team.node.medical_member
-    duty_doctor = make_user(Role.DOCTOR, thc, username="duty-doctor")
-    return World(
-        home=home,
-        team=team,
-        nurse=make_user(Role.NURSE, county_a, username="team-nurse", staff=members["nurse"]),
-        leader=make_user(Role.DOCTOR, county_a, username="team-leader", staff=members["leader"]),
-        scoped=make_user(Role.CAREGIVER, team, username="team-carer"),
-        duty=duty_doctor,
-        daughter=_family(resident, "daughter", alerts_right=True, registrar=registrar),
-        son=_family(resident, "son", alerts_right=False, registrar=registrar),
-        dispatcher=make_user(Role.DISPATCHER, county_a, username="dispatch-a"),
-        far_dispatcher=make_user(Role.DISPATCHER, county_b, username="dispatch-b"),
-        manager=make_user(Role.INSTITUTION_ADMIN, "all", username="manager"),
-    )
-
-
-def send(device: Device, *messages) -> None:
-    """Ingest, then one tick of the alert timers: new alerts' first tier is due at once
-    and notified by the timers, not in the ingestion transaction."""
-    [out] = process([http(device, list(messages) if len(messages) > 1 else messages[0])])
-    assert not out.rejected, out.rejected
-    timers.run_due(timezone.now())
-
-
-def notified(alert: Alert, tier: int) -> set[str]:
-    """Usernames of the outbox rows of ``alert`` at ``tier``."""
-    return set(
-        Notification.objects.filter(ref=f"devices.alert:{alert.pk}", params__tier=tier).values_list(
-            "recipient__username", flat=True
-        )
-    )
-
-
-def events(alert: Alert) -> list[tuple[str, int | None]]:
-    return [(e.kind, e.tier) for e in AlertEvent.objects.filter(alert=alert).order_by("pk")]
 
 
 def test_the_default_schedule_is_data(db):
@@ -149,7 +49,7 @@ def test_an_sos_escalates_tier_by_tier_until_acknowledged(
 ):
     w = world
     with django_capture_on_commit_callbacks(execute=True):
-        send(w.home.device, msg(1, "sos", {}))
+        send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     # Tier 1 at once: the team's users (staff members and the team-scoped carer).
     assert notified(alert, 1) == {"team-nurse", "team-leader", "team-carer"}
@@ -204,7 +104,7 @@ def test_the_duty_roster_decides_the_center_tier(world):
         w.manager, institution=thc, user=w.duty, starts_at=now - 60 * MIN,
         ends_at=now + 600 * MIN,
     )  # fmt: skip
-    send(w.home.device, msg(1, "fall", {}))
+    send_ticked(w.home.device, msg(1, "fall", {}))
     alert = Alert.objects.get()
     timers.run_due(alert.opened_at + 2 * MIN)
     assert notified(alert, 2) == {"duty-doctor", "daughter"}  # not the off-duty leader
@@ -227,7 +127,7 @@ def test_the_duty_roster_decides_the_center_tier(world):
 
 def test_an_overdue_escalation_after_a_restart_runs_each_tier_once(world):
     w = world
-    send(w.home.device, msg(1, "sos", {}))
+    send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     # The timer process was down for 10 minutes: both the center and the dispatcher are
     # overdue. The first run (a fresh process: the management command) catches up.
@@ -247,10 +147,10 @@ def test_an_overdue_escalation_after_a_restart_runs_each_tier_once(world):
     assert [t for k, t in events(alert) if k == "notified"] == [1, 2, 3]
 
 
-def test_a_tier_with_nobody_hands_over_to_the_next_at_once(home):  # noqa: F811
+def test_a_tier_with_nobody_hands_over_to_the_next_at_once(home):
     # No grid: no team, so no station and no center; no family: the dispatcher at once.
     dispatcher = make_user(Role.DISPATCHER, "all", username="dispatch-all")
-    send(home.device, msg(1, "sos", {}))
+    send_ticked(home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     assert alert.team is None
     assert notified(alert, 3) == {dispatcher.username}
@@ -263,12 +163,12 @@ def test_a_tier_with_nobody_hands_over_to_the_next_at_once(home):  # noqa: F811
 
 def test_warning_and_info_schedules(world):
     w = world
-    send(w.home.device, msg(1, "battery", {"pct": 10}))  # info: the station only
+    send_ticked(w.home.device, msg(1, "battery", {"pct": 10}))  # info: the station only
     info = Alert.objects.get()
     assert info.severity == "info" and info.next_escalation_at is None
     assert notified(info, 1) == {"team-nurse", "team-leader", "team-carer"}
     EscalationStep.objects.filter(severity="urgent", tier=2).update(after_minutes=Decimal("0.05"))
-    send(w.home.device, msg(2, "glucose", {"mmol": 2.8, "context": "fasting"}))
+    send_ticked(w.home.device, msg(2, "glucose", {"mmol": 2.8, "context": "fasting"}))
     urgent = Alert.objects.get(rule__code="glucose_low")
     assert urgent.next_escalation_at == urgent.opened_at + datetime.timedelta(seconds=3)
     assert timers.run_due(urgent.opened_at + datetime.timedelta(seconds=3)) == 1
@@ -279,7 +179,7 @@ def test_warning_and_info_schedules(world):
 
 def test_handling_an_open_alert_stops_it_and_closing_is_logged(world):
     w = world
-    send(w.home.device, msg(1, "sos", {}))
+    send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     alerts.handle(w.leader, alert, outcome="false_alarm")
     alerts.close(w.leader, alert)
@@ -309,7 +209,7 @@ def test_schedules_are_validated_and_audited(world):
     ) == [(1, Decimal("0")), (3, Decimal("1"))]
     assert AuditEvent.objects.filter(action="devices.escalation.set").count() == 1
     # Tier 2 skipped: after tier 1 the dispatcher, a minute after opening.
-    send(world.home.device, msg(1, "sos", {}))
+    send_ticked(world.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     assert alert.next_escalation_at == alert.opened_at + MIN
     timers.run_due(alert.opened_at + MIN)

@@ -12,15 +12,13 @@ from django.utils import timezone
 from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
-from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
-from yiyang.devices.tests.test_escalation import _family
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import _family, client_for, msg, send
 from yiyang.residents.models import Consent, ConsentPurpose
 
 pytestmark = pytest.mark.django_db
 
 
-def _alerts(place) -> tuple[Alert, Alert]:  # noqa: F811
+def _alerts(place) -> tuple[Alert, Alert]:
     send(place.chen_bp, msg(1, "bp", {"sys": 186, "dia": 118}))
     send(place.wang_bp, msg(1, "bp", {"sys": 190, "dia": 120}))
     return (
@@ -29,13 +27,13 @@ def _alerts(place) -> tuple[Alert, Alert]:  # noqa: F811
     )
 
 
-def _daughter(place, *, alerts_right: bool = True):  # noqa: F811
+def _daughter(place, *, alerts_right: bool = True):
     registrar = place.net.admin
     return _family(place.chen, f"daughter-{alerts_right}", alerts_right=alerts_right,
                    registrar=registrar)  # fmt: skip
 
 
-def test_the_daughter_follows_her_mothers_alerts_read_only(place):  # noqa: F811
+def test_the_daughter_follows_her_mothers_alerts_read_only(place):
     mine, other = _alerts(place)
     alerts.acknowledge(place.carer, mine)
     daughter = _daughter(place)
@@ -70,7 +68,7 @@ def test_the_daughter_follows_her_mothers_alerts_read_only(place):  # noqa: F811
     assert mine.state == AlertState.ACKNOWLEDGED
 
 
-def test_without_the_alerts_right_or_consent_nothing(place):  # noqa: F811
+def test_without_the_alerts_right_or_consent_nothing(place):
     mine, _ = _alerts(place)
     son = _daughter(place, alerts_right=False)
     client = client_for(son)
@@ -88,7 +86,7 @@ def test_without_the_alerts_right_or_consent_nothing(place):  # noqa: F811
     assert client.get("/api/v1/alerts").status_code == 403
 
 
-def test_a_resident_login_still_sees_no_alert_board(place):  # noqa: F811
+def test_a_resident_login_still_sees_no_alert_board(place):
     from yiyang.testing.network import make_user
 
     _alerts(place)
@@ -96,7 +94,7 @@ def test_a_resident_login_still_sees_no_alert_board(place):  # noqa: F811
     assert client_for(me).get("/devices/alerts/").status_code == 403
 
 
-def test_her_notification_links_to_the_alert(place):  # noqa: F811
+def test_her_notification_links_to_the_alert(place):
     import datetime
 
     from yiyang.devices import timers
@@ -110,7 +108,7 @@ def test_her_notification_links_to_the_alert(place):  # noqa: F811
     assert {n.link for n in notes} == {f"/devices/alerts/{mine.pk}/"}
 
 
-def test_the_daughter_finds_her_mothers_alerts_from_the_menu_and_her_record(place):  # noqa: F811
+def test_the_daughter_finds_her_mothers_alerts_from_the_menu_and_her_record(place):
     mine, _ = _alerts(place)
     client = client_for(_daughter(place))
     home = client.get("/").content.decode()

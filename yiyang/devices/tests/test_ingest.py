@@ -7,125 +7,17 @@ import dataclasses
 import datetime
 import json
 import threading
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from yiyang.common import crypto
-from yiyang.common.permissions import Role
-from yiyang.devices.ingest import KINDS, MQTT_REORDER_WINDOW, SENDS, Envelope, process, sign
-from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
+from yiyang.devices.ingest import MQTT_REORDER_WINDOW, Envelope, process
+from yiyang.devices.models import Device, DeviceStatus, Quarantine, Reading
+from yiyang.devices.tests.conftest import SECRET, http, mqtt, msg, post
 from yiyang.residents import loinc
-from yiyang.residents.idnumber import make_id_number
-from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Observation, Resident
-from yiyang.residents.services import register_resident
-from yiyang.testing.network import build_network, make_user
-
-SECRET = "s3cret-for-tests-0123456789abcdefghijklmnop"
-
-
-@dataclass
-class Home:
-    resident: Resident
-    device: Device
-    other: Device  # another resident's device
-    loose: Device  # not bound
-
-
-def _device(serial: str, institution, resident=None) -> Device:
-    device = Device.objects.create(
-        serial=serial,
-        kind="bp_monitor",
-        institution=institution,
-        secret=crypto.encrypt(SECRET + serial),
-        secret_issued_at=timezone.now(),
-        resident=resident,
-    )
-    if resident is not None:
-        Binding.objects.create(device=device, resident=resident, bound_at=timezone.now())
-    return device
-
-
-@pytest.fixture
-def home(db) -> Home:
-    return _build_home()
-
-
-@pytest.fixture
-def home_committed(transactional_db) -> Home:
-    return _build_home()
-
-
-def _build_home() -> Home:
-    net = build_network()
-    admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
-    village = net.a.villages[0]
-    people = []
-    for name, seq in (("陈秀英", 11), ("李四", 22)):
-        resident, _ = register_resident(
-            admin,
-            name=name,
-            id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), seq),
-            region=village,
-        )
-        Consent.objects.create(
-            resident=resident,
-            purpose=ConsentPurpose.DEVICE_MONITORING,
-            given_by=ConsentGiver.SELF,
-            given_at=timezone.now(),
-            recorded_by=admin,
-        )
-        people.append(resident)
-    inst = net.a.thc
-    return Home(
-        resident=people[0],
-        device=_device("BP-TEST-0001", inst, people[0]),
-        other=_device("BP-TEST-0002", inst, people[1]),
-        loose=_device("BP-TEST-0003", inst),
-    )
-
-
-def ts(minutes_ago: int = 1) -> str:
-    when = timezone.now() - datetime.timedelta(minutes=minutes_ago)
-    return when.astimezone(datetime.timezone(datetime.timedelta(hours=8))).isoformat()
-
-
-def msg(seq: int, kind: str = "bp", values=None, **extra) -> dict:
-    values = {"sys": 152, "dia": 94, "hr": 78} if values is None else values
-    return {"seq": seq, "ts": ts(), "kind": kind, "values": values, **extra}
-
-
-def fit(device: Device, body) -> None:
-    """Make ``device`` (a test device, "BP-TEST-…") a device type that can send every kind
-    of ``body`` (ingestion refuses a kind its type cannot send: ``unsupported_kind``) — the
-    tests here are about what happens to a reading, whatever the type of the device that
-    sent it. A body of kinds no one type sends is left to be refused."""
-    messages = body if isinstance(body, list) else [body]
-    kinds = {m.get("kind") for m in messages if isinstance(m, dict)}
-    current = Device.objects.filter(pk=device.pk).values_list("kind", flat=True).first()
-    if current is None or kinds <= SENDS.get(current, frozenset()) or not kinds <= set(KINDS):
-        return
-    for kind, sends in SENDS.items():
-        if kinds <= sends:
-            Device.objects.filter(pk=device.pk).update(kind=kind)
-            device.kind = kind
-            return
-
-
-def mqtt(device: Device, body, *, secret: str | None = None, raw: bytes | None = None):
-    if raw is None:
-        fit(device, body)
-    payload = raw if raw is not None else json.dumps(body).encode()
-    key = secret if secret is not None else SECRET + device.serial
-    return Envelope("mqtt", device.serial, payload, signature=sign(key, payload))
-
-
-def http(device: Device, body) -> Envelope:
-    fit(device, body)
-    return Envelope("http", device.serial, json.dumps(body).encode(), authenticated=True)
+from yiyang.residents.models import Consent, Observation
 
 
 def test_a_bp_reading_becomes_a_reading_and_a_panel_of_observations(home):
@@ -369,24 +261,6 @@ def test_one_bad_envelope_does_not_stop_the_others(home):
 
 
 # --- over HTTP ----------------------------------------------------------------------------
-
-
-def post(client, body, serial="BP-TEST-0001", secret=None, raw: bytes | None = None):
-    import base64
-
-    secret = SECRET + serial if secret is None else secret
-    if raw is None:
-        device = Device.objects.filter(serial=serial).first()
-        if device is not None:
-            fit(device, body)
-    token = base64.b64encode(f"{serial}:{secret}".encode()).decode()
-    data = raw if raw is not None else json.dumps(body)
-    return client.post(
-        "/api/v1/ingest",
-        data=data,
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Basic {token}",
-    )
 
 
 def test_http_ingest_answers(home, client):

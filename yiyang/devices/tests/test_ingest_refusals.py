@@ -12,18 +12,12 @@ from django.test import override_settings
 
 from yiyang.devices.ingest import MAX_PAYLOAD, MAX_SEQ, MAX_SEQ_AHEAD, PAYLOAD_KEPT, process
 from yiyang.devices.models import Device, Quarantine, Reading
-from yiyang.devices.tests.test_ingest import (  # noqa: F401 - fixture
-    home,
-    http,
-    mqtt,
-    msg,
-    post,
-)
+from yiyang.devices.tests.conftest import http, mqtt, msg, post
 
 pytestmark = pytest.mark.django_db
 
 
-def _one_row(home, code: str) -> Quarantine:  # noqa: F811
+def _one_row(home, code: str) -> Quarantine:
     row = Quarantine.objects.get()
     assert (row.device_id, row.code) == (home.device.pk, code)
     return row
@@ -38,7 +32,7 @@ def _rejected_count(device: Device) -> int:
 
 
 @pytest.mark.parametrize("size", [MAX_PAYLOAD + 1, 10 * 1024 * 1024 + 1])
-def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, client, size):  # noqa: F811
+def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, client, size):
     body = b'{"seq": 1, "pad": "' + b"x" * size + b'"}'
     r = post(client, None, raw=body)
     assert r.status_code == 413
@@ -52,14 +46,14 @@ def test_a_body_too_large_answers_413_and_is_quarantined_without_its_bulk(home, 
     assert not Reading.objects.exists()
 
 
-def test_a_body_too_large_with_bad_credentials_is_401_and_not_quarantined(home, client):  # noqa: F811
+def test_a_body_too_large_with_bad_credentials_is_401_and_not_quarantined(home, client):
     r = post(client, None, raw=b"x" * (MAX_PAYLOAD + 1), secret="wrong")
     assert r.status_code == 401
     assert not Quarantine.objects.exists()
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
-def test_the_server_wide_body_limit_does_not_make_a_500(home, client):  # noqa: F811
+def test_the_server_wide_body_limit_does_not_make_a_500(home, client):
     # Even when the server's own limit is below the protocol's, the answer is a 413.
     r = post(client, None, raw=b"[" + b" " * 2048 + b"]")
     assert r.status_code == 413
@@ -73,7 +67,7 @@ DEEP_OBJECT = (b'{"a":' * 50_000) + b"1" + b"}" * 50_000
 
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT])
-def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw):  # noqa: F811
+def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw):
     r = post(client, None, raw=raw)
     assert r.status_code == 400
     assert r.json()["code"] == "malformed"
@@ -82,7 +76,7 @@ def test_deeply_nested_json_over_http_is_a_400_and_quarantined(home, client, raw
 
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT])
-def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):  # noqa: F811
+def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):
     [out] = process([mqtt(home.device, None, raw=raw)])
     assert [r.code for r in out.rejected] == ["malformed"]
     _one_row(home, "malformed")
@@ -91,7 +85,7 @@ def test_deeply_nested_json_over_mqtt_is_quarantined(home, raw):  # noqa: F811
 # --- seq: bounded ------------------------------------------------------------------------
 
 
-def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):  # noqa: F811
+def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):
     [out] = process([mqtt(home.device, msg(5))])
     assert out.accepted == 1
     [out] = process([mqtt(home.device, msg(2**62))])
@@ -109,7 +103,7 @@ def test_a_huge_seq_is_refused_and_does_not_block_the_device(home):  # noqa: F81
     ]
 
 
-def test_seq_bounds(home):  # noqa: F811
+def test_seq_bounds(home):
     [out] = process([http(home.device, msg(MAX_SEQ + 1))])
     assert [r.code for r in out.rejected] == ["bad_field"]
     [out] = process([http(home.device, msg(MAX_SEQ_AHEAD))])  # a first message: its own base
@@ -131,7 +125,7 @@ def test_seq_bounds(home):  # noqa: F811
         ("scale", "fall", {}),
     ],
 )
-def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, values):  # noqa: F811
+def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, values):
     Device.objects.filter(pk=home.device.pk).update(kind=device_kind)
     raw = json.dumps(msg(1, kind, values)).encode()  # sent as is (``mqtt`` would fit it)
     [out] = process([mqtt(home.device, None, raw=raw)])
@@ -153,7 +147,7 @@ def test_a_kind_the_device_type_cannot_send_is_refused(home, device_kind, kind, 
         ("glucometer", "glucose", {"mmol": 5.1, "context": "fasting"}),
     ],
 )
-def test_a_kind_the_device_type_sends_is_stored(home, device_kind, kind, values):  # noqa: F811
+def test_a_kind_the_device_type_sends_is_stored(home, device_kind, kind, values):
     Device.objects.filter(pk=home.device.pk).update(kind=device_kind)
     raw = json.dumps(msg(1, kind, values)).encode()
     [out] = process([mqtt(home.device, None, raw=raw)])
@@ -169,7 +163,7 @@ DUPLICATES = [
 
 
 @pytest.mark.parametrize("template", DUPLICATES)
-def test_duplicate_keys_are_refused_over_mqtt(home, template):  # noqa: F811
+def test_duplicate_keys_are_refused_over_mqtt(home, template):
     raw = template.replace(b"%s", msg(1)["ts"].encode())
     [out] = process([mqtt(home.device, None, raw=raw)])
     assert [r.code for r in out.rejected] == ["malformed"]
@@ -179,7 +173,7 @@ def test_duplicate_keys_are_refused_over_mqtt(home, template):  # noqa: F811
 
 
 @pytest.mark.parametrize("template", DUPLICATES)
-def test_duplicate_keys_are_refused_over_http(home, client, template):  # noqa: F811
+def test_duplicate_keys_are_refused_over_http(home, client, template):
     raw = template.replace(b"%s", msg(1)["ts"].encode())
     r = post(client, None, raw=raw)
     assert r.status_code == 400

@@ -10,7 +10,7 @@ import pytest
 from yiyang.devices import news2
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
-from yiyang.devices.tests.test_ingest import home, http, msg, ts  # noqa: F401 - fixture
+from yiyang.devices.tests.conftest import http, msg, ts
 
 EDGES = [
     # SpO2 scale 1: ≤ 91 → 3, 92–93 → 2, 94–95 → 1, ≥ 96 → 0.
@@ -75,7 +75,7 @@ def send(device, *messages):
     assert not out.rejected, out.rejected
 
 
-def test_the_news2_rule_scores_the_latest_vitals_of_the_window(home):  # noqa: F811
+def test_the_news2_rule_scores_the_latest_vitals_of_the_window(home):
     rule = AlertRule.objects.get(code="news2")
     assert rule.window_minutes == 60 and rule.unverified and rule.severity == "urgent"
     # SpO2 93 (2) with pulse 112 (2), SBP 98 (2): 6 ≥ 5, while no single-parameter rule
@@ -96,7 +96,7 @@ def test_the_news2_rule_scores_the_latest_vitals_of_the_window(home):  # noqa: F
     assert alert.count == 2 and Alert.objects.count() == 1
 
 
-def test_readings_outside_the_window_do_not_count(home):  # noqa: F811
+def test_readings_outside_the_window_do_not_count(home):
     send(
         home.device,
         {"seq": 1, "ts": ts(90), "kind": "bp", "values": {"sys": 98, "dia": 60}},
@@ -106,7 +106,7 @@ def test_readings_outside_the_window_do_not_count(home):  # noqa: F811
     assert not Alert.objects.exists()
 
 
-def test_only_the_latest_value_of_a_parameter_counts(home):  # noqa: F811
+def test_only_the_latest_value_of_a_parameter_counts(home):
     send(
         home.device,
         {"seq": 1, "ts": ts(20), "kind": "spo2", "values": {"spo2": 92, "hr": 125}},
@@ -117,7 +117,7 @@ def test_only_the_latest_value_of_a_parameter_counts(home):  # noqa: F811
     assert not Alert.objects.exists()
 
 
-def test_a_residents_own_news2_threshold(home):  # noqa: F811
+def test_a_residents_own_news2_threshold(home):
     ResidentRule.objects.create(
         resident=home.resident,
         rule=AlertRule.objects.get(code="news2"),
@@ -130,7 +130,7 @@ def test_a_residents_own_news2_threshold(home):  # noqa: F811
     assert Alert.objects.count() == 1  # the other resident keeps ≥ 5
 
 
-def test_normal_vitals_are_not_rescored(home):  # noqa: F811
+def test_normal_vitals_are_not_rescored(home):
     """Readings whose parameters all score 0 cannot raise the sum: the window is not
     queried for them, and they do not fold into a live NEWS2 alert as new triggers."""
     from django.db import connection

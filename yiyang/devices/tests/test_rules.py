@@ -15,8 +15,7 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import rules
 from yiyang.devices.models import Alert, AlertRule
-from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import client_for, msg, send
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +49,7 @@ def state() -> list[tuple]:
     )
 
 
-def admin(place):  # noqa: F811
+def admin(place):
     """An institution administrator of county A: devices.manage, not alert_policy."""
     return make_user(Role.INSTITUTION_ADMIN, place.net.a.county, username="inst-admin-a")
 
@@ -78,7 +77,7 @@ def bp_form(**values: str) -> dict[str, str]:
 # --- end to end -------------------------------------------------------------------------
 
 
-def test_raising_the_sbp_threshold_on_the_page_changes_which_readings_alert(place):  # noqa: F811
+def test_raising_the_sbp_threshold_on_the_page_changes_which_readings_alert(place):
     client = client_for(place.supervisor)
     response = client.post(PAGE, bp_form(value_0="190"))
     assert response.status_code == 302 and response["Location"] == PAGE
@@ -101,7 +100,7 @@ def test_raising_the_sbp_threshold_on_the_page_changes_which_readings_alert(plac
     assert actions == ["devices.alert_rule.update", "devices.alert_rule.reset"]
 
 
-def test_open_alerts_keep_their_severity(place):  # noqa: F811
+def test_open_alerts_keep_their_severity(place):
     send(place.chen_bp, msg(1, "bp", {"sys": 200, "dia": 100}))
     alert = Alert.objects.get()
     assert alert.severity == "urgent"
@@ -112,7 +111,7 @@ def test_open_alerts_keep_their_severity(place):  # noqa: F811
     assert Alert.objects.get(resident=place.wang).severity == "warning"
 
 
-def test_a_switched_off_rule_raises_nothing(place):  # noqa: F811
+def test_a_switched_off_rule_raises_nothing(place):
     rules.update_rule(place.supervisor, "glucose_high", active=False, reason=REASON)
     send(place.chen_bp, msg(1, "glucose", {"mmol": 20.1, "context": "random"}))
     assert alert_codes(place.chen) == []
@@ -124,7 +123,7 @@ def test_a_switched_off_rule_raises_nothing(place):  # noqa: F811
 # --- services ---------------------------------------------------------------------------
 
 
-def test_update_and_reset_are_audited_with_before_and_after(place):  # noqa: F811
+def test_update_and_reset_are_audited_with_before_and_after(place):
     user = place.supervisor
     rule = rules.update_rule(
         user,
@@ -168,7 +167,7 @@ def test_update_and_reset_are_audited_with_before_and_after(place):  # noqa: F81
     assert reset.details["reason"] == "back to the national specification"
 
 
-def test_a_change_that_changes_nothing_writes_nothing(place):  # noqa: F811
+def test_a_change_that_changes_nothing_writes_nothing(place):
     before = state()
     rules.update_rule(
         place.supervisor,
@@ -184,7 +183,7 @@ def test_a_change_that_changes_nothing_writes_nothing(place):  # noqa: F811
     assert not AuditEvent.objects.filter(object_type="devices.alertrule").exists()
 
 
-def test_decimal_thresholds_and_a_window_rule(place):  # noqa: F811
+def test_decimal_thresholds_and_a_window_rule(place):
     user = place.supervisor
     rule = rules.update_rule(
         user,
@@ -205,7 +204,7 @@ def test_decimal_thresholds_and_a_window_rule(place):  # noqa: F811
     assert (rule.severity, rule.active, rule.conditions) == ("info", False, [])
 
 
-def test_reading_the_rules(place):  # noqa: F811
+def test_reading_the_rules(place):
     AlertRule.objects.filter(code="battery_low").update(active=False)
     codes = [r.code for r in rules.rules_for(place.carer)]
     assert codes[:2] == ["fall", "sos"]  # critical first, then by code
@@ -296,7 +295,7 @@ BAD = [
 
 @pytest.mark.parametrize(("code", "changes", "field", "error"), BAD)
 def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
-    place,  # noqa: F811
+    place,
     code,
     changes,
     field,
@@ -312,7 +311,7 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     assert not AuditEvent.objects.filter(object_type="devices.alertrule").exists()
 
 
-def test_reset_needs_a_reason_and_a_shipped_rule(place):  # noqa: F811
+def test_reset_needs_a_reason_and_a_shipped_rule(place):
     rules.update_rule(place.supervisor, "bp_high", conditions=BP_190, reason=REASON)
     before = state()
     with pytest.raises(ValidationFailed) as refused:
@@ -330,7 +329,7 @@ def test_reset_needs_a_reason_and_a_shipped_rule(place):  # noqa: F811
     assert state() == before
 
 
-def test_only_alert_policy_holders_change_rules(place):  # noqa: F811
+def test_only_alert_policy_holders_change_rules(place):
     before = state()
     for user in (admin(place), place.nurse2, place.dispatcher, place.carer):
         with pytest.raises(PermissionDenied):
@@ -345,7 +344,7 @@ def test_only_alert_policy_holders_change_rules(place):  # noqa: F811
 # --- the page ---------------------------------------------------------------------------
 
 
-def test_the_page_shows_the_rules_in_words(place):  # noqa: F811
+def test_the_page_shows_the_rules_in_words(place):
     AlertRule.objects.filter(code="battery_low").update(active=False)
     html = client_for(place.carer).get(PAGE).content.decode()
     row = html.split('id="rule-bp_high"')[1].split("</tr>")[0]
@@ -363,7 +362,7 @@ def test_the_page_shows_the_rules_in_words(place):  # noqa: F811
     assert "收缩压 ≥ 180 mmHg" in zh
 
 
-def test_the_page_offers_a_form_per_rule_to_supervisors(place):  # noqa: F811
+def test_the_page_offers_a_form_per_rule_to_supervisors(place):
     html = client_for(place.supervisor).get(PAGE).content.decode()
     form = html.split('id="rule-form-bp_high"')[1].split("</form>")[0]
     assert 'name="bp_high-value_0"' in form and 'value="180"' in form
@@ -382,7 +381,7 @@ def test_the_page_offers_a_form_per_rule_to_supervisors(place):  # noqa: F811
     assert "Shipped default: Urgent, Systolic blood pressure ≥ 180 mmHg" in card
 
 
-def test_saving_severity_active_and_referral_on_the_page(place):  # noqa: F811
+def test_saving_severity_active_and_referral_on_the_page(place):
     client = client_for(place.supervisor)
     response = client.post(PAGE, bp_form(severity="critical", active=None, suggests_referral=None))
     assert response.status_code == 302
@@ -412,7 +411,7 @@ def test_saving_severity_active_and_referral_on_the_page(place):  # noqa: F811
         ({"rule": "bp_high", "action": "reset", "bp_high-reason": ""}, "Reason is required."),
     ],
 )
-def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):  # noqa: F811
+def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):
     rules.update_rule(place.supervisor, "bp_high", conditions=BP_190, reason=REASON)
     before = state()
     response = client_for(place.supervisor).post(PAGE, data)
@@ -422,7 +421,7 @@ def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):  # 
     assert state() == before
 
 
-def test_page_permissions(place):  # noqa: F811
+def test_page_permissions(place):
     before = state()
     for user in (admin(place), place.carer, place.dispatcher):
         client = client_for(user)
@@ -441,7 +440,7 @@ def test_page_permissions(place):  # noqa: F811
 # --- the API ----------------------------------------------------------------------------
 
 
-def test_api_list_one_set_and_reset(place):  # noqa: F811
+def test_api_list_one_set_and_reset(place):
     reader = client_for(place.carer)
     listed = reader.get(API)
     assert listed.status_code == 200
@@ -500,7 +499,7 @@ def test_api_list_one_set_and_reset(place):  # noqa: F811
         ("nope", {"severity": "info", "reason": REASON}, 404, None),
     ],
 )
-def test_api_errors_change_nothing(place, code, payload, status, field):  # noqa: F811
+def test_api_errors_change_nothing(place, code, payload, status, field):
     before = state()
     response = put(client_for(place.supervisor), f"{API}/{code}", payload)
     assert response.status_code == status, response.content
@@ -509,7 +508,7 @@ def test_api_errors_change_nothing(place, code, payload, status, field):  # noqa
     assert state() == before
 
 
-def test_api_permissions(place):  # noqa: F811
+def test_api_permissions(place):
     before = state()
     for user in (admin(place), place.carer, place.dispatcher):
         client = client_for(user)

@@ -19,7 +19,7 @@ from yiyang.devices.models import (
     DeviceStatus,
     ResidentRule,
 )
-from yiyang.devices.tests.test_ingest import _device, home, http, msg  # noqa: F401 - fixture
+from yiyang.devices.tests.conftest import _device, http, msg
 from yiyang.testing.network import make_user
 
 MIN = datetime.timedelta(minutes=1)
@@ -33,7 +33,7 @@ def watch(device: Device, minutes: int, *, seen_ago: int | None) -> None:
     )
 
 
-def test_a_silent_device_raises_one_alert_that_a_reading_does_not_close(home):  # noqa: F811
+def test_a_silent_device_raises_one_alert_that_a_reading_does_not_close(home):
     watch(home.device, 30, seen_ago=31)
     watch(home.other, 30, seen_ago=29)  # not yet
     [alert] = timers.check_silence()
@@ -55,7 +55,7 @@ def test_a_silent_device_raises_one_alert_that_a_reading_does_not_close(home):  
     assert again.pk != alert.pk and again.device == home.device
 
 
-def test_never_seen_counts_from_the_binding(home):  # noqa: F811
+def test_never_seen_counts_from_the_binding(home):
     watch(home.device, 60, seen_ago=None)
     assert timers.check_silence() == []  # bound just now
     Binding.objects.filter(device=home.device).update(bound_at=timezone.now() - 61 * MIN)
@@ -63,7 +63,7 @@ def test_never_seen_counts_from_the_binding(home):  # noqa: F811
     assert alert.device == home.device
 
 
-def test_several_silent_devices_of_one_resident_are_one_alert_each(home):  # noqa: F811
+def test_several_silent_devices_of_one_resident_are_one_alert_each(home):
     second = _device("BP-TEST-0009", home.device.institution, home.resident)
     watch(home.device, 10, seen_ago=11)
     watch(second, 5, seen_ago=6)
@@ -74,7 +74,7 @@ def test_several_silent_devices_of_one_resident_are_one_alert_each(home):  # noq
     assert Alert.objects.filter(resident=home.resident).count() == 3
 
 
-def test_only_active_bound_watched_devices(home):  # noqa: F811
+def test_only_active_bound_watched_devices(home):
     watch(home.device, 0, seen_ago=10_000)  # not watched
     watch(home.loose, 10, seen_ago=60)  # not bound
     watch(home.other, 10, seen_ago=60)

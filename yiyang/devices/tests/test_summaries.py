@@ -12,8 +12,7 @@ from django.utils import timezone, translation
 from yiyang.common.permissions import Role
 from yiyang.devices import escalation, news2, summaries, timers
 from yiyang.devices.models import Alert, Device
-from yiyang.devices.tests.test_alerts import send
-from yiyang.devices.tests.test_ingest import home, msg  # noqa: F401 - fixture
+from yiyang.devices.tests.conftest import msg, send
 from yiyang.notifications.topics import render
 from yiyang.testing.network import make_user
 
@@ -73,7 +72,7 @@ def test_unknown_or_broken_facts_render_nothing_and_the_stored_text_is_shown():
     assert alert.summary_text == "old text"
 
 
-def test_an_alert_keeps_its_facts_and_shows_them_in_the_readers_language(home):  # noqa: F811
+def test_an_alert_keeps_its_facts_and_shows_them_in_the_readers_language(home):
     send(home.device, msg(1, "glucose", {"mmol": 2.8, "context": "fasting"}))
     alert = Alert.objects.get()
     assert alert.facts == {"kind": "glucose", "values": {"mmol": 2.8, "context": "fasting"}}
@@ -93,7 +92,7 @@ def test_an_alert_keeps_its_facts_and_shows_them_in_the_readers_language(home): 
     assert "血糖 2.8 mmol/L（空腹）" in page.content.decode()
 
 
-def test_a_folded_trigger_updates_the_facts(home):  # noqa: F811
+def test_a_folded_trigger_updates_the_facts(home):
     send(home.device, msg(1, "bp", {"sys": 182, "dia": 100}))
     send(home.device, msg(2, "bp", {"sys": 195, "dia": 112}))
     alert = Alert.objects.get()
@@ -101,7 +100,7 @@ def test_a_folded_trigger_updates_the_facts(home):  # noqa: F811
     assert alert.summary == "BP 195/112 mmHg"
 
 
-def test_notifications_say_the_summary_in_their_readers_language(home):  # noqa: F811
+def test_notifications_say_the_summary_in_their_readers_language(home):
     send(home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     params = escalation.params_of(alert, home.resident.name, 1)
@@ -111,7 +110,7 @@ def test_notifications_say_the_summary_in_their_readers_language(home):  # noqa:
         assert render(escalation.TOPIC, params)[1] == "SOS pressed"
 
 
-def test_a_silence_alert_has_facts(home):  # noqa: F811
+def test_a_silence_alert_has_facts(home):
     device = Device.objects.get(pk=home.device.pk)
     device.expected_interval_minutes = 30
     device.last_seen_at = timezone.now() - datetime.timedelta(hours=3)
@@ -123,7 +122,7 @@ def test_a_silence_alert_has_facts(home):  # noqa: F811
         assert alert.summary_text.startswith(f"设备 {device.serial}（")
 
 
-def test_older_alert_notifications_get_both_summaries_from_their_text(home):  # noqa: F811
+def test_older_alert_notifications_get_both_summaries_from_their_text(home):
     import importlib
 
     from django.apps import apps

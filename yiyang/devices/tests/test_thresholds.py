@@ -16,8 +16,7 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import overrides
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
-from yiyang.devices.tests.test_alert_pages import client_for, place, send  # noqa: F401
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import client_for, msg, send
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db
@@ -26,12 +25,12 @@ COPD = [{"metric": "spo2.spo2", "op": "lt", "value": 88}]
 REASON = "COPD: target SpO2 88–92 %"
 
 
-def nurse(place):  # noqa: F811
+def nurse(place):
     """A nurse of the team serving Chen's grid."""
     return make_user(Role.NURSE, place.team, username="nurse-team1")
 
 
-def url(place, resident=None) -> str:  # noqa: F811
+def url(place, resident=None) -> str:
     return reverse("devices:resident_thresholds", args=[(resident or place.chen).pk])
 
 
@@ -59,7 +58,7 @@ def overrides_now() -> list[tuple]:
 # --- services ---------------------------------------------------------------------------
 
 
-def test_copd_target_end_to_end(place):  # noqa: F811
+def test_copd_target_end_to_end(place):
     """Her SpO2 override to < 88: 90 and 88 raise nothing, 86 does; another resident keeps
     the default; reset brings the default back."""
     user = nurse(place)
@@ -81,7 +80,7 @@ def test_copd_target_end_to_end(place):  # noqa: F811
     assert overrides.clear_override(user, place.chen, "spo2_low") is False
 
 
-def test_disabling_a_rule_stops_it_for_her_alone(place):  # noqa: F811
+def test_disabling_a_rule_stops_it_for_her_alone(place):
     doctor = make_user(Role.DOCTOR, place.net.a.county, username="doctor-a")
     overrides.set_override(doctor, place.chen, "bp_high", disabled=True, reason="palliative care")
     send(place.chen_bp, msg(1, "bp", {"sys": 195, "dia": 115}))
@@ -106,7 +105,7 @@ def test_disabling_a_rule_stops_it_for_her_alone(place):  # noqa: F811
     assert alert_codes(place.chen) == ["bp_high"]
 
 
-def test_setting_and_clearing_are_audited_with_before_and_after(place):  # noqa: F811
+def test_setting_and_clearing_are_audited_with_before_and_after(place):
     user = nurse(place)
     first = overrides.set_override(user, place.chen, "spo2_low", conditions=COPD, reason=REASON)
     overrides.set_override(user, place.chen, "spo2_low", disabled=True, reason="on hospice")
@@ -137,7 +136,7 @@ def test_setting_and_clearing_are_audited_with_before_and_after(place):  # noqa:
     assert events[2].details["before"]["reason"] == "on hospice"
 
 
-def test_rules_for_resident_lists_every_active_rule_with_hers(place):  # noqa: F811
+def test_rules_for_resident_lists_every_active_rule_with_hers(place):
     user = nurse(place)
     overrides.set_override(user, place.chen, "spo2_low", conditions=COPD, reason=REASON)
     AlertRule.objects.filter(code="battery_low").update(active=False)
@@ -241,7 +240,7 @@ BAD = [
 
 @pytest.mark.parametrize(("code", "values", "field", "error"), BAD)
 def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
-    place,  # noqa: F811
+    place,
     code,
     values,
     field,
@@ -261,7 +260,7 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     assert AuditEvent.objects.count() == audited
 
 
-def test_critical_rules_say_why(place):  # noqa: F811
+def test_critical_rules_say_why(place):
     user = nurse(place)
     with translation.override("en"), pytest.raises(ValidationFailed) as refused:
         overrides.set_override(user, place.chen, "sos", disabled=True, reason="x")
@@ -271,7 +270,7 @@ def test_critical_rules_say_why(place):  # noqa: F811
     assert refused.value.detail.startswith("跌倒")
 
 
-def test_allowed_special_cases(place):  # noqa: F811
+def test_allowed_special_cases(place):
     user = nurse(place)
     silent = overrides.set_override(
         user, place.chen, "device_silent", disabled=True, reason="device kept in a drawer"
@@ -295,7 +294,7 @@ def test_allowed_special_cases(place):  # noqa: F811
     assert off.disabled and off.conditions == COPD
 
 
-def test_permissions_and_scope(place):  # noqa: F811
+def test_permissions_and_scope(place):
     before = overrides_now()
     # A caregiver sees health data but does not set thresholds.
     with pytest.raises(PermissionDenied):
@@ -326,7 +325,7 @@ def test_permissions_and_scope(place):  # noqa: F811
 # --- the page ---------------------------------------------------------------------------
 
 
-def test_the_tab_links_to_the_page_and_the_page_shows_the_rules(place):  # noqa: F811
+def test_the_tab_links_to_the_page_and_the_page_shows_the_rules(place):
     user = nurse(place)
     overrides.set_override(user, place.chen, "spo2_low", conditions=COPD, reason=REASON)
     client = client_for(user)
@@ -359,7 +358,7 @@ def test_the_tab_links_to_the_page_and_the_page_shows_the_rules(place):  # noqa:
     assert "收缩压 ≥ 180 mmHg" in zh and "血糖危急升高" in zh
 
 
-def test_saving_and_resetting_on_the_page(place):  # noqa: F811
+def test_saving_and_resetting_on_the_page(place):
     client = client_for(nurse(place))
     saved = client.post(
         url(place),
@@ -418,7 +417,7 @@ def test_saving_and_resetting_on_the_page(place):  # noqa: F811
         ({"spo2_low-value_0": "30", "spo2_low-reason": REASON}, "must be between 50 and 100"),
     ],
 )
-def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):  # noqa: F811
+def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):
     client = client_for(nurse(place))
     audited = AuditEvent.objects.filter(action__startswith="devices.resident_rule").count()
     page = client.post(url(place), {"rule": "spo2_low", "action": "save", **data})
@@ -429,7 +428,7 @@ def test_a_refused_form_shows_why_and_changes_nothing(place, data, message):  # 
     assert AuditEvent.objects.filter(action__startswith="devices.resident_rule").count() == audited
 
 
-def test_sos_cannot_be_switched_off_on_the_page(place):  # noqa: F811
+def test_sos_cannot_be_switched_off_on_the_page(place):
     client = client_for(nurse(place))
     page = client.post(
         url(place), {"rule": "sos", "action": "save", "sos-disabled": "on", "sos-reason": "x"}
@@ -439,7 +438,7 @@ def test_sos_cannot_be_switched_off_on_the_page(place):  # noqa: F811
     assert not ResidentRule.objects.exists()
 
 
-def test_page_access(place):  # noqa: F811
+def test_page_access(place):
     # A caregiver sees the rules, without forms, and cannot post.
     carer = client_for(place.carer)
     html = carer.get(url(place)).content.decode()
@@ -458,7 +457,7 @@ def test_page_access(place):  # noqa: F811
 # --- the API ----------------------------------------------------------------------------
 
 
-def test_api_list_set_and_clear(place):  # noqa: F811
+def test_api_list_set_and_clear(place):
     client = client_for(nurse(place))
     listed = client.get(api(place.chen))
     assert listed.status_code == 200
@@ -486,7 +485,7 @@ def test_api_list_set_and_clear(place):  # noqa: F811
     assert client.delete(api(place.chen, "spo2_low")).status_code == 204  # already default
 
 
-def test_api_errors_change_nothing(place):  # noqa: F811
+def test_api_errors_change_nothing(place):
     client = client_for(nurse(place))
     put(client, api(place.chen, "spo2_low"), {"conditions": COPD, "reason": REASON})
     before = overrides_now()
@@ -509,7 +508,7 @@ def test_api_errors_change_nothing(place):  # noqa: F811
     assert overrides_now() == before
 
 
-def test_api_permissions_and_scope(place):  # noqa: F811
+def test_api_permissions_and_scope(place):
     put(client_for(nurse(place)), api(place.chen, "spo2_low"), {"conditions": COPD, "reason": "x"})
     before = overrides_now()
     carer = client_for(place.carer)

@@ -21,13 +21,7 @@ from django.db import OperationalError, connection
 
 from yiyang.devices import timers
 from yiyang.devices.models import Alert
-from yiyang.devices.tests.test_escalation import (  # noqa: F401 - fixtures
-    home,
-    notified,
-    send,
-    world,
-)
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import msg, notified, send_ticked
 from yiyang.notifications.models import Notification
 
 MIN = datetime.timedelta(minutes=1)
@@ -36,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def overdue_sos(w) -> Alert:
     """An SOS whose center and dispatcher tiers fell due while no timer ran."""
-    send(w.home.device, msg(1, "sos", {}))
+    send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     Alert.objects.filter(pk=alert.pk).update(
         opened_at=alert.opened_at - 10 * MIN, next_escalation_at=alert.opened_at - 8 * MIN
@@ -55,7 +49,7 @@ def run_loop(loop: timers.TimerLoop, seconds: float) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_loop_escalates_and_stops_when_asked(world):  # noqa: F811
+def test_the_loop_escalates_and_stops_when_asked(world):
     alert = overdue_sos(world)
     loop = timers.TimerLoop(interval=0.05, silence_every=60)
     run_loop(loop, 0.5)
@@ -67,7 +61,7 @@ def test_the_loop_escalates_and_stops_when_asked(world):  # noqa: F811
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_database_error_is_retried_on_the_next_tick(world, monkeypatch):  # noqa: F811
+def test_a_database_error_is_retried_on_the_next_tick(world, monkeypatch):
     alert = overdue_sos(world)
     real = timers.run_due
     calls = []
@@ -115,7 +109,7 @@ def _wait(check, timeout: float = 30.0) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_timer_process_resumes_from_the_database(world):  # noqa: F811
+def test_a_killed_timer_process_resumes_from_the_database(world):
     if connection.vendor != "postgresql":
         pytest.skip("the child process needs a shared database (PostgreSQL)")
     w = world
@@ -125,7 +119,7 @@ def test_a_killed_timer_process_resumes_from_the_database(world):  # noqa: F811
         f"{settings['PORT'] or 5432}/{settings['NAME']}"
     )
     env = {**os.environ, "DATABASE_URL": url, "YIYANG_MODE": "test"}
-    send(w.home.device, msg(1, "sos", {}))
+    send_ticked(w.home.device, msg(1, "sos", {}))
     alert = Alert.objects.get()
     # The first process is killed (-9) before anything is due.
     first = _start(env)
@@ -178,7 +172,7 @@ def test_serve_and_demo_supervise_the_timers_and_the_simulator(monkeypatch, sett
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_alert_locked_elsewhere_is_skipped_not_waited_for(world):  # noqa: F811
+def test_an_alert_locked_elsewhere_is_skipped_not_waited_for(world):
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL (SQLite has one writer)")
     from django.db import connections, transaction

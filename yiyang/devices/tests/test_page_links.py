@@ -14,8 +14,7 @@ from django.test import Client, override_settings
 from yiyang.common.permissions import Role, role_permissions
 from yiyang.devices.models import Alert
 from yiyang.devices.permissions import DevicePerm
-from yiyang.devices.tests.test_alert_pages import place, send  # noqa: F401 - fixture
-from yiyang.devices.tests.test_ingest import msg
+from yiyang.devices.tests.conftest import msg, send
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.network.permissions import NetworkPerm
 from yiyang.testing.network import make_user
@@ -30,7 +29,7 @@ STAFF = [
 FOLLOWED = re.compile(r'href="(/(?:devices|emergency|notifications)/[^"#?]*)[^"]*"')
 
 
-def _pages(place, alert: Alert) -> list[str]:  # noqa: F811
+def _pages(place, alert: Alert) -> list[str]:
     return [
         "/devices/",
         "/devices/quarantine/",
@@ -47,7 +46,7 @@ def _pages(place, alert: Alert) -> list[str]:  # noqa: F811
 
 @override_settings(MFA_REQUIRED_ROLES="")  # the system administrator without TOTP here
 @pytest.mark.parametrize("role", STAFF)
-def test_no_link_on_a_devices_page_is_forbidden(place, role):  # noqa: F811
+def test_no_link_on_a_devices_page_is_forbidden(place, role):
     send(place.chen_bp, msg(1, "bp", {"sys": 186, "dia": 118}))
     alert = Alert.objects.get(resident=place.chen)
     scope = "all" if role == Role.SYSTEM_ADMIN else place.net.a.county
