@@ -17,8 +17,6 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.accounts import services as account_services
-from yiyang.common.permissions import Role
-from yiyang.testing.network import make_user
 
 ROOT = Path(__file__).resolve().parents[3]
 CSP = (
@@ -26,11 +24,6 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-
-
-@pytest.fixture
-def doctor(db):
-    return make_user(Role.DOCTOR, scope="self", username="doctor")
 
 
 # --- Content-Security-Policy and Cache-Control ------------------------------------------
