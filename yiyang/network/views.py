@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
-from yiyang.network import selectors, services
+from yiyang.network import selectors
 from yiyang.network.forms import (
     AgreementFilterForm,
     AgreementForm,
@@ -45,6 +45,13 @@ from yiyang.network.forms import (
 from yiyang.network.models import NodeLevel, TeamMember, expiry_q
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import import_regions
+from yiyang.network.services.agreements import create_agreement, update_agreement
+from yiyang.network.services.alliances import create_alliance, update_alliance
+from yiyang.network.services.grids import create_grid, update_grid
+from yiyang.network.services.institutions import create_institution, update_institution
+from yiyang.network.services.nodes import create_node, update_node
+from yiyang.network.services.staff import create_staff, update_staff
+from yiyang.network.services.teams import create_team, update_team
 
 # Above this many centers and stations the tree starts with the stations folded.
 TREE_EXPAND_LIMIT = 60
@@ -97,7 +104,7 @@ def node_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_node(user, **form.cleaned_data),
+        save=lambda: create_node(user, **form.cleaned_data),
         heading=_("New care-service center or station"),
         back=(reverse("network:tree"), _("Care network")),
         done=lambda node: reverse("network:node", args=[node.pk]),
@@ -113,7 +120,7 @@ def node_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_node(user, node, **form.changed_data_values()),
+        save=lambda: update_node(user, node, **form.changed_data_values()),
         heading=_("Edit %(name)s") % {"name": node.name},
         back=(url, node.name),
         done=lambda _obj: url,
@@ -181,7 +188,7 @@ def grid_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_grid(user, **form.cleaned_data),
+        save=lambda: create_grid(user, **form.cleaned_data),
         heading=_("New grid"),
         back=(reverse("network:grids"), _("Grids")),
         done=lambda _grid: reverse("network:grids"),
@@ -197,7 +204,7 @@ def grid_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_grid(user, grid, **form.changed_data_values()),
+        save=lambda: update_grid(user, grid, **form.changed_data_values()),
         heading=_("Edit %(name)s") % {"name": grid.name},
         back=(url, _("Grids")),
         done=lambda _obj: url,
@@ -247,7 +254,7 @@ def institution_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_institution(user, **form.cleaned_data),
+        save=lambda: create_institution(user, **form.cleaned_data),
         heading=_("New institution"),
         back=(reverse("network:institutions"), _("Institutions")),
         done=lambda inst: reverse("network:institution", args=[inst.pk]),
@@ -263,7 +270,7 @@ def institution_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_institution(user, inst, **form.changed_data_values()),
+        save=lambda: update_institution(user, inst, **form.changed_data_values()),
         heading=_("Edit %(name)s") % {"name": inst.name},
         back=(url, inst.name),
         done=lambda _obj: url,
@@ -321,7 +328,7 @@ def alliance_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_alliance(user, **form.service_values()),
+        save=lambda: create_alliance(user, **form.service_values()),
         heading=_("New medical alliance"),
         back=(reverse("network:alliances"), _("Medical alliances")),
         done=lambda alliance: reverse("network:alliance", args=[alliance.pk]),
@@ -337,7 +344,7 @@ def alliance_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_alliance(user, alliance, **form.service_values()),
+        save=lambda: update_alliance(user, alliance, **form.service_values()),
         heading=_("Edit %(name)s") % {"name": alliance.name},
         back=(url, alliance.name),
         done=lambda _obj: url,
@@ -403,7 +410,7 @@ def agreement_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_agreement(user, **form.cleaned_data),
+        save=lambda: create_agreement(user, **form.cleaned_data),
         heading=_("New agreement"),
         back=(reverse("network:agreements"), _("Agreements")),
         done=lambda agreement: reverse("network:agreement", args=[agreement.pk]),
@@ -419,7 +426,7 @@ def agreement_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_agreement(user, agreement, **form.changed_data_values()),
+        save=lambda: update_agreement(user, agreement, **form.changed_data_values()),
         heading=_("Edit %(name)s") % {"name": agreement},
         back=(url, str(agreement)),
         done=lambda _obj: url,
@@ -518,7 +525,7 @@ def staff_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_staff(user, **_staff_values(form)),
+        save=lambda: create_staff(user, **_staff_values(form)),
         heading=_("New staff member"),
         back=(reverse("network:staff"), _("Staff")),
         done=lambda staff: reverse("network:staff_detail", args=[staff.pk]),
@@ -535,7 +542,7 @@ def staff_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_staff(user, staff, **_staff_values(form)),
+        save=lambda: update_staff(user, staff, **_staff_values(form)),
         heading=_("Edit %(name)s") % {"name": staff.name},
         back=(url, staff.name),
         done=lambda _obj: url,
@@ -575,7 +582,7 @@ def team_create(request: PageRequest) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.create_team(user, **form.service_values()),
+        save=lambda: create_team(user, **form.service_values()),
         heading=_("New family-doctor team"),
         back=(reverse("network:teams"), _("Family-doctor teams")),
         done=lambda team: reverse("network:team", args=[team.pk]),
@@ -591,7 +598,7 @@ def team_edit(request: PageRequest, pk: int) -> HttpResponse:
     return _edit_page(
         request,
         form,
-        save=lambda: services.update_team(user, team, **form.service_values()),
+        save=lambda: update_team(user, team, **form.service_values()),
         heading=_("Edit %(name)s") % {"name": team.name},
         back=(url, team.name),
         done=lambda _obj: url,

@@ -24,8 +24,9 @@ from yiyang.devices import alerts
 from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertState, Device
 from yiyang.devices.tests.test_ingest import _device, http, msg
-from yiyang.network import services as network_services
 from yiyang.network.models import Team, TeamRole
+from yiyang.network.services.grids import create_grid
+from yiyang.network.services.teams import create_team
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.services import register_resident
@@ -78,10 +79,8 @@ def place(db) -> Place:
     net = build_network()
     admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
     village = net.a.villages[0]
-    grid2 = network_services.create_grid(
-        net.admin, village=village, code=f"{village.code}-02", name="第二网格"
-    )
-    team2 = network_services.create_team(
+    grid2 = create_grid(net.admin, village=village, code=f"{village.code}-02", name="第二网格")
+    team2 = create_team(
         net.admin,
         name="第二家庭医生团队",
         node=net.a.center,

@@ -1,9 +1,24 @@
-"""The network's actions, being split by topic (this commit only moves the module so
-that ``git log --follow`` keeps its history on the largest part; the next commit splits
-it and drops this re-export)."""
+"""Writes to the care network, one module per topic; import an action from its module
+(``from yiyang.network.services.institutions import create_institution``):
 
-from yiyang.network.services.staff import *  # noqa: F403
-from yiyang.network.services.staff import (  # noqa: F401
-    _institution_licence_conflicts,
-    _save,
-)
+* ``regions`` — regions (from their 12-digit code);
+* ``grids`` — the grids inside a village;
+* ``institutions`` — institutions;
+* ``alliances`` — medical alliances;
+* ``nodes`` — chain nodes: care-service centers and their stations;
+* ``agreements`` — agreements between two institutions, with their document;
+* ``staff`` — skills and staff members with their memberships;
+* ``teams`` — family-doctor teams;
+* ``steps`` — the steps the actions share (references in scope, input checks, saving,
+  audit details).
+
+Every action is one complete action:
+
+* it takes the acting user and checks the permission (``PermissionDenied``);
+* references (regions, institutions, nodes, staff, grids) may be given as instances or
+  primary keys; each must exist and lie inside the actor's data scope, and so must the
+  target of an update and the result of the write — otherwise ``NotFound`` (out of scope
+  answers exactly like missing) and nothing changes;
+* it validates the input (``ValidationFailed`` with a code, the field and why);
+* it runs in one transaction and writes one audit row in it (details = changed fields).
+"""
