@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiyang.network import views
+from yiyang.network.pages import staff as views  # split by area in the next commit
 
 app_name = "network"
 urlpatterns = [

@@ -1,0 +1,1 @@
+"""Care network pages, one module per area; each exports ``urlpatterns``."""
