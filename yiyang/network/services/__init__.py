@@ -9,6 +9,7 @@
 * ``agreements`` — agreements between two institutions, with their document;
 * ``staff`` — skills and staff members with their memberships;
 * ``teams`` — family-doctor teams;
+* ``duty`` — the duty roster (put a doctor on duty, end or cancel a shift);
 * ``steps`` — the steps the actions share (references in scope, input checks, saving,
   audit details).
 
