@@ -52,7 +52,6 @@ from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.permissions import Role, mfa_required
-from yiyang.network import services as network_services
 from yiyang.network.forms import (
     AgreementForm,
     GridForm,
@@ -72,6 +71,7 @@ from yiyang.network.models import (
     Team,
 )
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.services.agreements import update_agreement
 from yiyang.testing.accounts import bearer_token, make_account
 from yiyang.testing.network import build_network, in_force
 
@@ -106,7 +106,7 @@ def _document(name: str = "协议.pdf") -> SimpleUploadedFile:
 def build_world() -> World:
     net = build_network()
     for county in (net.a, net.b):
-        network_services.update_agreement(net.admin, county.agreement, document=_document())
+        update_agreement(net.admin, county.agreement, document=_document())
     users = {}
     for role in Role.values:
         scope = None if role in (Role.RESIDENT, Role.FAMILY) else net.a.county

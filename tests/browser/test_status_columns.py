@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from tests.browser.conftest import log_in, url
 from yiyang.common.permissions import Role
-from yiyang.network import services
 from yiyang.network.models import AgreementKind
+from yiyang.network.services.agreements import create_agreement
 from yiyang.testing.network import PASSWORD, build_network, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_status_cells_hold_on_one_line(page, live_server, width):
     net = build_network()
     today = timezone.localdate()
     for n, days in enumerate((10, 200, 400)):
-        services.create_agreement(
+        create_agreement(
             net.admin,
             kind=AgreementKind.COOPERATION,
             party_a=net.a.clinics[n % len(net.a.clinics)],

@@ -68,15 +68,16 @@ def _sos(resident: Any) -> None:
 def build_world() -> World:
     from yiyang.assessments.models import Assessment
     from yiyang.audit.models import AuditEvent
-    from yiyang.devices.escalation import add_duty
-    from yiyang.devices.models import Alert, AlertRule, Device, DutyShift
+    from yiyang.devices.models import Alert, AlertRule, Device
     from yiyang.emergency.models import EmergencyCall
     from yiyang.network.models import (
         Agreement,
         Alliance,
         ChainNode,
+        DutyShift,
         Grid,
     )
+    from yiyang.network.services.duty import add_duty
     from yiyang.notifications.models import Notification
     from yiyang.notifications.services import notify
     from yiyang.residents import health

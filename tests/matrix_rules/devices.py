@@ -35,7 +35,6 @@ from yiyang.devices.models import (
     AlertState,
     Binding,
     Device,
-    DutyShift,
     EscalationStep,
     Outcome,
     Quarantine,
@@ -43,6 +42,7 @@ from yiyang.devices.models import (
     ResidentRule,
 )
 from yiyang.devices.permissions import DevicePerm
+from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.permissions import ResidentPerm
 

@@ -11,7 +11,7 @@
   ``current`` (``true``: running now; ``false``: not running now).
 * ``POST /escalation/duty`` (``network.staff_manage``) ``{"institution", "user",
   "starts_at", "ends_at"}`` (times with their zone) — puts a doctor of the institution on
-  duty (``escalation.add_duty``); 201 with the shift. A missing or out-of-scope
+  duty (``network.services.duty.add_duty``); 201 with the shift. A missing or out-of-scope
   institution or user is 400 ``unknown_reference``.
 * ``POST /escalation/duty/{id}/end`` (``network.staff_manage``) — a shift not started is
   cancelled (deleted), a running one ends now; ``{"outcome": "cancelled"|"ended",
@@ -35,8 +35,11 @@ from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import escalation
-from yiyang.devices.models import DutyShift, Severity, Tier
+from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
+from yiyang.network.models import DutyShift
+from yiyang.network.selectors import duty_shifts_for, get_duty_shift_for
+from yiyang.network.services.duty import add_duty, end_duty
 
 router = Router(tags=["escalation"])
 
@@ -158,7 +161,7 @@ def schedule_set(request: HttpRequest, payload: ScheduleIn) -> Any:
 @router.get("/duty", response=list[ShiftOut], url_name="escalation_duty", summary="Duty shifts")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def duty_list(request: HttpRequest, filters: Query[ShiftFilter]) -> QuerySet:
-    qs = escalation.shifts_for(_user(request))
+    qs = duty_shifts_for(_user(request))
     if filters.institution is not None:
         qs = qs.filter(institution_id=filters.institution)
     if filters.current is not None:
@@ -176,14 +179,14 @@ def duty_list(request: HttpRequest, filters: Query[ShiftFilter]) -> QuerySet:
 )
 def duty_create(request: HttpRequest, payload: ShiftIn) -> Any:
     user = _user(request)
-    shift = escalation.add_duty(
+    shift = add_duty(
         user,
         institution=payload.institution,
         user=payload.user,
         starts_at=payload.starts_at,
         ends_at=payload.ends_at,
     )
-    return 201, escalation.get_shift_for(user, shift.pk)
+    return 201, get_duty_shift_for(user, shift.pk)
 
 
 @router.post(
@@ -194,6 +197,6 @@ def duty_create(request: HttpRequest, payload: ShiftIn) -> Any:
 )
 def duty_end(request: HttpRequest, pk: Id) -> Any:
     user = _user(request)
-    outcome = escalation.end_duty(user, pk)
-    shift = escalation.shifts_for(user).filter(pk=pk).first()
+    outcome = end_duty(user, pk)
+    shift = duty_shifts_for(user).filter(pk=pk).first()
     return {"outcome": outcome, "shift": shift}

@@ -5,7 +5,9 @@ opened). Tier 1 is the station staff — the users of the alert's responsible te
 staff record is a member of it, or their data scope is that team); tier 2 the duty
 doctor(s) of the team's care-service center (``DutyShift`` at the center's medical
 member; its doctors when nobody is on duty) plus the resident's family proxies with the
-right to see alerts; tier 3 the dispatchers whose data scope holds the resident.
+right to see alerts; tier 3 the dispatchers whose data scope holds the resident. The
+duty roster itself is the network app's (``network.services.duty``, the ``duty_*``
+selectors); this module asks it who is on duty.
 
 The due time of the next tier is stored on the alert (``next_escalation_at``), so timers
 survive any restart: ``advance`` notifies every tier whose time has come (each tier once:
@@ -28,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role, perms_for, require_perm
 from yiyang.common.scope import scope_of
 from yiyang.devices import summaries
@@ -44,16 +45,13 @@ from yiyang.devices.models import (
     Alert,
     AlertEvent,
     AlertState,
-    DutyShift,
     EscalationStep,
     EventKind,
     Severity,
     Tier,
 )
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.models import NodeLevel, Team
-from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import get_institution_for
+from yiyang.network.selectors import center_institutions, duty_doctors
 
 TOPIC = "devices.alert"
 # Roles that may act on an alert: only they are notified as staff (tiers 1–3).
@@ -164,263 +162,6 @@ def set_schedule(actor: Any, severity: str, steps: Any) -> list[EscalationStep]:
     return rows
 
 
-# --- the duty roster --------------------------------------------------------------------
-# Who may be on duty where: a shift counts only at the medical member of a care-service
-# center (the center tier asks that institution), and only for an active doctor of it —
-# the doctors ``duty_doctors`` falls back to (active staff with a current membership
-# there, or doctors whose data scope is it). The roster is seen with ``NetworkPerm.STAFF_VIEW``
-# and changed with ``NetworkPerm.STAFF_MANAGE``, always within the actor's data scope.
-
-DUTY_LONGEST = datetime.timedelta(days=31)
-
-
-def _doctors_of(institution_ids: Iterable[int], today: datetime.date) -> dict[int, set[int]]:
-    """Institution → the ids of its active doctors (``duty_doctors``' fallback)."""
-    wanted = set(institution_ids)
-    out: dict[int, set[int]] = defaultdict(set)
-    if not wanted:
-        return {}
-    doctors = User.objects.filter(is_active=True, role=Role.DOCTOR)
-    current = Q(staff__memberships__end_on__isnull=True) | Q(staff__memberships__end_on__gte=today)
-    for inst, user_id in doctors.filter(
-        current, staff__active=True, staff__memberships__institution_id__in=wanted
-    ).values_list("staff__memberships__institution_id", "pk"):
-        if inst in wanted:
-            out[inst].add(user_id)
-    for inst, user_id in doctors.filter(
-        scope_kind="institution", scope_institution_id__in=wanted
-    ).values_list("scope_institution_id", "pk"):
-        out[inst].add(user_id)
-    return dict(out)
-
-
-def _duty_places() -> Any:
-    """The institutions a roster counts at: the medical members of care-service centers."""
-    from yiyang.network.models import ChainNode
-
-    return ChainNode.objects.filter(level=NodeLevel.CENTER).values("medical_member_id")
-
-
-def duty_institutions(user: Any) -> Any:
-    """The institutions in ``user``'s scope that keep a duty roster (``NetworkPerm.STAFF_VIEW``),
-    by name."""
-    from yiyang.network.selectors import institutions_for
-
-    require_perm(user, NetworkPerm.STAFF_VIEW)
-    return institutions_for(user).filter(pk__in=_duty_places()).order_by("name", "pk")
-
-
-def duty_candidates(user: Any, institution_ids: Iterable[int]) -> dict[int, list[User]]:
-    """Institution → the doctors who may be put on duty there (by name), for the
-    institutions among ``institution_ids`` that keep a roster in ``user``'s scope."""
-    ids = set(
-        duty_institutions(user).filter(pk__in=set(institution_ids)).values_list("pk", flat=True)
-    )
-    by_inst = _doctors_of(ids, timezone.localdate())
-    users = {u.pk: u for u in User.objects.filter(pk__in=set().union(*by_inst.values(), set()))}
-    return {
-        inst: sorted((users[i] for i in ids_), key=lambda u: (str(u), u.pk))
-        for inst, ids_ in by_inst.items()
-    }
-
-
-def _scoped_shifts(user: Any) -> Any:
-    from yiyang.network.selectors import institutions_for
-
-    return DutyShift.objects.filter(institution__in=institutions_for(user).values("pk"))
-
-
-def shifts_for(user: Any) -> Any:
-    """The duty shifts of the institutions in ``user``'s scope (``NetworkPerm.STAFF_VIEW``)."""
-    require_perm(user, NetworkPerm.STAFF_VIEW)
-    return _scoped_shifts(user).select_related("institution", "user", "created_by")
-
-
-def get_shift_for(user: Any, pk: Any) -> DutyShift:
-    """One shift in ``user``'s scope; ``NotFound`` for a missing one and one outside alike."""
-    try:
-        return shifts_for(user).get(pk=pk)
-    except (DutyShift.DoesNotExist, ValueError, TypeError):
-        raise NotFound("duty shift") from None
-
-
-def on_duty(
-    user: Any, now: datetime.datetime, institution_ids: Iterable[int] | None = None
-) -> list[dict[str, Any]]:
-    """Who the center tier would notify now, per institution in ``user``'s scope that keeps
-    a roster (``duty_doctors``): ``{"institution", "doctors", "by_roster"}`` — ``by_roster``
-    False means nobody is on duty and the doctors listed are the institution's doctors,
-    notified instead."""
-    insts = duty_institutions(user)
-    if institution_ids is not None:
-        insts = insts.filter(pk__in=set(institution_ids))
-    rows = list(insts)
-    ids = [i.pk for i in rows]
-    notified = duty_doctors(ids, now)
-    rostered = set(
-        DutyShift.objects.filter(
-            institution_id__in=ids, starts_at__lte=now, ends_at__gt=now, user__is_active=True
-        ).values_list("institution_id", flat=True)
-    )
-    users = {u.pk: u for u in User.objects.filter(pk__in=set().union(*notified.values(), set()))}
-    return [
-        {
-            "institution": inst,
-            "doctors": sorted(
-                (users[i] for i in notified.get(inst.pk, ())), key=lambda u: (str(u), u.pk)
-            ),
-            "by_roster": inst.pk in rostered,
-        }
-        for inst in rows
-    ]
-
-
-def _unknown(field: str, label: str, value: Any) -> ValidationFailed:
-    return ValidationFailed(
-        "unknown_reference",
-        _("%(field)s: id %(value)s does not exist in your data scope.")
-        % {"field": label, "value": value},
-        field=field,
-    )
-
-
-@transaction.atomic
-def set_duty(
-    actor: Any,
-    *,
-    institution: Any,
-    user: Any,
-    starts_at: datetime.datetime,
-    ends_at: datetime.datetime,
-) -> DutyShift:
-    """Put a doctor on duty at an institution (a center's medical member) from
-    ``starts_at`` to ``ends_at`` (``NetworkPerm.STAFF_MANAGE``, the institution in scope; audited).
-    The doctor must be one of the institution's active doctors; the shift must end in the
-    future, last at most ``DUTY_LONGEST`` and not overlap another of the same doctor's
-    shifts there."""
-    require_perm(actor, NetworkPerm.STAFF_MANAGE)
-    inst = get_institution_for(actor, getattr(institution, "pk", institution))
-    user_id = getattr(user, "pk", user)
-    doctor = User.objects.filter(
-        pk=user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else 0
-    ).first()
-    if doctor is None:
-        raise _unknown("user", _("Doctor"), user_id)
-    if doctor.role != Role.DOCTOR or not doctor.is_active:
-        raise ValidationFailed(
-            "invalid", _("Only an active doctor's account can be on duty."), field="user"
-        )
-    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
-        if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
-            raise ValidationFailed("invalid", _("A time with its time zone is needed."), field=name)
-    if ends_at <= starts_at:
-        raise ValidationFailed("invalid", _("The shift must end after it starts."), field="ends_at")
-    if ends_at <= timezone.now():
-        raise ValidationFailed("invalid", _("The shift must end in the future."), field="ends_at")
-    if ends_at - starts_at > DUTY_LONGEST:
-        raise ValidationFailed(
-            "invalid",
-            _("A shift lasts at most %(days)d days.") % {"days": DUTY_LONGEST.days},
-            field="ends_at",
-        )
-    if not _duty_places().filter(medical_member_id=inst.pk).exists():
-        raise ValidationFailed(
-            "invalid",
-            _(
-                "%(inst)s is not the medical member of a care-service center: the center tier "
-                "never asks its roster."
-            )
-            % {"inst": inst.name},
-            field="institution",
-        )
-    if doctor.pk not in _doctors_of([inst.pk], timezone.localdate()).get(inst.pk, set()):
-        raise ValidationFailed(
-            "invalid",
-            _("%(user)s is not a doctor of %(inst)s.") % {"user": doctor, "inst": inst.name},
-            field="user",
-        )
-    if (
-        DutyShift.objects.select_for_update()
-        .filter(institution=inst, user=doctor, starts_at__lt=ends_at, ends_at__gt=starts_at)
-        .exists()
-    ):
-        raise ValidationFailed(
-            "overlap",
-            _("%(user)s already has a shift at %(inst)s during part of this time.")
-            % {"user": doctor, "inst": inst.name},
-            field="starts_at",
-        )
-    shift = DutyShift.objects.create(
-        institution=inst, user=doctor, starts_at=starts_at, ends_at=ends_at, created_by=actor
-    )
-    record(
-        actor=actor,
-        action="devices.duty.set",
-        obj=shift,
-        details={
-            "user": doctor.pk,
-            "starts_at": starts_at.isoformat(),
-            "ends_at": ends_at.isoformat(),
-        },  # fmt: skip
-    )
-    return shift
-
-
-def add_duty(
-    actor: Any,
-    *,
-    institution: Any,
-    user: Any,
-    starts_at: datetime.datetime,
-    ends_at: datetime.datetime,
-) -> DutyShift:
-    """``set_duty`` for input from a form or the API: a referenced institution that is
-    missing or outside the actor's scope is a ``ValidationFailed`` ``unknown_reference``
-    naming the field (not a 404)."""
-    require_perm(actor, NetworkPerm.STAFF_MANAGE)
-    inst_id = getattr(institution, "pk", institution)
-    try:
-        inst = get_institution_for(actor, inst_id)
-    except NotFound:
-        raise _unknown("institution", _("Institution"), inst_id) from None
-    return set_duty(actor, institution=inst, user=user, starts_at=starts_at, ends_at=ends_at)
-
-
-@transaction.atomic
-def end_duty(actor: Any, shift: Any, *, now: datetime.datetime | None = None) -> str:
-    """End a shift (``NetworkPerm.STAFF_MANAGE``, its institution in scope; audited): one not
-    started yet is deleted (``"cancelled"``), a running one ends now (``"ended"``). A shift
-    already over is a ``ValidationFailed`` ``ended``; nothing changes."""
-    require_perm(actor, NetworkPerm.STAFF_MANAGE)
-    pk = getattr(shift, "pk", shift)
-    try:
-        row = _scoped_shifts(actor).select_for_update().get(pk=pk)
-    except (DutyShift.DoesNotExist, ValueError, TypeError):
-        raise NotFound("duty shift") from None
-    now = now or timezone.now()
-    if row.ends_at <= now:
-        raise ValidationFailed("ended", _("This shift is already over."))
-    details = {
-        "user": row.user_id,
-        "institution": row.institution_id,
-        "starts_at": row.starts_at.isoformat(),
-        "ends_at": row.ends_at.isoformat(),
-    }
-    if row.starts_at >= now:
-        record(actor=actor, action="devices.duty.cancel", obj=row, details=details)
-        row.delete()
-        return "cancelled"
-    row.ends_at = now
-    row.save(update_fields=["ends_at"])
-    record(
-        actor=actor,
-        action="devices.duty.end",
-        obj=row,
-        details={**details, "ended_at": now.isoformat()},
-    )
-    return "ended"
-
-
 # --- who is notified --------------------------------------------------------------------
 
 
@@ -439,34 +180,6 @@ def _station(alerts: Sequence[Alert]) -> dict[int, set[int]]:
         ).values_list("scope_team_id", "pk"):
             by_team[team_id].add(user_id)
     return {a.pk: set(by_team.get(a.team_id or 0, ())) for a in alerts}
-
-
-def center_institutions(team_ids: Iterable[int]) -> dict[int, int]:
-    """Team → the medical member of its care-service center (its home node when that is a
-    center, else the center of its station)."""
-    out: dict[int, int] = {}
-    for team_id, level, own, parent in Team.objects.filter(pk__in=set(team_ids)).values_list(
-        "pk", "node__level", "node__medical_member_id", "node__center__medical_member_id"
-    ):
-        inst = own if level == NodeLevel.CENTER else parent
-        if inst:
-            out[team_id] = inst
-    return out
-
-
-def duty_doctors(institution_ids: Iterable[int], now: datetime.datetime) -> dict[int, set[int]]:
-    """Institution → the doctors on duty now; an institution with nobody on duty falls back
-    to its doctors (active staff members of it, or doctors whose scope is it)."""
-    wanted = set(institution_ids)
-    out: dict[int, set[int]] = defaultdict(set)
-    for inst, user_id in DutyShift.objects.filter(
-        institution_id__in=wanted, starts_at__lte=now, ends_at__gt=now, user__is_active=True
-    ).values_list("institution_id", "user_id"):
-        out[inst].add(user_id)
-    rest = wanted - set(out)
-    if rest:
-        out.update(_doctors_of(rest, timezone.localdate(now)))
-    return dict(out)
 
 
 def family(resident_ids: Iterable[int]) -> dict[int, set[int]]:

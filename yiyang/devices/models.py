@@ -365,39 +365,6 @@ class EscalationStep(models.Model):
         return f"{self.severity} {self.tier} +{self.after_minutes} min"
 
 
-class DutyShift(models.Model):
-    """A doctor on duty at an institution (a center's medical member) for a while: the
-    center tier of an escalation goes to whoever is on duty when it is due."""
-
-    institution = models.ForeignKey(
-        "network.Institution",
-        on_delete=models.CASCADE,
-        related_name="duty_shifts",
-        verbose_name=_("institution"),
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="duty_shifts",
-        verbose_name=_("doctor on duty"),
-    )
-    starts_at = models.DateTimeField(_("starts"))
-    ends_at = models.DateTimeField(_("ends"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-starts_at", "-id"]
-        verbose_name = _("duty shift")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(ends_at__gt=models.F("starts_at")), name="duty_shift_order"
-            )
-        ]
-        indexes = [models.Index(fields=["institution", "ends_at"], name="duty_shift_inst_end")]
-
-
 class EventKind(models.TextChoices):
     OPENED = "opened", _("Opened")
     NOTIFIED = "notified", _("Notified")

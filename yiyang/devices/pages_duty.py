@@ -5,9 +5,9 @@ schedule. Mounted under ``/devices/`` (namespace ``devices``).
   at each institution in scope that keeps a roster (the doctor on duty, or — nobody on
   duty — the institution's doctors), and the current and upcoming shifts, filtered by
   institution. With ``network.staff_manage`` a form adds a shift (POST to the same URL,
-  ``escalation.add_duty``; times in the site's time zone).
+  ``network.services.duty.add_duty``; times in the site's time zone).
 * ``devices:duty_end`` (``duty/<pk>/end/``, POST, ``network.staff_manage``): ends a
-  running shift now or cancels one not started (``escalation.end_duty``).
+  running shift now or cancels one not started (``network.services.duty.end_duty``).
 * ``devices:escalation`` (``escalation/``, ``devices.view``): the schedule — minutes after
   an alert opened at which each tier is notified, per severity. The schedule applies to
   the whole deployment: with ``devices.alert_policy`` (health-commission supervisors)
@@ -39,6 +39,14 @@ from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors import (
+    duty_candidates,
+    duty_institutions,
+    duty_shifts_for,
+    get_duty_shift_for,
+    on_duty,
+)
+from yiyang.network.services.duty import add_duty, end_duty
 
 SHIFTS_SHOWN = 200
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -118,12 +126,12 @@ def _shift_form(
 def _roster(request: PageRequest, form: ShiftForm | None = None) -> HttpResponse:
     user = request.user
     now = timezone.now()
-    institutions = list(escalation.duty_institutions(user))
+    institutions = list(duty_institutions(user))
     filter_form = RosterFilterForm(request.GET or None, institutions=institutions)
     chosen = filter_form.institution_id()
     wanted = [chosen] if chosen is not None else [i.pk for i in institutions]
     shifts = (
-        escalation.shifts_for(user)
+        duty_shifts_for(user)
         .filter(ends_at__gt=now)
         .order_by("starts_at", "pk")
         .select_related("user")
@@ -135,12 +143,12 @@ def _roster(request: PageRequest, form: ShiftForm | None = None) -> HttpResponse
         shift.running = shift.starts_at <= now  # type: ignore[attr-defined]
     can_manage = user.has_perm_code(NetworkPerm.STAFF_MANAGE)
     if can_manage and form is None:
-        doctors = escalation.duty_candidates(user, [i.pk for i in institutions])
+        doctors = duty_candidates(user, [i.pk for i in institutions])
         form = _shift_form(None, institutions, doctors, chosen)
     context = {
         "filter_form": filter_form,
         "chosen": chosen,
-        "on_duty": escalation.on_duty(user, now, wanted),
+        "on_duty": on_duty(user, now, wanted),
         "shifts": rows,
         "more": max(0, shifts.count() - len(rows)) if len(rows) == SHIFTS_SHOWN else 0,
         "can_manage": can_manage,
@@ -158,14 +166,14 @@ def duty_roster(request: PageRequest) -> HttpResponseBase:
     user = request.user
     if not user.has_perm_code(NetworkPerm.STAFF_MANAGE):
         raise PermissionDenied()
-    institutions = list(escalation.duty_institutions(user))
-    doctors = escalation.duty_candidates(user, [i.pk for i in institutions])
+    institutions = list(duty_institutions(user))
+    doctors = duty_candidates(user, [i.pk for i in institutions])
     form = _shift_form(request.POST, institutions, doctors, None)
     if not form.is_valid():
         return _roster(request, form)
     data = form.cleaned_data
     try:
-        shift = escalation.add_duty(
+        shift = add_duty(
             user,
             institution=data["institution"],
             user=data["user"],
@@ -191,10 +199,10 @@ def duty_roster(request: PageRequest) -> HttpResponseBase:
 @require_POST
 @page(NetworkPerm.STAFF_MANAGE)
 def duty_end(request: PageRequest, pk: int) -> HttpResponseBase:
-    shift = escalation.get_shift_for(request.user, pk)  # out of scope: 404 before anything
+    shift = get_duty_shift_for(request.user, pk)  # out of scope: 404 before anything
     target = f"{reverse('devices:duty')}?institution={shift.institution_id}"
     try:
-        outcome = escalation.end_duty(request.user, shift)
+        outcome = end_duty(request.user, shift)
     except ValidationFailed as error:
         messages.error(request, error.detail)
         return redirect(target)

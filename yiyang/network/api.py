@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.common.schemas import ErrorOut
-from yiyang.network import selectors, services
+from yiyang.network import selectors
 from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import check_code, import_failed, import_regions
@@ -51,6 +51,14 @@ from yiyang.network.schemas import (
     TeamPatch,
     TreeLeadOut,
 )
+from yiyang.network.services.agreements import create_agreement, update_agreement
+from yiyang.network.services.alliances import create_alliance, update_alliance
+from yiyang.network.services.grids import create_grid, update_grid
+from yiyang.network.services.institutions import create_institution, update_institution
+from yiyang.network.services.nodes import create_node, update_node
+from yiyang.network.services.regions import create_region, update_region
+from yiyang.network.services.staff import create_staff, update_staff
+from yiyang.network.services.teams import create_team, update_team
 
 router = Router(tags=["network"])
 
@@ -111,14 +119,14 @@ def region_detail(request: HttpRequest, pk: Id) -> Any:
 
 @router.post("/regions", response={201: RegionOut, **ERRORS}, url_name="network_region_create")
 def region_create(request: HttpRequest, payload: RegionIn) -> Any:
-    return 201, services.create_region(_user(request), **payload.dict())
+    return 201, create_region(_user(request), **payload.dict())
 
 
 @router.patch(
     "/regions/{int:pk}", response={200: RegionOut, **ERRORS}, url_name="network_region_update"
 )
 def region_update(request: HttpRequest, pk: Id, payload: RegionPatch) -> Any:
-    return services.update_region(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_region(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
 @router.post(
@@ -171,12 +179,12 @@ def grid_detail(request: HttpRequest, pk: Id) -> Any:
 
 @router.post("/grids", response={201: GridOut, **ERRORS}, url_name="network_grid_create")
 def grid_create(request: HttpRequest, payload: GridIn) -> Any:
-    return 201, services.create_grid(_user(request), **payload.dict())
+    return 201, create_grid(_user(request), **payload.dict())
 
 
 @router.patch("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_update")
 def grid_update(request: HttpRequest, pk: Id, payload: GridPatch) -> Any:
-    return services.update_grid(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_grid(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- institutions -----------------------------------------------------------------------
@@ -223,7 +231,7 @@ def institution_detail(request: HttpRequest, pk: Id) -> Any:
     url_name="network_institution_create",
 )
 def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
-    return 201, services.create_institution(_user(request), **payload.dict())
+    return 201, create_institution(_user(request), **payload.dict())
 
 
 @router.patch(
@@ -232,7 +240,7 @@ def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
     url_name="network_institution_update",
 )
 def institution_update(request: HttpRequest, pk: Id, payload: InstitutionPatch) -> Any:
-    return services.update_institution(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_institution(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- alliances --------------------------------------------------------------------------
@@ -267,7 +275,7 @@ def alliance_detail(request: HttpRequest, pk: Id) -> Any:
     "/alliances", response={201: AllianceOut, **ERRORS}, url_name="network_alliance_create"
 )
 def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
-    alliance = services.create_alliance(_user(request), **payload.dict())
+    alliance = create_alliance(_user(request), **payload.dict())
     return 201, selectors.get_alliance_for(_user(request), alliance.pk)
 
 
@@ -277,7 +285,7 @@ def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
     url_name="network_alliance_update",
 )
 def alliance_update(request: HttpRequest, pk: Id, payload: AlliancePatch) -> Any:
-    services.update_alliance(_user(request), pk, **payload.dict(exclude_unset=True))
+    update_alliance(_user(request), pk, **payload.dict(exclude_unset=True))
     return selectors.get_alliance_for(_user(request), pk)
 
 
@@ -313,12 +321,12 @@ def node_detail(request: HttpRequest, pk: Id) -> Any:
 
 @router.post("/nodes", response={201: NodeOut, **ERRORS}, url_name="network_node_create")
 def node_create(request: HttpRequest, payload: NodeIn) -> Any:
-    return 201, services.create_node(_user(request), **payload.dict())
+    return 201, create_node(_user(request), **payload.dict())
 
 
 @router.patch("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_update")
 def node_update(request: HttpRequest, pk: Id, payload: NodePatch) -> Any:
-    return services.update_node(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_node(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- agreements -------------------------------------------------------------------------
@@ -359,7 +367,7 @@ def agreement_detail(request: HttpRequest, pk: Id) -> Any:
     "/agreements", response={201: AgreementOut, **ERRORS}, url_name="network_agreement_create"
 )
 def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
-    return 201, services.create_agreement(_user(request), **payload.dict())
+    return 201, create_agreement(_user(request), **payload.dict())
 
 
 @router.patch(
@@ -368,7 +376,7 @@ def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
     url_name="network_agreement_update",
 )
 def agreement_update(request: HttpRequest, pk: Id, payload: AgreementPatch) -> Any:
-    return services.update_agreement(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_agreement(_user(request), pk, **payload.dict(exclude_unset=True))
 
 
 @router.post(
@@ -378,7 +386,7 @@ def agreement_update(request: HttpRequest, pk: Id, payload: AgreementPatch) -> A
     summary="Attach (or replace) the agreement's document (multipart, field 'file')",
 )
 def agreement_document(request: HttpRequest, pk: Id, file: File[UploadedFile]) -> Any:
-    return services.update_agreement(_user(request), pk, document=file)
+    return update_agreement(_user(request), pk, document=file)
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -431,7 +439,7 @@ def _staff_out(user: Any, pk: Id) -> Any:
 @router.post("/staff", response={201: StaffOut, **ERRORS}, url_name="network_staff_create")
 def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
     user = _user(request)
-    staff = services.create_staff(user, **_staff_values(payload, partial=False))
+    staff = create_staff(user, **_staff_values(payload, partial=False))
     return 201, _staff_out(user, staff.pk)
 
 
@@ -440,7 +448,7 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
 )
 def staff_update(request: HttpRequest, pk: Id, payload: StaffPatch) -> Any:
     user = _user(request)
-    services.update_staff(user, pk, **_staff_values(payload, partial=True))
+    update_staff(user, pk, **_staff_values(payload, partial=True))
     return _staff_out(user, pk)
 
 
@@ -481,14 +489,14 @@ def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 @router.post("/teams", response={201: TeamOut, **ERRORS}, url_name="network_team_create")
 def team_create(request: HttpRequest, payload: TeamIn) -> Any:
     user = _user(request)
-    team = services.create_team(user, **_team_values(payload, partial=False))
+    team = create_team(user, **_team_values(payload, partial=False))
     return 201, selectors.get_team_for(user, team.pk)
 
 
 @router.patch("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_update")
 def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
     user = _user(request)
-    services.update_team(user, pk, **_team_values(payload, partial=True))
+    update_team(user, pk, **_team_values(payload, partial=True))
     return selectors.get_team_for(user, pk)
 
 

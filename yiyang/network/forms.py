@@ -37,7 +37,8 @@ from yiyang.network.models import (
     TeamRole,
     expiry_q,
 )
-from yiyang.network.services import INSTITUTION_FIELDS, NODE_FIELDS
+from yiyang.network.services.institutions import INSTITUTION_FIELDS
+from yiyang.network.services.nodes import NODE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -406,3 +407,41 @@ class TeamMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "staff"], name="uniq_team_member"),
         ]
+
+
+class DutyShift(models.Model):
+    """A doctor on duty at an institution (a center's medical member) for a while: the
+    center tier of an alert's escalation (devices) goes to whoever is on duty when it is
+    due. The duty roster (值班表) is the network's: ``services.duty`` changes it, the
+    ``duty_*`` selectors read it."""
+
+    institution = models.ForeignKey(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="duty_shifts",
+        verbose_name=_("institution"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="duty_shifts",
+        verbose_name=_("doctor on duty"),
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("duty shift")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="duty_shift_order"
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "ends_at"], name="duty_shift_inst_end")]
+        # The table, its constraint and its index keep the names they had when the roster
+        # lived in the devices app (moved by state only: network 0002, devices 0009).
+        db_table = "devices_dutyshift"

@@ -150,14 +150,15 @@ _COUNTIES = [
 
 def build_network(admin: User | None = None) -> Network:
     """Build the two-county network (see the module docstring)."""
-    from yiyang.network import services
+    from yiyang.network.services.regions import create_region
+    from yiyang.network.services.staff import create_skill
 
     if admin is None:
         admin = make_user(Role.SYSTEM_ADMIN, scope="all", username="network-admin")
-    province = services.create_region(admin, code="410000000000", name="河南省")
-    city = services.create_region(admin, code="411500000000", name="信阳市")
+    province = create_region(admin, code="410000000000", name="河南省")
+    city = create_region(admin, code="411500000000", name="信阳市")
     skills = {
-        code: services.create_skill(admin, code=code, name=name)
+        code: create_skill(admin, code=code, name=name)
         for code, name in [
             ("chronic", "慢病管理"),
             ("tcm", "中医适宜技术"),
@@ -172,7 +173,6 @@ def build_network(admin: User | None = None) -> Network:
 
 
 def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) -> County:
-    from yiyang.network import services
     from yiyang.network.models import (
         AgreementKind,
         AllianceKind,
@@ -182,20 +182,28 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         Profession,
         TeamRole,
     )
+    from yiyang.network.services.agreements import create_agreement
+    from yiyang.network.services.alliances import create_alliance
+    from yiyang.network.services.grids import create_grid
+    from yiyang.network.services.institutions import create_institution
+    from yiyang.network.services.nodes import create_node
+    from yiyang.network.services.regions import create_region
+    from yiyang.network.services.staff import create_staff
+    from yiyang.network.services.teams import create_team
 
     county_code, county_name, townships_data = data
-    county = services.create_region(admin, code=county_code, name=county_name)
+    county = create_region(admin, code=county_code, name=county_name)
     townships: list[Region] = []
     villages: list[Region] = []
     for t_code, t_name, village_data in townships_data:
-        townships.append(services.create_region(admin, code=t_code, name=t_name))
+        townships.append(create_region(admin, code=t_code, name=t_name))
         for v_code, v_name in village_data:
-            villages.append(services.create_region(admin, code=v_code, name=v_name))
+            villages.append(create_region(admin, code=v_code, name=v_name))
     town = townships[0]
     town_villages = [v for v in villages if v.code.startswith(town.code[:9])]
 
     lic = f"{county_code[:6]}"
-    lead = services.create_institution(
+    lead = create_institution(
         admin,
         name=f"{county_name}人民医院",
         type=InstitutionType.LEAD_HOSPITAL,
@@ -207,7 +215,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         tcm_services=True,
         mi_designated=True,
     )
-    thc = services.create_institution(
+    thc = create_institution(
         admin,
         name=f"{town.name}卫生院",
         type=InstitutionType.THC,
@@ -217,7 +225,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         mi_designated=True,
         tcm_services=True,
     )
-    care_home = services.create_institution(
+    care_home = create_institution(
         admin,
         name=f"{town.name}敬老院",
         type=InstitutionType.NURSING_HOME,
@@ -226,7 +234,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         beds_care=80,
         ltc_designated=True,
     )
-    alliance = services.create_alliance(
+    alliance = create_alliance(
         admin,
         name=f"{county_name}县域医共体",
         kind=AllianceKind.COUNTY_COMMUNITY,
@@ -234,7 +242,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         lead=lead,
         members=[thc],
     )
-    center = services.create_node(
+    center = create_node(
         admin,
         level=NodeLevel.CENTER,
         name=f"{town.name}医养服务中心",
@@ -248,14 +256,14 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
     homes: list[Institution] = []
     stations: list[ChainNode] = []
     for n, village in enumerate(town_villages, start=1):
-        clinic = services.create_institution(
+        clinic = create_institution(
             admin,
             name=f"{village.name}卫生室",
             type=InstitutionType.VILLAGE_CLINIC,
             region=village,
             medical_licence_no=f"PDY{lic}02{n:02d}",
         )
-        home = services.create_institution(
+        home = create_institution(
             admin,
             name=f"{village.name}幸福院",
             type=InstitutionType.HAPPINESS_HOME,
@@ -266,7 +274,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         clinics.append(clinic)
         homes.append(home)
         stations.append(
-            services.create_node(
+            create_node(
                 admin,
                 level=NodeLevel.STATION,
                 name=f"{village.name}医养服务站",
@@ -278,7 +286,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
             )
         )
 
-    doctor = services.create_staff(
+    doctor = create_staff(
         admin,
         name=["王建国", "陈立"][idx - 1],
         sex="M",
@@ -288,7 +296,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         skills=[skills["chronic"], skills["tcm"]],
         memberships=[{"institution": thc, "position": "全科医生", "primary": True}],
     )
-    nurse = services.create_staff(
+    nurse = create_staff(
         admin,
         name=["李秀英", "赵敏"][idx - 1],
         sex="F",
@@ -297,7 +305,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         skills=[skills["rehab"]],
         memberships=[{"institution": thc, "position": "护士", "primary": True}],
     )
-    caregiver = services.create_staff(
+    caregiver = create_staff(
         admin,
         name=["张桂兰", "刘芳"][idx - 1],
         sex="F",
@@ -306,12 +314,12 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         memberships=[{"institution": care_home, "position": "护理员", "primary": True}],
     )
     grids = [
-        services.create_grid(
+        create_grid(
             admin, village=village, code=f"{village.code}-01", name=f"{village.name}第一网格"
         )
         for village in town_villages
     ]
-    team = services.create_team(
+    team = create_team(
         admin,
         name=f"{town.name}家庭医生团队",
         node=center,
@@ -324,7 +332,7 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         grids=grids,
     )
     valid_from, valid_to = in_force()
-    agreement = services.create_agreement(
+    agreement = create_agreement(
         admin,
         kind=AgreementKind.COOPERATION,
         party_a=thc,

@@ -16,8 +16,9 @@ from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_api_sessions import call, client_for, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
-from yiyang.network import services as network
 from yiyang.network.models import Profession, TeamRole
+from yiyang.network.services.staff import create_staff
+from yiyang.network.services.teams import create_team
 from yiyang.testing.network import PASSWORD, make_user
 
 
@@ -32,7 +33,7 @@ class Teams:
 def t(w: World) -> Teams:
     admin = w.net.admin
     a = w.net.a
-    staff2 = network.create_staff(
+    staff2 = create_staff(
         admin,
         name="周医生",
         sex="M",
@@ -40,7 +41,7 @@ def t(w: World) -> Teams:
         licence_no="110411599990001",
         memberships=[{"institution": a.thc, "position": "全科医生", "primary": True}],
     )
-    team2 = network.create_team(
+    team2 = create_team(
         admin,
         name="龙山家庭医生团队",
         node=a.center,

@@ -26,8 +26,9 @@ from yiyang.devices.models import (
     Binding,
     Device,
 )
-from yiyang.network import services as network_services
 from yiyang.network.models import Grid, Region, Team, TeamRole
+from yiyang.network.services.grids import create_grid
+from yiyang.network.services.teams import create_team
 from yiyang.notifications.models import Notification
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
@@ -197,10 +198,8 @@ def place(db) -> Place:
     net = build_network()
     admin = make_user(Role.INSTITUTION_ADMIN, scope="all", username="registrar")
     village = net.a.villages[0]
-    grid2 = network_services.create_grid(
-        net.admin, village=village, code=f"{village.code}-02", name="第二网格"
-    )
-    team2 = network_services.create_team(
+    grid2 = create_grid(net.admin, village=village, code=f"{village.code}-02", name="第二网格")
+    team2 = create_team(
         net.admin,
         name="第二家庭医生团队",
         node=net.a.center,

@@ -19,9 +19,11 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import escalation, timers
-from yiyang.devices.models import Alert, DutyShift, EscalationStep
+from yiyang.devices.models import Alert, EscalationStep
 from yiyang.devices.tests.conftest import client_for, msg, notified, send_ticked
-from yiyang.network.models import Institution
+from yiyang.network import selectors as network_selectors
+from yiyang.network.models import DutyShift, Institution
+from yiyang.network.services import duty
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
@@ -77,9 +79,7 @@ def minute(when: datetime.datetime) -> datetime.datetime:
 
 
 def shift(r: Roster, user: User, start: datetime.datetime, end: datetime.datetime) -> DutyShift:
-    return escalation.set_duty(
-        r.manager, institution=r.thc, user=user, starts_at=start, ends_at=end
-    )
+    return duty.set_duty(r.manager, institution=r.thc, user=user, starts_at=start, ends_at=end)
 
 
 def snapshot() -> list[tuple]:
@@ -108,13 +108,13 @@ def post(client, url: str, body: dict | None = None):
 def test_who_may_be_on_duty_where(roster):
     r = roster
     now = timezone.now()
-    assert [i.pk for i in escalation.duty_institutions(r.manager)] == [r.thc.pk]
-    assert [i.pk for i in escalation.duty_institutions(r.far_manager)] == [r.net.b.thc.pk]
-    candidates = escalation.duty_candidates(r.manager, [r.thc.pk, r.net.b.thc.pk])
+    assert [i.pk for i in network_selectors.duty_institutions(r.manager)] == [r.thc.pk]
+    assert [i.pk for i in network_selectors.duty_institutions(r.far_manager)] == [r.net.b.thc.pk]
+    candidates = network_selectors.duty_candidates(r.manager, [r.thc.pk, r.net.b.thc.pk])
     assert {u.username for u in candidates[r.thc.pk]} == {"doc-member", "doc-scoped"}
     assert r.net.b.thc.pk not in candidates  # out of scope: not even listed
     with pytest.raises(PermissionDenied):
-        escalation.duty_institutions(r.carer)
+        network_selectors.duty_institutions(r.carer)
 
     bad = [
         # a doctor of another institution
@@ -130,7 +130,7 @@ def test_who_may_be_on_duty_where(roster):
     ]
     for kwargs, field, code in bad:
         with pytest.raises(ValidationFailed) as caught:
-            escalation.add_duty(r.manager, starts_at=now, ends_at=now + HOUR, **kwargs)
+            duty.add_duty(r.manager, starts_at=now, ends_at=now + HOUR, **kwargs)
         assert (caught.value.field, caught.value.code) == (field, code), kwargs
     for start, end, field in (
         (now - 3 * HOUR, now - HOUR, "ends_at"),  # over already
@@ -139,14 +139,10 @@ def test_who_may_be_on_duty_where(roster):
         (now.replace(tzinfo=None), now + HOUR, "starts_at"),  # no time zone
     ):
         with pytest.raises(ValidationFailed) as caught:
-            escalation.add_duty(
-                r.manager, institution=r.thc, user=r.member, starts_at=start, ends_at=end
-            )
+            duty.add_duty(r.manager, institution=r.thc, user=r.member, starts_at=start, ends_at=end)
         assert caught.value.field == field
     with pytest.raises(PermissionDenied):
-        escalation.add_duty(
-            r.nurse, institution=r.thc, user=r.member, starts_at=now, ends_at=now + HOUR
-        )
+        duty.add_duty(r.nurse, institution=r.thc, user=r.member, starts_at=now, ends_at=now + HOUR)
     assert snapshot() == []
     assert not AuditEvent.objects.filter(action="devices.duty.set").exists()
 
@@ -167,21 +163,21 @@ def test_ending_and_cancelling_a_shift(roster):
     running = shift(r, r.member, now - HOUR, now + 7 * HOUR)
     upcoming = shift(r, r.scoped, now + 2 * HOUR, now + 10 * HOUR)
     with pytest.raises(PermissionDenied):
-        escalation.end_duty(r.nurse, running)
+        duty.end_duty(r.nurse, running)
     with pytest.raises(NotFound):
-        escalation.end_duty(r.far_manager, running)
+        duty.end_duty(r.far_manager, running)
     with pytest.raises(NotFound):
-        escalation.end_duty(r.manager, 999999)
+        duty.end_duty(r.manager, 999999)
     assert len(snapshot()) == 2
 
-    assert escalation.end_duty(r.manager, upcoming) == "cancelled"
+    assert duty.end_duty(r.manager, upcoming) == "cancelled"
     assert not DutyShift.objects.filter(pk=upcoming.pk).exists()
     at = timezone.now()
-    assert escalation.end_duty(r.manager, running.pk, now=at) == "ended"
+    assert duty.end_duty(r.manager, running.pk, now=at) == "ended"
     running.refresh_from_db()
     assert running.ends_at == at
     with pytest.raises(ValidationFailed) as caught:
-        escalation.end_duty(r.manager, running)
+        duty.end_duty(r.manager, running)
     assert caught.value.code == "ended"
     running.refresh_from_db()
     assert running.ends_at == at
@@ -198,34 +194,34 @@ def test_the_roster_is_scoped(roster):
     r = roster
     now = timezone.now()
     mine = shift(r, r.member, now, now + HOUR)
-    far = escalation.set_duty(
+    far = duty.set_duty(
         r.far_manager,
         institution=r.net.b.thc,
         user=r.far_doctor,
         starts_at=now,
         ends_at=now + HOUR,
     )
-    assert list(escalation.shifts_for(r.nurse)) == [mine]
-    assert list(escalation.shifts_for(r.far_manager)) == [far]
+    assert list(network_selectors.duty_shifts_for(r.nurse)) == [mine]
+    assert list(network_selectors.duty_shifts_for(r.far_manager)) == [far]
     with pytest.raises(NotFound):
-        escalation.get_shift_for(r.nurse, far.pk)
+        network_selectors.get_duty_shift_for(r.nurse, far.pk)
     with pytest.raises(PermissionDenied):
-        escalation.shifts_for(r.carer)
+        network_selectors.duty_shifts_for(r.carer)
 
 
 def test_on_duty_says_who_the_center_tier_notifies(roster):
     r = roster
     now = timezone.now()
-    [row] = escalation.on_duty(r.nurse, now)
+    [row] = network_selectors.on_duty(r.nurse, now)
     assert row["institution"] == r.thc
     assert row["by_roster"] is False  # nobody on duty: the township hospital's doctors
     assert {u.username for u in row["doctors"]} == {"doc-member", "doc-scoped"}
     shift(r, r.scoped, now - HOUR, now + HOUR)
-    [row] = escalation.on_duty(r.nurse, now)
+    [row] = network_selectors.on_duty(r.nurse, now)
     assert row["by_roster"] is True
     assert [u.username for u in row["doctors"]] == ["doc-scoped"]
     # Later, after the shift: back to the fallback.
-    [row] = escalation.on_duty(r.nurse, now + 2 * HOUR)
+    [row] = network_selectors.on_duty(r.nurse, now + 2 * HOUR)
     assert row["by_roster"] is False
 
 
@@ -278,9 +274,9 @@ def test_a_shift_added_on_the_page_is_the_one_the_center_tier_notifies(roster):
     assert (row.starts_at, row.ends_at) == (minute(start), minute(end))
     assert row.user == r.scoped and row.institution == r.thc and row.created_by == r.manager
     # The escalation's center tier now asks the doctor on duty, not the others.
-    assert escalation.duty_doctors([r.thc.pk], timezone.now()) == {r.thc.pk: {r.scoped.pk}}
+    assert network_selectors.duty_doctors([r.thc.pk], timezone.now()) == {r.thc.pk: {r.scoped.pk}}
     team = r.net.a.team
-    assert escalation.center_institutions([team.pk]) == {team.pk: r.thc.pk}
+    assert network_selectors.center_institutions([team.pk]) == {team.pk: r.thc.pk}
     html = client.get(response["Location"]).content.decode()
     assert "李医生 is on duty at" in html
     assert re.search(rf'id="on-duty-{r.thc.pk}" data-by-roster="1"', html)
@@ -290,7 +286,7 @@ def test_a_shift_added_on_the_page_is_the_one_the_center_tier_notifies(roster):
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.ends_at <= timezone.now()
-    assert escalation.duty_doctors([r.thc.pk], timezone.now()) == {
+    assert network_selectors.duty_doctors([r.thc.pk], timezone.now()) == {
         r.thc.pk: {r.member.pk, r.scoped.pk}
     }
     assert "ended now" in client.get(response["Location"]).content.decode()
@@ -487,9 +483,9 @@ def test_duty_api(roster):
     assert made["user"] == {"id": r.scoped.pk, "name": "李医生"}
     assert made["institution"]["id"] == r.thc.pk
     assert made["running"] is True and made["created_by"] == "manager"
-    assert escalation.duty_doctors([r.thc.pk], timezone.now()) == {r.thc.pk: {r.scoped.pk}}
+    assert network_selectors.duty_doctors([r.thc.pk], timezone.now()) == {r.thc.pk: {r.scoped.pk}}
     later = shift(r, r.member, now + 10 * HOUR, now + 12 * HOUR)
-    far = escalation.set_duty(
+    far = duty.set_duty(
         r.far_manager, institution=r.net.b.thc, user=r.far_doctor, starts_at=now,
         ends_at=now + HOUR,
     )  # fmt: skip
@@ -540,11 +536,11 @@ def test_duty_api(roster):
 # --- end to end: a real alert's center tier ----------------------------------------------
 
 
-def test_a_real_alert_reaches_the_doctor_put_on_duty_on_the_page(escalation_world):
+def test_a_real_alert_reaches_the_doctor_put_on_duty_on_the_page(world):
     """An SOS from a resident's button after a shift was added on the page: the center tier
     notifies that doctor (and the family), not the township hospital's other doctors (with
     nobody on duty it would be both: test_escalation)."""
-    w = escalation_world
+    w = world
     thc = w.team.node.medical_member
     now = timezone.now()
     response = client_for(w.manager).post(

@@ -21,13 +21,13 @@ from yiyang.devices.models import (
     Alert,
     AlertEvent,
     AlertState,
-    DutyShift,
     EscalationStep,
     EventKind,
     Tier,
 )
 from yiyang.devices.tests.conftest import events, http, msg, notified, send_ticked
-from yiyang.network.models import Region
+from yiyang.network.models import DutyShift, Region
+from yiyang.network.services import duty
 from yiyang.notifications.models import Notification
 from yiyang.testing.network import make_user
 
@@ -100,7 +100,7 @@ def test_the_duty_roster_decides_the_center_tier(world):
     w = world
     thc = w.team.node.medical_member
     now = timezone.now()
-    escalation.set_duty(
+    duty.set_duty(
         w.manager, institution=thc, user=w.duty, starts_at=now - 60 * MIN,
         ends_at=now + 600 * MIN,
     )  # fmt: skip
@@ -110,17 +110,17 @@ def test_the_duty_roster_decides_the_center_tier(world):
     assert notified(alert, 2) == {"duty-doctor", "daughter"}  # not the off-duty leader
     # The roster is checked: a doctor, a real shift, an institution in scope.
     with pytest.raises(ValidationFailed):
-        escalation.set_duty(w.manager, institution=thc, user=w.nurse, starts_at=now,
+        duty.set_duty(w.manager, institution=thc, user=w.nurse, starts_at=now,
                             ends_at=now + MIN)  # fmt: skip
     with pytest.raises(ValidationFailed):
-        escalation.set_duty(w.manager, institution=thc, user=w.duty, starts_at=now,
+        duty.set_duty(w.manager, institution=thc, user=w.duty, starts_at=now,
                             ends_at=now)  # fmt: skip
     with pytest.raises(PermissionDenied):
-        escalation.set_duty(w.nurse, institution=thc, user=w.duty, starts_at=now,
+        duty.set_duty(w.nurse, institution=thc, user=w.duty, starts_at=now,
                             ends_at=now + MIN)  # fmt: skip
     outsider = make_user(Role.INSTITUTION_ADMIN, Region.objects.get(code="411522000000"))
     with pytest.raises(NotFound):
-        escalation.set_duty(outsider, institution=thc, user=w.duty, starts_at=now,
+        duty.set_duty(outsider, institution=thc, user=w.duty, starts_at=now,
                             ends_at=now + MIN)  # fmt: skip
     assert DutyShift.objects.count() == 1
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.network import services
 from yiyang.network.models import Agreement, Institution, Region, Staff
+from yiyang.network.services.agreements import create_agreement
 from yiyang.testing.network import in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -169,7 +169,7 @@ def test_staff_detail_is_masked_and_audited(net):
 def test_agreement_list_marks_expiry(net):
     today = timezone.localdate()
     for days, title in [(-1, "过期"), (10, "将到期"), (200, "有效")]:
-        services.create_agreement(
+        create_agreement(
             net.admin,
             kind="referral",
             party_a=net.b.lead,
@@ -195,7 +195,7 @@ def test_agreement_starting_later_is_not_yet_valid(net):
     leaves it out and the "not_yet_valid" filter finds it."""
     today = timezone.localdate()
     for starts, ends, title in [(0, 400, "今日生效"), (1, 400, "明日生效"), (5, 20, "短期")]:
-        services.create_agreement(
+        create_agreement(
             net.admin,
             kind="referral",
             party_a=net.b.lead,

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network import services
 from yiyang.network.models import Region, RegionLevel
 from yiyang.network.regions import RegionCodeError, check_code, import_regions
+from yiyang.network.services.regions import create_region, update_region
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -78,11 +78,11 @@ def admin(db):
 
 
 def test_create_region_finds_parent_and_level(admin):
-    province = services.create_region(admin, code="410000000000", name="河南省")
-    city = services.create_region(admin, code="411500000000", name="信阳市")
-    county = services.create_region(admin, code="411521000000", name="罗山县")
-    town = services.create_region(admin, code="411521101000", name="周党镇")
-    village = services.create_region(admin, code="411521101201", name="周党村")
+    province = create_region(admin, code="410000000000", name="河南省")
+    city = create_region(admin, code="411500000000", name="信阳市")
+    county = create_region(admin, code="411521000000", name="罗山县")
+    town = create_region(admin, code="411521101000", name="周党镇")
+    village = create_region(admin, code="411521101201", name="周党村")
     assert [(r.level, r.parent) for r in (province, city, county, town, village)] == [
         ("province", None),
         ("city", province),
@@ -97,16 +97,16 @@ def test_create_region_finds_parent_and_level(admin):
 
 
 def test_county_may_hang_under_the_province_when_no_city_exists(admin):
-    hubei = services.create_region(admin, code="420000000000", name="湖北省")
-    xiantao = services.create_region(admin, code="429004000000", name="仙桃市")
+    hubei = create_region(admin, code="420000000000", name="湖北省")
+    xiantao = create_region(admin, code="429004000000", name="仙桃市")
     assert xiantao.level == RegionLevel.COUNTY
     assert xiantao.parent == hubei
 
 
 def test_township_of_a_city_without_counties(admin):
-    services.create_region(admin, code="440000000000", name="广东省")
-    dongguan = services.create_region(admin, code="441900000000", name="东莞市")
-    town = services.create_region(admin, code="441900003000", name="东城街道")
+    create_region(admin, code="440000000000", name="广东省")
+    dongguan = create_region(admin, code="441900000000", name="东莞市")
+    town = create_region(admin, code="441900003000", name="东城街道")
     assert town.parent == dongguan
 
 
@@ -129,7 +129,7 @@ def test_township_of_a_city_without_counties(admin):
 )
 def test_missing_parent_is_refused(admin, code, message):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_region(admin, code=code, name="x")
+        create_region(admin, code=code, name="x")
     assert (caught.value.code, caught.value.field, caught.value.detail) == (
         "invalid_region_code",
         "code",
@@ -140,19 +140,19 @@ def test_missing_parent_is_refused(admin, code, message):
 
 
 def test_village_needs_its_township_not_just_the_county(admin):
-    services.create_region(admin, code="410000000000", name="河南省")
-    services.create_region(admin, code="411500000000", name="信阳市")
-    services.create_region(admin, code="411521000000", name="罗山县")
+    create_region(admin, code="410000000000", name="河南省")
+    create_region(admin, code="411500000000", name="信阳市")
+    create_region(admin, code="411521000000", name="罗山县")
     with pytest.raises(ValidationFailed) as caught:
-        services.create_region(admin, code="411521101201", name="周党村")
+        create_region(admin, code="411521101201", name="周党村")
     assert "township 411521101000 does not exist" in caught.value.detail
     assert Region.objects.count() == 3
 
 
 def test_duplicate_region_code_is_refused(admin):
-    services.create_region(admin, code="410000000000", name="河南省")
+    create_region(admin, code="410000000000", name="河南省")
     with pytest.raises(ValidationFailed) as caught:
-        services.create_region(admin, code="410000000000", name="又一个")
+        create_region(admin, code="410000000000", name="又一个")
     assert caught.value.code == "duplicate_code"
     assert Region.objects.get().name == "河南省"
 
@@ -160,13 +160,13 @@ def test_duplicate_region_code_is_refused(admin):
 def test_region_writes_need_the_import_permission(admin):
     supervisor = make_user(Role.SUPERVISOR, scope="all")
     with pytest.raises(PermissionDenied):
-        services.create_region(supervisor, code="410000000000", name="河南省")
+        create_region(supervisor, code="410000000000", name="河南省")
     assert Region.objects.count() == 0
 
 
 def test_update_region_renames_and_audits(admin):
-    province = services.create_region(admin, code="410000000000", name="河南")
-    services.update_region(admin, province, name="河南省")
+    province = create_region(admin, code="410000000000", name="河南")
+    update_region(admin, province, name="河南省")
     province.refresh_from_db()
     assert province.name == "河南省"
     event = AuditEvent.objects.get(action="network.region.update")
@@ -280,7 +280,7 @@ def test_update_of_a_region_outside_scope_is_not_found(admin):
     town = Region.objects.get(code="411521101000")
     scoped = make_user(Role.SYSTEM_ADMIN, scope=Region.objects.get(code="411521101201"))
     with pytest.raises(NotFound):
-        services.update_region(scoped, town, name="改名")
+        update_region(scoped, town, name="改名")
     assert Region.objects.get(code="411521101000").name == "周党镇"
 
 

@@ -7,7 +7,11 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import Role
-from yiyang.network import selectors, services
+from yiyang.network import selectors
+from yiyang.network.services.grids import create_grid
+from yiyang.network.services.institutions import create_institution
+from yiyang.network.services.nodes import create_node
+from yiyang.network.services.teams import create_team
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -218,11 +222,9 @@ def test_tree_for_all_scope(net, django_assert_num_queries):
 
 def test_tree_query_count_does_not_grow_with_the_network(net, django_assert_num_queries):
     a, t2, v3 = net.a, net.a.townships[1], net.a.villages[2]
-    thc = services.create_institution(net.admin, name="龙山乡卫生院", type="thc", region=t2)
-    home = services.create_institution(
-        net.admin, name="龙山乡敬老院", type="nursing_home", region=t2
-    )
-    center = services.create_node(
+    thc = create_institution(net.admin, name="龙山乡卫生院", type="thc", region=t2)
+    home = create_institution(net.admin, name="龙山乡敬老院", type="nursing_home", region=t2)
+    center = create_node(
         net.admin,
         level="center",
         name="龙山乡医养服务中心",
@@ -232,13 +234,9 @@ def test_tree_query_count_does_not_grow_with_the_network(net, django_assert_num_
         integration_mode="contracted",
         lead=a.lead,
     )
-    clinic = services.create_institution(
-        net.admin, name="龙山村卫生室", type="village_clinic", region=v3
-    )
-    day_care = services.create_institution(
-        net.admin, name="龙山村日间照料中心", type="day_care", region=v3
-    )
-    station = services.create_node(
+    clinic = create_institution(net.admin, name="龙山村卫生室", type="village_clinic", region=v3)
+    day_care = create_institution(net.admin, name="龙山村日间照料中心", type="day_care", region=v3)
+    station = create_node(
         net.admin,
         level="station",
         name="龙山村医养服务站",
@@ -248,8 +246,8 @@ def test_tree_query_count_does_not_grow_with_the_network(net, django_assert_num_
         integration_mode="contracted",
         center=center,
     )
-    grid = services.create_grid(net.admin, village=v3, code="G-LS-1", name="龙山村网格")
-    services.create_team(
+    grid = create_grid(net.admin, village=v3, code="G-LS-1", name="龙山村网格")
+    create_team(
         net.admin,
         name="龙山村团队",
         node=station,

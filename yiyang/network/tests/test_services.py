@@ -12,7 +12,6 @@ from django.utils import timezone
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.network import services
 from yiyang.network.models import (
     Agreement,
     ChainNode,
@@ -22,6 +21,17 @@ from yiyang.network.models import (
     Team,
     TeamMember,
 )
+from yiyang.network.services.agreements import create_agreement, update_agreement
+from yiyang.network.services.grids import create_grid
+from yiyang.network.services.institutions import (
+    _institution_licence_conflicts,
+    create_institution,
+    update_institution,
+)
+from yiyang.network.services.nodes import create_node, update_node
+from yiyang.network.services.staff import create_staff, update_staff
+from yiyang.network.services.steps import save
+from yiyang.network.services.teams import create_team, update_team
 from yiyang.testing.network import build_network, in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -50,7 +60,7 @@ def test_build_network_writes_one_audit_row_per_write(db):
 
 def test_create_institution_records_its_fields(net):
     before = audit_count()
-    inst = services.create_institution(
+    inst = create_institution(
         net.admin,
         name="罗山县中医院",
         type="lead_hospital",
@@ -78,7 +88,7 @@ def test_create_institution_records_its_fields(net):
 def test_duplicate_medical_licence_names_the_holder_and_changes_nothing(net):
     before = (Institution.objects.count(), audit_count())
     with pytest.raises(ValidationFailed) as caught:
-        services.create_institution(
+        create_institution(
             net.admin,
             name="另一家医院",
             type="thc",
@@ -98,7 +108,7 @@ def test_duplicate_care_filing_on_update_changes_nothing(net):
     home = net.a.happiness_homes[0]
     before = audit_count()
     with pytest.raises(ValidationFailed) as caught:
-        services.update_institution(
+        update_institution(
             net.admin, home, care_filing_no=net.a.care_home.care_filing_no, beds_care=99
         )
     assert (caught.value.code, caught.value.field) == ("duplicate_licence", "care_filing_no")
@@ -118,7 +128,7 @@ def test_a_lost_race_on_the_licence_is_still_a_clear_error(net):
         name="先到医院", type="thc", region=net.a.townships[1], medical_licence_no="RACE-1"
     )
     with pytest.raises(ValidationFailed) as caught:
-        services._save(inst, on_conflict=lambda: services._institution_licence_conflicts(inst))
+        save(inst, on_conflict=lambda: _institution_licence_conflicts(inst))
     assert caught.value.detail == (
         "Medical practice licence no. RACE-1 is already held by 先到医院."
     )
@@ -136,7 +146,7 @@ def test_the_database_refuses_a_duplicate_licence_too(net):
 
 
 def test_update_institution_records_only_changed_fields(net):
-    services.update_institution(
+    update_institution(
         net.admin, net.a.thc, beds_medical=45, name=net.a.thc.name, elderly_friendly=True
     )
     event = AuditEvent.objects.filter(action="network.institution.update").get()
@@ -150,16 +160,16 @@ def test_update_institution_records_only_changed_fields(net):
 
 def test_update_without_change_writes_no_audit_row(net):
     before = audit_count()
-    services.update_institution(net.admin, net.a.thc, beds_medical=40)
+    update_institution(net.admin, net.a.thc, beds_medical=40)
     assert audit_count() == before
 
 
 def test_invalid_type_and_future_founding_are_refused(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_institution(net.admin, name="x", type="hospital", region=net.a.county)
+        create_institution(net.admin, name="x", type="hospital", region=net.a.county)
     assert (caught.value.code, caught.value.field) == ("invalid", "type")
     with pytest.raises(ValidationFailed) as caught:
-        services.create_institution(
+        create_institution(
             net.admin,
             name="x",
             type="thc",
@@ -171,7 +181,7 @@ def test_invalid_type_and_future_founding_are_refused(net):
 
 def test_institution_type_must_keep_fitting_its_nodes(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.update_institution(net.admin, net.a.thc, type="nursing_home")
+        update_institution(net.admin, net.a.thc, type="nursing_home")
     assert (caught.value.code, caught.value.field) == ("wrong_member_type", "type")
     net.a.thc.refresh_from_db()
     assert net.a.thc.type == "thc"
@@ -184,7 +194,7 @@ def test_out_of_scope_update_is_not_found_and_changes_nothing(net):
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
     before = audit_count()
     with pytest.raises(NotFound) as caught:
-        services.update_institution(admin_a, net.b.thc, name="改名")
+        update_institution(admin_a, net.b.thc, name="改名")
     assert caught.value.as_dict() == {
         "code": "not_found",
         "detail": "institution not found",
@@ -197,7 +207,7 @@ def test_out_of_scope_update_is_not_found_and_changes_nothing(net):
 
 def test_in_scope_update_by_institution_admin(net):
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
-    services.update_institution(admin_a, net.a.thc.pk, phone="0376-2345678")
+    update_institution(admin_a, net.a.thc.pk, phone="0376-2345678")
     net.a.thc.refresh_from_db()
     assert net.a.thc.phone == "0376-2345678"
     assert AuditEvent.objects.get(action="network.institution.update").actor_id == admin_a.pk
@@ -207,7 +217,7 @@ def test_moving_an_institution_out_of_scope_is_refused(net):
     county_admin = make_user(Role.INSTITUTION_ADMIN, scope=net.a.county)
     before = audit_count()
     with pytest.raises(ValidationFailed) as refused:
-        services.update_institution(county_admin, net.a.clinics[0], region=net.b.villages[0])
+        update_institution(county_admin, net.a.clinics[0], region=net.b.villages[0])
     assert (refused.value.code, refused.value.field) == ("unknown_reference", "region")
     net.a.clinics[0].refresh_from_db()
     assert net.a.clinics[0].region == net.a.villages[0]
@@ -218,13 +228,9 @@ def test_creating_outside_scope_is_refused(net):
     county_admin = make_user(Role.INSTITUTION_ADMIN, scope=net.a.county)
     count = Institution.objects.count()
     with pytest.raises(ValidationFailed, match="region"):
-        services.create_institution(
-            county_admin, name="越界卫生院", type="thc", region=net.b.townships[0]
-        )
+        create_institution(county_admin, name="越界卫生院", type="thc", region=net.b.townships[0])
     # the same admin may create inside its county
-    services.create_institution(
-        county_admin, name="龙山乡卫生院", type="thc", region=net.a.townships[1]
-    )
+    create_institution(county_admin, name="龙山乡卫生院", type="thc", region=net.a.townships[1])
     assert Institution.objects.count() == count + 1
 
 
@@ -232,12 +238,12 @@ def test_writes_need_the_permission(net):
     supervisor = make_user(Role.SUPERVISOR, scope="all")
     before = audit_count()
     with pytest.raises(PermissionDenied):
-        services.update_institution(supervisor, net.a.thc, name="x")
+        update_institution(supervisor, net.a.thc, name="x")
     with pytest.raises(PermissionDenied):
-        services.create_staff(supervisor, name="x", profession="doctor")
+        create_staff(supervisor, name="x", profession="doctor")
     doctor = make_user(Role.DOCTOR, scope=net.a.thc)
     with pytest.raises(PermissionDenied):
-        services.update_team(doctor, net.a.team, name="x")
+        update_team(doctor, net.a.team, name="x")
     assert audit_count() == before
 
 
@@ -247,7 +253,7 @@ def test_writes_need_the_permission(net):
 def test_agreement_dates_in_the_wrong_order_are_refused(net):
     before = (Agreement.objects.count(), audit_count())
     with pytest.raises(ValidationFailed) as caught:
-        services.create_agreement(
+        create_agreement(
             net.admin,
             kind="cooperation",
             party_a=net.a.clinics[0],
@@ -267,7 +273,7 @@ def test_agreement_dates_in_the_wrong_order_are_refused(net):
 def test_agreement_update_with_bad_dates_changes_nothing(net):
     valid_from, valid_to = net.a.agreement.valid_from, net.a.agreement.valid_to
     with pytest.raises(ValidationFailed) as caught:
-        services.update_agreement(
+        update_agreement(
             net.admin, net.a.agreement, valid_to=valid_from - datetime.timedelta(days=1)
         )
     assert caught.value.code == "invalid_dates"
@@ -276,7 +282,7 @@ def test_agreement_update_with_bad_dates_changes_nothing(net):
 
 
 def test_agreement_one_day_long_is_fine(net):
-    agreement = services.create_agreement(
+    agreement = create_agreement(
         net.admin,
         kind="referral",
         party_a=net.a.lead,
@@ -289,7 +295,7 @@ def test_agreement_one_day_long_is_fine(net):
 
 def test_agreement_needs_two_parties(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_agreement(
+        create_agreement(
             net.admin,
             kind="referral",
             party_a=net.a.thc,
@@ -304,7 +310,7 @@ def test_agreement_with_a_partner_outside_scope(net):
     """An institution signs with a partner outside its own scope; it must be a party."""
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
     valid_from, valid_to = in_force()
-    agreement = services.create_agreement(
+    agreement = create_agreement(
         admin_a,
         kind="referral",
         party_a=net.a.thc,
@@ -314,7 +320,7 @@ def test_agreement_with_a_partner_outside_scope(net):
     )
     assert agreement.party_b == net.a.lead
     with pytest.raises(NotFound):
-        services.create_agreement(
+        create_agreement(
             admin_a,
             kind="referral",
             party_a=net.b.thc,
@@ -333,12 +339,12 @@ def test_agreement_document_is_attached_and_checked(net, settings, tmp_path):
         },
     }
     pdf = SimpleUploadedFile("协议.pdf", b"%PDF-1.4 test", content_type="application/pdf")
-    agreement = services.update_agreement(net.admin, net.a.agreement, document=pdf)
+    agreement = update_agreement(net.admin, net.a.agreement, document=pdf)
     assert agreement.document.name.startswith("agreements/")
     assert agreement.document.read() == b"%PDF-1.4 test"
     exe = SimpleUploadedFile("virus.exe", b"MZ")
     with pytest.raises(ValidationFailed) as caught:
-        services.update_agreement(net.admin, net.a.agreement, document=exe)
+        update_agreement(net.admin, net.a.agreement, document=exe)
     assert (caught.value.code, caught.value.field) == ("invalid_document", "document")
 
 
@@ -387,14 +393,14 @@ def test_center_rules(net, overrides, code, field):
     values = node_values(net, **{k: objects.get(v, v) for k, v in overrides.items()})
     count = ChainNode.objects.count()
     with pytest.raises(ValidationFailed) as caught:
-        services.create_node(net.admin, **values)
+        create_node(net.admin, **values)
     assert (caught.value.code, caught.value.field) == (code, field)
     assert ChainNode.objects.count() == count
 
 
 def test_alliance_member_may_lead_a_center(net):
     """Not a lead hospital, but a medical institution of the county's alliance."""
-    node = services.create_node(net.admin, **node_values(net, lead=net.a.thc))
+    node = create_node(net.admin, **node_values(net, lead=net.a.thc))
     assert node.lead == net.a.thc
 
 
@@ -409,23 +415,23 @@ def test_station_must_be_a_village_inside_the_centers_township(net):
         "center": net.a.center,
     }
     with pytest.raises(ValidationFailed) as caught:
-        services.create_node(net.admin, **values)
+        create_node(net.admin, **values)
     assert caught.value.as_dict() == {
         "code": "outside_region",
         "field": "region",
         "detail": "龙山村 is not inside the center's township 周党镇.",
     }
     with pytest.raises(ValidationFailed) as caught:
-        services.create_node(net.admin, **{**values, "region": net.a.townships[0]})
+        create_node(net.admin, **{**values, "region": net.a.townships[0]})
     assert (caught.value.code, caught.value.field) == ("wrong_region_level", "region")
     with pytest.raises(ValidationFailed) as caught:
-        services.create_node(net.admin, **{**values, "center": net.a.stations[0]})
+        create_node(net.admin, **{**values, "center": net.a.stations[0]})
     assert (caught.value.code, caught.value.field) == ("invalid_center", "center")
 
 
 def test_node_level_cannot_change(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.update_node(net.admin, net.a.stations[0], level="center")
+        update_node(net.admin, net.a.stations[0], level="center")
     assert (caught.value.code, caught.value.field) == ("immutable", "level")
 
 
@@ -433,7 +439,7 @@ def test_node_level_cannot_change(net):
 
 
 def test_create_staff_with_memberships_and_skills(net):
-    staff = services.create_staff(
+    staff = create_staff(
         net.admin,
         name="周敏",
         sex="F",
@@ -461,7 +467,7 @@ def test_create_staff_with_memberships_and_skills(net):
 def test_duplicate_staff_licence_names_the_institution(net):
     count = Staff.objects.count()
     with pytest.raises(ValidationFailed) as caught:
-        services.create_staff(
+        create_staff(
             net.admin, name="冒名", profession="doctor", licence_no=net.a.doctor.licence_no
         )
     assert caught.value.as_dict() == {
@@ -475,7 +481,7 @@ def test_duplicate_staff_licence_names_the_institution(net):
 
 def test_staff_update_replaces_memberships_within_scope(net):
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
-    services.update_staff(
+    update_staff(
         admin_a,
         net.a.nurse,
         memberships=[{"institution": net.a.thc, "position": "护士长", "primary": True}],
@@ -483,7 +489,7 @@ def test_staff_update_replaces_memberships_within_scope(net):
     assert list(net.a.nurse.memberships.values_list("position", flat=True)) == ["护士长"]
     # a membership elsewhere would take the record out of this admin's scope
     with pytest.raises(ValidationFailed) as refused:
-        services.update_staff(
+        update_staff(
             admin_a, net.a.nurse, memberships=[{"institution": net.b.thc, "primary": True}]
         )
     assert (refused.value.code, refused.value.field) == ("unknown_reference", "institution")
@@ -493,7 +499,7 @@ def test_staff_update_replaces_memberships_within_scope(net):
 def test_staff_of_another_scope_is_not_found(net):
     admin_a = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
     with pytest.raises(NotFound):
-        services.update_staff(admin_a, net.b.doctor, name="x")
+        update_staff(admin_a, net.b.doctor, name="x")
     net.b.doctor.refresh_from_db()
     assert net.b.doctor.name == "陈立"
 
@@ -504,7 +510,7 @@ def test_staff_of_another_scope_is_not_found(net):
 def test_team_leader_must_be_a_member(net):
     count = Team.objects.count()
     with pytest.raises(ValidationFailed) as caught:
-        services.create_team(
+        create_team(
             net.admin,
             name="新团队",
             node=net.a.center,
@@ -521,12 +527,12 @@ def test_team_leader_must_be_a_member(net):
 
 def test_team_grids_must_lie_in_the_nodes_region(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.update_team(net.admin, net.a.team, grids=[net.b.grids[0]])
+        update_team(net.admin, net.a.team, grids=[net.b.grids[0]])
     assert (caught.value.code, caught.value.field) == ("outside_region", "grids")
 
 
 def test_update_team_members_records_the_change(net):
-    services.update_team(
+    update_team(
         net.admin,
         net.a.team,
         members=[
@@ -550,9 +556,7 @@ def test_update_team_members_records_the_change(net):
     )
     # removing the leader from the members is refused
     with pytest.raises(ValidationFailed):
-        services.update_team(
-            net.admin, net.a.team, members=[{"staff": net.a.nurse, "role": "nurse"}]
-        )
+        update_team(net.admin, net.a.team, members=[{"staff": net.a.nurse, "role": "nurse"}])
     assert TeamMember.objects.filter(team=net.a.team).count() == 2
 
 
@@ -561,10 +565,8 @@ def test_update_team_members_records_the_change(net):
 
 def test_grid_must_be_in_a_village_with_a_unique_code(net):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_grid(net.admin, village=net.a.townships[0], code="G-X", name="x")
+        create_grid(net.admin, village=net.a.townships[0], code="G-X", name="x")
     assert (caught.value.code, caught.value.field) == ("wrong_region_level", "village")
     with pytest.raises(ValidationFailed) as caught:
-        services.create_grid(
-            net.admin, village=net.a.villages[0], code=net.a.grids[0].code, name="x"
-        )
+        create_grid(net.admin, village=net.a.villages[0], code=net.a.grids[0].code, name="x")
     assert (caught.value.code, caught.value.field) == ("duplicate_code", "code")

@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.network import services
 from yiyang.network.models import Agreement, AgreementKind, Institution
+from yiyang.network.services.agreements import create_agreement
+from yiyang.network.services.institutions import create_institution
+from yiyang.network.services.nodes import create_node
+from yiyang.network.services.staff import create_staff, update_staff
 from yiyang.testing.network import Network, in_force, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -196,9 +199,9 @@ def test_tree_query_count_does_not_grow_with_the_network(
     admin = net.admin
     town = net.a.townships[1]
     village = net.a.villages[2]
-    thc = services.create_institution(admin, name="龙山乡卫生院", type="thc", region=town)
-    home = services.create_institution(admin, name="龙山乡敬老院", type="nursing_home", region=town)
-    center = services.create_node(
+    thc = create_institution(admin, name="龙山乡卫生院", type="thc", region=town)
+    home = create_institution(admin, name="龙山乡敬老院", type="nursing_home", region=town)
+    center = create_node(
         admin,
         level="center",
         name="龙山乡医养服务中心",
@@ -208,13 +211,9 @@ def test_tree_query_count_does_not_grow_with_the_network(
         integration_mode="care_in_medical",
         lead=net.a.lead,
     )
-    clinic = services.create_institution(
-        admin, name="龙山村卫生室", type="village_clinic", region=village
-    )
-    happy = services.create_institution(
-        admin, name="龙山村幸福院", type="happiness_home", region=village
-    )
-    services.create_node(
+    clinic = create_institution(admin, name="龙山村卫生室", type="village_clinic", region=village)
+    happy = create_institution(admin, name="龙山村幸福院", type="happiness_home", region=village)
+    create_node(
         admin,
         level="station",
         name="龙山村医养服务站",
@@ -407,7 +406,7 @@ def test_institution_create_cannot_pick_a_region_outside_the_scope(as_manager, n
 
 
 def _make_agreement(net: Network, title: str, valid_to: datetime.date) -> Agreement:
-    return services.create_agreement(
+    return create_agreement(
         net.admin,
         kind=AgreementKind.REFERRAL,
         party_a=net.a.lead,
@@ -445,7 +444,7 @@ def test_agreement_list_marks_expiring_and_expired(as_manager, net):
 
 def test_agreement_starting_later_is_shown_as_not_yet_in_force(as_manager, net):
     today = timezone.localdate()
-    later = services.create_agreement(
+    later = create_agreement(
         net.admin,
         kind=AgreementKind.REFERRAL,
         party_a=net.a.lead,
@@ -640,7 +639,7 @@ def test_staff_create_and_duplicate_licence(as_manager, net):
 
 def test_staff_edit_keeps_other_memberships(as_manager, net):
     doctor = net.a.doctor
-    services.update_staff(
+    update_staff(
         net.admin,
         doctor,
         memberships=[
@@ -699,7 +698,7 @@ def test_station_page_links_its_center(as_manager, net):
 
 def test_agreement_with_a_partner_outside_the_scope_can_be_edited(as_manager, net):
     valid_from, valid_to = in_force()
-    agreement = services.create_agreement(
+    agreement = create_agreement(
         net.admin,
         kind=AgreementKind.REFERRAL,
         party_a=net.a.lead,
@@ -729,7 +728,7 @@ def test_agreement_with_a_partner_outside_the_scope_can_be_edited(as_manager, ne
 
 
 def test_staff_whose_primary_institution_is_outside_the_scope_can_be_edited(as_manager, net):
-    staff = services.create_staff(
+    staff = create_staff(
         net.admin,
         name="周敏",
         profession="nurse",
