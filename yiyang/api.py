@@ -37,7 +37,7 @@ from ninja.signature.details import is_pydantic_model
 
 from yiyang.accounts.api_auth import api_auth
 from yiyang.common import registry
-from yiyang.common.errors import DomainError, ValidationFailed
+from yiyang.common.errors import CommonError, DomainError, ValidationFailed
 from yiyang.common.schemas import ErrorOut
 from yiyang.common.validation import check_text
 
@@ -77,7 +77,8 @@ def _parse_json_body(request: HttpRequest) -> Any:
         return json.loads(request.body, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed(
-            "invalid_body", _("The request body is not valid JSON: %(why)s") % {"why": exc}
+            CommonError.INVALID_BODY,
+            _("The request body is not valid JSON: %(why)s") % {"why": exc},
         ) from None
 
 
@@ -104,7 +105,9 @@ def guard_input(operation: Operation, request: HttpRequest, path_params: dict[st
         return
     data = _parse_json_body(request)
     if _expects_object(body_model) and not isinstance(data, dict):
-        raise ValidationFailed("invalid", _("The request body must be a JSON object."), status=422)
+        raise ValidationFailed(
+            CommonError.INVALID, _("The request body must be a JSON object."), status=422
+        )
     _check_json(data, [])
 
 
@@ -137,7 +140,7 @@ def _error(code: str, detail: str, status: int, **headers: str) -> HttpResponse:
 def _method_not_allowed(path_view: PathView) -> HttpResponse:
     allowed = sorted({method for op in path_view.operations for method in op.methods})
     return _error(
-        "method_not_allowed",
+        CommonError.METHOD_NOT_ALLOWED,
         _("This path does not answer this method; it answers %(methods)s.")
         % {"methods": ", ".join(allowed)},
         405,
@@ -161,7 +164,7 @@ def endpoint_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
             return HttpResponsePermanentRedirect(
                 request.path + "/" + (f"?{query}" if query else "")
             )
-    return _error("not_found", _("There is no API endpoint at this path."), 404)
+    return _error(CommonError.NOT_FOUND, _("There is no API endpoint at this path."), 404)
 
 
 # --- the schema --------------------------------------------------------------------------
@@ -277,7 +280,7 @@ def schema_error(request: HttpRequest, exc: SchemaError):
     field = ".".join(loc) or None
     message = str(first.get("msg", "invalid input"))
     body = {
-        "code": "invalid",
+        "code": CommonError.INVALID,
         "detail": f"{field}: {message}" if field else message,
         "field": field,
         "errors": [
@@ -289,11 +292,11 @@ def schema_error(request: HttpRequest, exc: SchemaError):
 
 
 _HTTP_ERROR_CODES = {
-    400: "invalid_body",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    429: "throttled",
+    400: CommonError.INVALID_BODY,
+    401: CommonError.NOT_AUTHENTICATED,
+    403: CommonError.PERMISSION_DENIED,
+    404: CommonError.NOT_FOUND,
+    429: CommonError.THROTTLED,
 }
 
 
@@ -301,12 +304,12 @@ _HTTP_ERROR_CODES = {
 def http_error(request: HttpRequest, exc: HttpError):
     """Ninja's own errors (authentication, the session's CSRF check, an unreadable body) in
     the common shape."""
-    code = _HTTP_ERROR_CODES.get(exc.status_code, "error")
+    code = _HTTP_ERROR_CODES.get(exc.status_code, CommonError.ERROR)
     detail = str(exc)
     if exc.status_code == 401:
         detail = _("Authentication required: send 'Authorization: Bearer <token>'.")
     elif exc.status_code == 403 and "CSRF" in detail:
-        code = "csrf_failed"
+        code = CommonError.CSRF_FAILED
         detail = _(
             "CSRF check failed: a request with the session cookie must send the CSRF token "
             "in the X-CSRFToken header."
@@ -320,7 +323,7 @@ def http_error(request: HttpRequest, exc: HttpError):
 def not_found(request: HttpRequest, exc: Http404):
     return api.create_response(
         request,
-        {"code": "not_found", "detail": _("Not found."), "field": None},
+        {"code": CommonError.NOT_FOUND, "detail": _("Not found."), "field": None},
         status=404,
     )
 
@@ -340,7 +343,7 @@ def refused_request(request: HttpRequest, exc: SuspiciousOperation):
 
 def _invalid_body(request: HttpRequest, detail: str):
     return api.create_response(
-        request, {"code": "invalid_body", "detail": detail, "field": None}, status=400
+        request, {"code": CommonError.INVALID_BODY, "detail": detail, "field": None}, status=400
     )
 
 

@@ -20,6 +20,7 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from yiyang.accounts import selectors, services
+from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.schemas import (
@@ -79,7 +80,7 @@ def _revoke_current(request: HttpRequest) -> RevokedOut:
     current = getattr(request, "api_token", None)
     if current is None:
         raise ValidationFailed(
-            "no_bearer_token",
+            AccountError.NO_BEARER_TOKEN,
             "Revoking needs the token itself in the 'Authorization: Bearer' header.",
         )
     services.revoke_token(_user(request), current)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 
 from yiyang.accounts.models import ApiToken
+from yiyang.common.errors import CommonError
 from yiyang.common.permissions import mfa_required
 
 # ``last_used_at`` is written at most this often per token: writing it on every request
@@ -92,7 +93,7 @@ def docs_access(view):
         if request.path.endswith(".json"):
             return JsonResponse(
                 {
-                    "code": "not_authenticated",
+                    "code": CommonError.NOT_AUTHENTICATED,
                     "detail": _("Log in or send a bearer token to read the API schema."),
                     "field": None,
                 },

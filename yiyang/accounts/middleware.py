@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.errors import AccountError
 from yiyang.common.permissions import mfa_required
 
 # Write ``last_seen`` at most once a minute (a session write per request would be a
@@ -85,7 +86,7 @@ class SecurityPolicyMiddleware:
         detail = _("Your password was set by someone else: choose your own password first.")
         if request.path.startswith("/api/"):
             return JsonResponse(
-                {"code": "password_change_required", "detail": detail, "field": None},
+                {"code": AccountError.PASSWORD_CHANGE_REQUIRED, "detail": detail, "field": None},
                 status=403,
             )
         target = reverse("accounts:password")
@@ -111,7 +112,8 @@ class SecurityPolicyMiddleware:
             if request.META.get("HTTP_AUTHORIZATION"):
                 return None  # bearer tokens are checked by the API's own authentication
             return JsonResponse(
-                {"code": "mfa_enrolment_required", "detail": detail, "field": None}, status=403
+                {"code": AccountError.MFA_ENROLMENT_REQUIRED, "detail": detail, "field": None},
+                status=403,
             )
         target = reverse("accounts:security")
         if request.headers.get("HX-Request") == "true":

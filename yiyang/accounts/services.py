@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from yiyang.accounts import lockout, selectors
 from yiyang.accounts.api_auth import hash_token
+from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.audit.models import Outcome
@@ -115,7 +116,7 @@ def totp_uri(user: User) -> str:
 def _locked_error(until: datetime.datetime) -> LoginRefused:
     minutes = lockout.minutes_left(until)
     return LoginRefused(
-        "account_locked",
+        AccountError.ACCOUNT_LOCKED,
         ngettext(
             "This account is locked after too many failed logins from your address. "
             "Try again after %(minutes)d minute.",
@@ -147,7 +148,7 @@ def invalid_credentials() -> LoginRefused:
     password was right (for an account with TOTP, "code required" or "wrong code" would
     confirm it) nor whether the account uses a second factor. The audit row keeps the
     real reason."""
-    return LoginRefused("invalid_credentials", _("Wrong username, password or code."))
+    return LoginRefused(AccountError.INVALID_CREDENTIALS, _("Wrong username, password or code."))
 
 
 def _failure(username: str, address: str | None, reason: str, user: User | None = None):
@@ -257,7 +258,7 @@ def issue_token(request, *, username: str, password: str, totp: str | None = Non
     user = sign_in(request, username=username, password=password, code=totp)
     if not user.totp_confirmed and mfa_required(user.role):
         raise LoginRefused(
-            "mfa_enrolment_required",
+            AccountError.MFA_ENROLMENT_REQUIRED,
             _(
                 "Your role must use two-step login: sign in on the web and set up an "
                 "authenticator app on the Security page first."
@@ -266,7 +267,7 @@ def issue_token(request, *, username: str, password: str, totp: str | None = Non
         )
     if user.must_change_password:
         raise LoginRefused(
-            "password_change_required",
+            AccountError.PASSWORD_CHANGE_REQUIRED,
             _(
                 "Your password was set by someone else: sign in on the web and choose your "
                 "own password first."
@@ -290,7 +291,7 @@ def revoke_token(actor: User, token: ApiToken) -> ApiToken:
     if token.user_id != actor.pk:
         raise NotFound("token")
     if token.revoked:
-        raise ValidationFailed("token_revoked", _("This token is already revoked."))
+        raise ValidationFailed(AccountError.TOKEN_REVOKED, _("This token is already revoked."))
     with transaction.atomic():
         token.revoked = True
         token.save(update_fields=["revoked"])
@@ -316,7 +317,7 @@ def enrol_totp(actor: User) -> TotpEnrolment:
     """Start (or restart) TOTP enrolment: a new secret, not active until confirmed."""
     if actor.totp_confirmed:
         raise ValidationFailed(
-            "totp_enrolled",
+            AccountError.TOTP_ENROLLED,
             _("Two-step login is already set up. Ask a security administrator to reset it."),
         )
     with transaction.atomic():
@@ -330,23 +331,25 @@ def confirm_totp(actor: User, code: str) -> None:
     """Finish enrolment with a current code from the authenticator app."""
     if actor.totp_confirmed:
         raise ValidationFailed(
-            "totp_enrolled", _("Two-step login is already set up."), field="code"
+            AccountError.TOTP_ENROLLED, _("Two-step login is already set up."), field="code"
         )
     if not actor.totp_secret:
         raise ValidationFailed(
-            "totp_not_started", _("Start the set-up first to get a secret."), field="code"
+            AccountError.TOTP_NOT_STARTED,
+            _("Start the set-up first to get a secret."),
+            field="code",
         )
     step = totp_step(actor.totp_secret, code)
     if step is None:
         raise ValidationFailed(
-            "totp_invalid",
+            AccountError.TOTP_INVALID,
             _("Wrong or expired code. Enter the current 6-digit code of your authenticator app."),
             field="code",
         )
     with transaction.atomic():
         if not _consume_step(actor, step):
             raise ValidationFailed(
-                "totp_reused",
+                AccountError.TOTP_REUSED,
                 _("This code has already been used. Wait for the next code of your app."),
                 field="code",
             )
@@ -369,17 +372,17 @@ def change_password(
     """The actor changes their own password; their other API tokens are revoked."""
     if not actor.check_password(old_password or ""):
         raise ValidationFailed(
-            "wrong_password", _("The current password is wrong."), field="old_password"
+            AccountError.WRONG_PASSWORD, _("The current password is wrong."), field="old_password"
         )
     if old_password == new_password:
         raise ValidationFailed(
-            "password_unchanged",
+            AccountError.PASSWORD_UNCHANGED,
             _("The new password must differ from the current one."),
             field="new_password",
         )
     problems = _policy_errors(new_password, actor)
     if problems:
-        raise ValidationFailed("password_policy", problems, field="new_password")
+        raise ValidationFailed(AccountError.PASSWORD_POLICY, problems, field="new_password")
     with transaction.atomic():
         actor.set_password(new_password)
         actor.password_changed_at = timezone.now()
@@ -438,13 +441,13 @@ def _resolve_scope(
 
     if role not in Role.values:
         raise ValidationFailed(
-            "invalid_role", _("Unknown role %(role)s.") % {"role": role}, field="role"
+            AccountError.INVALID_ROLE, _("Unknown role %(role)s.") % {"role": role}, field="role"
         )
     kind = kind or ""
     if role in PUBLIC_ROLES:
         if kind not in ("", ScopeKind.SELF):
             raise ValidationFailed(
-                "scope_not_allowed",
+                AccountError.SCOPE_NOT_ALLOWED,
                 _("Residents and family members can only have the scope 'own records only'."),
                 field="scope_kind",
             )
@@ -452,13 +455,13 @@ def _resolve_scope(
     elif role in STAFF_ROLES:
         if kind not in (ScopeKind.REGION, ScopeKind.INSTITUTION, ScopeKind.TEAM):
             raise ValidationFailed(
-                "scope_required",
+                AccountError.SCOPE_REQUIRED,
                 _("Staff roles need a region, institution or team as data scope."),
                 field="scope_kind",
             )
     elif role in ADMIN_ROLES and kind not in (ScopeKind.ALL, ScopeKind.REGION):
         raise ValidationFailed(
-            "scope_not_allowed",
+            AccountError.SCOPE_NOT_ALLOWED,
             _("Administrators have the whole deployment or a region as data scope."),
             field="scope_kind",
         )
@@ -468,14 +471,14 @@ def _resolve_scope(
         code = (region_code or "").strip()
         if not code:
             raise ValidationFailed(
-                "scope_region_missing",
+                AccountError.SCOPE_REGION_MISSING,
                 _("Enter the region code of the scope."),
                 field="scope_region",
             )
         region = Region.objects.filter(code=code).first()
         if region is None or (outer is not None and not contains(outer, kind, region=region)):
             raise ValidationFailed(
-                "unknown_region",
+                AccountError.UNKNOWN_REGION,
                 _("There is no region with code %(code)s.") % {"code": code},
                 field="scope_region",
             )
@@ -483,7 +486,7 @@ def _resolve_scope(
     elif kind == ScopeKind.INSTITUTION:
         if not institution_id:
             raise ValidationFailed(
-                "scope_institution_missing",
+                AccountError.SCOPE_INSTITUTION_MISSING,
                 _("Choose the institution of the scope."),
                 field="scope_institution",
             )
@@ -492,7 +495,7 @@ def _resolve_scope(
             outer is not None and not contains(outer, kind, institution=institution)
         ):
             raise ValidationFailed(
-                "unknown_institution",
+                AccountError.UNKNOWN_INSTITUTION,
                 _("There is no institution with id %(id)s.") % {"id": institution_id},
                 field="scope_institution",
             )
@@ -500,12 +503,14 @@ def _resolve_scope(
     elif kind == ScopeKind.TEAM:
         if not team_id:
             raise ValidationFailed(
-                "scope_team_missing", _("Choose the team of the scope."), field="scope_team"
+                AccountError.SCOPE_TEAM_MISSING,
+                _("Choose the team of the scope."),
+                field="scope_team",
             )
         team = Team.objects.select_related("node__region").filter(pk=team_id).first()
         if team is None or (outer is not None and not contains(outer, kind, team=team)):
             raise ValidationFailed(
-                "unknown_team",
+                AccountError.UNKNOWN_TEAM,
                 _("There is no team with id %(id)s.") % {"id": team_id},
                 field="scope_team",
             )
@@ -513,13 +518,15 @@ def _resolve_scope(
     elif kind in (ScopeKind.ALL, ScopeKind.SELF):
         if outer is not None and not contains(outer, kind):
             raise ValidationFailed(
-                "scope_outside",
+                AccountError.SCOPE_OUTSIDE,
                 _("This scope is wider than your own data scope."),
                 field="scope_kind",
             )
     else:
         raise ValidationFailed(
-            "invalid_scope", _("Unknown data scope %(kind)s.") % {"kind": kind}, field="scope_kind"
+            AccountError.INVALID_SCOPE,
+            _("Unknown data scope %(kind)s.") % {"kind": kind},
+            field="scope_kind",
         )
     return choice
 
@@ -548,22 +555,28 @@ def _create(
 ) -> User:
     username = (username or "").strip()
     if not username:
-        raise ValidationFailed("username_missing", _("Enter a username."), field="username")
+        raise ValidationFailed(
+            AccountError.USERNAME_MISSING, _("Enter a username."), field="username"
+        )
     try:
         User.username_validator(username)
     except ValidationError:
         raise ValidationFailed(
-            "username_invalid",
+            AccountError.USERNAME_INVALID,
             _("Use at most 150 letters, digits and @ . + - _ for the username."),
             field="username",
         ) from None
     if len(username) > 150:
         raise ValidationFailed(
-            "username_invalid", _("The username is longer than 150 characters."), field="username"
+            AccountError.USERNAME_INVALID,
+            _("The username is longer than 150 characters."),
+            field="username",
         )
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(
-            "username_taken", _("The username %(u)s is taken.") % {"u": username}, field="username"
+            AccountError.USERNAME_TAKEN,
+            _("The username %(u)s is taken.") % {"u": username},
+            field="username",
         )
     email = (email or "").strip()
     if email:
@@ -571,14 +584,14 @@ def _create(
             validate_email(email)
         except ValidationError:
             raise ValidationFailed(
-                "email_invalid", _("Enter a valid e-mail address."), field="email"
+                AccountError.EMAIL_INVALID, _("Enter a valid e-mail address."), field="email"
             ) from None
     choice = _resolve_scope(actor, role, scope_kind, region_code, institution_id, team_id)
     user = User(username=username, display_name=(display_name or "").strip()[:100], email=email)
     _apply_scope(user, role, choice)
     problems = _policy_errors(password or "", user)
     if problems:
-        raise ValidationFailed("password_policy", problems, field="password")
+        raise ValidationFailed(AccountError.PASSWORD_POLICY, problems, field="password")
     user.set_password(password)
     user.password_changed_at = timezone.now()
     try:
@@ -592,7 +605,9 @@ def _create(
             )
     except IntegrityError:
         raise ValidationFailed(
-            "username_taken", _("The username %(u)s is taken.") % {"u": username}, field="username"
+            AccountError.USERNAME_TAKEN,
+            _("The username %(u)s is taken.") % {"u": username},
+            field="username",
         ) from None
     return user
 
@@ -697,7 +712,7 @@ def _set_active(actor: User, user: User, active: bool) -> User:
     _not_self(actor, user, _("You cannot deactivate or reactivate your own account."))
     if user.is_active == active:
         raise ValidationFailed(
-            "already_active" if active else "already_inactive",
+            AccountError.ALREADY_ACTIVE if active else AccountError.ALREADY_INACTIVE,
             _("The account is already active.")
             if active
             else _("The account is already deactivated."),
@@ -736,7 +751,7 @@ def unlock(actor: User, *, username: str, address: str | None = None) -> int:
         normalised = normalise_address(address)
         if normalised is None:
             raise ValidationFailed(
-                "invalid_address",
+                AccountError.INVALID_ADDRESS,
                 _("%(a)s is not an IP address.") % {"a": address},
                 field="address",
             )
@@ -752,7 +767,7 @@ def unlock(actor: User, *, username: str, address: str | None = None) -> int:
         deleted = lockout.clear(username, address, any_address=address is None)
         if not deleted:
             raise ValidationFailed(
-                "not_locked", _("There are no failed logins to clear for this account.")
+                AccountError.NOT_LOCKED, _("There are no failed logins to clear for this account.")
             )
         record(
             actor=actor,
@@ -773,7 +788,7 @@ def reset_totp(actor: User, user: User) -> User:
     _not_self(actor, user, _("Ask another security administrator to reset your own second factor."))
     if not user.totp_secret and not user.totp_confirmed:
         raise ValidationFailed(
-            "totp_not_enrolled", _("This account has no second factor to reset.")
+            AccountError.TOTP_NOT_ENROLLED, _("This account has no second factor to reset.")
         )
     with transaction.atomic():
         was_confirmed = user.totp_confirmed

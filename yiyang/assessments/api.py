@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
@@ -63,7 +64,7 @@ def score_view(request: HttpRequest, payload: ScoreIn):
     row = current_version(code) if isinstance(code, str) else None
     if row is None:
         return 422, {
-            "code": "unknown_instrument",
+            "code": AssessmentError.UNKNOWN_INSTRUMENT,
             "detail": f"unknown instrument {code!r}",
             "field": "instrument",
             "errors": [{"item": "instrument", "code": "unknown_instrument", "detail": "not known"}],
@@ -72,7 +73,7 @@ def score_view(request: HttpRequest, payload: ScoreIn):
         result = score(row.definition, payload.answers, payload.context)
     except ScoringError as exc:
         return 422, {
-            "code": "invalid_answers",
+            "code": AssessmentError.INVALID_ANSWERS,
             "detail": str(exc),
             "field": "answers",
             "errors": [e.as_dict() for e in exc.errors],

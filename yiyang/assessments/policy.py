@@ -22,11 +22,12 @@ from django.db import IntegrityError, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.models import EligibilityRule, SchedulePolicy
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.selectors import current_version
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import field_label
 
@@ -66,7 +67,9 @@ def _label(name: str) -> str:
 
 
 def _required(name: str) -> ValidationFailed:
-    return ValidationFailed("required", _("%(f)s is required.") % {"f": _label(name)}, field=name)
+    return ValidationFailed(
+        CommonError.REQUIRED, _("%(f)s is required.") % {"f": _label(name)}, field=name
+    )
 
 
 def _number(name: str, value: Any) -> int | None:
@@ -74,7 +77,7 @@ def _number(name: str, value: Any) -> int | None:
         if name in OPTIONAL_NUMBERS:
             return None
         raise ValidationFailed(
-            "required", _("%(f)s is required.") % {"f": _label(name)}, field=name
+            CommonError.REQUIRED, _("%(f)s is required.") % {"f": _label(name)}, field=name
         )
     if isinstance(value, bool):
         number = None
@@ -87,13 +90,13 @@ def _number(name: str, value: Any) -> int | None:
     low, high = RANGES[name]
     if number is None:
         raise ValidationFailed(
-            "wrong_type",
+            AssessmentError.WRONG_TYPE,
             _("%(f)s must be a whole number.") % {"f": _label(name)},
             field=name,
         )
     if not low <= number <= high:
         raise ValidationFailed(
-            "out_of_range",
+            CommonError.OUT_OF_RANGE,
             _("%(f)s must be between %(low)s and %(high)s (got %(value)s).")
             % {"f": _label(name), "low": low, "high": high, "value": number},
             field=name,
@@ -107,16 +110,16 @@ def _text(name: str, value: Any) -> str:
         value = ""
     if not isinstance(value, str):
         raise ValidationFailed(
-            "wrong_type", _("%(f)s must be text.") % {"f": _label(name)}, field=name
+            AssessmentError.WRONG_TYPE, _("%(f)s must be text.") % {"f": _label(name)}, field=name
         )
     value = value.strip()
     if needed and not value:
         raise ValidationFailed(
-            "required", _("%(f)s is required.") % {"f": _label(name)}, field=name
+            CommonError.REQUIRED, _("%(f)s is required.") % {"f": _label(name)}, field=name
         )
     if len(value) > limit:
         raise ValidationFailed(
-            "too_long",
+            CommonError.TOO_LONG,
             _("%(f)s is too long: at most %(n)s characters.") % {"f": _label(name), "n": limit},
             field=name,
         )
@@ -126,7 +129,9 @@ def _text(name: str, value: Any) -> str:
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(
-            "wrong_type", _("%(f)s must be true or false.") % {"f": _label(name)}, field=name
+            AssessmentError.WRONG_TYPE,
+            _("%(f)s must be true or false.") % {"f": _label(name)},
+            field=name,
         )
     return value
 
@@ -167,7 +172,7 @@ def _checked(
     an unknown field is one)."""
     errors = [
         ValidationFailed(
-            "unknown_field",
+            CommonError.UNKNOWN_FIELD,
             _("The field %(f)s cannot be changed here.") % {"f": name},
             field=name,
         )
@@ -194,7 +199,7 @@ def _cleaned(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, A
 def _code_problem(code: Any) -> ValidationFailed | None:
     if not isinstance(code, str) or not CODE_RE.fullmatch(code.strip()):
         return ValidationFailed(
-            "invalid_code",
+            AssessmentError.INVALID_CODE,
             _(
                 "%(f)s: use lower-case letters, digits, '-' and '_' (at most 50 characters, "
                 "starting with a letter or digit)."
@@ -257,7 +262,7 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
             errors.insert(
                 0,
                 ValidationFailed(
-                    "duplicate_code",
+                    CommonError.DUPLICATE_CODE,
                     _("A rule with the code %(code)s already exists.") % {"code": code},
                     field="code",
                 ),
@@ -268,7 +273,7 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
             rule = EligibilityRule.objects.create(code=code, **cleaned)
     except IntegrityError:  # created meanwhile by someone else
         raise ValidationFailed(
-            "duplicate_code",
+            CommonError.DUPLICATE_CODE,
             _("A rule with the code %(code)s already exists.") % {"code": code},
             field="code",
         ) from None

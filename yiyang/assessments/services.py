@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.assessments import progress as progress_mod
 from yiyang.assessments import record_context
+from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -47,7 +48,7 @@ from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ItemError, ScoringError, score
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.audit.services import record
-from yiyang.common.errors import DomainError, NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, DomainError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.models import Resident, ResidentStatus
@@ -66,7 +67,7 @@ class AnswersInvalid(DomainError):
 
     def __init__(self, errors: list[ItemError]):
         super().__init__(
-            "invalid_answers",
+            AssessmentError.INVALID_ANSWERS,
             _("Some answers are missing or invalid: %(items)s")
             % {"items": ", ".join(e.item for e in errors)},
             field="answers",
@@ -105,7 +106,7 @@ def _session(actor: Any, assessment: Any) -> Assessment:
 def _require_open_by(actor: Any, session: Assessment, *statuses: str) -> None:
     if session.status not in statuses:
         raise ValidationFailed(
-            "not_editable",
+            AssessmentError.NOT_EDITABLE,
             _("This assessment is %(status)s and can no longer be changed.")
             % {"status": session.get_status_display()},
             field="status",
@@ -122,7 +123,7 @@ def policy_for(code: str) -> SchedulePolicy:
 def _choice(value: Any, choices: Any, name: str, label: str) -> str:
     if value not in choices.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("%(f)s must be one of: %(c)s") % {"f": label, "c": ", ".join(choices.values)},
             field=name,
         )
@@ -137,17 +138,21 @@ def _date(value: Any, resident: Resident) -> datetime.date:
             value = None
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         raise ValidationFailed(
-            "invalid_date",
+            CommonError.INVALID_DATE,
             _("The assessment date must be a date (YYYY-MM-DD)."),
             field="assessed_on",
         )
     if value > timezone.localdate():
         raise ValidationFailed(
-            "future_date", _("The assessment date cannot be in the future."), field="assessed_on"
+            CommonError.FUTURE_DATE,
+            _("The assessment date cannot be in the future."),
+            field="assessed_on",
         )
     if value < resident.birth_date:
         raise ValidationFailed(
-            "before_birth", _("The assessment date is before the birth date."), field="assessed_on"
+            CommonError.BEFORE_BIRTH,
+            _("The assessment date is before the birth date."),
+            field="assessed_on",
         )
     return value
 
@@ -177,7 +182,7 @@ def start(
     version = current_version(instrument) if isinstance(instrument, str) else None
     if version is None:
         raise ValidationFailed(
-            "unknown_instrument",
+            AssessmentError.UNKNOWN_INSTRUMENT,
             _("Unknown instrument: %(code)s") % {"code": instrument},
             field="instrument",
         )
@@ -190,13 +195,13 @@ def start(
         old = _session(actor, supersedes)
         if old.resident_id != found.pk or old.instrument.code != version.code:
             raise ValidationFailed(
-                "wrong_correction",
+                AssessmentError.WRONG_CORRECTION,
                 _("A correction must be of the same resident and instrument."),
                 field="supersedes",
             )
         if old.status != SessionStatus.FINAL:
             raise ValidationFailed(
-                "not_final",
+                AssessmentError.NOT_FINAL,
                 _("Only a submitted assessment can be corrected."),
                 field="supersedes",
             )
@@ -206,14 +211,14 @@ def start(
             .exists()
         ):
             raise ValidationFailed(
-                "already_corrected",
+                AssessmentError.ALREADY_CORRECTED,
                 _("A correction of this assessment already exists."),
                 field="supersedes",
             )
         correction_reason = (correction_reason or "").strip()
         if not correction_reason:
             raise ValidationFailed(
-                "required",
+                CommonError.REQUIRED,
                 _("Say why the assessment is corrected."),
                 field="correction_reason",
             )
@@ -280,7 +285,7 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
         pk = None
     if pk is not None and str(pk) == str(actor.pk):
         raise ValidationFailed(
-            "same_assessor",
+            AssessmentError.SAME_ASSESSOR,
             _("The second assessor must be another person."),
             field="second_assessor",
         )
@@ -292,18 +297,18 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
     if found is None or not found.has_perm_code(AssessmentPerm.RECORD):
         if signed_in and found is not None:
             raise ValidationFailed(
-                "not_assessor",
+                AssessmentError.NOT_ASSESSOR,
                 _("%(user)s may not record assessments.") % {"user": found},
                 field="second_assessor",
             )
         raise ValidationFailed(
-            "unknown_user",
+            AssessmentError.UNKNOWN_USER,
             _("No such assessor among the people you work with."),
             field="second_assessor",
         )
     if not can_assess(found, resident):
         raise ValidationFailed(
-            "out_of_scope",
+            AssessmentError.OUT_OF_SCOPE,
             _(
                 "%(user)s cannot open the record of %(name)s (outside their area), so they "
                 "could not sign this assessment."
@@ -369,7 +374,7 @@ def save_answers(
 def _require_participant(actor: Any, session: Assessment) -> None:
     if actor.pk not in (session.assessor_id, session.second_assessor_id):
         raise ValidationFailed(
-            "not_assessor",
+            AssessmentError.NOT_ASSESSOR,
             _("Only the assessors of this session can change it."),
             field="assessor",
         )
@@ -392,7 +397,7 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
     policy = policy_for(session.instrument.code)
     if policy.requires_second_assessor and session.second_assessor_id is None:
         raise ValidationFailed(
-            "second_assessor_required",
+            AssessmentError.SECOND_ASSESSOR_REQUIRED,
             _("This instrument needs a second assessor: name one."),
             field="second_assessor",
         )
@@ -439,14 +444,14 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
     _require_participant(actor, session)
     if actor.pk == session.second_assessor_id:
         raise ValidationFailed(
-            "not_assessor",
+            AssessmentError.NOT_ASSESSOR,
             _("Only the first assessor can change who the second assessor is."),
             field="second_assessor",
         )
     second = _second_assessor(actor, user, session.resident)
     if second is None and session.status == SessionStatus.PENDING_SIGNOFF:
         raise ValidationFailed(
-            "second_assessor_required",
+            AssessmentError.SECOND_ASSESSOR_REQUIRED,
             _("This instrument needs a second assessor: name one."),
             field="second_assessor",
         )
@@ -469,7 +474,7 @@ def sign_off(actor: Any, assessment: Any) -> Assessment:
     _require_open_by(actor, session, SessionStatus.PENDING_SIGNOFF)
     if actor.pk != session.second_assessor_id:
         raise ValidationFailed(
-            "not_second_assessor",
+            AssessmentError.NOT_SECOND_ASSESSOR,
             _("Only the named second assessor can sign this assessment."),
             field="second_assessor",
         )
@@ -600,13 +605,13 @@ def report_change(
     found = _resident(actor, resident)
     if reason not in (DueReason.CONDITION_CHANGE, DueReason.FALL, DueReason.DISPUTE):
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Reason must be condition_change, fall or dispute."),
             field="reason",
         )
     if current_version(instrument) is None:
         raise ValidationFailed(
-            "unknown_instrument",
+            AssessmentError.UNKNOWN_INSTRUMENT,
             _("Unknown instrument: %(code)s") % {"code": instrument},
             field="instrument",
         )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
+from yiyang.audit.errors import AuditError
 from yiyang.audit.models import AuditEvent, Outcome
 from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import ChainReport, record, verify_chain
@@ -47,13 +48,13 @@ class EventFilter:
     def __post_init__(self) -> None:
         if self.outcome and self.outcome not in Outcome.values:
             raise ValidationFailed(
-                "invalid_outcome",
+                AuditError.INVALID_OUTCOME,
                 f"outcome must be one of {', '.join(Outcome.values)}",
                 field="outcome",
             )
         if self.date_from and self.date_to and self.date_to < self.date_from:
             raise ValidationFailed(
-                "invalid_date_range",
+                AuditError.INVALID_DATE_RANGE,
                 "the end date is before the start date",
                 field="date_to",
             )
@@ -136,7 +137,7 @@ def browse_events(
     _require(user)
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationFailed(
-            "invalid_limit", f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit"
+            AuditError.INVALID_LIMIT, f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit"
         )
     with transaction.atomic():
         page = _page(flt.apply(AuditEvent.objects.all()), before, after, size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ninja import Schema
-from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -14,7 +14,10 @@ class ErrorOut(Schema):
     input ``field`` at fault (null when the error is not about one field). A schema error
     (422) also lists every problem under ``errors``."""
 
-    code: str
+    code: str = Field(
+        description="Stable error code; every code and its meaning are listed in "
+        "docs/api-errors.md."
+    )
     detail: str
     field: str | None = None
 

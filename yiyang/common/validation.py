@@ -10,7 +10,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 
 
 def field_label(models_: Iterable[type[models.Model]], name: str) -> str:
@@ -32,7 +32,7 @@ def clean_text(value: Any, name: str, label: str, max_length: int = 255) -> str:
     cleaned = "" if value is None else str(value).strip()
     if len(cleaned) > max_length:
         raise ValidationFailed(
-            "too_long",
+            CommonError.TOO_LONG,
             _("%(f)s: at most %(n)d characters.") % {"f": label, "n": max_length},
             field=name,
         )
@@ -40,7 +40,9 @@ def clean_text(value: Any, name: str, label: str, max_length: int = 255) -> str:
 
 
 def required(name: str, label: str) -> ValidationFailed:
-    return ValidationFailed("required", _("%(f)s is required.") % {"f": label}, field=name)
+    return ValidationFailed(
+        CommonError.REQUIRED, _("%(f)s is required.") % {"f": label}, field=name
+    )
 
 
 def clean_fields(obj: models.Model, exclude: Iterable[str], label) -> None:
@@ -51,7 +53,7 @@ def clean_fields(obj: models.Model, exclude: Iterable[str], label) -> None:
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("%(field)s: %(why)s") % {"field": label(name), "why": " ".join(messages)},
             field=name,
         ) from None
@@ -69,7 +71,7 @@ def has_control_characters(value: str) -> bool:
 def control_characters_error(field: str, label: str | None = None) -> ValidationFailed:
     """The 422 for text with a control character in it, naming the field."""
     return ValidationFailed(
-        "invalid",
+        CommonError.INVALID,
         _("%(f)s: control characters are not allowed (only tab, line feed and carriage return).")
         % {"f": label or field},
         field=field,

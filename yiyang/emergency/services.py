@@ -29,13 +29,14 @@ from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
 from yiyang.common import crypto
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text
 from yiyang.devices import alerts as alert_actions
 from yiyang.devices.models import Alert, AlertRule, AlertState
 from yiyang.devices.models import Outcome as AlertOutcome
 from yiyang.devices.permissions import DevicePerm
+from yiyang.emergency.errors import EmergencyError
 from yiyang.emergency.models import (
     CallOutcome,
     CallSource,
@@ -102,7 +103,7 @@ def _locked(actor: Any, call: Any) -> EmergencyCall:
 def _require_open(call: EmergencyCall) -> None:
     if call.state != CallState.OPEN:
         raise ValidationFailed(
-            "closed",
+            EmergencyError.CLOSED,
             _("Call #%(n)s is closed: a closed call can no longer be changed.") % {"n": call.pk},
             field="state",
         )
@@ -114,7 +115,9 @@ def _caller_phone(value: Any, *, name: str = "caller_phone") -> str:
     except ValidationFailed as error:
         raise ValidationFailed(error.code, error.detail, field=name) from None
     if not phone:
-        raise ValidationFailed("required", _("Give the caller's phone number."), field=name)
+        raise ValidationFailed(
+            CommonError.REQUIRED, _("Give the caller's phone number."), field=name
+        )
     return phone
 
 
@@ -123,12 +126,12 @@ def _resident_in_scope(actor: Any, value: Any) -> Resident:
     (``unknown_reference`` for a missing or out-of-scope one, like other references)."""
     pk = value.pk if isinstance(value, Resident) else value
     if pk in (None, "") or isinstance(pk, bool):
-        raise ValidationFailed("required", _("Choose the resident."), field="resident")
+        raise ValidationFailed(CommonError.REQUIRED, _("Choose the resident."), field="resident")
     try:
         found = scoped_residents(actor).select_for_update(no_key=True).get(pk=pk)
     except (Resident.DoesNotExist, ValueError, TypeError):
         raise ValidationFailed(
-            "unknown_reference",
+            CommonError.UNKNOWN_REFERENCE,
             _("Resident: id %(value)s does not exist in your data scope.") % {"value": pk},
             field="resident",
         ) from None
@@ -351,7 +354,7 @@ def call_for_alert(actor: Any, alert: Any) -> tuple[EmergencyCall, bool]:
             return existing, False
         if found.state not in LIVE_ALERT:
             raise ValidationFailed(
-                "alert_not_live",
+                EmergencyError.ALERT_NOT_LIVE,
                 _("This alert is %(state)s: no call is opened for it any more.")
                 % {"state": found.get_state_display()},
                 field="alert",
@@ -386,14 +389,14 @@ def take(actor: Any, call: Any, *, take_over: bool = False) -> EmergencyCall:
     _require_open(found)
     if found.taken_by_id == actor.pk:
         raise ValidationFailed(
-            "already_yours",
+            EmergencyError.ALREADY_YOURS,
             _("You have already taken call #%(n)s.") % {"n": found.pk},
             field="taken_by",
         )
     previous = found.taken_by
     if previous is not None and not take_over:
         raise ValidationFailed(
-            "taken",
+            EmergencyError.TAKEN,
             _("Call #%(n)s is taken by %(who)s: take it over to hold it yourself.")
             % {"n": found.pk, "who": previous.get_username()},
             field="taken_by",
@@ -422,14 +425,14 @@ def identify(actor: Any, call: Any, resident: Any) -> EmergencyCall:
     target = _resident_in_scope(actor, resident)
     if found.alert_id is not None:
         raise ValidationFailed(
-            "alert_resident",
+            EmergencyError.ALERT_RESIDENT,
             _("This call came with an alert of %(name)s: it cannot be moved to another resident.")
             % {"name": found.resident.name if found.resident else "?"},
             field="resident",
         )
     if found.resident_id == target.pk:
         raise ValidationFailed(
-            "unchanged",
+            EmergencyError.UNCHANGED,
             _("The call is already identified as %(name)s.") % {"name": target.name},
             field="resident",
         )
@@ -453,13 +456,13 @@ def add_step(actor: Any, call: Any, kind: Any, note: Any = "") -> CallStep:
     _require_open(found)
     if kind not in StepKind.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Step must be one of: %(c)s") % {"c": ", ".join(StepKind.values)},
             field="kind",
         )
     text = clean_text(note, "note", _("Note"), NOTE_MAX)
     if kind == StepKind.NOTE and not text:
-        raise ValidationFailed("required", _("Write the note."), field="note")
+        raise ValidationFailed(CommonError.REQUIRED, _("Write the note."), field="note")
     now = timezone.now()
     claimed = _claim(actor, found, now)
     if claimed:
@@ -477,22 +480,22 @@ def close(actor: Any, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
     found = _locked(actor, call)
     _require_open(found)
     if outcome in (None, ""):
-        raise ValidationFailed("required", _("Choose the outcome."), field="outcome")
+        raise ValidationFailed(CommonError.REQUIRED, _("Choose the outcome."), field="outcome")
     if outcome not in CallOutcome.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Outcome must be one of: %(c)s") % {"c": ", ".join(CallOutcome.values)},
             field="outcome",
         )
     text = clean_text(note, "note", _("Outcome note"), NOTE_MAX)
     if outcome == CallOutcome.OTHER and not text:
         raise ValidationFailed(
-            "required", _("Say what happened (the outcome is “other”)."), field="note"
+            CommonError.REQUIRED, _("Say what happened (the outcome is “other”)."), field="note"
         )
     kinds = list(found.steps.values_list("kind", flat=True))
     if not kinds:
         raise ValidationFailed(
-            "no_steps",
+            EmergencyError.NO_STEPS,
             _("Record at least one step (what was done) before closing the call."),
             field="steps",
         )
@@ -537,7 +540,7 @@ def reveal_contact_phone(actor: Any, call: Any, contact: Any) -> str:
     _require_open(found)
     if found.resident_id is None:
         raise ValidationFailed(
-            "unidentified",
+            EmergencyError.UNIDENTIFIED,
             _("Identify the resident first: the call is not about anyone yet."),
             field="resident",
         )
@@ -548,7 +551,8 @@ def reveal_contact_phone(actor: Any, call: Any, contact: Any) -> str:
         raise NotFound("contact") from None
     if not row.phone:
         raise ValidationFailed(
-            "no_phone", _("%(name)s has no phone number recorded.") % {"name": row.name}
+            EmergencyError.NO_PHONE,
+            _("%(name)s has no phone number recorded.") % {"name": row.name},
         )
     record(
         actor=actor,

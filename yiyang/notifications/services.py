@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.notifications import channels
 from yiyang.notifications.models import Channel, Notification, State
 from yiyang.notifications.selectors import get_notification_for, inbox_for
@@ -62,7 +62,7 @@ def backoff(attempts: int) -> datetime.timedelta:
 def _recipient_ids(users: Iterable[User | int]) -> set[int]:
     if isinstance(users, User | int | str | bytes):
         raise ValidationFailed(
-            "invalid", _("Recipients must be a list of users or user ids."), field="users"
+            CommonError.INVALID, _("Recipients must be a list of users or user ids."), field="users"
         )
     ids: set[int] = set()
     for user in users:
@@ -72,7 +72,7 @@ def _recipient_ids(users: Iterable[User | int]) -> set[int]:
             ids.add(user)
         else:
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("Each recipient must be a saved user or a user id, not %(value)r.")
                 % {"value": user},
                 field="users",
@@ -83,32 +83,34 @@ def _recipient_ids(users: Iterable[User | int]) -> set[int]:
 def _check(topic: str, params: dict[str, Any], link: str, ref: str) -> None:
     if not isinstance(topic, str) or not topic.strip() or len(topic) > MAX_TOPIC:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The topic must be a name of 1 to %(max)d characters.") % {"max": MAX_TOPIC},
             field="topic",
         )
     if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
         raise ValidationFailed(
-            "invalid", _("The parameters must be a mapping with text keys."), field="params"
+            CommonError.INVALID,
+            _("The parameters must be a mapping with text keys."),
+            field="params",
         )
     try:
         encoded = json.dumps(params, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The parameters must be JSON-serialisable: %(error)s") % {"error": exc},
             field="params",
         ) from None
     if len(encoded) > MAX_PARAMS_CHARS:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The parameters are too long (at most %(max)d characters as JSON).")
             % {"max": MAX_PARAMS_CHARS},
             field="params",
         )
     if not isinstance(link, str) or len(link) > MAX_LINK:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The link must be text of at most %(max)d characters.") % {"max": MAX_LINK},
             field="link",
         )
@@ -121,14 +123,14 @@ def _check(topic: str, params: dict[str, Any], link: str, ref: str) -> None:
         or any(c.isspace() for c in link)
     ):
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The link must be a path on this site starting with “/”, not %(link)r.")
             % {"link": link},
             field="link",
         )
     if not isinstance(ref, str) or len(ref) > MAX_REF:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("The reference must be text of at most %(max)d characters.") % {"max": MAX_REF},
             field="ref",
         )

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from yiyang.audit import context
+from yiyang.common.errors import CommonError
 
 logger = logging.getLogger("yiyang.errors")
 
@@ -31,6 +32,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "Something went wrong on the server; the error is logged. Try again later or "
             "tell your administrator (reference %(reference)s)."
         ) % {"reference": reference}
-        return JsonResponse({"code": "server_error", "detail": detail, "field": None}, status=500)
+        return JsonResponse(
+            {"code": CommonError.SERVER_ERROR, "detail": detail, "field": None}, status=500
+        )
     # No request context: the database (sessions, user, navigation) may be what failed.
     return HttpResponseServerError(render_to_string("500.html", {"reference": reference}))

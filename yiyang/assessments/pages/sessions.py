@@ -45,6 +45,7 @@ from yiyang.accounts.models import User
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
 from yiyang.assessments import history_chart as history_chart_mod
 from yiyang.assessments import progress, record_context, report_data, services
+from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.models import (
     Assessment,
     InstrumentStatus,
@@ -57,7 +58,7 @@ from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
-from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
@@ -768,7 +769,7 @@ def _cosigner(request: HttpRequest) -> User:
     password = request.POST.get("cosign_password") or ""
     if not username or not password:
         raise ValidationFailed(
-            "required",
+            CommonError.REQUIRED,
             _("The second assessor must enter their username and password."),
             field="cosign",
         )
@@ -777,13 +778,13 @@ def _cosigner(request: HttpRequest) -> User:
         check_second_factor(request, user, (request.POST.get("cosign_code") or "").strip())
     if user.pk == request.user.pk:
         raise ValidationFailed(
-            "same_assessor",
+            AssessmentError.SAME_ASSESSOR,
             _("The second assessor must be another person."),
             field="cosign",
         )
     if not user.has_perm_code(AssessmentPerm.RECORD):
         raise ValidationFailed(
-            "not_assessor",
+            AssessmentError.NOT_ASSESSOR,
             _("%(user)s may not record assessments.") % {"user": user},
             field="cosign",
         )
