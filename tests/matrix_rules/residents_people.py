@@ -21,7 +21,7 @@ from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import make_user
 
 VIEW = holders(ResidentPerm.VIEW) | {Role.RESIDENT}

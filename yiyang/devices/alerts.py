@@ -52,7 +52,7 @@ from yiyang.devices.models import (
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Grid
 from yiyang.residents.models import Resident
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 logger = logging.getLogger(__name__)
 

@@ -38,7 +38,7 @@ def has_consent(resident: Resident | int, purpose: str) -> bool:
 
 def proxy_right(user: Any, resident: Resident, right: str) -> bool:
     """Whether a family login holds ``right`` (a ``ProxyGrant`` flag) for ``resident`` now."""
-    from yiyang.residents.selectors import proxied_resident_ids
+    from yiyang.residents.selectors.registry import proxied_resident_ids
 
     if getattr(user, "role", None) != Role.FAMILY:
         return False
@@ -60,7 +60,7 @@ def followed_for_alerts(user: Any) -> Any:
     grant with ``can_view_alerts``, the consent to family sharing active), as a queryset
     of ``resident_id``; ``None`` for any other user (staff: ``devices.view`` and the
     registry scope decide)."""
-    from yiyang.residents.selectors import proxied_resident_ids
+    from yiyang.residents.selectors.registry import proxied_resident_ids
 
     if getattr(user, "role", None) != Role.FAMILY:
         return None

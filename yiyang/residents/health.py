@@ -68,7 +68,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import locked_resident_for
+from yiyang.residents.selectors.registry import locked_resident_for
 
 CONDITION_FIELDS: tuple[str, ...] = ("icd10", "name", "onset", "status", "note")
 MEDICATION_FIELDS: tuple[str, ...] = (

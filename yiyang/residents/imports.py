@@ -55,7 +55,6 @@ from yiyang.common.permissions import require_perm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import grids_for, institutions_for
-from yiyang.residents import services
 from yiyang.residents.idnumber import IdNumber, make_id_number, parse_id_number
 from yiyang.residents.models import (
     FLAGS,
@@ -67,7 +66,8 @@ from yiyang.residents.models import (
     Sex,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import scoped_residents, village_q
+from yiyang.residents.selectors.registry import scoped_residents, village_q
+from yiyang.residents.services import registry
 from yiyang.residents.workbooks import Formats, add_sheet, new_workbook, write_row
 
 logger = logging.getLogger(__name__)
@@ -265,7 +265,7 @@ def _header_map() -> dict[str, str]:
     found: dict[str, str] = {}
     with translation.override("en"):
         for column in COLUMNS:
-            label = services._label(column.key)
+            label = registry._label(column.key)
             names = (column.header, *column.aliases, column.key, label)
             for name in names:
                 norm = normalise_header(name)
@@ -305,7 +305,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str) -> str:
     """A column's field label (translated), as the services name it."""
-    return services._label(key)
+    return registry._label(key)
 
 
 # --- reading the file -------------------------------------------------------------------
@@ -655,7 +655,7 @@ def _date_cell(value: Any, key: str) -> datetime.date | None:
             return datetime.date(*(int(part) for part in match.groups()))
         except ValueError:
             pass
-    return services._date(text, key)  # not a date: raises the services' invalid_date
+    return registry._date(text, key)  # not a date: raises the services' invalid_date
 
 
 def _bool_cell(value: Any, key: str) -> bool | None:
@@ -1017,11 +1017,11 @@ class ResidentImport:
         if name:
             data["name"] = name
         else:
-            row.errors.append(services._required("name"))
+            row.errors.append(registry._required("name"))
 
         id_text = attempt(_id_cell, cell("id_number"))
         if id_text == "":
-            row.errors.append(services._required("id_number"))
+            row.errors.append(registry._required("id_number"))
         elif id_text:
             row.parsed = attempt(lambda: parse_id_number(id_text, today=self.today))
             if row.parsed is not None:
@@ -1042,10 +1042,10 @@ class ResidentImport:
         sex = attempt(_choice_cell, cell("sex"), "sex")
         birth = attempt(_date_cell, cell("birth_date"), "birth_date")
         if row.parsed is not None:
-            attempt(services._check_derived, row.parsed, sex, None)
-            attempt(services._check_derived, row.parsed, None, birth)
+            attempt(registry._check_derived, row.parsed, sex, None)
+            attempt(registry._check_derived, row.parsed, None, birth)
 
-        phone = attempt(services.normalise_phone, _text(cell("phone")))
+        phone = attempt(registry.normalise_phone, _text(cell("phone")))
         if phone:
             data["phone"] = phone
         for key in ("address", "ethnicity"):
@@ -1057,7 +1057,7 @@ class ResidentImport:
             if text:
                 data[key] = text
         if "region" not in data:
-            row.errors.append(services._required("region"))
+            row.errors.append(registry._required("region"))
         for key in CHOICE_KEYS:
             code = attempt(_choice_cell, cell(key), key)
             if code is not None:
@@ -1129,7 +1129,7 @@ class ResidentImport:
                 self._regions[code] = region
             else:
                 try:
-                    self._regions[code] = services._resolve_region(self.actor, region)
+                    self._regions[code] = registry._resolve_region(self.actor, region)
                 except ValidationFailed as error:
                     if error.code == "unknown_reference":
                         error = self._unknown("region", code)
@@ -1161,7 +1161,7 @@ class ResidentImport:
                 self._grids[key] = grid
             else:
                 try:
-                    resolved = services._resolve_grid(self.actor, grid, region)
+                    resolved = registry._resolve_grid(self.actor, grid, region)
                 except ValidationFailed as error:
                     if error.code == "unknown_reference":
                         error = self._unknown("grid", code)
@@ -1209,7 +1209,7 @@ class ResidentImport:
             visible = set()
             for inst in candidates:
                 try:
-                    services._resolve_institution(self.actor, inst)
+                    registry._resolve_institution(self.actor, inst)
                 except ValidationFailed:
                     continue
                 visible.add(inst.pk)
@@ -1229,7 +1229,7 @@ class ResidentImport:
 
     def _pinyin_of(self, name: str) -> tuple[str, str]:
         if name not in self._pinyin:
-            self._pinyin[name] = services.name_pinyin(name)
+            self._pinyin[name] = registry.name_pinyin(name)
         return self._pinyin[name]
 
     def _write(self, rows: list[_Row], *, careful: bool) -> list[RowResult]:
@@ -1397,8 +1397,8 @@ class ResidentImport:
         self._apply(resident, target, fields)
         try:
             if resident.pk is None or fields:
-                services._check_rules(resident, self.today)
-                services.check_reachable(self.actor, resident)
+                registry._check_rules(resident, self.today)
+                registry.check_reachable(self.actor, resident)
         except ValidationFailed as error:
             return RowResult(row.number, Status.REJECTED, [error])
         return resident, fields

@@ -50,8 +50,8 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import get_resident_for, scoped_residents
-from yiyang.residents.services import RESIDENT_FIELDS, normalise_phone, register_resident
+from yiyang.residents.selectors.registry import get_resident_for, scoped_residents
+from yiyang.residents.services.registry import RESIDENT_FIELDS, normalise_phone, register_resident
 
 CONTACT_FIELDS: tuple[str, ...] = (
     "name",

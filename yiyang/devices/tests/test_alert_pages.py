@@ -28,7 +28,7 @@ from yiyang.network import services as network_services
 from yiyang.network.models import Team, TeamRole
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db

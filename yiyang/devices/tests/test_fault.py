@@ -42,7 +42,7 @@ from yiyang.devices.tests.relay import Relay, free_port
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Observation, ObservationSource
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

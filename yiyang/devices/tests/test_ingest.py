@@ -21,7 +21,7 @@ from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Rea
 from yiyang.residents import loinc
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Observation, Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 SECRET = "s3cret-for-tests-0123456789abcdefghijklmnop"

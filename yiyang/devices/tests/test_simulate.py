@@ -38,7 +38,7 @@ from yiyang.devices.simulate import (
 from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 BROKER_HOST = "127.0.0.1"

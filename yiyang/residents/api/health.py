@@ -42,7 +42,7 @@ from yiyang.residents.health_schemas import (
     ObservationOut,
 )
 from yiyang.residents.models import DocumentKind, Resident
-from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.selectors.registry import get_resident_for
 
 router = Router(tags=["residents"])
 

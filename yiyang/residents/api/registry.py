@@ -51,8 +51,8 @@ from yiyang.residents.schemas import (
     RevealOut,
 )
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import get_resident_for
-from yiyang.residents.services import reveal_identifiers, start_household, update_resident
+from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services.registry import reveal_identifiers, start_household, update_resident
 
 router = Router(tags=["residents"])
 

@@ -51,8 +51,8 @@ from yiyang.residents.models import (
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import get_resident_for
-from yiyang.residents.services import duplicate_candidates
+from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services.registry import duplicate_candidates
 
 CANDIDATES = 20  # at most this many records offered for a merge
 

@@ -40,12 +40,12 @@ from yiyang.residents.models import (
 from yiyang.residents.pages.shell import Tab, render_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, NO_GRID, PHONE_RE
-from yiyang.residents.selectors import (
+from yiyang.residents.selectors.registry import (
     can_view_residents,
     get_resident_for,
     residents_for,
 )
-from yiyang.residents.services import (
+from yiyang.residents.services.registry import (
     reveal_identifiers,
     start_household,
     update_resident,

@@ -19,7 +19,7 @@ from yiyang.common.permissions import Role
 from yiyang.residents import imports
 from yiyang.residents.imports import COLUMNS, Status, import_data, read_table
 from yiyang.residents.models import Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.residents.tests.conftest import id_for
 from yiyang.testing.network import make_user
 

@@ -27,7 +27,7 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.selectors import get_resident_for, residents_for
+from yiyang.residents.selectors.registry import get_resident_for, residents_for
 from yiyang.residents.tests.conftest import World, register
 from yiyang.testing.network import make_user
 

@@ -1,0 +1,6 @@
+"""The residents app's reads, scoped to the acting user (what other apps use to find a
+resident). One module per topic:
+
+* ``registry`` — the registry scope: ``scoped_residents``, ``residents_for``,
+  ``get_resident_for``, ``locked_resident_for`` and the scope filters.
+"""
