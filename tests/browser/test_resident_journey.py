@@ -30,7 +30,7 @@ from tests.browser.conftest import log_in, url
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
-from yiyang.residents import health, people
+from yiyang.residents import people
 from yiyang.residents.idnumber import check_character, make_id_number
 from yiyang.residents.models import (
     Consent,
@@ -42,6 +42,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.people import register_with_consents
+from yiyang.residents.services import health
 from yiyang.testing.accounts import make_account
 from yiyang.testing.network import PASSWORD, build_network, make_user
 

@@ -79,7 +79,6 @@ def build_world() -> World:
     )
     from yiyang.notifications.models import Notification
     from yiyang.notifications.services import notify
-    from yiyang.residents import health
     from yiyang.residents.models import (
         Allergy,
         Condition,
@@ -93,6 +92,7 @@ def build_world() -> World:
         ProxyGrant,
         Resident,
     )
+    from yiyang.residents.services import health
     from yiyang.seed import seed
 
     seed("demo", SEED, residents=RESIDENTS)

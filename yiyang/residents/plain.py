@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import ConditionStatus, Resident
 from yiyang.residents.prescription_words import frequency_words, route_words
+from yiyang.residents.services import health
 
 UNIT_WORDS: dict[str, Promise] = {"/min": _("per minute")}
 

@@ -15,8 +15,9 @@ from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_api_sessions import call
 from yiyang.assessments.tests.test_api_sessions import client_for as api_client
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import ConditionStatus
+from yiyang.residents.services import health
 from yiyang.seed.assessments import _demo_answers
 from yiyang.testing.network import PASSWORD
 

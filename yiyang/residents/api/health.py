@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.health_schemas import (
     AllergyIn,
     AllergyOut,
@@ -43,6 +43,7 @@ from yiyang.residents.health_schemas import (
 )
 from yiyang.residents.models import DocumentKind, Resident
 from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services import health
 
 router = Router(tags=["residents"])
 

@@ -41,7 +41,7 @@ from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
 from yiyang.network.permissions import NetworkPerm
-from yiyang.residents import charts, documents, health, icd10, loinc
+from yiyang.residents import charts, documents, icd10, loinc
 from yiyang.residents.access import has_consent
 from yiyang.residents.api.health import download_response
 from yiyang.residents.models import (
@@ -54,6 +54,7 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services import health
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

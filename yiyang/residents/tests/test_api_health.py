@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import Condition, Document, Observation
+from yiyang.residents.services import health
 from yiyang.residents.tests.conftest import client_for
 
 from .test_health_documents import EXE, PDF

@@ -13,8 +13,9 @@ from django.test import override_settings
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.residents import documents, health
+from yiyang.residents import documents
 from yiyang.residents.models import Document
+from yiyang.residents.services import health
 
 from .test_health_services import H, raises, setup_health
 

@@ -15,7 +15,7 @@ from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import health, icd10, loinc
+from yiyang.residents import icd10, loinc
 from yiyang.residents.models import (
     Allergy,
     Condition,
@@ -30,6 +30,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
+from yiyang.residents.services import health
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import Condition, Document, Medication, Observation
+from yiyang.residents.services import health
 from yiyang.residents.tests.conftest import client_for
 
 from .test_health_documents import EXE, PDF
