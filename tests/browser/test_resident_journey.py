@@ -42,7 +42,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.people import register_with_consents
-from yiyang.residents.services import health
+from yiyang.residents.services.observations import record_bp
 from yiyang.testing.accounts import make_account
 from yiyang.testing.network import PASSWORD, build_network, make_user
 
@@ -317,7 +317,7 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     net = build_network()
     doctor = doctor_of(net.a, "journey-doctor")
     her = register(doctor, net, MOTHER, her_id())
-    health.record_bp(doctor, her, systolic=148, diastolic=92)
+    record_bp(doctor, her, systolic=148, diastolic=92)
     english(page, live_server)
     log_in(page, live_server, doctor.username, PASSWORD)
 

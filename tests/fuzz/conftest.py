@@ -92,7 +92,8 @@ def build_world() -> World:
         ProxyGrant,
         Resident,
     )
-    from yiyang.residents.services import health
+    from yiyang.residents.services.documents import upload_document
+    from yiyang.residents.services.health import add_allergy, add_encounter
     from yiyang.seed import seed
 
     seed("demo", SEED, residents=RESIDENTS)
@@ -102,9 +103,9 @@ def build_world() -> World:
     team = doctor.scope_team
     inst = users["instadmin"].scope_institution
 
-    health.add_allergy(doctor, resident, substance="青霉素", reaction="皮疹")
-    health.add_encounter(doctor, resident, kind="home_visit", date=datetime.date.today())
-    health.upload_document(
+    add_allergy(doctor, resident, substance="青霉素", reaction="皮疹")
+    add_encounter(doctor, resident, kind="home_visit", date=datetime.date.today())
+    upload_document(
         doctor, resident, file=SimpleUploadedFile("scan.png", PNG, "image/png"), kind="other"
     )
     _sos(resident)

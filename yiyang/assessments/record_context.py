@@ -37,7 +37,7 @@ def from_record(
     from yiyang.residents import loinc
     from yiyang.residents.access import can_view_health
     from yiyang.residents.models import ConditionStatus
-    from yiyang.residents.services.health import conditions_for, observations_for
+    from yiyang.residents.selectors.health import conditions_for, observations_for
 
     context: dict[str, Any] = {}
     source: dict[str, Any] = {}

@@ -30,13 +30,8 @@ from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import PUBLIC_ROLES, require_perm
 from yiyang.common.scope import DataScope, ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region
-from yiyang.residents.models import (
-    CareSetting,
-    ConsentPurpose,
-    ProxyGrant,
-    Resident,
-    ResidentStatus,
-)
+from yiyang.residents.access import proxied_resident_ids
+from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 
 _NOTHING = Q(pk__in=[])
@@ -66,21 +61,6 @@ def resident_q(scope: DataScope) -> Q | None:
     if scope.user_id is not None:
         return Q(account_id=scope.user_id) | Q(pk__in=proxied_resident_ids(scope.user_id))
     return _NOTHING
-
-
-def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any]:
-    """Ids of the residents ``user_id`` holds an active proxy grant for (with ``right``,
-    e.g. ``"can_view_alerts"``, set when given), while the resident's consent to sharing
-    with family is active."""
-    grants = ProxyGrant.objects.filter(
-        user_id=user_id,
-        consent__withdrawn_at__isnull=True,
-        resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
-        resident__consents__withdrawn_at__isnull=True,
-    )
-    if right:
-        grants = grants.filter(**{right: True})
-    return grants.values("resident_id")
 
 
 def village_q(scope: DataScope) -> Q | None:

@@ -2,4 +2,8 @@
 runs in one transaction and writes one audit row in it. One module per topic:
 
 * ``registry`` — register, update and reveal a resident; start a household.
+* ``health`` — the health record's conditions, medications, allergies and encounters
+  (and the steps every health-record action follows).
+* ``observations`` — measurements: one reading, a blood-pressure panel, the derived BMI.
+* ``documents`` — files in the health record.
 """
