@@ -30,7 +30,6 @@ from tests.browser.conftest import log_in, url
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.idnumber import check_character, make_id_number
 from yiyang.residents.models import (
     Consent,
@@ -41,8 +40,9 @@ from yiyang.residents.models import (
     ProxyGrant,
     Resident,
 )
-from yiyang.residents.people import register_with_consents
+from yiyang.residents.services import people
 from yiyang.residents.services.observations import record_bp
+from yiyang.residents.services.people import register_with_consents
 from yiyang.testing.accounts import make_account
 from yiyang.testing.network import PASSWORD, build_network, make_user
 

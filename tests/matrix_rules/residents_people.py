@@ -17,10 +17,10 @@ from typing import Any
 
 from tests.matrix_support import Kwargs, Rule, World, holders, rows
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import make_user
 

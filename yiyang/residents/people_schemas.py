@@ -150,7 +150,7 @@ class ProxyOut(Schema):
     @staticmethod
     def resolve_state(obj: Any) -> str:
         from yiyang.residents.access import has_consent
-        from yiyang.residents.people import grant_state
+        from yiyang.residents.services.people import grant_state
 
         sharing = getattr(obj, "family_sharing", None)
         if sharing is None:

@@ -39,9 +39,9 @@ from yiyang.devices import services, simulate
 from yiyang.devices.ingest import observations_for, parse_message, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.tests.relay import Relay, free_port
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Observation, ObservationSource
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 

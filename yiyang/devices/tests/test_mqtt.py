@@ -38,8 +38,8 @@ from yiyang.devices.ingest import Envelope, Outcome, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.mqtt import Consumer, parse_url, serial_from_topic
 from yiyang.devices.tests.relay import Relay
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 

@@ -35,9 +35,9 @@ from yiyang.devices.simulate import (
     load_devices,
     next_message,
 )
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 

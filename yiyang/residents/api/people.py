@@ -15,7 +15,6 @@ from ninja import Router
 
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import people
 from yiyang.residents.access import has_consent
 from yiyang.residents.models import ConsentPurpose, ProxyGrant
 from yiyang.residents.people_schemas import (
@@ -32,6 +31,7 @@ from yiyang.residents.people_schemas import (
     ProxyOut,
     ProxyPatch,
 )
+from yiyang.residents.services import people
 
 router = Router(tags=["residents"])
 

@@ -36,7 +36,6 @@ from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.pages import apply_error, refuses_control_characters
 from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
-from yiyang.residents import people
 from yiyang.residents.access import has_consent
 from yiyang.residents.models import (
     Consent,
@@ -52,6 +51,7 @@ from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
 from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import duplicate_candidates
 
 CANDIDATES = 20  # at most this many records offered for a merge

@@ -29,7 +29,6 @@ from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_
 from yiyang.common.paging import keyset_page
 from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team
-from yiyang.residents import people
 from yiyang.residents.forms import ResidentFilterForm, ResidentForm
 from yiyang.residents.models import (
     Consent,
@@ -45,6 +44,7 @@ from yiyang.residents.selectors.registry import (
     get_resident_for,
     residents_for,
 )
+from yiyang.residents.services import people
 from yiyang.residents.services.registry import (
     reveal_identifiers,
     start_household,

@@ -77,7 +77,7 @@ def test_contacts_crud(world, api):
 
 
 def test_object_of_another_resident_is_404(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services import people
 
     contact = people.add_contact(nurse, world.li, name="李明", relation="son")
     response = send(api, "PATCH", f"{API}/{world.zhang.pk}/contacts/{contact.pk}", {"note": "x"})
@@ -190,7 +190,7 @@ def test_grant_then_the_family_login_signs_in_and_sees_her_mother(world, api):
 
 
 def test_grant_refused_without_family_sharing(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services import people
 
     contact = people.add_contact(nurse, world.zhang, name="李娟", relation="daughter")
     response = send(api, "POST", f"{API}/{world.zhang.pk}/proxies", {"contact": contact.pk})
@@ -200,7 +200,7 @@ def test_grant_refused_without_family_sharing(world, api, nurse):
 
 
 def test_withdrawing_family_sharing_shows_grants_suspended(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services import people
 
     sharing = people.give_consent(nurse, world.zhang, "family_sharing")
     contact = people.add_contact(nurse, world.zhang, name="李娟", relation="daughter")
@@ -210,7 +210,7 @@ def test_withdrawing_family_sharing_shows_grants_suspended(world, api, nurse):
 
 
 def test_resident_withdraws_through_the_api(world, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services import people
 
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
+from yiyang.residents.services import people
 from yiyang.residents.tests.conftest import client_for, register
 from yiyang.testing.network import make_user
 

@@ -16,7 +16,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import access, people
+from yiyang.residents import access
 from yiyang.residents.models import (
     Condition,
     Consent,
@@ -28,6 +28,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.selectors.registry import get_resident_for, residents_for
+from yiyang.residents.services import people
 from yiyang.residents.tests.conftest import World, register
 from yiyang.testing.network import make_user
 

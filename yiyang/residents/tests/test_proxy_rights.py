@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.models import ProxyGrant
+from yiyang.residents.services import people
 from yiyang.residents.tests.conftest import client_for
 from yiyang.testing.network import make_user
 
