@@ -40,9 +40,9 @@ from yiyang.residents.models import (
     ProxyGrant,
     Resident,
 )
-from yiyang.residents.services import people
 from yiyang.residents.services.observations import record_bp
 from yiyang.residents.services.people import register_with_consents
+from yiyang.residents.services.proxies import OFFERED_RIGHTS
 from yiyang.testing.accounts import make_account
 from yiyang.testing.network import PASSWORD, build_network, make_user
 
@@ -338,7 +338,7 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     row.locator(".grant-link").click()
     grant = page.locator("#grant-form")
     expect(grant).to_be_visible()
-    rights = {name: grant.locator(f"input[name={name}]") for name in people.OFFERED_RIGHTS}
+    rights = {name: grant.locator(f"input[name={name}]") for name in OFFERED_RIGHTS}
     # Only what a family login can do is offered (no booking, no bills yet).
     for name in ("can_book_services", "can_view_bills"):
         expect(grant.locator(f"input[name={name}]")).to_have_count(0)

@@ -37,7 +37,7 @@ from yiyang.devices.simulate import (
 )
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent
-from yiyang.residents.services import people
+from yiyang.residents.services.people import give_consent
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
@@ -179,7 +179,7 @@ def _home() -> list[tuple[str, str]]:
             id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), 10 + i),
             region=village,
         )
-        people.give_consent(admin, resident, "device_monitoring")
+        give_consent(admin, resident, "device_monitoring")
         device, secret = services.register_device(
             admin, serial=f"SIM-{suffix}-{i}", kind=kind, institution=net.a.thc
         )

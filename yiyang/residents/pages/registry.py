@@ -44,7 +44,7 @@ from yiyang.residents.selectors.registry import (
     get_resident_for,
     residents_for,
 )
-from yiyang.residents.services import people
+from yiyang.residents.services.people import DuplicateUnconfirmed, register_with_consents
 from yiyang.residents.services.registry import (
     reveal_identifiers,
     start_household,
@@ -174,7 +174,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         consent = form.consent_values()
         try:
-            resident, _found = people.register_with_consents(
+            resident, _found = register_with_consents(
                 user,
                 form.service_values(),
                 purposes=consent["purposes"],
@@ -182,7 +182,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
                 guardian=consent["guardian"],
                 confirm=request.POST.get("confirm") == "1",
             )
-        except people.DuplicateUnconfirmed as unconfirmed:
+        except DuplicateUnconfirmed as unconfirmed:
             candidates = unconfirmed.candidates
         except ValidationFailed as error:
             apply_error(form, error, FIELD_ALIASES)
