@@ -127,7 +127,7 @@ def _child(rows: int) -> dict:
     from yiyang.common.permissions import Role
     from yiyang.common.scope import ScopeKind
     from yiyang.network.models import Region
-    from yiyang.residents import imports
+    from yiyang.residents.services.imports import importer as imports
 
     county = Region.objects.get(code=county_code)
     user = User.objects.create(
@@ -245,7 +245,7 @@ def _write_file(
     import xlsxwriter
 
     from yiyang.residents.idnumber import make_id_number
-    from yiyang.residents.imports import COLUMNS
+    from yiyang.residents.services.imports.importer import COLUMNS
     from yiyang.seed.names import person_name
 
     rng = random.Random(SEED)

@@ -21,9 +21,9 @@ from django_tasks import task
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.permissions import require_perm
-from yiyang.residents import imports
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services.imports import importer as imports
 
 
 @task()

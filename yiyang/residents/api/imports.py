@@ -23,8 +23,9 @@ from ninja.files import UploadedFile
 
 from yiyang.common.params import Age, Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import exports, imports, tasks
+from yiyang.residents import exports, tasks
 from yiyang.residents.models import ImportJob
+from yiyang.residents.services.imports import importer as imports
 
 router = Router(tags=["residents"])
 

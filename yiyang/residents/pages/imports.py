@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page
-from yiyang.residents import exports, imports, tasks
+from yiyang.residents import exports, tasks
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services.imports import importer as imports
 
 RECENT_JOBS = 10
 

@@ -16,9 +16,9 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS, Status, import_data, read_table
 from yiyang.residents.models import Resident
+from yiyang.residents.services.imports import importer as imports
+from yiyang.residents.services.imports.importer import COLUMNS, Status, import_data, read_table
 from yiyang.residents.services.registry import register_resident
 from yiyang.residents.tests.conftest import id_for
 from yiyang.testing.network import make_user

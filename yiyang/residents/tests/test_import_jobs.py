@@ -20,9 +20,9 @@ from django.urls import reverse
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports import importer as imports
+from yiyang.residents.services.imports.importer import COLUMNS
 from yiyang.residents.tests.conftest import client_for, id_for
 from yiyang.testing.network import make_user
 

@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports import importer as imports
 from yiyang.residents.tests.conftest import client_for
 from yiyang.residents.tests.test_import_jobs import media, run_command  # noqa: F401
 from yiyang.testing.network import make_user

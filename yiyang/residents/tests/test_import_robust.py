@@ -18,9 +18,9 @@ from django.db.models import Model, QuerySet
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS, import_data
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports import importer as imports
+from yiyang.residents.services.imports.importer import COLUMNS, import_data
 from yiyang.residents.tests.conftest import id_for
 from yiyang.residents.tests.test_import import results
 from yiyang.residents.tests.test_import_jobs import media, run_command  # noqa: F401

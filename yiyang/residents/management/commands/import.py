@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from yiyang.accounts.models import User
 from yiyang.common.errors import DomainError
-from yiyang.residents.imports import Progress, import_file
+from yiyang.residents.services.imports.importer import Progress, import_file
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Resident import from Excel or CSV (ADR 0013)."""
