@@ -9,4 +9,5 @@ runs in one transaction and writes one audit row in it. One module per topic:
   (and the steps every health-record action follows).
 * ``observations`` — measurements: one reading, a blood-pressure panel, the derived BMI.
 * ``documents`` — files in the health record.
+* ``imports`` — the resident import (a package: columns, files, rows, jobs …).
 """

@@ -14,7 +14,7 @@ from django.urls import reverse
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Resident
 from yiyang.residents.search import search_residents
-from yiyang.residents.services.imports.importer import import_data
+from yiyang.residents.services.imports.jobs import import_data
 from yiyang.residents.services.registry import update_resident
 from yiyang.residents.tests.conftest import client_for, id_for
 from yiyang.residents.tests.test_import import person, results, xlsx
