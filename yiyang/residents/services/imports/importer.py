@@ -480,7 +480,7 @@ class ResidentImport(RowChecks):
         return resident, fields
 
     def _apply(self, resident: Resident, target: dict[str, Any], fields: list[str]) -> None:
-        """Set ``target`` on ``resident`` like ``services._apply`` (pinyin with the name,
+        """Set ``target`` on ``resident`` like ``registry._apply`` (pinyin with the name,
         the keyed index with the phone, the code with the region), noting what changed."""
 
         def put(name: str, value: Any) -> None:
