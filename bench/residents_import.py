@@ -14,7 +14,7 @@ In that database, in a Django process of its own, it
    addresses, insurance, flags; some deceased, some in institutional care) with
    XlsxWriter, shared strings and date cells as Excel writes them — not timed;
 3. imports it as an institution administrator scoped to the county, exactly as
-   ``yiyang import residents FILE --as USER`` does (``imports.import_file``: read,
+   ``yiyang import residents FILE --as USER`` does (``jobs.import_file``: read,
    validate, write in batches with their audit rows, write the report) — timed, with
    the time to read the workbook (calamine, in a child process), to check and write the
    rows, and to write the report (XlsxWriter); the importer's CPU time includes the
@@ -80,7 +80,7 @@ def markdown(r: dict) -> list[str]:
         f"County preset (seed {SEED}: {r['villages']} villages, {r['grids']} grids), "
         f"an empty resident table; the file ({r['file_mb']:.1f} MB, written in "
         f"{r['build_seconds']:.0f} s, not timed) imported as a county-scoped institution "
-        "administrator through `imports.import_file` (what `yiyang import residents` runs), "
+        "administrator through `jobs.import_file` (what `yiyang import residents` runs), "
         f"batches of {r['batch']} rows; the workbook read by calamine (python-calamine, in "
         "a child process), the report written by XlsxWriter. "
         f"Target: under {TARGET_SECONDS} s — {verdict}.",
@@ -127,7 +127,8 @@ def _child(rows: int) -> dict:
     from yiyang.common.permissions import Role
     from yiyang.common.scope import ScopeKind
     from yiyang.network.models import Region
-    from yiyang.residents import imports
+    from yiyang.residents.services.imports.importer import BATCH_SIZE
+    from yiyang.residents.services.imports.jobs import import_file
 
     county = Region.objects.get(code=county_code)
     user = User.objects.create(
@@ -150,7 +151,7 @@ def _child(rows: int) -> dict:
 
         cpu = cpu_seconds()
         begin = time.perf_counter()
-        outcome, _report = imports.import_file(
+        outcome, _report = import_file(
             user,
             path,
             report=path.with_name("report.xlsx"),
@@ -184,7 +185,7 @@ def _child(rows: int) -> dict:
         "distinct_names": names,
         "file_mb": path.stat().st_size / 1e6,
         "build_seconds": build_seconds,
-        "batch": imports.BATCH_SIZE,
+        "batch": BATCH_SIZE,
         "first": first,
         "second": second,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -245,7 +246,7 @@ def _write_file(
     import xlsxwriter
 
     from yiyang.residents.idnumber import make_id_number
-    from yiyang.residents.imports import COLUMNS
+    from yiyang.residents.services.imports.columns import COLUMNS
     from yiyang.seed.names import person_name
 
     rng = random.Random(SEED)

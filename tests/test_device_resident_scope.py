@@ -31,7 +31,7 @@ from yiyang.devices.permissions import DevicePerm
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db

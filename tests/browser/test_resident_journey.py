@@ -30,7 +30,6 @@ from tests.browser.conftest import log_in, url
 from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
-from yiyang.residents import health, people
 from yiyang.residents.idnumber import check_character, make_id_number
 from yiyang.residents.models import (
     Consent,
@@ -41,7 +40,9 @@ from yiyang.residents.models import (
     ProxyGrant,
     Resident,
 )
-from yiyang.residents.people import register_with_consents
+from yiyang.residents.services.observations import record_bp
+from yiyang.residents.services.people import register_with_consents
+from yiyang.residents.services.proxies import OFFERED_RIGHTS
 from yiyang.testing.accounts import make_account
 from yiyang.testing.network import PASSWORD, build_network, make_user
 
@@ -316,7 +317,7 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     net = build_network()
     doctor = doctor_of(net.a, "journey-doctor")
     her = register(doctor, net, MOTHER, her_id())
-    health.record_bp(doctor, her, systolic=148, diastolic=92)
+    record_bp(doctor, her, systolic=148, diastolic=92)
     english(page, live_server)
     log_in(page, live_server, doctor.username, PASSWORD)
 
@@ -337,7 +338,7 @@ def test_daughter_gets_a_view_only_family_login(page, live_server):
     row.locator(".grant-link").click()
     grant = page.locator("#grant-form")
     expect(grant).to_be_visible()
-    rights = {name: grant.locator(f"input[name={name}]") for name in people.OFFERED_RIGHTS}
+    rights = {name: grant.locator(f"input[name={name}]") for name in OFFERED_RIGHTS}
     # Only what a family login can do is offered (no booking, no bills yet).
     for name in ("can_book_services", "can_view_bills"):
         expect(grant.locator(f"input[name={name}]")).to_have_count(0)

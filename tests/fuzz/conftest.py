@@ -80,7 +80,6 @@ def build_world() -> World:
     from yiyang.network.services.duty import add_duty
     from yiyang.notifications.models import Notification
     from yiyang.notifications.services import notify
-    from yiyang.residents import health
     from yiyang.residents.models import (
         Allergy,
         Condition,
@@ -94,6 +93,8 @@ def build_world() -> World:
         ProxyGrant,
         Resident,
     )
+    from yiyang.residents.services.documents import upload_document
+    from yiyang.residents.services.health import add_allergy, add_encounter
     from yiyang.seed import seed
 
     seed("demo", SEED, residents=RESIDENTS)
@@ -103,9 +104,9 @@ def build_world() -> World:
     team = doctor.scope_team
     inst = users["instadmin"].scope_institution
 
-    health.add_allergy(doctor, resident, substance="青霉素", reaction="皮疹")
-    health.add_encounter(doctor, resident, kind="home_visit", date=datetime.date.today())
-    health.upload_document(
+    add_allergy(doctor, resident, substance="青霉素", reaction="皮疹")
+    add_encounter(doctor, resident, kind="home_visit", date=datetime.date.today())
+    upload_document(
         doctor, resident, file=SimpleUploadedFile("scan.png", PNG, "image/png"), kind="other"
     )
     _sos(resident)

@@ -30,7 +30,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 
 EXTENSIONS = (
     residents_registry,

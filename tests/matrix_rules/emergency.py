@@ -23,7 +23,7 @@ from yiyang.emergency import services
 from yiyang.emergency.models import CallStep, EmergencyCall
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.residents.idnumber import make_id_number
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 
 CALL = holders(EmergencyPerm.CALL)
 CALLS = rows(EmergencyCall, "state", "taken_by_id", "resident_id", "outcome", "caller_phone_index")

@@ -17,11 +17,12 @@ from typing import Any
 
 from tests.matrix_support import Kwargs, Rule, World, holders, rows
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.people import add_contact, give_consent
+from yiyang.residents.services.proxies import grant_proxy
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import make_user
 
 VIEW = holders(ResidentPerm.VIEW) | {Role.RESIDENT}
@@ -45,12 +46,10 @@ def build(w: World) -> None:
         ("in", w.resident_in, w.a, 31),
         ("out", w.resident_out, w.b, 32),
     ):
-        w.extra[f"son_{suffix}"] = people.add_contact(
+        w.extra[f"son_{suffix}"] = add_contact(
             registrar, resident, name="王强", relation="son", phone="13900003333"
         )
-        w.extra[f"exchange_{suffix}"] = people.give_consent(
-            registrar, resident, "platform_exchange"
-        )
+        w.extra[f"exchange_{suffix}"] = give_consent(registrar, resident, "platform_exchange")
         village = county.villages[0]
         w.extra[f"dup_{suffix}"], _ = register_resident(
             registrar,
@@ -59,8 +58,8 @@ def build(w: World) -> None:
             region=village,
         )
     w.extra["grant_in"] = ProxyGrant.objects.get(contact=w.extra["daughter"])
-    daughter_out = people.add_contact(registrar, w.resident_out, name="赵丽", relation="daughter")
-    w.extra["grant_out"], _ = people.grant_proxy(registrar, daughter_out)
+    daughter_out = add_contact(registrar, w.resident_out, name="赵丽", relation="daughter")
+    w.extra["grant_out"], _ = grant_proxy(registrar, daughter_out)
 
 
 def resident(side: str) -> Kwargs:

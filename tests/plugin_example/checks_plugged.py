@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from yiyang.common.permissions import Role, perms_for, registered_permissions
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.accounts import bearer_token
 from yiyang.testing.network import build_network, make_user
 

@@ -26,7 +26,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
-from yiyang.residents.selectors import residents_for
+from yiyang.residents.selectors.registry import residents_for
 from yiyang.seed import seed
 
 TODAY = datetime.date(2026, 3, 1)

@@ -32,7 +32,7 @@ from yiyang.common.params import Age, Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.network.models import Team
 from yiyang.residents.access import require_health_view
-from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.selectors.registry import get_resident_for
 
 router = Router(tags=["assessments"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: dict[str, Any]}

@@ -36,8 +36,8 @@ def from_record(
     """(context, provenance) pre-filled from ``resident``'s health record."""
     from yiyang.residents import loinc
     from yiyang.residents.access import can_view_health
-    from yiyang.residents.health import conditions_for, observations_for
     from yiyang.residents.models import ConditionStatus
+    from yiyang.residents.selectors.health import conditions_for, observations_for
 
     context: dict[str, Any] = {}
     source: dict[str, Any] = {}

@@ -27,7 +27,7 @@ def get_session_for(user: Any, pk: Any) -> Assessment:
     """A session whose resident ``user`` may see (scope, audited read) and whose health
     record ``user`` may view; otherwise ``NotFound`` / ``PermissionDenied``."""
     from yiyang.residents.access import require_health_view
-    from yiyang.residents.selectors import get_resident_for
+    from yiyang.residents.selectors.registry import get_resident_for
 
     if pk is None or isinstance(pk, bool):
         raise NotFound("assessment")
@@ -83,7 +83,7 @@ def can_assess(user: Any, resident: Any) -> bool:
     assessments, see her health record, and have her in their data scope (the second
     assessor must be able to open and sign the session)."""
     from yiyang.residents.access import can_view_health
-    from yiyang.residents.selectors import scoped_residents
+    from yiyang.residents.selectors.registry import scoped_residents
 
     pk = getattr(resident, "pk", resident)
     if not user.has_perm_code(AssessmentPerm.RECORD):

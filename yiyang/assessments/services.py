@@ -52,7 +52,7 @@ from yiyang.common.errors import CommonError, DomainError, NotFound, ValidationF
 from yiyang.common.permissions import require_perm
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.models import Resident, ResidentStatus
-from yiyang.residents.selectors import locked_resident_for, scoped_residents
+from yiyang.residents.selectors.registry import locked_resident_for, scoped_residents
 
 # Which instrument feeds which part of the resident's standing.
 ABILITY_INSTRUMENT = "gbt42195-2022"

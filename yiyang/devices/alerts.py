@@ -53,7 +53,7 @@ from yiyang.devices.models import (
 from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Grid
 from yiyang.residents.models import Resident
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 READING_EVENTS = ("sos", "fall")  # event rules fired by a reading kind

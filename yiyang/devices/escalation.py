@@ -216,7 +216,7 @@ def _dispatchers(alerts: Sequence[Alert]) -> dict[int, set[int]]:
     """Alert id → the dispatchers whose data scope holds its resident (tier 3): one query
     per dispatcher account (a county has a handful)."""
     from yiyang.residents.models import Resident
-    from yiyang.residents.selectors import resident_q
+    from yiyang.residents.selectors.registry import resident_q
 
     resident_ids = {a.resident_id for a in alerts}
     holds: dict[int, set[int]] = defaultdict(set)

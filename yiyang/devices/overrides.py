@@ -44,7 +44,11 @@ from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import get_resident_for, locked_resident_for, scoped_residents
+from yiyang.residents.selectors.registry import (
+    get_resident_for,
+    locked_resident_for,
+    scoped_residents,
+)
 
 # SOS and fall: an alert every time, for everyone (issue 5: critical and immediate).
 CRITICAL_EVENTS = ("sos", "fall")

@@ -7,8 +7,8 @@ Scope rules (``yiyang.common.scope.DataScope``):
   one, "region" those of the subtree, "institution" its own and its chain nodes' members,
   "team" the member institutions of the team's nodes).
 * **Visible devices** (what a read shows): the devices bound now to a resident in the
-  actor's scope (``yiyang.residents.selectors.scoped_residents``) whoever owns them — so a
-  family-doctor team sees the devices of the residents of its grids — plus the managed
+  actor's scope (``yiyang.residents.selectors.registry.scoped_residents``) whoever owns
+  them — so a family-doctor team sees the devices of the residents of its grids — plus the managed
   devices bound to nobody. A device bound to a resident outside the scope is not visible
   even to its owner's staff: its readings, bindings and refused messages are her health
   data, scoped by the resident like her record (a team's home institution owns devices
@@ -60,7 +60,7 @@ from yiyang.network.selectors import _institution_q
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 _NOTHING = Q(pk__in=[])
 COUNTY_DIGITS = 6

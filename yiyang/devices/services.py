@@ -32,7 +32,7 @@ from yiyang.devices.selectors import managed_devices
 from yiyang.network.models import Institution
 from yiyang.network.selectors import in_scope
 from yiyang.residents.models import Resident, ResidentStatus
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 SERIAL_RE = re.compile(r"[A-Z0-9-]{4,64}")
 # The first part of a generated serial: ``BP-411521-000123``.

@@ -35,7 +35,7 @@ from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 RESIDENT_CHOICES = 20
 STATES = ("open", "closed", "all")

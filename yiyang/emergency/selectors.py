@@ -37,7 +37,7 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import scoped_residents
+from yiyang.residents.selectors.registry import scoped_residents
 
 READINGS_SCANNED = 50
 

@@ -48,8 +48,8 @@ from yiyang.emergency.models import (
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.emergency.selectors import call_q
 from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus
-from yiyang.residents.selectors import scoped_residents
-from yiyang.residents.services import normalise_phone
+from yiyang.residents.selectors.registry import scoped_residents
+from yiyang.residents.services.registry import normalise_phone
 
 # Alert events that open a call by themselves (the rules' ``event``).
 CALL_EVENTS = frozenset({"sos", "fall"})

@@ -12,19 +12,20 @@ applied by ``selectors``).
 * Writing to the health record needs the resident's active consent to health-data
   processing (PIPL art. 28–29: health data are sensitive personal information).
 
-Callers pass a resident already fetched through ``selectors.get_resident_for`` (so it is
-in the user's scope).
+Callers pass a resident already fetched through ``selectors.registry.get_resident_for``
+(so it is in the user's scope).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents.models import Consent, ConsentPurpose, Resident
+from yiyang.residents.models import Consent, ConsentPurpose, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
 
 
@@ -36,10 +37,23 @@ def has_consent(resident: Resident | int, purpose: str) -> bool:
     ).exists()
 
 
+def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any]:
+    """Ids of the residents ``user_id`` holds an active proxy grant for (with ``right``,
+    e.g. ``"can_view_alerts"``, set when given), while the resident's consent to sharing
+    with family is active."""
+    grants = ProxyGrant.objects.filter(
+        user_id=user_id,
+        consent__withdrawn_at__isnull=True,
+        resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
+        resident__consents__withdrawn_at__isnull=True,
+    )
+    if right:
+        grants = grants.filter(**{right: True})
+    return grants.values("resident_id")
+
+
 def proxy_right(user: Any, resident: Resident, right: str) -> bool:
     """Whether a family login holds ``right`` (a ``ProxyGrant`` flag) for ``resident`` now."""
-    from yiyang.residents.selectors import proxied_resident_ids
-
     if getattr(user, "role", None) != Role.FAMILY:
         return False
     return proxied_resident_ids(user.pk, right).filter(resident_id=resident.pk).exists()
@@ -60,8 +74,6 @@ def followed_for_alerts(user: Any) -> Any:
     grant with ``can_view_alerts``, the consent to family sharing active), as a queryset
     of ``resident_id``; ``None`` for any other user (staff: ``devices.view`` and the
     registry scope decide)."""
-    from yiyang.residents.selectors import proxied_resident_ids
-
     if getattr(user, "role", None) != Role.FAMILY:
         return None
     return proxied_resident_ids(user.pk, "can_view_alerts")

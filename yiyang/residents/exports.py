@@ -39,10 +39,10 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
 from yiyang.network.regions import check_code
-from yiyang.residents.imports import CHOICE_LABELS, COLUMNS
 from yiyang.residents.models import FLAGS, Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, PHONE_RE, search_residents
+from yiyang.residents.services.imports.columns import CHOICE_LABELS, COLUMNS
 from yiyang.residents.workbooks import Formats, add_sheet, new_workbook, temp_dir, write_row
 
 SHEET_ROWS = 1_000_000

@@ -50,8 +50,8 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import NO_GRID, search_residents
-from yiyang.residents.selectors import village_q
-from yiyang.residents.services import grid_required, needs_grid
+from yiyang.residents.selectors.registry import village_q
+from yiyang.residents.services.registry import grid_required, needs_grid
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # The grid filter lists at most this many grids (a city has thousands): beyond it the

@@ -10,7 +10,7 @@ a typing or device error and is refused with the range in the message.
 
 Blood pressure is a panel (``BP_PANEL``): systolic and diastolic (and the heart rate when
 measured with them) are rows sharing ``Observation.panel``. BMI is never entered: it is
-derived from weight and height (``residents.health``, ADR 0012).
+derived from weight and height (``residents.services.observations``, ADR 0012).
 
 The seed and the devices write rows directly: they use ``CODES[code].unit`` and keep
 values inside ``low``–``high``.

@@ -715,7 +715,7 @@ class ImportJob(models.Model):
     report = models.FileField(_("report"), upload_to="residents/imports/%Y/%m/", blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # When the worker last reported on a running job (claimed, file read, each batch): a
-    # job silent for longer than ``imports.STALE_AFTER`` was interrupted.
+    # job silent for longer than ``imports.jobs.STALE_AFTER`` was interrupted.
     heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

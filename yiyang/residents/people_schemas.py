@@ -15,7 +15,9 @@ from pydantic import Field
 from yiyang.common.crypto import mask_phone
 from yiyang.common.params import Id
 from yiyang.common.schemas import PatchSchema
+from yiyang.residents.access import has_consent
 from yiyang.residents.models import ConsentGiver, ConsentPurpose, Relation
+from yiyang.residents.selectors.people import grant_state
 
 
 class PersonRef(Schema):
@@ -149,9 +151,6 @@ class ProxyOut(Schema):
 
     @staticmethod
     def resolve_state(obj: Any) -> str:
-        from yiyang.residents.access import has_consent
-        from yiyang.residents.people import grant_state
-
         sharing = getattr(obj, "family_sharing", None)
         if sharing is None:
             sharing = has_consent(obj.resident_id, ConsentPurpose.FAMILY_SHARING)

@@ -6,7 +6,7 @@ shown in large text on their home page: her conditions by name (no codes), her m
 with how and when to take them in words ("每日一次" for qd, "口服" for po), her next
 assessment and visit, her latest readings, and the family-doctor team serving her grid.
 
-Everything is read through the health record's own selectors (``residents.health``), so
+Everything is read through the health record's own selectors (``selectors.health``), so
 the access rules are theirs (``access.can_view_health``).
 """
 
@@ -22,10 +22,17 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import ConditionStatus, Resident
 from yiyang.residents.prescription_words import frequency_words, route_words
+from yiyang.residents.selectors.health import (
+    allergies_for,
+    conditions_for,
+    encounters_for,
+    latest_vitals,
+    medications_for,
+)
 
 UNIT_WORDS: dict[str, Promise] = {"/min": _("per minute")}
 
@@ -71,7 +78,7 @@ def register_coming_up(source: ComingUpSource, *, order: int) -> ComingUpSource:
 
 def next_visit(user: Any, resident: Resident, today: datetime.date) -> ComingUp | None:
     """Her next planned encounter (a home round, a clinic visit)."""
-    visit = health.encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
+    visit = encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
     if visit is None:
         return None
     return ComingUp(str(_("Next visit")), visit.get_kind_display(), visit.date)
@@ -94,7 +101,7 @@ def _number(value: Any, decimals: int) -> str:
 
 
 def _readings(user: Any, resident: Resident) -> list[Reading]:
-    latest = {row.code.code: row for row in health.latest_vitals(user, resident)}
+    latest = {row.code.code: row for row in latest_vitals(user, resident)}
     found: list[Reading] = []
     systolic, diastolic = latest.pop(loinc.SYSTOLIC, None), latest.pop(loinc.DIASTOLIC, None)
     if systolic is not None and diastolic is not None:
@@ -126,15 +133,14 @@ def summary_for(user: Any, resident: Resident) -> Summary:
         return summary
     today = timezone.localdate()
     summary.conditions = [
-        c.name
-        for c in health.conditions_for(user, resident).exclude(status=ConditionStatus.RESOLVED)
+        c.name for c in conditions_for(user, resident).exclude(status=ConditionStatus.RESOLVED)
     ]
-    current = health.medications_for(user, resident).filter(Q(end__isnull=True) | Q(end__gte=today))
+    current = medications_for(user, resident).filter(Q(end__isnull=True) | Q(end__gte=today))
     summary.medicines = [
         Medicine(m.name, m.dose, frequency_words(m.frequency), route_words(m.route), m.note)
         for m in current
     ]
-    summary.allergies = [a.substance for a in health.allergies_for(user, resident)]
+    summary.allergies = [a.substance for a in allergies_for(user, resident)]
     summary.readings = _readings(user, resident)
     for source in sorted(_COMING_UP, key=_COMING_UP.__getitem__):
         line = source(user, resident, today)

@@ -42,7 +42,7 @@ from yiyang.common import crypto
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
 from yiyang.residents.models import FLAGS, Resident
-from yiyang.residents.selectors import residents_for
+from yiyang.residents.selectors.registry import residents_for
 
 ID_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 PHONE_RE = re.compile(r"[0-9]{11}")

@@ -3,9 +3,9 @@ that starts one.
 
 ``start_import`` stores an upload as a queued ``ImportJob`` and enqueues ``run_import``
 after commit; ``yiyang db_worker`` (which ``yiyang serve`` and ``yiyang demo`` start and
-supervise, ADR 0013) runs it, and the task runs the job (``imports.run_job``). The import
-itself never enqueues: this module sits above ``imports``. Tests call the functions
-directly or use the immediate backend.
+supervise, ADR 0013) runs it, and the task runs the job (``services.imports.jobs.run_job``).
+The import itself never enqueues: this module sits above ``services.imports``. Tests call
+the functions directly or use the immediate backend.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ from django_tasks import task
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.permissions import require_perm
-from yiyang.residents import imports
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services.imports.files import check_upload
+from yiyang.residents.services.imports.jobs import run_job
 
 
 @task()
 def run_import(job_id: int, language: str = "") -> None:
-    """Run a queued resident import job (``imports.run_job``) in the uploader's language
+    """Run a queued resident import job (``jobs.run_job``) in the uploader's language
     (the report's results and reasons are written in it)."""
     with translation.override(language or settings.LANGUAGE_CODE):
-        imports.run_job(job_id)
+        run_job(job_id)
 
 
 def start_import(actor: User, upload: Any, *, language: str = "") -> ImportJob:
@@ -43,7 +44,7 @@ def start_import(actor: User, upload: Any, *, language: str = "") -> ImportJob:
     upload.seek(0)
     head = upload.read(8)
     upload.seek(0)
-    imports.check_upload(name, size if size is not None else len(head), head)
+    check_upload(name, size if size is not None else len(head), head)
     with transaction.atomic():
         job = ImportJob(created_by=actor, original_name=name[:255])
         job.file.save(_storage_name(name), upload, save=False)

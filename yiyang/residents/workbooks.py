@@ -1,5 +1,5 @@
 """Writing .xlsx with XlsxWriter, shared by the resident export (``exports``) and the
-import report (``imports.write_report``): a workbook in ``constant_memory`` mode spooled
+import report (``imports.report.write_report``): a workbook in ``constant_memory`` mode spooled
 to ``temp_dir()``, the cell formats both use, one row at a time, and sheets with column
 widths and frozen panes.
 """

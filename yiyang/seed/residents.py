@@ -64,7 +64,7 @@ from yiyang.residents.models import (
     ResidentStatus,
     Sex,
 )
-from yiyang.residents.services import name_pinyin
+from yiyang.residents.services.registry import name_pinyin
 from yiyang.seed import names
 from yiyang.seed.bulk import BulkWriter
 from yiyang.seed.network import NetworkPlan

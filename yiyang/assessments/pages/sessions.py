@@ -62,7 +62,7 @@ from yiyang.common.errors import CommonError, NotFound, PermissionDenied, Valida
 from yiyang.common.pages import apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
-from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.selectors.registry import get_resident_for
 
 FIRST_INSTRUMENT = services.ABILITY_INSTRUMENT
 ANSWER_PREFIX = "a-"

@@ -14,7 +14,7 @@ from yiyang.common.permissions import Role
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.search import birth_bound
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 TODAY = timezone.localdate

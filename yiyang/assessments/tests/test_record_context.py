@@ -15,8 +15,10 @@ from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_api_sessions import call
 from yiyang.assessments.tests.test_api_sessions import client_for as api_client
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import ConditionStatus
+from yiyang.residents.services.health import add_condition
+from yiyang.residents.services.observations import record_observation
 from yiyang.seed.assessments import _demo_answers
 from yiyang.testing.network import PASSWORD
 
@@ -33,8 +35,8 @@ def zh_client(user) -> Client:
 def with_record(w) -> None:
     """Her record: hypertension, diabetes, dementia (active), an old depression (resolved)."""
     for code in ("I10", "E11", "F03"):
-        health.add_condition(w.doctor, w.old, icd10=code)
-    health.add_condition(w.doctor, w.old, icd10="F32", status=ConditionStatus.RESOLVED)
+        add_condition(w.doctor, w.old, icd10=code)
+    add_condition(w.doctor, w.old, icd10="F32", status=ConditionStatus.RESOLVED)
 
 
 def start(client: Client, w) -> Assessment:
@@ -143,8 +145,8 @@ def test_an_empty_record_is_said_too(w):
 
 def test_the_tcm_questionnaire_takes_her_latest_bmi(w):
     measured = timezone.now() - datetime.timedelta(days=3)
-    health.record_observation(w.doctor, w.old, loinc.HEIGHT, "160", "cm", effective_at=measured)
-    health.record_observation(w.doctor, w.old, loinc.WEIGHT, "56.3", "kg", effective_at=measured)
+    record_observation(w.doctor, w.old, loinc.HEIGHT, "160", "cm", effective_at=measured)
+    record_observation(w.doctor, w.old, loinc.WEIGHT, "56.3", "kg", effective_at=measured)
     client = api_client(w.doctor)
     body = {
         "resident": w.old.pk,

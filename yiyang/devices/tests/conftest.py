@@ -32,7 +32,7 @@ from yiyang.network.services.teams import create_team
 from yiyang.notifications.models import Notification
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 SECRET = "s3cret-for-tests-0123456789abcdefghijklmnop"

@@ -39,10 +39,10 @@ from yiyang.devices import services, simulate
 from yiyang.devices.ingest import observations_for, parse_message, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.tests.relay import Relay, free_port
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Observation, ObservationSource
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.people import give_consent
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -179,7 +179,7 @@ def _devices() -> list[tuple[str, str]]:
             id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), 100 + k),
             region=village,
         )
-        people.give_consent(admin, resident, "device_monitoring")
+        give_consent(admin, resident, "device_monitoring")
         kind = ("bp_monitor", "glucometer", "pulse_oximeter", "thermometer")[k % 4]
         device, secret = services.register_device(admin, kind=kind, institution=net.a.thc)
         services.bind(admin, device, resident)

@@ -38,9 +38,9 @@ from yiyang.devices.ingest import Envelope, Outcome, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.mqtt import Consumer, parse_url, serial_from_topic
 from yiyang.devices.tests.relay import Relay
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.people import give_consent
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 BROKER_HOST = "127.0.0.1"
@@ -248,7 +248,7 @@ def home(transactional_db) -> Home:
             id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), seq),
             region=village,
         )
-        people.give_consent(admin, resident, "device_monitoring")
+        give_consent(admin, resident, "device_monitoring")
         device, secret = services.register_device(admin, kind="bp_monitor", institution=net.a.thc)
         services.bind(admin, device, resident)
         devices.append((device.serial, secret))

@@ -23,7 +23,7 @@ from yiyang.devices import selectors, services
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db

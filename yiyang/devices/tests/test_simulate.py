@@ -35,10 +35,10 @@ from yiyang.devices.simulate import (
     load_devices,
     next_message,
 )
-from yiyang.residents import people
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Consent
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.people import give_consent
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import build_network, make_user
 
 BROKER_HOST = "127.0.0.1"
@@ -179,7 +179,7 @@ def _home() -> list[tuple[str, str]]:
             id_number=make_id_number(village.code[:6], datetime.date(1944, 3, 1), 10 + i),
             region=village,
         )
-        people.give_consent(admin, resident, "device_monitoring")
+        give_consent(admin, resident, "device_monitoring")
         device, secret = services.register_device(
             admin, serial=f"SIM-{suffix}-{i}", kind=kind, institution=net.a.thc
         )

@@ -27,7 +27,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 RESIDENT_PHONE = "13912340001"

@@ -4,8 +4,9 @@ period filters, record one or a BP panel, delete one entered in error) and docum
 (list, upload, download, delete).
 
 Reads fetch the resident with ``get_resident_for`` (scoped, audited) and need the right to
-see the health record (``access.can_view_health``); writes call ``residents.health``, which
-checks the permission, the scope, the consent and the input. Errors come back as
+see the health record (``access.can_view_health``); writes call the actions
+(``services.health``, ``services.observations``, ``services.documents``), which check the
+permission, the scope, the consent and the input. Errors come back as
 ``{"code", "detail", "field"}``.
 """
 
@@ -22,7 +23,7 @@ from ninja.pagination import paginate
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.health_schemas import (
     AllergyIn,
     AllergyOut,
@@ -42,7 +43,32 @@ from yiyang.residents.health_schemas import (
     ObservationOut,
 )
 from yiyang.residents.models import DocumentKind, Resident
-from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.selectors.health import (
+    allergies_for,
+    conditions_for,
+    documents_for,
+    encounters_for,
+    get_document_for,
+    medications_for,
+    observations_for,
+)
+from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services.documents import remove_document, upload_document
+from yiyang.residents.services.health import (
+    add_allergy,
+    add_condition,
+    add_encounter,
+    add_medication,
+    remove_allergy,
+    remove_condition,
+    remove_encounter,
+    remove_medication,
+    update_allergy,
+    update_condition,
+    update_encounter,
+    update_medication,
+)
+from yiyang.residents.services.observations import record_bp, record_observation, remove_observation
 
 router = Router(tags=["residents"])
 
@@ -68,7 +94,7 @@ def _resident(request: HttpRequest, pk: Id) -> Resident:
     summary="The resident's diagnoses",
 )
 def condition_list(request: HttpRequest, pk: Id) -> Any:
-    return list(health.conditions_for(_user(request), _resident(request, pk)))
+    return list(conditions_for(_user(request), _resident(request, pk)))
 
 
 @router.post(
@@ -78,7 +104,7 @@ def condition_list(request: HttpRequest, pk: Id) -> Any:
     summary="Add a diagnosis (ICD-10)",
 )
 def condition_create(request: HttpRequest, pk: Id, payload: ConditionIn) -> Any:
-    return 201, health.add_condition(_user(request), pk, **payload.dict())
+    return 201, add_condition(_user(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -87,7 +113,7 @@ def condition_create(request: HttpRequest, pk: Id, payload: ConditionIn) -> Any:
     url_name="residents_condition_update",
 )
 def condition_update(request: HttpRequest, pk: Id, item_id: Id, payload: ConditionPatch) -> Any:
-    return health.update_condition(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_condition(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -96,7 +122,7 @@ def condition_update(request: HttpRequest, pk: Id, item_id: Id, payload: Conditi
     url_name="residents_condition_delete",
 )
 def condition_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_condition(_user(request), pk, item_id)
+    remove_condition(_user(request), pk, item_id)
     return 204, None
 
 
@@ -109,7 +135,7 @@ def condition_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_medication_list",
 )
 def medication_list(request: HttpRequest, pk: Id) -> Any:
-    return list(health.medications_for(_user(request), _resident(request, pk)))
+    return list(medications_for(_user(request), _resident(request, pk)))
 
 
 @router.post(
@@ -118,7 +144,7 @@ def medication_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_medication_create",
 )
 def medication_create(request: HttpRequest, pk: Id, payload: MedicationIn) -> Any:
-    return 201, health.add_medication(_user(request), pk, **payload.dict())
+    return 201, add_medication(_user(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -127,7 +153,7 @@ def medication_create(request: HttpRequest, pk: Id, payload: MedicationIn) -> An
     url_name="residents_medication_update",
 )
 def medication_update(request: HttpRequest, pk: Id, item_id: Id, payload: MedicationPatch) -> Any:
-    return health.update_medication(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_medication(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -136,7 +162,7 @@ def medication_update(request: HttpRequest, pk: Id, item_id: Id, payload: Medica
     url_name="residents_medication_delete",
 )
 def medication_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_medication(_user(request), pk, item_id)
+    remove_medication(_user(request), pk, item_id)
     return 204, None
 
 
@@ -149,7 +175,7 @@ def medication_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_allergy_list",
 )
 def allergy_list(request: HttpRequest, pk: Id) -> Any:
-    return list(health.allergies_for(_user(request), _resident(request, pk)))
+    return list(allergies_for(_user(request), _resident(request, pk)))
 
 
 @router.post(
@@ -158,7 +184,7 @@ def allergy_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_allergy_create",
 )
 def allergy_create(request: HttpRequest, pk: Id, payload: AllergyIn) -> Any:
-    return 201, health.add_allergy(_user(request), pk, **payload.dict())
+    return 201, add_allergy(_user(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -167,7 +193,7 @@ def allergy_create(request: HttpRequest, pk: Id, payload: AllergyIn) -> Any:
     url_name="residents_allergy_update",
 )
 def allergy_update(request: HttpRequest, pk: Id, item_id: Id, payload: AllergyPatch) -> Any:
-    return health.update_allergy(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_allergy(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -176,7 +202,7 @@ def allergy_update(request: HttpRequest, pk: Id, item_id: Id, payload: AllergyPa
     url_name="residents_allergy_delete",
 )
 def allergy_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_allergy(_user(request), pk, item_id)
+    remove_allergy(_user(request), pk, item_id)
     return 204, None
 
 
@@ -189,7 +215,7 @@ def allergy_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_encounter_list",
 )
 def encounter_list(request: HttpRequest, pk: Id) -> Any:
-    return list(health.encounters_for(_user(request), _resident(request, pk)))
+    return list(encounters_for(_user(request), _resident(request, pk)))
 
 
 @router.post(
@@ -198,7 +224,7 @@ def encounter_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_encounter_create",
 )
 def encounter_create(request: HttpRequest, pk: Id, payload: EncounterIn) -> Any:
-    return 201, health.add_encounter(_user(request), pk, **payload.dict())
+    return 201, add_encounter(_user(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -207,7 +233,7 @@ def encounter_create(request: HttpRequest, pk: Id, payload: EncounterIn) -> Any:
     url_name="residents_encounter_update",
 )
 def encounter_update(request: HttpRequest, pk: Id, item_id: Id, payload: EncounterPatch) -> Any:
-    return health.update_encounter(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_encounter(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -216,7 +242,7 @@ def encounter_update(request: HttpRequest, pk: Id, item_id: Id, payload: Encount
     url_name="residents_encounter_delete",
 )
 def encounter_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_encounter(_user(request), pk, item_id)
+    remove_encounter(_user(request), pk, item_id)
     return 204, None
 
 
@@ -249,7 +275,7 @@ def _codes(text: str | None) -> list[str]:
 @paginate(Pagination, page_size=OBSERVATION_PAGE_SIZE)
 def observation_list(request: HttpRequest, pk: Id, filters: Query[ObservationFilter]) -> Any:
     codes = _codes(filters.code)
-    return health.observations_for(
+    return observations_for(
         _user(request),
         _resident(request, pk),
         codes=codes,
@@ -280,7 +306,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
                 _("Send either a blood-pressure panel or one measurement, not both."),
                 field="code",
             )
-        rows = health.record_bp(
+        rows = record_bp(
             user,
             pk,
             systolic=payload.systolic,
@@ -296,7 +322,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
                 _("Send a code and a value, or systolic and diastolic pressures."),
                 field="code",
             )
-        rows = health.record_observation(
+        rows = record_observation(
             user,
             pk,
             payload.code,
@@ -314,7 +340,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
     summary="Delete a reading entered in error (with its panel); device readings cannot be",
 )
 def observation_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_observation(_user(request), pk, item_id)
+    remove_observation(_user(request), pk, item_id)
     return 204, None
 
 
@@ -327,7 +353,7 @@ def observation_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_document_list",
 )
 def document_list(request: HttpRequest, pk: Id) -> Any:
-    return list(health.documents_for(_user(request), _resident(request, pk)))
+    return list(documents_for(_user(request), _resident(request, pk)))
 
 
 @router.post(
@@ -343,7 +369,7 @@ def document_create(
     kind: Form[DocumentKind],
     title: Form[str] = "",
 ) -> Any:
-    return 201, health.upload_document(_user(request), pk, file=file, kind=kind, title=title)
+    return 201, upload_document(_user(request), pk, file=file, kind=kind, title=title)
 
 
 @router.get(
@@ -354,7 +380,7 @@ def document_create(
 )
 def document_download(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     user = _user(request)
-    document = health.get_document_for(user, _resident(request, pk), item_id)
+    document = get_document_for(user, _resident(request, pk), item_id)
     return download_response(document)
 
 
@@ -364,7 +390,7 @@ def document_download(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_document_delete",
 )
 def document_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    health.remove_document(_user(request), pk, item_id)
+    remove_document(_user(request), pk, item_id)
     return 204, None
 
 

@@ -23,8 +23,15 @@ from ninja.files import UploadedFile
 
 from yiyang.common.params import Age, Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import exports, imports, tasks
+from yiyang.residents import exports, tasks
 from yiyang.residents.models import ImportJob
+from yiyang.residents.services.imports.jobs import (
+    get_job_for,
+    jobs_for,
+    open_report,
+    report_filename,
+)
+from yiyang.residents.services.imports.template import template_file
 
 router = Router(tags=["residents"])
 
@@ -106,7 +113,7 @@ def export(
     response={200: None, **ERRORS},
 )
 def import_template(request: HttpRequest, format: str = "xlsx") -> Any:  # noqa: A002
-    content, filename, content_type = imports.template_file(
+    content, filename, content_type = template_file(
         _user(request), "csv" if format == "csv" else "xlsx"
     )
     response = HttpResponse(content, content_type=content_type)
@@ -132,7 +139,7 @@ def import_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
     response={200: list[ImportJobOut], **ERRORS},
 )
 def import_list(request: HttpRequest) -> Any:
-    return list(imports.jobs_for(_user(request))[:50])
+    return list(jobs_for(_user(request))[:50])
 
 
 @router.get(
@@ -142,7 +149,7 @@ def import_list(request: HttpRequest) -> Any:
     response={200: ImportJobOut, **ERRORS},
 )
 def import_detail(request: HttpRequest, job_id: Id) -> Any:
-    return imports.get_job_for(_user(request), job_id)
+    return get_job_for(_user(request), job_id)
 
 
 @router.get(
@@ -152,5 +159,5 @@ def import_detail(request: HttpRequest, job_id: Id) -> Any:
     response={200: None, **ERRORS},
 )
 def import_report(request: HttpRequest, job_id: Id) -> Any:
-    job, handle = imports.open_report(_user(request), job_id)
-    return FileResponse(handle, as_attachment=True, filename=imports.report_filename(job))
+    job, handle = open_report(_user(request), job_id)
+    return FileResponse(handle, as_attachment=True, filename=report_filename(job))

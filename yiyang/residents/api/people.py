@@ -1,9 +1,10 @@
 """Contacts, consent, family proxy grants and merge: ``/api/v1/residents/{pk}/…``.
 
-Reads go through ``people.contacts_for`` / ``consents_for`` / ``grants_for`` (staff with
-``residents.view`` and the resident's own login; the read of the record is audited),
-writes through the ``people`` services. A resident out of scope answers 404 like a
-missing one; an object id that belongs to another resident answers 404 too.
+Reads go through ``selectors.people`` (``contacts_for`` / ``consents_for`` / ``grants_for``:
+staff with ``residents.view`` and the resident's own login; the read of the record is
+audited), writes through the services (``people``, ``proxies``, ``merge``). A resident out
+of scope answers 404 like a missing one; an object id that belongs to another resident
+answers 404 too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from ninja import Router
 
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.residents import people
 from yiyang.residents.access import has_consent
 from yiyang.residents.models import ConsentPurpose, ProxyGrant
 from yiyang.residents.people_schemas import (
@@ -32,6 +32,16 @@ from yiyang.residents.people_schemas import (
     ProxyOut,
     ProxyPatch,
 )
+from yiyang.residents.selectors.people import consents_for, contacts_for, grants_for
+from yiyang.residents.services.merge import merge_residents
+from yiyang.residents.services.people import (
+    add_contact,
+    give_consent,
+    remove_contact,
+    update_contact,
+    withdraw_consent,
+)
+from yiyang.residents.services.proxies import grant_proxy, revoke_proxy, update_proxy
 
 router = Router(tags=["residents"])
 
@@ -57,7 +67,7 @@ def _grant_out(grant: ProxyGrant) -> ProxyGrant:
     summary="A resident's contacts (family, guardians, others)",
 )
 def contact_list(request: HttpRequest, pk: Id) -> Any:
-    return list(people.contacts_for(_user(request), pk))
+    return list(contacts_for(_user(request), pk))
 
 
 @router.post(
@@ -66,7 +76,7 @@ def contact_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_contact_create",
 )
 def contact_create(request: HttpRequest, pk: Id, payload: ContactIn) -> Any:
-    return 201, people.add_contact(_user(request), pk, **payload.dict())
+    return 201, add_contact(_user(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -75,7 +85,7 @@ def contact_create(request: HttpRequest, pk: Id, payload: ContactIn) -> Any:
     url_name="residents_contact_update",
 )
 def contact_update(request: HttpRequest, pk: Id, contact_id: Id, payload: ContactPatch) -> Any:
-    return people.update_contact(
+    return update_contact(
         _user(request), contact_id, resident=pk, **payload.dict(exclude_unset=True)
     )
 
@@ -86,7 +96,7 @@ def contact_update(request: HttpRequest, pk: Id, contact_id: Id, payload: Contac
     url_name="residents_contact_delete",
 )
 def contact_delete(request: HttpRequest, pk: Id, contact_id: Id) -> Any:
-    people.remove_contact(_user(request), contact_id, resident=pk)
+    remove_contact(_user(request), contact_id, resident=pk)
     return 204, None
 
 
@@ -100,7 +110,7 @@ def contact_delete(request: HttpRequest, pk: Id, contact_id: Id) -> Any:
     summary="A resident's consents, withdrawn ones included",
 )
 def consent_list(request: HttpRequest, pk: Id) -> Any:
-    return list(people.consents_for(_user(request), pk))
+    return list(consents_for(_user(request), pk))
 
 
 @router.post(
@@ -110,7 +120,7 @@ def consent_list(request: HttpRequest, pk: Id) -> Any:
     summary="Record a consent (health data, device monitoring, family sharing, platform)",
 )
 def consent_create(request: HttpRequest, pk: Id, payload: ConsentIn) -> Any:
-    return 201, people.give_consent(_user(request), pk, **payload.dict())
+    return 201, give_consent(_user(request), pk, **payload.dict())
 
 
 @router.post(
@@ -120,7 +130,7 @@ def consent_create(request: HttpRequest, pk: Id, payload: ConsentIn) -> Any:
     summary="Withdraw a consent (effective at once; the resident may withdraw her own)",
 )
 def consent_withdraw(request: HttpRequest, pk: Id, consent_id: Id, payload: NoteIn) -> Any:
-    return people.withdraw_consent(_user(request), consent_id, payload.note, resident=pk)
+    return withdraw_consent(_user(request), consent_id, payload.note, resident=pk)
 
 
 # --- family proxy grants ----------------------------------------------------------------
@@ -133,7 +143,7 @@ def consent_withdraw(request: HttpRequest, pk: Id, consent_id: Id, payload: Note
     summary="Family logins acting for the resident, revoked ones included",
 )
 def proxy_list(request: HttpRequest, pk: Id) -> Any:
-    grants = list(people.grants_for(_user(request), pk))
+    grants = list(grants_for(_user(request), pk))
     sharing = has_consent(pk, ConsentPurpose.FAMILY_SHARING)
     for grant in grants:
         grant.family_sharing = sharing  # type: ignore[attr-defined]
@@ -149,7 +159,7 @@ def proxy_list(request: HttpRequest, pk: Id) -> Any:
 def proxy_create(request: HttpRequest, pk: Id, payload: ProxyIn) -> Any:
     data = payload.dict()
     contact = data.pop("contact")
-    grant, password = people.grant_proxy(_user(request), contact, resident=pk, **data)
+    grant, password = grant_proxy(_user(request), contact, resident=pk, **data)
     grant = _grant_out(grant)
     return 201, {"grant": grant, "username": grant.user.username, "password": password}
 
@@ -162,7 +172,7 @@ def proxy_create(request: HttpRequest, pk: Id, payload: ProxyIn) -> Any:
 )
 def proxy_update(request: HttpRequest, pk: Id, grant_id: Id, payload: ProxyPatch) -> Any:
     data = {k: v for k, v in payload.dict().items() if v is not None}
-    grant = people.update_proxy(_user(request), grant_id, resident=pk, **data)
+    grant = update_proxy(_user(request), grant_id, resident=pk, **data)
     return _grant_out(grant)
 
 
@@ -173,7 +183,7 @@ def proxy_update(request: HttpRequest, pk: Id, grant_id: Id, payload: ProxyPatch
     summary="Revoke a family login's access to the resident (at once)",
 )
 def proxy_revoke(request: HttpRequest, pk: Id, grant_id: Id, payload: NoteIn) -> Any:
-    grant = people.revoke_proxy(_user(request), grant_id, payload.note, resident=pk)
+    grant = revoke_proxy(_user(request), grant_id, payload.note, resident=pk)
     return _grant_out(grant)
 
 
@@ -187,7 +197,7 @@ def proxy_revoke(request: HttpRequest, pk: Id, grant_id: Id, payload: NoteIn) ->
     summary="Merge a duplicate record into this one (moves every linked row)",
 )
 def merge(request: HttpRequest, pk: Id, payload: MergeIn) -> Any:
-    result = people.merge_residents(_user(request), pk, payload.remove, payload.reason)
+    result = merge_residents(_user(request), pk, payload.remove, payload.reason)
     return {
         "keep": result.keep.pk,
         "removed": result.removed.pk,

@@ -39,7 +39,6 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.people import register_with_consents
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.schemas import (
     HouseholdRef,
@@ -51,8 +50,9 @@ from yiyang.residents.schemas import (
     RevealOut,
 )
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import get_resident_for
-from yiyang.residents.services import reveal_identifiers, start_household, update_resident
+from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services.people import register_with_consents
+from yiyang.residents.services.registry import reveal_identifiers, start_household, update_resident
 
 router = Router(tags=["residents"])
 

@@ -41,7 +41,7 @@ from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
 from yiyang.network.permissions import NetworkPerm
-from yiyang.residents import charts, documents, health, icd10, loinc
+from yiyang.residents import charts, documents, icd10, loinc
 from yiyang.residents.access import has_consent
 from yiyang.residents.api.health import download_response
 from yiyang.residents.models import (
@@ -54,6 +54,38 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.selectors.health import (
+    allergies_for,
+    conditions_for,
+    documents_for,
+    encounters_for,
+    get_document_for,
+    latest_vitals,
+    medications_for,
+    observation_series,
+    observations_for,
+    recent_readings,
+)
+from yiyang.residents.services.documents import remove_document, upload_document
+from yiyang.residents.services.health import (
+    ALLERGY_FIELDS,
+    CONDITION_FIELDS,
+    ENCOUNTER_FIELDS,
+    MEDICATION_FIELDS,
+    add_allergy,
+    add_condition,
+    add_encounter,
+    add_medication,
+    remove_allergy,
+    remove_condition,
+    remove_encounter,
+    remove_medication,
+    update_allergy,
+    update_condition,
+    update_encounter,
+    update_medication,
+)
+from yiyang.residents.services.observations import record_bp, record_observation, remove_observation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -263,11 +295,11 @@ AREAS: dict[str, Area] = {
             "condition",
             "residents/health/conditions.html",
             ConditionForm,
-            health.conditions_for,
-            health.add_condition,
-            health.update_condition,
-            health.remove_condition,
-            health.CONDITION_FIELDS,
+            conditions_for,
+            add_condition,
+            update_condition,
+            remove_condition,
+            CONDITION_FIELDS,
             gettext_lazy("Diagnosis added."),
             gettext_lazy("Diagnosis saved."),
             gettext_lazy("Diagnosis removed."),
@@ -277,11 +309,11 @@ AREAS: dict[str, Area] = {
             "medication",
             "residents/health/medications.html",
             MedicationForm,
-            health.medications_for,
-            health.add_medication,
-            health.update_medication,
-            health.remove_medication,
-            health.MEDICATION_FIELDS,
+            medications_for,
+            add_medication,
+            update_medication,
+            remove_medication,
+            MEDICATION_FIELDS,
             gettext_lazy("Medication added."),
             gettext_lazy("Medication saved."),
             gettext_lazy("Medication removed."),
@@ -291,11 +323,11 @@ AREAS: dict[str, Area] = {
             "allergy",
             "residents/health/allergies.html",
             AllergyForm,
-            health.allergies_for,
-            health.add_allergy,
-            health.update_allergy,
-            health.remove_allergy,
-            health.ALLERGY_FIELDS,
+            allergies_for,
+            add_allergy,
+            update_allergy,
+            remove_allergy,
+            ALLERGY_FIELDS,
             gettext_lazy("Allergy added."),
             gettext_lazy("Allergy saved."),
             gettext_lazy("Allergy removed."),
@@ -305,11 +337,11 @@ AREAS: dict[str, Area] = {
             "encounter",
             "residents/health/encounters.html",
             EncounterForm,
-            health.encounters_for,
-            health.add_encounter,
-            health.update_encounter,
-            health.remove_encounter,
-            health.ENCOUNTER_FIELDS,
+            encounters_for,
+            add_encounter,
+            update_encounter,
+            remove_encounter,
+            ENCOUNTER_FIELDS,
             gettext_lazy("Encounter added."),
             gettext_lazy("Encounter saved."),
             gettext_lazy("Encounter removed."),
@@ -515,14 +547,14 @@ def observations_context(
     end = now or timezone.now()
     start = end - datetime.timedelta(days=period)
     series = {
-        code: health.observation_series(user, resident, code, start, end)
+        code: observation_series(user, resident, code, start, end)
         for code in (loinc.SYSTOLIC, loinc.DIASTOLIC, loinc.GLUCOSE_FASTING, loinc.GLUCOSE_RANDOM)
     }
     return {
-        "latest": health.latest_vitals(user, resident),
+        "latest": latest_vitals(user, resident),
         "bp_chart": charts.bp_chart(series, start, end),
         "glucose_chart": charts.glucose_chart(series, start, end),
-        "readings": health.recent_readings(user, resident, start, READINGS_SHOWN),
+        "readings": recent_readings(user, resident, start, READINGS_SHOWN),
         "period": period,
         "periods": PERIODS,
         "SYSTOLIC": loinc.SYSTOLIC,
@@ -589,7 +621,7 @@ def observation_bp(request: HttpRequest, resident: Resident) -> HttpResponseBase
     if form.is_valid():
         data = form.cleaned_data
         try:
-            rows = health.record_bp(
+            rows = record_bp(
                 request.user,
                 resident,
                 systolic=data["systolic"],
@@ -617,7 +649,7 @@ def observation_record(request: HttpRequest, resident: Resident) -> HttpResponse
     if form.is_valid():
         data = form.cleaned_data
         try:
-            rows = health.record_observation(
+            rows = record_observation(
                 request.user,
                 resident,
                 data["code"],
@@ -640,10 +672,10 @@ def observation_remove(request: HttpRequest, resident: Resident, item_id: int) -
     _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
-    if not health.observations_for(request.user, resident).filter(pk=item_id).exists():
+    if not observations_for(request.user, resident).filter(pk=item_id).exists():
         raise Http404("observation not found")
     try:
-        health.remove_observation(request.user, resident, item_id)
+        remove_observation(request.user, resident, item_id)
     except ValidationFailed as exc:
         if _is_htmx(request):
             return _observations_tab(request, resident, period, error=exc.detail)
@@ -671,7 +703,7 @@ def _documents_tab(
     can_manage = _can_write(request, resident, ResidentPerm.HEALTH_MANAGE)
     context = {
         **_common(request, resident),
-        "rows": health.documents_for(user, resident),
+        "rows": documents_for(user, resident),
         "form": form or (DocumentForm(user=user) if can_manage else None),
         "can_manage": can_manage,
         "notice": notice,
@@ -693,7 +725,7 @@ def documents_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            health.upload_document(
+            upload_document(
                 request.user, resident, file=data["file"], kind=data["kind"], title=data["title"]
             )
         except ValidationFailed as exc:
@@ -711,7 +743,7 @@ def documents_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
 @resident_page
 def document_download(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
     require_tab(request, resident, "documents")
-    document = health.get_document_for(request.user, resident, item_id)
+    document = get_document_for(request.user, resident, item_id)
     return download_response(document)
 
 
@@ -720,10 +752,10 @@ def document_download(request: HttpRequest, resident: Resident, item_id: int) ->
 def document_remove(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
     _require(request, ResidentPerm.HEALTH_MANAGE)
     require_tab(request, resident, "documents")
-    if not health.documents_for(request.user, resident).filter(pk=item_id).exists():
+    if not documents_for(request.user, resident).filter(pk=item_id).exists():
         raise Http404("document not found")
     try:
-        health.remove_document(request.user, resident, item_id)
+        remove_document(request.user, resident, item_id)
     except ValidationFailed as exc:
         if _is_htmx(request):
             return _documents_tab(request, resident, error=exc.detail)

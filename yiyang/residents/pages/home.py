@@ -10,7 +10,7 @@ from django.shortcuts import render
 from yiyang.common.pages import PageRequest
 from yiyang.common.permissions import Role
 from yiyang.residents.plain import summary_for
-from yiyang.residents.selectors import get_resident_for, residents_for
+from yiyang.residents.selectors.registry import get_resident_for, residents_for
 
 SHOWN = 20  # a family login looks after a few people, not a registry
 

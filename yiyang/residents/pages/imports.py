@@ -1,5 +1,5 @@
 """Import and export pages (``residents:import``, ``import_template``, ``import_job``,
-``import_report``, ``export``); the work is in ``residents.imports`` and
+``import_report``, ``export``); the work is in ``services.imports`` and
 ``residents.exports`` (ADR 0013).
 
 The import page uploads a file, which becomes a queued job run by the background worker;
@@ -19,9 +19,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page
-from yiyang.residents import exports, imports, tasks
+from yiyang.residents import exports, tasks
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.services.imports.columns import COLUMNS
+from yiyang.residents.services.imports.jobs import (
+    get_job_for,
+    jobs_for,
+    open_report,
+    report_filename,
+)
+from yiyang.residents.services.imports.template import template_file
 
 RECENT_JOBS = 10
 
@@ -48,8 +56,8 @@ def import_page(request: PageRequest) -> HttpResponse:
             return redirect("residents:import_job", pk=job.pk)
     context = {
         "form": form,
-        "jobs": list(imports.jobs_for(user)[:RECENT_JOBS]),
-        "columns": imports.COLUMNS,
+        "jobs": list(jobs_for(user)[:RECENT_JOBS]),
+        "columns": COLUMNS,
     }
     return render(request, "residents/imports/import.html", context)
 
@@ -58,7 +66,7 @@ def import_page(request: PageRequest) -> HttpResponse:
 @page(ResidentPerm.IMPORT)
 def import_template(request: PageRequest) -> HttpResponse:
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
-    content, filename, content_type = imports.template_file(request.user, fmt)
+    content, filename, content_type = template_file(request.user, fmt)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -73,7 +81,7 @@ def _job_context(job: ImportJob) -> dict[str, object]:
 @require_GET
 @page(ResidentPerm.IMPORT)
 def import_job(request: PageRequest, pk: int) -> HttpResponse:
-    job = imports.get_job_for(request.user, pk)
+    job = get_job_for(request.user, pk)
     context = _job_context(job)
     if request.htmx:
         return render(request, "residents/imports/_job.html", context)
@@ -83,8 +91,8 @@ def import_job(request: PageRequest, pk: int) -> HttpResponse:
 @require_GET
 @page(ResidentPerm.IMPORT)
 def import_report(request: PageRequest, pk: int) -> FileResponse:
-    job, handle = imports.open_report(request.user, pk)
-    return FileResponse(handle, as_attachment=True, filename=imports.report_filename(job))
+    job, handle = open_report(request.user, pk)
+    return FileResponse(handle, as_attachment=True, filename=report_filename(job))
 
 
 @require_GET

@@ -36,7 +36,6 @@ from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.pages import apply_error, refuses_control_characters
 from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
-from yiyang.residents import people
 from yiyang.residents.access import has_consent
 from yiyang.residents.models import (
     Consent,
@@ -51,8 +50,30 @@ from yiyang.residents.models import (
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents
-from yiyang.residents.selectors import get_resident_for
-from yiyang.residents.services import duplicate_candidates
+from yiyang.residents.selectors.people import consents_for, contacts_for, grant_state, grants_for
+from yiyang.residents.selectors.registry import get_resident_for
+from yiyang.residents.services.merge import (
+    COMPARED,
+    differing_fields,
+    linked_counts,
+    merge_residents,
+)
+from yiyang.residents.services.people import (
+    CONTACT_FIELDS,
+    GIVEN_PURPOSES,
+    add_contact,
+    give_consent,
+    remove_contact,
+    update_contact,
+    withdraw_consent,
+)
+from yiyang.residents.services.proxies import (
+    OFFERED_RIGHTS,
+    grant_proxy,
+    revoke_proxy,
+    update_proxy,
+)
+from yiyang.residents.services.registry import duplicate_candidates
 
 CANDIDATES = 20  # at most this many records offered for a merge
 
@@ -83,7 +104,7 @@ class ContactForm(forms.Form):
         if contact is not None:
             kwargs.setdefault(
                 "initial",
-                {name: getattr(contact, name) for name in people.CONTACT_FIELDS if name != "phone"},
+                {name: getattr(contact, name) for name in CONTACT_FIELDS if name != "phone"},
             )
         super().__init__(*args, **kwargs)
         if contact is not None:
@@ -101,7 +122,7 @@ class ContactForm(forms.Form):
     def values(self) -> dict[str, Any]:
         """The service arguments: everything for a new contact; for an edit, the fields
         that differ (an empty phone keeps the stored one)."""
-        data = {name: self.cleaned_data[name] for name in people.CONTACT_FIELDS}
+        data = {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
         if self.contact is None:
             return data
         if self.cleaned_data.get("clear_phone"):
@@ -126,7 +147,7 @@ def _giver_fields(form: forms.Form, resident: Resident) -> None:
 class ConsentForm(forms.Form):
     purpose = forms.ChoiceField(
         label=_label(Consent, "purpose"),
-        choices=[(p, ConsentPurpose(p).label) for p in people.GIVEN_PURPOSES],
+        choices=[(p, ConsentPurpose(p).label) for p in GIVEN_PURPOSES],
     )
     given_at = forms.DateTimeField(
         label=_label(Consent, "given_at"),
@@ -160,11 +181,11 @@ class RightsForm(forms.Form):
     can_view_alerts = forms.BooleanField(
         label=_label(ProxyGrant, "can_view_alerts"), required=False
     )
-    # Only the rights a family login can use (``people.OFFERED_RIGHTS``): booking services
+    # Only the rights a family login can use (``OFFERED_RIGHTS``): booking services
     # and bills do not exist yet.
 
     def rights(self) -> dict[str, Any]:
-        return {name: bool(self.cleaned_data[name]) for name in people.OFFERED_RIGHTS}
+        return {name: bool(self.cleaned_data[name]) for name in OFFERED_RIGHTS}
 
 
 class GrantForm(RightsForm):
@@ -182,7 +203,7 @@ class GrantForm(RightsForm):
     def __init__(self, *args: Any, resident: Resident, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _giver_fields(self, resident)
-        self.order_fields([*people.OFFERED_RIGHTS, "given_by", "guardian", "username", "note"])
+        self.order_fields([*OFFERED_RIGHTS, "given_by", "guardian", "username", "note"])
 
     def values(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -259,14 +280,14 @@ def _contacts_tab(
     rights_errors: dict[int, str] | None = None,
 ) -> HttpResponse:
     user = request.user
-    contacts = list(people.contacts_for(user, resident))
-    grants = list(people.grants_for(user, resident))
+    contacts = list(contacts_for(user, resident))
+    grants = list(grants_for(user, resident))
     sharing = has_consent(resident, ConsentPurpose.FAMILY_SHARING)
     active_by_contact: dict[int, ProxyGrant] = {}
     for grant in grants:
-        grant.state = people.grant_state(grant, sharing)  # type: ignore[attr-defined]
+        grant.state = grant_state(grant, sharing)  # type: ignore[attr-defined]
         grant.rights_form = RightsForm(  # type: ignore[attr-defined]
-            initial={name: getattr(grant, name) for name in people.OFFERED_RIGHTS},
+            initial={name: getattr(grant, name) for name in OFFERED_RIGHTS},
             auto_id=f"rights-{grant.pk}-%s",
         )
         grant.error = (rights_errors or {}).get(grant.pk, "")  # type: ignore[attr-defined]
@@ -297,7 +318,7 @@ def _contacts_tab(
 
 
 def _contact_of(request: HttpRequest, resident: Resident, contact_id: int) -> Contact:
-    contact = people.contacts_for(request.user, resident).filter(pk=contact_id).first()
+    contact = contacts_for(request.user, resident).filter(pk=contact_id).first()
     if contact is None:
         raise Http404("contact")
     return contact
@@ -313,7 +334,7 @@ def contacts(request: HttpRequest, resident: Resident) -> HttpResponse:
     form = ContactForm(request.POST, auto_id="add-contact-%s")
     if form.is_valid():
         try:
-            contact = people.add_contact(request.user, resident, **form.values())
+            contact = add_contact(request.user, resident, **form.values())
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -341,7 +362,7 @@ def contact_edit(request: HttpRequest, resident: Resident, contact_id: int) -> H
     form = ContactForm(request.POST, contact=contact, auto_id=auto_id)
     if form.is_valid():
         try:
-            people.update_contact(request.user, contact, resident=resident, **form.values())
+            update_contact(request.user, contact, resident=resident, **form.values())
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -376,7 +397,7 @@ def contact_remove(request: HttpRequest, resident: Resident, contact_id: int) ->
     note = form.cleaned_data["note"] if form.is_valid() else ""
     again = lambda **kw: _contacts_tab(request, resident, **kw)  # noqa: E731
     try:
-        people.remove_contact(request.user, contact, resident=resident, note=note)
+        remove_contact(request.user, contact, resident=resident, note=note)
     except ValidationFailed as error:
         return _error_notice(request, resident, "contacts", error, again)
     message = _("Contact %(name)s removed.") % {"name": contact.name}
@@ -397,9 +418,7 @@ def proxy_grant(request: HttpRequest, resident: Resident, contact_id: int) -> Ht
     form = GrantForm(request.POST, resident=resident, auto_id=auto_id)
     if form.is_valid():
         try:
-            grant, password = people.grant_proxy(
-                request.user, contact, resident=resident, **form.values()
-            )
+            grant, password = grant_proxy(request.user, contact, resident=resident, **form.values())
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -428,7 +447,7 @@ def proxy_grant(request: HttpRequest, resident: Resident, contact_id: int) -> Ht
 
 
 def _grant_of(request: HttpRequest, resident: Resident, grant_id: int) -> ProxyGrant:
-    grant = people.grants_for(request.user, resident).filter(pk=grant_id).first()
+    grant = grants_for(request.user, resident).filter(pk=grant_id).first()
     if grant is None:
         raise Http404("proxy grant")
     return grant
@@ -445,7 +464,7 @@ def proxy_update(request: HttpRequest, resident: Resident, grant_id: int) -> Htt
     form.is_valid()
     again = lambda **kw: _contacts_tab(request, resident, **kw)  # noqa: E731
     try:
-        new = people.update_proxy(request.user, grant, resident=resident, **form.rights())
+        new = update_proxy(request.user, grant, resident=resident, **form.rights())
     except ValidationFailed as error:
         if getattr(request, "htmx", False):
             return _contacts_tab(request, resident, rights_errors={grant.pk: error.detail})
@@ -467,7 +486,7 @@ def proxy_revoke(request: HttpRequest, resident: Resident, grant_id: int) -> Htt
     note = form.cleaned_data["note"] if form.is_valid() else ""
     again = lambda **kw: _contacts_tab(request, resident, **kw)  # noqa: E731
     try:
-        people.revoke_proxy(request.user, grant, note, resident=resident)
+        revoke_proxy(request.user, grant, note, resident=resident)
     except ValidationFailed as error:
         return _error_notice(request, resident, "contacts", error, again)
     message = _("The access of %(name)s (login %(u)s) is revoked.") % {
@@ -487,13 +506,13 @@ def _consents_tab(
     notice: str = "",
     form: ConsentForm | None = None,
 ) -> HttpResponse:
-    history = list(people.consents_for(request.user, resident))
+    history = list(consents_for(request.user, resident))
     latest: dict[str, Consent] = {}
     for consent in history:
         latest.setdefault(consent.purpose, consent)
     state = [
         {"purpose": p, "label": ConsentPurpose(p).label, "consent": latest.get(p)}
-        for p in people.GIVEN_PURPOSES
+        for p in GIVEN_PURPOSES
     ]
     can_manage = _can_manage(request) and resident.status != ResidentStatus.MERGED
     if form is None and can_manage:
@@ -519,7 +538,7 @@ def consents(request: HttpRequest, resident: Resident) -> HttpResponse:
     form = ConsentForm(request.POST, resident=resident, auto_id="consent-%s")
     if form.is_valid():
         try:
-            consent = people.give_consent(request.user, resident, **form.values())
+            consent = give_consent(request.user, resident, **form.values())
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -538,7 +557,7 @@ def consent_withdraw(request: HttpRequest, resident: Resident, consent_id: int) 
     form = NoteForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     try:
-        consent = people.withdraw_consent(request.user, consent_id, note, resident=resident)
+        consent = withdraw_consent(request.user, consent_id, note, resident=resident)
     except ValidationFailed as error:
         again = lambda **kw: _consents_tab(request, resident, **kw)  # noqa: E731
         return _error_notice(request, resident, "consents", error, again)
@@ -568,7 +587,7 @@ def _display(resident: Resident, name: str) -> str:
 
 
 def _comparison(keep: Resident, other: Resident) -> list[dict[str, Any]]:
-    differed = set(people.differing_fields(keep, other))
+    differed = set(differing_fields(keep, other))
     return [
         {
             "name": name,
@@ -577,7 +596,7 @@ def _comparison(keep: Resident, other: Resident) -> list[dict[str, Any]]:
             "other": _display(other, name),
             "differs": name in differed,
         }
-        for name in people.COMPARED
+        for name in COMPARED
     ]
 
 
@@ -586,7 +605,7 @@ def _linked(resident: Resident) -> dict[str, int]:
 
     return {
         str(apps.get_model(label)._meta.verbose_name_plural): n
-        for label, n in people.linked_counts(resident).items()
+        for label, n in linked_counts(resident).items()
     }
 
 
@@ -615,7 +634,7 @@ def _merge(request: HttpRequest, keep: Resident) -> HttpResponse:
     form = MergeForm(request.POST or None, initial={"remove": other.pk if other else None})
     if request.method == "POST" and other is not None and form.is_valid():
         try:
-            result = people.merge_residents(user, keep, other, form.cleaned_data["reason"])
+            result = merge_residents(user, keep, other, form.cleaned_data["reason"])
         except ValidationFailed as error:
             apply_error(form, error)
         else:

@@ -29,7 +29,6 @@ from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_
 from yiyang.common.paging import keyset_page
 from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team
-from yiyang.residents import people
 from yiyang.residents.forms import ResidentFilterForm, ResidentForm
 from yiyang.residents.models import (
     Consent,
@@ -40,12 +39,13 @@ from yiyang.residents.models import (
 from yiyang.residents.pages.shell import Tab, render_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, NO_GRID, PHONE_RE
-from yiyang.residents.selectors import (
+from yiyang.residents.selectors.registry import (
     can_view_residents,
     get_resident_for,
     residents_for,
 )
-from yiyang.residents.services import (
+from yiyang.residents.services.people import DuplicateUnconfirmed, register_with_consents
+from yiyang.residents.services.registry import (
     reveal_identifiers,
     start_household,
     update_resident,
@@ -174,7 +174,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         consent = form.consent_values()
         try:
-            resident, _found = people.register_with_consents(
+            resident, _found = register_with_consents(
                 user,
                 form.service_values(),
                 purposes=consent["purposes"],
@@ -182,7 +182,7 @@ def resident_create(request: PageRequest) -> HttpResponse:
                 guardian=consent["guardian"],
                 confirm=request.POST.get("confirm") == "1",
             )
-        except people.DuplicateUnconfirmed as unconfirmed:
+        except DuplicateUnconfirmed as unconfirmed:
             candidates = unconfirmed.candidates
         except ValidationFailed as error:
             apply_error(form, error, FIELD_ALIASES)

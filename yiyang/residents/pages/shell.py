@@ -30,7 +30,7 @@ from yiyang.common.pages import refuse_control_characters
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import get_resident_for
+from yiyang.residents.selectors.registry import get_resident_for
 
 
 def staff_or_self(user: Any, resident: Resident) -> bool:

@@ -17,7 +17,7 @@ from yiyang.common.permissions import Role
 from yiyang.network.models import Region
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
 
 

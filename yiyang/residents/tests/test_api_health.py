@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import Condition, Document, Observation
+from yiyang.residents.services.health import add_condition
+from yiyang.residents.services.observations import record_observation
 from yiyang.residents.tests.conftest import client_for
 
 from .test_health_documents import EXE, PDF
@@ -101,7 +103,7 @@ def test_condition_errors(h):
 
 
 def test_reads_by_role(h):
-    health.add_condition(h.nurse, h.resident, icd10="I10")
+    add_condition(h.nurse, h.resident, icd10="I10")
     url = f"{base(h.resident)}/conditions"
     for user in (h.nurse, h.caregiver, h.dispatcher, h.own, h.family):
         response = client_for(user).get(url)
@@ -229,7 +231,7 @@ def test_observations(h):
     item = f"{url}/{panel[1]['id']}"
     assert send(caregiver, "DELETE", item).status_code == 204
     assert Observation.objects.filter(resident=h.resident).count() == 1
-    device = health.record_observation(h.nurse, h.resident, "spo2", 96, source="device")[0]
+    device = record_observation(h.nurse, h.resident, "spo2", 96, source="device")[0]
     r = send(caregiver, "DELETE", f"{url}/{device.pk}")
     assert (r.status_code, r.json()["code"]) == (400, "device_reading")
     assert send(client_for(h.outsider), "DELETE", f"{url}/{device.pk}").status_code == 404

@@ -77,13 +77,13 @@ def test_contacts_crud(world, api):
 
 
 def test_object_of_another_resident_is_404(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services.people import add_contact, give_consent
 
-    contact = people.add_contact(nurse, world.li, name="李明", relation="son")
+    contact = add_contact(nurse, world.li, name="李明", relation="son")
     response = send(api, "PATCH", f"{API}/{world.zhang.pk}/contacts/{contact.pk}", {"note": "x"})
     assert response.status_code == 404
     assert api.delete(f"{API}/{world.zhang.pk}/contacts/{contact.pk}").status_code == 404
-    consent = people.give_consent(nurse, world.li, "health_data")
+    consent = give_consent(nurse, world.li, "health_data")
     url = f"{API}/{world.zhang.pk}/consents/{consent.pk}/withdraw"
     assert send(api, "POST", url).status_code == 404
     assert Consent.objects.get(pk=consent.pk).active
@@ -190,9 +190,9 @@ def test_grant_then_the_family_login_signs_in_and_sees_her_mother(world, api):
 
 
 def test_grant_refused_without_family_sharing(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services.people import add_contact
 
-    contact = people.add_contact(nurse, world.zhang, name="李娟", relation="daughter")
+    contact = add_contact(nurse, world.zhang, name="李娟", relation="daughter")
     response = send(api, "POST", f"{API}/{world.zhang.pk}/proxies", {"contact": contact.pk})
     assert response.status_code == 400
     assert response.json()["code"] == "no_family_sharing"
@@ -200,21 +200,22 @@ def test_grant_refused_without_family_sharing(world, api, nurse):
 
 
 def test_withdrawing_family_sharing_shows_grants_suspended(world, api, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services.people import add_contact, give_consent
+    from yiyang.residents.services.proxies import grant_proxy
 
-    sharing = people.give_consent(nurse, world.zhang, "family_sharing")
-    contact = people.add_contact(nurse, world.zhang, name="李娟", relation="daughter")
-    people.grant_proxy(nurse, contact)
+    sharing = give_consent(nurse, world.zhang, "family_sharing")
+    contact = add_contact(nurse, world.zhang, name="李娟", relation="daughter")
+    grant_proxy(nurse, contact)
     send(api, "POST", f"{API}/{world.zhang.pk}/consents/{sharing.pk}/withdraw")
     assert [g["state"] for g in api.get(f"{API}/{world.zhang.pk}/proxies").json()] == ["suspended"]
 
 
 def test_resident_withdraws_through_the_api(world, nurse):
-    from yiyang.residents import people
+    from yiyang.residents.services.people import give_consent
 
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
-    consent = people.give_consent(nurse, world.zhang, "device_monitoring")
+    consent = give_consent(nurse, world.zhang, "device_monitoring")
     client = client_for(own)
     assert client.get(f"{API}/{world.zhang.pk}/consents").status_code == 200
     given = send(client, "POST", f"{API}/{world.zhang.pk}/consents", {"purpose": "health_data"})

@@ -14,7 +14,8 @@ from django.urls import reverse
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.residents import exports
-from yiyang.residents.imports import COLUMNS, import_data
+from yiyang.residents.services.imports.columns import COLUMNS
+from yiyang.residents.services.imports.jobs import import_data
 from yiyang.residents.tests.conftest import client_for
 from yiyang.testing.network import make_user
 

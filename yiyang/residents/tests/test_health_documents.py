@@ -13,8 +13,10 @@ from django.test import override_settings
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.residents import documents, health
+from yiyang.residents import documents
 from yiyang.residents.models import Document
+from yiyang.residents.selectors.health import get_document_for
+from yiyang.residents.services.documents import remove_document, upload_document
 
 from .test_health_services import H, raises, setup_health
 
@@ -131,7 +133,7 @@ def test_safe_name():
 
 def test_upload_stores_under_a_random_name(h, media):
     before = AuditEvent.objects.count()
-    document = health.upload_document(
+    document = upload_document(
         h.nurse, h.resident, file=upload("张三出院小结.pdf", PDF), kind="discharge"
     )
     stored = Document.objects.get(pk=document.pk)
@@ -159,18 +161,18 @@ def test_upload_stores_under_a_random_name(h, media):
 
 def test_upload_refusals_store_nothing(h, media):
     with raises("file_type", "file"):
-        health.upload_document(h.nurse, h.resident, file=upload("x.pdf", EXE), kind="lab")
+        upload_document(h.nurse, h.resident, file=upload("x.pdf", EXE), kind="lab")
     with raises("invalid", "kind"):
-        health.upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="poem")
+        upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="poem")
     with raises("no_consent"):
-        health.upload_document(h.nurse, h.other, file=upload("x.pdf", PDF), kind="lab")
+        upload_document(h.nurse, h.other, file=upload("x.pdf", PDF), kind="lab")
     with pytest.raises(PermissionDenied):
-        health.upload_document(h.caregiver, h.resident, file=upload("x.pdf", PDF), kind="lab")
+        upload_document(h.caregiver, h.resident, file=upload("x.pdf", PDF), kind="lab")
     with pytest.raises(NotFound):
-        health.upload_document(h.outsider, h.resident, file=upload("x.pdf", PDF), kind="lab")
-    health.upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="lab", title="化验")
+        upload_document(h.outsider, h.resident, file=upload("x.pdf", PDF), kind="lab")
+    upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="lab", title="化验")
     with raises("duplicate_document", "file") as info:
-        health.upload_document(h.nurse, h.resident, file=upload("y.pdf", PDF), kind="lab")
+        upload_document(h.nurse, h.resident, file=upload("y.pdf", PDF), kind="lab")
     assert "化验" in info.value.detail
     assert Document.objects.count() == 1
     files = [p for p in media.rglob("*") if p.is_file()]
@@ -180,26 +182,24 @@ def test_upload_refusals_store_nothing(h, media):
 def test_remove_document_deletes_the_file_after_commit(
     h, media, django_capture_on_commit_callbacks
 ):
-    document = health.upload_document(
-        h.nurse, h.resident, file=upload("x.png", PNG), kind="imaging"
-    )
+    document = upload_document(h.nurse, h.resident, file=upload("x.png", PNG), kind="imaging")
     path = media / document.file.name
     with django_capture_on_commit_callbacks(execute=True):
-        health.remove_document(h.nurse, h.resident, document.pk)
+        remove_document(h.nurse, h.resident, document.pk)
     assert not Document.objects.exists()
     assert not path.exists()
 
 
 def test_download_is_audited_and_scoped(h, media):
-    document = health.upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="lab")
-    found = health.get_document_for(h.family, h.resident, document.pk)
+    document = upload_document(h.nurse, h.resident, file=upload("x.pdf", PDF), kind="lab")
+    found = get_document_for(h.family, h.resident, document.pk)
     assert found == document
     row = AuditEvent.objects.filter(action="residents.document.read").get()
     assert (row.actor_id, row.details) == (h.family.pk, {"resident": h.resident.pk})
     with pytest.raises(NotFound):
-        health.get_document_for(h.nurse, h.outside, document.pk)
+        get_document_for(h.nurse, h.outside, document.pk)
     with pytest.raises(PermissionDenied):
-        health.get_document_for(h.supervisor, h.resident, document.pk)
+        get_document_for(h.supervisor, h.resident, document.pk)
     with pytest.raises(NotFound):  # another resident's document
-        health.remove_document(h.nurse, h.other, document.pk)
+        remove_document(h.nurse, h.other, document.pk)
     assert Document.objects.count() == 1

@@ -15,7 +15,7 @@ from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import health, icd10, loinc
+from yiyang.residents import icd10, loinc
 from yiyang.residents.models import (
     Allergy,
     Condition,
@@ -30,6 +30,26 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
+from yiyang.residents.selectors.health import (
+    conditions_for,
+    latest_vitals,
+    observation_series,
+    observations_for,
+    recent_readings,
+)
+from yiyang.residents.services.health import (
+    add_allergy,
+    add_condition,
+    add_encounter,
+    add_medication,
+    remove_allergy,
+    remove_condition,
+    update_allergy,
+    update_condition,
+    update_encounter,
+    update_medication,
+)
+from yiyang.residents.services.observations import record_bp, record_observation, remove_observation
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -159,7 +179,7 @@ def test_icd10_catalogue_lookup():
 
 def test_add_condition_fills_the_chinese_name(h):
     before = AuditEvent.objects.count()
-    condition = health.add_condition(h.nurse, h.resident, icd10=" i10 ", onset="2015-06-01")
+    condition = add_condition(h.nurse, h.resident, icd10=" i10 ", onset="2015-06-01")
     stored = Condition.objects.get(pk=condition.pk)
     assert (stored.icd10, stored.name, stored.onset, stored.status) == (
         "I10",
@@ -180,38 +200,38 @@ def test_add_condition_fills_the_chinese_name(h):
 
 def test_condition_code_outside_the_catalogue_needs_a_name(h):
     with raises("required", "name"):
-        health.add_condition(h.nurse, h.resident, icd10="Q87.4")
-    condition = health.add_condition(h.nurse, h.resident, icd10="Q87.4", name="马方综合征")
+        add_condition(h.nurse, h.resident, icd10="Q87.4")
+    condition = add_condition(h.nurse, h.resident, icd10="Q87.4", name="马方综合征")
     assert condition.name == "马方综合征"
 
 
 def test_condition_rules(h):
     with raises("invalid_icd10", "icd10") as info:
-        health.add_condition(h.nurse, h.resident, icd10="高血压")
+        add_condition(h.nurse, h.resident, icd10="高血压")
     assert "高血压 is not an ICD-10 code" in info.value.detail
     with raises("required", "icd10"):
-        health.add_condition(h.nurse, h.resident, icd10="")
+        add_condition(h.nurse, h.resident, icd10="")
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     with raises("future_date", "onset"):
-        health.add_condition(h.nurse, h.resident, icd10="I10", onset=tomorrow)
+        add_condition(h.nurse, h.resident, icd10="I10", onset=tomorrow)
     with raises("before_birth", "onset") as info:
-        health.add_condition(h.nurse, h.resident, icd10="I10", onset="1949-01-01")
+        add_condition(h.nurse, h.resident, icd10="I10", onset="1949-01-01")
     assert "1950-03-15" in info.value.detail
     with raises("invalid", "status"):
-        health.add_condition(h.nurse, h.resident, icd10="I10", status="cured")
+        add_condition(h.nurse, h.resident, icd10="I10", status="cured")
     with raises("invalid_date", "onset"):
-        health.add_condition(h.nurse, h.resident, icd10="I10", onset="2015-02-30")
+        add_condition(h.nurse, h.resident, icd10="I10", onset="2015-02-30")
     with raises("unknown_field", "severity"):
-        health.add_condition(h.nurse, h.resident, icd10="I10", severity="high")
+        add_condition(h.nurse, h.resident, icd10="I10", severity="high")
     assert Condition.objects.count() == 0
 
 
 def test_update_condition_new_code_takes_the_catalogue_name(h):
-    condition = health.add_condition(h.nurse, h.resident, icd10="I10")
-    health.update_condition(h.nurse, h.resident, condition.pk, icd10="E11")
+    condition = add_condition(h.nurse, h.resident, icd10="I10")
+    update_condition(h.nurse, h.resident, condition.pk, icd10="E11")
     condition.refresh_from_db()
     assert (condition.icd10, condition.name) == ("E11", "2型糖尿病")
-    health.update_condition(h.nurse, h.resident, condition, status="remission", note="控制良好")
+    update_condition(h.nurse, h.resident, condition, status="remission", note="控制良好")
     condition.refresh_from_db()
     assert (condition.status, condition.note, condition.name) == (
         "remission",
@@ -226,13 +246,13 @@ def test_update_condition_new_code_takes_the_catalogue_name(h):
     }
     # nothing changed: no audit row
     count = AuditEvent.objects.count()
-    health.update_condition(h.nurse, h.resident, condition, status="remission")
+    update_condition(h.nurse, h.resident, condition, status="remission")
     assert AuditEvent.objects.count() == count
 
 
 def test_remove_condition(h):
-    condition = health.add_condition(h.nurse, h.resident, icd10="J44")
-    health.remove_condition(h.nurse, h.resident, condition.pk)
+    condition = add_condition(h.nurse, h.resident, icd10="J44")
+    remove_condition(h.nurse, h.resident, condition.pk)
     assert not Condition.objects.exists()
     assert audit("residents.condition.delete")[0].details == {
         "resident": h.resident.pk,
@@ -241,12 +261,12 @@ def test_remove_condition(h):
 
 
 def test_entry_of_another_resident_is_not_found(h):
-    other = health.add_condition(h.nurse, h.resident, icd10="I10")
+    other = add_condition(h.nurse, h.resident, icd10="I10")
     consent(h.other, ConsentPurpose.HEALTH_DATA, h.world.registrar)
     with pytest.raises(NotFound):
-        health.update_condition(h.nurse, h.other, other.pk, note="x")
+        update_condition(h.nurse, h.other, other.pk, note="x")
     with pytest.raises(NotFound):
-        health.remove_condition(h.nurse, h.other, other.pk)
+        remove_condition(h.nurse, h.other, other.pk)
     assert Condition.objects.get(pk=other.pk).note == ""
 
 
@@ -255,42 +275,42 @@ def test_entry_of_another_resident_is_not_found(h):
 
 def test_permission_scope_and_consent(h):
     with pytest.raises(PermissionDenied):
-        health.add_condition(h.caregiver, h.resident, icd10="I10")
+        add_condition(h.caregiver, h.resident, icd10="I10")
     with pytest.raises(PermissionDenied):
-        health.record_bp(h.dispatcher, h.resident, 120, 80)
+        record_bp(h.dispatcher, h.resident, 120, 80)
     with pytest.raises(PermissionDenied):
-        health.add_allergy(h.own, h.resident, substance="青霉素")
+        add_allergy(h.own, h.resident, substance="青霉素")
     with pytest.raises(PermissionDenied):
-        health.record_observation(h.family, h.resident, "spo2", 97)
+        record_observation(h.family, h.resident, "spo2", 97)
     with pytest.raises(NotFound):
-        health.add_condition(h.outsider, h.resident, icd10="I10")
+        add_condition(h.outsider, h.resident, icd10="I10")
     with pytest.raises(NotFound):
-        health.record_bp(h.nurse, h.outside, 120, 80)
+        record_bp(h.nurse, h.outside, 120, 80)
     # the caregiver records measurements
-    assert len(health.record_bp(h.caregiver, h.resident, 120, 80)) == 2
+    assert len(record_bp(h.caregiver, h.resident, 120, 80)) == 2
     with raises("no_consent", "consent") as info:
-        health.add_condition(h.nurse, h.other, icd10="I10")
+        add_condition(h.nurse, h.other, icd10="I10")
     assert "王五 has not consented" in info.value.detail
     assert Condition.objects.count() == 0
 
 
 def test_withdrawn_consent_stops_every_write(h):
-    condition = health.add_condition(h.nurse, h.resident, icd10="I10")
-    rows = health.record_bp(h.nurse, h.resident, 130, 85)
+    condition = add_condition(h.nurse, h.resident, icd10="I10")
+    rows = record_bp(h.nurse, h.resident, 130, 85)
     Consent.objects.filter(resident=h.resident, purpose=ConsentPurpose.HEALTH_DATA).update(
         withdrawn_at=timezone.now()
     )
     before = (Condition.objects.count(), Observation.objects.count(), AuditEvent.objects.count())
     attempts = [
-        lambda: health.add_condition(h.nurse, h.resident, icd10="E11"),
-        lambda: health.update_condition(h.nurse, h.resident, condition, note="x"),
-        lambda: health.remove_condition(h.nurse, h.resident, condition),
-        lambda: health.add_medication(h.nurse, h.resident, name="氨氯地平"),
-        lambda: health.add_allergy(h.nurse, h.resident, substance="青霉素"),
-        lambda: health.add_encounter(h.nurse, h.resident, kind="phone", date="2024-01-01"),
-        lambda: health.record_bp(h.nurse, h.resident, 120, 80),
-        lambda: health.record_observation(h.nurse, h.resident, "weight", 60),
-        lambda: health.remove_observation(h.nurse, h.resident, rows[0]),
+        lambda: add_condition(h.nurse, h.resident, icd10="E11"),
+        lambda: update_condition(h.nurse, h.resident, condition, note="x"),
+        lambda: remove_condition(h.nurse, h.resident, condition),
+        lambda: add_medication(h.nurse, h.resident, name="氨氯地平"),
+        lambda: add_allergy(h.nurse, h.resident, substance="青霉素"),
+        lambda: add_encounter(h.nurse, h.resident, kind="phone", date="2024-01-01"),
+        lambda: record_bp(h.nurse, h.resident, 120, 80),
+        lambda: record_observation(h.nurse, h.resident, "weight", 60),
+        lambda: remove_observation(h.nurse, h.resident, rows[0]),
     ]
     for attempt in attempts:
         with raises("no_consent"):
@@ -302,7 +322,7 @@ def test_withdrawn_consent_stops_every_write(h):
 def test_merged_record_takes_no_entries(h):
     Resident.objects.filter(pk=h.resident.pk).update(status="merged", merged_into=h.other)
     with raises("merged"):
-        health.record_bp(h.nurse, h.resident.pk, 120, 80)
+        record_bp(h.nurse, h.resident.pk, 120, 80)
     assert not Observation.objects.exists()
 
 
@@ -311,13 +331,11 @@ def test_merged_record_takes_no_entries(h):
 
 def test_medication_dates(h):
     with raises("end_before_start", "end") as info:
-        health.add_medication(
-            h.nurse, h.resident, name="二甲双胍", start="2024-03-01", end="2024-02-01"
-        )
+        add_medication(h.nurse, h.resident, name="二甲双胍", start="2024-03-01", end="2024-02-01")
     assert "2024-02-01" in info.value.detail and "2024-03-01" in info.value.detail
     with raises("required", "name"):
-        health.add_medication(h.nurse, h.resident, name="  ")
-    medication = health.add_medication(
+        add_medication(h.nurse, h.resident, name="  ")
+    medication = add_medication(
         h.nurse,
         h.resident,
         name="二甲双胍",
@@ -336,27 +354,27 @@ def test_medication_dates(h):
         "0.5 g",
     )
     with raises("end_before_start", "end"):
-        health.update_medication(h.nurse, h.resident, medication, end="2024-01-01")
-    health.update_medication(h.nurse, h.resident, medication, end=None, long_term=False)
+        update_medication(h.nurse, h.resident, medication, end="2024-01-01")
+    update_medication(h.nurse, h.resident, medication, end=None, long_term=False)
     stored.refresh_from_db()
     assert (stored.end, stored.long_term) == (None, False)
 
 
 def test_allergy(h):
     with raises("invalid", "severity"):
-        health.add_allergy(h.nurse, h.resident, substance="青霉素", severity="deadly")
-    allergy = health.add_allergy(
+        add_allergy(h.nurse, h.resident, substance="青霉素", severity="deadly")
+    allergy = add_allergy(
         h.nurse, h.resident, substance="青霉素", reaction="皮疹", severity="severe"
     )
-    health.update_allergy(h.nurse, h.resident, allergy, reaction="过敏性休克")
+    update_allergy(h.nurse, h.resident, allergy, reaction="过敏性休克")
     assert Allergy.objects.get().reaction == "过敏性休克"
-    health.remove_allergy(h.nurse, h.resident, allergy)
+    remove_allergy(h.nurse, h.resident, allergy)
     assert not Allergy.objects.exists()
 
 
 def test_encounter_rules_and_references(h):
     a, b = h.world.net.a, h.world.net.b
-    encounter = health.add_encounter(
+    encounter = add_encounter(
         h.nurse,
         h.resident,
         kind="hospital_stay",
@@ -373,36 +391,30 @@ def test_encounter_rules_and_references(h):
         datetime.date(2024, 5, 10),
     )
     with raises("unknown_reference", "institution") as info:
-        health.add_encounter(
-            h.nurse, h.resident, kind="clinic", date="2024-05-01", institution=b.lead.pk
-        )
+        add_encounter(h.nurse, h.resident, kind="clinic", date="2024-05-01", institution=b.lead.pk)
     missing = Encounter.objects.count()
     with raises("unknown_reference", "institution") as other:
-        health.add_encounter(
-            h.nurse, h.resident, kind="clinic", date="2024-05-01", institution=999999
-        )
+        add_encounter(h.nurse, h.resident, kind="clinic", date="2024-05-01", institution=999999)
     assert info.value.detail.replace(str(b.lead.pk), "N") == other.value.detail.replace(
         "999999", "N"
     )
     with raises("unknown_reference", "practitioner"):
-        health.add_encounter(
+        add_encounter(
             h.nurse, h.resident, kind="clinic", date="2024-05-01", practitioner=b.doctor.pk
         )
     with raises("end_date_not_allowed", "end_date"):
-        health.add_encounter(
-            h.nurse, h.resident, kind="clinic", date="2024-05-01", end_date="2024-05-02"
-        )
+        add_encounter(h.nurse, h.resident, kind="clinic", date="2024-05-01", end_date="2024-05-02")
     with raises("end_before_start", "end_date"):
-        health.update_encounter(h.nurse, h.resident, encounter, end_date="2024-04-30")
+        update_encounter(h.nurse, h.resident, encounter, end_date="2024-04-30")
     future = timezone.localdate() + datetime.timedelta(days=3)
     with raises("future_date", "date"):
-        health.add_encounter(h.nurse, h.resident, kind="phone", date=future)
+        add_encounter(h.nurse, h.resident, kind="phone", date=future)
     with raises("required", "kind"):
-        health.add_encounter(h.nurse, h.resident, date="2024-05-01")
+        add_encounter(h.nurse, h.resident, date="2024-05-01")
     with raises("invalid", "kind"):
-        health.add_encounter(h.nurse, h.resident, kind="video", date="2024-05-01")
+        add_encounter(h.nurse, h.resident, kind="video", date="2024-05-01")
     assert Encounter.objects.count() == missing == 1
-    health.update_encounter(h.nurse, h.resident, encounter, institution=None, practitioner=None)
+    update_encounter(h.nurse, h.resident, encounter, institution=None, practitioner=None)
     stored.refresh_from_db()
     assert (stored.institution, stored.practitioner) == (None, None)
     assert audit("residents.encounter.update")[-1].details == {
@@ -430,7 +442,7 @@ def test_loinc_conversions():
 
 def test_record_bp_panel(h):
     when = ago(hours=2)
-    rows = health.record_bp(h.nurse, h.resident, "135", 85, heart_rate=72, effective_at=when)
+    rows = record_bp(h.nurse, h.resident, "135", 85, heart_rate=72, effective_at=when)
     stored = list(Observation.objects.order_by("pk"))
     assert [(o.code, o.value, o.unit) for o in stored] == [
         (loinc.SYSTOLIC, Decimal("135.00"), "mmHg"),
@@ -453,24 +465,24 @@ def test_record_bp_panel(h):
 
 def test_bp_rules(h):
     with raises("bp_order", "diastolic") as info:
-        health.record_bp(h.nurse, h.resident, 80, 80)
+        record_bp(h.nurse, h.resident, 80, 80)
     assert info.value.detail == "Systolic pressure (80) must be higher than diastolic (80)."
     with raises("out_of_range", "systolic") as info:
-        health.record_bp(h.nurse, h.resident, 1200, 80)
+        record_bp(h.nurse, h.resident, 1200, 80)
     assert info.value.detail == (
         "Systolic blood pressure 1200 mmHg is outside the plausible range 50–300 mmHg: "
         "check the reading."
     )
     with raises("out_of_range", "heart_rate"):
-        health.record_bp(h.nurse, h.resident, 120, 80, heart_rate=300)
+        record_bp(h.nurse, h.resident, 120, 80, heart_rate=300)
     with raises("invalid_number", "diastolic"):
-        health.record_bp(h.nurse, h.resident, 120, "eighty")
+        record_bp(h.nurse, h.resident, 120, "eighty")
     with raises("required", "systolic"):
-        health.record_bp(h.nurse, h.resident, None, 80)
+        record_bp(h.nurse, h.resident, None, 80)
     with raises("invalid_unit", "systolic"):
-        health.record_bp(h.nurse, h.resident, 120, 80, unit="cmH2O")
+        record_bp(h.nurse, h.resident, 120, 80, unit="cmH2O")
     assert not Observation.objects.exists()
-    rows = health.record_bp(h.nurse, h.resident, 16, 10.6, unit="kPa")
+    rows = record_bp(h.nurse, h.resident, 16, 10.6, unit="kPa")
     assert [r.value for r in rows] == [Decimal(120), Decimal(80)]
 
 
@@ -486,7 +498,7 @@ def test_bp_rules(h):
     ],
 )
 def test_record_observation_units(h, code, value, unit, stored):
-    rows = health.record_observation(h.nurse, h.resident, code, value, unit=unit)
+    rows = record_observation(h.nurse, h.resident, code, value, unit=unit)
     assert len(rows) == 1
     row = Observation.objects.get()
     spec = loinc.lookup(code)
@@ -519,44 +531,42 @@ def test_observation_ranges_name_the_value_and_the_range(h):
     ]
     for code, value, unit, message in cases:
         with raises("out_of_range", "value") as info:
-            health.record_observation(h.nurse, h.resident, code, value, unit=unit)
+            record_observation(h.nurse, h.resident, code, value, unit=unit)
         assert info.value.detail.startswith(message), info.value.detail
     with raises("invalid_unit", "unit") as info:
-        health.record_observation(h.nurse, h.resident, "weight", 60, unit="stone")
+        record_observation(h.nurse, h.resident, "weight", 60, unit="stone")
     assert info.value.detail == "stone is not a unit for Body weight (use kg, 斤, lb)."
     with raises("unknown_code", "code"):
-        health.record_observation(h.nurse, h.resident, "1234-5", 1)
+        record_observation(h.nurse, h.resident, "1234-5", 1)
     with raises("bp_panel", "code"):
-        health.record_observation(h.nurse, h.resident, loinc.SYSTOLIC, 120)
+        record_observation(h.nurse, h.resident, loinc.SYSTOLIC, 120)
     with raises("derived_code", "code"):
-        health.record_observation(h.nurse, h.resident, "bmi", 22)
+        record_observation(h.nurse, h.resident, "bmi", 22)
     with raises("invalid_number", "value"):
-        health.record_observation(h.nurse, h.resident, "spo2", "NaN")
+        record_observation(h.nurse, h.resident, "spo2", "NaN")
     with raises("invalid_source", "source"):
-        health.record_observation(h.nurse, h.resident, "spo2", 97, source="derived")
+        record_observation(h.nurse, h.resident, "spo2", 97, source="derived")
     assert not Observation.objects.exists()
 
 
 def test_effective_time(h):
     soon = timezone.now() + datetime.timedelta(minutes=2)  # clock skew is allowed
-    health.record_observation(h.nurse, h.resident, "spo2", 97, effective_at=soon)
+    record_observation(h.nurse, h.resident, "spo2", 97, effective_at=soon)
     later = timezone.now() + datetime.timedelta(minutes=30)
     with raises("future_time", "effective_at"):
-        health.record_observation(h.nurse, h.resident, "spo2", 97, effective_at=later)
+        record_observation(h.nurse, h.resident, "spo2", 97, effective_at=later)
     with raises("future_time", "effective_at"):
-        health.record_bp(h.nurse, h.resident, 120, 80, effective_at=later.isoformat())
+        record_bp(h.nurse, h.resident, 120, 80, effective_at=later.isoformat())
     with raises("before_birth", "effective_at"):
-        health.record_observation(h.nurse, h.resident, "spo2", 97, effective_at="1950-03-14T08:00")
+        record_observation(h.nurse, h.resident, "spo2", 97, effective_at="1950-03-14T08:00")
     with raises("invalid_datetime", "effective_at"):
-        health.record_observation(h.nurse, h.resident, "spo2", 97, effective_at="yesterday")
+        record_observation(h.nurse, h.resident, "spo2", 97, effective_at="yesterday")
     # a time without zone is local time (Asia/Shanghai)
-    rows = health.record_observation(
-        h.nurse, h.resident, "spo2", 95, effective_at="2024-01-02T08:30"
-    )
+    rows = record_observation(h.nurse, h.resident, "spo2", 95, effective_at="2024-01-02T08:30")
     assert rows[0].effective_at == datetime.datetime(2024, 1, 2, 0, 30, tzinfo=datetime.UTC)
     Resident.objects.filter(pk=h.resident.pk).update(status="deceased", deceased_on="2024-06-01")
     with raises("after_death", "effective_at"):
-        health.record_observation(h.nurse, h.resident, "spo2", 95, effective_at="2024-06-02T08:00")
+        record_observation(h.nurse, h.resident, "spo2", 95, effective_at="2024-06-02T08:00")
     assert Observation.objects.count() == 2
 
 
@@ -569,9 +579,9 @@ def bmi_rows(resident) -> list[tuple]:
 
 
 def test_bmi_from_weight_with_a_height_in_two_years(h):
-    health.record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=700))
+    record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=700))
     when = ago(hours=1)
-    rows = health.record_observation(h.nurse, h.resident, "weight", "64.0", effective_at=when)
+    rows = record_observation(h.nurse, h.resident, "weight", "64.0", effective_at=when)
     assert [r.code for r in rows] == [loinc.WEIGHT, loinc.BMI]
     assert bmi_rows(h.resident) == [(Decimal("25.0"), when, "derived")]  # 64 / 1.6²
     weight, bmi = rows
@@ -581,41 +591,41 @@ def test_bmi_from_weight_with_a_height_in_two_years(h):
 
 
 def test_no_bmi_with_an_old_height_or_none(h):
-    health.record_observation(h.nurse, h.resident, "weight", 60, effective_at=ago(days=10))
+    record_observation(h.nurse, h.resident, "weight", 60, effective_at=ago(days=10))
     assert bmi_rows(h.resident) == []
-    health.record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=800))
+    record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=800))
     assert bmi_rows(h.resident) == []  # the weight is newer than 30 days after the height
-    rows = health.record_observation(h.nurse, h.resident, "weight", 61, effective_at=ago(days=1))
+    rows = record_observation(h.nurse, h.resident, "weight", 61, effective_at=ago(days=1))
     assert len(rows) == 1  # the height is 799 days older: beyond two years
 
 
 def test_bmi_from_height_with_a_recent_weight_and_replacement(h):
     t = ago(hours=3)
-    health.record_observation(h.nurse, h.resident, "weight", 50, effective_at=ago(days=20))
-    health.record_observation(h.nurse, h.resident, "height", 158, effective_at=ago(days=900))
+    record_observation(h.nurse, h.resident, "weight", 50, effective_at=ago(days=20))
+    record_observation(h.nurse, h.resident, "height", 158, effective_at=ago(days=900))
     # weight and height measured together: weight first (old height is too old: no BMI)
-    assert len(health.record_observation(h.nurse, h.resident, "weight", 55, effective_at=t)) == 1
-    rows = health.record_observation(h.nurse, h.resident, "height", 1.5, unit="m", effective_at=t)
+    assert len(record_observation(h.nurse, h.resident, "weight", 55, effective_at=t)) == 1
+    rows = record_observation(h.nurse, h.resident, "height", 1.5, unit="m", effective_at=t)
     assert [r.code for r in rows] == [loinc.HEIGHT, loinc.BMI]
     assert bmi_rows(h.resident) == [(Decimal("24.4"), t, "derived")]  # 55 / 1.5²
     # a corrected weight at the same time replaces the derived BMI
-    health.record_observation(h.nurse, h.resident, "weight", 54, effective_at=t)
+    record_observation(h.nurse, h.resident, "weight", 54, effective_at=t)
     assert bmi_rows(h.resident) == [(Decimal("24.0"), t, "derived")]
 
 
 def test_weight_recorded_after_a_height_without_recent_weight(h):
-    health.record_observation(h.nurse, h.resident, "weight", 70, effective_at=ago(days=45))
-    rows = health.record_observation(h.nurse, h.resident, "height", 170, effective_at=ago(days=1))
+    record_observation(h.nurse, h.resident, "weight", 70, effective_at=ago(days=45))
+    rows = record_observation(h.nurse, h.resident, "height", 170, effective_at=ago(days=1))
     assert len(rows) == 1  # the weight is 44 days older: beyond 30 days
     assert bmi_rows(h.resident) == []
 
 
 def test_remove_observation(h):
-    panel = health.record_bp(h.nurse, h.resident, 150, 95, heart_rate=80)
-    single = health.record_observation(h.nurse, h.resident, "spo2", 97)[0]
-    health.record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=3))
-    weight, bmi = health.record_observation(h.nurse, h.resident, "weight", 60)
-    ids = health.remove_observation(h.caregiver, h.resident, panel[1].pk)
+    panel = record_bp(h.nurse, h.resident, 150, 95, heart_rate=80)
+    single = record_observation(h.nurse, h.resident, "spo2", 97)[0]
+    record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=3))
+    weight, bmi = record_observation(h.nurse, h.resident, "weight", 60)
+    ids = remove_observation(h.caregiver, h.resident, panel[1].pk)
     assert sorted(ids) == sorted(r.pk for r in panel)
     assert audit("residents.observation.delete")[0].details == {
         "resident": h.resident.pk,
@@ -624,54 +634,52 @@ def test_remove_observation(h):
         "panel": str(panel[0].panel),
     }
     with raises("derived_reading", "source"):
-        health.remove_observation(h.nurse, h.resident, bmi)
-    assert health.remove_observation(h.nurse, h.resident, weight) == [weight.pk, bmi.pk]
-    assert health.remove_observation(h.nurse, h.resident, single.pk) == [single.pk]
+        remove_observation(h.nurse, h.resident, bmi)
+    assert remove_observation(h.nurse, h.resident, weight) == [weight.pk, bmi.pk]
+    assert remove_observation(h.nurse, h.resident, single.pk) == [single.pk]
     assert list(Observation.objects.values_list("code", flat=True)) == [loinc.HEIGHT]
 
 
 def test_device_readings_cannot_be_deleted_by_hand(h):
-    rows = health.record_bp(h.nurse, h.resident, 128, 82, source="device", device_serial="BP-001")
+    rows = record_bp(h.nurse, h.resident, 128, 82, source="device", device_serial="BP-001")
     assert rows[0].source == "device" and rows[0].device_serial == "BP-001"
     with raises("device_reading", "source"):
-        health.remove_observation(h.nurse, h.resident, rows[0])
+        remove_observation(h.nurse, h.resident, rows[0])
     assert Observation.objects.count() == 2
     with pytest.raises(NotFound):
-        health.remove_observation(h.nurse, h.outside, rows[0])
+        remove_observation(h.nurse, h.outside, rows[0])
 
 
 # --- reads ------------------------------------------------------------------------------
 
 
 def test_reads_need_the_right_to_see_the_health_record(h):
-    health.record_bp(h.nurse, h.resident, 120, 80)
+    record_bp(h.nurse, h.resident, 120, 80)
     for user in (h.nurse, h.caregiver, h.dispatcher, h.own, h.family):
-        assert health.observations_for(user, h.resident).count() == 2
+        assert observations_for(user, h.resident).count() == 2
     with pytest.raises(PermissionDenied):
-        health.conditions_for(h.supervisor, h.resident)
+        conditions_for(h.supervisor, h.resident)
     ProxyGrant.objects.update(can_view_readings=False)
     with pytest.raises(PermissionDenied):
-        health.observations_for(h.family, h.resident)
+        observations_for(h.family, h.resident)
 
 
 def test_series_latest_and_readings(h):
     for days, (s, d) in enumerate([(150, 95), (140, 90), (130, 85)]):
-        health.record_bp(h.nurse, h.resident, s, d, effective_at=ago(days=10 - days))
-    health.record_observation(
-        h.nurse, h.resident, "glucose_fasting", "7.2", effective_at=ago(days=2)
-    )
-    health.record_observation(h.nurse, h.resident, "spo2", 97, effective_at=ago(days=40))
-    series = health.observation_series(h.nurse, h.resident, loinc.SYSTOLIC, ago(days=30), ago())
+        record_bp(h.nurse, h.resident, s, d, effective_at=ago(days=10 - days))
+    record_observation(h.nurse, h.resident, "glucose_fasting", "7.2", effective_at=ago(days=2))
+    record_observation(h.nurse, h.resident, "spo2", 97, effective_at=ago(days=40))
+    series = observation_series(h.nurse, h.resident, loinc.SYSTOLIC, ago(days=30), ago())
     assert [v for _, v in series] == [Decimal(150), Decimal(140), Decimal(130)]
     assert [t for t, _ in series] == sorted(t for t, _ in series)
-    latest = {item.code.key: item.value for item in health.latest_vitals(h.nurse, h.resident)}
+    latest = {item.code.key: item.value for item in latest_vitals(h.nurse, h.resident)}
     assert latest == {
         "systolic": Decimal(130),
         "diastolic": Decimal(85),
         "glucose_fasting": Decimal("7.2"),
         "spo2": Decimal(97),
     }
-    readings = health.recent_readings(h.nurse, h.resident, ago(days=30))
+    readings = recent_readings(h.nurse, h.resident, ago(days=30))
     assert [[p["value"] for p in r.parts] for r in readings] == [
         ["7.2"],
         ["130/85"],
@@ -682,15 +690,15 @@ def test_series_latest_and_readings(h):
 
 def test_update_condition_code_with_the_old_name(h):
     """A page posts the whole form: a new code with the old name left in the field."""
-    condition = health.add_condition(h.nurse, h.resident, icd10="E11")
-    health.update_condition(h.nurse, h.resident, condition, icd10="I10", name="2型糖尿病")
+    condition = add_condition(h.nurse, h.resident, icd10="E11")
+    update_condition(h.nurse, h.resident, condition, icd10="I10", name="2型糖尿病")
     condition.refresh_from_db()
     assert (condition.icd10, condition.name) == ("I10", "原发性高血压")
     assert audit("residents.condition.update")[-1].details["fields"] == ["icd10", "name"]
     with raises("required", "name"):
-        health.update_condition(h.nurse, h.resident, condition, icd10="Q87.4", name="原发性高血压")
-    health.update_condition(h.nurse, h.resident, condition, icd10="Q87.4", name="马方综合征")
+        update_condition(h.nurse, h.resident, condition, icd10="Q87.4", name="原发性高血压")
+    update_condition(h.nurse, h.resident, condition, icd10="Q87.4", name="马方综合征")
     with raises("required", "name"):  # outside the catalogue a name cannot be cleared
-        health.update_condition(h.nurse, h.resident, condition, name="")
+        update_condition(h.nurse, h.resident, condition, name="")
     condition.refresh_from_db()
     assert (condition.icd10, condition.name) == ("Q87.4", "马方综合征")

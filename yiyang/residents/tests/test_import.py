@@ -16,10 +16,13 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS, Status, import_data, read_table
 from yiyang.residents.models import Resident
-from yiyang.residents.services import register_resident
+from yiyang.residents.services.imports.columns import COLUMNS
+from yiyang.residents.services.imports.files import read_table
+from yiyang.residents.services.imports.importer import ResidentImport, Status
+from yiyang.residents.services.imports.jobs import import_data
+from yiyang.residents.services.imports.report import write_report
+from yiyang.residents.services.registry import register_resident
 from yiyang.residents.tests.conftest import id_for
 from yiyang.testing.network import make_user
 
@@ -451,7 +454,7 @@ def test_a_concurrent_registration_of_the_same_person_is_caught_not_crashed(worl
         id_number=id_for(v0, datetime.date(1950, 3, 3), 901),
         region=v0,
     )
-    importer = imports.ResidentImport(nurse, source="race.xlsx")
+    importer = ResidentImport(nurse, source="race.xlsx")
     table = read_table(
         xlsx(
             [
@@ -616,7 +619,7 @@ def test_the_report_keeps_text_as_text_and_marks_the_rejected_rows(world, nurse,
     outcome = import_data(nurse, text.getvalue().encode(), "r.csv")
     assert [r.status for r in outcome.results] == ["imported", "rejected"]
     target = tmp_path / "r.report.xlsx"
-    imports.write_report(outcome, target)
+    write_report(outcome, target)
     book = openpyxl.load_workbook(target)
     assert book.sheetnames == ["Import results", "Summary"]
     sheet = book.worksheets[0]

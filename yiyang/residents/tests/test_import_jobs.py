@@ -20,9 +20,10 @@ from django.urls import reverse
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports.columns import COLUMNS
+from yiyang.residents.services.imports.files import read_table
+from yiyang.residents.services.imports.jobs import run_job
 from yiyang.residents.tests.conftest import client_for, id_for
 from yiyang.testing.network import make_user
 
@@ -152,7 +153,7 @@ def test_csv_template_reads_back(world, nurse):
     response = client.get(reverse("residents:import_template") + "?format=csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert response.content.startswith(b"\xef\xbb\xbf")
-    table = imports.read_table(response.content, "template.csv")
+    table = read_table(response.content, "template.csv")
     assert table.headers == HEADERS and len(table.rows) == 1
 
 
@@ -232,11 +233,11 @@ def test_a_file_without_the_required_columns_fails_the_job_with_the_reason(world
     job.file.save("import.csv", ContentFile("姓名,性别\n张三,男\n".encode()), save=True)
     stored = Path(media) / job.file.name
     assert stored.exists()
-    imports.run_job(job.pk)
+    run_job(job.pk)
     job.refresh_from_db()
     assert job.state == "failed" and "公民身份号码" in job.error and job.finished_at
     assert not stored.exists() and not job.report
-    assert imports.run_job(job.pk) is None  # not queued any more: left alone
+    assert run_job(job.pk) is None  # not queued any more: left alone
 
 
 def test_a_job_is_run_as_its_creator_with_her_scope(world, nurse):
@@ -252,7 +253,7 @@ def test_a_job_is_run_as_its_creator_with_her_scope(world, nurse):
     )
     job = ImportJob(created_by=nurse, original_name="scope.xlsx")
     job.file.save("import.xlsx", ContentFile(data), save=True)
-    imports.run_job(job.pk)
+    run_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.rejected, job.imported) == ("done", 1, 0)
 

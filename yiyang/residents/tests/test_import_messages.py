@@ -16,8 +16,9 @@ from django.utils import timezone, translation
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports.files import read_table
+from yiyang.residents.services.imports.jobs import STALE_AFTER, run_job
 from yiyang.residents.tests.conftest import client_for
 from yiyang.residents.tests.test_import_jobs import media, run_command  # noqa: F401
 from yiyang.testing.network import make_user
@@ -47,7 +48,7 @@ def nurse(world):
 def run(nurse, name: str, data: bytes) -> ImportJob:
     job = ImportJob(created_by=nurse, original_name=name)
     job.file.save(f"import{Path(name).suffix}", ContentFile(data), save=True)
-    imports.run_job(job.pk)
+    run_job(job.pk)
     job.refresh_from_db()
     return job
 
@@ -88,7 +89,7 @@ def test_a_broken_workbook_gets_a_plain_message(world, nurse, tmp_path):
     assert (job.state, job.error) == ("failed", NOT_XLSX)
     assert "Calamine" not in job_page(nurse, job)
     with translation.override("zh-hans"), pytest.raises(ValidationFailed) as caught:
-        imports.read_table(broken, "broken.xlsx")
+        read_table(broken, "broken.xlsx")
     assert caught.value.code == "bad_file" and "Calamine" not in caught.value.detail
     assert "无法作为 Excel 工作簿（.xlsx）读取" in caught.value.detail
     path = tmp_path / "broken.xlsx"
@@ -100,7 +101,7 @@ def test_a_broken_workbook_gets_a_plain_message(world, nurse, tmp_path):
 def test_a_broken_csv_gets_a_plain_message(world, nurse):
     data = ("姓名,公民身份号码,村（居）区划代码\n张三," + "x" * 200_000 + ",1\n").encode()
     with pytest.raises(ValidationFailed) as caught:
-        imports.read_table(data, "big.csv")
+        read_table(data, "big.csv")
     assert caught.value.code == "bad_file"
     assert caught.value.detail.startswith("The file could not be read as CSV")
 
@@ -109,7 +110,7 @@ def test_a_job_whose_worker_died_is_shown_as_interrupted(world, nurse, media):  
     now = timezone.now()
     dead = ImportJob(created_by=nurse, original_name="dead.xlsx", state="running", total=10)
     dead.file.save("import.xlsx", ContentFile(b"PK\x03\x04 upload"), save=False)
-    dead.heartbeat_at = now - imports.STALE_AFTER - datetime.timedelta(seconds=1)
+    dead.heartbeat_at = now - STALE_AFTER - datetime.timedelta(seconds=1)
     dead.save()
     stored = Path(media) / dead.file.name
     alive = ImportJob.objects.create(
@@ -129,4 +130,4 @@ def test_a_job_whose_worker_died_is_shown_as_interrupted(world, nurse, media):  
     assert client.get(f"/api/v1/residents/imports/{dead.pk}").json()["state"] == "failed"
     alive.refresh_from_db()
     assert alive.state == "running"
-    assert imports.run_job(dead.pk) is None
+    assert run_job(dead.pk) is None

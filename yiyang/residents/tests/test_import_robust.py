@@ -18,9 +18,10 @@ from django.db.models import Model, QuerySet
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.residents import imports
-from yiyang.residents.imports import COLUMNS, import_data
 from yiyang.residents.models import ImportJob, Resident
+from yiyang.residents.services.imports import rows as import_rows
+from yiyang.residents.services.imports.columns import COLUMNS
+from yiyang.residents.services.imports.jobs import import_data, run_job
 from yiyang.residents.tests.conftest import id_for
 from yiyang.residents.tests.test_import import results
 from yiyang.residents.tests.test_import_jobs import media, run_command  # noqa: F401
@@ -88,7 +89,7 @@ def test_a_control_character_in_an_ignored_column_is_named_too(world, nurse):
 def database_refuses_nul(monkeypatch):
     """Let NUL through the checks, so that it reaches the database. PostgreSQL refuses it
     by itself; on SQLite (which stores it) the refusal is played by the writes."""
-    monkeypatch.setattr(imports, "control_character", lambda value: None)
+    monkeypatch.setattr(import_rows, "control_character", lambda value: None)
     if connection.vendor == "postgresql":
         return
 
@@ -141,7 +142,7 @@ def test_a_row_the_database_refuses_costs_only_itself(world, nurse):
 def test_the_job_and_the_command_end_with_their_report(world, nurse, tmp_path):
     job = ImportJob(created_by=nurse, original_name="nul.csv")
     job.file.save("import.csv", ContentFile(csv_file(world, 12, {7: "x\x00"})), save=True)
-    imports.run_job(job.pk)
+    run_job(job.pk)
     job.refresh_from_db()
     assert (job.state, job.imported, job.rejected) == ("done", 11, 1)
     with job.report.open("rb") as handle:

@@ -12,8 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.residents import health, loinc
+from yiyang.residents import loinc
 from yiyang.residents.models import Condition, Document, Medication, Observation
+from yiyang.residents.services.health import add_condition, add_medication
+from yiyang.residents.services.observations import record_bp, record_observation
 from yiyang.residents.tests.conftest import client_for
 
 from .test_health_documents import EXE, PDF
@@ -77,7 +79,7 @@ def test_who_sees_the_tabs(h):
 
 
 def test_readers_get_no_forms(h):
-    health.add_condition(h.nurse, h.resident, icd10="I10")
+    add_condition(h.nurse, h.resident, icd10="I10")
     for user in (h.own, h.family, h.dispatcher):
         body = text(client_for(user).get(url("conditions", h.resident), **HX))
         assert "原发性高血压" in body
@@ -142,7 +144,7 @@ def test_no_consent_hides_the_forms_and_refuses(h):
 
 def test_edit_and_remove_inline(h):
     nurse = client_for(h.nurse)
-    medication = health.add_medication(h.nurse, h.resident, name="氨氯地平", dose="5 mg")
+    medication = add_medication(h.nurse, h.resident, name="氨氯地平", dose="5 mg")
     edit = url("medication_edit", h.resident, medication.pk)
     response = nurse.get(edit, **HX)
     assert response.status_code == 200
@@ -271,8 +273,8 @@ def test_glucose_and_other_measurements(h):
 
 
 def test_latest_values_and_delete_reading(h):
-    health.record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=5))
-    weight, bmi = health.record_observation(h.nurse, h.resident, "weight", "51.2")
+    record_observation(h.nurse, h.resident, "height", 160, effective_at=ago(days=5))
+    weight, bmi = record_observation(h.nurse, h.resident, "weight", "51.2")
     caregiver = client_for(h.caregiver)
     body = text(caregiver.get(url("observations", h.resident), **HX))
     latest = body.split('id="latest-vitals"', 1)[1].split("</section>", 1)[0]
@@ -283,14 +285,14 @@ def test_latest_values_and_delete_reading(h):
     response = caregiver.post(remove, {"period": "90"}, **HX)
     assert "Reading deleted." in text(response)
     assert list(Observation.objects.values_list("code", flat=True)) == [loinc.HEIGHT]
-    device = health.record_observation(h.nurse, h.resident, "spo2", 95, source="device")[0]
+    device = record_observation(h.nurse, h.resident, "spo2", 95, source="device")[0]
     response = caregiver.post(url("observation_remove", h.resident, device.pk), **HX)
     assert "A reading from a device cannot be deleted by hand." in text(response)
     assert Observation.objects.filter(pk=device.pk).exists()
 
 
 def test_period_selection(h):
-    health.record_bp(h.nurse, h.resident, 150, 95, effective_at=ago(days=60))
+    record_bp(h.nurse, h.resident, 150, 95, effective_at=ago(days=60))
     nurse = client_for(h.nurse)
     body30 = text(nurse.get(url("observations", h.resident) + "?period=30", **HX))
     body90 = text(nurse.get(url("observations", h.resident) + "?period=90", **HX))

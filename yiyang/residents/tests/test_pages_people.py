@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
+from yiyang.residents.services.people import add_contact, give_consent
+from yiyang.residents.services.proxies import grant_proxy, update_proxy
 from yiyang.residents.tests.conftest import client_for, register
 from yiyang.testing.network import make_user
 
@@ -51,9 +52,7 @@ def browser(nurse) -> Client:
 
 @pytest.fixture
 def daughter(world, nurse) -> Contact:
-    return people.add_contact(
-        nurse, world.zhang, name="李娟", relation="daughter", phone="13900001111"
-    )
+    return add_contact(nurse, world.zhang, name="李娟", relation="daughter", phone="13900001111")
 
 
 # --- contacts tab -----------------------------------------------------------------------
@@ -128,7 +127,7 @@ def test_remove_contact(world, browser, daughter):
 
 
 def test_contact_of_another_resident_is_404(world, browser, nurse):
-    other = people.add_contact(nurse, world.li, name="李明", relation="son")
+    other = add_contact(nurse, world.li, name="李明", relation="son")
     assert browser.get(url("contact_edit", world.zhang.pk, other.pk)).status_code == 404
     assert browser.post(url("contact_remove", world.zhang.pk, other.pk)).status_code == 404
     assert Contact.objects.filter(pk=other.pk).exists()
@@ -143,7 +142,7 @@ def grant_page(browser: Client, world, contact: Contact, **extra):
 
 
 def test_grant_shows_the_login_and_one_time_password_once(world, browser, nurse, daughter):
-    people.give_consent(nurse, world.zhang, "family_sharing")
+    give_consent(nurse, world.zhang, "family_sharing")
     form = browser.get(url("proxy_grant", world.zhang.pk, daughter.pk), **HTMX)
     assert 'id="grant-form"' in text(form)
     response = grant_page(browser, world, daughter)
@@ -169,8 +168,8 @@ def test_grant_refused_without_family_sharing_consent(world, browser, daughter):
 
 
 def test_revoke_and_change_rights(world, browser, nurse, daughter):
-    people.give_consent(nurse, world.zhang, "family_sharing")
-    grant, _ = people.grant_proxy(nurse, daughter)
+    give_consent(nurse, world.zhang, "family_sharing")
+    grant, _ = grant_proxy(nurse, daughter)
     changed = browser.post(
         url("proxy_update", world.zhang.pk, grant.pk),
         {"can_view_readings": "on", "can_view_alerts": "on"},
@@ -216,7 +215,7 @@ def test_consent_tab_give_and_withdraw(world, browser):
 
 
 def test_guardian_consent_form_offers_only_guardians(world, browser, nurse, daughter):
-    guardian = people.add_contact(nurse, world.zhang, name="张强", relation="son", is_guardian=True)
+    guardian = add_contact(nurse, world.zhang, name="张强", relation="son", is_guardian=True)
     tab = text(browser.get(url("consents", world.zhang.pk)))
     assert f'<option value="{guardian.pk}">' in tab
     assert f'<option value="{daughter.pk}">' not in tab
@@ -235,7 +234,7 @@ def test_guardian_consent_form_offers_only_guardians(world, browser, nurse, daug
 def test_resident_sees_her_consents_and_withdraws_one(world, nurse, daughter):
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
-    consent = people.give_consent(nurse, world.zhang, "platform_exchange")
+    consent = give_consent(nurse, world.zhang, "platform_exchange")
     client = client_for(own)
     tab = client.get(url("consents", world.zhang.pk))
     assert tab.status_code == 200
@@ -265,8 +264,8 @@ def tab_keys(response) -> set[str]:
 @pytest.fixture
 def family(world, nurse, daughter):
     """李娟 logs in with the login and password she was handed."""
-    sharing = people.give_consent(nurse, world.zhang, "family_sharing")
-    grant, password = people.grant_proxy(nurse, daughter)
+    sharing = give_consent(nurse, world.zhang, "family_sharing")
+    grant, password = grant_proxy(nurse, daughter)
     client = Client()
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     assert client.login(username=grant.user.username, password=password)
@@ -297,7 +296,7 @@ def test_family_login_finds_her_mother_and_sees_the_health_tabs(world, family):
 
 def test_family_login_without_the_readings_right_sees_no_health_tab(world, nurse, family):
     client, grant, _ = family
-    people.update_proxy(nurse, grant, can_view_readings=False, can_view_alerts=True)
+    update_proxy(nurse, grant, can_view_readings=False, can_view_alerts=True)
     detail = client.get(url("detail", world.zhang.pk))
     assert detail.status_code == 200
     assert not set(HEALTH_TABS) & tab_keys(detail)
@@ -356,7 +355,7 @@ def test_merge_page_offers_the_possible_duplicates(world, merger, duplicate):
 
 
 def test_merge_page_side_by_side_then_merge(world, merger, duplicate, nurse):
-    people.add_contact(nurse, duplicate, name="张强", relation="son")
+    add_contact(nurse, duplicate, name="张强", relation="son")
     compare = merger.get(url("merge", world.zhang.pk), {"remove": duplicate.pk})
     body = text(compare)
     assert 'id="merge-compare"' in body
@@ -391,7 +390,7 @@ def test_tabs_query_count_does_not_grow_with_rows(world, browser, nurse):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    people.give_consent(nurse, world.zhang, "family_sharing")
+    give_consent(nurse, world.zhang, "family_sharing")
 
     def counts() -> tuple[int, int]:
         result = []
@@ -401,14 +400,14 @@ def test_tabs_query_count_does_not_grow_with_rows(world, browser, nurse):
             result.append(len(ctx.captured_queries))
         return result[0], result[1]
 
-    contact = people.add_contact(nurse, world.zhang, name="李娟", relation="daughter")
-    people.grant_proxy(nurse, contact)
+    contact = add_contact(nurse, world.zhang, name="李娟", relation="daughter")
+    grant_proxy(nurse, contact)
     counts()  # warm up (session, caches)
     few = counts()
     for n, name in enumerate(("张强", "张伟", "张敏")):
-        guardian = people.add_contact(
+        guardian = add_contact(
             nurse, world.zhang, name=name, relation="son", phone=f"1390000{n:04d}", is_guardian=True
         )
-        people.grant_proxy(nurse, guardian, given_by="guardian", guardian=guardian)
-    people.give_consent(nurse, world.zhang, "health_data", given_by="guardian", guardian=guardian)
+        grant_proxy(nurse, guardian, given_by="guardian", guardian=guardian)
+    give_consent(nurse, world.zhang, "health_data", given_by="guardian", guardian=guardian)
     assert counts() == few

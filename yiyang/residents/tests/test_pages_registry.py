@@ -26,7 +26,7 @@ from yiyang.residents.models import (
     ConsentPurpose,
     Resident,
 )
-from yiyang.residents.services import update_resident
+from yiyang.residents.services.registry import update_resident
 from yiyang.residents.tests.conftest import client_for, family_login, id_for, register
 from yiyang.testing.network import make_user
 

@@ -16,7 +16,7 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.residents import access, people
+from yiyang.residents import access
 from yiyang.residents.models import (
     Condition,
     Consent,
@@ -27,7 +27,22 @@ from yiyang.residents.models import (
     Resident,
     ResidentStatus,
 )
-from yiyang.residents.selectors import get_resident_for, residents_for
+from yiyang.residents.selectors.people import consents_for, contacts_for, grant_state, grants_for
+from yiyang.residents.selectors.registry import get_resident_for, residents_for
+from yiyang.residents.services.merge import merge_residents, resident_links
+from yiyang.residents.services.people import (
+    add_contact,
+    give_consent,
+    remove_contact,
+    update_contact,
+    withdraw_consent,
+)
+from yiyang.residents.services.proxies import (
+    grant_proxy,
+    one_time_password,
+    revoke_proxy,
+    update_proxy,
+)
 from yiyang.residents.tests.conftest import World, register
 from yiyang.testing.network import make_user
 
@@ -61,11 +76,11 @@ def last_audit(action: str) -> AuditEvent:
 
 def daughter_of(actor: User, resident: Resident, **extra) -> Contact:
     fields = {"name": "李娟", "relation": "daughter", "phone": "139 0000-1111", **extra}
-    return people.add_contact(actor, resident, **fields)
+    return add_contact(actor, resident, **fields)
 
 
 def sharing(actor: User, resident: Resident) -> Consent:
-    return people.give_consent(actor, resident, ConsentPurpose.FAMILY_SHARING)
+    return give_consent(actor, resident, ConsentPurpose.FAMILY_SHARING)
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -100,7 +115,7 @@ def test_add_contact_encrypts_and_masks_the_phone(world, staff):
 )
 def test_add_contact_refuses_bad_input(world, staff, fields, code, field):
     with pytest.raises(ValidationFailed) as exc:
-        people.add_contact(staff.nurse, world.zhang, **fields)
+        add_contact(staff.nurse, world.zhang, **fields)
     assert (exc.value.code, exc.value.field) == (code, field)
     assert not Contact.objects.exists()
 
@@ -112,18 +127,18 @@ def test_contacts_need_manage_permission_and_scope(world, staff):
         daughter_of(staff.nurse, world.zhao)  # county B
     contact = daughter_of(staff.nurse_b, world.zhao)
     with pytest.raises(NotFound):
-        people.update_contact(staff.nurse, contact, note="x")
+        update_contact(staff.nurse, contact, note="x")
     with pytest.raises(NotFound):
-        people.remove_contact(staff.nurse, contact)
+        remove_contact(staff.nurse, contact)
     # An id of another resident's contact under this resident is not found either.
     mine = daughter_of(staff.nurse, world.zhang)
     with pytest.raises(NotFound):
-        people.update_contact(staff.nurse, mine, resident=world.li, note="x")
+        update_contact(staff.nurse, mine, resident=world.li, note="x")
 
 
 def test_update_contact_changes_only_given_fields(world, staff):
     contact = daughter_of(staff.nurse, world.zhang, address="罗山县城关镇")
-    people.update_contact(staff.nurse, contact.pk, phone="13900002222", is_guardian=True)
+    update_contact(staff.nurse, contact.pk, phone="13900002222", is_guardian=True)
     contact.refresh_from_db()
     assert (contact.phone, contact.is_guardian, contact.address) == (
         "13900002222",
@@ -136,26 +151,24 @@ def test_update_contact_changes_only_given_fields(world, staff):
         "is_guardian": True,
     }
     count = AuditEvent.objects.count()
-    people.update_contact(staff.nurse, contact, name="李娟")  # unchanged: no audit row
+    update_contact(staff.nurse, contact, name="李娟")  # unchanged: no audit row
     assert AuditEvent.objects.count() == count
 
 
 def test_guardian_with_active_consent_stays_guardian(world, staff):
     guardian = daughter_of(staff.nurse, world.zhang, is_guardian=True)
-    people.give_consent(
-        staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=guardian
-    )
+    give_consent(staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=guardian)
     with pytest.raises(ValidationFailed) as exc:
-        people.update_contact(staff.nurse, guardian, is_guardian=False)
+        update_contact(staff.nurse, guardian, is_guardian=False)
     assert exc.value.code == "guardian_has_consents"
     with pytest.raises(ValidationFailed) as exc:
-        people.remove_contact(staff.nurse, guardian)
+        remove_contact(staff.nurse, guardian)
     assert exc.value.code == "contact_gave_consents"
 
 
 def test_remove_contact(world, staff):
     contact = daughter_of(staff.nurse, world.zhang)
-    people.remove_contact(staff.nurse, contact, note="号码停用")
+    remove_contact(staff.nurse, contact, note="号码停用")
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert last_audit("residents.contact.delete").details["note"] == "号码停用"
 
@@ -163,12 +176,12 @@ def test_remove_contact(world, staff):
 def test_remove_contact_with_active_grant_is_refused_until_revoked(world, staff):
     sharing(staff.nurse, world.zhang)
     contact = daughter_of(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, contact)
+    grant, _ = grant_proxy(staff.nurse, contact)
     with pytest.raises(ValidationFailed) as exc:
-        people.remove_contact(staff.nurse, contact)
+        remove_contact(staff.nurse, contact)
     assert exc.value.code == "contact_has_active_grant"
-    people.revoke_proxy(staff.nurse, grant)
-    people.remove_contact(staff.nurse, contact)
+    revoke_proxy(staff.nurse, grant)
+    remove_contact(staff.nurse, contact)
     assert not ProxyGrant.objects.exists()
     # The (withdrawn) consent of the grant stays on record.
     kept = Consent.objects.get(purpose=ConsentPurpose.PROXY_ACCESS)
@@ -180,7 +193,7 @@ def test_remove_contact_with_active_grant_is_refused_until_revoked(world, staff)
 
 
 def test_give_consent_self(world, staff):
-    consent = people.give_consent(staff.nurse, world.zhang, "health_data", note="纸质签字")
+    consent = give_consent(staff.nurse, world.zhang, "health_data", note="纸质签字")
     assert (consent.given_by, consent.guardian, consent.recorded_by) == ("self", None, staff.nurse)
     assert consent.active
     assert access.has_consent(world.zhang, "health_data")
@@ -190,26 +203,24 @@ def test_give_consent_self(world, staff):
 
 
 def test_give_consent_by_guardian_needs_a_guardian_contact(world, staff):
-    son = people.add_contact(staff.nurse, world.zhang, name="张强", relation="son")
+    son = add_contact(staff.nurse, world.zhang, name="张强", relation="son")
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(staff.nurse, world.zhang, "health_data", given_by="guardian")
+        give_consent(staff.nurse, world.zhang, "health_data", given_by="guardian")
     assert (exc.value.code, exc.value.field) == ("guardian_required", "guardian")
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(
-            staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=son
-        )
+        give_consent(staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=son)
     assert exc.value.code == "not_guardian"
-    other = people.add_contact(staff.nurse, world.li, name="李明", relation="son", is_guardian=True)
+    other = add_contact(staff.nurse, world.li, name="李明", relation="son", is_guardian=True)
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(
+        give_consent(
             staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=other.pk
         )
     assert exc.value.code == "unknown_reference"
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(staff.nurse, world.zhang, "health_data", guardian=son)
+        give_consent(staff.nurse, world.zhang, "health_data", guardian=son)
     assert exc.value.code == "guardian_not_allowed"
-    people.update_contact(staff.nurse, son, is_guardian=True)
-    consent = people.give_consent(
+    update_contact(staff.nurse, son, is_guardian=True)
+    consent = give_consent(
         staff.nurse, world.zhang, "health_data", given_by="guardian", guardian=son.pk
     )
     assert consent.guardian == son
@@ -217,13 +228,13 @@ def test_give_consent_by_guardian_needs_a_guardian_contact(world, staff):
 
 
 def test_one_active_consent_per_purpose(world, staff):
-    first = people.give_consent(staff.nurse, world.zhang, "device_monitoring")
+    first = give_consent(staff.nurse, world.zhang, "device_monitoring")
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(staff.nurse, world.zhang, "device_monitoring")
+        give_consent(staff.nurse, world.zhang, "device_monitoring")
     assert exc.value.code == "already_given"
     assert "already given" in exc.value.detail
-    people.withdraw_consent(staff.nurse, first)
-    again = people.give_consent(staff.nurse, world.zhang, "device_monitoring")
+    withdraw_consent(staff.nurse, first)
+    again = give_consent(staff.nurse, world.zhang, "device_monitoring")
     rows = Consent.objects.filter(resident=world.zhang)
     assert [(c.pk, c.active) for c in rows] == [(again.pk, True), (first.pk, False)]
 
@@ -241,56 +252,56 @@ def test_one_active_consent_per_purpose(world, staff):
 )
 def test_give_consent_refuses_bad_input(world, staff, purpose, kwargs, code, field):
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(staff.nurse, world.zhang, purpose, **kwargs)
+        give_consent(staff.nurse, world.zhang, purpose, **kwargs)
     assert (exc.value.code, exc.value.field) == (code, field)
     assert not Consent.objects.exists()
 
 
 def test_consent_given_at_may_be_the_paper_date_but_not_the_future(world, staff):
-    consent = people.give_consent(staff.nurse, world.zhang, "health_data", given_at="2025-03-01")
+    consent = give_consent(staff.nurse, world.zhang, "health_data", given_at="2025-03-01")
     assert timezone.localtime(consent.given_at).date() == datetime.date(2025, 3, 1)
     future = timezone.now() + datetime.timedelta(days=1)
     with pytest.raises(ValidationFailed) as exc:
-        people.give_consent(staff.nurse, world.zhang, "device_monitoring", given_at=future)
+        give_consent(staff.nurse, world.zhang, "device_monitoring", given_at=future)
     assert exc.value.code == "given_at_future"
 
 
 def test_consent_permission_and_scope(world, staff):
     with pytest.raises(PermissionDenied):
-        people.give_consent(staff.supervisor, world.zhang, "health_data")
+        give_consent(staff.supervisor, world.zhang, "health_data")
     with pytest.raises(NotFound):
-        people.give_consent(staff.nurse, world.zhao, "health_data")
-    consent_b = people.give_consent(staff.nurse_b, world.zhao, "health_data")
+        give_consent(staff.nurse, world.zhao, "health_data")
+    consent_b = give_consent(staff.nurse_b, world.zhao, "health_data")
     with pytest.raises(NotFound):
-        people.withdraw_consent(staff.nurse, consent_b)
+        withdraw_consent(staff.nurse, consent_b)
     with pytest.raises(PermissionDenied):
-        people.withdraw_consent(staff.supervisor, consent_b)
+        withdraw_consent(staff.supervisor, consent_b)
 
 
 def test_withdraw_health_data_blocks_health_record_writes_at_once(world, staff):
-    consent = people.give_consent(staff.nurse, world.zhang, "health_data")
+    consent = give_consent(staff.nurse, world.zhang, "health_data")
     access.require_health_consent(world.zhang)  # no error
-    withdrawn = people.withdraw_consent(staff.nurse, consent.pk, "本人要求")
+    withdrawn = withdraw_consent(staff.nurse, consent.pk, "本人要求")
     assert (withdrawn.withdrawn_by, withdrawn.withdrawal_note) == (staff.nurse, "本人要求")
     with pytest.raises(ValidationFailed) as exc:
         access.require_health_consent(world.zhang)
     assert exc.value.code == "no_consent"
     assert last_audit("residents.consent.withdraw").details["health_record_writes_blocked"]
     with pytest.raises(ValidationFailed) as exc:
-        people.withdraw_consent(staff.nurse, consent)
+        withdraw_consent(staff.nurse, consent)
     assert exc.value.code == "already_withdrawn"
 
 
 def test_resident_withdraws_her_own_consent(world, staff):
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
-    consent = people.give_consent(staff.nurse, world.zhang, "platform_exchange")
-    other = people.give_consent(staff.nurse, world.li, "platform_exchange")
+    consent = give_consent(staff.nurse, world.zhang, "platform_exchange")
+    other = give_consent(staff.nurse, world.li, "platform_exchange")
     with pytest.raises(PermissionDenied):
-        people.give_consent(own, world.zhang, "device_monitoring")
+        give_consent(own, world.zhang, "device_monitoring")
     with pytest.raises(NotFound):
-        people.withdraw_consent(own, other)
-    people.withdraw_consent(own, consent, "不再同意")
+        withdraw_consent(own, other)
+    withdraw_consent(own, consent, "不再同意")
     consent.refresh_from_db()
     assert consent.withdrawn_by == own
     assert last_audit("residents.consent.withdraw").actor_id == own.pk
@@ -302,7 +313,7 @@ def test_resident_withdraws_her_own_consent(world, staff):
 def test_grant_proxy_creates_a_family_login_with_a_one_time_password(world, staff):
     sharing(staff.nurse, world.zhang)
     contact = daughter_of(staff.nurse, world.zhang)
-    grant, password = people.grant_proxy(staff.nurse, contact)
+    grant, password = grant_proxy(staff.nurse, contact)
     assert password is not None and len(password) == 19
     user = grant.user
     assert (user.role, user.scope_kind, user.display_name) == (Role.FAMILY, "self", "李娟")
@@ -325,7 +336,7 @@ def test_grant_proxy_creates_a_family_login_with_a_one_time_password(world, staf
 def test_one_time_passwords_pass_the_policy_and_differ():
     from django.contrib.auth.password_validation import validate_password
 
-    seen = {people.one_time_password() for _ in range(50)}
+    seen = {one_time_password() for _ in range(50)}
     assert len(seen) == 50
     for password in list(seen)[:5]:
         validate_password(password)
@@ -334,7 +345,7 @@ def test_one_time_passwords_pass_the_policy_and_differ():
 def test_grant_needs_family_sharing_consent(world, staff):
     contact = daughter_of(staff.nurse, world.zhang)
     with pytest.raises(ValidationFailed) as exc:
-        people.grant_proxy(staff.nurse, contact)
+        grant_proxy(staff.nurse, contact)
     assert exc.value.code == "no_family_sharing"
     assert not User.objects.filter(role=Role.FAMILY).exists()
     assert not Consent.objects.exists()
@@ -344,19 +355,19 @@ def test_grant_refusals(world, staff):
     sharing(staff.nurse, world.zhang)
     contact = daughter_of(staff.nurse, world.zhang)
     with pytest.raises(ValidationFailed) as exc:
-        people.grant_proxy(staff.nurse, contact, can_view_readings=False)
+        grant_proxy(staff.nurse, contact, can_view_readings=False)
     assert exc.value.code == "no_rights"
     with pytest.raises(PermissionDenied):
-        people.grant_proxy(staff.supervisor, contact)
+        grant_proxy(staff.supervisor, contact)
     with pytest.raises(NotFound):
-        people.grant_proxy(staff.nurse_b, contact)
+        grant_proxy(staff.nurse_b, contact)
     with pytest.raises(ValidationFailed) as exc:
-        people.grant_proxy(staff.nurse, contact, username=staff.nurse.username)
+        grant_proxy(staff.nurse, contact, username=staff.nurse.username)
     assert exc.value.code == "username_taken"
     assert not ProxyGrant.objects.exists()
-    people.grant_proxy(staff.nurse, contact, username="lijuan")
+    grant_proxy(staff.nurse, contact, username="lijuan")
     with pytest.raises(ValidationFailed) as exc:
-        people.grant_proxy(staff.nurse, contact)
+        grant_proxy(staff.nurse, contact)
     assert exc.value.code == "already_granted"
 
 
@@ -366,46 +377,44 @@ def test_the_same_family_login_serves_both_parents(world, staff):
     sharing(staff.nurse, world.zhang)
     sharing(staff.nurse, world.li)
     mother = daughter_of(staff.nurse, world.zhang)
-    grant, password = people.grant_proxy(staff.nurse, mother)
+    grant, password = grant_proxy(staff.nurse, mother)
     father = daughter_of(staff.nurse, world.li)
-    second, none = people.grant_proxy(staff.nurse, father, username=grant.user.username)
+    second, none = grant_proxy(staff.nurse, father, username=grant.user.username)
     assert none is None and second.user == grant.user
     assert set(residents_for(grant.user)) == {world.zhang, world.li}
     assert last_audit("residents.proxy.grant").details["login_created"] is False
     # A different phone: the name is someone else's login.
-    stranger = people.add_contact(
+    stranger = add_contact(
         staff.nurse, world.wang, name="王丽", relation="daughter", phone="13700000000"
     )
     sharing(staff.nurse, world.wang)
     with pytest.raises(ValidationFailed) as exc:
-        people.grant_proxy(staff.nurse, stranger, username=grant.user.username)
+        grant_proxy(staff.nurse, stranger, username=grant.user.username)
     assert exc.value.code == "username_taken"
 
 
 def test_grant_by_guardian(world, staff):
     sharing(staff.nurse, world.zhang)
-    guardian = people.add_contact(
-        staff.nurse, world.zhang, name="张强", relation="son", is_guardian=True
-    )
+    guardian = add_contact(staff.nurse, world.zhang, name="张强", relation="son", is_guardian=True)
     contact = daughter_of(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, contact, given_by="guardian", guardian=guardian)
+    grant, _ = grant_proxy(staff.nurse, contact, given_by="guardian", guardian=guardian)
     assert (grant.consent.given_by, grant.consent.guardian) == ("guardian", guardian)
 
 
 def test_revoke_cuts_access_at_once(world, staff):
     sharing(staff.nurse, world.zhang)
     contact = daughter_of(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, contact)
+    grant, _ = grant_proxy(staff.nurse, contact)
     family = grant.user
     assert get_resident_for(family, world.zhang.pk) == world.zhang
     assert access.can_view_health(family, world.zhang)
-    people.revoke_proxy(staff.nurse, grant, "女儿要求")
+    revoke_proxy(staff.nurse, grant, "女儿要求")
     with pytest.raises(NotFound):
         get_resident_for(family, world.zhang.pk)
     assert not access.can_view_health(family, world.zhang)
     assert list(residents_for(family)) == []
     with pytest.raises(ValidationFailed) as exc:
-        people.revoke_proxy(staff.nurse, grant)
+        revoke_proxy(staff.nurse, grant)
     assert exc.value.code == "already_revoked"
     event = last_audit("residents.proxy.revoke")
     assert (event.details["user"], event.details["consent"]) == (family.pk, grant.consent_id)
@@ -413,13 +422,13 @@ def test_revoke_cuts_access_at_once(world, staff):
 
 def test_withdrawing_family_sharing_suspends_every_grant(world, staff):
     consent = sharing(staff.nurse, world.zhang)
-    first, _ = people.grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
-    son = people.add_contact(staff.nurse, world.zhang, name="张强", relation="son")
-    second, _ = people.grant_proxy(staff.nurse, son, can_view_alerts=True)
-    people.withdraw_consent(staff.nurse, consent)
+    first, _ = grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
+    son = add_contact(staff.nurse, world.zhang, name="张强", relation="son")
+    second, _ = grant_proxy(staff.nurse, son, can_view_alerts=True)
+    withdraw_consent(staff.nurse, consent)
     for grant in (first, second):
         assert list(residents_for(grant.user)) == []
-        assert people.grant_state(grant, access.has_consent(world.zhang, "family_sharing")) == (
+        assert grant_state(grant, access.has_consent(world.zhang, "family_sharing")) == (
             "suspended"
         )
     assert last_audit("residents.consent.withdraw").details["proxy_grants_suspended"] == sorted(
@@ -437,18 +446,18 @@ def test_resident_revokes_her_daughters_access(world, staff):
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
     sharing(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
+    grant, _ = grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
     with pytest.raises(PermissionDenied):
-        people.revoke_proxy(grant.user, grant)  # the family login cannot
-    people.revoke_proxy(own, grant)
-    assert not people.grants_for(staff.nurse, world.zhang.pk).get().active
+        revoke_proxy(grant.user, grant)  # the family login cannot
+    revoke_proxy(own, grant)
+    assert not grants_for(staff.nurse, world.zhang.pk).get().active
 
 
 def test_update_proxy_rights_is_a_new_grant_and_consent(world, staff):
     sharing(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
+    grant, _ = grant_proxy(staff.nurse, daughter_of(staff.nurse, world.zhang))
     assert not access.proxy_right(grant.user, world.zhang, "can_view_alerts")
-    new = people.update_proxy(staff.nurse, grant, can_view_alerts=True)
+    new = update_proxy(staff.nurse, grant, can_view_alerts=True)
     assert new.pk != grant.pk and new.consent_id != grant.consent_id
     assert (new.contact, new.user, new.can_view_readings, new.can_view_alerts) == (
         grant.contact,
@@ -464,18 +473,18 @@ def test_update_proxy_rights_is_a_new_grant_and_consent(world, staff):
     assert event.details["after"]["can_view_alerts"] is True
     assert event.details["replaces"] == grant.pk
     # Unchanged rights: the same grant back, nothing written.
-    assert people.update_proxy(staff.nurse, new, can_view_alerts=True) == new
+    assert update_proxy(staff.nurse, new, can_view_alerts=True) == new
     with pytest.raises(ValidationFailed) as exc:
-        people.update_proxy(staff.nurse, grant, can_view_bills=True)
+        update_proxy(staff.nurse, grant, can_view_bills=True)
     assert exc.value.code == "grant_revoked"
     with pytest.raises(ValidationFailed) as exc:
-        people.update_proxy(staff.nurse, new, can_view_readings=False, can_view_alerts=False)
+        update_proxy(staff.nurse, new, can_view_readings=False, can_view_alerts=False)
     assert exc.value.code == "no_rights"
 
 
 def test_family_login_sees_health_only_with_the_readings_right(world, staff):
     sharing(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(
+    grant, _ = grant_proxy(
         staff.nurse,
         daughter_of(staff.nurse, world.zhang),
         can_view_readings=False,
@@ -484,7 +493,7 @@ def test_family_login_sees_health_only_with_the_readings_right(world, staff):
     family = grant.user
     resident = get_resident_for(family, world.zhang.pk)
     assert not access.can_view_health(family, resident)
-    people.update_proxy(staff.nurse, grant, can_view_readings=True)
+    update_proxy(staff.nurse, grant, can_view_readings=True)
     assert access.can_view_health(family, resident)
 
 
@@ -494,25 +503,25 @@ def test_family_login_sees_health_only_with_the_readings_right(world, staff):
 def test_selectors_staff_and_own_login_but_not_family(world, staff):
     sharing(staff.nurse, world.zhang)
     contact = daughter_of(staff.nurse, world.zhang)
-    grant, _ = people.grant_proxy(staff.nurse, contact)
-    assert list(people.contacts_for(staff.supervisor, world.zhang.pk)) == [contact]
-    assert [c.purpose for c in people.consents_for(staff.supervisor, world.zhang)] == [
+    grant, _ = grant_proxy(staff.nurse, contact)
+    assert list(contacts_for(staff.supervisor, world.zhang.pk)) == [contact]
+    assert [c.purpose for c in consents_for(staff.supervisor, world.zhang)] == [
         "family_sharing",
         "proxy_access",
     ]
-    assert list(people.grants_for(staff.supervisor, world.zhang.pk)) == [grant]
+    assert list(grants_for(staff.supervisor, world.zhang.pk)) == [grant]
     own = make_user(Role.RESIDENT, username="zhang-self")
     Resident.objects.filter(pk=world.zhang.pk).update(account=own)
-    assert list(people.contacts_for(own, world.zhang.pk)) == [contact]
+    assert list(contacts_for(own, world.zhang.pk)) == [contact]
     with pytest.raises(PermissionDenied):
-        people.contacts_for(grant.user, world.zhang.pk)
+        contacts_for(grant.user, world.zhang.pk)
     with pytest.raises(NotFound):
-        people.consents_for(staff.nurse, world.zhao.pk)
+        consents_for(staff.nurse, world.zhao.pk)
     with pytest.raises(NotFound):
-        people.contacts_for(own, world.li.pk)
+        contacts_for(own, world.li.pk)
     doctor_no_view = make_user(Role.SYSTEM_ADMIN, "all", username="sysadmin")
     with pytest.raises(PermissionDenied):
-        people.contacts_for(doctor_no_view, world.zhang.pk)
+        contacts_for(doctor_no_view, world.zhang.pk)
 
 
 # --- merge ------------------------------------------------------------------------------
@@ -535,11 +544,11 @@ def duplicate(world, staff) -> Resident:
 
 def test_merge_moves_every_linked_row(world, staff, duplicate):
     keep, remove = world.zhang, duplicate
-    people.give_consent(staff.nurse, keep, "health_data", given_at="2025-01-01")
-    newer_dup = people.give_consent(staff.nurse, remove, "health_data", given_at="2025-06-01")
-    people.give_consent(staff.nurse, remove, "family_sharing")
+    give_consent(staff.nurse, keep, "health_data", given_at="2025-01-01")
+    newer_dup = give_consent(staff.nurse, remove, "health_data", given_at="2025-06-01")
+    give_consent(staff.nurse, remove, "family_sharing")
     contact = daughter_of(staff.nurse, remove)
-    grant, _ = people.grant_proxy(staff.nurse, contact)
+    grant, _ = grant_proxy(staff.nurse, contact)
     Condition.objects.create(resident=remove, icd10="I10", name="原发性高血压")
     older = register(
         world.registrar, world.net.a.villages[0], "张三", datetime.date(1950, 3, 15), 88
@@ -549,7 +558,7 @@ def test_merge_moves_every_linked_row(world, staff, duplicate):
     Resident.objects.filter(pk=remove.pk).update(account=own)
     remove.refresh_from_db()
 
-    result = people.merge_residents(staff.merger, keep, remove.pk, "同一人重复建档")
+    result = merge_residents(staff.merger, keep, remove.pk, "同一人重复建档")
 
     assert result.moved == {
         "residents.condition": 1,
@@ -596,9 +605,9 @@ def test_merge_moves_every_linked_row(world, staff, duplicate):
 
 
 def test_merge_keeps_the_older_consent_even_when_it_is_on_the_duplicate(world, staff, duplicate):
-    newer = people.give_consent(staff.nurse, world.zhang, "health_data", given_at="2025-06-01")
-    older = people.give_consent(staff.nurse, duplicate, "health_data", given_at="2025-01-01")
-    people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+    newer = give_consent(staff.nurse, world.zhang, "health_data", given_at="2025-06-01")
+    older = give_consent(staff.nurse, duplicate, "health_data", given_at="2025-01-01")
+    merge_residents(staff.merger, world.zhang, duplicate, "重复")
     older.refresh_from_db()
     newer.refresh_from_db()
     assert older.active and older.resident_id == world.zhang.pk
@@ -619,7 +628,7 @@ def test_merge_fills_grid_and_household_only_from_the_same_village(world, staff)
         household=household,
         phone="13600000000",
     )
-    result = people.merge_residents(staff.merger, keep, dup, "重复")
+    result = merge_residents(staff.merger, keep, dup, "重复")
     keep.refresh_from_db()
     assert (keep.grid, keep.household, keep.phone) == (a.grids[0], household, "13600000000")
     assert keep.phone_index == crypto.blind_index("13600000000")
@@ -628,7 +637,7 @@ def test_merge_fills_grid_and_household_only_from_the_same_village(world, staff)
     dup2 = register(
         world.registrar, a.villages[0], "陈二", datetime.date(1944, 2, 2), 64, grid=a.grids[0]
     )
-    result = people.merge_residents(staff.merger, elsewhere, dup2, "重复")
+    result = merge_residents(staff.merger, elsewhere, dup2, "重复")
     elsewhere.refresh_from_db()
     assert elsewhere.grid is None and "grid" not in result.filled
     assert {"grid", "region"} <= set(result.differed)
@@ -636,30 +645,30 @@ def test_merge_fills_grid_and_household_only_from_the_same_village(world, staff)
 
 def test_merge_refusals(world, staff, duplicate):
     with pytest.raises(PermissionDenied):
-        people.merge_residents(staff.nurse, world.zhang, duplicate, "重复")
+        merge_residents(staff.nurse, world.zhang, duplicate, "重复")
     with pytest.raises(ValidationFailed) as exc:
-        people.merge_residents(staff.merger, world.zhang, world.zhang, "重复")
+        merge_residents(staff.merger, world.zhang, world.zhang, "重复")
     assert exc.value.code == "same_record"
     with pytest.raises(ValidationFailed) as exc:
-        people.merge_residents(staff.merger, world.zhang, duplicate, "  ")
+        merge_residents(staff.merger, world.zhang, duplicate, "  ")
     assert (exc.value.code, exc.value.field) == ("required", "reason")
     with pytest.raises(NotFound):
-        people.merge_residents(staff.merger, world.zhang, world.zhao, "重复")  # county B
+        merge_residents(staff.merger, world.zhang, world.zhao, "重复")  # county B
     with pytest.raises(NotFound):
-        people.merge_residents(staff.merger, world.zhang, 999999, "重复")
+        merge_residents(staff.merger, world.zhang, 999999, "重复")
     for name, resident in (("a", world.zhang), ("b", duplicate)):
         user = make_user(Role.RESIDENT, username=f"own-{name}")
         Resident.objects.filter(pk=resident.pk).update(account=user)
     with pytest.raises(ValidationFailed) as exc:
-        people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+        merge_residents(staff.merger, world.zhang, duplicate, "重复")
     assert exc.value.code == "both_have_login"
     Resident.objects.filter(pk=duplicate.pk).update(account=None)
-    people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+    merge_residents(staff.merger, world.zhang, duplicate, "重复")
     with pytest.raises(ValidationFailed) as exc:
-        people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+        merge_residents(staff.merger, world.zhang, duplicate, "重复")
     assert exc.value.code == "already_merged"
     with pytest.raises(ValidationFailed) as exc:
-        people.merge_residents(staff.merger, duplicate, world.li, "重复")
+        merge_residents(staff.merger, duplicate, world.li, "重复")
     assert exc.value.code == "already_merged"
     # Nothing can be added to the merged record any more.
     with pytest.raises(ValidationFailed) as exc:
@@ -671,7 +680,7 @@ def test_merge_of_a_deceased_duplicate(world, staff, duplicate):
     Resident.objects.filter(pk=duplicate.pk).update(
         status=ResidentStatus.DECEASED, deceased_on=datetime.date(2025, 1, 1)
     )
-    people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+    merge_residents(staff.merger, world.zhang, duplicate, "重复")
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.deceased_on) == ("merged", None)
     assert last_audit("residents.resident.merge").details["removed_before"] == {
@@ -682,7 +691,7 @@ def test_merge_of_a_deceased_duplicate(world, staff, duplicate):
 
 
 def test_resident_links_cover_every_relation_to_resident():
-    labels = {(link.label, link.field) for link in people.resident_links()}
+    labels = {(link.label, link.field) for link in resident_links()}
     assert {
         ("residents.contact", "resident"),
         ("residents.consent", "resident"),
@@ -706,6 +715,6 @@ def test_resident_links_cover_every_relation_to_resident():
 
 def test_merge_query_count_is_bounded(world, staff, duplicate):
     with CaptureQueriesContext(connection) as ctx:
-        people.merge_residents(staff.merger, world.zhang, duplicate, "重复")
+        merge_residents(staff.merger, world.zhang, duplicate, "重复")
     # Two per linked table (check + move) plus a fixed part; not per moved row.
-    assert len(ctx.captured_queries) <= 2 * len(people.resident_links()) + 40
+    assert len(ctx.captured_queries) <= 2 * len(resident_links()) + 40

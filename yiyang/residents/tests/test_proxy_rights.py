@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents import people
 from yiyang.residents.models import ProxyGrant
+from yiyang.residents.services.people import add_contact, give_consent
+from yiyang.residents.services.proxies import grant_proxy, update_proxy
 from yiyang.residents.tests.conftest import client_for
 from yiyang.testing.network import make_user
 
@@ -25,8 +26,8 @@ def nurse(world):
 
 @pytest.fixture
 def daughter(world, nurse):
-    people.give_consent(nurse, world.zhang, "family_sharing")
-    return people.add_contact(nurse, world.zhang, name="张小红", relation="daughter")
+    give_consent(nurse, world.zhang, "family_sharing")
+    return add_contact(nurse, world.zhang, name="张小红", relation="daughter")
 
 
 def test_the_grant_form_offers_only_existing_rights(world, nurse, daughter):
@@ -55,10 +56,10 @@ def test_the_api_refuses_rights_that_do_not_exist_yet(world, nurse, daughter):
 
 
 def test_an_older_grant_keeps_what_it_holds(world, nurse, daughter):
-    grant, _password = people.grant_proxy(nurse, daughter)
+    grant, _password = grant_proxy(nurse, daughter)
     ProxyGrant.objects.filter(pk=grant.pk).update(can_view_bills=True)  # given before
     grant.refresh_from_db()
-    new = people.update_proxy(nurse, grant, can_view_alerts=True)
+    new = update_proxy(nurse, grant, can_view_alerts=True)
     assert (new.can_view_readings, new.can_view_alerts, new.can_view_bills) == (True, True, True)
     page = client_for(nurse).get(reverse("residents:contacts", args=[world.zhang.pk]))
     assert "can_view_bills" not in page.content.decode()

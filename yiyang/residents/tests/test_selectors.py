@@ -7,7 +7,7 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import Role
-from yiyang.residents.selectors import get_resident_for, residents_for
+from yiyang.residents.selectors.registry import get_resident_for, residents_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

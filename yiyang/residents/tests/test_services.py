@@ -12,7 +12,7 @@ from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Resident
-from yiyang.residents.services import (
+from yiyang.residents.services.registry import (
     name_pinyin,
     register_resident,
     reveal_id_number,
@@ -315,7 +315,7 @@ def test_reveal_needs_the_permission_and_is_audited(world):
 
 def test_start_household_puts_her_in_a_new_household_at_her_address(world, english):
     from yiyang.residents.models import Household
-    from yiyang.residents.services import start_household
+    from yiyang.residents.services.registry import start_household
 
     update_resident(world.registrar, world.li, address="杨店村2组5号")
     before = AuditEvent.objects.count()

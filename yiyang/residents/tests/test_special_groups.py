@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents.services import update_resident
+from yiyang.residents.services.registry import update_resident
 from yiyang.residents.tests.conftest import client_for
 from yiyang.testing.network import make_user
 

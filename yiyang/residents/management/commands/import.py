@@ -1,6 +1,6 @@
 """``yiyang import residents FILE [--as USERNAME] [--report PATH]``: import residents.
 
-Runs the same import as the page's background job (``residents.imports``), synchronously,
+Runs the same import as the page's background job (``services.imports``), synchronously,
 printing a progress line (rows processed of the total, rows per second) after each batch
 and a summary at the end. The per-row report (.xlsx) is written next to the file
 (``<name>.report.xlsx``) or to ``--report``.
@@ -26,7 +26,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from yiyang.accounts.models import User
 from yiyang.common.errors import DomainError
-from yiyang.residents.imports import Progress, import_file
+from yiyang.residents.services.imports.importer import Progress
+from yiyang.residents.services.imports.jobs import import_file
 
 
 class Command(BaseCommand):

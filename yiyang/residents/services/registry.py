@@ -20,6 +20,7 @@ from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import in_scope
@@ -32,7 +33,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors import scoped_residents, village_in_scope
+from yiyang.residents.selectors.registry import scoped_residents, village_in_scope
 
 RESIDENT_FIELDS: tuple[str, ...] = (
     "name",
@@ -263,8 +264,6 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
 def needs_grid(actor: Any) -> bool:
     """Whether ``actor`` must file a resident under a grid: a team-scoped user sees only
     the residents of the grids the team serves (ADR 0010, "A resident without a grid")."""
-    from yiyang.common.scope import ScopeKind, scope_of
-
     return scope_of(actor).kind == ScopeKind.TEAM
 
 

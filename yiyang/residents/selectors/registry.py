@@ -26,10 +26,11 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from yiyang.audit.services import record_read
-from yiyang.common.errors import NotFound
-from yiyang.common.permissions import require_perm
+from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import PUBLIC_ROLES, require_perm
 from yiyang.common.scope import DataScope, ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region
+from yiyang.residents.access import proxied_resident_ids
 from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 
@@ -62,23 +63,6 @@ def resident_q(scope: DataScope) -> Q | None:
     return _NOTHING
 
 
-def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any]:
-    """Ids of the residents ``user_id`` holds an active proxy grant for (with ``right``,
-    e.g. ``"can_view_alerts"``, set when given), while the resident's consent to sharing
-    with family is active."""
-    from yiyang.residents.models import ConsentPurpose, ProxyGrant
-
-    grants = ProxyGrant.objects.filter(
-        user_id=user_id,
-        consent__withdrawn_at__isnull=True,
-        resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
-        resident__consents__withdrawn_at__isnull=True,
-    )
-    if right:
-        grants = grants.filter(**{right: True})
-    return grants.values("resident_id")
-
-
 def village_q(scope: DataScope) -> Q | None:
     """The filter on ``Region`` for the villages a resident of ``scope`` may live in."""
     if scope.kind == ScopeKind.ALL:
@@ -102,8 +86,6 @@ def village_in_scope(user: Any, region: Region) -> bool:
 def scoped_residents(user: Any) -> QuerySet[Resident]:
     """Residents in ``user``'s scope, without the permission check (for services). A
     resident or family login is held to "self" whatever scope its account says."""
-    from yiyang.common.permissions import PUBLIC_ROLES
-
     scope = scope_of(user)
     if getattr(user, "role", None) in PUBLIC_ROLES:
         scope = DataScope(kind=ScopeKind.SELF, user_id=user.pk)
@@ -114,8 +96,6 @@ def scoped_residents(user: Any) -> QuerySet[Resident]:
 
 def can_view_residents(user: Any) -> bool:
     """Staff with ``ResidentPerm.VIEW``, and resident/family logins (scope "self")."""
-    from yiyang.common.permissions import PUBLIC_ROLES
-
     return bool(
         getattr(user, "is_authenticated", False)
         and (user.has_perm_code(ResidentPerm.VIEW) or user.role in PUBLIC_ROLES)
@@ -149,8 +129,6 @@ def locked_resident_for(actor: Any, resident: Any, *, merged_detail: str) -> Res
     """For a write: the resident (an instance or a pk) in ``actor``'s scope, locked for
     the rest of the transaction; missing or out of scope → ``NotFound``; a merged record
     takes no new entries (``ValidationFailed`` with ``merged_detail``)."""
-    from yiyang.common.errors import ValidationFailed
-
     pk = resident.pk if isinstance(resident, Resident) else resident
     if pk is None or isinstance(pk, bool):
         raise NotFound("resident")

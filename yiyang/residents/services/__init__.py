@@ -1,0 +1,13 @@
+"""The residents app's actions: every write checks the actor's permission and scope,
+runs in one transaction and writes one audit row in it. One module per topic:
+
+* ``registry`` — register, update and reveal a resident; start a household.
+* ``people`` — contacts and guardians, consents, registering with consents.
+* ``proxies`` — family proxy grants (the family login acting for a resident).
+* ``merge`` — merging two records of one person.
+* ``health`` — the health record's conditions, medications, allergies and encounters
+  (and the steps every health-record action follows).
+* ``observations`` — measurements: one reading, a blood-pressure panel, the derived BMI.
+* ``documents`` — files in the health record.
+* ``imports`` — the resident import (a package: columns, files, rows, jobs …).
+"""

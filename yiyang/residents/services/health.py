@@ -1,0 +1,535 @@
+"""The health record's actions: conditions, medications, allergies and encounters here,
+observations in ``services.observations``, documents in ``services.documents`` (the reads
+that show the record are in ``selectors.health``).
+
+Every action takes the acting user and, in this order:
+
+1. checks the permission (``PermissionDenied`` → 403): ``ResidentPerm.HEALTH_MANAGE`` for
+   conditions, medications, allergies, encounters and documents,
+   ``ResidentPerm.OBSERVATION_RECORD`` for observations;
+2. fetches the resident through the actor's scope, locked for the transaction (missing or
+   out of scope → ``NotFound``; a merged record takes no new entries), and the entry
+   through the resident (an entry of another resident → ``NotFound``);
+3. requires the resident's active consent to health-data processing
+   (``access.require_health_consent`` → 400 ``no_consent``);
+4. validates (``ValidationFailed`` naming the field and why — nothing is written);
+5. writes in one transaction with one audit row (``residents.<kind>.create|update|delete``
+   — details carry ids, codes and the names of changed fields, never values).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiyang.audit.services import record
+from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
+from yiyang.common.validation import clean_fields, field_label, required
+from yiyang.network.models import Institution, Staff
+from yiyang.network.selectors import in_scope
+from yiyang.residents import icd10
+from yiyang.residents.access import require_health_consent
+from yiyang.residents.models import (
+    Allergy,
+    Condition,
+    Document,
+    Encounter,
+    EncounterKind,
+    Medication,
+    Observation,
+    Resident,
+)
+from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.selectors.registry import locked_resident_for
+
+CONDITION_FIELDS: tuple[str, ...] = ("icd10", "name", "onset", "status", "note")
+MEDICATION_FIELDS: tuple[str, ...] = (
+    "name",
+    "dose",
+    "frequency",
+    "route",
+    "long_term",
+    "start",
+    "end",
+    "note",
+)
+ALLERGY_FIELDS: tuple[str, ...] = ("substance", "reaction", "severity", "note")
+ENCOUNTER_FIELDS: tuple[str, ...] = (
+    "kind",
+    "date",
+    "end_date",
+    "institution",
+    "practitioner",
+    "reason",
+    "notes",
+)
+_MODELS = (Condition, Medication, Allergy, Encounter, Observation, Document)
+_WHAT = {
+    Condition: "condition",
+    Medication: "medication",
+    Allergy: "allergy",
+    Encounter: "encounter",
+    Observation: "observation",
+    Document: "document",
+}
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _label(name: str) -> str:
+    return field_label(_MODELS, name)
+
+
+def _resident(actor: Any, resident: Any) -> Resident:
+    """The resident, in the actor's scope, locked for the rest of the transaction."""
+    return locked_resident_for(
+        actor,
+        resident,
+        merged_detail=_("This record was merged into another one: record health data there."),
+    )
+
+
+def _item(model: type[models.Model], resident: Resident, item: Any) -> Any:
+    """An entry of ``resident``'s record, locked; another resident's or missing →
+    ``NotFound``."""
+    pk = item.pk if isinstance(item, models.Model) else item
+    if pk is None or isinstance(pk, bool):
+        raise NotFound(_WHAT[model])
+    try:
+        return (
+            model._default_manager.select_for_update(no_key=True)  # type: ignore[attr-defined]
+            .filter(resident=resident)
+            .get(pk=pk)
+        )
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound(_WHAT[model]) from None
+
+
+def _text(values: dict[str, Any], *names: str) -> None:
+    """Text fields: ``None`` becomes "", surrounding space is dropped."""
+    for name in names:
+        if name in values:
+            value = values[name]
+            values[name] = "" if value is None else str(value).strip()
+
+
+def _check_names(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+
+
+def _date(value: Any, name: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed(
+            "invalid_date",
+            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(name), "v": value},
+            field=name,
+        ) from None
+
+
+def _past_date(value: datetime.date | None, name: str, resident: Resident) -> None:
+    """A date that has happened: not after today, not before the resident's birth."""
+    if value is None:
+        return
+    if value > timezone.localdate():
+        raise ValidationFailed(
+            "future_date",
+            _("%(f)s %(v)s is in the future.") % {"f": _label(name), "v": value.isoformat()},
+            field=name,
+        )
+    if value < resident.birth_date:
+        raise ValidationFailed(
+            "before_birth",
+            _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
+            % {"f": _label(name), "v": value.isoformat(), "born": resident.birth_date.isoformat()},
+            field=name,
+        )
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _apply(obj: models.Model, changes: Mapping[str, Any]) -> list[str]:
+    """Set the given fields; the names of those whose value changed."""
+    changed = []
+    for name, new in changes.items():
+        old = getattr(obj, name)
+        if isinstance(old, models.Model) or isinstance(new, models.Model):
+            same = getattr(old, "pk", old) == getattr(new, "pk", new)
+        else:
+            same = old == new
+        if not same:
+            setattr(obj, name, new)
+            changed.append(name)
+    return changed
+
+
+def _repr(obj: models.Model, resident: Resident) -> str:
+    return f"{_WHAT[type(obj)]} {obj.pk} of resident {resident.pk}"
+
+
+def _audit(
+    actor: Any,
+    action: str,
+    obj: models.Model,
+    resident: Resident,
+    **details: Any,
+) -> None:
+    record(
+        actor=actor,
+        action=f"residents.{_WHAT[type(obj)]}.{action}",
+        obj=obj,
+        object_repr=_repr(obj, resident),
+        details={"resident": resident.pk, **details},
+    )
+
+
+def _unknown_reference(name: str, value: Any) -> ValidationFailed:
+    return ValidationFailed(
+        "unknown_reference",
+        _("%(field)s: id %(value)s does not exist in your data scope.")
+        % {"field": _label(name), "value": getattr(value, "pk", value)},
+        field=name,
+    )
+
+
+def _reference(actor: Any, model: type[models.Model], value: Any, name: str) -> Any:
+    """A referenced network object (institution, practitioner) in the actor's scope;
+    missing and out of scope are the same 400 ``unknown_reference``."""
+    if value in (None, ""):
+        return None
+    pk = value.pk if isinstance(value, models.Model) else value
+    if isinstance(pk, bool):
+        raise _unknown_reference(name, value)
+    try:
+        obj = model._default_manager.get(pk=pk)  # type: ignore[attr-defined]
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        raise _unknown_reference(name, value) from None
+    if not in_scope(actor, obj):
+        raise _unknown_reference(name, value)
+    return obj
+
+
+# --- conditions -------------------------------------------------------------------------
+
+
+def _prepare_condition(values: dict[str, Any]) -> dict[str, Any]:
+    _text(values, "icd10", "name", "note")
+    if "icd10" in values:
+        values["icd10"] = icd10.normalise(values["icd10"])
+    if "onset" in values:
+        values["onset"] = _date(values["onset"], "onset")
+    if values.get("status") in (None, ""):
+        values.pop("status", None)
+    return values
+
+
+def _validate_condition(condition: Condition, resident: Resident, fill_name: bool) -> None:
+    code = condition.icd10
+    if not code:
+        raise required("icd10", _label("icd10"))
+    if not icd10.is_valid(code):
+        raise ValidationFailed(
+            "invalid_icd10",
+            _(
+                "%(code)s is not an ICD-10 code: a letter, two digits and optionally a dot "
+                "with up to four more characters (e.g. I10, E11.9, I10.x00)."
+            )
+            % {"code": code},
+            field="icd10",
+        )
+    if fill_name or not condition.name:
+        found = icd10.find(code)
+        if found is not None:
+            condition.name = found.zh
+        elif not condition.name:
+            raise ValidationFailed(
+                "required",
+                _("%(code)s is not in the catalogue of common diagnoses: enter its name.")
+                % {"code": code},
+                field="name",
+            )
+    _past_date(condition.onset, "onset", resident)
+    clean_fields(condition, ["resident", "recorded_by"], _label)
+
+
+def add_condition(actor: Any, resident: Any, **values: Any) -> Condition:
+    """A diagnosis: ``icd10`` (required; the Chinese name comes from the catalogue when
+    ``name`` is empty), ``onset``, ``status``, ``note``."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(values, CONDITION_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        require_health_consent(target)
+        values = _prepare_condition(dict(values))
+        condition = Condition(resident=target, recorded_by=actor, **values)
+        _validate_condition(condition, target, fill_name=not values.get("name"))
+        condition.save()
+        _audit(actor, "create", condition, target, code=condition.icd10, fields=sorted(values))
+    return condition
+
+
+def update_condition(actor: Any, resident: Any, item: Any, **changes: Any) -> Condition:
+    """Change a diagnosis. A new code whose name is not changed with it (absent, empty or
+    the old one) takes the catalogue's name; outside the catalogue the name is required."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(changes, CONDITION_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        condition = _item(Condition, target, item)
+        require_health_consent(target)
+        changes = _prepare_condition(dict(changes))
+        old_code, old_name = condition.icd10, condition.name
+        changed = _apply(condition, changes)
+        # a new code with the old (or no) name: the catalogue names it, else the user must
+        fill = condition.icd10 != old_code and changes.get("name") in (None, "", old_name)
+        if fill:
+            condition.name = ""
+        _validate_condition(condition, target, fill_name=fill)
+        changed = [name for name in changed if name != "name"]
+        if condition.name != old_name:
+            changed.append("name")
+        if changed:
+            condition.save(update_fields=changed)
+            _audit(actor, "update", condition, target, code=condition.icd10, fields=changed)
+    return condition
+
+
+def _remove(
+    actor: Any,
+    resident: Any,
+    model: type[models.Model],
+    item: Any,
+    details: Callable[[Any], dict[str, Any]] | None = None,
+) -> None:
+    """Delete one health-record entry of a resident in scope (``ResidentPerm.HEALTH_MANAGE``,
+    active consent), audited with ``details(row)``."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        row = _item(model, target, item)
+        require_health_consent(target)
+        _audit(actor, "delete", row, target, **(details(row) if details else {}))
+        row.delete()
+
+
+def remove_condition(actor: Any, resident: Any, item: Any) -> None:
+    _remove(actor, resident, Condition, item, lambda row: {"code": row.icd10})
+
+
+# --- medications ------------------------------------------------------------------------
+
+
+def _prepare_medication(values: dict[str, Any]) -> dict[str, Any]:
+    _text(values, "name", "dose", "frequency", "route", "note")
+    for name in ("start", "end"):
+        if name in values:
+            values[name] = _date(values[name], name)
+    if "long_term" in values:
+        values["long_term"] = _bool(values["long_term"])
+    return values
+
+
+def _validate_medication(medication: Medication, resident: Resident) -> None:
+    if not medication.name:
+        raise required("name", _label("name"))
+    if medication.start is not None and medication.start < resident.birth_date:
+        raise ValidationFailed(
+            "before_birth",
+            _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
+            % {
+                "f": _label("start"),
+                "v": medication.start.isoformat(),
+                "born": resident.birth_date.isoformat(),
+            },
+            field="start",
+        )
+    if medication.start and medication.end and medication.end < medication.start:
+        raise ValidationFailed(
+            "end_before_start",
+            _("The end (%(end)s) is before the start (%(start)s).")
+            % {"end": medication.end.isoformat(), "start": medication.start.isoformat()},
+            field="end",
+        )
+    clean_fields(medication, ["resident", "recorded_by"], _label)
+
+
+def add_medication(actor: Any, resident: Any, **values: Any) -> Medication:
+    """A medicine taken: ``name`` (required), ``dose``, ``frequency``, ``route``,
+    ``long_term`` (long-term prescription), ``start``/``end`` (end not before start)."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(values, MEDICATION_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        require_health_consent(target)
+        values = _prepare_medication(dict(values))
+        medication = Medication(resident=target, recorded_by=actor, **values)
+        _validate_medication(medication, target)
+        medication.save()
+        _audit(actor, "create", medication, target, fields=sorted(values))
+    return medication
+
+
+def update_medication(actor: Any, resident: Any, item: Any, **changes: Any) -> Medication:
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(changes, MEDICATION_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        medication = _item(Medication, target, item)
+        require_health_consent(target)
+        changed = _apply(medication, _prepare_medication(dict(changes)))
+        _validate_medication(medication, target)
+        if changed:
+            medication.save(update_fields=changed)
+            _audit(actor, "update", medication, target, fields=changed)
+    return medication
+
+
+def remove_medication(actor: Any, resident: Any, item: Any) -> None:
+    _remove(actor, resident, Medication, item)
+
+
+# --- allergies --------------------------------------------------------------------------
+
+
+def _prepare_allergy(values: dict[str, Any]) -> dict[str, Any]:
+    _text(values, "substance", "reaction", "note")
+    if values.get("severity") in (None, ""):
+        values.pop("severity", None)
+    return values
+
+
+def _validate_allergy(allergy: Allergy) -> None:
+    if not allergy.substance:
+        raise required("substance", _label("substance"))
+    clean_fields(allergy, ["resident", "recorded_by"], _label)
+
+
+def add_allergy(actor: Any, resident: Any, **values: Any) -> Allergy:
+    """An allergy: ``substance`` (required), ``reaction``, ``severity``, ``note``."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(values, ALLERGY_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        require_health_consent(target)
+        values = _prepare_allergy(dict(values))
+        allergy = Allergy(resident=target, recorded_by=actor, **values)
+        _validate_allergy(allergy)
+        allergy.save()
+        _audit(actor, "create", allergy, target, fields=sorted(values))
+    return allergy
+
+
+def update_allergy(actor: Any, resident: Any, item: Any, **changes: Any) -> Allergy:
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(changes, ALLERGY_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        allergy = _item(Allergy, target, item)
+        require_health_consent(target)
+        changed = _apply(allergy, _prepare_allergy(dict(changes)))
+        _validate_allergy(allergy)
+        if changed:
+            allergy.save(update_fields=changed)
+            _audit(actor, "update", allergy, target, fields=changed)
+    return allergy
+
+
+def remove_allergy(actor: Any, resident: Any, item: Any) -> None:
+    _remove(actor, resident, Allergy, item)
+
+
+# --- encounters -------------------------------------------------------------------------
+
+
+def _prepare_encounter(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
+    _text(values, "kind", "reason", "notes")
+    for name in ("date", "end_date"):
+        if name in values:
+            values[name] = _date(values[name], name)
+    if "institution" in values:
+        values["institution"] = _reference(actor, Institution, values["institution"], "institution")
+    if "practitioner" in values:
+        values["practitioner"] = _reference(actor, Staff, values["practitioner"], "practitioner")
+    return values
+
+
+def _validate_encounter(encounter: Encounter, resident: Resident) -> None:
+    if not encounter.kind:
+        raise required("kind", _label("kind"))
+    if encounter.date is None:
+        raise required("date", _label("date"))
+    _past_date(encounter.date, "date", resident)
+    if encounter.end_date is not None:
+        if encounter.kind != EncounterKind.HOSPITAL_STAY:
+            raise ValidationFailed(
+                "end_date_not_allowed",
+                _("A discharge date is only recorded for a hospital stay."),
+                field="end_date",
+            )
+        if encounter.end_date < encounter.date:
+            raise ValidationFailed(
+                "end_before_start",
+                _("The discharge date (%(end)s) is before the admission date (%(start)s).")
+                % {"end": encounter.end_date.isoformat(), "start": encounter.date.isoformat()},
+                field="end_date",
+            )
+        _past_date(encounter.end_date, "end_date", resident)
+    clean_fields(encounter, ["resident", "recorded_by", "institution", "practitioner"], _label)
+
+
+def add_encounter(actor: Any, resident: Any, **values: Any) -> Encounter:
+    """A contact with care: ``kind`` (clinic, home visit, phone, hospital stay), ``date``
+    (not in the future), ``end_date`` (hospital stays only, not before ``date``),
+    ``institution`` and ``practitioner`` (ids or instances in the actor's scope, else 400
+    ``unknown_reference``), ``reason``, ``notes``."""
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(values, ENCOUNTER_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        require_health_consent(target)
+        values = _prepare_encounter(actor, dict(values))
+        encounter = Encounter(resident=target, recorded_by=actor, **values)
+        _validate_encounter(encounter, target)
+        encounter.save()
+        _audit(actor, "create", encounter, target, kind=encounter.kind, fields=sorted(values))
+    return encounter
+
+
+def update_encounter(actor: Any, resident: Any, item: Any, **changes: Any) -> Encounter:
+    require_perm(actor, ResidentPerm.HEALTH_MANAGE)
+    _check_names(changes, ENCOUNTER_FIELDS)
+    with transaction.atomic():
+        target = _resident(actor, resident)
+        encounter = _item(Encounter, target, item)
+        require_health_consent(target)
+        changed = _apply(encounter, _prepare_encounter(actor, dict(changes)))
+        _validate_encounter(encounter, target)
+        if changed:
+            encounter.save(update_fields=changed)
+            _audit(actor, "update", encounter, target, kind=encounter.kind, fields=changed)
+    return encounter
+
+
+def remove_encounter(actor: Any, resident: Any, item: Any) -> None:
+    _remove(actor, resident, Encounter, item, lambda row: {"kind": row.kind})

@@ -1,0 +1,578 @@
+"""The people around a resident and what she agreed to: her contacts and her consents
+(and registering her with the consents she gives at once). Family proxy grants are in
+``services.proxies``, merging two records of one person in ``services.merge``, the reads in
+``selectors.people``.
+
+Writes follow the house rule: each function checks the actor's permission, fetches the
+resident (and the contact, consent or grant) through the actor's data scope (``NotFound``
+for a missing and an out-of-scope object alike), validates the input (``ValidationFailed``
+naming the field and saying why), runs in one transaction and writes one audit row in it.
+Phones are stored encrypted with a keyed index and appear masked in audit rows and output.
+
+Consent (PIPL separate consent): one active consent per resident and purpose; a withdrawal
+takes effect at once because every read checks the consent rows (``selectors``,
+``access``). A proxy grant's life is its own consent (purpose ``proxy_access``): revoking
+the grant withdraws it. Withdrawing the consent to sharing with family suspends every
+grant of the resident at once (they stay revoked-by-gate until it is given again).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from yiyang.audit.services import record
+from yiyang.common import crypto
+from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.permissions import Role, require_perm
+from yiyang.common.validation import clean_fields, clean_text, field_label, required
+from yiyang.residents.models import (
+    Consent,
+    ConsentGiver,
+    ConsentPurpose,
+    Contact,
+    ProxyGrant,
+    Relation,
+    Resident,
+    ResidentStatus,
+)
+from yiyang.residents.permissions import ResidentPerm
+from yiyang.residents.selectors.people import is_own_login
+from yiyang.residents.selectors.registry import scoped_residents
+from yiyang.residents.services.registry import normalise_phone, register_resident
+
+CONTACT_FIELDS: tuple[str, ...] = (
+    "name",
+    "relation",
+    "phone",
+    "is_guardian",
+    "is_emergency",
+    "address",
+    "note",
+)
+# Purposes given with ``give_consent``; ``proxy_access`` comes with a proxy grant.
+GIVEN_PURPOSES: tuple[str, ...] = tuple(
+    p for p in ConsentPurpose.values if p != ConsentPurpose.PROXY_ACCESS
+)
+# A consent may be recorded with the time it was signed on paper, never in the future
+# (a few minutes of clock difference between devices are tolerated).
+_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+# --- shared helpers ---------------------------------------------------------------------
+
+
+def _pk(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _one(qs: QuerySet[Any], pk: Any) -> Any:
+    """The row of ``qs`` with primary key ``pk``, or None (also for a malformed key)."""
+    if pk is None or isinstance(pk, bool):
+        return None
+    try:
+        return qs.filter(pk=pk).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def _scoped_resident(actor: Any, resident: Any, *, lock: bool = False) -> Resident:
+    qs = scoped_residents(actor)
+    if lock:
+        qs = qs.select_for_update(no_key=True)
+    target = _one(qs, _pk(resident))
+    if target is None:
+        raise NotFound("resident")
+    return target
+
+
+def _not_merged(resident: Resident) -> None:
+    if resident.status == ResidentStatus.MERGED:
+        raise ValidationFailed(
+            "resident_merged",
+            _("This record was merged into record %(id)s: make the change there.")
+            % {"id": resident.merged_into_id},
+        )
+
+
+def _bool(value: Any, name: str, label: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed(
+            "invalid", _("%(f)s must be true or false.") % {"f": label}, field=name
+        )
+    return value
+
+
+def _masked(phone: str) -> str:
+    return crypto.mask_phone(phone) if phone else ""
+
+
+def _require_withdraw_role(actor: Any) -> None:
+    """Who may withdraw a consent (or revoke a grant): ``RESIDENT_MANAGE`` holders, and a
+    resident's own login (checked against the record once it is fetched) — PIPL art. 15:
+    withdrawing must be as easy as giving."""
+    if (
+        getattr(actor, "is_authenticated", False)
+        and actor.is_active
+        and actor.role == Role.RESIDENT
+    ):
+        return
+    require_perm(actor, ResidentPerm.MANAGE)
+
+
+def _require_withdraw_right(actor: Any, resident: Resident) -> None:
+    if actor.role == Role.RESIDENT and not is_own_login(actor, resident):
+        raise PermissionDenied()
+
+
+# --- contacts ---------------------------------------------------------------------------
+
+
+def _contact_label(name: str) -> str:
+    return field_label((Contact,), name)
+
+
+def _contact_audit(name: str, value: Any) -> Any:
+    return _masked(value) if name == "phone" else value
+
+
+def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
+    """Validate ``data`` and set it on ``contact``; the names of the changed fields."""
+    unknown = sorted(set(data) - set(CONTACT_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            "unknown_field", _("Unknown field %(f)s.") % {"f": unknown[0]}, field=unknown[0]
+        )
+    changed: list[str] = []
+
+    def put(name: str, value: Any) -> None:
+        if getattr(contact, name) != value:
+            setattr(contact, name, value)
+            changed.append(name)
+
+    if "name" in data:
+        name = clean_text(data["name"], "name", _contact_label("name"), 100)
+        if not name:
+            raise required("name", _contact_label("name"))
+        put("name", name)
+    if "relation" in data:
+        relation = data["relation"]
+        if relation in (None, ""):
+            raise required("relation", _contact_label("relation"))
+        if relation not in Relation.values:
+            raise ValidationFailed(
+                "invalid_relation",
+                _("Unknown relation %(value)s.") % {"value": relation},
+                field="relation",
+            )
+        put("relation", relation)
+    if "phone" in data:
+        phone = normalise_phone(data["phone"])
+        put("phone", phone)
+        put("phone_index", crypto.blind_index(phone) if phone else "")
+    for name in ("is_guardian", "is_emergency"):
+        if name in data:
+            put(name, _bool(data[name], name, _contact_label(name)))
+    for name in ("address", "note"):
+        if name in data:
+            put(name, clean_text(data[name], name, _contact_label(name)))
+    clean_fields(contact, ["phone", "phone_index", "resident", "account"], _contact_label)
+    return changed
+
+
+def _scoped_contact(actor: Any, contact: Any, resident: Any = None) -> Contact:
+    qs = Contact.objects.filter(resident__in=scoped_residents(actor))
+    if resident is not None:
+        qs = qs.filter(resident_id=_pk(resident))
+    target = _one(qs, _pk(contact))
+    if target is None:
+        raise NotFound("contact")
+    return target
+
+
+def add_contact(actor: Any, resident: Any, **data: Any) -> Contact:
+    """Add a family member, guardian or other contact (name and relation required)."""
+    require_perm(actor, ResidentPerm.MANAGE)
+    for name in ("name", "relation"):
+        if data.get(name) in (None, ""):
+            raise required(name, _contact_label(name))
+    with transaction.atomic():
+        target = _scoped_resident(actor, resident, lock=True)
+        _not_merged(target)
+        contact = Contact(resident=target)
+        _apply_contact(contact, data)
+        contact.save(force_insert=True)
+        record(
+            actor=actor,
+            action="residents.contact.create",
+            obj=contact,
+            details={
+                "resident": target.pk,
+                "fields": {n: _contact_audit(n, getattr(contact, n)) for n in CONTACT_FIELDS},
+            },
+        )
+    return contact
+
+
+def _guardian_consents(contact: Contact) -> QuerySet[Consent]:
+    return Consent.objects.filter(guardian=contact, withdrawn_at__isnull=True)
+
+
+def update_contact(actor: Any, contact: Any, *, resident: Any = None, **changes: Any) -> Contact:
+    """Change a contact's fields (only those given). A guardian who gave consents that are
+    still active stays a guardian until those are withdrawn."""
+    require_perm(actor, ResidentPerm.MANAGE)
+    with transaction.atomic():
+        found = _scoped_contact(actor, contact, resident)
+        _scoped_resident(actor, found.resident_id, lock=True)
+        target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
+        _not_merged(target.resident)
+        was_guardian = target.is_guardian
+        changed = _apply_contact(target, changes)
+        if was_guardian and not target.is_guardian and _guardian_consents(target).exists():
+            raise ValidationFailed(
+                "guardian_has_consents",
+                _(
+                    "%(name)s gave consents as guardian that are still active: withdraw them "
+                    "(or have them given again by the new guardian) first."
+                )
+                % {"name": target.name},
+                field="is_guardian",
+            )
+        if changed:
+            target.save(update_fields=changed)
+            record(
+                actor=actor,
+                action="residents.contact.update",
+                obj=target,
+                details={
+                    "resident": target.resident_id,
+                    "changed": {
+                        n: _contact_audit(n, getattr(target, n))
+                        for n in changed
+                        if n != "phone_index"
+                    },
+                },
+            )
+    return target
+
+
+def remove_contact(actor: Any, contact: Any, *, resident: Any = None, note: str = "") -> None:
+    """Delete a contact. Refused while the contact holds an active proxy grant (revoke it
+    first) or is named as the guardian on any consent (the consent history needs it).
+    Revoked grants go with the contact; their (withdrawn) consents stay on record."""
+    require_perm(actor, ResidentPerm.MANAGE)
+    with transaction.atomic():
+        found = _scoped_contact(actor, contact, resident)
+        _scoped_resident(actor, found.resident_id, lock=True)
+        target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
+        if target.grants.filter(consent__withdrawn_at__isnull=True).exists():
+            raise ValidationFailed(
+                "contact_has_active_grant",
+                _("%(name)s has an active family login for this resident: revoke it first.")
+                % {"name": target.name},
+            )
+        if Consent.objects.filter(guardian=target).exists():
+            raise ValidationFailed(
+                "contact_gave_consents",
+                _(
+                    "%(name)s is named as the guardian on consent records, which must be kept: "
+                    "the contact cannot be deleted."
+                )
+                % {"name": target.name},
+            )
+        grants = sorted(target.grants.values_list("pk", flat=True))
+        record(
+            actor=actor,
+            action="residents.contact.delete",
+            obj=target,
+            details={
+                "resident": target.resident_id,
+                "revoked_grants_removed": grants,
+                "note": clean_text(note, "note", _("note")),
+            },
+        )
+        target.delete()
+
+
+# --- consent ----------------------------------------------------------------------------
+
+
+def _consent_label(name: str) -> str:
+    return field_label((Consent,), name)
+
+
+def _purpose(value: Any) -> str:
+    if value in (None, ""):
+        raise required("purpose", _consent_label("purpose"))
+    if value == ConsentPurpose.PROXY_ACCESS:
+        raise ValidationFailed(
+            "proxy_via_grant",
+            _("Consent to family proxy access is given with the family login (proxy grant)."),
+            field="purpose",
+        )
+    if value not in GIVEN_PURPOSES:
+        raise ValidationFailed(
+            "invalid_purpose",
+            _("Unknown consent purpose %(value)s.") % {"value": value},
+            field="purpose",
+        )
+    return str(value)
+
+
+def _giver(resident: Resident, given_by: Any, guardian: Any) -> tuple[str, Contact | None]:
+    """Who gives the consent: the resident herself, or a contact recorded as her legal
+    guardian."""
+    given_by = given_by or ConsentGiver.SELF
+    if given_by not in ConsentGiver.values:
+        raise ValidationFailed(
+            "invalid",
+            _("%(f)s: unknown value %(v)s.") % {"f": _consent_label("given_by"), "v": given_by},
+            field="given_by",
+        )
+    if given_by == ConsentGiver.SELF:
+        if guardian not in (None, ""):
+            raise ValidationFailed(
+                "guardian_not_allowed",
+                _("A guardian is named only when the guardian gives the consent."),
+                field="guardian",
+            )
+        return str(given_by), None
+    if guardian in (None, ""):
+        raise ValidationFailed(
+            "guardian_required",
+            _("Name the guardian who gives the consent."),
+            field="guardian",
+        )
+    contact = _one(Contact.objects.filter(resident=resident), _pk(guardian))
+    if contact is None:
+        raise ValidationFailed(
+            "unknown_reference",
+            _("Guardian: %(name)s has no contact with id %(id)s.")
+            % {"name": resident.name, "id": _pk(guardian)},
+            field="guardian",
+        )
+    if not contact.is_guardian:
+        raise ValidationFailed(
+            "not_guardian",
+            _(
+                "%(contact)s is not recorded as the legal guardian of %(name)s: mark the "
+                "contact as guardian first."
+            )
+            % {"contact": contact.name, "name": resident.name},
+            field="guardian",
+        )
+    return str(given_by), contact
+
+
+def _given_at(value: Any) -> datetime.datetime:
+    if value in (None, ""):
+        return timezone.now()
+    when: datetime.datetime | None
+    if isinstance(value, datetime.datetime):
+        when = value
+    elif isinstance(value, datetime.date):
+        when = datetime.datetime.combine(value, datetime.time.min)
+    else:
+        text = str(value).strip()
+        try:
+            when = parse_datetime(text)
+            if when is None:
+                when = datetime.datetime.combine(
+                    datetime.date.fromisoformat(text), datetime.time.min
+                )
+        except ValueError:
+            when = None
+    if when is None:
+        raise ValidationFailed(
+            "invalid_datetime",
+            _("%(f)s: %(v)s is not a date and time (use YYYY-MM-DD HH:MM).")
+            % {"f": _consent_label("given_at"), "v": value},
+            field="given_at",
+        )
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    if when > timezone.now() + _CLOCK_SKEW:
+        raise ValidationFailed(
+            "given_at_future",
+            _("A consent cannot be given in the future."),
+            field="given_at",
+        )
+    return when
+
+
+def _already_given(resident: Resident, purpose: str) -> ValidationFailed:
+    return ValidationFailed(
+        "already_given",
+        _(
+            "%(name)s's consent to %(purpose)s is already given and active: withdraw it "
+            "first to record a new one."
+        )
+        % {"name": resident.name, "purpose": ConsentPurpose(purpose).label},
+        field="purpose",
+    )
+
+
+def give_consent(
+    actor: Any,
+    resident: Any,
+    purpose: str,
+    given_by: str = "self",
+    guardian: Any = None,
+    note: str = "",
+    given_at: Any = None,
+) -> Consent:
+    """Record the resident's consent for ``purpose`` (given by herself or by her legal
+    guardian, a contact marked ``is_guardian``); one active consent per purpose."""
+    require_perm(actor, ResidentPerm.MANAGE)
+    purpose = _purpose(purpose)
+    with transaction.atomic():
+        target = _scoped_resident(actor, resident, lock=True)
+        _not_merged(target)
+        giver, guardian_contact = _giver(target, given_by, guardian)
+        when = _given_at(given_at)
+        text = clean_text(note, "note", _consent_label("note"))
+        if Consent.objects.filter(
+            resident=target, purpose=purpose, withdrawn_at__isnull=True
+        ).exists():
+            raise _already_given(target, purpose)
+        consent = Consent(
+            resident=target,
+            purpose=purpose,
+            given_by=giver,
+            guardian=guardian_contact,
+            given_at=when,
+            recorded_by=actor,
+            note=text,
+        )
+        try:
+            with transaction.atomic():
+                consent.save(force_insert=True)
+        except IntegrityError:
+            raise _already_given(target, purpose) from None
+        details: dict[str, Any] = {
+            "resident": target.pk,
+            "purpose": purpose,
+            "given_by": giver,
+            "guardian": guardian_contact.pk if guardian_contact else None,
+            "given_at": when.isoformat(),
+        }
+        if purpose == ConsentPurpose.FAMILY_SHARING:
+            details["proxy_grants_resumed"] = _active_grant_ids(target)
+        record(actor=actor, action="residents.consent.give", obj=consent, details=details)
+    return consent
+
+
+def _active_grant_ids(resident: Resident) -> list[int]:
+    return sorted(
+        ProxyGrant.objects.filter(
+            resident=resident, consent__withdrawn_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+
+
+def _close(actor: Any, consent: Consent, note: str) -> None:
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = actor
+    consent.withdrawal_note = note
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
+
+
+def withdraw_consent(actor: Any, consent: Any, note: str = "", *, resident: Any = None) -> Consent:
+    """Withdraw a consent, effective at once: without ``health_data`` the health record
+    refuses writes; without ``family_sharing`` every family login of the resident loses
+    access; a ``proxy_access`` consent is its grant (withdrawn = revoked). Recorded by a
+    ``RESIDENT_MANAGE`` holder or by the resident's own login."""
+    _require_withdraw_role(actor)
+    with transaction.atomic():
+        qs = Consent.objects.filter(resident__in=scoped_residents(actor))
+        if resident is not None:
+            qs = qs.filter(resident_id=_pk(resident))
+        found = _one(qs, _pk(consent))
+        if found is None:
+            raise NotFound("consent")
+        owner = _scoped_resident(actor, found.resident_id, lock=True)
+        _require_withdraw_right(actor, owner)
+        target = Consent.objects.select_for_update(no_key=True).get(pk=found.pk)
+        if target.withdrawn_at is not None:
+            raise ValidationFailed("already_withdrawn", _("This consent is already withdrawn."))
+        text = clean_text(note, "note", _consent_label("withdrawal_note"))
+        _close(actor, target, text)
+        details: dict[str, Any] = {"resident": owner.pk, "purpose": target.purpose}
+        if target.purpose == ConsentPurpose.FAMILY_SHARING:
+            details["proxy_grants_suspended"] = _active_grant_ids(owner)
+        elif target.purpose == ConsentPurpose.HEALTH_DATA:
+            details["health_record_writes_blocked"] = True
+        elif target.purpose == ConsentPurpose.PROXY_ACCESS:
+            grant = ProxyGrant.objects.filter(consent=target).first()
+            details["grant"] = grant.pk if grant else None
+        record(actor=actor, action="residents.consent.withdraw", obj=target, details=details)
+    return target
+
+
+# --- registration with its consents ---------------------------------------------------
+
+
+class DuplicateUnconfirmed(Exception):
+    """Possible duplicates were found and the user has not confirmed (nothing saved)."""
+
+    def __init__(self, candidates: list[Resident]) -> None:
+        super().__init__("possible duplicates")
+        self.candidates = candidates
+
+
+def register_with_consents(
+    actor: Any,
+    values: dict[str, Any],
+    *,
+    purposes: Sequence[str] = (),
+    given_by: str = "self",
+    guardian: dict[str, Any] | None = None,
+    note: str = "",
+    confirm: bool = True,
+) -> tuple[Resident, list[Resident]]:
+    """Register a resident and record the consents given with the registration, in one
+    transaction (a refused consent leaves no resident behind). With ``confirm=False``,
+    possible duplicates (same name + birth date + village, or same phone) roll the
+    registration back and raise ``DuplicateUnconfirmed`` listing them.
+
+    A consent given by a guardian needs the guardian (``{"name", "relation", "phone"}``),
+    recorded as the resident's guardian contact.
+
+    Composes the actions ``services.registry.register_resident``, ``add_contact`` and
+    ``give_consent`` (each checks permission and scope and writes its audit row);
+    used by this page and by ``POST /api/v1/residents/``."""
+    if purposes and given_by == ConsentGiver.GUARDIAN and not guardian:
+        raise ValidationFailed(
+            "required",
+            _("Name the guardian who gave the consents."),
+            field="guardian",
+        )
+    with transaction.atomic():
+        resident, candidates = register_resident(actor, **values)
+        if candidates and not confirm:
+            raise DuplicateUnconfirmed(candidates)
+        contact = None
+        if guardian and given_by == ConsentGiver.GUARDIAN:
+            try:
+                contact = add_contact(actor, resident, is_guardian=True, **guardian)
+            except ValidationFailed as error:
+                field = f"guardian.{error.field}" if error.field else "guardian"
+                raise ValidationFailed(error.code, error.detail, field=field) from error
+        for purpose in purposes:
+            give_consent(
+                actor,
+                resident,
+                purpose,
+                given_by=given_by,
+                guardian=contact,
+                note=note,
+            )
+    return resident, candidates
