@@ -7,6 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English (the UI's default language is Simplified Chinese); tests assert
+    on the English msgids. Use it as a fixture or with ``pytest.mark.usefixtures``."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _end_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator[None]:
     """On PostgreSQL, end any session still connected to the test database when the run
@@ -29,8 +39,8 @@ def _end_stray_database_sessions(django_db_setup, django_db_blocker) -> Iterator
 def _reference_data(request: pytest.FixtureRequest) -> None:
     """A test that flushes the database (transactional, live server) deletes the rows the
     data migrations loaded — the assessment instruments, default eligibility rules and
-    schedule policies, the default alert rules. Before each test that uses the database, put them back when they
-    are missing (one cheap query when they are there)."""
+    schedule policies, the default alert rules. Before each test that uses the database, put
+    them back when they are missing (one cheap query when they are there)."""
     uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker(
         "django_db"
     )

@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from ninja import Router, Schema
@@ -17,6 +16,7 @@ from ninja.errors import ConfigError
 from yiyang.api import YiyangAPI, api
 from yiyang.common.permissions import Role
 from yiyang.network.models import Grid, Institution
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -26,25 +26,10 @@ INT64_MAX = 2**63 - 1
 
 
 @pytest.fixture
-def english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
 def net(db):
     from yiyang.testing.network import build_network
 
     return build_network()
-
-
-def client_for(user, **kwargs: Any) -> Client:
-    client = Client(**kwargs)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

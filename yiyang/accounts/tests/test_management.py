@@ -15,13 +15,8 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role, role_permissions
 from yiyang.testing.accounts import PASSWORD, make_account, totp_code
 
-
-@pytest.fixture(autouse=True)
-def english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+# Messages in English (the root conftest's ``english`` fixture).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def counts() -> tuple[int, int]:

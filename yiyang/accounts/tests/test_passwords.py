@@ -18,12 +18,8 @@ TOO_SIMPLE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+# Messages in English (the root conftest's ``english`` fixture).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def create(actor, password, username="newuser"):

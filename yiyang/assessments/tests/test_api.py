@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from yiyang.assessments.instruments import DEFINITIONS
@@ -14,16 +13,10 @@ from yiyang.assessments.models import InstrumentVersion
 from yiyang.assessments.sync import DefinitionChanged, sync_instruments
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import build_network, make_user
 
 URL = "/api/v1/assessments/score"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

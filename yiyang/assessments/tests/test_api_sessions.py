@@ -6,21 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from yiyang.assessments.models import Assessment, Due, SessionStatus
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.testing.clients import client_for
 
 API = "/api/v1/assessments"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def call(client: Client, method: str, url: str, body: Any = None):

@@ -10,8 +10,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 from yiyang.assessments import services
 from yiyang.assessments.models import Assessment, SessionStatus
-from yiyang.assessments.tests.test_api_sessions import call, client_for, open_draft
+from yiyang.assessments.tests.test_api_sessions import call, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.testing.clients import client_for
 
 
 def final_session(w) -> int:

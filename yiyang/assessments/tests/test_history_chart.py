@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from yiyang.assessments import services
 from yiyang.assessments.history_chart import date_ticks, text_width
-from yiyang.assessments.tests.test_api_sessions import client_for
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.testing.clients import client_for
 
 
 def final(w, days_ago: int):

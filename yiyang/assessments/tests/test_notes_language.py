@@ -12,8 +12,9 @@ from yiyang.assessments import services
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.report_data import report_data
 from yiyang.assessments.selectors import get_session_for
-from yiyang.assessments.tests.test_api_sessions import call, client_for, open_draft
+from yiyang.assessments.tests.test_api_sessions import call, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
+from yiyang.testing.clients import client_for
 
 STACK_EN = (
     "changes.stack_plus_one: Whether the mental-disorder and care-risk-event +1 changes "

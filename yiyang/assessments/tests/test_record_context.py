@@ -14,12 +14,12 @@ from django.utils import timezone
 from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.selectors import current_version
 from yiyang.assessments.tests.test_api_sessions import call
-from yiyang.assessments.tests.test_api_sessions import client_for as api_client
 from yiyang.residents import loinc
 from yiyang.residents.models import ConditionStatus
 from yiyang.residents.services.health import add_condition
 from yiyang.residents.services.observations import record_observation
 from yiyang.seed.assessments import _demo_answers
+from yiyang.testing.clients import client_for as api_client
 from yiyang.testing.network import PASSWORD
 
 GBT = "gbt42195-2022"

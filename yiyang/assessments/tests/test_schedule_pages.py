@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.assessments import policy, services
@@ -31,7 +30,8 @@ from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Consent, ConsentGiver, ConsentPurpose, Resident
 from yiyang.residents.search import birth_bound
-from yiyang.residents.tests.conftest import client_for, register
+from yiyang.residents.tests.conftest import register
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import Network, build_network, make_user
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -76,10 +76,8 @@ class S:
     zhao: Resident  # county B, grid of team B
 
 
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
+# Messages in English (the root conftest's ``english`` fixture).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

@@ -13,12 +13,13 @@ from django.utils import timezone
 from yiyang.accounts.models import User
 from yiyang.assessments.models import Assessment, SessionStatus
 from yiyang.assessments.tests.conftest import World
-from yiyang.assessments.tests.test_api_sessions import call, client_for, open_draft
+from yiyang.assessments.tests.test_api_sessions import call, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
 from yiyang.network.models import Profession, TeamRole
 from yiyang.network.services.staff import create_staff
 from yiyang.network.services.teams import create_team
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import PASSWORD, make_user
 
 

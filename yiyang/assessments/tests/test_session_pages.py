@@ -8,17 +8,15 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pypdf
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.assessments import services
@@ -36,6 +34,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
 )
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import PASSWORD, make_user
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -43,18 +42,8 @@ GBT = "gbt42195-2022"
 TODAY = timezone.localdate
 
 
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    with translation.override("en"):
-        yield
-
-
-def client_for(user: User, language: str | None = "en") -> Client:
-    client = Client()
-    if language:
-        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
+# Messages in English (the root conftest's ``english`` fixture).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def text(response) -> str:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from yiyang.accounts.models import User
@@ -234,13 +232,6 @@ def send(device: Device, *messages: dict) -> Any:
     [out] = process([http(device, body)])
     assert not out.rejected, out.rejected
     return out
-
-
-def client_for(user: User, language: str = "en") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
 
 
 @dataclass

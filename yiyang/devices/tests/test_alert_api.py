@@ -12,7 +12,8 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
-from yiyang.devices.tests.conftest import client_for, msg, send
+from yiyang.devices.tests.conftest import msg, send
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from yiyang.devices.models import Alert, AlertEvent, AlertState
-from yiyang.devices.tests.conftest import client_for, msg, send
+from yiyang.devices.tests.conftest import msg, send
+from yiyang.testing.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

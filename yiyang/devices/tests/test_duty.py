@@ -20,10 +20,11 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import escalation, timers
 from yiyang.devices.models import Alert, EscalationStep
-from yiyang.devices.tests.conftest import client_for, msg, notified, send_ticked
+from yiyang.devices.tests.conftest import msg, notified, send_ticked
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import DutyShift, Institution
 from yiyang.network.services import duty
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db

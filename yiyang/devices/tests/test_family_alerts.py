@@ -12,8 +12,9 @@ from django.utils import timezone
 from yiyang.common.permissions import Role
 from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
-from yiyang.devices.tests.conftest import _family, client_for, msg, send
+from yiyang.devices.tests.conftest import _family, msg, send
 from yiyang.residents.models import Consent, ConsentPurpose
+from yiyang.testing.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Rea
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services.registry import register_resident
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import Network, build_network, make_user
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +38,6 @@ class World:
     zhang: Resident  # county A, grid of team A
     li: Resident  # county A
     zhao: Resident  # county B
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

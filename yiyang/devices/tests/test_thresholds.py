@@ -16,7 +16,8 @@ from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.devices import overrides
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
-from yiyang.devices.tests.conftest import client_for, msg, send
+from yiyang.devices.tests.conftest import msg, send
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
 
 from yiyang.testing.network import Network, build_network
 
@@ -11,10 +10,3 @@ from yiyang.testing.network import Network, build_network
 @pytest.fixture
 def net(db) -> Network:
     return build_network()
-
-
-@pytest.fixture
-def english():
-    """Messages in English (the default language is Simplified Chinese)."""
-    with translation.override("en"):
-        yield

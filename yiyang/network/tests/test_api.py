@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -15,18 +14,12 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network.models import Agreement, Institution, Region, Staff
 from yiyang.network.services.agreements import create_agreement
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import in_force, make_user
 
 pytestmark = pytest.mark.usefixtures("english")
 
 API = "/api/v1/network"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the UI defaults to Chinese
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -15,18 +15,12 @@ from django.utils import timezone
 from yiyang.accounts.models import User
 from yiyang.notifications import services
 from yiyang.notifications.models import Notification, State
+from yiyang.testing.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/notifications"
 PARAMS = {"serial": "BP-7", "name": "张秀英"}
-
-
-def client_for(user: User, language: str = "en") -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    client.force_login(user)
-    return client
 
 
 def tell(user: User, topic: str, *, link: str = "", minutes_ago: int = 0) -> Notification:

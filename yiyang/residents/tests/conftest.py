@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from django.utils import translation
 
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
@@ -19,14 +15,6 @@ from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services.registry import register_resident
 from yiyang.testing.network import Network, build_network, make_user
-
-
-def client_for(user) -> Client:
-    """A test client logged in as ``user`` (a page session), speaking English."""
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    client.force_login(user)
-    return client
 
 
 def family_login(world, resident: Resident) -> User:
@@ -66,13 +54,6 @@ def family_login(world, resident: Resident) -> User:
         consent=consent(ConsentPurpose.PROXY_ACCESS),
     )
     return user
-
-
-@pytest.fixture
-def english() -> Iterator[None]:
-    """Messages in English (the default language is Simplified Chinese)."""
-    with translation.override("en"):
-        yield
 
 
 def id_for(village: Region, born: datetime.date, sequence: int) -> str:

@@ -17,7 +17,7 @@ from yiyang.residents import loinc
 from yiyang.residents.models import Condition, Document, Observation
 from yiyang.residents.services.health import add_condition
 from yiyang.residents.services.observations import record_observation
-from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.clients import client_for
 
 from .test_health_documents import EXE, PDF
 from .test_health_services import H, ago, setup_health

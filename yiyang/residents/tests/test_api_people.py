@@ -13,7 +13,8 @@ from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
-from yiyang.residents.tests.conftest import client_for, register
+from yiyang.residents.tests.conftest import register
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -22,7 +22,8 @@ from yiyang.residents.models import (
     Contact,
     Resident,
 )
-from yiyang.residents.tests.conftest import client_for, family_login, id_for
+from yiyang.residents.tests.conftest import family_login, id_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -16,7 +16,7 @@ from yiyang.common.permissions import Role
 from yiyang.residents import exports
 from yiyang.residents.services.imports.columns import COLUMNS
 from yiyang.residents.services.imports.jobs import import_data
-from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

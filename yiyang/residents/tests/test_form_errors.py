@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents.tests.conftest import client_for
 from yiyang.residents.tests.test_pages_registry import form_data
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -16,9 +16,10 @@ from yiyang.residents.models import Resident
 from yiyang.residents.search import search_residents
 from yiyang.residents.services.imports.jobs import import_data
 from yiyang.residents.services.registry import update_resident
-from yiyang.residents.tests.conftest import client_for, id_for
+from yiyang.residents.tests.conftest import id_for
 from yiyang.residents.tests.test_import import person, results, xlsx
 from yiyang.residents.tests.test_pages_registry import field_errors, form_data, listed
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

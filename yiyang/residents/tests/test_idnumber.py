@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.residents.idnumber import (
@@ -24,11 +23,8 @@ TODAY = date(2025, 6, 15)
 EXAMPLE = "11010519491231002X"
 
 
-@pytest.fixture(autouse=True)
-def english() -> Iterator[None]:
-    # The UI defaults to zh-hans; assert on the English msgids.
-    with translation.override("en"):
-        yield
+# Messages in English (the root conftest's ``english`` fixture).
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def fail(value: str, *, today: date = TODAY) -> ValidationFailed:

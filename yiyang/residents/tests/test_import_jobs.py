@@ -24,7 +24,8 @@ from yiyang.residents.models import ImportJob, Resident
 from yiyang.residents.services.imports.columns import COLUMNS
 from yiyang.residents.services.imports.files import read_table
 from yiyang.residents.services.imports.jobs import run_job
-from yiyang.residents.tests.conftest import client_for, id_for
+from yiyang.residents.tests.conftest import id_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -19,8 +19,8 @@ from yiyang.common.permissions import Role
 from yiyang.residents.models import ImportJob, Resident
 from yiyang.residents.services.imports.files import read_table
 from yiyang.residents.services.imports.jobs import STALE_AFTER, run_job
-from yiyang.residents.tests.conftest import client_for
 from yiyang.residents.tests.test_import_jobs import media, run_command  # noqa: F401
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -27,7 +27,8 @@ from yiyang.residents.models import (
     Resident,
 )
 from yiyang.residents.services.registry import update_resident
-from yiyang.residents.tests.conftest import client_for, family_login, id_for, register
+from yiyang.residents.tests.conftest import family_login, id_for, register
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

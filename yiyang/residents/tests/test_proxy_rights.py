@@ -13,7 +13,7 @@ from yiyang.common.permissions import Role
 from yiyang.residents.models import ProxyGrant
 from yiyang.residents.services.people import add_contact, give_consent
 from yiyang.residents.services.proxies import grant_proxy, update_proxy
-from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from yiyang.common.permissions import Role
-from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 pytestmark = pytest.mark.usefixtures("english")

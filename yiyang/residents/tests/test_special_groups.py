@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from yiyang.common.permissions import Role
 from yiyang.residents.services.registry import update_resident
-from yiyang.residents.tests.conftest import client_for
+from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
 
