@@ -40,6 +40,7 @@ from yiyang.accounts.schemas import (
     UserPatch,
     scope_out,
 )
+from yiyang.common.actor import actor
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import Permission, Role, mfa_required, perms_for
@@ -50,13 +51,9 @@ router = Router(tags=["auth"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _require(request: HttpRequest, *perms: Permission) -> User:
     """The caller, if their role holds any of ``perms``."""
-    user = _user(request)
+    user = actor(request)
     if not any(user.has_perm_code(perm) for perm in perms):
         raise PermissionDenied()
     return user
@@ -83,7 +80,7 @@ def _revoke_current(request: HttpRequest) -> RevokedOut:
             AccountError.NO_BEARER_TOKEN,
             "Revoking needs the token itself in the 'Authorization: Bearer' header.",
         )
-    services.revoke_token(_user(request), current)
+    services.revoke_token(actor(request), current)
     return RevokedOut(revoked=True, prefix=current.prefix)
 
 
@@ -104,7 +101,7 @@ def token_revoke_post(request: HttpRequest):
 @router.get("/me", response={200: MeOut, **ERRORS}, url_name="auth_me")
 def me(request: HttpRequest):
     """The caller: role, data scope and permissions."""
-    user = _user(request)
+    user = actor(request)
     return MeOut(
         id=user.pk,
         username=user.username,
@@ -123,7 +120,7 @@ def password(request: HttpRequest, payload: PasswordIn):
     """Change the caller's password; the caller's other API tokens are revoked."""
     current = getattr(request, "api_token", None)
     services.change_password(
-        _user(request),
+        actor(request),
         old_password=payload.old_password,
         new_password=payload.new_password,
         keep_token_id=current.pk if current is not None else None,
@@ -134,13 +131,13 @@ def password(request: HttpRequest, payload: PasswordIn):
 @router.post("/totp/enrol", response={200: TotpEnrolOut, **ERRORS}, url_name="auth_totp_enrol")
 def totp_enrol(request: HttpRequest):
     """Start TOTP enrolment: the secret and otpauth URI for the authenticator app."""
-    enrolment = services.enrol_totp(_user(request))
+    enrolment = services.enrol_totp(actor(request))
     return TotpEnrolOut(secret=enrolment.secret, uri=enrolment.uri)
 
 
 @router.post("/totp/confirm", response={200: OkOut, **ERRORS}, url_name="auth_totp_confirm")
 def totp_confirm(request: HttpRequest, payload: TotpConfirmIn):
-    services.confirm_totp(_user(request), payload.code)
+    services.confirm_totp(actor(request), payload.code)
     return OkOut()
 
 
@@ -162,7 +159,7 @@ def users(request: HttpRequest, q: str | None = None, role: str | None = None):
 
 @router.post("/users", response={201: UserOut, **ERRORS}, url_name="auth_user_create")
 def user_create(request: HttpRequest, payload: UserIn):
-    user = services.create_user(_user(request), **payload.model_dump())
+    user = services.create_user(actor(request), **payload.model_dump())
     return 201, user
 
 

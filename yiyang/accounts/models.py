@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.common.fields import EncryptedCharField
-from yiyang.common.permissions import Permission, Role, perms_for
+from yiyang.common.permissions import Role, perms_for
 from yiyang.common.scope import ScopeKind
 
 
@@ -55,7 +55,7 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
-    def has_perm_code(self, perm: Permission) -> bool:
+    def has_perm_code(self, perm: str) -> bool:
         return self.is_active and perm in perms_for(self.role)
 
 

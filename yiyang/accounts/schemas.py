@@ -9,6 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from yiyang.accounts.models import User
 from yiyang.common.params import Id
 
 
@@ -71,7 +72,7 @@ class TotpConfirmIn(Schema):
     code: str = Field(max_length=10)
 
 
-def scope_out(user: Any) -> ScopeOut:
+def scope_out(user: User) -> ScopeOut:
     """The data scope of an account as the API shows it."""
     kind = user.scope_kind
     region = user.scope_region if kind == "region" else None

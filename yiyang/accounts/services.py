@@ -53,7 +53,7 @@ class LoginRefused(DomainError):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _require(actor: Any, perm: Permission) -> None:
+def _require(actor: User, perm: Permission) -> None:
     if not getattr(actor, "is_authenticated", False) or not actor.has_perm_code(perm):
         raise PermissionDenied(_("Your role may not do this."))
 

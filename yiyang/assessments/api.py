@@ -19,6 +19,7 @@ from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
+from yiyang.common.actor import actor
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
 
@@ -59,7 +60,7 @@ class InvalidAnswersOut(ErrorOut):
     summary="Score an instrument (stateless)",
 )
 def score_view(request: HttpRequest, payload: ScoreIn):
-    require_perm(request.user, AssessmentPerm.SCORE)
+    require_perm(actor(request), AssessmentPerm.SCORE)
     code = payload.instrument
     row = current_version(code) if isinstance(code, str) else None
     if row is None:

@@ -27,6 +27,7 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
+from yiyang.common.actor import actor
 from yiyang.common.errors import NotFound
 from yiyang.common.params import Age, Id, Pagination
 from yiyang.common.schemas import ErrorOut
@@ -38,15 +39,11 @@ router = Router(tags=["assessments"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: dict[str, Any]}
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _require_score(request: HttpRequest) -> None:
     from yiyang.assessments.permissions import AssessmentPerm
     from yiyang.common.permissions import require_perm
 
-    require_perm(_user(request), AssessmentPerm.SCORE)
+    require_perm(actor(request), AssessmentPerm.SCORE)
 
 
 # --- instruments ------------------------------------------------------------------------
@@ -186,7 +183,7 @@ class SessionOut(Schema):
 
 
 def _out(request: HttpRequest, session: Assessment) -> Assessment:
-    return get_session_for(_user(request), session.pk)
+    return get_session_for(actor(request), session.pk)
 
 
 @router.post(
@@ -200,7 +197,7 @@ def session_create(request: HttpRequest, payload: SessionIn) -> Any:
     resident = data.pop("resident")
     if data["assessed_on"] is None:
         data["assessed_on"] = timezone.localdate()
-    session = services.start(_user(request), resident, **data)
+    session = services.start(actor(request), resident, **data)
     return 201, _out(request, session)
 
 
@@ -211,7 +208,7 @@ def session_create(request: HttpRequest, payload: SessionIn) -> Any:
     summary="One assessment session",
 )
 def session_detail(request: HttpRequest, pk: Id) -> Any:
-    return get_session_for(_user(request), pk)
+    return get_session_for(actor(request), pk)
 
 
 @router.patch(
@@ -221,7 +218,7 @@ def session_detail(request: HttpRequest, pk: Id) -> Any:
     summary="Save answers into a draft (null clears one)",
 )
 def session_answers(request: HttpRequest, pk: Id, payload: AnswersIn) -> Any:
-    session = services.save_answers(_user(request), pk, payload.answers, payload.context)
+    session = services.save_answers(actor(request), pk, payload.answers, payload.context)
     return _out(request, session)
 
 
@@ -232,7 +229,7 @@ def session_answers(request: HttpRequest, pk: Id, payload: AnswersIn) -> Any:
     summary="Score and submit a draft (all or nothing)",
 )
 def session_submit(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.submit(_user(request), pk))
+    return _out(request, services.submit(actor(request), pk))
 
 
 class SecondAssessorIn(Schema):
@@ -247,7 +244,7 @@ class SecondAssessorIn(Schema):
     "awaiting sign-off to another one",
 )
 def session_second(request: HttpRequest, pk: Id, payload: SecondAssessorIn) -> Any:
-    session = services.set_second_assessor(_user(request), pk, payload.second_assessor)
+    session = services.set_second_assessor(actor(request), pk, payload.second_assessor)
     return _out(request, session)
 
 
@@ -263,7 +260,7 @@ def session_report(request: HttpRequest, pk: Id) -> Any:
     from yiyang.assessments.report import render_report
     from yiyang.assessments.report_data import report_data
 
-    session = get_session_for(_user(request), pk)
+    session = get_session_for(actor(request), pk)
     if session.result is None:
         raise NotFound("report")
     response = HttpResponse(render_report(report_data(session)), content_type="application/pdf")
@@ -279,7 +276,7 @@ def session_report(request: HttpRequest, pk: Id) -> Any:
     summary="The second assessor's sign-off",
 )
 def session_sign(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.sign_off(_user(request), pk))
+    return _out(request, services.sign_off(actor(request), pk))
 
 
 @router.post(
@@ -289,7 +286,7 @@ def session_sign(request: HttpRequest, pk: Id) -> Any:
     summary="Discard a draft",
 )
 def session_discard(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.discard(_user(request), pk))
+    return _out(request, services.discard(actor(request), pk))
 
 
 @router.post(
@@ -299,9 +296,9 @@ def session_discard(request: HttpRequest, pk: Id) -> Any:
     summary="Open a correction (a draft superseding a submitted session)",
 )
 def session_correct(request: HttpRequest, pk: Id, payload: CorrectionIn) -> Any:
-    old = get_session_for(_user(request), pk)
+    old = get_session_for(actor(request), pk)
     session = services.start(
-        _user(request),
+        actor(request),
         old.resident_id,
         instrument=old.instrument.code,
         reason=payload.reason,
@@ -362,8 +359,8 @@ class DueOut(Schema):
 
 
 def _resident_health(request: HttpRequest, pk: Id) -> Any:
-    resident = get_resident_for(_user(request), pk)
-    require_health_view(_user(request), resident)
+    resident = get_resident_for(actor(request), pk)
+    require_health_view(actor(request), resident)
     return resident
 
 
@@ -405,7 +402,7 @@ def resident_standing(request: HttpRequest, pk: Id) -> Any:
     summary="Report a condition change, fall or dispute: an immediate re-assessment",
 )
 def report_change(request: HttpRequest, pk: Id, payload: DueIn) -> Any:
-    due = services.report_change(_user(request), pk, **payload.dict())
+    due = services.report_change(actor(request), pk, **payload.dict())
     return 201, due
 
 
@@ -427,7 +424,7 @@ def due_list(request: HttpRequest, filters: Query[DueFilter]) -> Any:
     from yiyang.common.errors import PermissionDenied
     from yiyang.residents.permissions import ResidentPerm
 
-    user = _user(request)
+    user = actor(request)
     if not (
         user.has_perm_code(AssessmentPerm.RECORD) or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
     ):

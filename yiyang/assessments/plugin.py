@@ -3,10 +3,9 @@ the resident page's tab (imported by ``CommonConfig.ready``; ADR 0024)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.assessments.pages import schedule
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common import registry
@@ -16,7 +15,7 @@ from yiyang.residents.pages import shell
 from yiyang.residents.permissions import ResidentPerm
 
 
-def _assessment_dues(user: Any) -> bool:
+def _assessment_dues(user: User) -> bool:
     return bool(
         user.has_perm_code(AssessmentPerm.RECORD) or user.has_perm_code(ResidentPerm.HEALTH_VIEW)
     )

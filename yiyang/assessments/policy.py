@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.models import EligibilityRule, SchedulePolicy
 from yiyang.assessments.permissions import AssessmentPerm
@@ -245,7 +246,7 @@ def _locked_rule(rule: Any) -> EligibilityRule:
 
 
 @transaction.atomic
-def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
+def create_rule(actor: User, *, code: Any, **values: Any) -> EligibilityRule:
     """A new eligibility rule. ``code`` (lower-case letters, digits, ``-``/``_``, at most
     50) must be new; ``name_zh`` and ``name_en`` are required; unset conditions are not
     considered when the rule is evaluated."""
@@ -287,7 +288,7 @@ def create_rule(actor: Any, *, code: Any, **values: Any) -> EligibilityRule:
 
 
 @transaction.atomic
-def update_rule(actor: Any, rule: Any, **changes: Any) -> EligibilityRule:
+def update_rule(actor: User, rule: Any, **changes: Any) -> EligibilityRule:
     """Change the given fields of a rule (``RULE_FIELDS``; the code cannot change)."""
     require_perm(actor, AssessmentPerm.POLICY)
     found = _locked_rule(rule)
@@ -309,7 +310,7 @@ def update_rule(actor: Any, rule: Any, **changes: Any) -> EligibilityRule:
 
 
 @transaction.atomic
-def update_schedule(actor: Any, instrument_code: Any, **changes: Any) -> SchedulePolicy:
+def update_schedule(actor: User, instrument_code: Any, **changes: Any) -> SchedulePolicy:
     """Change the schedule policy of an instrument (``SCHEDULE_FIELDS``). An instrument
     without a stored policy runs on the defaults; its first change stores one."""
     require_perm(actor, AssessmentPerm.POLICY)

@@ -26,12 +26,14 @@ from typing import Any
 
 from django.utils import timezone
 
+from yiyang.accounts.models import User
+
 HEALTH_RECORD = "health_record"
 _ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 
 
 def from_record(
-    actor: Any, resident: Any, definition: dict[str, Any], today: datetime.date
+    actor: User, resident: Any, definition: dict[str, Any], today: datetime.date
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(context, provenance) pre-filled from ``resident``'s health record."""
     from yiyang.residents import loinc

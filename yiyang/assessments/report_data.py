@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.assessments import progress, record_context
 from yiyang.assessments.models import Assessment, Due, EligibilityRule, SessionStatus
 from yiyang.assessments.report import ReportData, ReportDomain, ReportItem
@@ -346,19 +347,19 @@ def _is_chinese() -> bool:
     return not (translation.get_language() or "").lower().startswith("en")
 
 
-def organisation_of(user: Any) -> str:
+def organisation_of(user: User | None) -> str:
     """The institution an assessor works for: their scope's institution, else the
     institution of their staff record's primary membership, else their team's node."""
     if user is None:
         return ""
-    if getattr(user, "scope_institution_id", None):
+    if user.scope_institution is not None:
         return str(user.scope_institution.name)
     staff = getattr(user, "staff", None)
     if staff is not None:
         membership = staff.memberships.select_related("institution").order_by("-primary").first()
         if membership is not None:
             return str(membership.institution.name)
-    if getattr(user, "scope_team_id", None):
+    if user.scope_team is not None:
         return str(user.scope_team.node.name)
     return ""
 

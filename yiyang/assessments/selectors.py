@@ -23,7 +23,7 @@ def current_version(code: str) -> InstrumentVersion | None:
     )
 
 
-def get_session_for(user: Any, pk: Any) -> Assessment:
+def get_session_for(user: User, pk: Any) -> Assessment:
     """A session whose resident ``user`` may see (scope, audited read) and whose health
     record ``user`` may view; otherwise ``NotFound`` / ``PermissionDenied``."""
     from yiyang.residents.access import require_health_view
@@ -46,7 +46,7 @@ def get_session_for(user: Any, pk: Any) -> Assessment:
     return session
 
 
-def assessor_candidates(actor: Any) -> QuerySet[User]:
+def assessor_candidates(actor: User) -> QuerySet[User]:
     """The assessors ``actor`` may name as second assessor (and so see by name): active
     users holding ``AssessmentPerm.RECORD`` who work where the actor works — the same
     team or institution (by data scope or by staff membership), the actor's region
@@ -62,15 +62,16 @@ def assessor_candidates(actor: Any) -> QuerySet[User]:
     if actor.scope_institution_id:
         inst = actor.scope_institution_id
         q |= Q(scope_institution_id=inst) | Q(staff__memberships__institution_id=inst)
-    if actor.scope_kind == ScopeKind.REGION and actor.scope_region_id:
-        prefix = actor.scope_region.prefix
+    region = actor.scope_region if actor.scope_region_id else None
+    if actor.scope_kind == ScopeKind.REGION and region is not None:
+        prefix = region.prefix
         q |= (
             Q(scope_region__code__startswith=prefix)
             | Q(scope_institution__region__code__startswith=prefix)
             | Q(scope_team__node__region__code__startswith=prefix)
         )
-    if actor.staff_id:
-        staff = actor.staff
+    staff = actor.staff if actor.staff_id else None
+    if staff is not None:
         q |= Q(staff__memberships__institution__in=staff.institutions.all()) | Q(
             staff__team_memberships__team__in=staff.teams.all()
         )
@@ -78,7 +79,7 @@ def assessor_candidates(actor: Any) -> QuerySet[User]:
     return User.objects.filter(pk__in=ids).order_by("display_name", "username")
 
 
-def can_assess(user: Any, resident: Any) -> bool:
+def can_assess(user: User, resident: Any) -> bool:
     """Whether ``user`` could take part in an assessment of ``resident``: record
     assessments, see her health record, and have her in their data scope (the second
     assessor must be able to open and sign the session)."""

@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.assessments import progress as progress_mod
 from yiyang.assessments import record_context
 from yiyang.assessments.errors import AssessmentError
@@ -81,13 +82,13 @@ class AnswersInvalid(DomainError):
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _resident(actor: Any, resident: Any) -> Resident:
+def _resident(actor: User, resident: Any) -> Resident:
     return locked_resident_for(
         actor, resident, merged_detail=_("This record was merged into another one.")
     )
 
 
-def _session(actor: Any, assessment: Any) -> Assessment:
+def _session(actor: User, assessment: Any) -> Assessment:
     """The session, locked, if its resident is in the actor's scope."""
     pk = assessment.pk if isinstance(assessment, Assessment) else assessment
     if pk is None or isinstance(pk, bool):
@@ -103,7 +104,7 @@ def _session(actor: Any, assessment: Any) -> Assessment:
     return found
 
 
-def _require_open_by(actor: Any, session: Assessment, *statuses: str) -> None:
+def _require_open_by(actor: User, session: Assessment, *statuses: str) -> None:
     if session.status not in statuses:
         raise ValidationFailed(
             AssessmentError.NOT_EDITABLE,
@@ -162,7 +163,7 @@ def _date(value: Any, resident: Resident) -> datetime.date:
 
 @transaction.atomic
 def start(
-    actor: Any,
+    actor: User,
     resident: Any,
     *,
     instrument: str,
@@ -268,7 +269,9 @@ def _carry_over(old: Assessment, version: InstrumentVersion) -> dict[str, Any]:
     return {k: v for k, v in old.answers.items() if k in items}
 
 
-def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bool = False) -> Any:
+def _second_assessor(
+    actor: User, user: User | int | str | None, resident: Resident, *, signed_in: bool = False
+) -> Any:
     """The second assessor named by ``user`` (a ``User`` or a pk), or ``None``.
 
     Only an assessor the actor works with (``selectors.assessor_candidates``) can be named;
@@ -278,7 +281,6 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
     way they must be able to open the resident's record, else they could never sign."""
     if user is None or user == "":
         return None
-    from yiyang.accounts.models import User
 
     pk: Any = user.pk if isinstance(user, User) else user
     if isinstance(pk, bool):
@@ -321,7 +323,7 @@ def _second_assessor(actor: Any, user: Any, resident: Resident, *, signed_in: bo
 
 @transaction.atomic
 def save_answers(
-    actor: Any,
+    actor: User,
     assessment: Any,
     answers: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
@@ -371,7 +373,7 @@ def save_answers(
     return session
 
 
-def _require_participant(actor: Any, session: Assessment) -> None:
+def _require_participant(actor: User, session: Assessment) -> None:
     if actor.pk not in (session.assessor_id, session.second_assessor_id):
         raise ValidationFailed(
             AssessmentError.NOT_ASSESSOR,
@@ -381,7 +383,7 @@ def _require_participant(actor: Any, session: Assessment) -> None:
 
 
 @transaction.atomic
-def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessment:
+def submit(actor: User, assessment: Any, *, cosigned_by: Any = None) -> Assessment:
     """Score a draft and submit it. ``cosigned_by``: the second assessor, already
     authenticated by the caller (e.g. they typed their password on the same device);
     required to go straight to final when the local policy wants a second assessor."""
@@ -434,7 +436,7 @@ def submit(actor: Any, assessment: Any, *, cosigned_by: Any = None) -> Assessmen
 
 
 @transaction.atomic
-def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
+def set_second_assessor(actor: User, assessment: Any, user: User | int | str | None) -> Assessment:
     """Name (or, with ``None``, clear) the second assessor of a draft; or hand a session
     awaiting sign-off to another second assessor (e.g. one named before the scope check
     who can never open the resident's record) — it cannot be cleared then."""
@@ -467,7 +469,7 @@ def set_second_assessor(actor: Any, assessment: Any, user: Any) -> Assessment:
 
 
 @transaction.atomic
-def sign_off(actor: Any, assessment: Any) -> Assessment:
+def sign_off(actor: User, assessment: Any) -> Assessment:
     """The named second assessor signs a pending session, which becomes final."""
     require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
@@ -487,7 +489,7 @@ def sign_off(actor: Any, assessment: Any) -> Assessment:
 
 
 @transaction.atomic
-def discard(actor: Any, assessment: Any) -> Assessment:
+def discard(actor: User, assessment: Any) -> Assessment:
     """Drop a draft (kept, marked discarded, for the trail)."""
     require_perm(actor, AssessmentPerm.RECORD)
     session = _session(actor, assessment)
@@ -526,7 +528,7 @@ def evaluate(resident: Resident, standing: Standing, on: datetime.date) -> dict[
     }
 
 
-def _apply(actor: Any, session: Assessment) -> None:
+def _apply(actor: User, session: Assessment) -> None:
     resident = Resident.objects.select_for_update(no_key=True).get(pk=session.resident_id)
     standing, _created = Standing.objects.select_for_update().get_or_create(resident=resident)
     today = timezone.localdate()
@@ -591,7 +593,7 @@ def _apply(actor: Any, session: Assessment) -> None:
 
 @transaction.atomic
 def report_change(
-    actor: Any,
+    actor: User,
     resident: Any,
     *,
     reason: str,
@@ -635,7 +637,7 @@ def report_change(
     return due
 
 
-def open_dues(actor: Any, *, team: Any = None) -> QuerySet[Due]:
+def open_dues(actor: User, *, team: Any = None) -> QuerySet[Due]:
     """Open dues of the residents in ``actor``'s scope (and served by ``team`` when
     given), earliest first; for each resident and instrument only the earliest open one
     matters, but all are listed so an immediate one is never hidden by a routine one."""

@@ -11,7 +11,7 @@ import datetime
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +22,9 @@ from yiyang.audit.models import AuditEvent, Outcome
 from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import ChainReport, record, verify_chain
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -99,7 +102,7 @@ class EventPage:
     newer: int | None  # pass as ``after`` for the previous (newer) page
 
 
-def _require(user: Any) -> None:
+def _require(user: User) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         raise PermissionDenied("log in first")
     if not user.has_perm_code(AuditPerm.VIEW):
@@ -126,7 +129,7 @@ def _page(
 
 
 def browse_events(
-    user: Any,
+    user: User,
     flt: EventFilter,
     *,
     before: int | None = None,
@@ -150,7 +153,7 @@ def browse_events(
     return page
 
 
-def get_event_for(user: Any, seq: int) -> AuditEvent:
+def get_event_for(user: User, seq: int) -> AuditEvent:
     """The event with ``seq``; records ``audit.browse`` for it."""
     _require(user)
     with transaction.atomic():
@@ -167,7 +170,7 @@ def get_event_for(user: Any, seq: int) -> AuditEvent:
     return event
 
 
-def export_events(user: Any, flt: EventFilter) -> Iterator[AuditEvent]:
+def export_events(user: User, flt: EventFilter) -> Iterator[AuditEvent]:
     """Every event matching ``flt``, newest first, read in keyset batches.
 
     The ``audit.export`` row is written (and committed) before the first row is handed
@@ -190,7 +193,7 @@ def export_events(user: Any, flt: EventFilter) -> Iterator[AuditEvent]:
     return rows()
 
 
-def run_verification(user: Any) -> ChainReport:
+def run_verification(user: User) -> ChainReport:
     """Verify the chain for an audit administrator; records ``audit.verify`` with the
     result (after the check, so the new row is not part of what was checked)."""
     _require(user)

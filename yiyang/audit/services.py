@@ -11,7 +11,7 @@ import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,6 +19,11 @@ from django.utils import timezone
 from yiyang.audit import context
 from yiyang.audit.models import AuditEvent, AuditHead, Outcome
 from yiyang.common import crypto
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from django.contrib.auth.models import AnonymousUser
+
+    from yiyang.accounts.models import User
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x59495941  # "YIYA": advisory lock serialising chain appends on PostgreSQL
@@ -72,7 +77,7 @@ def normalise_address(value: str | None) -> str | None:
 
 def record(
     *,
-    actor: Any,
+    actor: User | AnonymousUser | None,
     action: str,
     obj: Any = None,
     object_type: str = "",
@@ -95,13 +100,13 @@ def record(
         head, _ = AuditHead.objects.select_for_update().get_or_create(
             id=1, defaults={"seq": 0, "hash": GENESIS}
         )
-        authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+        user = actor if actor is not None and actor.is_authenticated else None
         event = AuditEvent(
             seq=head.seq + 1,
             at=timezone.now(),
-            actor_id=actor.pk if authenticated else None,
-            actor_username=(actor.get_username() if authenticated else "")[:150],
-            actor_role=(getattr(actor, "role", "") if authenticated else "")[:20],
+            actor_id=user.pk if user is not None else None,
+            actor_username=(user.get_username() if user is not None else "")[:150],
+            actor_role=(getattr(user, "role", "") if user is not None else "")[:20],
             action=action,
             object_type=str(object_type)[:80],
             object_id=str(object_id)[:64],
@@ -121,7 +126,7 @@ def record(
 
 
 def record_read(
-    actor: Any, obj: Any, reason: str = "", *, details: dict | None = None
+    actor: User, obj: Any, reason: str = "", *, details: dict | None = None
 ) -> AuditEvent:
     """Record that ``actor`` read the personal record ``obj`` (action ``<app>.<model>.read``).
 

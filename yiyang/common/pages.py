@@ -89,7 +89,7 @@ def page(perm: Permission) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        def checked(request: PageRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
                 raise DjangoPermissionDenied
             return view(request, *args, **kwargs)

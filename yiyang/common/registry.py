@@ -27,9 +27,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 # --- navigation --------------------------------------------------------------------------
 
@@ -46,7 +49,7 @@ class NavEntry:
     visible: StrEnum | Callable[[Any], bool]
     order: int
 
-    def shown_to(self, user: Any) -> bool:
+    def shown_to(self, user: User) -> bool:
         if isinstance(self.visible, StrEnum):
             return bool(user.has_perm_code(self.visible))
         return bool(self.visible(user))

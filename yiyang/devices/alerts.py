@@ -36,6 +36,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -495,7 +496,7 @@ def _save_folds(folded: Sequence[Alert]) -> None:
 # --- the state machine ------------------------------------------------------------------
 
 
-def _alert(actor: Any, alert: Any) -> Alert:
+def _alert(actor: User, alert: Any) -> Alert:
     pk = alert.pk if isinstance(alert, Alert) else alert
     if pk is None or isinstance(pk, bool):
         raise NotFound("alert")
@@ -519,7 +520,7 @@ def _in_state(alert: Alert, *states: str) -> None:
 
 
 @transaction.atomic
-def acknowledge(actor: Any, alert: Any) -> Alert:
+def acknowledge(actor: User, alert: Any) -> Alert:
     """Someone has seen it and takes it on: escalation stops."""
     require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
@@ -535,7 +536,7 @@ def acknowledge(actor: Any, alert: Any) -> Alert:
 
 
 @transaction.atomic
-def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
+def handle(actor: User, alert: Any, *, outcome: str, note: str = "") -> Alert:
     """Record what was done (an open alert is acknowledged on the way)."""
     require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
@@ -562,7 +563,7 @@ def handle(actor: Any, alert: Any, *, outcome: str, note: str = "") -> Alert:
 
 
 @transaction.atomic
-def close(actor: Any, alert: Any) -> Alert:
+def close(actor: User, alert: Any) -> Alert:
     require_perm(actor, DevicePerm.ALERT_HANDLE)
     found = _alert(actor, alert)
     _in_state(found, AlertState.HANDLED)

@@ -28,6 +28,8 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
+from yiyang.accounts.models import User
+from yiyang.common.actor import actor
 from yiyang.common.params import Id, Int64, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut, PatchSchema
@@ -40,10 +42,6 @@ router = Router(tags=["devices"])
 PAGE_SIZE = 50
 MAX_READINGS = 200
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 # --- schemas ----------------------------------------------------------------------------
@@ -117,7 +115,7 @@ class DeviceDetailOut(DeviceOut):
 
     @staticmethod
     def resolve_bindings(obj: Device, context: dict[str, Any]) -> list[Binding]:
-        return list(selectors.bindings_of(_user(context["request"]), obj))
+        return list(selectors.bindings_of(actor(context["request"]), obj))
 
 
 class SecretOut(Schema):
@@ -188,7 +186,7 @@ class ReadingsFilter(Schema):
     limit: int = Field(50, ge=1, le=MAX_READINGS)
 
 
-def _reload(user: Any, device: Device) -> Device:
+def _reload(user: User, device: Device) -> Device:
     return selectors.get_device_for(user, device.pk)
 
 
@@ -203,7 +201,7 @@ def _reload(user: Any, device: Device) -> Device:
 )
 @paginate(Pagination, page_size=PAGE_SIZE)
 def quarantine_list(request: HttpRequest, filters: Query[QuarantineFilter]) -> QuerySet:
-    qs = selectors.quarantine_for(_user(request))
+    qs = selectors.quarantine_for(actor(request))
     if filters.device is not None:
         qs = qs.filter(device_id=filters.device)
     if filters.serial:
@@ -216,7 +214,7 @@ def quarantine_list(request: HttpRequest, filters: Query[QuarantineFilter]) -> Q
 @router.get("", response=list[DeviceOut], url_name="devices_list", summary="List devices")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def device_list(request: HttpRequest, filters: Query[DeviceFilter]) -> QuerySet:
-    qs = selectors.devices_for(_user(request))
+    qs = selectors.devices_for(actor(request))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -235,7 +233,7 @@ def device_list(request: HttpRequest, filters: Query[DeviceFilter]) -> QuerySet:
     summary="Register a device (the answer carries its secret, once)",
 )
 def device_register(request: HttpRequest, payload: DeviceIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     device, secret = services.register_device(user, **payload.dict())
     registered = _reload(user, device)
     registered.clear_secret = secret  # type: ignore[attr-defined]
@@ -244,12 +242,12 @@ def device_register(request: HttpRequest, payload: DeviceIn) -> Any:
 
 @router.get("/{int:pk}", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_detail")
 def device_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_device_for(_user(request), pk)
+    return selectors.get_device_for(actor(request), pk)
 
 
 @router.patch("/{int:pk}", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_update")
 def device_update(request: HttpRequest, pk: Id, payload: DevicePatch) -> Any:
-    user = _user(request)
+    user = actor(request)
     device = services.update_device(user, pk, **payload.dict(exclude_unset=True))
     return _reload(user, device)
 
@@ -261,7 +259,7 @@ def device_update(request: HttpRequest, pk: Id, payload: DevicePatch) -> Any:
     summary="Issue a new secret (the old one stops working at once)",
 )
 def device_rotate_secret(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     secret = services.rotate_secret(user, pk)
     device = _reload(user, Device(pk=pk))
     return {
@@ -279,7 +277,7 @@ def device_rotate_secret(request: HttpRequest, pk: Id) -> Any:
     summary="Bind the device to a resident (closes its current binding)",
 )
 def device_bind(request: HttpRequest, pk: Id, payload: BindIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.bind(user, pk, payload.resident)
     return _reload(user, Device(pk=pk))
 
@@ -288,7 +286,7 @@ def device_bind(request: HttpRequest, pk: Id, payload: BindIn) -> Any:
     "/{int:pk}/binding", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_unbind"
 )
 def device_unbind(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.unbind(user, pk)
     return _reload(user, Device(pk=pk))
 
@@ -297,7 +295,7 @@ def device_unbind(request: HttpRequest, pk: Id) -> Any:
     "/{int:pk}/retire", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_retire"
 )
 def device_retire(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.retire(user, pk)
     return _reload(user, Device(pk=pk))
 
@@ -309,7 +307,7 @@ def device_retire(request: HttpRequest, pk: Id) -> Any:
     summary="The device's latest readings, newest first",
 )
 def device_readings(request: HttpRequest, pk: Id, filters: Query[ReadingsFilter]) -> Any:
-    user = _user(request)
+    user = actor(request)
     require_perm(user, DevicePerm.VIEW)
     device = selectors.get_device_for(user, pk)
     return selectors.latest_readings(user, device, filters.limit)

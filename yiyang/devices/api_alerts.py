@@ -27,6 +27,8 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
+from yiyang.accounts.models import User
+from yiyang.common.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import alerts, selectors
@@ -41,11 +43,7 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 LIVE_OR_STATE = Literal["live", "open", "acknowledged", "handled", "closed"]
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
-def _username(user: Any) -> str | None:
+def _username(user: User | None) -> str | None:
     return user.username if user is not None else None
 
 
@@ -216,7 +214,7 @@ class HandleIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-def _detail(user: Any, pk: Id) -> Alert:
+def _detail(user: User, pk: Id) -> Alert:
     """The alert (in scope, else 404) with what the detail schema shows."""
     alert = selectors.get_alert_for(user, pk)
     alert.readings_out = (  # type: ignore[attr-defined]
@@ -234,7 +232,7 @@ def _detail(user: Any, pk: Id) -> Alert:
 @router.get("", response=list[AlertOut], url_name="alerts_list", summary="List alerts")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def alert_list(request: HttpRequest, filters: Query[AlertFilter]) -> QuerySet:
-    qs = selectors.alerts_for(_user(request)).select_related(
+    qs = selectors.alerts_for(actor(request)).select_related(
         "acknowledged_by", "handled_by", "closed_by"
     )
     state = filters.state
@@ -258,7 +256,7 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilter]) -> QuerySet:
     summary="One alert with its readings and event log",
 )
 def alert_detail(request: HttpRequest, pk: Id) -> Any:
-    return _detail(_user(request), pk)
+    return _detail(actor(request), pk)
 
 
 @router.post(
@@ -268,7 +266,7 @@ def alert_detail(request: HttpRequest, pk: Id) -> Any:
     summary="Acknowledge an open alert (stops escalation)",
 )
 def alert_acknowledge(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     alerts.acknowledge(user, pk)
     return _detail(user, pk)
 
@@ -280,7 +278,7 @@ def alert_acknowledge(request: HttpRequest, pk: Id) -> Any:
     summary="Record the outcome of an open or acknowledged alert",
 )
 def alert_handle(request: HttpRequest, pk: Id, payload: HandleIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     alerts.handle(user, pk, outcome=payload.outcome, note=payload.note)
     return _detail(user, pk)
 
@@ -292,6 +290,6 @@ def alert_handle(request: HttpRequest, pk: Id, payload: HandleIn) -> Any:
     summary="Close a handled alert",
 )
 def alert_close(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     alerts.close(user, pk)
     return _detail(user, pk)

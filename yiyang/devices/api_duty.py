@@ -31,6 +31,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from yiyang.common.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
@@ -45,10 +46,6 @@ router = Router(tags=["escalation"])
 
 PAGE_SIZE = 50
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 # --- schemas ----------------------------------------------------------------------------
@@ -143,7 +140,7 @@ def _schedule() -> list[dict[str, Any]]:
     summary="The escalation schedule of every severity",
 )
 def schedule_get(request: HttpRequest) -> Any:
-    require_perm(_user(request), DevicePerm.VIEW)
+    require_perm(actor(request), DevicePerm.VIEW)
     return _schedule()
 
 
@@ -154,14 +151,14 @@ def schedule_get(request: HttpRequest) -> Any:
     summary="Replace one severity's escalation schedule",
 )
 def schedule_set(request: HttpRequest, payload: ScheduleIn) -> Any:
-    escalation.set_schedule(_user(request), payload.severity, payload.steps)
+    escalation.set_schedule(actor(request), payload.severity, payload.steps)
     return _schedule()
 
 
 @router.get("/duty", response=list[ShiftOut], url_name="escalation_duty", summary="Duty shifts")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def duty_list(request: HttpRequest, filters: Query[ShiftFilter]) -> QuerySet:
-    qs = duty_shifts_for(_user(request))
+    qs = duty_shifts_for(actor(request))
     if filters.institution is not None:
         qs = qs.filter(institution_id=filters.institution)
     if filters.current is not None:
@@ -178,7 +175,7 @@ def duty_list(request: HttpRequest, filters: Query[ShiftFilter]) -> QuerySet:
     summary="Put a doctor on duty",
 )
 def duty_create(request: HttpRequest, payload: ShiftIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     shift = add_duty(
         user,
         institution=payload.institution,
@@ -196,7 +193,7 @@ def duty_create(request: HttpRequest, payload: ShiftIn) -> Any:
     summary="End a running shift now, or cancel one not started",
 )
 def duty_end(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     outcome = end_duty(user, pk)
     shift = duty_shifts_for(user).filter(pk=pk).first()
     return {"outcome": outcome, "shift": shift}

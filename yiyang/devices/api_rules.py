@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field, StrictBool
 
+from yiyang.common.actor import actor
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides, rules
 from yiyang.devices.api_thresholds import RuleConditionOut, ThresholdRuleOut
@@ -35,10 +36,6 @@ from yiyang.devices.models import AlertRule, Severity
 router = Router(tags=["alerts"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class DefaultOut(Schema):
@@ -100,7 +97,7 @@ class ResetIn(Schema):
     summary="The deployment's alert rules",
 )
 def rule_list(request: HttpRequest) -> Any:
-    return rules.rules_for(_user(request))
+    return rules.rules_for(actor(request))
 
 
 @router.get(
@@ -110,7 +107,7 @@ def rule_list(request: HttpRequest) -> Any:
     summary="One alert rule",
 )
 def rule_detail(request: HttpRequest, code: str) -> Any:
-    return rules.get_rule(_user(request), code)
+    return rules.get_rule(actor(request), code)
 
 
 @router.put(
@@ -123,7 +120,7 @@ def rule_set(request: HttpRequest, code: str, payload: AlertRuleIn) -> Any:
     given = {
         name: getattr(payload, name) for name in rules.EDITABLE if name in payload.model_fields_set
     }
-    return rules.update_rule(_user(request), code, reason=payload.reason, **given)
+    return rules.update_rule(actor(request), code, reason=payload.reason, **given)
 
 
 @router.post(
@@ -133,4 +130,4 @@ def rule_set(request: HttpRequest, code: str, payload: AlertRuleIn) -> Any:
     summary="Put an alert rule back to its shipped default",
 )
 def rule_reset(request: HttpRequest, code: str, payload: ResetIn) -> Any:
-    return rules.reset_rule(_user(request), code, payload.reason)
+    return rules.reset_rule(actor(request), code, payload.reason)

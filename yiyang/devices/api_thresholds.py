@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from yiyang.common.actor import actor
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides
@@ -33,10 +34,6 @@ from yiyang.devices.models import AlertRule, ResidentRule, Severity
 router = Router(tags=["alerts"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class RuleConditionOut(Schema):
@@ -125,7 +122,7 @@ class OverrideIn(Schema):
     summary="The alert rules as they stand for one resident",
 )
 def resident_rules(request: HttpRequest, pk: Id) -> Any:
-    return overrides.rules_for_resident(_user(request), pk)
+    return overrides.rules_for_resident(actor(request), pk)
 
 
 @router.put(
@@ -136,7 +133,7 @@ def resident_rules(request: HttpRequest, pk: Id) -> Any:
 )
 def resident_rule_set(request: HttpRequest, pk: Id, code: str, payload: OverrideIn) -> Any:
     override = overrides.set_override(
-        _user(request),
+        actor(request),
         pk,
         code,
         conditions=payload.conditions,
@@ -153,5 +150,5 @@ def resident_rule_set(request: HttpRequest, pk: Id, code: str, payload: Override
     summary="Put an alert rule back to its default for a resident",
 )
 def resident_rule_clear(request: HttpRequest, pk: Id, code: str) -> Any:
-    overrides.clear_override(_user(request), pk, code)
+    overrides.clear_override(actor(request), pk, code)
     return 204, None

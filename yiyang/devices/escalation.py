@@ -135,7 +135,7 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
 
 
 @transaction.atomic
-def set_schedule(actor: Any, severity: str, steps: Any) -> list[EscalationStep]:
+def set_schedule(actor: User, severity: str, steps: Any) -> list[EscalationStep]:
     """Replace ``severity``'s schedule (local policy; ``DevicePerm.ALERT_POLICY``, audited).
     Alerts already open keep the due time they have; the next step uses the new one."""
     require_perm(actor, DevicePerm.ALERT_POLICY)
@@ -416,7 +416,7 @@ def stop(alert: Alert) -> None:
     alert.next_escalation_at = None
 
 
-def log(alert: Alert, kind: str, actor: Any, detail: str = "") -> AlertEvent:
+def log(alert: Alert, kind: str, actor: User, detail: str = "") -> AlertEvent:
     return AlertEvent.objects.create(
         alert=alert, at=timezone.now(), kind=kind, actor=actor, detail=detail[:500]
     )

@@ -33,6 +33,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy, pgettext
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -153,7 +154,7 @@ def describe(conditions: list[dict[str, Any]] | None) -> str:
 _SEVERITY_ORDER = {s: i for i, s in enumerate(Severity.values)}
 
 
-def _visible_resident(user: Any, resident: Any) -> Resident:
+def _visible_resident(user: User, resident: Any) -> Resident:
     """The resident in ``user``'s scope: an instance already fetched (checked again here,
     one query) or a pk (``get_resident_for``, an audited read); else ``NotFound``."""
     if isinstance(resident, Resident):
@@ -163,7 +164,7 @@ def _visible_resident(user: Any, resident: Any) -> Resident:
     return get_resident_for(user, resident)
 
 
-def rules_for_resident(user: Any, resident: Any) -> list[RuleRow]:
+def rules_for_resident(user: User, resident: Any) -> list[RuleRow]:
     """Every active rule with her override, if any: critical first, then by code.
     ``devices.view``, the right to see her health record, and her in scope."""
     require_perm(user, DevicePerm.VIEW)
@@ -271,7 +272,7 @@ def _snapshot(override: ResidentRule | None) -> dict[str, Any] | None:
 
 
 def _audit(
-    actor: Any,
+    actor: User,
     action: str,
     resident: Resident,
     rule: AlertRule,
@@ -289,7 +290,7 @@ def _audit(
     )
 
 
-def _resident(actor: Any, resident: Any) -> Resident:
+def _resident(actor: User, resident: Any) -> Resident:
     return locked_resident_for(
         actor,
         resident,
@@ -320,7 +321,7 @@ def plausible(n: int, metric: str, value: Any) -> Any:
 
 
 def set_override(
-    actor: Any,
+    actor: User,
     resident: Any,
     rule: Any,
     *,
@@ -365,7 +366,7 @@ def set_override(
     return override
 
 
-def clear_override(actor: Any, resident: Any, rule: Any) -> bool:
+def clear_override(actor: User, resident: Any, rule: Any) -> bool:
     """Back to the rule's defaults for her. Whether there was an override to remove."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():

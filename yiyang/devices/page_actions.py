@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from yiyang.accounts.models import User
 from yiyang.devices.models import Alert
 
 
@@ -42,7 +43,7 @@ def register_alert_action(name: str, action: AlertAction) -> None:
     _ALERT_ACTIONS[name] = action
 
 
-def alert_actions(user: Any, alert: Alert) -> list[PageAction]:
+def alert_actions(user: User, alert: Alert) -> list[PageAction]:
     """The buttons ``user`` gets on ``alert``'s page, in registration order."""
     found = (action(user, alert) for action in _ALERT_ACTIONS.values())
     return [button for button in found if button is not None]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
 from yiyang.devices import selectors, services
@@ -117,7 +118,7 @@ class DeviceForm(forms.Form):
         ],
     )
 
-    def __init__(self, *args: Any, user: Any, device: Device | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, user: User, device: Device | None = None, **kwargs: Any):
         if device is not None:
             kwargs.setdefault(
                 "initial",
@@ -193,7 +194,7 @@ def _secret_page(request: PageRequest, device: Device, secret: str, *, new: bool
     return response
 
 
-def _resident_choices(user: Any, q: str) -> list[Resident]:
+def _resident_choices(user: User, q: str) -> list[Resident]:
     q = (q or "").strip()
     if not q:
         return []

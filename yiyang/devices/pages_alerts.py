@@ -37,13 +37,14 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, errors_to_http, page
 from yiyang.devices import alerts, page_actions, selectors
@@ -76,7 +77,7 @@ def alerts_page(view: Any) -> Any:
     someone's alerts (read-only; ``selectors.alerts_for`` limits what it sees)."""
 
     @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def checked(request: PageRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not selectors.may_see_alerts(request.user):
             raise DjangoPermissionDenied
         return view(request, *args, **kwargs)
@@ -84,7 +85,7 @@ def alerts_page(view: Any) -> Any:
     return errors_to_http(checked)
 
 
-def can_see_tab(user: Any, resident: Resident) -> bool:
+def can_see_tab(user: User, resident: Resident) -> bool:
     """The resident tab: ``devices.view`` and the right to see her health record."""
     return bool(user.has_perm_code(DevicePerm.VIEW)) and can_view_health(user, resident)
 
@@ -389,7 +390,7 @@ def alert_close(request: PageRequest, pk: int) -> HttpResponseBase:
 
 @require_GET
 @resident_page
-def resident_alerts(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def resident_alerts(request: PageRequest, resident: Resident) -> HttpResponseBase:
     require_tab(request, resident, RESIDENT_TAB)
     user = request.user
     now = timezone.now()

@@ -23,13 +23,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from yiyang.common.errors import PermissionDenied, ValidationFailed
-from yiyang.common.pages import apply_error
+from yiyang.common.pages import PageRequest, apply_error
 from yiyang.devices import overrides
 from yiyang.devices.overrides import OP_SYMBOLS, RuleRow, describe, metric_label, metric_unit
 from yiyang.devices.pages_alerts import RESIDENT_TAB, rule_name
@@ -115,7 +115,7 @@ class ThresholdForm(forms.Form):
 
 
 def _rows(
-    request: HttpRequest, resident: Resident, bound: ThresholdForm | None = None
+    request: PageRequest, resident: Resident, bound: ThresholdForm | None = None
 ) -> list[dict[str, Any]]:
     can_manage = request.user.has_perm_code(ResidentPerm.HEALTH_MANAGE)  # type: ignore[union-attr]
     out = []
@@ -148,7 +148,7 @@ def _rows(
 
 
 def _page(
-    request: HttpRequest, resident: Resident, bound: ThresholdForm | None = None
+    request: PageRequest, resident: Resident, bound: ThresholdForm | None = None
 ) -> HttpResponseBase:
     rows = _rows(request, resident, bound)
     context = {
@@ -161,7 +161,7 @@ def _page(
 
 @require_http_methods(["GET", "POST"])
 @resident_page
-def resident_thresholds(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def resident_thresholds(request: PageRequest, resident: Resident) -> HttpResponseBase:
     require_tab(request, resident, RESIDENT_TAB)
     if request.method != "POST":
         return _page(request, resident)

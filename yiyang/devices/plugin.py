@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.common import registry
 from yiyang.devices import escalation
 from yiyang.devices.permissions import DevicePerm
@@ -15,7 +16,7 @@ from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.pages import shell
 
 
-def _family_follows_alerts(user: Any) -> bool:
+def _family_follows_alerts(user: User) -> bool:
     followed = followed_for_alerts(user)
     return followed is not None and followed.exists()
 
@@ -40,7 +41,7 @@ registry.register_nav(_("Devices"), "devices:list", DevicePerm.VIEW, order=360)
 registry.register_nav(_("Quarantine"), "devices:quarantine", DevicePerm.QUARANTINE, order=370)
 
 
-def _follows_alerts(user: Any, resident: Any) -> bool:
+def _follows_alerts(user: User, resident: Any) -> bool:
     """Staff who see her health record and monitor devices, or a family login whose grant
     lets it follow her alerts (``residents.access.followed_for_alerts``)."""
     if not can_view_health(user, resident):

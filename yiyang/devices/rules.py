@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -59,7 +60,7 @@ def sort_key(rule: AlertRule) -> tuple[int, str]:
     return (_SEVERITY_ORDER.get(rule.severity, 99), rule.code)
 
 
-def rules_for(user: Any) -> list[AlertRule]:
+def rules_for(user: User) -> list[AlertRule]:
     """Every rule, active or not: critical first, then by code (``devices.view``)."""
     require_perm(user, DevicePerm.VIEW)
     return sorted(AlertRule.objects.all(), key=sort_key)
@@ -77,7 +78,7 @@ def _find(rule: Any, *, lock: bool = False) -> AlertRule:
         raise NotFound("alert rule") from None
 
 
-def get_rule(user: Any, code: Any) -> AlertRule:
+def get_rule(user: User, code: Any) -> AlertRule:
     """One rule by code, active or not (``devices.view``); else ``NotFound``."""
     require_perm(user, DevicePerm.VIEW)
     return _find(code)
@@ -234,7 +235,7 @@ def _check(
 # --- writing ------------------------------------------------------------------------------
 
 
-def _apply(actor: Any, rule: AlertRule, after: dict[str, Any], action: str, reason: str) -> bool:
+def _apply(actor: User, rule: AlertRule, after: dict[str, Any], action: str, reason: str) -> bool:
     """Write ``after`` onto the locked ``rule`` with its audit row; False if nothing changes."""
     before = snapshot(rule)
     if _same(before, after):
@@ -255,7 +256,7 @@ def _apply(actor: Any, rule: AlertRule, after: dict[str, Any], action: str, reas
 
 
 def update_rule(
-    actor: Any,
+    actor: User,
     rule: Any,
     *,
     severity: Any = UNSET,
@@ -275,7 +276,7 @@ def update_rule(
     return found
 
 
-def reset_rule(actor: Any, rule: Any, reason: Any) -> AlertRule:
+def reset_rule(actor: User, rule: Any, reason: Any) -> AlertRule:
     """Put ``rule`` back to the shipped default (severity, conditions, active, suggests
     referral). A rule the platform does not ship has no default to go back to."""
     require_perm(actor, DevicePerm.ALERT_POLICY)

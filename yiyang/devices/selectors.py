@@ -38,6 +38,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, Value, When
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import PUBLIC_ROLES, require_perm
@@ -66,7 +67,7 @@ _NOTHING = Q(pk__in=[])
 COUNTY_DIGITS = 6
 
 
-def _owner_q(user: Any) -> Q | None:
+def _owner_q(user: User) -> Q | None:
     """The filter on ``Device`` for the devices ``user`` manages; ``None``: every one."""
     scope = scope_of(user)
     if scope.kind == ScopeKind.SELF:
@@ -77,7 +78,7 @@ def _owner_q(user: Any) -> Q | None:
     return Q(institution_id__in=Institution.objects.filter(q).values("pk"))
 
 
-def _visible_q(user: Any) -> Q | None:
+def _visible_q(user: User) -> Q | None:
     scope = scope_of(user)
     if scope.kind == ScopeKind.SELF:
         return _NOTHING
@@ -89,14 +90,14 @@ def _visible_q(user: Any) -> Q | None:
     return (unbound if owner is None else owner & unbound) | residents
 
 
-def _resident_q(user: Any, field: str = "resident_id") -> Q | None:
+def _resident_q(user: User, field: str = "resident_id") -> Q | None:
     """The filter on ``field`` for the residents in ``user``'s scope; ``None``: every one."""
     if scope_of(user).kind == ScopeKind.ALL and getattr(user, "role", None) not in PUBLIC_ROLES:
         return None
     return Q(**{f"{field}__in": scoped_residents(user).values("pk")})
 
 
-def managed_devices(user: Any) -> QuerySet[Device]:
+def managed_devices(user: User) -> QuerySet[Device]:
     """Devices ``user`` may change (owner institution in scope), no permission check (for
     services, which check it themselves)."""
     q = _owner_q(user)
@@ -104,7 +105,7 @@ def managed_devices(user: Any) -> QuerySet[Device]:
     return qs if q is None else qs.filter(q)
 
 
-def devices_for(user: Any) -> QuerySet[Device]:
+def devices_for(user: User) -> QuerySet[Device]:
     """Devices ``user`` may see (``DevicePerm.VIEW``)."""
     require_perm(user, DevicePerm.VIEW)
     q = _visible_q(user)
@@ -112,21 +113,21 @@ def devices_for(user: Any) -> QuerySet[Device]:
     return qs if q is None else qs.filter(q)
 
 
-def get_device_for(user: Any, pk: Any) -> Device:
+def get_device_for(user: User, pk: Any) -> Device:
     try:
         return devices_for(user).get(pk=pk)
     except (Device.DoesNotExist, ValueError, TypeError):
         raise NotFound("device") from None
 
 
-def can_manage(user: Any, device: Device) -> bool:
+def can_manage(user: User, device: Device) -> bool:
     """Whether ``user`` holds ``DevicePerm.MANAGE`` and owns ``device`` by scope."""
     if not user.has_perm_code(DevicePerm.MANAGE):
         return False
     return managed_devices(user).filter(pk=device.pk).exists()
 
 
-def bindings_of(user: Any, device: Device) -> QuerySet[Binding]:
+def bindings_of(user: User, device: Device) -> QuerySet[Binding]:
     """A visible device's binding history, newest first: the bindings to residents in
     ``user``'s scope only (a device rebound from someone else does not name her)."""
     qs = device.bindings.select_related("resident", "bound_by", "unbound_by")
@@ -134,7 +135,7 @@ def bindings_of(user: Any, device: Device) -> QuerySet[Binding]:
     return qs if q is None else qs.filter(q)
 
 
-def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]:
+def latest_readings(user: User, device: Device, limit: int = 50) -> list[Reading]:
     """A visible device's latest readings (newest measurement first). Readings are health
     data: they need ``ResidentPerm.HEALTH_VIEW`` (else ``PermissionDenied``), and handing any out
     is an audited read of the device naming the residents they belong to."""
@@ -150,7 +151,7 @@ def latest_readings(user: Any, device: Device, limit: int = 50) -> list[Reading]
     return readings
 
 
-def _unknown_q(user: Any) -> Q:
+def _unknown_q(user: User) -> Q:
     scope = scope_of(user)
     unknown = Q(device__isnull=True)
     if scope.kind == ScopeKind.ALL:
@@ -161,7 +162,7 @@ def _unknown_q(user: Any) -> Q:
     return _NOTHING
 
 
-def quarantine_for(user: Any) -> QuerySet[Quarantine]:
+def quarantine_for(user: User) -> QuerySet[Quarantine]:
     """Refused messages ``user`` may see (``DevicePerm.QUARANTINE``): see the module
     docstring for the rows that name no known device."""
     require_perm(user, DevicePerm.QUARANTINE)
@@ -197,12 +198,12 @@ def alert_has(field: str) -> bool:
     return True
 
 
-def scoped_alerts(user: Any) -> QuerySet[Alert]:
+def scoped_alerts(user: User) -> QuerySet[Alert]:
     """Alerts of the residents in ``user``'s scope, no permission check (for services)."""
     return Alert.objects.filter(resident_id__in=scoped_residents(user).values("pk"))
 
 
-def alerts_for(user: Any) -> QuerySet[Alert]:
+def alerts_for(user: User) -> QuerySet[Alert]:
     """Alerts ``user`` may see: staff with ``DevicePerm.VIEW``, those of the residents
     in scope; a family login, read-only, those of the residents whose alerts its grants
     let it follow (``residents.access.followed_for_alerts``); else ``PermissionDenied``."""
@@ -217,7 +218,7 @@ def alerts_for(user: Any) -> QuerySet[Alert]:
     return qs.select_related("rule", "resident", "team")
 
 
-def may_see_alerts(user: Any) -> bool:
+def may_see_alerts(user: User) -> bool:
     """Whether ``user`` may open the alert board at all (see ``alerts_for``)."""
     followed = followed_for_alerts(user)
     if followed is not None:
@@ -225,7 +226,7 @@ def may_see_alerts(user: Any) -> bool:
     return bool(user.has_perm_code(DevicePerm.VIEW))
 
 
-def get_alert_for(user: Any, pk: Any) -> Alert:
+def get_alert_for(user: User, pk: Any) -> Alert:
     """One visible alert; ``NotFound`` for a missing one and one outside the scope alike."""
     if pk is None or isinstance(pk, bool):
         raise NotFound("alert")
@@ -286,7 +287,7 @@ def board_state(qs: QuerySet[Alert]) -> dict[str, Any]:
     }
 
 
-def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
+def alert_readings(user: User, alert: Alert, limit: int = 50) -> list[Reading]:
     """The readings that triggered a visible alert, newest first. Health data:
     ``ResidentPerm.HEALTH_VIEW`` (else ``PermissionDenied``); handing any out is an audited read
     of the alert."""
@@ -297,7 +298,7 @@ def alert_readings(user: Any, alert: Alert, limit: int = 50) -> list[Reading]:
     return readings
 
 
-def resident_readings(user: Any, resident: Resident, limit: int = 20) -> list[Reading]:
+def resident_readings(user: User, resident: Resident, limit: int = 20) -> list[Reading]:
     """A resident's latest device readings (whatever device sent them), newest first.
     ``resident`` comes from ``get_resident_for`` (in scope). Health data: staff with
     ``ResidentPerm.HEALTH_VIEW``, she herself, a family login with the readings right

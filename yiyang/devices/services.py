@@ -21,6 +21,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
@@ -79,7 +80,7 @@ def _pk(value: Any) -> Any:
     return value.pk if isinstance(value, models.Model) else value
 
 
-def _resolve_institution(actor: Any, value: Any) -> Institution:
+def _resolve_institution(actor: User, value: Any) -> Institution:
     if value in (None, ""):
         raise required("institution", _label("institution"))
     pk = _pk(value)
@@ -169,7 +170,7 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _locked(actor: Any, device: Device | int) -> Device:
+def _locked(actor: User, device: Device | int) -> Device:
     """For a write: the device (instance or pk) managed by ``actor``, locked for the rest of
     the transaction; missing or out of scope → ``NotFound``."""
     pk = _pk(device)
@@ -191,7 +192,7 @@ def _refuse_retired(device: Device) -> None:
         )
 
 
-def _close_binding(actor: Any, device: Device, now: Any) -> Binding | None:
+def _close_binding(actor: User, device: Device, now: Any) -> Binding | None:
     """Close the device's open binding (if any); return it."""
     binding = device.bindings.filter(unbound_at__isnull=True).first()
     if binding is not None:
@@ -205,7 +206,7 @@ def _close_binding(actor: Any, device: Device, now: Any) -> Binding | None:
 
 
 def register_device(
-    actor: Any,
+    actor: User,
     *,
     serial: str | None = None,
     kind: str,
@@ -262,7 +263,7 @@ def register_device(
     return device, secret
 
 
-def rotate_secret(actor: Any, device: Device | int) -> str:
+def rotate_secret(actor: User, device: Device | int) -> str:
     """Issue a new secret (the old one stops working at once); return it in clear."""
     require_perm(actor, DevicePerm.MANAGE)
     secret = _new_secret()
@@ -278,7 +279,7 @@ def rotate_secret(actor: Any, device: Device | int) -> str:
     return secret
 
 
-def update_device(actor: Any, device: Device | int, **fields: Any) -> Device:
+def update_device(actor: User, device: Device | int, **fields: Any) -> Device:
     """Change the fields given: ``model``, ``firmware``, ``institution`` (in scope),
     ``expected_interval_minutes``, ``status`` (active / in stock; retiring is ``retire``)."""
     require_perm(actor, DevicePerm.MANAGE)
@@ -333,7 +334,7 @@ def update_device(actor: Any, device: Device | int, **fields: Any) -> Device:
     return target
 
 
-def bind(actor: Any, device: Device | int, resident: Resident | int | str) -> Binding:
+def bind(actor: User, device: Device | int, resident: Resident | int | str) -> Binding:
     """Bind the device to ``resident`` (in the actor's scope), closing its open binding
     first; a retired device refuses."""
     require_perm(actor, DevicePerm.MANAGE)
@@ -381,7 +382,7 @@ def bind(actor: Any, device: Device | int, resident: Resident | int | str) -> Bi
     return binding
 
 
-def unbind(actor: Any, device: Device | int) -> Binding:
+def unbind(actor: User, device: Device | int) -> Binding:
     """Close the device's open binding."""
     require_perm(actor, DevicePerm.MANAGE)
     with transaction.atomic():
@@ -406,7 +407,7 @@ def unbind(actor: Any, device: Device | int) -> Binding:
     return closed
 
 
-def retire(actor: Any, device: Device | int) -> Device:
+def retire(actor: User, device: Device | int) -> Device:
     """Take the device out of service for good: unbind it, status retired (its credentials
     stop working)."""
     require_perm(actor, DevicePerm.MANAGE)

@@ -25,7 +25,9 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
+from yiyang.accounts.models import User
 from yiyang.common import crypto
+from yiyang.common.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.emergency import selectors, services
@@ -37,11 +39,7 @@ PAGE_SIZE = 50
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
-def _username(user: Any) -> str | None:
+def _username(user: User | None) -> str | None:
     return user.get_username() if user is not None else None
 
 
@@ -243,7 +241,7 @@ class LookupFilter(Schema):
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _summary(user: Any, call: EmergencyCall) -> dict[str, Any] | None:
+def _summary(user: User, call: EmergencyCall) -> dict[str, Any] | None:
     card = selectors.resident_card(user, call)
     if card is None:
         return None
@@ -285,7 +283,7 @@ def _summary(user: Any, call: EmergencyCall) -> dict[str, Any] | None:
     }
 
 
-def _detail(user: Any, pk: Id) -> EmergencyCall:
+def _detail(user: User, pk: Id) -> EmergencyCall:
     call = selectors.get_call_for(user, pk)
     call.steps_list = list(selectors.steps_of(call))  # type: ignore[attr-defined]
     call.resident_summary = _summary(user, call)  # type: ignore[attr-defined]
@@ -293,7 +291,7 @@ def _detail(user: Any, pk: Id) -> EmergencyCall:
     return call
 
 
-def _warnings(user: Any, call: EmergencyCall) -> list[dict[str, Any]]:
+def _warnings(user: User, call: EmergencyCall) -> list[dict[str, Any]]:
     others = selectors.other_open_calls(user, call)
     if not others:
         return []
@@ -315,7 +313,7 @@ def _warnings(user: Any, call: EmergencyCall) -> list[dict[str, Any]]:
 @router.get("/calls", response=list[CallOut], url_name="emergency_calls", summary="Emergency calls")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def call_list(request: HttpRequest, filters: Query[CallFilter]) -> QuerySet:
-    qs = selectors.calls_for(_user(request))
+    qs = selectors.calls_for(actor(request))
     if filters.state != "all":
         qs = qs.filter(state=CallState(filters.state))
     return qs.order_by("-opened_at", "-id")
@@ -328,7 +326,7 @@ def call_list(request: HttpRequest, filters: Query[CallFilter]) -> QuerySet:
     summary="Log an incoming phone call",
 )
 def call_log(request: HttpRequest, payload: LogIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     call = services.log_call(
         user, caller_phone=payload.caller_phone, resident=payload.resident, note=payload.note
     )
@@ -342,7 +340,7 @@ def call_log(request: HttpRequest, payload: LogIn) -> Any:
     summary="One call with its steps and the resident summary",
 )
 def call_detail(request: HttpRequest, pk: Id) -> Any:
-    return _detail(_user(request), pk)
+    return _detail(actor(request), pk)
 
 
 @router.post(
@@ -352,7 +350,7 @@ def call_detail(request: HttpRequest, pk: Id) -> Any:
     summary="Take the call (take_over: from whoever holds it)",
 )
 def call_take(request: HttpRequest, pk: Id, payload: TakeIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.take(user, pk, take_over=payload.take_over)
     return _detail(user, pk)
 
@@ -364,7 +362,7 @@ def call_take(request: HttpRequest, pk: Id, payload: TakeIn) -> Any:
     summary="Record a step (called back, team sent, 120 called, family informed, note)",
 )
 def call_step(request: HttpRequest, pk: Id, payload: StepIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.add_step(user, pk, payload.kind, payload.note)
     return 201, _detail(user, pk)
 
@@ -376,7 +374,7 @@ def call_step(request: HttpRequest, pk: Id, payload: StepIn) -> Any:
     summary="Tie the call to a resident",
 )
 def call_identify(request: HttpRequest, pk: Id, payload: IdentifyIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.identify(user, pk, payload.resident)
     return _detail(user, pk)
 
@@ -388,7 +386,7 @@ def call_identify(request: HttpRequest, pk: Id, payload: IdentifyIn) -> Any:
     summary="Close the call with its outcome (handles and closes its alert)",
 )
 def call_close(request: HttpRequest, pk: Id, payload: CloseIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     services.close(user, pk, payload.outcome, payload.note)
     return _detail(user, pk)
 
@@ -400,7 +398,7 @@ def call_close(request: HttpRequest, pk: Id, payload: CloseIn) -> Any:
     summary="The residents in scope a phone number belongs to",
 )
 def phone_lookup(request: HttpRequest, filters: Query[LookupFilter]) -> Any:
-    matches = services.lookup_phone(_user(request), filters.phone)
+    matches = services.lookup_phone(actor(request), filters.phone)
     return [
         {
             "resident": {"id": m.resident.pk, "name": m.resident.name},

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, paginate
 from yiyang.devices.models import Alert
@@ -107,7 +108,7 @@ def _alert_url(alert_id: int | None) -> str:
         return ""
 
 
-def _resident_choices(user: Any, call: EmergencyCall, q: str) -> list[Resident]:
+def _resident_choices(user: User, call: EmergencyCall, q: str) -> list[Resident]:
     """Candidates for "identify the resident": residents in scope matching ``q``."""
     q = (q or "").strip()
     if q:
@@ -118,7 +119,7 @@ def _resident_choices(user: Any, call: EmergencyCall, q: str) -> list[Resident]:
     return []
 
 
-def _phone_matches(user: Any, call: EmergencyCall) -> list[services.PhoneMatch]:
+def _phone_matches(user: User, call: EmergencyCall) -> list[services.PhoneMatch]:
     if call.state != CallState.OPEN or call.resident_id or not call.caller_phone:
         return []
     try:
@@ -214,7 +215,7 @@ def call_log(request: PageRequest) -> HttpResponse:
     return render(request, "emergency/list.html", context)
 
 
-def _lookup(user: Any, phone: str) -> list[services.PhoneMatch] | None:
+def _lookup(user: User, phone: str) -> list[services.PhoneMatch] | None:
     """Matches for a typed number; ``None`` while it is not a whole number yet."""
     try:
         return services.lookup_phone(user, phone)

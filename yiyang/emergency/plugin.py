@@ -4,11 +4,10 @@ its reaction to new SOS and fall alerts, and its button on their alert pages (im
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.common import registry
 from yiyang.devices import page_actions
 from yiyang.devices.events import ALARM_ALERTS_OPENED, AlarmAlertsOpened
@@ -27,7 +26,7 @@ def open_calls(opened: AlarmAlertsOpened) -> None:
     services.open_from_alerts(opened.alerts)
 
 
-def emergency_call_button(user: Any, alert: Alert) -> page_actions.PageAction | None:
+def emergency_call_button(user: User, alert: Alert) -> page_actions.PageAction | None:
     """On an SOS or fall alert's page, to those who take calls: the alert's emergency call
     (opened for it if it has none, ``emergency:from_alert``)."""
     if alert.rule.event not in services.CALL_EVENTS or not user.has_perm_code(EmergencyPerm.CALL):

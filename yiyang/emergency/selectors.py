@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record_read
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound
@@ -42,7 +43,7 @@ from yiyang.residents.selectors.registry import scoped_residents
 READINGS_SCANNED = 50
 
 
-def call_q(actor: Any) -> Q | None:
+def call_q(actor: User) -> Q | None:
     """The filter on ``EmergencyCall`` for ``actor`` (see the module docstring); ``None``
     means every call."""
     if scope_of(actor).kind == ScopeKind.ALL:
@@ -51,7 +52,7 @@ def call_q(actor: Any) -> Q | None:
     return Q(resident_id__in=scoped_residents(actor).values("pk")) | unknown
 
 
-def calls_for(actor: Any) -> QuerySet[EmergencyCall]:
+def calls_for(actor: User) -> QuerySet[EmergencyCall]:
     """Calls ``actor`` may see (``EmergencyPerm.CALL``, else ``PermissionDenied``)."""
     require_perm(actor, EmergencyPerm.CALL)
     qs = EmergencyCall.objects.select_related(
@@ -61,7 +62,7 @@ def calls_for(actor: Any) -> QuerySet[EmergencyCall]:
     return qs if q is None else qs.filter(q)
 
 
-def get_call_for(actor: Any, pk: Any) -> EmergencyCall:
+def get_call_for(actor: User, pk: Any) -> EmergencyCall:
     """One call in scope; missing and out of scope answer the same ``NotFound``."""
     pk = pk.pk if isinstance(pk, EmergencyCall) else pk
     if pk is None or isinstance(pk, bool):
@@ -72,7 +73,7 @@ def get_call_for(actor: Any, pk: Any) -> EmergencyCall:
         raise NotFound("call") from None
 
 
-def other_open_calls(actor: Any, call: EmergencyCall) -> list[EmergencyCall]:
+def other_open_calls(actor: User, call: EmergencyCall) -> list[EmergencyCall]:
     """The resident's other open calls the actor may see, oldest first: a second call for
     her is never refused (it may be a new emergency) but is flagged (ADR 0022)."""
     if call.resident_id is None or call.state != "open":
@@ -122,7 +123,7 @@ def _current(medication: Medication, today: datetime.date) -> bool:
     return medication.end is None or medication.end >= today
 
 
-def resident_card(actor: Any, call: EmergencyCall) -> ResidentCard | None:
+def resident_card(actor: User, call: EmergencyCall) -> ResidentCard | None:
     """The resident of a visible call, for the dispatcher's screen (``None`` while the
     call has no resident). The health record and readings need ``ResidentPerm.HEALTH_VIEW``.
     Contacts' phones are masked, as on the resident's page."""

@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
@@ -84,7 +85,7 @@ def alert_outcome(outcome: str, step_kinds: Iterable[str]) -> str:
 # --- helpers ----------------------------------------------------------------------------
 
 
-def _locked(actor: Any, call: Any) -> EmergencyCall:
+def _locked(actor: User, call: Any) -> EmergencyCall:
     """For a write: the call in scope, locked for the rest of the transaction."""
     require_perm(actor, EmergencyPerm.CALL)
     pk = call.pk if isinstance(call, EmergencyCall) else call
@@ -121,7 +122,7 @@ def _caller_phone(value: Any, *, name: str = "caller_phone") -> str:
     return phone
 
 
-def _resident_in_scope(actor: Any, value: Any) -> Resident:
+def _resident_in_scope(actor: User, value: Any) -> Resident:
     """A referenced resident: in scope and not merged, locked; else ``ValidationFailed``
     (``unknown_reference`` for a missing or out-of-scope one, like other references)."""
     pk = value.pk if isinstance(value, Resident) else value
@@ -145,7 +146,7 @@ def _resident_in_scope(actor: Any, value: Any) -> Resident:
     return found
 
 
-def _acknowledge_alert(actor: Any, call: EmergencyCall) -> bool:
+def _acknowledge_alert(actor: User, call: EmergencyCall) -> bool:
     """Acknowledge the call's alert if it is still open (so its escalation stops)."""
     if call.alert_id is None or not actor.has_perm_code(DevicePerm.ALERT_HANDLE):
         return False
@@ -156,7 +157,7 @@ def _acknowledge_alert(actor: Any, call: EmergencyCall) -> bool:
     return True
 
 
-def _claim(actor: Any, call: EmergencyCall, now: Any) -> list[str]:
+def _claim(actor: User, call: EmergencyCall, now: Any) -> list[str]:
     """Take a call nobody has taken yet (the first to act on it holds it)."""
     if call.taken_by_id is not None:
         return []
@@ -244,7 +245,7 @@ class PhoneMatch:
     contacts: list[Contact] = field(default_factory=list)
 
 
-def lookup_phone(actor: Any, phone: Any) -> list[PhoneMatch]:
+def lookup_phone(actor: User, phone: Any) -> list[PhoneMatch]:
     """The residents in scope whose own phone or a contact's phone (a family proxy's
     login belongs to a contact, so it is found through the contact) is ``phone``
     (normalised), ordered by name. Several matches: the dispatcher chooses. A lookup that
@@ -296,7 +297,7 @@ def lookup_phone(actor: Any, phone: Any) -> list[PhoneMatch]:
 
 @transaction.atomic
 def log_call(
-    actor: Any, *, caller_phone: Any, resident: Any = None, note: Any = ""
+    actor: User, *, caller_phone: Any, resident: Any = None, note: Any = ""
 ) -> EmergencyCall:
     """A dispatcher logs an incoming phone call: open, taken by her, for ``resident``
     when known (in scope), with ``note`` as its first step when given."""
@@ -333,7 +334,7 @@ def log_call(
 # --- from an alert ----------------------------------------------------------------------
 
 
-def call_for_alert(actor: Any, alert: Any) -> tuple[EmergencyCall, bool]:
+def call_for_alert(actor: User, alert: Any) -> tuple[EmergencyCall, bool]:
     """The call of ``alert`` (in scope), and whether it was opened now: an alert without
     a call gets one (taken by the actor, the alert acknowledged) while it is live."""
     require_perm(actor, EmergencyPerm.CALL)
@@ -382,7 +383,7 @@ def call_for_alert(actor: Any, alert: Any) -> tuple[EmergencyCall, bool]:
 
 
 @transaction.atomic
-def take(actor: Any, call: Any, *, take_over: bool = False) -> EmergencyCall:
+def take(actor: User, call: Any, *, take_over: bool = False) -> EmergencyCall:
     """The actor takes the call (``take_over`` to take it from whoever holds it); its
     open alert is acknowledged."""
     found = _locked(actor, call)
@@ -417,7 +418,7 @@ def take(actor: Any, call: Any, *, take_over: bool = False) -> EmergencyCall:
 
 
 @transaction.atomic
-def identify(actor: Any, call: Any, resident: Any) -> EmergencyCall:
+def identify(actor: User, call: Any, resident: Any) -> EmergencyCall:
     """Tie the call to ``resident`` (in scope). A call that came with its alert belongs
     to the alert's resident and cannot be moved."""
     found = _locked(actor, call)
@@ -450,7 +451,7 @@ def identify(actor: Any, call: Any, resident: Any) -> EmergencyCall:
 
 
 @transaction.atomic
-def add_step(actor: Any, call: Any, kind: Any, note: Any = "") -> CallStep:
+def add_step(actor: User, call: Any, kind: Any, note: Any = "") -> CallStep:
     """Record what was done (``kind``: a ``StepKind``), with a note (required for a note)."""
     found = _locked(actor, call)
     _require_open(found)
@@ -473,7 +474,7 @@ def add_step(actor: Any, call: Any, kind: Any, note: Any = "") -> CallStep:
 
 
 @transaction.atomic
-def close(actor: Any, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
+def close(actor: User, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
     """Close the call with its outcome (``other`` needs a note), after at least one step.
     Its alert, if still live, is handled with the matching outcome, then closed (a handled
     one is just closed): the loop ends here."""
@@ -532,7 +533,7 @@ def close(actor: Any, call: Any, outcome: Any, note: Any = "") -> EmergencyCall:
 
 
 @transaction.atomic
-def reveal_contact_phone(actor: Any, call: Any, contact: Any) -> str:
+def reveal_contact_phone(actor: User, call: Any, contact: Any) -> str:
     """A contact's full phone number, to call the family back during an OPEN call about
     their resident (everywhere else contacts' numbers stay masked). Audited with the call
     and the contact, never the number."""

@@ -6,7 +6,7 @@ errors come back as ``{"code", "detail", "field"}``.
 """
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -15,6 +15,7 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from yiyang.common.actor import actor
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.common.schemas import ErrorOut
@@ -60,6 +61,9 @@ from yiyang.network.services.regions import create_region, update_region
 from yiyang.network.services.staff import create_staff, update_staff
 from yiyang.network.services.teams import create_team, update_team
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 router = Router(tags=["network"])
 
 PAGE_SIZE = 50
@@ -77,10 +81,6 @@ def region_prefix(value: str) -> str:
     return value[: LEVEL_DIGITS[RegionLevel(level)]]
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 # --- regions ----------------------------------------------------------------------------
 
 
@@ -96,7 +96,7 @@ class RegionFilter(Schema):
 )
 @paginate(Pagination, page_size=PAGE_SIZE)
 def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
-    qs = selectors.regions_for(_user(request)).select_related("parent")
+    qs = selectors.regions_for(actor(request)).select_related("parent")
     if filters.level:
         qs = qs.filter(level=filters.level)
     if filters.prefix:
@@ -114,19 +114,19 @@ def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
     url_name="network_region_detail",
 )
 def region_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_region_for(_user(request), pk)
+    return selectors.get_region_for(actor(request), pk)
 
 
 @router.post("/regions", response={201: RegionOut, **ERRORS}, url_name="network_region_create")
 def region_create(request: HttpRequest, payload: RegionIn) -> Any:
-    return 201, create_region(_user(request), **payload.dict())
+    return 201, create_region(actor(request), **payload.dict())
 
 
 @router.patch(
     "/regions/{int:pk}", response={200: RegionOut, **ERRORS}, url_name="network_region_update"
 )
 def region_update(request: HttpRequest, pk: Id, payload: RegionPatch) -> Any:
-    return update_region(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_region(actor(request), pk, **payload.dict(exclude_unset=True))
 
 
 @router.post(
@@ -140,7 +140,7 @@ def region_import(
     file: File[UploadedFile],
     year: int = Form(2023, ge=INT64_MIN, le=INT64_MAX),
 ) -> Any:
-    user = _user(request)
+    user = actor(request)
     if not user.has_perm_code(NetworkPerm.REGION_IMPORT):
         raise PermissionDenied()
     report = import_regions(user, file.read(), year=year, source=file.name or "")
@@ -162,7 +162,7 @@ class GridFilter(Schema):
 @router.get("/grids", response=list[GridOut], url_name="network_grid_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
-    qs = selectors.grids_for(_user(request))
+    qs = selectors.grids_for(actor(request))
     if filters.village:
         qs = qs.filter(village_id=filters.village)
     if filters.region:
@@ -174,17 +174,17 @@ def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
 
 @router.get("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_detail")
 def grid_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_grid_for(_user(request), pk)
+    return selectors.get_grid_for(actor(request), pk)
 
 
 @router.post("/grids", response={201: GridOut, **ERRORS}, url_name="network_grid_create")
 def grid_create(request: HttpRequest, payload: GridIn) -> Any:
-    return 201, create_grid(_user(request), **payload.dict())
+    return 201, create_grid(actor(request), **payload.dict())
 
 
 @router.patch("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_update")
 def grid_update(request: HttpRequest, pk: Id, payload: GridPatch) -> Any:
-    return update_grid(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_grid(actor(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- institutions -----------------------------------------------------------------------
@@ -200,7 +200,7 @@ class InstitutionFilter(Schema):
 @router.get("/institutions", response=list[InstitutionOut], url_name="network_institution_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet:
-    qs = selectors.institutions_for(_user(request))
+    qs = selectors.institutions_for(actor(request))
     if filters.type:
         qs = qs.filter(type__in=filters.type.split(","))
     if filters.region:
@@ -222,7 +222,7 @@ def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) ->
     url_name="network_institution_detail",
 )
 def institution_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_institution_for(_user(request), pk)
+    return selectors.get_institution_for(actor(request), pk)
 
 
 @router.post(
@@ -231,7 +231,7 @@ def institution_detail(request: HttpRequest, pk: Id) -> Any:
     url_name="network_institution_create",
 )
 def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
-    return 201, create_institution(_user(request), **payload.dict())
+    return 201, create_institution(actor(request), **payload.dict())
 
 
 @router.patch(
@@ -240,7 +240,7 @@ def institution_create(request: HttpRequest, payload: InstitutionIn) -> Any:
     url_name="network_institution_update",
 )
 def institution_update(request: HttpRequest, pk: Id, payload: InstitutionPatch) -> Any:
-    return update_institution(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_institution(actor(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- alliances --------------------------------------------------------------------------
@@ -254,7 +254,7 @@ class AllianceFilter(Schema):
 @router.get("/alliances", response=list[AllianceOut], url_name="network_alliance_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> QuerySet:
-    qs = selectors.alliances_for(_user(request))
+    qs = selectors.alliances_for(actor(request))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.region:
@@ -268,15 +268,15 @@ def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> Query
     url_name="network_alliance_detail",
 )
 def alliance_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_alliance_for(_user(request), pk)
+    return selectors.get_alliance_for(actor(request), pk)
 
 
 @router.post(
     "/alliances", response={201: AllianceOut, **ERRORS}, url_name="network_alliance_create"
 )
 def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
-    alliance = create_alliance(_user(request), **payload.dict())
-    return 201, selectors.get_alliance_for(_user(request), alliance.pk)
+    alliance = create_alliance(actor(request), **payload.dict())
+    return 201, selectors.get_alliance_for(actor(request), alliance.pk)
 
 
 @router.patch(
@@ -285,8 +285,8 @@ def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
     url_name="network_alliance_update",
 )
 def alliance_update(request: HttpRequest, pk: Id, payload: AlliancePatch) -> Any:
-    update_alliance(_user(request), pk, **payload.dict(exclude_unset=True))
-    return selectors.get_alliance_for(_user(request), pk)
+    update_alliance(actor(request), pk, **payload.dict(exclude_unset=True))
+    return selectors.get_alliance_for(actor(request), pk)
 
 
 # --- chain nodes ------------------------------------------------------------------------
@@ -302,7 +302,7 @@ class NodeFilter(Schema):
 @router.get("/nodes", response=list[NodeOut], url_name="network_node_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
-    qs = selectors.nodes_for(_user(request))
+    qs = selectors.nodes_for(actor(request))
     if filters.level:
         qs = qs.filter(level=filters.level)
     if filters.region:
@@ -316,17 +316,17 @@ def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
 
 @router.get("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_detail")
 def node_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_node_for(_user(request), pk)
+    return selectors.get_node_for(actor(request), pk)
 
 
 @router.post("/nodes", response={201: NodeOut, **ERRORS}, url_name="network_node_create")
 def node_create(request: HttpRequest, payload: NodeIn) -> Any:
-    return 201, create_node(_user(request), **payload.dict())
+    return 201, create_node(actor(request), **payload.dict())
 
 
 @router.patch("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_update")
 def node_update(request: HttpRequest, pk: Id, payload: NodePatch) -> Any:
-    return update_node(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_node(actor(request), pk, **payload.dict(exclude_unset=True))
 
 
 # --- agreements -------------------------------------------------------------------------
@@ -342,7 +342,7 @@ class AgreementFilter(Schema):
 @router.get("/agreements", response=list[AgreementOut], url_name="network_agreement_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> QuerySet:
-    qs = selectors.agreements_for(_user(request))
+    qs = selectors.agreements_for(actor(request))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -360,14 +360,14 @@ def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> Que
     url_name="network_agreement_detail",
 )
 def agreement_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_agreement_for(_user(request), pk)
+    return selectors.get_agreement_for(actor(request), pk)
 
 
 @router.post(
     "/agreements", response={201: AgreementOut, **ERRORS}, url_name="network_agreement_create"
 )
 def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
-    return 201, create_agreement(_user(request), **payload.dict())
+    return 201, create_agreement(actor(request), **payload.dict())
 
 
 @router.patch(
@@ -376,7 +376,7 @@ def agreement_create(request: HttpRequest, payload: AgreementIn) -> Any:
     url_name="network_agreement_update",
 )
 def agreement_update(request: HttpRequest, pk: Id, payload: AgreementPatch) -> Any:
-    return update_agreement(_user(request), pk, **payload.dict(exclude_unset=True))
+    return update_agreement(actor(request), pk, **payload.dict(exclude_unset=True))
 
 
 @router.post(
@@ -386,7 +386,7 @@ def agreement_update(request: HttpRequest, pk: Id, payload: AgreementPatch) -> A
     summary="Attach (or replace) the agreement's document (multipart, field 'file')",
 )
 def agreement_document(request: HttpRequest, pk: Id, file: File[UploadedFile]) -> Any:
-    return update_agreement(_user(request), pk, document=file)
+    return update_agreement(actor(request), pk, document=file)
 
 
 # --- staff ------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ class StaffFilter(Schema):
 @router.get("/staff", response=list[StaffOut], url_name="network_staff_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
-    qs = selectors.staff_for(_user(request))
+    qs = selectors.staff_for(actor(request))
     if filters.profession:
         qs = qs.filter(profession=filters.profession)
     if filters.institution:
@@ -421,7 +421,7 @@ def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
     summary="One staff member (the read is audited)",
 )
 def staff_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_staff_for(_user(request), pk)
+    return selectors.get_staff_for(actor(request), pk)
 
 
 def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -431,14 +431,14 @@ def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def _staff_out(user: Any, pk: Id) -> Any:
+def _staff_out(user: User, pk: Id) -> Any:
     """The staff record as the caller may now see it (prefetched, not an audited read)."""
     return selectors.staff_for(user).get(pk=pk)
 
 
 @router.post("/staff", response={201: StaffOut, **ERRORS}, url_name="network_staff_create")
 def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     staff = create_staff(user, **_staff_values(payload, partial=False))
     return 201, _staff_out(user, staff.pk)
 
@@ -447,7 +447,7 @@ def staff_create(request: HttpRequest, payload: StaffIn) -> Any:
     "/staff/{int:pk}", response={200: StaffOut, **ERRORS}, url_name="network_staff_update"
 )
 def staff_update(request: HttpRequest, pk: Id, payload: StaffPatch) -> Any:
-    user = _user(request)
+    user = actor(request)
     update_staff(user, pk, **_staff_values(payload, partial=True))
     return _staff_out(user, pk)
 
@@ -464,7 +464,7 @@ class TeamFilter(Schema):
 @router.get("/teams", response=list[TeamOut], url_name="network_team_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
-    qs = selectors.teams_for(_user(request))
+    qs = selectors.teams_for(actor(request))
     if filters.node:
         qs = qs.filter(node_id=filters.node)
     if filters.region:
@@ -476,7 +476,7 @@ def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
 
 @router.get("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_detail")
 def team_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_team_for(_user(request), pk)
+    return selectors.get_team_for(actor(request), pk)
 
 
 def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -488,14 +488,14 @@ def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 
 @router.post("/teams", response={201: TeamOut, **ERRORS}, url_name="network_team_create")
 def team_create(request: HttpRequest, payload: TeamIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     team = create_team(user, **_team_values(payload, partial=False))
     return 201, selectors.get_team_for(user, team.pk)
 
 
 @router.patch("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_update")
 def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
-    user = _user(request)
+    user = actor(request)
     update_team(user, pk, **_team_values(payload, partial=True))
     return selectors.get_team_for(user, pk)
 
@@ -510,4 +510,4 @@ def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
     summary="Lead institutions → centers → stations, with members, teams and grids",
 )
 def tree(request: HttpRequest) -> Any:
-    return [lead.as_dict() for lead in selectors.network_tree(_user(request))]
+    return [lead.as_dict() for lead in selectors.network_tree(actor(request))]

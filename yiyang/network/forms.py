@@ -9,7 +9,7 @@ selector has already scoped to the user.
 from __future__ import annotations
 
 import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -40,6 +40,9 @@ from yiyang.network.models import (
 from yiyang.network.services.institutions import INSTITUTION_FIELDS
 from yiyang.network.services.nodes import NODE_FIELDS
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -48,7 +51,7 @@ def _choices(form: forms.BaseForm, name: str, queryset: QuerySet) -> None:
     cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
 
 
-def _scoped_or_current(user: Any, current: list[Any]) -> QuerySet[Institution]:
+def _scoped_or_current(user: User, current: list[Any]) -> QuerySet[Institution]:
     """The institutions in the user's scope, plus those the edited object already names."""
     scoped = selectors.institutions_for(user)
     if current:
@@ -65,7 +68,7 @@ class InstitutionForm(ServiceForm):
         widgets = {"founded_on": DATE}
         labels = {"region": _("Region")}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         _choices(self, "region", selectors.regions_for(user))
 
@@ -95,7 +98,7 @@ class AgreementForm(ServiceForm):
         }
         labels = {"party_a": _("Party A"), "party_b": _("Party B")}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         # An agreement may have a partner outside the user's scope: when editing, the
         # current parties stay selectable; new partners come from the scope.
@@ -120,7 +123,7 @@ class StaffForm(ServiceForm):
         }
         labels = {"skills": _("Skills")}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         current = []
         if self.instance.pk:
@@ -289,7 +292,7 @@ class TeamForm(ServiceForm):
 
     field_order = ["name", "node", "leader", "members", "grids"]
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         team = self.instance
         staff_current: list[Any] = []
@@ -353,7 +356,7 @@ class NodeForm(ServiceForm):
             "lead": _("Lead institution (for a center)"),
         }
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         node = self.instance
         current = [node.medical_member_id, node.care_member_id, node.lead_id] if node.pk else []
@@ -396,7 +399,7 @@ class GridForm(ServiceForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         labels = {"village": _("Village or community")}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         villages = selectors.regions_for(user).filter(level=RegionLevel.VILLAGE)
         current = [self.instance.village_id] if self.instance.pk else []
@@ -427,7 +430,7 @@ class AllianceForm(ServiceForm):
             "members": _("Member institutions"),
         }
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         alliance = self.instance
         member_current: list[Any] = []
@@ -504,7 +507,7 @@ class InstitutionFilterForm(forms.Form):
         empty_label=_("All regions"),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Villages are too many for a drop-down; a township narrows enough.
         _choices(self, "region", selectors.regions_for(user).exclude(level=RegionLevel.VILLAGE))

@@ -29,13 +29,16 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 PROVINCE_CODES = frozenset(
     [f"{n}" for n in range(11, 16)]
@@ -328,7 +331,7 @@ def _existing(codes: set[str]) -> set[str]:
 
 
 def import_regions(
-    actor: Any, data: bytes | str, *, year: int = 2023, source: str = ""
+    actor: User, data: bytes | str, *, year: int = 2023, source: str = ""
 ) -> ImportReport:
     """Validate every row of a region CSV (code,name) and import all rows or none.
 

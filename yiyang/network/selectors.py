@@ -31,7 +31,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
@@ -56,6 +56,9 @@ from yiyang.network.models import (
     TeamMember,
 )
 from yiyang.network.permissions import NetworkPerm
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 # --- scope as Q objects -----------------------------------------------------------------
 # Each ``_*_q`` returns a filter for the model's own queryset. ``None`` means "everything".
@@ -215,7 +218,7 @@ def _apply(qs: QuerySet, q: Q | None) -> QuerySet:
 
 
 # Which check applies to which model: used by services to test "is this target visible".
-def in_scope(user: Any, obj: Any) -> bool:
+def in_scope(user: User, obj: Any) -> bool:
     """Whether ``obj`` (a network model instance) lies inside ``user``'s data scope."""
     scope = scope_of(user)
     q_for = {
@@ -237,58 +240,58 @@ def in_scope(user: Any, obj: Any) -> bool:
 # --- public selectors -------------------------------------------------------------------
 
 
-def regions_for(user: Any) -> QuerySet[Region]:
+def regions_for(user: User) -> QuerySet[Region]:
     require_perm(user, NetworkPerm.VIEW)
     return _apply(Region.objects.all(), _region_q(scope_of(user)))
 
 
-def get_region_for(user: Any, pk: int) -> Region:
+def get_region_for(user: User, pk: int) -> Region:
     try:
         return regions_for(user).get(pk=pk)
     except Region.DoesNotExist:
         raise NotFound("region") from None
 
 
-def grids_for(user: Any) -> QuerySet[Grid]:
+def grids_for(user: User) -> QuerySet[Grid]:
     require_perm(user, NetworkPerm.VIEW)
     qs = Grid.objects.select_related("village")
     return _apply(qs, _grid_q(scope_of(user)))
 
 
-def get_grid_for(user: Any, pk: int) -> Grid:
+def get_grid_for(user: User, pk: int) -> Grid:
     try:
         return grids_for(user).get(pk=pk)
     except Grid.DoesNotExist:
         raise NotFound("grid") from None
 
 
-def institutions_for(user: Any) -> QuerySet[Institution]:
+def institutions_for(user: User) -> QuerySet[Institution]:
     require_perm(user, NetworkPerm.VIEW)
     qs = Institution.objects.select_related("region")
     return _apply(qs, _institution_q(scope_of(user)))
 
 
-def get_institution_for(user: Any, pk: int) -> Institution:
+def get_institution_for(user: User, pk: int) -> Institution:
     try:
         return institutions_for(user).get(pk=pk)
     except (Institution.DoesNotExist, ValueError, TypeError):
         raise NotFound("institution") from None
 
 
-def alliances_for(user: Any) -> QuerySet[Alliance]:
+def alliances_for(user: User) -> QuerySet[Alliance]:
     require_perm(user, NetworkPerm.VIEW)
     qs = Alliance.objects.select_related("region", "lead").prefetch_related("members")
     return _apply(qs, _alliance_q(scope_of(user)))
 
 
-def get_alliance_for(user: Any, pk: int) -> Alliance:
+def get_alliance_for(user: User, pk: int) -> Alliance:
     try:
         return alliances_for(user).get(pk=pk)
     except Alliance.DoesNotExist:
         raise NotFound("alliance") from None
 
 
-def nodes_for(user: Any) -> QuerySet[ChainNode]:
+def nodes_for(user: User) -> QuerySet[ChainNode]:
     require_perm(user, NetworkPerm.VIEW)
     qs = ChainNode.objects.select_related(
         "region", "medical_member", "care_member", "center", "lead"
@@ -296,27 +299,27 @@ def nodes_for(user: Any) -> QuerySet[ChainNode]:
     return _apply(qs, _node_q(scope_of(user)))
 
 
-def get_node_for(user: Any, pk: int) -> ChainNode:
+def get_node_for(user: User, pk: int) -> ChainNode:
     try:
         return nodes_for(user).get(pk=pk)
     except ChainNode.DoesNotExist:
         raise NotFound("chain node") from None
 
 
-def agreements_for(user: Any) -> QuerySet[Agreement]:
+def agreements_for(user: User) -> QuerySet[Agreement]:
     require_perm(user, NetworkPerm.VIEW)
     qs = Agreement.objects.select_related("party_a", "party_b")
     return _apply(qs, _agreement_q(scope_of(user)))
 
 
-def get_agreement_for(user: Any, pk: int) -> Agreement:
+def get_agreement_for(user: User, pk: int) -> Agreement:
     try:
         return agreements_for(user).get(pk=pk)
     except Agreement.DoesNotExist:
         raise NotFound("agreement") from None
 
 
-def staff_for(user: Any) -> QuerySet[Staff]:
+def staff_for(user: User) -> QuerySet[Staff]:
     require_perm(user, NetworkPerm.STAFF_VIEW)
     qs = Staff.objects.prefetch_related(
         "skills",
@@ -330,7 +333,7 @@ def staff_for(user: Any) -> QuerySet[Staff]:
     return _apply(qs, _staff_q(scope_of(user)))
 
 
-def get_staff_for(user: Any, pk: int) -> Staff:
+def get_staff_for(user: User, pk: int) -> Staff:
     """One staff member's record; the read is audited ("network.staff.read")."""
     try:
         staff = staff_for(user).get(pk=pk)
@@ -340,7 +343,7 @@ def get_staff_for(user: Any, pk: int) -> Staff:
     return staff
 
 
-def teams_for(user: Any) -> QuerySet[Team]:
+def teams_for(user: User) -> QuerySet[Team]:
     require_perm(user, NetworkPerm.VIEW)
     qs = Team.objects.select_related("node", "node__region", "leader").prefetch_related(
         "grids",
@@ -352,7 +355,7 @@ def teams_for(user: Any) -> QuerySet[Team]:
     return _apply(qs, _team_q(scope_of(user)))
 
 
-def get_team_for(user: Any, pk: int) -> Team:
+def get_team_for(user: User, pk: int) -> Team:
     try:
         return teams_for(user).get(pk=pk)
     except Team.DoesNotExist:
@@ -430,7 +433,7 @@ def _inst_dict(inst: Institution) -> dict[str, Any]:
     return {"id": inst.pk, "name": inst.name, "type": inst.type}
 
 
-def network_tree(user: Any) -> list[TreeLead]:
+def network_tree(user: User) -> list[TreeLead]:
     """Lead institutions → centers → stations, each node with its medical and care member
     institutions, its teams and the grids they serve.
 
@@ -523,14 +526,14 @@ def duty_places() -> QuerySet:
     return ChainNode.objects.filter(level=NodeLevel.CENTER).values("medical_member_id")
 
 
-def duty_institutions(user: Any) -> QuerySet[Institution]:
+def duty_institutions(user: User) -> QuerySet[Institution]:
     """The institutions in ``user``'s scope that keep a duty roster (``NetworkPerm.STAFF_VIEW``),
     by name."""
     require_perm(user, NetworkPerm.STAFF_VIEW)
     return institutions_for(user).filter(pk__in=duty_places()).order_by("name", "pk")
 
 
-def duty_candidates(user: Any, institution_ids: Iterable[int]) -> dict[int, list[Any]]:
+def duty_candidates(user: User, institution_ids: Iterable[int]) -> dict[int, list[Any]]:
     """Institution → the doctors who may be put on duty there (by name), for the
     institutions among ``institution_ids`` that keep a roster in ``user``'s scope."""
     ids = set(
@@ -547,14 +550,14 @@ def duty_candidates(user: Any, institution_ids: Iterable[int]) -> dict[int, list
     }
 
 
-def duty_shifts_for(user: Any) -> QuerySet[DutyShift]:
+def duty_shifts_for(user: User) -> QuerySet[DutyShift]:
     """The duty shifts of the institutions in ``user``'s scope (``NetworkPerm.STAFF_VIEW``)."""
     require_perm(user, NetworkPerm.STAFF_VIEW)
     scoped = DutyShift.objects.filter(institution__in=institutions_for(user).values("pk"))
     return scoped.select_related("institution", "user", "created_by")
 
 
-def get_duty_shift_for(user: Any, pk: Any) -> DutyShift:
+def get_duty_shift_for(user: User, pk: Any) -> DutyShift:
     """One shift in ``user``'s scope; ``NotFound`` for a missing one and one outside alike."""
     try:
         return duty_shifts_for(user).get(pk=pk)
@@ -563,7 +566,7 @@ def get_duty_shift_for(user: Any, pk: Any) -> DutyShift:
 
 
 def on_duty(
-    user: Any, now: datetime.datetime, institution_ids: Iterable[int] | None = None
+    user: User, now: datetime.datetime, institution_ids: Iterable[int] | None = None
 ) -> list[dict[str, Any]]:
     """Who the center tier would notify now, per institution in ``user``'s scope that keeps
     a roster (``duty_doctors``): ``{"institution", "doctors", "by_roster"}`` — ``by_roster``

@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from yiyang.common.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.notifications import selectors, services, topics
@@ -27,10 +28,6 @@ router = Router(tags=["notifications"])
 
 PAGE_SIZE = 50
 ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class NotificationOut(Schema):
@@ -74,7 +71,7 @@ class MarkedOut(Schema):
 )
 @paginate(Pagination, page_size=PAGE_SIZE)
 def notification_list(request: HttpRequest, filters: Query[InboxFilter]) -> QuerySet:
-    qs = selectors.inbox_for(_user(request))
+    qs = selectors.inbox_for(actor(request))
     if filters.unread:
         qs = qs.filter(read_at__isnull=True)
     return qs
@@ -87,7 +84,7 @@ def notification_list(request: HttpRequest, filters: Query[InboxFilter]) -> Quer
     summary="Mark all my notifications read",
 )
 def notification_read_all(request: HttpRequest) -> Any:
-    return {"marked": services.mark_all_read(_user(request))}
+    return {"marked": services.mark_all_read(actor(request))}
 
 
 @router.post(
@@ -97,4 +94,4 @@ def notification_read_all(request: HttpRequest) -> Any:
     summary="Mark one of my notifications read",
 )
 def notification_read(request: HttpRequest, pk: Id) -> Any:
-    return services.mark_read(_user(request), pk)
+    return services.mark_read(actor(request), pk)

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from yiyang.accounts.models import User
 from yiyang.common.pages import PageRequest, errors_to_http, paginate, query_without_page
 from yiyang.notifications import selectors, services, topics
 from yiyang.notifications.models import Notification
@@ -24,7 +25,7 @@ from yiyang.notifications.models import Notification
 BADGE_MAX = 99  # shown as "99+" above this
 
 
-def badge_context(user: Any) -> dict[str, Any]:
+def badge_context(user: User) -> dict[str, Any]:
     count = selectors.unread_count(user)
     return {"unread": count, "unread_text": f"{BADGE_MAX}+" if count > BADGE_MAX else str(count)}
 
@@ -83,7 +84,7 @@ def mark_all_read(request: PageRequest) -> HttpResponse:
 
 
 @require_GET
-def badge(request: HttpRequest) -> HttpResponseBase:
+def badge(request: PageRequest) -> HttpResponseBase:
     """Only the badge. A poll whose session has ended (logged out elsewhere, or idle)
     stops polling (htmx status 286) instead of swapping the login page into the header;
     a poll does not count as activity for the idle timeout."""

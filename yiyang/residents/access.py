@@ -23,6 +23,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Consent, ConsentPurpose, ProxyGrant, Resident
@@ -52,14 +53,14 @@ def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any
     return grants.values("resident_id")
 
 
-def proxy_right(user: Any, resident: Resident, right: str) -> bool:
+def proxy_right(user: User, resident: Resident, right: str) -> bool:
     """Whether a family login holds ``right`` (a ``ProxyGrant`` flag) for ``resident`` now."""
     if getattr(user, "role", None) != Role.FAMILY:
         return False
     return proxied_resident_ids(user.pk, right).filter(resident_id=resident.pk).exists()
 
 
-def can_view_health(user: Any, resident: Resident) -> bool:
+def can_view_health(user: User, resident: Resident) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if user.role == Role.RESIDENT:
@@ -69,7 +70,7 @@ def can_view_health(user: Any, resident: Resident) -> bool:
     return bool(user.has_perm_code(ResidentPerm.HEALTH_VIEW))
 
 
-def followed_for_alerts(user: Any) -> Any:
+def followed_for_alerts(user: User) -> Any:
     """For a family login: the ids of the residents whose alerts it may follow (an active
     grant with ``can_view_alerts``, the consent to family sharing active), as a queryset
     of ``resident_id``; ``None`` for any other user (staff: ``devices.view`` and the
@@ -79,7 +80,7 @@ def followed_for_alerts(user: Any) -> Any:
     return proxied_resident_ids(user.pk, "can_view_alerts")
 
 
-def require_health_view(user: Any, resident: Resident) -> None:
+def require_health_view(user: User, resident: Resident) -> None:
     if not can_view_health(user, resident):
         raise PermissionDenied()
 

@@ -33,6 +33,7 @@ from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import ValidationFailed
@@ -180,7 +181,7 @@ def _institution_ref(resident: Resident) -> str:
     return inst.care_filing_no or inst.medical_licence_no or inst.name
 
 
-def _queryset(user: Any, filters: Mapping[str, Any]) -> QuerySet[Resident]:
+def _queryset(user: User, filters: Mapping[str, Any]) -> QuerySet[Resident]:
     search = {k: v for k, v in filters.items() if k not in ("area", "region")}
     area = filters.get("area")
     if area:
@@ -207,7 +208,7 @@ def _audit_filter(filters: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def export_residents(user: Any, filters: Mapping[str, Any]) -> Export:
+def export_residents(user: User, filters: Mapping[str, Any]) -> Export:
     """Start an export of the residents matching ``filters`` (see ``filters_from``) in
     ``user``'s scope. ``ResidentPerm.EXPORT``; bad filters raise ``ValidationFailed``
     before anything happens. The audit row (filter, row count, whether identifiers are

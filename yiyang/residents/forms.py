@@ -25,6 +25,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.common.forms import ServiceForm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import field_label
@@ -75,19 +76,19 @@ def flag_choices() -> list[tuple[str, Any]]:
 # --- places in scope ----------------------------------------------------------------------
 
 
-def villages_in_scope(user: Any) -> QuerySet[Region]:
+def villages_in_scope(user: User) -> QuerySet[Region]:
     """Villages a resident registered by ``user`` may live in (the residents' scope)."""
     qs = Region.objects.filter(level=RegionLevel.VILLAGE)
     q = village_q(scope_of(user))
     return qs if q is None else qs.filter(q)
 
 
-def townships_in_scope(user: Any) -> QuerySet[Region]:
+def townships_in_scope(user: User) -> QuerySet[Region]:
     villages = villages_in_scope(user)
     return Region.objects.filter(pk__in=villages.values("parent_id")).order_by("code")
 
 
-def areas_in_scope(user: Any) -> QuerySet[Region]:
+def areas_in_scope(user: User) -> QuerySet[Region]:
     """Townships, counties and cities holding villages in ``user``'s scope (the list's
     area filter), in code order — a parent before its children."""
     townships = Region.objects.filter(pk__in=villages_in_scope(user).values("parent_id"))
@@ -100,7 +101,7 @@ def areas_in_scope(user: Any) -> QuerySet[Region]:
     ).order_by("code")
 
 
-def area_rows(user: Any) -> list[tuple[int, str, str, str]]:
+def area_rows(user: User) -> list[tuple[int, str, str, str]]:
     """(id, code, name, level) of the areas in ``areas_in_scope``; for "all" and region
     scopes straight from the region table (one indexed query)."""
     scope = scope_of(user)
@@ -114,7 +115,7 @@ def area_rows(user: Any) -> list[tuple[int, str, str, str]]:
     return list(qs.order_by("code").values_list("pk", "code", "name", "level"))
 
 
-def grids_in_scope(user: Any) -> QuerySet[Grid]:
+def grids_in_scope(user: User) -> QuerySet[Grid]:
     """Grids the user may file a resident under (the network's grid scope)."""
     if not user.has_perm_code(NetworkPerm.VIEW):
         return Grid.objects.none()
@@ -221,7 +222,7 @@ class ResidentFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, data: Any, *, user: Any) -> None:
+    def __init__(self, data: Any, *, user: User) -> None:
         super().__init__(data)
         self.user = user
         indent: dict[str, str] = {
@@ -418,7 +419,7 @@ class ResidentForm(ServiceForm):
         field_classes = {"region": VillageChoiceField, "grid": GridChoiceField}
         labels = {"region": _("Village")}
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         resident: Resident = self.instance
         editing = resident.pk is not None

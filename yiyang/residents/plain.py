@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.residents import loinc
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import ConditionStatus, Resident
@@ -76,7 +77,7 @@ def register_coming_up(source: ComingUpSource, *, order: int) -> ComingUpSource:
     return source
 
 
-def next_visit(user: Any, resident: Resident, today: datetime.date) -> ComingUp | None:
+def next_visit(user: User, resident: Resident, today: datetime.date) -> ComingUp | None:
     """Her next planned encounter (a home round, a clinic visit)."""
     visit = encounters_for(user, resident).filter(date__gte=today).order_by("date").first()
     if visit is None:
@@ -100,7 +101,7 @@ def _number(value: Any, decimals: int) -> str:
     return f"{value:.{decimals}f}" if decimals else f"{value:.0f}"
 
 
-def _readings(user: Any, resident: Resident) -> list[Reading]:
+def _readings(user: User, resident: Resident) -> list[Reading]:
     latest = {row.code.code: row for row in latest_vitals(user, resident)}
     found: list[Reading] = []
     systolic, diastolic = latest.pop(loinc.SYSTOLIC, None), latest.pop(loinc.DIASTOLIC, None)
@@ -120,7 +121,7 @@ def _readings(user: Any, resident: Resident) -> list[Reading]:
     return found
 
 
-def summary_for(user: Any, resident: Resident) -> Summary:
+def summary_for(user: User, resident: Resident) -> Summary:
     """What the plain home page shows of ``resident`` to ``user`` (her own login or a
     family login; the resident already read through ``get_resident_for``)."""
     from yiyang.network.models import Team

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.common import registry
 from yiyang.common.permissions import Role
 from yiyang.residents import plain
@@ -16,7 +17,7 @@ from yiyang.residents.pages import shell
 from yiyang.residents.permissions import ResidentPerm
 
 
-def _staff_residents(user: Any) -> bool:
+def _staff_residents(user: User) -> bool:
     return bool(user.has_perm_code(ResidentPerm.VIEW))
 
 

@@ -38,6 +38,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common import crypto
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
@@ -130,7 +131,7 @@ def _int(value: Any, field: str) -> int:
 
 
 def search_residents(
-    user: Any,
+    user: User,
     q: str = "",
     *,
     region: Region | str | None = None,

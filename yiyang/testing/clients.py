@@ -7,8 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.test import Client
 
+from yiyang.accounts.models import User
 
-def client_for(user: Any, language: str | None = "en", **client_kwargs: Any) -> Client:
+
+def client_for(user: User, language: str | None = "en", **client_kwargs: Any) -> Client:
     """A test client with ``user``'s page session, speaking ``language`` (English by default:
     the UI's own default is Simplified Chinese; ``None`` leaves the default)."""
     client = Client(**client_kwargs)

@@ -3,15 +3,14 @@ registered, ``common.registry.register_nav``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 
+from yiyang.accounts.models import User
 from yiyang.common import registry
 from yiyang.common.permissions import perms_for
 
 
-def uses_api(user: Any) -> bool:
+def uses_api(user: User) -> bool:
     """Whether the user works through the API and so manages API tokens: users holding a
     permission. Resident and family logins hold none (their pages show their own records)
     and are not offered tokens."""

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.models import User
 from yiyang.assessments import policy, services
 from yiyang.assessments.instruments import gbt42195_2022, ltc_disability_2021
 from yiyang.assessments.models import (
@@ -122,7 +123,7 @@ def level_names(
 RESIDENT_TAB = "assessments:resident"
 
 
-def ability_badge(user: Any, resident: Resident, tabs: list[Tab]) -> str:
+def ability_badge(user: User, resident: Resident, tabs: list[Tab]) -> str:
     """The resident page header's part: her current GB/T 42195 ability level, to those who
     see this app's tab (one query); "" otherwise."""
     if not any(tab.key == RESIDENT_TAB for tab in tabs):
@@ -145,7 +146,7 @@ def ability_level_name(level: int) -> str:
     return zh if _chinese() or not en else f"{en} ({zh})" if zh else en
 
 
-def next_assessment(user: Any, resident: Resident, today: datetime.date) -> ComingUp | None:
+def next_assessment(user: User, resident: Resident, today: datetime.date) -> ComingUp | None:
     """Her "coming up" line (``residents.plain``): the next assessment due, and whether it
     is due already."""
     due = Due.objects.filter(resident=resident, done_by__isnull=True).order_by("due_on").first()
@@ -205,7 +206,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- the team's due list ------------------------------------------------------------------
 
 
-def can_see_dues(user: Any) -> bool:
+def can_see_dues(user: User) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and (
@@ -215,7 +216,7 @@ def can_see_dues(user: Any) -> bool:
     )
 
 
-def team_choices(user: Any) -> tuple[list[tuple[int, str]], int | None]:
+def team_choices(user: User) -> tuple[list[tuple[int, str]], int | None]:
     """The teams the due list offers and the default one.
 
     A user with a team scope is offered the teams she belongs to (her scope's team and
@@ -380,7 +381,7 @@ def _standing_context(resident: Resident, today: datetime.date) -> dict[str, Any
 
 
 def _dues_context(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     names: dict[str, str],
     *,
@@ -413,7 +414,7 @@ def _history(resident: Resident) -> list[Assessment]:
 
 
 def _resident_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     *,
     form: ChangeForm | None = None,
@@ -436,7 +437,7 @@ def _resident_tab(
 
 @require_http_methods(["GET"])
 @resident_page
-def resident_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def resident_tab(request: PageRequest, resident: Resident) -> HttpResponseBase:
     require_tab(request, resident, RESIDENT_TAB)
     return _resident_tab(request, resident)
 
@@ -451,7 +452,7 @@ def _refused(form: forms.Form, exc: ValidationFailed) -> str | None:
 
 @require_POST
 @resident_page
-def report_change(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def report_change(request: PageRequest, resident: Resident) -> HttpResponseBase:
     user = request.user
     if not user.has_perm_code(AssessmentPerm.RECORD):  # type: ignore[union-attr]
         raise DjangoPermissionDenied

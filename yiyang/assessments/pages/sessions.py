@@ -59,7 +59,7 @@ from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.pages import apply_error, errors_to_http
+from yiyang.common.pages import PageRequest, apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors.registry import get_resident_for
@@ -77,16 +77,16 @@ def english() -> bool:
     return (get_language() or "").lower().startswith("en")
 
 
-def _can_record(user: Any) -> bool:
+def _can_record(user: User) -> bool:
     return bool(user.has_perm_code(AssessmentPerm.RECORD))
 
 
-def _require_record(request: HttpRequest) -> None:
+def _require_record(request: PageRequest) -> None:
     if not _can_record(request.user):
         raise DjangoPermissionDenied
 
 
-def _resident(user: Any, pk: Any) -> Resident:
+def _resident(user: User, pk: Any) -> Resident:
     """The resident in the user's scope (audited read) whose health record they may see."""
     resident = get_resident_for(user, pk)
     if not can_view_health(user, resident):
@@ -98,7 +98,7 @@ def session_page(view: View) -> View:
     """Decorate ``view(request, session)`` taking the URL's ``pk`` (the session)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapped(request: PageRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
         resident_id = Assessment.objects.filter(pk=pk).values_list("resident_id", flat=True)
         found = resident_id.first()
         if found is None:
@@ -132,7 +132,7 @@ def instrument_choices() -> list[tuple[str, str]]:
     ]
 
 
-def second_assessor_candidates(actor: Any, resident: Resident) -> list[User]:
+def second_assessor_candidates(actor: User, resident: Resident) -> list[User]:
     """The assessors the actor works with (``selectors.assessor_candidates``) who can open
     ``resident``'s record and so could sign."""
     return [u for u in assessor_candidates(actor) if can_assess(u, resident)]
@@ -163,7 +163,7 @@ class StartForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        actor: Any,
+        actor: User,
         resident: Resident,
         correcting: Assessment | None = None,
         **kwargs: Any,
@@ -206,7 +206,7 @@ def _correcting(request: HttpRequest, resident: Resident) -> Assessment | None:
 
 @require_http_methods(["GET", "POST"])
 @errors_to_http
-def start(request: HttpRequest) -> HttpResponseBase:
+def start(request: PageRequest) -> HttpResponseBase:
     _require_record(request)
     raw = request.GET.get("resident") or ""
     if not raw.isdigit():
@@ -464,7 +464,7 @@ def _policy(session: Assessment) -> Any:
 
 
 def _form_context(
-    request: HttpRequest,
+    request: PageRequest,
     session: Assessment,
     *,
     errors: dict[str, list[str]] | None = None,
@@ -506,7 +506,7 @@ def _instrument_name(version: InstrumentVersion) -> str:
     return version.name_en if english() else version.name_zh
 
 
-def _render_form(request: HttpRequest, session: Assessment, status: int = 200, **kw: Any) -> Any:
+def _render_form(request: PageRequest, session: Assessment, status: int = 200, **kw: Any) -> Any:
     context = _form_context(request, session, **kw)
     return render(request, "assessments/session/form.html", context, status=status)
 
@@ -562,7 +562,7 @@ def history_chart(session: Assessment) -> SafeString | None:
     )
 
 
-def _result_context(request: HttpRequest, session: Assessment) -> dict[str, Any]:
+def _result_context(request: PageRequest, session: Assessment) -> dict[str, Any]:
     user = request.user
     definition = session.instrument.definition
     chinese = not english()
@@ -619,7 +619,7 @@ def _context_en(session: Assessment) -> list[str]:
 
 @require_GET
 @session_page
-def session_view(request: HttpRequest, session: Assessment) -> HttpResponseBase:
+def session_view(request: PageRequest, session: Assessment) -> HttpResponseBase:
     if session.status == SessionStatus.DRAFT and _can_record(request.user):
         return _render_form(request, session)
     return render(request, "assessments/session/result.html", _result_context(request, session))
@@ -712,7 +712,7 @@ def _posted_context(request: HttpRequest, session: Assessment) -> dict[str, Any]
 
 @require_POST
 @session_page
-def answer(request: HttpRequest, session: Assessment) -> HttpResponseBase:
+def answer(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     answers = _posted_answers(request)
     errors: dict[str, list[str]] = {}
@@ -761,7 +761,7 @@ def answer(request: HttpRequest, session: Assessment) -> HttpResponseBase:
 # --- submit, sign off, discard ----------------------------------------------------------
 
 
-def _cosigner(request: HttpRequest) -> User:
+def _cosigner(request: PageRequest) -> User:
     """The second assessor who typed their username and password (and code, when they
     use two-step login) on this device; ``DomainError`` when refused. Failures count
     towards the lockout like a login."""
@@ -793,7 +793,7 @@ def _cosigner(request: HttpRequest) -> User:
 
 @require_POST
 @session_page
-def submit(request: HttpRequest, session: Assessment) -> HttpResponseBase:
+def submit(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     cosign = request.POST.get("mode") == "cosign"
     username = (request.POST.get("cosign_username") or "").strip()
@@ -825,7 +825,7 @@ def submit(request: HttpRequest, session: Assessment) -> HttpResponseBase:
 
 @require_POST
 @session_page
-def sign_off(request: HttpRequest, session: Assessment) -> HttpResponseBase:
+def sign_off(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     try:
         services.sign_off(request.user, session.pk)
@@ -838,7 +838,7 @@ def sign_off(request: HttpRequest, session: Assessment) -> HttpResponseBase:
 
 @require_POST
 @session_page
-def discard(request: HttpRequest, session: Assessment) -> HttpResponseBase:
+def discard(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     try:
         services.discard(request.user, session.pk)

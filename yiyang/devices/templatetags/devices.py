@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from yiyang.accounts.models import User
 from yiyang.devices import summaries
 from yiyang.devices.defaults import source_text
 
@@ -34,7 +35,7 @@ def rule_source(rule: Any) -> str:
 
 
 @register.filter
-def can(user: Any, perm: str) -> bool:
+def can(user: User, perm: str) -> bool:
     """Whether ``user`` holds the permission ``perm`` (a ``Perm`` value, e.g.
     ``"devices.view"``): a page shows a link only to those who may follow it."""
     has = getattr(user, "has_perm_code", None)

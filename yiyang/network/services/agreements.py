@@ -4,7 +4,7 @@ file is stored with the row and removed again when the transaction fails)."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import File
 from django.db import transaction
@@ -30,6 +30,9 @@ from yiyang.network.services.steps import (
     save,
     target,
 )
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".doc", ".docx"}
@@ -88,7 +91,7 @@ def _check_document(document: Any) -> None:
         )
 
 
-def _prepare_agreement(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
+def _prepare_agreement(actor: User, values: dict[str, Any]) -> dict[str, Any]:
     for name in ("party_a", "party_b"):
         if name in values:
             values[name] = fetch(Institution, values[name], field=name)
@@ -98,7 +101,7 @@ def _prepare_agreement(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_agreement(actor: Any, *, document: Any = None, **values: Any) -> Agreement:
+def create_agreement(actor: User, *, document: Any = None, **values: Any) -> Agreement:
     """An agreement between two institutions. At least one party must be inside the
     actor's scope (an institution signs with partners outside its own scope)."""
     require_perm(actor, NetworkPerm.MANAGE)
@@ -139,7 +142,7 @@ def create_agreement(actor: Any, *, document: Any = None, **values: Any) -> Agre
 
 
 def update_agreement(
-    actor: Any, agreement: Any, *, document: Any = None, **changes: Any
+    actor: User, agreement: Any, *, document: Any = None, **changes: Any
 ) -> Agreement:
     """Change fields; ``document`` replaces the attached file (``False`` removes it)."""
     require_perm(actor, NetworkPerm.MANAGE)

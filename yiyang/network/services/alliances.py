@@ -4,7 +4,7 @@ by a medical institution; lead and members inside the alliance's region)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -36,6 +36,9 @@ from yiyang.network.services.steps import (
     target,
 )
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 
 def _validate_alliance(alliance: Alliance, members: list[Institution]) -> None:
     clean_model(alliance, exclude=["region", "lead", "members"])
@@ -63,7 +66,7 @@ def _validate_alliance(alliance: Alliance, members: list[Institution]) -> None:
 
 
 def create_alliance(
-    actor: Any,
+    actor: User,
     *,
     name: str,
     kind: str,
@@ -95,7 +98,7 @@ def create_alliance(
     return alliance
 
 
-def update_alliance(actor: Any, alliance: Any, **changes: Any) -> Alliance:
+def update_alliance(actor: User, alliance: Any, **changes: Any) -> Alliance:
     require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         alliance = target(actor, Alliance, alliance)

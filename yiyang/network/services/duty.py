@@ -15,7 +15,7 @@ its table): one shift's history reads under one name before and after the move.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -28,6 +28,9 @@ from yiyang.common.permissions import Role, require_perm
 from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors import doctors_of, duty_places, get_institution_for, institutions_for
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 DUTY_LONGEST = datetime.timedelta(days=31)
 AUDIT_TYPE = "devices.dutyshift"
@@ -44,10 +47,10 @@ def _unknown(field: str, label: str, value: Any) -> ValidationFailed:
 
 @transaction.atomic
 def set_duty(
-    actor: Any,
+    actor: User,
     *,
     institution: Any,
-    user: Any,
+    user: User | int,
     starts_at: datetime.datetime,
     ends_at: datetime.datetime,
 ) -> DutyShift:
@@ -130,10 +133,10 @@ def set_duty(
 
 
 def add_duty(
-    actor: Any,
+    actor: User,
     *,
     institution: Any,
-    user: Any,
+    user: User | int,
     starts_at: datetime.datetime,
     ends_at: datetime.datetime,
 ) -> DutyShift:
@@ -150,7 +153,7 @@ def add_duty(
 
 
 @transaction.atomic
-def end_duty(actor: Any, shift: Any, *, now: datetime.datetime | None = None) -> str:
+def end_duty(actor: User, shift: Any, *, now: datetime.datetime | None = None) -> str:
     """End a shift (``NetworkPerm.STAFF_MANAGE``, its institution in scope; audited): one not
     started yet is deleted (``"cancelled"``), a running one ends now (``"ended"``). A shift
     already over is a ``ValidationFailed`` ``ended``; nothing changes."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -29,6 +29,9 @@ from yiyang.network.services.steps import (
     target,
 )
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 
 def _grid_conflict(code: str, exclude_pk: Any = None) -> None:
     if Grid.objects.filter(code=code).exclude(pk=exclude_pk).exists():
@@ -37,7 +40,7 @@ def _grid_conflict(code: str, exclude_pk: Any = None) -> None:
         )
 
 
-def create_grid(actor: Any, *, village: Any, code: str, name: str, description: str = "") -> Grid:
+def create_grid(actor: User, *, village: Any, code: str, name: str, description: str = "") -> Grid:
     require_perm(actor, NetworkPerm.MANAGE)
     code = stripped_text(code, "code")
     name = stripped_text(name, "name")
@@ -58,7 +61,7 @@ def create_grid(actor: Any, *, village: Any, code: str, name: str, description: 
     return grid
 
 
-def update_grid(actor: Any, grid: Any, **changes: Any) -> Grid:
+def update_grid(actor: User, grid: Any, **changes: Any) -> Grid:
     require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         grid = target(actor, Grid, grid)

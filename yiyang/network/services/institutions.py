@@ -3,7 +3,7 @@ still fit the chain nodes the institution is a member of)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -32,6 +32,9 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 INSTITUTION_FIELDS = [
     "name",
@@ -76,7 +79,7 @@ def _institution_licence_conflicts(inst: Institution) -> None:
             )
 
 
-def _prepare_institution(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
+def _prepare_institution(actor: User, values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = stripped_text(values["name"], "name")
     if "region" in values:
@@ -96,7 +99,7 @@ def _validate_institution(inst: Institution) -> None:
     _institution_licence_conflicts(inst)
 
 
-def create_institution(actor: Any, **values: Any) -> Institution:
+def create_institution(actor: User, **values: Any) -> Institution:
     require_perm(actor, NetworkPerm.MANAGE)
     unknown = set(values) - set(INSTITUTION_FIELDS)
     if unknown:
@@ -120,7 +123,7 @@ def create_institution(actor: Any, **values: Any) -> Institution:
     return inst
 
 
-def update_institution(actor: Any, institution: Any, **changes: Any) -> Institution:
+def update_institution(actor: User, institution: Any, **changes: Any) -> Institution:
     require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         inst = target(actor, Institution, institution)

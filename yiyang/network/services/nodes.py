@@ -3,7 +3,7 @@ stations (village; a center), each pairing a medical and an elderly-care institu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -36,6 +36,9 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 NODE_FIELDS = [
     "level",
@@ -139,7 +142,7 @@ def _validate_node(node: ChainNode) -> None:
             )
 
 
-def _prepare_node(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
+def _prepare_node(actor: User, values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = stripped_text(values["name"], "name")
     if "region" in values:
@@ -154,7 +157,7 @@ def _prepare_node(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def create_node(actor: Any, **values: Any) -> ChainNode:
+def create_node(actor: User, **values: Any) -> ChainNode:
     """A center (township; lead institution) or a station (village; its center)."""
     require_perm(actor, NetworkPerm.MANAGE)
     unknown = set(values) - set(NODE_FIELDS)
@@ -181,7 +184,7 @@ def create_node(actor: Any, **values: Any) -> ChainNode:
     return node
 
 
-def update_node(actor: Any, node: Any, **changes: Any) -> ChainNode:
+def update_node(actor: User, node: Any, **changes: Any) -> ChainNode:
     require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():
         node = target(actor, ChainNode, node)

@@ -3,7 +3,7 @@ the code), rename it or change its code year."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -27,6 +27,9 @@ from yiyang.network.services.steps import (
     target,
 )
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 
 def _region_conflict(code: str) -> None:
     holder = Region.objects.filter(code=code).first()
@@ -39,7 +42,7 @@ def _region_conflict(code: str) -> None:
         )
 
 
-def create_region(actor: Any, *, code: str, name: str, code_year: int = 2023) -> Region:
+def create_region(actor: User, *, code: str, name: str, code_year: int = 2023) -> Region:
     require_perm(actor, NetworkPerm.REGION_IMPORT)
     code = str(code).strip()
     name = stripped_text(name, "name")
@@ -62,7 +65,7 @@ def create_region(actor: Any, *, code: str, name: str, code_year: int = 2023) ->
     return region
 
 
-def update_region(actor: Any, region: Any, **changes: Any) -> Region:
+def update_region(actor: User, region: Any, **changes: Any) -> Region:
     """Rename a region or change its code year (the code itself never changes)."""
     require_perm(actor, NetworkPerm.REGION_IMPORT)
     if "name" in changes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -38,10 +38,13 @@ from yiyang.network.services.steps import (
     target,
 )
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
+
 PHONE_RE = re.compile(r"\+?[0-9][0-9 \-]{4,19}")
 
 
-def create_skill(actor: Any, *, code: str, name: str) -> Skill:
+def create_skill(actor: User, *, code: str, name: str) -> Skill:
     require_perm(actor, NetworkPerm.STAFF_MANAGE)
     with transaction.atomic():
         if Skill.objects.filter(code=code).exists():
@@ -100,7 +103,7 @@ def _prepare_staff(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _membership_rows(actor: Any, memberships: Iterable[Any]) -> list[dict[str, Any]]:
+def _membership_rows(actor: User, memberships: Iterable[Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     seen: set[Any] = set()
     for item in memberships:
@@ -173,7 +176,7 @@ def _skill_objs(skills: Iterable[Any]) -> list[Skill]:
 
 
 def create_staff(
-    actor: Any,
+    actor: User,
     *,
     skills: Iterable[Any] = (),
     memberships: Iterable[Any] = (),
@@ -214,7 +217,7 @@ def create_staff(
     return staff
 
 
-def update_staff(actor: Any, staff: Any, **changes: Any) -> Staff:
+def update_staff(actor: User, staff: Any, **changes: Any) -> Staff:
     """Change fields; ``skills`` and ``memberships``, when given, replace the old ones."""
     require_perm(actor, NetworkPerm.STAFF_MANAGE)
     with transaction.atomic():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -33,6 +33,9 @@ from yiyang.network.models import (
     Team,
 )
 from yiyang.network.selectors import in_scope
+
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
 _MASKED = {"phone"}  # personal data: the audit row says it changed, not the value
 
@@ -73,7 +76,7 @@ def fetch(
         raise NotFound(what) from None
 
 
-def reference(actor: Any, model: type[models.Model], value: Any, field: str | None = None) -> Any:
+def reference(actor: User, model: type[models.Model], value: Any, field: str | None = None) -> Any:
     """A referenced object: it must exist and be inside the actor's scope.
 
     With ``field`` (a reference named in the input) a bad one is a 400 naming the field,
@@ -94,14 +97,14 @@ def reference(actor: Any, model: type[models.Model], value: Any, field: str | No
     return obj
 
 
-def target(actor: Any, model: type[models.Model], value: Any) -> Any:
+def target(actor: User, model: type[models.Model], value: Any) -> Any:
     """The object an update changes, locked for the transaction; NotFound if out of scope."""
     obj = fetch(model, value, lock=True)
     ensure_visible(actor, obj)
     return obj
 
 
-def ensure_visible(actor: Any, obj: models.Model) -> None:
+def ensure_visible(actor: User, obj: models.Model) -> None:
     if not in_scope(actor, obj):
         raise NotFound(_WHAT[type(obj)])
 

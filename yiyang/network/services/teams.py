@@ -4,7 +4,7 @@ and the grids they serve (inside the node's region)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -35,8 +35,11 @@ from yiyang.network.services.steps import (
     target,
 )
 
+if TYPE_CHECKING:  # the user model lives in accounts, above this app
+    from yiyang.accounts.models import User
 
-def _member_rows(actor: Any, members: Iterable[Any]) -> list[tuple[Staff, str]]:
+
+def _member_rows(actor: User, members: Iterable[Any]) -> list[tuple[Staff, str]]:
     rows: list[tuple[Staff, str]] = []
     seen: set[Any] = set()
     for item in members:
@@ -82,12 +85,12 @@ def _validate_team(team: Team, members: list[tuple[Staff, str]], grids: list[Gri
             )
 
 
-def _grid_objs(actor: Any, grids: Iterable[Any]) -> list[Grid]:
+def _grid_objs(actor: User, grids: Iterable[Any]) -> list[Grid]:
     return distinct([reference(actor, Grid, g, field="grids") for g in grids])
 
 
 def create_team(
-    actor: Any,
+    actor: User,
     *,
     name: str,
     node: Any,
@@ -127,7 +130,7 @@ def create_team(
     return team
 
 
-def update_team(actor: Any, team: Any, **changes: Any) -> Team:
+def update_team(actor: User, team: Any, **changes: Any) -> Team:
     """Change name, node or leader; ``members`` and ``grids``, when given, replace them."""
     require_perm(actor, NetworkPerm.MANAGE)
     with transaction.atomic():

@@ -16,12 +16,13 @@ from typing import Any
 
 from django import template
 
+from yiyang.accounts.models import User
 from yiyang.common.permissions import mfa_required
 
 register = template.Library()
 
 
-def badge_allowed(user: Any) -> bool:
+def badge_allowed(user: User) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
     if user.must_change_password:

@@ -20,6 +20,7 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from yiyang.common.actor import actor
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
@@ -76,12 +77,8 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 OBSERVATION_PAGE_SIZE = 200
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _resident(request: HttpRequest, pk: Id) -> Resident:
-    return get_resident_for(_user(request), pk)
+    return get_resident_for(actor(request), pk)
 
 
 # --- conditions -------------------------------------------------------------------------
@@ -94,7 +91,7 @@ def _resident(request: HttpRequest, pk: Id) -> Resident:
     summary="The resident's diagnoses",
 )
 def condition_list(request: HttpRequest, pk: Id) -> Any:
-    return list(conditions_for(_user(request), _resident(request, pk)))
+    return list(conditions_for(actor(request), _resident(request, pk)))
 
 
 @router.post(
@@ -104,7 +101,7 @@ def condition_list(request: HttpRequest, pk: Id) -> Any:
     summary="Add a diagnosis (ICD-10)",
 )
 def condition_create(request: HttpRequest, pk: Id, payload: ConditionIn) -> Any:
-    return 201, add_condition(_user(request), pk, **payload.dict())
+    return 201, add_condition(actor(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -113,7 +110,7 @@ def condition_create(request: HttpRequest, pk: Id, payload: ConditionIn) -> Any:
     url_name="residents_condition_update",
 )
 def condition_update(request: HttpRequest, pk: Id, item_id: Id, payload: ConditionPatch) -> Any:
-    return update_condition(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_condition(actor(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -122,7 +119,7 @@ def condition_update(request: HttpRequest, pk: Id, item_id: Id, payload: Conditi
     url_name="residents_condition_delete",
 )
 def condition_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_condition(_user(request), pk, item_id)
+    remove_condition(actor(request), pk, item_id)
     return 204, None
 
 
@@ -135,7 +132,7 @@ def condition_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_medication_list",
 )
 def medication_list(request: HttpRequest, pk: Id) -> Any:
-    return list(medications_for(_user(request), _resident(request, pk)))
+    return list(medications_for(actor(request), _resident(request, pk)))
 
 
 @router.post(
@@ -144,7 +141,7 @@ def medication_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_medication_create",
 )
 def medication_create(request: HttpRequest, pk: Id, payload: MedicationIn) -> Any:
-    return 201, add_medication(_user(request), pk, **payload.dict())
+    return 201, add_medication(actor(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -153,7 +150,7 @@ def medication_create(request: HttpRequest, pk: Id, payload: MedicationIn) -> An
     url_name="residents_medication_update",
 )
 def medication_update(request: HttpRequest, pk: Id, item_id: Id, payload: MedicationPatch) -> Any:
-    return update_medication(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_medication(actor(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -162,7 +159,7 @@ def medication_update(request: HttpRequest, pk: Id, item_id: Id, payload: Medica
     url_name="residents_medication_delete",
 )
 def medication_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_medication(_user(request), pk, item_id)
+    remove_medication(actor(request), pk, item_id)
     return 204, None
 
 
@@ -175,7 +172,7 @@ def medication_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_allergy_list",
 )
 def allergy_list(request: HttpRequest, pk: Id) -> Any:
-    return list(allergies_for(_user(request), _resident(request, pk)))
+    return list(allergies_for(actor(request), _resident(request, pk)))
 
 
 @router.post(
@@ -184,7 +181,7 @@ def allergy_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_allergy_create",
 )
 def allergy_create(request: HttpRequest, pk: Id, payload: AllergyIn) -> Any:
-    return 201, add_allergy(_user(request), pk, **payload.dict())
+    return 201, add_allergy(actor(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -193,7 +190,7 @@ def allergy_create(request: HttpRequest, pk: Id, payload: AllergyIn) -> Any:
     url_name="residents_allergy_update",
 )
 def allergy_update(request: HttpRequest, pk: Id, item_id: Id, payload: AllergyPatch) -> Any:
-    return update_allergy(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_allergy(actor(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -202,7 +199,7 @@ def allergy_update(request: HttpRequest, pk: Id, item_id: Id, payload: AllergyPa
     url_name="residents_allergy_delete",
 )
 def allergy_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_allergy(_user(request), pk, item_id)
+    remove_allergy(actor(request), pk, item_id)
     return 204, None
 
 
@@ -215,7 +212,7 @@ def allergy_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_encounter_list",
 )
 def encounter_list(request: HttpRequest, pk: Id) -> Any:
-    return list(encounters_for(_user(request), _resident(request, pk)))
+    return list(encounters_for(actor(request), _resident(request, pk)))
 
 
 @router.post(
@@ -224,7 +221,7 @@ def encounter_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_encounter_create",
 )
 def encounter_create(request: HttpRequest, pk: Id, payload: EncounterIn) -> Any:
-    return 201, add_encounter(_user(request), pk, **payload.dict())
+    return 201, add_encounter(actor(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -233,7 +230,7 @@ def encounter_create(request: HttpRequest, pk: Id, payload: EncounterIn) -> Any:
     url_name="residents_encounter_update",
 )
 def encounter_update(request: HttpRequest, pk: Id, item_id: Id, payload: EncounterPatch) -> Any:
-    return update_encounter(_user(request), pk, item_id, **payload.dict(exclude_unset=True))
+    return update_encounter(actor(request), pk, item_id, **payload.dict(exclude_unset=True))
 
 
 @router.delete(
@@ -242,7 +239,7 @@ def encounter_update(request: HttpRequest, pk: Id, item_id: Id, payload: Encount
     url_name="residents_encounter_delete",
 )
 def encounter_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_encounter(_user(request), pk, item_id)
+    remove_encounter(actor(request), pk, item_id)
     return 204, None
 
 
@@ -276,7 +273,7 @@ def _codes(text: str | None) -> list[str]:
 def observation_list(request: HttpRequest, pk: Id, filters: Query[ObservationFilter]) -> Any:
     codes = _codes(filters.code)
     return observations_for(
-        _user(request),
+        actor(request),
         _resident(request, pk),
         codes=codes,
         since=_aware(filters.since),
@@ -298,7 +295,7 @@ def _aware(value: datetime.datetime | None) -> datetime.datetime | None:
     summary="Record a measurement, or a blood-pressure panel (systolic + diastolic)",
 )
 def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     if payload.systolic is not None or payload.diastolic is not None:
         if payload.code is not None or payload.value is not None:
             raise ValidationFailed(
@@ -340,7 +337,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
     summary="Delete a reading entered in error (with its panel); device readings cannot be",
 )
 def observation_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_observation(_user(request), pk, item_id)
+    remove_observation(actor(request), pk, item_id)
     return 204, None
 
 
@@ -353,7 +350,7 @@ def observation_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_document_list",
 )
 def document_list(request: HttpRequest, pk: Id) -> Any:
-    return list(documents_for(_user(request), _resident(request, pk)))
+    return list(documents_for(actor(request), _resident(request, pk)))
 
 
 @router.post(
@@ -369,7 +366,7 @@ def document_create(
     kind: Form[DocumentKind],
     title: Form[str] = "",
 ) -> Any:
-    return 201, upload_document(_user(request), pk, file=file, kind=kind, title=title)
+    return 201, upload_document(actor(request), pk, file=file, kind=kind, title=title)
 
 
 @router.get(
@@ -379,7 +376,7 @@ def document_create(
     summary="Download a document (as an attachment)",
 )
 def document_download(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     document = get_document_for(user, _resident(request, pk), item_id)
     return download_response(document)
 
@@ -390,7 +387,7 @@ def document_download(request: HttpRequest, pk: Id, item_id: Id) -> Any:
     url_name="residents_document_delete",
 )
 def document_delete(request: HttpRequest, pk: Id, item_id: Id) -> Any:
-    remove_document(_user(request), pk, item_id)
+    remove_document(actor(request), pk, item_id)
     return 204, None
 
 

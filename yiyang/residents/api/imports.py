@@ -21,6 +21,7 @@ from django.utils.translation import get_language
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
+from yiyang.common.actor import actor
 from yiyang.common.params import Age, Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.residents import exports, tasks
@@ -70,10 +71,6 @@ class ImportJobOut(Schema):
         return reverse("api:residents_import_report", kwargs={"job_id": job.pk})
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 @router.get(
     "/export",
     url_name="residents_export",
@@ -102,7 +99,7 @@ def export(
         "max_age": max_age,
         "flags": flags,
     }
-    result = exports.export_residents(_user(request), exports.filters_from(params))
+    result = exports.export_residents(actor(request), exports.filters_from(params))
     return exports.streaming_response(result)
 
 
@@ -114,7 +111,7 @@ def export(
 )
 def import_template(request: HttpRequest, format: str = "xlsx") -> Any:  # noqa: A002
     content, filename, content_type = template_file(
-        _user(request), "csv" if format == "csv" else "xlsx"
+        actor(request), "csv" if format == "csv" else "xlsx"
     )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -128,7 +125,7 @@ def import_template(request: HttpRequest, format: str = "xlsx") -> Any:  # noqa:
     response={201: ImportJobOut, **ERRORS},
 )
 def import_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
-    job = tasks.start_import(_user(request), file, language=get_language() or "")
+    job = tasks.start_import(actor(request), file, language=get_language() or "")
     return 201, job
 
 
@@ -139,7 +136,7 @@ def import_create(request: HttpRequest, file: File[UploadedFile]) -> Any:
     response={200: list[ImportJobOut], **ERRORS},
 )
 def import_list(request: HttpRequest) -> Any:
-    return list(jobs_for(_user(request))[:50])
+    return list(jobs_for(actor(request))[:50])
 
 
 @router.get(
@@ -149,7 +146,7 @@ def import_list(request: HttpRequest) -> Any:
     response={200: ImportJobOut, **ERRORS},
 )
 def import_detail(request: HttpRequest, job_id: Id) -> Any:
-    return get_job_for(_user(request), job_id)
+    return get_job_for(actor(request), job_id)
 
 
 @router.get(
@@ -159,5 +156,5 @@ def import_detail(request: HttpRequest, job_id: Id) -> Any:
     response={200: None, **ERRORS},
 )
 def import_report(request: HttpRequest, job_id: Id) -> Any:
-    job, handle = open_report(_user(request), job_id)
+    job, handle = open_report(actor(request), job_id)
     return FileResponse(handle, as_attachment=True, filename=report_filename(job))

@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
+from yiyang.common.actor import actor
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.residents.access import has_consent
@@ -48,10 +49,6 @@ router = Router(tags=["residents"])
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
-
-
 def _grant_out(grant: ProxyGrant) -> ProxyGrant:
     grant = ProxyGrant.objects.select_related("contact", "user", "consent").get(pk=grant.pk)
     return grant
@@ -67,7 +64,7 @@ def _grant_out(grant: ProxyGrant) -> ProxyGrant:
     summary="A resident's contacts (family, guardians, others)",
 )
 def contact_list(request: HttpRequest, pk: Id) -> Any:
-    return list(contacts_for(_user(request), pk))
+    return list(contacts_for(actor(request), pk))
 
 
 @router.post(
@@ -76,7 +73,7 @@ def contact_list(request: HttpRequest, pk: Id) -> Any:
     url_name="residents_contact_create",
 )
 def contact_create(request: HttpRequest, pk: Id, payload: ContactIn) -> Any:
-    return 201, add_contact(_user(request), pk, **payload.dict())
+    return 201, add_contact(actor(request), pk, **payload.dict())
 
 
 @router.patch(
@@ -86,7 +83,7 @@ def contact_create(request: HttpRequest, pk: Id, payload: ContactIn) -> Any:
 )
 def contact_update(request: HttpRequest, pk: Id, contact_id: Id, payload: ContactPatch) -> Any:
     return update_contact(
-        _user(request), contact_id, resident=pk, **payload.dict(exclude_unset=True)
+        actor(request), contact_id, resident=pk, **payload.dict(exclude_unset=True)
     )
 
 
@@ -96,7 +93,7 @@ def contact_update(request: HttpRequest, pk: Id, contact_id: Id, payload: Contac
     url_name="residents_contact_delete",
 )
 def contact_delete(request: HttpRequest, pk: Id, contact_id: Id) -> Any:
-    remove_contact(_user(request), contact_id, resident=pk)
+    remove_contact(actor(request), contact_id, resident=pk)
     return 204, None
 
 
@@ -110,7 +107,7 @@ def contact_delete(request: HttpRequest, pk: Id, contact_id: Id) -> Any:
     summary="A resident's consents, withdrawn ones included",
 )
 def consent_list(request: HttpRequest, pk: Id) -> Any:
-    return list(consents_for(_user(request), pk))
+    return list(consents_for(actor(request), pk))
 
 
 @router.post(
@@ -120,7 +117,7 @@ def consent_list(request: HttpRequest, pk: Id) -> Any:
     summary="Record a consent (health data, device monitoring, family sharing, platform)",
 )
 def consent_create(request: HttpRequest, pk: Id, payload: ConsentIn) -> Any:
-    return 201, give_consent(_user(request), pk, **payload.dict())
+    return 201, give_consent(actor(request), pk, **payload.dict())
 
 
 @router.post(
@@ -130,7 +127,7 @@ def consent_create(request: HttpRequest, pk: Id, payload: ConsentIn) -> Any:
     summary="Withdraw a consent (effective at once; the resident may withdraw her own)",
 )
 def consent_withdraw(request: HttpRequest, pk: Id, consent_id: Id, payload: NoteIn) -> Any:
-    return withdraw_consent(_user(request), consent_id, payload.note, resident=pk)
+    return withdraw_consent(actor(request), consent_id, payload.note, resident=pk)
 
 
 # --- family proxy grants ----------------------------------------------------------------
@@ -143,7 +140,7 @@ def consent_withdraw(request: HttpRequest, pk: Id, consent_id: Id, payload: Note
     summary="Family logins acting for the resident, revoked ones included",
 )
 def proxy_list(request: HttpRequest, pk: Id) -> Any:
-    grants = list(grants_for(_user(request), pk))
+    grants = list(grants_for(actor(request), pk))
     sharing = has_consent(pk, ConsentPurpose.FAMILY_SHARING)
     for grant in grants:
         grant.family_sharing = sharing  # type: ignore[attr-defined]
@@ -159,7 +156,7 @@ def proxy_list(request: HttpRequest, pk: Id) -> Any:
 def proxy_create(request: HttpRequest, pk: Id, payload: ProxyIn) -> Any:
     data = payload.dict()
     contact = data.pop("contact")
-    grant, password = grant_proxy(_user(request), contact, resident=pk, **data)
+    grant, password = grant_proxy(actor(request), contact, resident=pk, **data)
     grant = _grant_out(grant)
     return 201, {"grant": grant, "username": grant.user.username, "password": password}
 
@@ -172,7 +169,7 @@ def proxy_create(request: HttpRequest, pk: Id, payload: ProxyIn) -> Any:
 )
 def proxy_update(request: HttpRequest, pk: Id, grant_id: Id, payload: ProxyPatch) -> Any:
     data = {k: v for k, v in payload.dict().items() if v is not None}
-    grant = update_proxy(_user(request), grant_id, resident=pk, **data)
+    grant = update_proxy(actor(request), grant_id, resident=pk, **data)
     return _grant_out(grant)
 
 
@@ -183,7 +180,7 @@ def proxy_update(request: HttpRequest, pk: Id, grant_id: Id, payload: ProxyPatch
     summary="Revoke a family login's access to the resident (at once)",
 )
 def proxy_revoke(request: HttpRequest, pk: Id, grant_id: Id, payload: NoteIn) -> Any:
-    grant = revoke_proxy(_user(request), grant_id, payload.note, resident=pk)
+    grant = revoke_proxy(actor(request), grant_id, payload.note, resident=pk)
     return _grant_out(grant)
 
 
@@ -197,7 +194,7 @@ def proxy_revoke(request: HttpRequest, pk: Id, grant_id: Id, payload: NoteIn) ->
     summary="Merge a duplicate record into this one (moves every linked row)",
 )
 def merge(request: HttpRequest, pk: Id, payload: MergeIn) -> Any:
-    result = merge_residents(_user(request), pk, payload.remove, payload.reason)
+    result = merge_residents(actor(request), pk, payload.remove, payload.reason)
     return {
         "keep": result.keep.pk,
         "removed": result.removed.pk,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from yiyang.common.actor import actor
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.paging import keyset_page
 from yiyang.common.params import Age, Count, Id
@@ -58,10 +59,6 @@ router = Router(tags=["residents"])
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 MAX_LIMIT = 200
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
 
 
 class ResidentFilter(Schema):
@@ -124,7 +121,7 @@ def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
     summary="Search and list residents (keyset paging, no total)",
 )
 def resident_list(request: HttpRequest, filters: Query[ResidentFilter]) -> Any:
-    user = _user(request)
+    user = actor(request)
     region = None
     if filters.region:
         region = region_prefix(filters.region)
@@ -168,7 +165,7 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilter]) -> Any:
     summary="Register a resident (with the consents given); possible duplicates are listed",
 )
 def resident_register(request: HttpRequest, payload: ResidentIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     data = payload.dict(exclude_none=True)
     purposes = data.pop("consents", [])
     given_by = data.pop("consent_given_by", "self")
@@ -198,7 +195,7 @@ def resident_register(request: HttpRequest, payload: ResidentIn) -> Any:
     summary="One resident (identifiers masked; the read is audited)",
 )
 def resident_detail(request: HttpRequest, pk: Id) -> Any:
-    return get_resident_for(_user(request), pk)
+    return get_resident_for(actor(request), pk)
 
 
 @router.patch(
@@ -208,7 +205,7 @@ def resident_detail(request: HttpRequest, pk: Id) -> Any:
     summary="Change a resident's registry fields",
 )
 def resident_update(request: HttpRequest, pk: Id, payload: ResidentPatch) -> Any:
-    user = _user(request)
+    user = actor(request)
     require_perm(user, ResidentPerm.MANAGE)
     resident = get_resident_for(user, pk)  # scope (404) and the audited read of the answer
     updated = update_resident(
@@ -228,7 +225,7 @@ def resident_update(request: HttpRequest, pk: Id, payload: ResidentPatch) -> Any
     summary="The full ID number and phone (residents.reveal; audited)",
 )
 def resident_reveal(request: HttpRequest, pk: Id) -> Any:
-    user = _user(request)
+    user = actor(request)
     id_number, phone = reveal_identifiers(user, pk)
     return {"id": pk, "id_number": id_number, "phone": phone}
 
@@ -244,6 +241,6 @@ class HouseholdIn(Schema):
     summary="Start a household at her address with her as its first member",
 )
 def resident_household(request: HttpRequest, pk: Id, payload: HouseholdIn) -> Any:
-    user = _user(request)
+    user = actor(request)
     household = start_household(user, pk, address=payload.address)
     return 201, household

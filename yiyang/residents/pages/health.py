@@ -35,8 +35,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import apply_error
+from yiyang.common.pages import PageRequest, apply_error
 from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
@@ -111,7 +112,7 @@ def _date(label: Any, required: bool = False) -> forms.DateField:
 
 
 class HealthForm(forms.Form):
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -177,7 +178,7 @@ class EncounterForm(HealthForm):
         label=gettext_lazy("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
         institutions = Institution.objects.none()
         staff = Staff.objects.none()
@@ -360,7 +361,7 @@ MEDICATION_ROUTES = (
 )
 
 
-def _require(request: HttpRequest, perm: Permission) -> None:
+def _require(request: PageRequest, perm: Permission) -> None:
     if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
 
@@ -369,7 +370,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _can_write(request: HttpRequest, resident: Resident, perm: Permission) -> bool:
+def _can_write(request: PageRequest, resident: Resident, perm: Permission) -> bool:
     return bool(request.user.has_perm_code(perm))  # type: ignore[union-attr]
 
 
@@ -391,7 +392,7 @@ def _initial(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _area_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     area: Area,
     *,
@@ -433,7 +434,7 @@ def _area_view(tab: str) -> Callable[..., HttpResponseBase]:
 
     @require_http_methods(["GET", "POST"])
     @resident_page
-    def view(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+    def view(request: PageRequest, resident: Resident) -> HttpResponseBase:
         if request.method == "POST":
             _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
@@ -469,7 +470,7 @@ def _edit_view(tab: str) -> Callable[..., HttpResponseBase]:
 
     @require_http_methods(["GET", "POST"])
     @resident_page
-    def view(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
+    def view(request: PageRequest, resident: Resident, item_id: int) -> HttpResponseBase:
         _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
         entry = _entry(area, request, resident, item_id)
@@ -499,7 +500,7 @@ def _remove_view(tab: str) -> Callable[..., HttpResponseBase]:
 
     @require_POST
     @resident_page
-    def view(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
+    def view(request: PageRequest, resident: Resident, item_id: int) -> HttpResponseBase:
         _require(request, ResidentPerm.HEALTH_MANAGE)
         require_tab(request, resident, area.tab)
         entry = _entry(area, request, resident, item_id)
@@ -530,18 +531,18 @@ def _period(value: Any) -> int:
     return days if days in dict(PERIODS) else DEFAULT_PERIOD
 
 
-def _glucose_form(data: Any = None, user: Any = None) -> MeasurementForm:
+def _glucose_form(data: Any = None, user: User | None = None) -> MeasurementForm:
     return MeasurementForm(
         data, user=user, codes=GLUCOSE_CODES, prefix="glucose", initial={"unit": ""}
     )
 
 
-def _vital_form(data: Any = None, user: Any = None) -> MeasurementForm:
+def _vital_form(data: Any = None, user: User | None = None) -> MeasurementForm:
     return MeasurementForm(data, user=user, codes=VITAL_CODES, prefix="vital")
 
 
 def observations_context(
-    user: Any, resident: Resident, period: int, now: datetime.datetime | None = None
+    user: User, resident: Resident, period: int, now: datetime.datetime | None = None
 ) -> dict[str, Any]:
     """Latest values, the two charts and the recent readings over ``period`` days."""
     end = now or timezone.now()
@@ -564,7 +565,7 @@ def observations_context(
 
 
 def _observations_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     period: int,
     *,
@@ -593,13 +594,13 @@ def _observations_tab(
 
 @require_http_methods(["GET"])
 @resident_page
-def observations(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def observations(request: PageRequest, resident: Resident) -> HttpResponseBase:
     require_tab(request, resident, "observations")
     return _observations_tab(request, resident, _period(request.GET.get("period")))
 
 
 def _observation_done(
-    request: HttpRequest, resident: Resident, period: int, rows: list[Any]
+    request: PageRequest, resident: Resident, period: int, rows: list[Any]
 ) -> HttpResponseBase:
     text = _("Recorded: %(what)s.") % {
         "what": ", ".join(f"{loinc.CODES[r.code].short} {r.value:g} {r.unit}" for r in rows)
@@ -612,7 +613,7 @@ def _observation_done(
 
 @require_POST
 @resident_page
-def observation_bp(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def observation_bp(request: PageRequest, resident: Resident) -> HttpResponseBase:
     _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
@@ -638,7 +639,7 @@ def observation_bp(request: HttpRequest, resident: Resident) -> HttpResponseBase
 
 @require_POST
 @resident_page
-def observation_record(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def observation_record(request: PageRequest, resident: Resident) -> HttpResponseBase:
     _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
@@ -668,7 +669,7 @@ def observation_record(request: HttpRequest, resident: Resident) -> HttpResponse
 
 @require_POST
 @resident_page
-def observation_remove(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
+def observation_remove(request: PageRequest, resident: Resident, item_id: int) -> HttpResponseBase:
     _require(request, ResidentPerm.OBSERVATION_RECORD)
     require_tab(request, resident, "observations")
     period = _period(request.POST.get("period"))
@@ -692,7 +693,7 @@ def observation_remove(request: HttpRequest, resident: Resident, item_id: int) -
 
 
 def _documents_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     *,
     form: HealthForm | None = None,
@@ -714,7 +715,7 @@ def _documents_tab(
 
 @require_http_methods(["GET", "POST"])
 @resident_page
-def documents_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
+def documents_tab(request: PageRequest, resident: Resident) -> HttpResponseBase:
     if request.method == "POST":
         _require(request, ResidentPerm.HEALTH_MANAGE)
     require_tab(request, resident, "documents")
@@ -741,7 +742,7 @@ def documents_tab(request: HttpRequest, resident: Resident) -> HttpResponseBase:
 
 @require_http_methods(["GET"])
 @resident_page
-def document_download(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
+def document_download(request: PageRequest, resident: Resident, item_id: int) -> HttpResponseBase:
     require_tab(request, resident, "documents")
     document = get_document_for(request.user, resident, item_id)
     return download_response(document)
@@ -749,7 +750,7 @@ def document_download(request: HttpRequest, resident: Resident, item_id: int) ->
 
 @require_POST
 @resident_page
-def document_remove(request: HttpRequest, resident: Resident, item_id: int) -> HttpResponseBase:
+def document_remove(request: PageRequest, resident: Resident, item_id: int) -> HttpResponseBase:
     _require(request, ResidentPerm.HEALTH_MANAGE)
     require_tab(request, resident, "documents")
     if not documents_for(request.user, resident).filter(pk=item_id).exists():

@@ -33,7 +33,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, ValidationFailed
-from yiyang.common.pages import apply_error, refuses_control_characters
+from yiyang.common.pages import PageRequest, apply_error, refuses_control_characters
 from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
 from yiyang.residents.access import has_consent
@@ -82,7 +82,7 @@ def _label(model: type[models.Model], name: str) -> Any:
     return capfirst(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
 
 
-def _require(request: HttpRequest, perm: Permission) -> None:
+def _require(request: PageRequest, perm: Permission) -> None:
     if not request.user.has_perm_code(perm):  # type: ignore[union-attr]
         raise DjangoPermissionDenied
 
@@ -254,11 +254,11 @@ def _reload(request: HttpRequest, resident: Resident, tab: str, message: str) ->
     return redirect(url)
 
 
-def _can_manage(request: HttpRequest) -> bool:
+def _can_manage(request: PageRequest) -> bool:
     return bool(request.user.has_perm_code(ResidentPerm.MANAGE))  # type: ignore[union-attr]
 
 
-def _is_own(request: HttpRequest, resident: Resident) -> bool:
+def _is_own(request: PageRequest, resident: Resident) -> bool:
     user = request.user
     return getattr(user, "role", None) == Role.RESIDENT and resident.account_id == user.pk
 
@@ -267,7 +267,7 @@ def _is_own(request: HttpRequest, resident: Resident) -> bool:
 
 
 def _contacts_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     *,
     notice: str = "",
@@ -317,7 +317,7 @@ def _contacts_tab(
     return render_tab(request, resident, "contacts", "residents/people/contacts.html", context)
 
 
-def _contact_of(request: HttpRequest, resident: Resident, contact_id: int) -> Contact:
+def _contact_of(request: PageRequest, resident: Resident, contact_id: int) -> Contact:
     contact = contacts_for(request.user, resident).filter(pk=contact_id).first()
     if contact is None:
         raise Http404("contact")
@@ -325,7 +325,7 @@ def _contact_of(request: HttpRequest, resident: Resident, contact_id: int) -> Co
 
 
 @resident_page
-def contacts(request: HttpRequest, resident: Resident) -> HttpResponse:
+def contacts(request: PageRequest, resident: Resident) -> HttpResponse:
     """The contacts tab; POST adds a contact."""
     require_tab(request, resident, "contacts")
     if request.method != "POST":
@@ -350,7 +350,7 @@ def contacts(request: HttpRequest, resident: Resident) -> HttpResponse:
 
 
 @resident_page
-def contact_edit(request: HttpRequest, resident: Resident, contact_id: int) -> HttpResponse:
+def contact_edit(request: PageRequest, resident: Resident, contact_id: int) -> HttpResponse:
     """The contact's row as a form (GET); save it (POST)."""
     require_tab(request, resident, "contacts")
     _require(request, ResidentPerm.MANAGE)
@@ -389,7 +389,7 @@ def _error_notice(
 
 @require_POST
 @resident_page
-def contact_remove(request: HttpRequest, resident: Resident, contact_id: int) -> HttpResponse:
+def contact_remove(request: PageRequest, resident: Resident, contact_id: int) -> HttpResponse:
     require_tab(request, resident, "contacts")
     _require(request, ResidentPerm.MANAGE)
     contact = _contact_of(request, resident, contact_id)
@@ -405,7 +405,7 @@ def contact_remove(request: HttpRequest, resident: Resident, contact_id: int) ->
 
 
 @resident_page
-def proxy_grant(request: HttpRequest, resident: Resident, contact_id: int) -> HttpResponse:
+def proxy_grant(request: PageRequest, resident: Resident, contact_id: int) -> HttpResponse:
     """Give a contact a family login (GET: the form; POST: grant). A new login's name and
     one-time password are shown in the answer, once."""
     require_tab(request, resident, "contacts")
@@ -446,7 +446,7 @@ def proxy_grant(request: HttpRequest, resident: Resident, contact_id: int) -> Ht
     return _contacts_tab(request, resident, granting=contact, grant_form=form)
 
 
-def _grant_of(request: HttpRequest, resident: Resident, grant_id: int) -> ProxyGrant:
+def _grant_of(request: PageRequest, resident: Resident, grant_id: int) -> ProxyGrant:
     grant = grants_for(request.user, resident).filter(pk=grant_id).first()
     if grant is None:
         raise Http404("proxy grant")
@@ -455,7 +455,7 @@ def _grant_of(request: HttpRequest, resident: Resident, grant_id: int) -> ProxyG
 
 @require_POST
 @resident_page
-def proxy_update(request: HttpRequest, resident: Resident, grant_id: int) -> HttpResponse:
+def proxy_update(request: PageRequest, resident: Resident, grant_id: int) -> HttpResponse:
     """Change a family login's rights (recorded as a new grant with its own consent)."""
     require_tab(request, resident, "contacts")
     _require(request, ResidentPerm.MANAGE)
@@ -478,7 +478,7 @@ def proxy_update(request: HttpRequest, resident: Resident, grant_id: int) -> Htt
 
 @require_POST
 @resident_page
-def proxy_revoke(request: HttpRequest, resident: Resident, grant_id: int) -> HttpResponse:
+def proxy_revoke(request: PageRequest, resident: Resident, grant_id: int) -> HttpResponse:
     """Revoke a family login's access (staff, or the resident herself)."""
     require_tab(request, resident, "contacts")
     grant = _grant_of(request, resident, grant_id)
@@ -500,7 +500,7 @@ def proxy_revoke(request: HttpRequest, resident: Resident, grant_id: int) -> Htt
 
 
 def _consents_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     *,
     notice: str = "",
@@ -529,7 +529,7 @@ def _consents_tab(
 
 
 @resident_page
-def consents(request: HttpRequest, resident: Resident) -> HttpResponse:
+def consents(request: PageRequest, resident: Resident) -> HttpResponse:
     """The consent tab (state per purpose, history); POST records a consent."""
     require_tab(request, resident, "consents")
     if request.method != "POST":
@@ -551,7 +551,7 @@ def consents(request: HttpRequest, resident: Resident) -> HttpResponse:
 
 @require_POST
 @resident_page
-def consent_withdraw(request: HttpRequest, resident: Resident, consent_id: int) -> HttpResponse:
+def consent_withdraw(request: PageRequest, resident: Resident, consent_id: int) -> HttpResponse:
     """Withdraw a consent (staff, or the resident herself); effective at once."""
     require_tab(request, resident, "consents")
     form = NoteForm(request.POST)
@@ -611,7 +611,7 @@ def _linked(resident: Resident) -> dict[str, int]:
 
 @login_required
 @refuses_control_characters
-def merge(request: HttpRequest, pk: int) -> HttpResponseBase:
+def merge(request: PageRequest, pk: int) -> HttpResponseBase:
     """Merge a duplicate into this record: find it (ID number, phone, name or the possible
     duplicates), compare both side by side, confirm with a reason."""
     _require(request, ResidentPerm.MERGE)
@@ -619,7 +619,7 @@ def merge(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @resident_page
-def _merge(request: HttpRequest, keep: Resident) -> HttpResponse:
+def _merge(request: PageRequest, keep: Resident) -> HttpResponse:
     user = request.user
     source = request.POST if request.method == "POST" else request.GET
     q = (request.GET.get("q") or "").strip()

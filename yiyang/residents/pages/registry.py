@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.models import User
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
@@ -324,7 +325,7 @@ def consent_state(resident: Resident) -> list[dict[str, Any]]:
     return state
 
 
-def header_facts(user: Any, resident: Resident, tabs: list[Tab]) -> str:
+def header_facts(user: User, resident: Resident, tabs: list[Tab]) -> str:
     """The header part of the registry (``shell.register_header_part``): age, sex, flags,
     status, care setting, the family-doctor team(s) serving her grid, the consent state
     and where a merged record went (two queries)."""

@@ -20,20 +20,21 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.functional import Promise
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.common.pages import refuse_control_characters
+from yiyang.common.pages import PageRequest, refuse_control_characters
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import get_resident_for
 
 
-def staff_or_self(user: Any, resident: Resident) -> bool:
+def staff_or_self(user: User, resident: Resident) -> bool:
     """Staff who see residents, or her own login."""
     if user.role == Role.RESIDENT:
         return resident.account_id == user.pk
@@ -86,11 +87,11 @@ def register_header_part(part: HeaderPart, *, order: int) -> HeaderPart:
     return part
 
 
-def visible_tabs(user: Any, resident: Resident) -> list[Tab]:
+def visible_tabs(user: User, resident: Resident) -> list[Tab]:
     return [tab for tab in registered_tabs() if tab.visible(user, resident)]
 
 
-def header_context(user: Any, resident: Resident) -> dict[str, Any]:
+def header_context(user: User, resident: Resident) -> dict[str, Any]:
     """What the header shows: the tabs the user sees and the registered header parts."""
     tabs = visible_tabs(user, resident)
     ordered = sorted(_HEADER_PARTS, key=_HEADER_PARTS.__getitem__)
@@ -99,7 +100,7 @@ def header_context(user: Any, resident: Resident) -> dict[str, Any]:
 
 
 def render_tab(
-    request: HttpRequest,
+    request: PageRequest,
     resident: Resident,
     tab: str,
     template: str,
@@ -123,7 +124,7 @@ def resident_page(view: View) -> View:
     """Decorate ``view(request, resident, **kwargs)`` taking the URL's ``pk``."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapped(request: PageRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponseBase:
         refused = refuse_control_characters(request)
         if refused is not None:
             return refused
@@ -138,7 +139,7 @@ def resident_page(view: View) -> View:
     return login_required(wrapped)
 
 
-def require_tab(request: HttpRequest, resident: Resident, key: str) -> None:
+def require_tab(request: PageRequest, resident: Resident, key: str) -> None:
     """403 unless the tab ``key`` is visible to the user for this resident."""
     tab = _TABS.get(key)
     if tab is not None and tab.visible(request.user, resident):

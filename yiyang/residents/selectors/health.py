@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound
 from yiyang.residents import loinc
@@ -36,22 +37,22 @@ from yiyang.residents.models import (
 )
 
 
-def conditions_for(user: Any, resident: Resident) -> QuerySet[Condition]:
+def conditions_for(user: User, resident: Resident) -> QuerySet[Condition]:
     require_health_view(user, resident)
     return Condition.objects.filter(resident=resident).order_by("status", "icd10", "pk")
 
 
-def medications_for(user: Any, resident: Resident) -> QuerySet[Medication]:
+def medications_for(user: User, resident: Resident) -> QuerySet[Medication]:
     require_health_view(user, resident)
     return Medication.objects.filter(resident=resident).order_by("-long_term", "name", "pk")
 
 
-def allergies_for(user: Any, resident: Resident) -> QuerySet[Allergy]:
+def allergies_for(user: User, resident: Resident) -> QuerySet[Allergy]:
     require_health_view(user, resident)
     return Allergy.objects.filter(resident=resident).order_by("substance", "pk")
 
 
-def encounters_for(user: Any, resident: Resident) -> QuerySet[Encounter]:
+def encounters_for(user: User, resident: Resident) -> QuerySet[Encounter]:
     require_health_view(user, resident)
     return (
         Encounter.objects.filter(resident=resident)
@@ -60,12 +61,12 @@ def encounters_for(user: Any, resident: Resident) -> QuerySet[Encounter]:
     )
 
 
-def documents_for(user: Any, resident: Resident) -> QuerySet[Document]:
+def documents_for(user: User, resident: Resident) -> QuerySet[Document]:
     require_health_view(user, resident)
     return Document.objects.filter(resident=resident).order_by("-uploaded_at", "-pk")
 
 
-def get_document_for(user: Any, resident: Resident, item_id: Any) -> Document:
+def get_document_for(user: User, resident: Resident, item_id: Any) -> Document:
     """One document of the resident's record for download; the read is audited."""
     require_health_view(user, resident)
     try:
@@ -83,7 +84,7 @@ def get_document_for(user: Any, resident: Resident, item_id: Any) -> Document:
 
 
 def observations_for(
-    user: Any,
+    user: User,
     resident: Resident,
     *,
     codes: Iterable[str] | None = None,
@@ -105,7 +106,7 @@ def observations_for(
 
 
 def observation_series(
-    user: Any,
+    user: User,
     resident: Resident,
     code: str,
     since: datetime.datetime,
@@ -128,7 +129,7 @@ class Latest:
     source: str
 
 
-def latest_vitals(user: Any, resident: Resident) -> list[Latest]:
+def latest_vitals(user: User, resident: Resident) -> list[Latest]:
     """The newest value of each code in ``loinc.SUMMARY_CODES`` that has one (one indexed
     lookup per code)."""
     require_health_view(user, resident)
@@ -208,7 +209,7 @@ _READING_ORDER = {code: i for i, code in enumerate(loinc.SUMMARY_CODES)}
 
 
 def recent_readings(
-    user: Any, resident: Resident, since: datetime.datetime, limit: int = 50
+    user: User, resident: Resident, since: datetime.datetime, limit: int = 50
 ) -> list[Reading]:
     """The newest readings since ``since`` (at most ``limit``), panels grouped."""
     rows = list(observations_for(user, resident, since=since)[: limit * 3])

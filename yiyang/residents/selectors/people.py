@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import PUBLIC_ROLES, Role, require_perm
 from yiyang.residents.models import Consent, ConsentPurpose, Contact, ProxyGrant, Resident
@@ -17,18 +18,18 @@ from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import get_resident_for, scoped_residents
 
 
-def _is_active_login(actor: Any) -> bool:
+def _is_active_login(actor: User) -> bool:
     return bool(getattr(actor, "is_authenticated", False) and actor.is_active)
 
 
-def is_own_login(actor: Any, resident: Resident) -> bool:
+def is_own_login(actor: User, resident: Resident) -> bool:
     """Whether ``actor`` is the resident's own login (active)."""
     return (
         _is_active_login(actor) and actor.role == Role.RESIDENT and resident.account_id == actor.pk
     )
 
 
-def can_see_people(user: Any, resident: Resident) -> bool:
+def can_see_people(user: User, resident: Resident) -> bool:
     """Contacts, consents and grants: staff with ``RESIDENT_VIEW`` and the resident's own
     login (a family login acts for the resident but does not see her other contacts)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -38,7 +39,7 @@ def can_see_people(user: Any, resident: Resident) -> bool:
     return bool(user.has_perm_code(ResidentPerm.VIEW))
 
 
-def _visible(user: Any, resident: Any) -> Resident:
+def _visible(user: User, resident: Any) -> Resident:
     """The resident, checked: permission first (403), then scope (404)."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied()
@@ -55,12 +56,12 @@ def _visible(user: Any, resident: Any) -> Resident:
     return target
 
 
-def contacts_for(user: Any, resident: Any) -> QuerySet[Contact]:
+def contacts_for(user: User, resident: Any) -> QuerySet[Contact]:
     target = _visible(user, resident)
     return Contact.objects.filter(resident=target).select_related("account")
 
 
-def consents_for(user: Any, resident: Any) -> QuerySet[Consent]:
+def consents_for(user: User, resident: Any) -> QuerySet[Consent]:
     """Every consent of the resident, withdrawn ones included (the history)."""
     target = _visible(user, resident)
     return (
@@ -70,7 +71,7 @@ def consents_for(user: Any, resident: Any) -> QuerySet[Consent]:
     )
 
 
-def grants_for(user: Any, resident: Any) -> QuerySet[ProxyGrant]:
+def grants_for(user: User, resident: Any) -> QuerySet[ProxyGrant]:
     """Every proxy grant of the resident, revoked ones included."""
     target = _visible(user, resident)
     return ProxyGrant.objects.filter(resident=target).select_related("contact", "user", "consent")

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record_read
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import PUBLIC_ROLES, require_perm
@@ -78,12 +79,12 @@ def village_q(scope: DataScope) -> Q | None:
     return _NOTHING
 
 
-def village_in_scope(user: Any, region: Region) -> bool:
+def village_in_scope(user: User, region: Region) -> bool:
     q = village_q(scope_of(user))
     return q is None or Region.objects.filter(q, pk=region.pk).exists()
 
 
-def scoped_residents(user: Any) -> QuerySet[Resident]:
+def scoped_residents(user: User) -> QuerySet[Resident]:
     """Residents in ``user``'s scope, without the permission check (for services). A
     resident or family login is held to "self" whatever scope its account says."""
     scope = scope_of(user)
@@ -94,7 +95,7 @@ def scoped_residents(user: Any) -> QuerySet[Resident]:
     return qs if q is None else qs.filter(q)
 
 
-def can_view_residents(user: Any) -> bool:
+def can_view_residents(user: User) -> bool:
     """Staff with ``ResidentPerm.VIEW``, and resident/family logins (scope "self")."""
     return bool(
         getattr(user, "is_authenticated", False)
@@ -102,7 +103,7 @@ def can_view_residents(user: Any) -> bool:
     )
 
 
-def residents_for(user: Any, *, include_merged: bool = False) -> QuerySet[Resident]:
+def residents_for(user: User, *, include_merged: bool = False) -> QuerySet[Resident]:
     """Residents ``user`` may see (``ResidentPerm.VIEW`` or a resident/family login whose
     "self" scope applies, else ``PermissionDenied``); merged records left out unless
     ``include_merged``."""
@@ -114,7 +115,7 @@ def residents_for(user: Any, *, include_merged: bool = False) -> QuerySet[Reside
     return qs
 
 
-def get_resident_for(user: Any, pk: Any) -> Resident:
+def get_resident_for(user: User, pk: Any) -> Resident:
     """One resident in scope (``NotFound`` otherwise); the read is audited."""
     qs = residents_for(user, include_merged=True).select_related("household", "institution")
     try:
@@ -125,7 +126,7 @@ def get_resident_for(user: Any, pk: Any) -> Resident:
     return resident
 
 
-def locked_resident_for(actor: Any, resident: Any, *, merged_detail: str) -> Resident:
+def locked_resident_for(actor: User, resident: Any, *, merged_detail: str) -> Resident:
     """For a write: the resident (an instance or a pk) in ``actor``'s scope, locked for
     the rest of the transaction; missing or out of scope → ``NotFound``; a merged record
     takes no new entries (``ValidationFailed`` with ``merged_detail``)."""

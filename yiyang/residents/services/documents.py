@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, required
@@ -44,7 +45,7 @@ def _validate_document(document: Document) -> None:
     clean_fields(document, ["resident", "uploaded_by", "file", "sha256"], _label)
 
 
-def upload_document(actor: Any, resident: Any, *, file: Any, **values: Any) -> Document:
+def upload_document(actor: User, resident: Any, *, file: Any, **values: Any) -> Document:
     """Store a file in the health record: ``file`` (type and size checked by
     ``residents.documents``), ``kind``, ``title`` (the file name when empty). The same
     content twice for one resident is refused."""
@@ -96,7 +97,7 @@ def upload_document(actor: Any, resident: Any, *, file: Any, **values: Any) -> D
     return document
 
 
-def remove_document(actor: Any, resident: Any, item: Any) -> None:
+def remove_document(actor: User, resident: Any, item: Any) -> None:
     """Delete a document; its file goes once the deletion is committed."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():

@@ -28,6 +28,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -87,7 +88,7 @@ def _label(name: str) -> str:
     return field_label(_MODELS, name)
 
 
-def _resident(actor: Any, resident: Any) -> Resident:
+def _resident(actor: User, resident: Any) -> Resident:
     """The resident, in the actor's scope, locked for the rest of the transaction."""
     return locked_resident_for(
         actor,
@@ -189,7 +190,7 @@ def _repr(obj: models.Model, resident: Resident) -> str:
 
 
 def _audit(
-    actor: Any,
+    actor: User,
     action: str,
     obj: models.Model,
     resident: Resident,
@@ -213,7 +214,7 @@ def _unknown_reference(name: str, value: Any) -> ValidationFailed:
     )
 
 
-def _reference(actor: Any, model: type[models.Model], value: Any, name: str) -> Any:
+def _reference(actor: User, model: type[models.Model], value: Any, name: str) -> Any:
     """A referenced network object (institution, practitioner) in the actor's scope;
     missing and out of scope are the same 400 ``unknown_reference``."""
     if value in (None, ""):
@@ -273,7 +274,7 @@ def _validate_condition(condition: Condition, resident: Resident, fill_name: boo
     clean_fields(condition, ["resident", "recorded_by"], _label)
 
 
-def add_condition(actor: Any, resident: Any, **values: Any) -> Condition:
+def add_condition(actor: User, resident: Any, **values: Any) -> Condition:
     """A diagnosis: ``icd10`` (required; the Chinese name comes from the catalogue when
     ``name`` is empty), ``onset``, ``status``, ``note``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
@@ -289,7 +290,7 @@ def add_condition(actor: Any, resident: Any, **values: Any) -> Condition:
     return condition
 
 
-def update_condition(actor: Any, resident: Any, item: Any, **changes: Any) -> Condition:
+def update_condition(actor: User, resident: Any, item: Any, **changes: Any) -> Condition:
     """Change a diagnosis. A new code whose name is not changed with it (absent, empty or
     the old one) takes the catalogue's name; outside the catalogue the name is required."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
@@ -316,7 +317,7 @@ def update_condition(actor: Any, resident: Any, item: Any, **changes: Any) -> Co
 
 
 def _remove(
-    actor: Any,
+    actor: User,
     resident: Any,
     model: type[models.Model],
     item: Any,
@@ -333,7 +334,7 @@ def _remove(
         row.delete()
 
 
-def remove_condition(actor: Any, resident: Any, item: Any) -> None:
+def remove_condition(actor: User, resident: Any, item: Any) -> None:
     _remove(actor, resident, Condition, item, lambda row: {"code": row.icd10})
 
 
@@ -374,7 +375,7 @@ def _validate_medication(medication: Medication, resident: Resident) -> None:
     clean_fields(medication, ["resident", "recorded_by"], _label)
 
 
-def add_medication(actor: Any, resident: Any, **values: Any) -> Medication:
+def add_medication(actor: User, resident: Any, **values: Any) -> Medication:
     """A medicine taken: ``name`` (required), ``dose``, ``frequency``, ``route``,
     ``long_term`` (long-term prescription), ``start``/``end`` (end not before start)."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
@@ -390,7 +391,7 @@ def add_medication(actor: Any, resident: Any, **values: Any) -> Medication:
     return medication
 
 
-def update_medication(actor: Any, resident: Any, item: Any, **changes: Any) -> Medication:
+def update_medication(actor: User, resident: Any, item: Any, **changes: Any) -> Medication:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, MEDICATION_FIELDS)
     with transaction.atomic():
@@ -405,7 +406,7 @@ def update_medication(actor: Any, resident: Any, item: Any, **changes: Any) -> M
     return medication
 
 
-def remove_medication(actor: Any, resident: Any, item: Any) -> None:
+def remove_medication(actor: User, resident: Any, item: Any) -> None:
     _remove(actor, resident, Medication, item)
 
 
@@ -425,7 +426,7 @@ def _validate_allergy(allergy: Allergy) -> None:
     clean_fields(allergy, ["resident", "recorded_by"], _label)
 
 
-def add_allergy(actor: Any, resident: Any, **values: Any) -> Allergy:
+def add_allergy(actor: User, resident: Any, **values: Any) -> Allergy:
     """An allergy: ``substance`` (required), ``reaction``, ``severity``, ``note``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(values, ALLERGY_FIELDS)
@@ -440,7 +441,7 @@ def add_allergy(actor: Any, resident: Any, **values: Any) -> Allergy:
     return allergy
 
 
-def update_allergy(actor: Any, resident: Any, item: Any, **changes: Any) -> Allergy:
+def update_allergy(actor: User, resident: Any, item: Any, **changes: Any) -> Allergy:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, ALLERGY_FIELDS)
     with transaction.atomic():
@@ -455,14 +456,14 @@ def update_allergy(actor: Any, resident: Any, item: Any, **changes: Any) -> Alle
     return allergy
 
 
-def remove_allergy(actor: Any, resident: Any, item: Any) -> None:
+def remove_allergy(actor: User, resident: Any, item: Any) -> None:
     _remove(actor, resident, Allergy, item)
 
 
 # --- encounters -------------------------------------------------------------------------
 
 
-def _prepare_encounter(actor: Any, values: dict[str, Any]) -> dict[str, Any]:
+def _prepare_encounter(actor: User, values: dict[str, Any]) -> dict[str, Any]:
     _text(values, "kind", "reason", "notes")
     for name in ("date", "end_date"):
         if name in values:
@@ -498,7 +499,7 @@ def _validate_encounter(encounter: Encounter, resident: Resident) -> None:
     clean_fields(encounter, ["resident", "recorded_by", "institution", "practitioner"], _label)
 
 
-def add_encounter(actor: Any, resident: Any, **values: Any) -> Encounter:
+def add_encounter(actor: User, resident: Any, **values: Any) -> Encounter:
     """A contact with care: ``kind`` (clinic, home visit, phone, hospital stay), ``date``
     (not in the future), ``end_date`` (hospital stays only, not before ``date``),
     ``institution`` and ``practitioner`` (ids or instances in the actor's scope, else 400
@@ -516,7 +517,7 @@ def add_encounter(actor: Any, resident: Any, **values: Any) -> Encounter:
     return encounter
 
 
-def update_encounter(actor: Any, resident: Any, item: Any, **changes: Any) -> Encounter:
+def update_encounter(actor: User, resident: Any, item: Any, **changes: Any) -> Encounter:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     _check_names(changes, ENCOUNTER_FIELDS)
     with transaction.atomic():
@@ -531,5 +532,5 @@ def update_encounter(actor: Any, resident: Any, item: Any, **changes: Any) -> En
     return encounter
 
 
-def remove_encounter(actor: Any, resident: Any, item: Any) -> None:
+def remove_encounter(actor: User, resident: Any, item: Any) -> None:
     _remove(actor, resident, Encounter, item, lambda row: {"kind": row.kind})

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -117,7 +118,7 @@ def _move(link: Link, keep: Resident, remove: Resident) -> int:
         raise _merge_conflict(link) from None
 
 
-def _dedupe_consents(actor: Any, keep: Resident, remove: Resident) -> list[int]:
+def _dedupe_consents(actor: User, keep: Resident, remove: Resident) -> list[int]:
     """Where both records hold an active consent for a purpose, the older stays active
     (on ``keep`` after the move) and the newer is withdrawn with the note "merged"."""
     withdrawn = []
@@ -161,7 +162,7 @@ def _int_pk(value: Any) -> int:
         raise NotFound("resident") from None
 
 
-def merge_residents(actor: Any, keep: Any, remove: Any, reason: str) -> MergeResult:
+def merge_residents(actor: User, keep: Any, remove: Any, reason: str) -> MergeResult:
     """Merge ``remove`` into ``keep`` (two records of one person; ``ResidentPerm.MERGE``).
 
     Every row of any app pointing at ``remove`` is moved to ``keep``; duplicate active

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -176,7 +177,7 @@ def _derive_bmi(resident: Resident, row: Observation) -> Decimal | None:
     return _bmi_value(partner.value, row.value)
 
 
-def _store_bmi(actor: Any, resident: Resident, row: Observation, bmi: Decimal) -> Observation:
+def _store_bmi(actor: User, resident: Resident, row: Observation, bmi: Decimal) -> Observation:
     Observation.objects.filter(
         resident=resident,
         code=loinc.BMI,
@@ -195,7 +196,7 @@ def _store_bmi(actor: Any, resident: Resident, row: Observation, bmi: Decimal) -
     )
 
 
-def _audit_observations(actor: Any, resident: Resident, rows: list[Observation]) -> None:
+def _audit_observations(actor: User, resident: Resident, rows: list[Observation]) -> None:
     first = rows[0]
     record(
         actor=actor,
@@ -213,7 +214,7 @@ def _audit_observations(actor: Any, resident: Resident, rows: list[Observation])
 
 
 def record_observation(
-    actor: Any,
+    actor: User,
     resident: Any,
     code: str,
     value: Any,
@@ -272,7 +273,7 @@ def record_observation(
 
 
 def record_bp(
-    actor: Any,
+    actor: User,
     resident: Any,
     systolic: Any,
     diastolic: Any,
@@ -323,7 +324,7 @@ def record_bp(
     return rows
 
 
-def remove_observation(actor: Any, resident: Any, item: Any) -> list[int]:
+def remove_observation(actor: User, resident: Any, item: Any) -> list[int]:
     """Delete a reading entered in error, with the rest of its panel (the other half of a
     BP pair, a BMI derived with it). Device readings and derived rows are refused.
     Returns the ids deleted."""

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
@@ -83,7 +84,7 @@ def _one(qs: QuerySet[Any], pk: Any) -> Any:
         return None
 
 
-def _scoped_resident(actor: Any, resident: Any, *, lock: bool = False) -> Resident:
+def _scoped_resident(actor: User, resident: Any, *, lock: bool = False) -> Resident:
     qs = scoped_residents(actor)
     if lock:
         qs = qs.select_for_update(no_key=True)
@@ -114,7 +115,7 @@ def _masked(phone: str) -> str:
     return crypto.mask_phone(phone) if phone else ""
 
 
-def _require_withdraw_role(actor: Any) -> None:
+def _require_withdraw_role(actor: User) -> None:
     """Who may withdraw a consent (or revoke a grant): ``RESIDENT_MANAGE`` holders, and a
     resident's own login (checked against the record once it is fetched) — PIPL art. 15:
     withdrawing must be as easy as giving."""
@@ -127,7 +128,7 @@ def _require_withdraw_role(actor: Any) -> None:
     require_perm(actor, ResidentPerm.MANAGE)
 
 
-def _require_withdraw_right(actor: Any, resident: Resident) -> None:
+def _require_withdraw_right(actor: User, resident: Resident) -> None:
     if actor.role == Role.RESIDENT and not is_own_login(actor, resident):
         raise PermissionDenied()
 
@@ -187,7 +188,7 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _scoped_contact(actor: Any, contact: Any, resident: Any = None) -> Contact:
+def _scoped_contact(actor: User, contact: Any, resident: Any = None) -> Contact:
     qs = Contact.objects.filter(resident__in=scoped_residents(actor))
     if resident is not None:
         qs = qs.filter(resident_id=_pk(resident))
@@ -197,7 +198,7 @@ def _scoped_contact(actor: Any, contact: Any, resident: Any = None) -> Contact:
     return target
 
 
-def add_contact(actor: Any, resident: Any, **data: Any) -> Contact:
+def add_contact(actor: User, resident: Any, **data: Any) -> Contact:
     """Add a family member, guardian or other contact (name and relation required)."""
     require_perm(actor, ResidentPerm.MANAGE)
     for name in ("name", "relation"):
@@ -225,7 +226,7 @@ def _guardian_consents(contact: Contact) -> QuerySet[Consent]:
     return Consent.objects.filter(guardian=contact, withdrawn_at__isnull=True)
 
 
-def update_contact(actor: Any, contact: Any, *, resident: Any = None, **changes: Any) -> Contact:
+def update_contact(actor: User, contact: Any, *, resident: Any = None, **changes: Any) -> Contact:
     """Change a contact's fields (only those given). A guardian who gave consents that are
     still active stays a guardian until those are withdrawn."""
     require_perm(actor, ResidentPerm.MANAGE)
@@ -264,7 +265,7 @@ def update_contact(actor: Any, contact: Any, *, resident: Any = None, **changes:
     return target
 
 
-def remove_contact(actor: Any, contact: Any, *, resident: Any = None, note: str = "") -> None:
+def remove_contact(actor: User, contact: Any, *, resident: Any = None, note: str = "") -> None:
     """Delete a contact. Refused while the contact holds an active proxy grant (revoke it
     first) or is named as the guardian on any consent (the consent history needs it).
     Revoked grants go with the contact; their (withdrawn) consents stay on record."""
@@ -421,7 +422,7 @@ def _already_given(resident: Resident, purpose: str) -> ValidationFailed:
 
 
 def give_consent(
-    actor: Any,
+    actor: User,
     resident: Any,
     purpose: str,
     given_by: str = "self",
@@ -478,14 +479,14 @@ def _active_grant_ids(resident: Resident) -> list[int]:
     )
 
 
-def _close(actor: Any, consent: Consent, note: str) -> None:
+def _close(actor: User, consent: Consent, note: str) -> None:
     consent.withdrawn_at = timezone.now()
     consent.withdrawn_by = actor
     consent.withdrawal_note = note
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
 
 
-def withdraw_consent(actor: Any, consent: Any, note: str = "", *, resident: Any = None) -> Consent:
+def withdraw_consent(actor: User, consent: Any, note: str = "", *, resident: Any = None) -> Consent:
     """Withdraw a consent, effective at once: without ``health_data`` the health record
     refuses writes; without ``family_sharing`` every family login of the resident loses
     access; a ``proxy_access`` consent is its grant (withdrawn = revoked). Recorded by a
@@ -529,7 +530,7 @@ class DuplicateUnconfirmed(Exception):
 
 
 def register_with_consents(
-    actor: Any,
+    actor: User,
     values: dict[str, Any],
     *,
     purposes: Sequence[str] = (),

@@ -190,7 +190,7 @@ def _require_family_sharing(resident: Resident) -> None:
         )
 
 
-def _scoped_grant(actor: Any, grant: Any, resident: Any = None) -> ProxyGrant:
+def _scoped_grant(actor: User, grant: Any, resident: Any = None) -> ProxyGrant:
     qs = ProxyGrant.objects.filter(resident__in=scoped_residents(actor))
     if resident is not None:
         qs = qs.filter(resident_id=_pk(resident))
@@ -201,7 +201,7 @@ def _scoped_grant(actor: Any, grant: Any, resident: Any = None) -> ProxyGrant:
 
 
 def grant_proxy(
-    actor: Any,
+    actor: User,
     contact: Any,
     can_view_readings: bool = True,
     can_view_alerts: bool = False,
@@ -275,7 +275,7 @@ def grant_proxy(
     return grant, password
 
 
-def revoke_proxy(actor: Any, grant: Any, note: str = "", *, resident: Any = None) -> ProxyGrant:
+def revoke_proxy(actor: User, grant: Any, note: str = "", *, resident: Any = None) -> ProxyGrant:
     """Revoke a grant at once: its consent is withdrawn. The family login itself stays
     (it may act for another resident); it no longer finds this one."""
     _require_withdraw_role(actor)
@@ -303,7 +303,7 @@ def revoke_proxy(actor: Any, grant: Any, note: str = "", *, resident: Any = None
 
 
 def update_proxy(
-    actor: Any,
+    actor: User,
     grant: Any,
     *,
     resident: Any = None,

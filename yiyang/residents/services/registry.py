@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, ValidationFailed
@@ -170,7 +171,7 @@ def _duplicate_id(index: str, exclude_pk: int | None = None) -> None:
         )
 
 
-def _resolve_region(actor: Any, value: Any) -> Region:
+def _resolve_region(actor: User, value: Any) -> Region:
     if value in (None, ""):
         raise _required("region")
     region = _fetch(Region, value, "region")
@@ -186,7 +187,7 @@ def _resolve_region(actor: Any, value: Any) -> Region:
     return region
 
 
-def _resolve_grid(actor: Any, value: Any, region: Region) -> Grid | None:
+def _resolve_grid(actor: User, value: Any, region: Region) -> Grid | None:
     if value in (None, ""):
         return None
     grid = _fetch(Grid, value, "grid")
@@ -216,7 +217,7 @@ def _resolve_household(value: Any, region: Region) -> Household | None:
     return household
 
 
-def _resolve_institution(actor: Any, value: Any) -> Institution | None:
+def _resolve_institution(actor: User, value: Any) -> Institution | None:
     if value in (None, ""):
         return None
     institution = _fetch(Institution, value, "institution")
@@ -261,7 +262,7 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
     )
 
 
-def needs_grid(actor: Any) -> bool:
+def needs_grid(actor: User) -> bool:
     """Whether ``actor`` must file a resident under a grid: a team-scoped user sees only
     the residents of the grids the team serves (ADR 0010, "A resident without a grid")."""
     return scope_of(actor).kind == ScopeKind.TEAM
@@ -278,7 +279,7 @@ def grid_required() -> ValidationFailed:
     )
 
 
-def check_reachable(actor: Any, resident: Resident) -> None:
+def check_reachable(actor: User, resident: Resident) -> None:
     """The rule that keeps a resident on the registering user's lists (no query): a
     team-scoped user files her under a grid (which ``_resolve_grid`` keeps to the team's
     grids)."""
@@ -286,7 +287,7 @@ def check_reachable(actor: Any, resident: Resident) -> None:
         raise grid_required()
 
 
-def _check_found_again(actor: Any, resident: Resident) -> None:
+def _check_found_again(actor: User, resident: Resident) -> None:
     """After a registration: the actor must find the resident in her scope (the backstop
     of ``check_reachable``; the transaction rolls back otherwise). Not applied to edits:
     an institution may record that a resident left its care, and so its scope."""
@@ -301,7 +302,7 @@ def _check_found_again(actor: Any, resident: Resident) -> None:
         )
 
 
-def duplicate_candidates(actor: Any, resident: Resident) -> list[Resident]:
+def duplicate_candidates(actor: User, resident: Resident) -> list[Resident]:
     """Possible duplicates inside the actor's scope: same name + birth date + village, or
     the same phone."""
     q = models.Q(name=resident.name, birth_date=resident.birth_date, region_id=resident.region_id)
@@ -337,7 +338,7 @@ def _save(resident: Resident, update_fields: list[str] | None = None) -> None:
         raise
 
 
-def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
+def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
     """Validate ``data`` and set it on ``resident``; return the names of changed fields."""
     changed: list[str] = []
 
@@ -422,7 +423,7 @@ def _apply(actor: Any, resident: Resident, data: dict[str, Any]) -> list[str]:
 # --- services ---------------------------------------------------------------------------
 
 
-def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]]:
+def register_resident(actor: User, **data: Any) -> tuple[Resident, list[Resident]]:
     """Register a resident; return it with the possible duplicates found (a warning, not an
     error: same name + birth date + village, or same phone)."""
     require_perm(actor, ResidentPerm.MANAGE)
@@ -450,7 +451,7 @@ def register_resident(actor: Any, **data: Any) -> tuple[Resident, list[Resident]
     return resident, candidates
 
 
-def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Resident:
+def update_resident(actor: User, resident: Resident | int, **changes: Any) -> Resident:
     """Change a resident's fields (only those given); the ID number, if changed, is checked
     again (format, agreement with sex and birth date, uniqueness)."""
     require_perm(actor, ResidentPerm.MANAGE)
@@ -480,7 +481,7 @@ def update_resident(actor: Any, resident: Resident | int, **changes: Any) -> Res
     return target
 
 
-def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
+def reveal_identifiers(actor: User, resident: Resident | int) -> tuple[str, str]:
     """The full ID number and phone of a resident in scope (``ResidentPerm.REVEAL``); one
     audit row naming both fields."""
     require_perm(actor, ResidentPerm.REVEAL)
@@ -498,12 +499,12 @@ def reveal_identifiers(actor: Any, resident: Resident | int) -> tuple[str, str]:
     return target.id_number, target.phone or ""
 
 
-def reveal_id_number(actor: Any, resident: Resident | int) -> str:
+def reveal_id_number(actor: User, resident: Resident | int) -> str:
     """The full ID number of a resident in scope (``ResidentPerm.REVEAL``); audited."""
     return reveal_identifiers(actor, resident)[0]
 
 
-def start_household(actor: Any, resident: Resident | int, *, address: str = "") -> Household:
+def start_household(actor: User, resident: Resident | int, *, address: str = "") -> Household:
     """Start a household (户) for a resident who has none, at ``address`` (default: her own
     address) in her village, with her as its first member. Others join it by choosing it
     on their registration or edit (same village)."""

@@ -170,7 +170,7 @@ def interrupt_stale_jobs(jobs: QuerySet[ImportJob]) -> int:
     return count
 
 
-def jobs_for(user: Any) -> QuerySet[ImportJob]:
+def jobs_for(user: User) -> QuerySet[ImportJob]:
     """The user's own import jobs (``ResidentPerm.IMPORT``): nobody sees another's. A job
     whose worker died is shown as failed (``interrupt_stale_jobs``)."""
     require_perm(user, ResidentPerm.IMPORT)
@@ -179,14 +179,14 @@ def jobs_for(user: Any) -> QuerySet[ImportJob]:
     return jobs
 
 
-def get_job_for(user: Any, pk: Any) -> ImportJob:
+def get_job_for(user: User, pk: Any) -> ImportJob:
     try:
         return jobs_for(user).get(pk=pk)
     except (ImportJob.DoesNotExist, ValueError, TypeError):
         raise NotFound("import job") from None
 
 
-def open_report(user: Any, pk: Any) -> tuple[ImportJob, IO[bytes]]:
+def open_report(user: User, pk: Any) -> tuple[ImportJob, IO[bytes]]:
     """The job's report file, for its creator; the download is audited."""
     job = get_job_for(user, pk)
     if not job.report:

@@ -12,6 +12,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common.permissions import require_perm
 from yiyang.common.scope import scope_of
 from yiyang.network.models import Grid, Region, RegionLevel
@@ -33,7 +34,7 @@ from yiyang.residents.services.imports.columns import (
 from yiyang.residents.services.imports.files import MAX_FILE_BYTES, MAX_ROWS
 
 
-def example_values(user: Any) -> dict[str, Any]:
+def example_values(user: User) -> dict[str, Any]:
     """The template's example row: a fictional resident in a village of ``user``'s
     scope (a fixed one when the scope has none). Its name starts with （示例）, which makes
     the importer skip it."""
@@ -68,7 +69,7 @@ def example_values(user: Any) -> dict[str, Any]:
     return values
 
 
-def template_rows(user: Any) -> tuple[list[str], list[Any]]:
+def template_rows(user: User) -> tuple[list[str], list[Any]]:
     example = example_values(user)
     return [c.header for c in COLUMNS], [example[c.key] for c in COLUMNS]
 
@@ -91,7 +92,7 @@ def _format(column: Column) -> str:
     return ""
 
 
-def build_template_xlsx(user: Any, target: IO[bytes]) -> None:
+def build_template_xlsx(user: User, target: IO[bytes]) -> None:
     """The import template: sheet 1 the columns with an example row (text format for the
     long digit columns, drop-down lists for choices and 是/否), sheet 2 an explanation of
     every column."""
@@ -187,7 +188,7 @@ def build_template_xlsx(user: Any, target: IO[bytes]) -> None:
     book.save(target)
 
 
-def build_template_csv(user: Any) -> bytes:
+def build_template_csv(user: User) -> bytes:
     """The template as CSV: UTF-8 with a BOM (so that Excel opens it as UTF-8)."""
     headers, example = template_rows(user)
     out = io.StringIO()
@@ -197,7 +198,7 @@ def build_template_csv(user: Any) -> bytes:
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
-def template_file(user: Any, fmt: str = "xlsx") -> tuple[bytes, str, str]:
+def template_file(user: User, fmt: str = "xlsx") -> tuple[bytes, str, str]:
     """(content, file name, content type) of the template; ``ResidentPerm.IMPORT``."""
     require_perm(user, ResidentPerm.IMPORT)
     if fmt == "csv":
