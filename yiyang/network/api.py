@@ -431,7 +431,7 @@ def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def _staff_out(user: User, pk: Id) -> Any:
+def _staff_out(user: "User", pk: Id) -> Any:
     """The staff record as the caller may now see it (prefetched, not an audited read)."""
     return selectors.staff_for(user).get(pk=pk)
 
