@@ -26,12 +26,8 @@ ROOT = Path(yiyang.__file__).resolve().parent.parent
 PACKAGE = ROOT / "yiyang"
 
 # TODO(issue 13, second round): these packages still raise with literal codes; their
-# enums (NetworkError, ResidentError, DeviceError; the seed's codes) come once their
-# splits have landed. Remove them here then.
+# enums (DeviceError; the seed's codes) come later. Remove them here then.
 PENDING_APPS = ("devices", "seed")
-# TODO(issue 13, second round): ``merged`` (a merged resident record) belongs to
-# ResidentError, which does not exist yet.
-PENDING_SITES = {("yiyang/emergency/services.py", "merged")}
 
 # The DomainError family's core, by name (the scan adds the subclasses it finds).
 ERROR_CLASSES = {"DomainError", "ValidationFailed"}
@@ -187,17 +183,15 @@ def literal_codes(root: Path = ROOT) -> list[tuple[str, int, str]]:
     return found
 
 
-def _pending(rel: str, code: str) -> bool:
-    parts = Path(rel).parts
-    app = parts[1].removesuffix(".py")
-    return app in PENDING_APPS or (rel, code) in PENDING_SITES
+def _pending(rel: str) -> bool:
+    return Path(rel).parts[1].removesuffix(".py") in PENDING_APPS
 
 
 # --- (a) no literal codes -----------------------------------------------------------------
 
 
 def test_no_domain_error_is_raised_with_a_literal_code():
-    found = [site for site in literal_codes() if not _pending(site[0], site[2])]
+    found = [site for site in literal_codes() if not _pending(site[0])]
     assert found == [], (
         "Use the error-code enum member (CommonError or the app's <App>Error in "
         f"yiyang/<app>/errors.py) instead of the string: {found}"
