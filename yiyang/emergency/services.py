@@ -48,6 +48,7 @@ from yiyang.emergency.models import (
 )
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.emergency.selectors import call_q
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus
 from yiyang.residents.selectors.registry import scoped_residents
 from yiyang.residents.services.registry import normalise_phone
@@ -138,7 +139,7 @@ def _resident_in_scope(actor: User, value: Any) -> Resident:
         ) from None
     if found.status == ResidentStatus.MERGED:
         raise ValidationFailed(
-            "merged",
+            ResidentError.MERGED,
             _("%(name)s's record was merged into another one: choose the record kept.")
             % {"name": found.name},
             field="resident",

@@ -35,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
 
 if TYPE_CHECKING:  # the user model lives in accounts, above this app
@@ -69,7 +70,7 @@ class RegionCodeError(ValueError):
         self.message = message
 
     def as_validation(self, field: str = "code") -> ValidationFailed:
-        return ValidationFailed("invalid_region_code", self.message, field=field)
+        return ValidationFailed(NetworkError.INVALID_REGION_CODE, self.message, field=field)
 
 
 def pad(prefix: str) -> str:
@@ -444,7 +445,7 @@ def import_regions(
     except IntegrityError:
         # another import created one of these codes meanwhile: nothing of ours was kept
         raise ValidationFailed(
-            "import_conflict",
+            NetworkError.IMPORT_CONFLICT,
             _(
                 "Another change to the regions happened during this import; nothing was "
                 "imported. Please run the import again."
@@ -458,7 +459,7 @@ def import_failed(report: ImportReport) -> ValidationFailed:
     """The domain error for a rejected import (the API returns it with the report)."""
     first = report.errors[0]
     return ValidationFailed(
-        "invalid_region_file",
+        NetworkError.INVALID_REGION_FILE,
         _("%(n)d bad row(s); nothing imported. First: line %(line)d: %(msg)s")
         % {"n": len(report.errors), "line": first.line, "msg": first.message},
         field="file",

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.models import User
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Consent, ConsentPurpose, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
 
@@ -89,7 +90,7 @@ def require_health_consent(resident: Resident) -> None:
     """A write to the health record needs active consent to health-data processing."""
     if not has_consent(resident, ConsentPurpose.HEALTH_DATA):
         raise ValidationFailed(
-            "no_consent",
+            ResidentError.NO_CONSENT,
             _(
                 "%(name)s has not consented to the processing of health data (or has "
                 "withdrawn it): record the consent first."

@@ -23,7 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
+from yiyang.residents.errors import ResidentError
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -130,14 +131,14 @@ def inspect_upload(upload: Any) -> Inspected:
     """Check an uploaded file (type by content and extension, size); ``ValidationFailed``
     on the field ``file`` otherwise."""
     if upload is None or upload is False:
-        raise _invalid("required", _("Choose a file to upload."))
+        raise _invalid(CommonError.REQUIRED, _("Choose a file to upload."))
     name = safe_name(getattr(upload, "name", "") or "")
     allowed = ", ".join(t.label for t in TYPES)
     limit = max_bytes()
     declared_size = getattr(upload, "size", None)
     if declared_size is not None and declared_size > limit:
         raise _invalid(
-            "file_too_large",
+            ResidentError.FILE_TOO_LARGE,
             _("%(name)s has %(size)s; at most %(max)s are allowed.")
             % {"name": name, "size": human_size(declared_size), "max": human_size(limit)},
         )
@@ -145,23 +146,23 @@ def inspect_upload(upload: Any) -> Inspected:
     declared = BY_EXTENSION.get(ext)
     if declared is None:
         raise _invalid(
-            "file_type",
+            ResidentError.FILE_TYPE,
             _("%(name)s is not an allowed file type (allowed: %(types)s).")
             % {"name": name, "types": allowed},
         )
     size, sha256 = _digest(upload)
     if size == 0:
-        raise _invalid("file_empty", _("%(name)s is empty.") % {"name": name})
+        raise _invalid(ResidentError.FILE_EMPTY, _("%(name)s is empty.") % {"name": name})
     if size > limit:
         raise _invalid(
-            "file_too_large",
+            ResidentError.FILE_TOO_LARGE,
             _("%(name)s has %(size)s; at most %(max)s are allowed.")
             % {"name": name, "size": human_size(size), "max": human_size(limit)},
         )
     actual = sniff(upload)
     if actual is None:
         raise _invalid(
-            "file_type",
+            ResidentError.FILE_TYPE,
             _(
                 "%(name)s is not a real %(declared)s file: its content is not one of the "
                 "allowed types (%(types)s)."
@@ -170,7 +171,7 @@ def inspect_upload(upload: Any) -> Inspected:
         )
     if actual != declared:
         raise _invalid(
-            "file_type_mismatch",
+            ResidentError.FILE_TYPE_MISMATCH,
             _("%(name)s is named like a %(declared)s file but its content is %(actual)s.")
             % {"name": name, "declared": declared.label, "actual": actual.label},
         )

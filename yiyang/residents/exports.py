@@ -40,6 +40,7 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
 from yiyang.network.regions import check_code
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import FLAGS, Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import ID_RE, PHONE_RE, search_residents
@@ -188,7 +189,7 @@ def _queryset(user: User, filters: Mapping[str, Any]) -> QuerySet[Resident]:
         region = Region.objects.filter(pk=area).first() if str(area).isdigit() else None
         if region is None:
             raise ValidationFailed(
-                "unknown_filter", _("Unknown area %(v)s.") % {"v": area}, field="area"
+                ResidentError.UNKNOWN_FILTER, _("Unknown area %(v)s.") % {"v": area}, field="area"
             )
         search["region"] = region
     qs = search_residents(user, **search)

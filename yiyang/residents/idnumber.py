@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.residents.errors import ResidentError
 
 LENGTH = 18
 FIELD = "id_number"
@@ -91,7 +92,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
 
     if len(text) != LENGTH:
         raise _fail(
-            "id_length",
+            ResidentError.ID_LENGTH,
             ngettext(
                 "The ID number must be 18 characters long; %(count)d character was given.",
                 "The ID number must be 18 characters long; %(count)d characters were given.",
@@ -103,7 +104,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     for position, char in enumerate(text[:17], start=1):
         if not ("0" <= char <= "9"):
             raise _fail(
-                "id_digits",
+                ResidentError.ID_DIGITS,
                 _(
                     "The first 17 characters of the ID number must be digits; "
                     "character %(position)d is “%(char)s”."
@@ -114,7 +115,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     last = text[17]
     if not ("0" <= last <= "9" or last == "X"):
         raise _fail(
-            "id_check_char_format",
+            ResidentError.ID_CHECK_CHAR_FORMAT,
             _("The last character of the ID number must be a digit or X, not “%(char)s”.")
             % {"char": last},
         )
@@ -122,7 +123,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     province = text[:2]
     if province not in PROVINCE_CODES:
         raise _fail(
-            "id_province",
+            ResidentError.ID_PROVINCE,
             _("The ID number starts with %(code)s, which is not a province code.")
             % {"code": province},
         )
@@ -131,7 +132,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     year, month, day = int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8])
     if year < MIN_BIRTH_YEAR:
         raise _fail(
-            "id_birth_too_early",
+            ResidentError.ID_BIRTH_TOO_EARLY,
             _("The birth year %(year)s in the ID number is before 1900.")
             % {"year": birth_text[:4]},
         )
@@ -139,7 +140,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
         birth_date = date(year, month, day)
     except ValueError:
         raise _fail(
-            "id_birth_date",
+            ResidentError.ID_BIRTH_DATE,
             _("The birth date %(digits)s in the ID number is not a real date.")
             % {"digits": birth_text},
         ) from None
@@ -147,7 +148,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     reference = today if today is not None else timezone.localdate()
     if birth_date > reference:
         raise _fail(
-            "id_birth_future",
+            ResidentError.ID_BIRTH_FUTURE,
             _("The birth date %(date)s in the ID number is in the future.")
             % {"date": birth_date.isoformat()},
         )
@@ -155,7 +156,7 @@ def parse_id_number(value: str, *, today: date | None = None) -> IdNumber:
     expected = check_character(text[:17])
     if last != expected:
         raise _fail(
-            "id_checksum",
+            ResidentError.ID_CHECKSUM,
             _(
                 "The check character of the ID number is wrong: expected %(expected)s, "
                 "got %(given)s. Please check the number for a typing error."

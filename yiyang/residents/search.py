@@ -40,8 +40,9 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.common import crypto
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.network.models import Region
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import FLAGS, Resident
 from yiyang.residents.selectors.registry import residents_for
 
@@ -121,11 +122,11 @@ def _int(value: Any, field: str) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(
-            "invalid", _("%(f)s must be a whole number.") % {"f": field}, field=field
+            CommonError.INVALID, _("%(f)s must be a whole number.") % {"f": field}, field=field
         ) from None
     if number < 0:
         raise ValidationFailed(
-            "invalid", _("%(f)s must not be negative.") % {"f": field}, field=field
+            CommonError.INVALID, _("%(f)s must not be negative.") % {"f": field}, field=field
         )
     return number
 
@@ -171,7 +172,7 @@ def search_residents(
     for flag in flags:
         if flag not in FLAGS:
             raise ValidationFailed(
-                "unknown_filter",
+                ResidentError.UNKNOWN_FILTER,
                 _("Unknown special group %(flag)s.") % {"flag": flag},
                 field="flags",
             )

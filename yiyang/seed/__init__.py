@@ -32,6 +32,7 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.network.models import Region
 from yiyang.seed.assessments import write_assessments
 from yiyang.seed.devices import write_devices
+from yiyang.seed.errors import SeedError
 from yiyang.seed.network import NetworkPlan, plan_network, write_network
 from yiyang.seed.presets import PRESETS, get_preset
 from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
@@ -68,7 +69,7 @@ def seed_clock(
     today = today or clock_today
     if today > clock_today:
         raise ValidationFailed(
-            "seed_today_in_future",
+            SeedError.SEED_TODAY_IN_FUTURE,
             f"today {today.isoformat()} is after the clock's date ({clock_today.isoformat()}): "
             "the seeded readings and events would lie in the future. Nothing was written.",
             field="today",
@@ -113,7 +114,7 @@ def seed(
     if existing:
         shown = ", ".join(f"{code} {name}" for code, name in existing[:3])
         raise ValidationFailed(
-            "seed_region_exists",
+            SeedError.SEED_REGION_EXISTS,
             f"the database already has region {shown}: this preset and seed were seeded "
             "before (or another seed used the same codes). Use another --seed or an empty "
             "database; nothing was written.",

@@ -20,6 +20,7 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role, mfa_required
 from yiyang.common.scope import ScopeKind
 from yiyang.seed import names
+from yiyang.seed.errors import SeedError
 from yiyang.seed.network import NetworkPlan
 
 DEMO_PASSWORD = "Yiyang#2026"
@@ -101,7 +102,7 @@ def write_users(users: list[User]) -> int:
     )
     if taken:
         raise ValidationFailed(
-            "seed_users_exist",
+            SeedError.SEED_USERS_EXIST,
             f"users {', '.join(taken)} already exist: the demo logins are seeded once per "
             "database (use an empty database or a preset without users)",
         )

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     Agreement,
     AgreementStatus,
@@ -54,7 +55,7 @@ def _validate_agreement(agreement: Agreement) -> None:
     clean_model(agreement, exclude=["party_a", "party_b", "document"])
     if agreement.valid_to < agreement.valid_from:
         raise ValidationFailed(
-            "invalid_dates",
+            NetworkError.INVALID_DATES,
             _(
                 "Valid to (%(to)s) is before valid from (%(from)s): an agreement must end on "
                 "or after the day it starts."
@@ -64,7 +65,7 @@ def _validate_agreement(agreement: Agreement) -> None:
         )
     if agreement.party_a_id == agreement.party_b_id:
         raise ValidationFailed(
-            "same_party",
+            NetworkError.SAME_PARTY,
             _("An agreement needs two different institutions; both parties are %(inst)s.")
             % {"inst": agreement.party_a.name},
             field="party_b",
@@ -76,7 +77,7 @@ def _check_document(document: Any) -> None:
     ext = os.path.splitext(name)[1].lower()
     if ext not in DOCUMENT_EXTENSIONS:
         raise ValidationFailed(
-            "invalid_document",
+            NetworkError.INVALID_DOCUMENT,
             _("The document must be one of %(exts)s, not %(name)s.")
             % {"exts": ", ".join(sorted(DOCUMENT_EXTENSIONS)), "name": name or "?"},
             field="document",
@@ -84,7 +85,7 @@ def _check_document(document: Any) -> None:
     size = getattr(document, "size", 0) or 0
     if size > MAX_DOCUMENT_BYTES:
         raise ValidationFailed(
-            "invalid_document",
+            NetworkError.INVALID_DOCUMENT,
             _("The document has %(size)d bytes; at most %(max)d are allowed.")
             % {"size": size, "max": MAX_DOCUMENT_BYTES},
             field="document",
@@ -108,7 +109,9 @@ def create_agreement(actor: User, *, document: Any = None, **values: Any) -> Agr
     unknown = set(values) - set(AGREEMENT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
     for name in ("kind", "party_a", "party_b", "valid_from", "valid_to"):
         if values.get(name) in (None, ""):
             raise required_field(name)

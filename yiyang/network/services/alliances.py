@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     MEDICAL_TYPES,
     Alliance,
@@ -49,7 +50,7 @@ def _validate_alliance(alliance: Alliance, members: list[Institution]) -> None:
     require_level(alliance.region, {wanted}, "region")
     if alliance.lead.type not in MEDICAL_TYPES:
         raise ValidationFailed(
-            "invalid_lead",
+            NetworkError.INVALID_LEAD,
             _("%(inst)s is not a medical institution and cannot lead an alliance.")
             % {"inst": alliance.lead.name},
             field="lead",
@@ -58,7 +59,7 @@ def _validate_alliance(alliance: Alliance, members: list[Institution]) -> None:
     for inst, field in [(alliance.lead, "lead")] + [(m, "members") for m in members]:
         if not inst.region.code.startswith(prefix):
             raise ValidationFailed(
-                "outside_region",
+                NetworkError.OUTSIDE_REGION,
                 _("%(inst)s is not inside %(region)s.")
                 % {"inst": inst.name, "region": alliance.region.name},
                 field=field,

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import Role, require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors import doctors_of, duty_places, get_institution_for, institutions_for
@@ -38,7 +39,7 @@ AUDIT_TYPE = "devices.dutyshift"
 
 def _unknown(field: str, label: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
-        "unknown_reference",
+        CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
         % {"field": label, "value": value},
         field=field,
@@ -73,24 +74,30 @@ def set_duty(
         raise _unknown("user", _("Doctor"), user_id)
     if doctor.role != Role.DOCTOR or not doctor.is_active:
         raise ValidationFailed(
-            "invalid", _("Only an active doctor's account can be on duty."), field="user"
+            CommonError.INVALID, _("Only an active doctor's account can be on duty."), field="user"
         )
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if not isinstance(value, datetime.datetime) or timezone.is_naive(value):
-            raise ValidationFailed("invalid", _("A time with its time zone is needed."), field=name)
+            raise ValidationFailed(
+                CommonError.INVALID, _("A time with its time zone is needed."), field=name
+            )
     if ends_at <= starts_at:
-        raise ValidationFailed("invalid", _("The shift must end after it starts."), field="ends_at")
+        raise ValidationFailed(
+            CommonError.INVALID, _("The shift must end after it starts."), field="ends_at"
+        )
     if ends_at <= timezone.now():
-        raise ValidationFailed("invalid", _("The shift must end in the future."), field="ends_at")
+        raise ValidationFailed(
+            CommonError.INVALID, _("The shift must end in the future."), field="ends_at"
+        )
     if ends_at - starts_at > DUTY_LONGEST:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("A shift lasts at most %(days)d days.") % {"days": DUTY_LONGEST.days},
             field="ends_at",
         )
     if not duty_places().filter(medical_member_id=inst.pk).exists():
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _(
                 "%(inst)s is not the medical member of a care-service center: the center tier "
                 "never asks its roster."
@@ -100,7 +107,7 @@ def set_duty(
         )
     if doctor.pk not in doctors_of([inst.pk], timezone.localdate()).get(inst.pk, set()):
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("%(user)s is not a doctor of %(inst)s.") % {"user": doctor, "inst": inst.name},
             field="user",
         )
@@ -110,7 +117,7 @@ def set_duty(
         .exists()
     ):
         raise ValidationFailed(
-            "overlap",
+            NetworkError.OVERLAP,
             _("%(user)s already has a shift at %(inst)s during part of this time.")
             % {"user": doctor, "inst": inst.name},
             field="starts_at",
@@ -166,7 +173,7 @@ def end_duty(actor: User, shift: Any, *, now: datetime.datetime | None = None) -
         raise NotFound("duty shift") from None
     now = now or timezone.now()
     if row.ends_at <= now:
-        raise ValidationFailed("ended", _("This shift is already over."))
+        raise ValidationFailed(NetworkError.ENDED, _("This shift is already over."))
     details = {
         "user": row.user_id,
         "institution": row.institution_id,

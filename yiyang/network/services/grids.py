@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.network.models import (
     Grid,
@@ -36,7 +36,9 @@ if TYPE_CHECKING:  # the user model lives in accounts, above this app
 def _grid_conflict(code: str, exclude_pk: Any = None) -> None:
     if Grid.objects.filter(code=code).exclude(pk=exclude_pk).exists():
         raise ValidationFailed(
-            "duplicate_code", _("Grid code %(code)s already exists.") % {"code": code}, field="code"
+            CommonError.DUPLICATE_CODE,
+            _("Grid code %(code)s already exists.") % {"code": code},
+            field="code",
         )
 
 

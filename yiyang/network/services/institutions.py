@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     CARE_TYPES,
     MEDICAL_TYPES,
@@ -72,7 +73,7 @@ def _institution_licence_conflicts(inst: Institution) -> None:
                 "care_filing_no": _("Elderly-care filing no."),
             }[name]
             raise ValidationFailed(
-                "duplicate_licence",
+                NetworkError.DUPLICATE_LICENCE,
                 _("%(label)s %(value)s is already held by %(holder)s.")
                 % {"label": label, "value": value, "holder": holder.name},
                 field=name,
@@ -104,7 +105,9 @@ def create_institution(actor: User, **values: Any) -> Institution:
     unknown = set(values) - set(INSTITUTION_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
     for name in ("name", "type", "region"):
         if name not in values:
             raise required_field(name)
@@ -152,14 +155,14 @@ def _check_type_still_fits(inst: Institution) -> None:
     """A new type must still fit the nodes the institution is a member of."""
     if inst.type not in MEDICAL_TYPES and inst.medical_nodes.exists():
         raise ValidationFailed(
-            "wrong_member_type",
+            NetworkError.WRONG_MEMBER_TYPE,
             _("%(inst)s is the medical member of a chain node; its type must stay medical.")
             % {"inst": inst.name},
             field="type",
         )
     if inst.type not in CARE_TYPES and inst.care_nodes.exists():
         raise ValidationFailed(
-            "wrong_member_type",
+            NetworkError.WRONG_MEMBER_TYPE,
             _(
                 "%(inst)s is the elderly-care member of a chain node; its type must stay a care "
                 "type."

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     CARE_TYPES,
     MEDICAL_TYPES,
@@ -65,7 +66,7 @@ def _validate_node(node: ChainNode) -> None:
     clean_model(node, exclude=["region", "medical_member", "care_member", "center", "lead"])
     if node.medical_member.type not in MEDICAL_TYPES:
         raise ValidationFailed(
-            "wrong_member_type",
+            NetworkError.WRONG_MEMBER_TYPE,
             _("%(inst)s (%(type)s) is not a medical institution.")
             % {
                 "inst": node.medical_member.name,
@@ -75,7 +76,7 @@ def _validate_node(node: ChainNode) -> None:
         )
     if node.care_member.type not in CARE_TYPES:
         raise ValidationFailed(
-            "wrong_member_type",
+            NetworkError.WRONG_MEMBER_TYPE,
             _("%(inst)s (%(type)s) is not an elderly-care institution.")
             % {
                 "inst": node.care_member.name,
@@ -87,18 +88,18 @@ def _validate_node(node: ChainNode) -> None:
         require_level(node.region, {RegionLevel.TOWNSHIP}, "region")
         if node.center_id is not None:
             raise ValidationFailed(
-                "unexpected_center",
+                NetworkError.UNEXPECTED_CENTER,
                 _("A center does not belong to another center."),
                 field="center",
             )
         lead = node.lead
         if lead is None:
             raise ValidationFailed(
-                "required", _("A center needs its lead institution."), field="lead"
+                CommonError.REQUIRED, _("A center needs its lead institution."), field="lead"
             )
         if not _valid_lead(lead):
             raise ValidationFailed(
-                "invalid_lead",
+                NetworkError.INVALID_LEAD,
                 _(
                     "%(inst)s cannot lead a center: it must be a lead hospital or a medical "
                     "institution of an alliance."
@@ -111,7 +112,7 @@ def _validate_node(node: ChainNode) -> None:
             outside = node.stations.exclude(region__code__startswith=prefix).first()
             if outside is not None:
                 raise ValidationFailed(
-                    "outside_region",
+                    NetworkError.OUTSIDE_REGION,
                     _("Station %(station)s would no longer be inside %(region)s.")
                     % {"station": outside.name, "region": node.region.name},
                     field="region",
@@ -120,22 +121,24 @@ def _validate_node(node: ChainNode) -> None:
         require_level(node.region, {RegionLevel.VILLAGE}, "region")
         if node.lead_id is not None:
             raise ValidationFailed(
-                "unexpected_lead",
+                NetworkError.UNEXPECTED_LEAD,
                 _("A station has no lead of its own; it belongs to a center."),
                 field="lead",
             )
         center = node.center
         if center is None:
-            raise ValidationFailed("required", _("A station needs its center."), field="center")
+            raise ValidationFailed(
+                CommonError.REQUIRED, _("A station needs its center."), field="center"
+            )
         if center.level != NodeLevel.CENTER:
             raise ValidationFailed(
-                "invalid_center",
+                NetworkError.INVALID_CENTER,
                 _("%(node)s is a station, not a center.") % {"node": center.name},
                 field="center",
             )
         if not node.region.code.startswith(level_prefix(center.region)):
             raise ValidationFailed(
-                "outside_region",
+                NetworkError.OUTSIDE_REGION,
                 _("%(village)s is not inside the center's township %(township)s.")
                 % {"village": node.region.name, "township": center.region.name},
                 field="region",
@@ -163,12 +166,16 @@ def create_node(actor: User, **values: Any) -> ChainNode:
     unknown = set(values) - set(NODE_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
     for name in ("level", "name", "region", "medical_member", "care_member", "integration_mode"):
         if values.get(name) in (None, ""):
             raise required_field(name)
     if values["level"] not in NodeLevel.values:
-        raise ValidationFailed("invalid", _("level must be center or station."), field="level")
+        raise ValidationFailed(
+            CommonError.INVALID, _("level must be center or station."), field="level"
+        )
     with transaction.atomic():
         values = _prepare_node(actor, dict(values))
         node = ChainNode(**values)
@@ -190,7 +197,7 @@ def update_node(actor: User, node: Any, **changes: Any) -> ChainNode:
         node = target(actor, ChainNode, node)
         if "level" in changes and changes["level"] != node.level:
             raise ValidationFailed(
-                "immutable",
+                NetworkError.IMMUTABLE,
                 _("A node's level cannot change; create a new node instead."),
                 field="level",
             )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.network.models import (
     Region,
@@ -35,7 +35,7 @@ def _region_conflict(code: str) -> None:
     holder = Region.objects.filter(code=code).first()
     if holder is not None:
         raise ValidationFailed(
-            "duplicate_code",
+            CommonError.DUPLICATE_CODE,
             _("Region code %(code)s already exists (%(name)s).")
             % {"code": code, "name": holder.name},
             field="code",

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     Institution,
     Skill,
@@ -49,7 +50,9 @@ def create_skill(actor: User, *, code: str, name: str) -> Skill:
     with transaction.atomic():
         if Skill.objects.filter(code=code).exists():
             raise ValidationFailed(
-                "duplicate_code", _("Skill %(code)s already exists.") % {"code": code}, field="code"
+                CommonError.DUPLICATE_CODE,
+                _("Skill %(code)s already exists.") % {"code": code},
+                field="code",
             )
         skill = Skill(code=stripped_text(code, "code"), name=stripped_text(name, "name"))
         clean_model(skill)
@@ -81,7 +84,7 @@ def _staff_licence_conflict(staff: Staff) -> None:
         detail = _("Licence no. %(value)s is already registered to another staff member.") % {
             "value": staff.licence_no
         }
-    raise ValidationFailed("duplicate_licence", detail, field="licence_no")
+    raise ValidationFailed(NetworkError.DUPLICATE_LICENCE, detail, field="licence_no")
 
 
 def _prepare_staff(values: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def _prepare_staff(values: dict[str, Any]) -> dict[str, Any]:
         values["phone"] = str(values["phone"]).strip()
         if not PHONE_RE.fullmatch(values["phone"]):
             raise ValidationFailed(
-                "invalid_phone",
+                CommonError.INVALID_PHONE,
                 _("The phone number may contain digits, spaces, '-' and a leading '+'."),
                 field="phone",
             )
@@ -111,7 +114,7 @@ def _membership_rows(actor: User, memberships: Iterable[Any]) -> list[dict[str, 
         inst = reference(actor, Institution, data.get("institution"), field="institution")
         if inst.pk in seen:
             raise ValidationFailed(
-                "duplicate_membership",
+                NetworkError.DUPLICATE_MEMBERSHIP,
                 _("%(inst)s is listed twice.") % {"inst": inst.name},
                 field="memberships",
             )
@@ -119,7 +122,7 @@ def _membership_rows(actor: User, memberships: Iterable[Any]) -> list[dict[str, 
         start, end = data.get("start_on"), data.get("end_on")
         if start and end and end < start:
             raise ValidationFailed(
-                "invalid_dates",
+                NetworkError.INVALID_DATES,
                 _("The membership at %(inst)s ends (%(end)s) before it starts (%(start)s).")
                 % {"inst": inst.name, "end": end.isoformat(), "start": start.isoformat()},
                 field="memberships",
@@ -135,7 +138,7 @@ def _membership_rows(actor: User, memberships: Iterable[Any]) -> list[dict[str, 
         )
     if sum(1 for r in rows if r["primary"]) > 1:
         raise ValidationFailed(
-            "multiple_primary",
+            NetworkError.MULTIPLE_PRIMARY,
             _("Only one membership can be the primary one."),
             field="memberships",
         )
@@ -167,7 +170,9 @@ def _skill_objs(skills: Iterable[Any]) -> list[Skill]:
             skill = Skill.objects.filter(code=value).first()
             if skill is None:
                 raise ValidationFailed(
-                    "unknown_skill", _("Unknown skill %(code)s.") % {"code": value}, field="skills"
+                    NetworkError.UNKNOWN_SKILL,
+                    _("Unknown skill %(code)s.") % {"code": value},
+                    field="skills",
                 )
             out.append(skill)
         else:
@@ -188,7 +193,9 @@ def create_staff(
     unknown = set(values) - set(STAFF_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
     for name in ("name", "profession"):
         if values.get(name) in (None, ""):
             raise required_field(name)

@@ -17,8 +17,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.validation import clean_fields, field_label, required
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     LEVEL_DIGITS,
     Agreement,
@@ -89,7 +90,7 @@ def reference(actor: User, model: type[models.Model], value: Any, field: str | N
         if field is None:
             raise
         raise ValidationFailed(
-            "unknown_reference",
+            CommonError.UNKNOWN_REFERENCE,
             _("%(field)s: id %(value)s does not exist in your data scope.")
             % {"field": label(field), "value": pk_of(value)},
             field=field,
@@ -140,7 +141,9 @@ def apply_changes(
     if unknown:
         name = sorted(unknown)[0]
         raise ValidationFailed(
-            "unknown_field", _("The field %(f)s cannot be changed here.") % {"f": name}, field=name
+            CommonError.UNKNOWN_FIELD,
+            _("The field %(f)s cannot be changed here.") % {"f": name},
+            field=name,
         )
     changed: dict[str, tuple[Any, Any]] = {}
     for name, new in changes.items():
@@ -196,7 +199,7 @@ def licence_or_none(value: Any) -> str | None:
 def not_in_future(value: datetime.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationFailed(
-            "date_in_future",
+            NetworkError.DATE_IN_FUTURE,
             _("%(f)s (%(d)s) is in the future.") % {"f": label(field), "d": value.isoformat()},
             field=field,
         )
@@ -210,7 +213,7 @@ def require_level(region: Region, levels: set[str], field: str) -> None:
     if region.level not in levels:
         wanted = " / ".join(sorted(str(RegionLevel(lv).label) for lv in levels))
         raise ValidationFailed(
-            "wrong_region_level",
+            NetworkError.WRONG_REGION_LEVEL,
             _("%(region)s is a %(level)s; %(field)s must be a %(wanted)s.")
             % {
                 "region": str(region),

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
+from yiyang.network.errors import NetworkError
 from yiyang.network.models import (
     ChainNode,
     Grid,
@@ -50,13 +51,13 @@ def _member_rows(actor: User, members: Iterable[Any]) -> list[tuple[Staff, str]]
         staff = reference(actor, Staff, staff_value, field="members")
         if role not in TeamRole.values:
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("%(role)s is not a team role.") % {"role": role},
                 field="members",
             )
         if staff.pk in seen:
             raise ValidationFailed(
-                "duplicate_member",
+                NetworkError.DUPLICATE_MEMBER,
                 _("%(name)s is listed twice.") % {"name": staff.name},
                 field="members",
             )
@@ -69,7 +70,7 @@ def _validate_team(team: Team, members: list[tuple[Staff, str]], grids: list[Gri
     clean_model(team, exclude=["node", "leader"])
     if team.leader_id not in {s.pk for s, _role in members}:
         raise ValidationFailed(
-            "leader_not_member",
+            NetworkError.LEADER_NOT_MEMBER,
             _("The leader %(name)s must also be a member of the team.")
             % {"name": team.leader.name},
             field="leader",
@@ -78,7 +79,7 @@ def _validate_team(team: Team, members: list[tuple[Staff, str]], grids: list[Gri
     for grid in grids:
         if not grid.village.code.startswith(prefix):
             raise ValidationFailed(
-                "outside_region",
+                NetworkError.OUTSIDE_REGION,
                 _("Grid %(grid)s is not inside %(region)s, the region of the team's node.")
                 % {"grid": grid.name, "region": team.node.region.name},
                 field="grids",

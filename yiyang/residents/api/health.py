@@ -21,10 +21,11 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from yiyang.common.actor import actor
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.residents import loinc
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.health_schemas import (
     AllergyIn,
     AllergyOut,
@@ -254,7 +255,7 @@ def _codes(text: str | None) -> list[str]:
         spec = loinc.lookup(part)
         if spec is None:
             raise ValidationFailed(
-                "unknown_code",
+                ResidentError.UNKNOWN_CODE,
                 _("%(code)s is not a measurement the health record knows.")
                 % {"code": part.strip()},
                 field="code",
@@ -299,7 +300,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
     if payload.systolic is not None or payload.diastolic is not None:
         if payload.code is not None or payload.value is not None:
             raise ValidationFailed(
-                "ambiguous",
+                ResidentError.AMBIGUOUS,
                 _("Send either a blood-pressure panel or one measurement, not both."),
                 field="code",
             )
@@ -315,7 +316,7 @@ def observation_create(request: HttpRequest, pk: Id, payload: ObservationIn) -> 
     else:
         if not payload.code:
             raise ValidationFailed(
-                "required",
+                CommonError.REQUIRED,
                 _("Send a code and a value, or systolic and diastolic pressures."),
                 field="code",
             )

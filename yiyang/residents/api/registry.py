@@ -26,12 +26,13 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from yiyang.common.actor import actor
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.paging import keyset_page
 from yiyang.common.params import Age, Count, Id
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
 from yiyang.network.models import Region
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.forms import region_prefix
 from yiyang.residents.models import (
     FLAGS,
@@ -83,7 +84,7 @@ def _region_id(value: Any) -> Any:
     region = Region.objects.filter(code=code).only("pk").first() if len(code) == 12 else None
     if region is None:
         raise ValidationFailed(
-            "unknown_reference",
+            CommonError.UNKNOWN_REFERENCE,
             _("Village: code %(code)s does not exist in your data scope.") % {"code": value},
             field="region",
         )
@@ -97,7 +98,7 @@ def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
         fields["region"] = _region_id(fields["region"])
     if fields.get("status") == ResidentStatus.MERGED:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("A record becomes “merged” only through a merge."),
             field="status",
         )
@@ -106,7 +107,7 @@ def _service_fields(data: dict[str, Any]) -> dict[str, Any]:
         unknown = [name for name in flags if name not in FLAGS]
         if unknown:
             raise ValidationFailed(
-                "unknown_filter",
+                ResidentError.UNKNOWN_FILTER,
                 _("Unknown special group %(flag)s.") % {"flag": unknown[0]},
                 field="flags",
             )
@@ -127,7 +128,7 @@ def resident_list(request: HttpRequest, filters: Query[ResidentFilter]) -> Any:
         region = region_prefix(filters.region)
         if not region:
             raise ValidationFailed(
-                "invalid", _("region must be a region code (digits)."), field="region"
+                CommonError.INVALID, _("region must be a region code (digits)."), field="region"
             )
     qs = search_residents(
         user,
@@ -173,7 +174,7 @@ def resident_register(request: HttpRequest, payload: ResidentIn) -> Any:
     guardian = data.pop("guardian", None)
     if ConsentPurpose.PROXY_ACCESS in purposes:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("Proxy access is consented to with the family member's grant."),
             field="consents",
         )

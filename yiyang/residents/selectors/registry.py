@@ -32,6 +32,7 @@ from yiyang.common.permissions import PUBLIC_ROLES, require_perm
 from yiyang.common.scope import DataScope, ScopeKind, scope_of
 from yiyang.network.models import Grid, Institution, Region
 from yiyang.residents.access import proxied_resident_ids
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import CareSetting, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 
@@ -138,5 +139,5 @@ def locked_resident_for(actor: User, resident: Any, *, merged_detail: str) -> Re
     except (Resident.DoesNotExist, ValueError, TypeError):
         raise NotFound("resident") from None
     if found.status == ResidentStatus.MERGED:
-        raise ValidationFailed("merged", merged_detail, field="resident")
+        raise ValidationFailed(ResidentError.MERGED, merged_detail, field="resident")
     return found

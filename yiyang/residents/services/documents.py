@@ -18,6 +18,7 @@ from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, required
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.documents import inspect_upload
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Document
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services.health import (
@@ -73,7 +74,7 @@ def upload_document(actor: User, resident: Any, *, file: Any, **values: Any) -> 
             twin = Document.objects.filter(resident=target, sha256=checked.sha256).first()
             if twin is not None:
                 raise ValidationFailed(
-                    "duplicate_document",
+                    ResidentError.DUPLICATE_DOCUMENT,
                     _("This file is already in the record as “%(title)s”.") % {"title": twin.title},
                     field="file",
                 )

@@ -30,13 +30,14 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Institution, Staff
 from yiyang.network.selectors import in_scope
 from yiyang.residents import icd10
 from yiyang.residents.access import require_health_consent
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import (
     Allergy,
     Condition,
@@ -125,7 +126,9 @@ def _check_names(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
     unknown = set(values) - set(allowed)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
 
 
 def _date(value: Any, name: str) -> datetime.date | None:
@@ -139,7 +142,7 @@ def _date(value: Any, name: str) -> datetime.date | None:
         return datetime.date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationFailed(
-            "invalid_date",
+            CommonError.INVALID_DATE,
             _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(name), "v": value},
             field=name,
         ) from None
@@ -151,13 +154,13 @@ def _past_date(value: datetime.date | None, name: str, resident: Resident) -> No
         return
     if value > timezone.localdate():
         raise ValidationFailed(
-            "future_date",
+            CommonError.FUTURE_DATE,
             _("%(f)s %(v)s is in the future.") % {"f": _label(name), "v": value.isoformat()},
             field=name,
         )
     if value < resident.birth_date:
         raise ValidationFailed(
-            "before_birth",
+            CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
             % {"f": _label(name), "v": value.isoformat(), "born": resident.birth_date.isoformat()},
             field=name,
@@ -207,7 +210,7 @@ def _audit(
 
 def _unknown_reference(name: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
-        "unknown_reference",
+        CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
         % {"field": _label(name), "value": getattr(value, "pk", value)},
         field=name,
@@ -251,7 +254,7 @@ def _validate_condition(condition: Condition, resident: Resident, fill_name: boo
         raise required("icd10", _label("icd10"))
     if not icd10.is_valid(code):
         raise ValidationFailed(
-            "invalid_icd10",
+            ResidentError.INVALID_ICD10,
             _(
                 "%(code)s is not an ICD-10 code: a letter, two digits and optionally a dot "
                 "with up to four more characters (e.g. I10, E11.9, I10.x00)."
@@ -265,7 +268,7 @@ def _validate_condition(condition: Condition, resident: Resident, fill_name: boo
             condition.name = found.zh
         elif not condition.name:
             raise ValidationFailed(
-                "required",
+                CommonError.REQUIRED,
                 _("%(code)s is not in the catalogue of common diagnoses: enter its name.")
                 % {"code": code},
                 field="name",
@@ -356,7 +359,7 @@ def _validate_medication(medication: Medication, resident: Resident) -> None:
         raise required("name", _label("name"))
     if medication.start is not None and medication.start < resident.birth_date:
         raise ValidationFailed(
-            "before_birth",
+            CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
             % {
                 "f": _label("start"),
@@ -367,7 +370,7 @@ def _validate_medication(medication: Medication, resident: Resident) -> None:
         )
     if medication.start and medication.end and medication.end < medication.start:
         raise ValidationFailed(
-            "end_before_start",
+            ResidentError.END_BEFORE_START,
             _("The end (%(end)s) is before the start (%(start)s).")
             % {"end": medication.end.isoformat(), "start": medication.start.isoformat()},
             field="end",
@@ -484,13 +487,13 @@ def _validate_encounter(encounter: Encounter, resident: Resident) -> None:
     if encounter.end_date is not None:
         if encounter.kind != EncounterKind.HOSPITAL_STAY:
             raise ValidationFailed(
-                "end_date_not_allowed",
+                ResidentError.END_DATE_NOT_ALLOWED,
                 _("A discharge date is only recorded for a hospital stay."),
                 field="end_date",
             )
         if encounter.end_date < encounter.date:
             raise ValidationFailed(
-                "end_before_start",
+                ResidentError.END_BEFORE_START,
                 _("The discharge date (%(end)s) is before the admission date (%(start)s).")
                 % {"end": encounter.end_date.isoformat(), "start": encounter.date.isoformat()},
                 field="end_date",

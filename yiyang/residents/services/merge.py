@@ -17,6 +17,7 @@ from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Consent, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services.people import GIVEN_PURPOSES, _close, _pk, _scoped_resident
@@ -97,7 +98,7 @@ def _blank(value: Any) -> bool:
 
 def _merge_conflict(link: Link) -> ValidationFailed:
     return ValidationFailed(
-        "merge_conflict",
+        ResidentError.MERGE_CONFLICT,
         _(
             "Both records have a %(what)s, which a resident can have only once: resolve that "
             "on one of the records before merging."
@@ -180,7 +181,7 @@ def merge_residents(actor: User, keep: Any, remove: Any, reason: str) -> MergeRe
     keep_pk, remove_pk = _int_pk(keep), _int_pk(remove)
     if keep_pk == remove_pk:
         raise ValidationFailed(
-            "same_record", _("A record cannot be merged into itself."), field="remove"
+            ResidentError.SAME_RECORD, _("A record cannot be merged into itself."), field="remove"
         )
     with transaction.atomic():
         locked = {}
@@ -190,14 +191,14 @@ def merge_residents(actor: User, keep: Any, remove: Any, reason: str) -> MergeRe
         for resident in (kept, removed):
             if resident.status == ResidentStatus.MERGED:
                 raise ValidationFailed(
-                    "already_merged",
+                    ResidentError.ALREADY_MERGED,
                     _("Record %(id)s (%(name)s) was already merged into record %(into)s.")
                     % {"id": resident.pk, "name": resident.name, "into": resident.merged_into_id},
                     field="remove" if resident is removed else None,
                 )
         if kept.account_id is not None and removed.account_id is not None:
             raise ValidationFailed(
-                "both_have_login",
+                ResidentError.BOTH_HAVE_LOGIN,
                 _(
                     "Both records have their own resident login: deactivate the login of the "
                     "duplicate (or unlink it) before merging."

@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_consent
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Observation, ObservationSource, Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services.health import _item, _label, _repr, _resident
@@ -43,18 +44,20 @@ BMI_WEIGHT_WINDOW = datetime.timedelta(days=30)
 
 def _decimal(value: Any, name: str, label: str) -> Decimal:
     if value in (None, ""):
-        raise ValidationFailed("required", _("%(f)s: enter a value.") % {"f": label}, field=name)
+        raise ValidationFailed(
+            CommonError.REQUIRED, _("%(f)s: enter a value.") % {"f": label}, field=name
+        )
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValidationFailed(
-            "invalid_number",
+            ResidentError.INVALID_NUMBER,
             _("%(f)s: %(v)s is not a number.") % {"f": label, "v": value},
             field=name,
         ) from None
     if not number.is_finite():
         raise ValidationFailed(
-            "invalid_number",
+            ResidentError.INVALID_NUMBER,
             _("%(f)s: %(v)s is not a number.") % {"f": label, "v": value},
             field=name,
         )
@@ -68,7 +71,7 @@ def _measured(code: loinc.Code, value: Any, unit: str | None, name: str) -> Deci
     converted = loinc.convert(code, number, unit)
     if converted is None:
         raise ValidationFailed(
-            "invalid_unit",
+            ResidentError.INVALID_UNIT,
             _("%(unit)s is not a unit for %(label)s (use %(units)s).")
             % {"unit": unit, "label": label, "units": ", ".join(code.units)},
             field="unit" if name == "value" else name,
@@ -77,7 +80,7 @@ def _measured(code: loinc.Code, value: Any, unit: str | None, name: str) -> Deci
         entered = f"{number} {unit}" if loinc.canonical_unit(code, unit) is None else ""
         shown = f"{converted} {code.unit}" + (f" ({entered})" if entered else "")
         raise ValidationFailed(
-            "out_of_range",
+            CommonError.OUT_OF_RANGE,
             _("%(label)s %(value)s is outside the plausible range %(range)s: check the reading.")
             % {"label": label, "value": shown, "range": code.range_text()},
             field=name,
@@ -100,7 +103,7 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
             when = datetime.datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ValidationFailed(
-                "invalid_datetime",
+                ResidentError.INVALID_DATETIME,
                 _("%(f)s: %(v)s is not a date and time (use YYYY-MM-DDTHH:MM).")
                 % {"f": _label(name), "v": value},
                 field=name,
@@ -109,7 +112,7 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
         when = timezone.make_aware(when)
     if when > now + MAX_CLOCK_SKEW:
         raise ValidationFailed(
-            "future_time",
+            ResidentError.FUTURE_TIME,
             _("%(f)s %(v)s is in the future.")
             % {"f": _label(name), "v": timezone.localtime(when).strftime("%Y-%m-%d %H:%M")},
             field=name,
@@ -117,14 +120,14 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
     day = timezone.localtime(when).date()
     if day < resident.birth_date:
         raise ValidationFailed(
-            "before_birth",
+            CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
             % {"f": _label(name), "v": day.isoformat(), "born": resident.birth_date.isoformat()},
             field=name,
         )
     if resident.deceased_on is not None and day > resident.deceased_on:
         raise ValidationFailed(
-            "after_death",
+            ResidentError.AFTER_DEATH,
             _("%(f)s %(v)s is after the resident's date of death (%(died)s).")
             % {"f": _label(name), "v": day.isoformat(), "died": resident.deceased_on.isoformat()},
             field=name,
@@ -136,7 +139,7 @@ def _source(value: Any) -> str:
     source = value or ObservationSource.MANUAL
     if source not in (ObservationSource.MANUAL, ObservationSource.DEVICE):
         raise ValidationFailed(
-            "invalid_source",
+            ResidentError.INVALID_SOURCE,
             _("A reading is entered by hand or comes from a device; %(v)s is neither.")
             % {"v": source},
             field="source",
@@ -230,19 +233,19 @@ def record_observation(
     spec = loinc.lookup(code)
     if spec is None:
         raise ValidationFailed(
-            "unknown_code",
+            ResidentError.UNKNOWN_CODE,
             _("%(code)s is not a measurement the health record knows.") % {"code": code},
             field="code",
         )
     if spec.code in (loinc.SYSTOLIC, loinc.DIASTOLIC):
         raise ValidationFailed(
-            "bp_panel",
+            ResidentError.BP_PANEL,
             _("Record blood pressure as a pair: systolic and diastolic together."),
             field="code",
         )
     if spec.code not in loinc.SINGLE_CODES:
         raise ValidationFailed(
-            "derived_code",
+            ResidentError.DERIVED_CODE,
             _("%(label)s is calculated from weight and height, not entered.")
             % {"label": spec.label},
             field="code",
@@ -294,7 +297,7 @@ def record_bp(
         dia_value = _measured(loinc.CODES[loinc.DIASTOLIC], diastolic, unit, "diastolic")
         if sys_value <= dia_value:
             raise ValidationFailed(
-                "bp_order",
+                ResidentError.BP_ORDER,
                 _("Systolic pressure (%(sys)s) must be higher than diastolic (%(dia)s).")
                 % {"sys": sys_value, "dia": dia_value},
                 field="diastolic",
@@ -335,13 +338,13 @@ def remove_observation(actor: User, resident: Any, item: Any) -> list[int]:
         require_health_consent(target)
         if row.source == ObservationSource.DEVICE:
             raise ValidationFailed(
-                "device_reading",
+                ResidentError.DEVICE_READING,
                 _("A reading from a device cannot be deleted by hand."),
                 field="source",
             )
         if row.source == ObservationSource.DERIVED:
             raise ValidationFailed(
-                "derived_reading",
+                ResidentError.DERIVED_READING,
                 _("A calculated value goes with the reading it came from: delete that one."),
                 field="source",
             )
@@ -350,7 +353,7 @@ def remove_observation(actor: User, resident: Any, item: Any) -> list[int]:
         rows = list(group.order_by("pk"))
         if any(r.source == ObservationSource.DEVICE for r in rows):
             raise ValidationFailed(
-                "device_reading",
+                ResidentError.DEVICE_READING,
                 _("A reading from a device cannot be deleted by hand."),
                 field="source",
             )

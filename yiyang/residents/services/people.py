@@ -31,9 +31,10 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
-from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role, require_perm
 from yiyang.common.validation import clean_fields, clean_text, field_label, required
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import (
     Consent,
     ConsentGiver,
@@ -97,7 +98,7 @@ def _scoped_resident(actor: User, resident: Any, *, lock: bool = False) -> Resid
 def _not_merged(resident: Resident) -> None:
     if resident.status == ResidentStatus.MERGED:
         raise ValidationFailed(
-            "resident_merged",
+            ResidentError.RESIDENT_MERGED,
             _("This record was merged into record %(id)s: make the change there.")
             % {"id": resident.merged_into_id},
         )
@@ -106,7 +107,7 @@ def _not_merged(resident: Resident) -> None:
 def _bool(value: Any, name: str, label: str) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(
-            "invalid", _("%(f)s must be true or false.") % {"f": label}, field=name
+            CommonError.INVALID, _("%(f)s must be true or false.") % {"f": label}, field=name
         )
     return value
 
@@ -149,7 +150,9 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
     unknown = sorted(set(data) - set(CONTACT_FIELDS))
     if unknown:
         raise ValidationFailed(
-            "unknown_field", _("Unknown field %(f)s.") % {"f": unknown[0]}, field=unknown[0]
+            CommonError.UNKNOWN_FIELD,
+            _("Unknown field %(f)s.") % {"f": unknown[0]},
+            field=unknown[0],
         )
     changed: list[str] = []
 
@@ -169,7 +172,7 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
             raise required("relation", _contact_label("relation"))
         if relation not in Relation.values:
             raise ValidationFailed(
-                "invalid_relation",
+                ResidentError.INVALID_RELATION,
                 _("Unknown relation %(value)s.") % {"value": relation},
                 field="relation",
             )
@@ -239,7 +242,7 @@ def update_contact(actor: User, contact: Any, *, resident: Any = None, **changes
         changed = _apply_contact(target, changes)
         if was_guardian and not target.is_guardian and _guardian_consents(target).exists():
             raise ValidationFailed(
-                "guardian_has_consents",
+                ResidentError.GUARDIAN_HAS_CONSENTS,
                 _(
                     "%(name)s gave consents as guardian that are still active: withdraw them "
                     "(or have them given again by the new guardian) first."
@@ -276,13 +279,13 @@ def remove_contact(actor: User, contact: Any, *, resident: Any = None, note: str
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
         if target.grants.filter(consent__withdrawn_at__isnull=True).exists():
             raise ValidationFailed(
-                "contact_has_active_grant",
+                ResidentError.CONTACT_HAS_ACTIVE_GRANT,
                 _("%(name)s has an active family login for this resident: revoke it first.")
                 % {"name": target.name},
             )
         if Consent.objects.filter(guardian=target).exists():
             raise ValidationFailed(
-                "contact_gave_consents",
+                ResidentError.CONTACT_GAVE_CONSENTS,
                 _(
                     "%(name)s is named as the guardian on consent records, which must be kept: "
                     "the contact cannot be deleted."
@@ -315,13 +318,13 @@ def _purpose(value: Any) -> str:
         raise required("purpose", _consent_label("purpose"))
     if value == ConsentPurpose.PROXY_ACCESS:
         raise ValidationFailed(
-            "proxy_via_grant",
+            ResidentError.PROXY_VIA_GRANT,
             _("Consent to family proxy access is given with the family login (proxy grant)."),
             field="purpose",
         )
     if value not in GIVEN_PURPOSES:
         raise ValidationFailed(
-            "invalid_purpose",
+            ResidentError.INVALID_PURPOSE,
             _("Unknown consent purpose %(value)s.") % {"value": value},
             field="purpose",
         )
@@ -334,35 +337,35 @@ def _giver(resident: Resident, given_by: Any, guardian: Any) -> tuple[str, Conta
     given_by = given_by or ConsentGiver.SELF
     if given_by not in ConsentGiver.values:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("%(f)s: unknown value %(v)s.") % {"f": _consent_label("given_by"), "v": given_by},
             field="given_by",
         )
     if given_by == ConsentGiver.SELF:
         if guardian not in (None, ""):
             raise ValidationFailed(
-                "guardian_not_allowed",
+                ResidentError.GUARDIAN_NOT_ALLOWED,
                 _("A guardian is named only when the guardian gives the consent."),
                 field="guardian",
             )
         return str(given_by), None
     if guardian in (None, ""):
         raise ValidationFailed(
-            "guardian_required",
+            ResidentError.GUARDIAN_REQUIRED,
             _("Name the guardian who gives the consent."),
             field="guardian",
         )
     contact = _one(Contact.objects.filter(resident=resident), _pk(guardian))
     if contact is None:
         raise ValidationFailed(
-            "unknown_reference",
+            CommonError.UNKNOWN_REFERENCE,
             _("Guardian: %(name)s has no contact with id %(id)s.")
             % {"name": resident.name, "id": _pk(guardian)},
             field="guardian",
         )
     if not contact.is_guardian:
         raise ValidationFailed(
-            "not_guardian",
+            ResidentError.NOT_GUARDIAN,
             _(
                 "%(contact)s is not recorded as the legal guardian of %(name)s: mark the "
                 "contact as guardian first."
@@ -393,7 +396,7 @@ def _given_at(value: Any) -> datetime.datetime:
             when = None
     if when is None:
         raise ValidationFailed(
-            "invalid_datetime",
+            ResidentError.INVALID_DATETIME,
             _("%(f)s: %(v)s is not a date and time (use YYYY-MM-DD HH:MM).")
             % {"f": _consent_label("given_at"), "v": value},
             field="given_at",
@@ -402,7 +405,7 @@ def _given_at(value: Any) -> datetime.datetime:
         when = timezone.make_aware(when)
     if when > timezone.now() + _CLOCK_SKEW:
         raise ValidationFailed(
-            "given_at_future",
+            ResidentError.GIVEN_AT_FUTURE,
             _("A consent cannot be given in the future."),
             field="given_at",
         )
@@ -411,7 +414,7 @@ def _given_at(value: Any) -> datetime.datetime:
 
 def _already_given(resident: Resident, purpose: str) -> ValidationFailed:
     return ValidationFailed(
-        "already_given",
+        ResidentError.ALREADY_GIVEN,
         _(
             "%(name)s's consent to %(purpose)s is already given and active: withdraw it "
             "first to record a new one."
@@ -503,7 +506,9 @@ def withdraw_consent(actor: User, consent: Any, note: str = "", *, resident: Any
         _require_withdraw_right(actor, owner)
         target = Consent.objects.select_for_update(no_key=True).get(pk=found.pk)
         if target.withdrawn_at is not None:
-            raise ValidationFailed("already_withdrawn", _("This consent is already withdrawn."))
+            raise ValidationFailed(
+                ResidentError.ALREADY_WITHDRAWN, _("This consent is already withdrawn.")
+            )
         text = clean_text(note, "note", _consent_label("withdrawal_note"))
         _close(actor, target, text)
         details: dict[str, Any] = {"resident": owner.pk, "purpose": target.purpose}
@@ -552,7 +557,7 @@ def register_with_consents(
     used by this page and by ``POST /api/v1/residents/``."""
     if purposes and given_by == ConsentGiver.GUARDIAN and not guardian:
         raise ValidationFailed(
-            "required",
+            CommonError.REQUIRED,
             _("Name the guardian who gave the consents."),
             field="guardian",
         )

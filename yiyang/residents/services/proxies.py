@@ -15,12 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiyang.accounts import services as account_services
+from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import Role, require_perm
 from yiyang.common.scope import ScopeKind
 from yiyang.common.validation import clean_text, field_label
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Consent, ConsentPurpose, Contact, ProxyGrant, Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import scoped_residents
@@ -79,13 +81,13 @@ def _new_username() -> str:
 def _usable_login(user: User) -> User:
     if user.role != Role.FAMILY:
         raise ValidationFailed(
-            "not_family_login",
+            ResidentError.NOT_FAMILY_LOGIN,
             _("The login %(u)s is not a family-member login.") % {"u": user.username},
             field="username",
         )
     if not user.is_active:
         raise ValidationFailed(
-            "login_inactive",
+            ResidentError.LOGIN_INACTIVE,
             _("The family login %(u)s is deactivated: ask a system administrator to reactivate it.")
             % {"u": user.username},
             field="username",
@@ -103,7 +105,7 @@ def _family_login(contact: Contact, username: Any) -> tuple[User, str | None]:
         assert user is not None
         if wanted and wanted != user.username:
             raise ValidationFailed(
-                "login_exists",
+                ResidentError.LOGIN_EXISTS,
                 _("%(name)s already has the family login %(u)s; it is used for this grant.")
                 % {"name": contact.name, "u": user.username},
                 field="username",
@@ -119,7 +121,7 @@ def _family_login(contact: Contact, username: Any) -> tuple[User, str | None]:
             )
             if existing.role != Role.FAMILY or not same_person:
                 raise ValidationFailed(
-                    "username_taken",
+                    AccountError.USERNAME_TAKEN,
                     _(
                         "The username %(u)s is taken. An existing family login is reused only "
                         "for a contact with the same phone number."
@@ -156,7 +158,7 @@ def _not_offered(values: dict[str, Any], before: dict[str, bool] | None = None) 
         if before is not None and before.get(name):
             continue  # an older grant keeps what it was given
         raise ValidationFailed(
-            "right_not_available",
+            ResidentError.RIGHT_NOT_AVAILABLE,
             _("“%(right)s” is not available yet: a family login cannot do that on the platform.")
             % {"right": field_label((ProxyGrant,), name)},
             field=name,
@@ -169,7 +171,7 @@ def _rights(values: dict[str, Any]) -> dict[str, bool]:
         rights[name] = _bool(values[name], name, field_label((ProxyGrant,), name))
     if not any(rights.values()):
         raise ValidationFailed(
-            "no_rights",
+            ResidentError.NO_RIGHTS,
             _("Choose at least one right for the family login."),
             field="can_view_readings",
         )
@@ -181,7 +183,7 @@ def _require_family_sharing(resident: Resident) -> None:
         resident=resident, purpose=ConsentPurpose.FAMILY_SHARING, withdrawn_at__isnull=True
     ).exists():
         raise ValidationFailed(
-            "no_family_sharing",
+            ResidentError.NO_FAMILY_SHARING,
             _(
                 "%(name)s has not consented to sharing her data with family (or has withdrawn "
                 "it): record that consent first."
@@ -238,7 +240,7 @@ def grant_proxy(
         _require_family_sharing(owner)
         if target.grants.filter(consent__withdrawn_at__isnull=True).exists():
             raise ValidationFailed(
-                "already_granted",
+                ResidentError.ALREADY_GRANTED,
                 _("%(name)s already has an active grant: change its rights or revoke it.")
                 % {"name": target.name},
             )
@@ -285,7 +287,9 @@ def revoke_proxy(actor: User, grant: Any, note: str = "", *, resident: Any = Non
         _require_withdraw_right(actor, owner)
         consent = Consent.objects.select_for_update(no_key=True).get(pk=found.consent_id)
         if consent.withdrawn_at is not None:
-            raise ValidationFailed("already_revoked", _("This grant is already revoked."))
+            raise ValidationFailed(
+                ResidentError.ALREADY_REVOKED, _("This grant is already revoked.")
+            )
         _close(actor, consent, clean_text(note, "note", _consent_label("withdrawal_note")))
         found.consent = consent
         record(
@@ -333,7 +337,7 @@ def update_proxy(
         old_consent = Consent.objects.select_for_update(no_key=True).get(pk=found.consent_id)
         if old_consent.withdrawn_at is not None:
             raise ValidationFailed(
-                "grant_revoked", _("This grant is revoked: give a new one instead.")
+                ResidentError.GRANT_REVOKED, _("This grant is revoked: give a new one instead.")
             )
         _not_merged(owner)
         before = {name: getattr(found, name) for name in RIGHTS}
@@ -346,7 +350,7 @@ def update_proxy(
             giver, guardian_contact = old_consent.given_by, old_consent.guardian
             if guardian_contact is not None and not guardian_contact.is_guardian:
                 raise ValidationFailed(
-                    "not_guardian",
+                    ResidentError.NOT_GUARDIAN,
                     _("%(contact)s is no longer recorded as guardian: say who consents now.")
                     % {"contact": guardian_contact.name},
                     field="given_by",

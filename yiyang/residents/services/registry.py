@@ -19,12 +19,13 @@ from pypinyin import Style, lazy_pinyin
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import in_scope
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.models import (
     FLAGS,
@@ -81,7 +82,7 @@ def normalise_phone(value: Any) -> str:
     text = "" if value is None else re.sub(r"[\s\-()]", "", str(value))
     if text and not PHONE_RE.fullmatch(text):
         raise ValidationFailed(
-            "invalid_phone",
+            CommonError.INVALID_PHONE,
             _("The phone number %(value)s is not valid: use digits only.") % {"value": value},
             field="phone",
         )
@@ -98,7 +99,7 @@ def _required(name: str) -> ValidationFailed:
 
 def _unknown_reference(field: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
-        "unknown_reference",
+        CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
         % {"field": _label(field), "value": value.pk if isinstance(value, models.Model) else value},
         field=field,
@@ -127,7 +128,7 @@ def _date(value: Any, field: str) -> datetime.date | None:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
         raise ValidationFailed(
-            "invalid_date",
+            CommonError.INVALID_DATE,
             _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(field), "v": value},
             field=field,
         ) from None
@@ -137,14 +138,16 @@ def _check_fields(data: dict[str, Any]) -> None:
     unknown = set(data) - set(RESIDENT_FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationFailed("unknown_field", _("Unknown field %(f)s.") % {"f": name}, field=name)
+        raise ValidationFailed(
+            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
+        )
 
 
 def _check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
     """Entered sex and birth date must agree with what the ID number encodes."""
     if sex not in (None, "") and str(sex).upper() != parsed.sex:
         raise ValidationFailed(
-            "sex_mismatch",
+            ResidentError.SEX_MISMATCH,
             _("Sex %(given)s does not match the ID number, which implies %(implied)s.")
             % {"given": sex, "implied": _SEX_LABEL[parsed.sex]},
             field="sex",
@@ -152,7 +155,7 @@ def _check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
     given = _date(birth_date, "birth_date")
     if given is not None and given != parsed.birth_date:
         raise ValidationFailed(
-            "birth_date_mismatch",
+            ResidentError.BIRTH_DATE_MISMATCH,
             _("Birth date %(given)s does not match the ID number, which implies %(implied)s.")
             % {"given": given.isoformat(), "implied": parsed.birth_date.isoformat()},
             field="birth_date",
@@ -165,7 +168,7 @@ def _duplicate_id(index: str, exclude_pk: int | None = None) -> None:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
         raise ValidationFailed(
-            "duplicate_id_number",
+            ResidentError.DUPLICATE_ID_NUMBER,
             _("A resident with this ID number is already registered."),
             field="id_number",
         )
@@ -179,7 +182,7 @@ def _resolve_region(actor: User, value: Any) -> Region:
         raise _unknown_reference("region", value)
     if region.level != RegionLevel.VILLAGE:
         raise ValidationFailed(
-            "region_not_village",
+            ResidentError.REGION_NOT_VILLAGE,
             _("%(region)s is a %(level)s: a resident's region must be a village.")
             % {"region": region, "level": region.get_level_display()},
             field="region",
@@ -195,7 +198,7 @@ def _resolve_grid(actor: User, value: Any, region: Region) -> Grid | None:
         raise _unknown_reference("grid", value)
     if grid.village_id != region.pk:
         raise ValidationFailed(
-            "grid_outside_village",
+            ResidentError.GRID_OUTSIDE_VILLAGE,
             _("Grid %(grid)s lies in another village than %(region)s.")
             % {"grid": grid, "region": region},
             field="grid",
@@ -209,7 +212,7 @@ def _resolve_household(value: Any, region: Region) -> Household | None:
     household = _fetch(Household, value, "household")
     if household.region_id != region.pk:
         raise ValidationFailed(
-            "household_outside_village",
+            ResidentError.HOUSEHOLD_OUTSIDE_VILLAGE,
             _("The household at %(address)s lies in another village than %(region)s.")
             % {"address": household.address, "region": region},
             field="household",
@@ -233,25 +236,25 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
             raise _required("deceased_on")
         if resident.deceased_on > today or resident.deceased_on < resident.birth_date:
             raise ValidationFailed(
-                "invalid_date",
+                CommonError.INVALID_DATE,
                 _("The date of death must lie between the birth date and today."),
                 field="deceased_on",
             )
     elif resident.deceased_on is not None:
         raise ValidationFailed(
-            "deceased_on_not_allowed",
+            ResidentError.DECEASED_ON_NOT_ALLOWED,
             _("A date of death is only recorded for a deceased resident."),
             field="deceased_on",
         )
     if resident.care_setting == CareSetting.INSTITUTION and resident.institution_id is None:
         raise ValidationFailed(
-            "required",
+            CommonError.REQUIRED,
             _("Institutional care needs the institution that provides it."),
             field="institution",
         )
     if resident.care_setting != CareSetting.INSTITUTION and resident.institution_id is not None:
         raise ValidationFailed(
-            "institution_not_allowed",
+            ResidentError.INSTITUTION_NOT_ALLOWED,
             _("An institution is only recorded for a resident in institutional care."),
             field="institution",
         )
@@ -270,7 +273,7 @@ def needs_grid(actor: User) -> bool:
 
 def grid_required() -> ValidationFailed:
     return ValidationFailed(
-        "grid_required",
+        ResidentError.GRID_REQUIRED,
         _(
             "Choose her grid: you see the residents of the grids your team serves, so a "
             "resident registered without a grid would not be on your lists."
@@ -293,7 +296,7 @@ def _check_found_again(actor: User, resident: Resident) -> None:
     an institution may record that a resident left its care, and so its scope."""
     if not scoped_residents(actor).filter(pk=resident.pk).exists():
         raise ValidationFailed(
-            "outside_scope_after_save",
+            ResidentError.OUTSIDE_SCOPE_AFTER_SAVE,
             _(
                 "She would be outside your data scope once registered: choose a village, "
                 "grid or institution you serve."
@@ -401,7 +404,7 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
             put(name, "" if data[name] is None else str(data[name]).strip())
     if data.get("status") == ResidentStatus.MERGED:
         raise ValidationFailed(
-            "merge_required",
+            ResidentError.MERGE_REQUIRED,
             _("A record is marked merged only by merging it into another (the merge page)."),
             field="status",
         )
@@ -414,7 +417,9 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
         if name in data:
             if not isinstance(data[name], bool):
                 raise ValidationFailed(
-                    "invalid", _("%(f)s must be true or false.") % {"f": _label(name)}, field=name
+                    CommonError.INVALID,
+                    _("%(f)s must be true or false.") % {"f": _label(name)},
+                    field=name,
                 )
             put(name, data[name])
     return changed
@@ -516,14 +521,14 @@ def start_household(actor: User, resident: Resident | int, *, address: str = "")
             raise NotFound("resident")
         if target.household_id is not None:
             raise ValidationFailed(
-                "already_in_household",
+                ResidentError.ALREADY_IN_HOUSEHOLD,
                 _("%(name)s already belongs to a household.") % {"name": target.name},
                 field="household",
             )
         where = (address or target.address or "").strip()
         if not where:
             raise ValidationFailed(
-                "required",
+                CommonError.REQUIRED,
                 _("Give the household's address (she has no address on record)."),
                 field="address",
             )

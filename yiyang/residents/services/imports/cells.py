@@ -12,7 +12,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.services import registry
 from yiyang.residents.services.imports.columns import (
     BOOL_MAP,
@@ -94,7 +95,7 @@ def _bool_cell(value: Any, key: str) -> bool | None:
     if text in BOOL_MAP:
         return BOOL_MAP[text]
     raise ValidationFailed(
-        "invalid_boolean",
+        ResidentError.INVALID_BOOLEAN,
         _("%(f)s: “%(v)s” is not 是 or 否.") % {"f": label(key), "v": _text(value)},
         field=key,
     )
@@ -108,7 +109,7 @@ def _choice_cell(value: Any, key: str) -> str | None:
     if code is None:
         allowed = "、".join(CHOICE_LABELS[key].values())
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("%(f)s: “%(v)s” is not one of %(allowed)s.")
             % {"f": label(key), "v": text, "allowed": allowed},
             field=key,
@@ -119,7 +120,7 @@ def _choice_cell(value: Any, key: str) -> str | None:
 def _id_cell(value: Any) -> str:
     if isinstance(value, float) and not isinstance(value, bool) and abs(value) >= 1e15:
         raise ValidationFailed(
-            "id_number_as_number",
+            ResidentError.ID_NUMBER_AS_NUMBER,
             _(
                 "The ID number was stored as a number and has lost its last digits: format "
                 "the column as text in Excel and type it again."

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from yiyang.common.errors import ValidationFailed
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.services.imports.columns import (
     BY_KEY,
     HEADERS,
@@ -66,7 +67,7 @@ def _decode(data: bytes) -> str:
         return data.decode("gb18030")
     except UnicodeDecodeError:
         raise _bad_file(
-            "bad_encoding",
+            ResidentError.BAD_ENCODING,
             _("The CSV file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8)."),
         ) from None
 
@@ -96,7 +97,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
     except csv.Error as error:
         logger.info("unreadable CSV file: %s", error)
         raise _bad_file(
-            "bad_file",
+            ResidentError.BAD_FILE,
             _(
                 "The file could not be read as CSV (comma-separated text): save it again as "
                 "CSV (UTF-8) or as an Excel workbook (.xlsx)."
@@ -176,7 +177,8 @@ def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
 
     def unreadable(why: str) -> ValidationFailed:
         return _bad_file(
-            "bad_file", _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": why}
+            ResidentError.BAD_FILE,
+            _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": why},
         )
 
     if "fork" not in multiprocessing.get_all_start_methods():  # not Linux: read in-process
@@ -216,7 +218,7 @@ def _not_a_workbook(library_error: str) -> ValidationFailed:
     """The reader's own error, for the log; for the user, what to do about it."""
     logger.info("unreadable .xlsx file: %s", library_error)
     return _bad_file(
-        "bad_file",
+        ResidentError.BAD_FILE,
         _(
             "The file could not be read as an Excel workbook (.xlsx): it may be damaged, or "
             "another kind of file named .xlsx. Open it in Excel or WPS and save it again as "
@@ -234,13 +236,13 @@ def read_table(data: bytes, filename: str = "") -> Table:
     rows: the first with the name and ID-number columns) and map the columns."""
     if len(data) > MAX_FILE_BYTES:
         raise _bad_file(
-            "file_too_large",
+            ResidentError.FILE_TOO_LARGE,
             _("The file is larger than %(mb)d MB: split it into several files.")
             % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
         )
     if data.startswith(OLE_MAGIC):
         raise _bad_file(
-            "xls_not_supported",
+            ResidentError.XLS_NOT_SUPPORTED,
             _("Old .xls workbooks are not supported: save the file as .xlsx or CSV."),
         )
     if data.startswith(XLSX_MAGIC):
@@ -250,7 +252,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
         source = enumerate(_csv_rows(data), start=1)
     else:
         raise _bad_file(
-            "unsupported_file",
+            ResidentError.UNSUPPORTED_FILE,
             _("Upload an Excel workbook (.xlsx) or a CSV file."),
         )
     table: Table | None = None
@@ -264,14 +266,14 @@ def read_table(data: bytes, filename: str = "") -> Table:
             continue
         if len(table.rows) >= MAX_ROWS:
             raise _bad_file(
-                "too_many_rows",
+                ResidentError.TOO_MANY_ROWS,
                 _("The file has more than %(n)d rows: split it into several files.")
                 % {"n": MAX_ROWS},
             )
         table.rows.append((number, tuple(values)))
     if table is None:
         raise _bad_file(
-            "no_header",
+            ResidentError.NO_HEADER,
             _(
                 "No header row found: the first rows must hold the column names of the "
                 "template (姓名, 公民身份号码, 村（居）区划代码 …)."
@@ -279,7 +281,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
         )
     if not table.rows:
         raise _bad_file(
-            "no_data_rows",
+            ResidentError.NO_DATA_ROWS,
             _(
                 "The file has no data rows below its header row: nothing was imported. Add "
                 "the residents below the header, one per row."
@@ -303,7 +305,7 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
             ignored.append(text)
         elif key in columns:
             raise _bad_file(
-                "duplicate_column",
+                ResidentError.DUPLICATE_COLUMN,
                 _("The column %(header)s appears twice (columns %(a)d and %(b)d).")
                 % {"header": BY_KEY[key].header, "a": columns[key] + 1, "b": index + 1},
             )
@@ -314,7 +316,7 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
     missing = [BY_KEY[key].header for key in REQUIRED_KEYS if key not in columns]
     if missing:
         raise _bad_file(
-            "missing_columns",
+            ResidentError.MISSING_COLUMNS,
             _("Required columns are missing: %(names)s.") % {"names": "、".join(missing)},
         )
     headers = ["" if v is None else str(v).strip() for v in values]
@@ -325,15 +327,15 @@ def check_upload(name: str, size: int, head: bytes) -> None:
     """Refuse an upload that is too large, empty, an old .xls or neither .xlsx nor CSV."""
     if size > MAX_FILE_BYTES:
         raise _bad_file(
-            "file_too_large",
+            ResidentError.FILE_TOO_LARGE,
             _("The file is larger than %(mb)d MB: split it into several files.")
             % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
         )
     if size == 0:
-        raise _bad_file("empty_file", _("The file is empty."))
+        raise _bad_file(ResidentError.EMPTY_FILE, _("The file is empty."))
     if head.startswith(OLE_MAGIC):
         raise _bad_file(
-            "xls_not_supported",
+            ResidentError.XLS_NOT_SUPPORTED,
             _("Old .xls workbooks are not supported: save the file as .xlsx or CSV."),
         )
     lower = name.lower()
@@ -341,4 +343,6 @@ def check_upload(name: str, size: int, head: bytes) -> None:
         (lower.endswith(".xlsx") and head.startswith(XLSX_MAGIC))
         or lower.endswith((".csv", ".txt"))
     ):
-        raise _bad_file("unsupported_file", _("Upload an Excel workbook (.xlsx) or a CSV file."))
+        raise _bad_file(
+            ResidentError.UNSUPPORTED_FILE, _("Upload an Excel workbook (.xlsx) or a CSV file.")
+        )

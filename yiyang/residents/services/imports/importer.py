@@ -47,6 +47,7 @@ from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.scope import ScopeKind
 from yiyang.network.models import Grid, Institution, Region
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import FLAGS, CareSetting, ImportJob, Resident, ResidentStatus
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import scoped_residents
@@ -225,7 +226,7 @@ class ResidentImport(RowChecks):
                 data_rows.append((number, values))
         if not data_rows:
             raise _bad_file(
-                "only_example_rows",
+                ResidentError.ONLY_EXAMPLE_ROWS,
                 _(
                     "The file holds only the template's example row (its name starts with "
                     "（示例）), which is always skipped: nothing was imported. Add the residents "
@@ -273,7 +274,7 @@ class ResidentImport(RowChecks):
             first, last = chunk[0][0], chunk[-1][0]
             logger.exception("import %s: rows %d-%d not written", self.source, first, last)
             reason = ValidationFailed(
-                "batch_failed",
+                ResidentError.BATCH_FAILED,
                 _(
                     "This row could not be written because of an error in its batch "
                     "(rows %(first)d–%(last)d); nothing of these rows was changed: import "
@@ -400,7 +401,7 @@ class ResidentImport(RowChecks):
             Status.REJECTED,
             [
                 ValidationFailed(
-                    "not_stored",
+                    ResidentError.NOT_STORED,
                     _(
                         "The database refused to store this row (a value it cannot hold); "
                         "nothing of it was written. Check its cells for unusual characters."
@@ -414,7 +415,7 @@ class ResidentImport(RowChecks):
     def _duplicate_error() -> ValidationFailed:
         # The services' wording (``_duplicate_id``): it names nobody, whatever the scope.
         return ValidationFailed(
-            "duplicate_id_number",
+            ResidentError.DUPLICATE_ID_NUMBER,
             _("A resident with this ID number is already registered."),
             field="id_number",
         )
@@ -436,7 +437,7 @@ class ResidentImport(RowChecks):
                 Status.REJECTED,
                 [
                     ValidationFailed(
-                        "merged_record",
+                        ResidentError.MERGED_RECORD,
                         _(
                             "This ID number belongs to a record that was merged into "
                             "another one: update the surviving record instead."

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.common import crypto
-from yiyang.common.errors import PermissionDenied, ValidationFailed
+from yiyang.common.errors import CommonError, PermissionDenied, ValidationFailed
 from yiyang.common.scope import scope_of
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
 from yiyang.network.selectors import grids_for, institutions_for
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.selectors.registry import village_q
 from yiyang.residents.services import registry
@@ -100,7 +101,7 @@ class RowChecks:
             column = header or _("column %(n)d") % {"n": index + 1}
             errors.append(
                 ValidationFailed(
-                    "control_character",
+                    CommonError.CONTROL_CHARACTER,
                     _(
                         "%(column)s: contains a control character (%(code)s), which cannot be "
                         "stored: delete it and import the row again."
@@ -145,7 +146,7 @@ class RowChecks:
             if others:
                 row.errors.append(
                     ValidationFailed(
-                        "duplicate_in_file",
+                        ResidentError.DUPLICATE_IN_FILE,
                         _(
                             "The same ID number is in rows %(rows)s of this file: none of "
                             "them was imported."
@@ -225,7 +226,9 @@ class RowChecks:
             "grid": _("Grid code %(v)s is unknown or outside your data scope."),
             "institution": _("Institution %(v)s is unknown or outside your data scope."),
         }
-        return ValidationFailed("unknown_reference", messages[key] % {"v": value}, field=key)
+        return ValidationFailed(
+            CommonError.UNKNOWN_REFERENCE, messages[key] % {"v": value}, field=key
+        )
 
     def _load_regions(self, codes: set[str]) -> None:
         if not codes:
@@ -246,7 +249,7 @@ class RowChecks:
                 try:
                     self._regions[code] = registry._resolve_region(self.actor, region)
                 except ValidationFailed as error:
-                    if error.code == "unknown_reference":
+                    if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("region", code)
                     self._regions[code] = error
 
@@ -278,7 +281,7 @@ class RowChecks:
                 try:
                     resolved = registry._resolve_grid(self.actor, grid, region)
                 except ValidationFailed as error:
-                    if error.code == "unknown_reference":
+                    if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("grid", code)
                     self._grids[key] = error
                 else:
@@ -305,7 +308,7 @@ class RowChecks:
                 self._institutions[ref] = self._unknown("institution", ref)
             else:
                 self._institutions[ref] = ValidationFailed(
-                    "ambiguous_reference",
+                    ResidentError.AMBIGUOUS_REFERENCE,
                     _(
                         "Several institutions are named %(v)s: give its elderly-care filing "
                         "number or medical practice licence number instead."
