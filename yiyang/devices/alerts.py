@@ -291,6 +291,20 @@ def _window_hits(
     for row in _latest_vitals(list(anchors), since_all):  # newest first
         r = Fresh(*row)
         by_resident.setdefault(r.resident_id, []).append(r)
+    return _score_windows(rules, overrides, anchors, by_resident)
+
+
+def _score_windows(
+    rules: list[AlertRule],
+    overrides: dict[tuple[int, int], ResidentRule],
+    anchors: dict[int, Any],
+    by_resident: dict[int, list[Fresh]],
+) -> dict[tuple[int, int], tuple[list[Fresh], dict[str, Any]]]:
+    """Score each window rule (or the resident's own version of it) for each resident.
+    In: the window rules, the overrides by (resident, rule), each resident's newest
+    reading time of the batch (``anchors``) and her latest vitals, newest first
+    (``by_resident``). Out: (resident, rule) → the readings scored and the NEWS2 facts,
+    for each rule whose conditions hold on the score of at least two parameters."""
     out: dict[tuple[int, int], tuple[list[Fresh], dict[str, Any]]] = {}
     for resident_id, anchor in anchors.items():
         for rule in rules:
@@ -349,17 +363,36 @@ def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
     rules = list(AlertRule.objects.filter(active=True))
     if not rules:
         return []
+    overrides = {
+        (o.resident_id, o.rule_id): o for o in _overrides_of({r.resident_id for r in readings})
+    }
+    hits = _reading_hits(rules, overrides, readings)
+    facts, counts = _facts_and_counts(hits)
+    windowed = [r for r in rules if r.window_minutes and not r.event]
+    for key, (window_found, scored) in _window_hits(windowed, overrides, readings).items():
+        hits[key], facts[key], counts[key] = list(window_found), scored, 1
+    if not hits:
+        return []
+    opened, folded, links = _open_or_fold(hits, facts, counts, rules, now)
+    _write_alerts(opened, folded, links)
+    _start(opened, now)
+    return opened
+
+
+def _reading_hits(
+    rules: list[AlertRule],
+    overrides: dict[tuple[int, int], ResidentRule],
+    readings: Sequence[AnyReading],
+) -> dict[tuple[int, int], list[AnyReading]]:
+    """The per-reading rules (no window; a condition rule or an SOS/fall event rule) that
+    fire on ``readings``. In: the active rules, the residents' own versions
+    (``overrides``, by (resident, rule)), the readings. Out: (resident, rule) → the
+    readings that fired it, in order."""
     per_reading = [
         r for r in rules if not r.window_minutes and (not r.event or r.event in READING_EVENTS)
     ]
-    windowed = [r for r in rules if r.window_minutes and not r.event]
-    resident_ids = {r.resident_id for r in readings}
-    overrides = {(o.resident_id, o.rule_id): o for o in _overrides_of(resident_ids)}
     overridden = {resident_id for resident_id, _ in overrides}
     hits: dict[tuple[int, int], list[AnyReading]] = {}
-    facts: dict[tuple[int, int], dict[str, Any]] = {}
-    counts: dict[tuple[int, int], int] = {}
-    by_id = {rule.pk: rule for rule in rules}
     # This loop runs for every reading at thousands a second: thresholds parsed once per
     # batch (the rules' own conditions, and the residents'), each reading's metrics once,
     # and — for a resident without overrides — only the rules that can fire on a reading
@@ -400,13 +433,33 @@ def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
                 hit = _plain_holds(own_plain.get(key) or plain, values)
             if hit:
                 hits.setdefault(key, []).append(reading)
+    return hits
+
+
+def _facts_and_counts(
+    hits: dict[tuple[int, int], list[AnyReading]],
+) -> tuple[dict[tuple[int, int], dict[str, Any]], dict[tuple[int, int], int]]:
+    """For each (resident, rule) hit: the facts of its alert summary (those of its last
+    reading) and how many readings fired it."""
+    facts: dict[tuple[int, int], dict[str, Any]] = {}
+    counts: dict[tuple[int, int], int] = {}
     for key, found in hits.items():
         facts[key] = facts_of(found[-1])
         counts[key] = len(found)
-    for key, (window_found, scored) in _window_hits(windowed, overrides, readings).items():
-        hits[key], facts[key], counts[key] = list(window_found), scored, 1
-    if not hits:
-        return []
+    return facts, counts
+
+
+def _open_or_fold(
+    hits: dict[tuple[int, int], list[AnyReading]],
+    facts: dict[tuple[int, int], dict[str, Any]],
+    counts: dict[tuple[int, int], int],
+    rules: list[AlertRule],
+    now: datetime.datetime,
+) -> tuple[list[Alert], list[Alert], list[tuple[Alert, AnyReading]]]:
+    """Each (resident, rule) hit becomes a new alert (with the rule's severity and the
+    resident's team, ``teams_for``) or folds into the live one of the same rule, locked
+    here (count, last trigger, summary). Two or three queries; nothing written yet. Out:
+    the alerts to create, the folded ones to save, and (alert, reading) links."""
     live = {
         (a.resident_id, a.rule_id): a
         for a in Alert.objects.select_for_update().filter(
@@ -417,6 +470,7 @@ def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
         )
     }
     teams = teams_for(k[0] for k in hits if k not in live)
+    by_id = {rule.pk: rule for rule in rules}
     opened: list[Alert] = []
     folded: list[Alert] = []
     links: list[tuple[Alert, AnyReading]] = []
@@ -444,17 +498,29 @@ def evaluate(readings: Sequence[AnyReading]) -> list[Alert]:
             alert.facts = facts[key]
             folded.append(alert)
         links.extend((alert, reading) for reading in found)
+    return opened, folded, links
+
+
+def _write_alerts(
+    opened: list[Alert], folded: list[Alert], links: list[tuple[Alert, AnyReading]]
+) -> None:
+    """Create the new alerts, save the folded ones (``_save_folds``) and link each to its
+    readings (a link already there is skipped)."""
     Alert.objects.bulk_create(opened)
     _save_folds(folded)
     through = Alert.readings.through
     through.objects.bulk_create(
         [through(alert_id=a.pk, reading_id=r.pk) for a, r in links], ignore_conflicts=True
     )
+
+
+def _start(opened: list[Alert], now: datetime.datetime) -> None:
+    """The new alerts start escalating (``escalation.start``); the new SOS and fall ones go
+    to the hook ``events.ALARM_ALERTS_OPENED``, inside the transaction."""
     escalation.start(opened, now)
     alarms = tuple(a for a in opened if a.rule.event in READING_EVENTS)
     if alarms:  # a hook: what handlers write (emergency calls) commits with the alerts
         ALARM_ALERTS_OPENED.send(AlarmAlertsOpened(alarms))
-    return opened
 
 
 def _english(facts: dict[str, Any]) -> str:

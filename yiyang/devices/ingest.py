@@ -403,50 +403,59 @@ def _devices(serials: Sequence[str]) -> dict[str, _Device]:
     lock: see ``_update_devices``)."""
     if not serials:
         return {}
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT d.id, d.serial, d.kind, d.status, d.secret, d.resident_id, d.last_seq, "
-                "r.status = %s, EXISTS (SELECT 1 FROM residents_consent c "
-                "WHERE c.resident_id = d.resident_id AND c.purpose = %s "
-                "AND c.withdrawn_at IS NULL) "
-                "FROM devices_device d LEFT JOIN residents_resident r ON r.id = d.resident_id "
-                "WHERE d.serial = ANY(%s)",
-                [
-                    ResidentStatus.ACTIVE.value,
-                    ConsentPurpose.DEVICE_MONITORING.value,
-                    list(serials),
-                ],
-            )
-            rows = cursor.fetchall()
-    else:
-        consent = Consent.objects.filter(
-            resident_id=OuterRef("resident_id"),
-            purpose=ConsentPurpose.DEVICE_MONITORING,
-            withdrawn_at__isnull=True,
-        )
-        rows = [
-            (*row[:7], row[7] == ResidentStatus.ACTIVE, row[8])
-            for row in Device.objects.filter(serial__in=serials)
-            .annotate(consenting=Exists(consent))
-            .values_list(
-                "pk",
-                "serial",
-                "kind",
-                "status",
-                "secret",
-                "resident_id",
-                "last_seq",
-                "resident__status",
-                "consenting",
-            )
-        ]
+    rows = _device_rows_pg(serials) if connection.vendor == "postgresql" else _device_rows(serials)
     return {
         row[1]: _Device(
             row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), bool(row[8])
         )
         for row in rows
     }
+
+
+def _device_rows_pg(serials: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``_devices`` on PostgreSQL: (id, serial, kind, status, secret, resident, last seq,
+    resident active, consenting) of each device of ``serials``, one query in SQL."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d.id, d.serial, d.kind, d.status, d.secret, d.resident_id, d.last_seq, "
+            "r.status = %s, EXISTS (SELECT 1 FROM residents_consent c "
+            "WHERE c.resident_id = d.resident_id AND c.purpose = %s "
+            "AND c.withdrawn_at IS NULL) "
+            "FROM devices_device d LEFT JOIN residents_resident r ON r.id = d.resident_id "
+            "WHERE d.serial = ANY(%s)",
+            [
+                ResidentStatus.ACTIVE.value,
+                ConsentPurpose.DEVICE_MONITORING.value,
+                list(serials),
+            ],
+        )
+        return cursor.fetchall()
+
+
+def _device_rows(serials: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``_devices`` elsewhere (SQLite): the same rows as ``_device_rows_pg``, one ORM
+    query."""
+    consent = Consent.objects.filter(
+        resident_id=OuterRef("resident_id"),
+        purpose=ConsentPurpose.DEVICE_MONITORING,
+        withdrawn_at__isnull=True,
+    )
+    return [
+        (*row[:7], row[7] == ResidentStatus.ACTIVE, row[8])
+        for row in Device.objects.filter(serial__in=serials)
+        .annotate(consenting=Exists(consent))
+        .values_list(
+            "pk",
+            "serial",
+            "kind",
+            "status",
+            "secret",
+            "resident_id",
+            "last_seq",
+            "resident__status",
+            "consenting",
+        )
+    ]
 
 
 @dataclass(slots=True)
@@ -479,25 +488,46 @@ def _insert_readings(
     rows = sorted(rows, key=lambda n: (n.device.pk, n.message.seq))
     panels = [uuid.uuid4() for _ in rows]
     if connection.vendor != "postgresql":
-        readings = Reading.objects.bulk_create(
-            [
-                Reading(
-                    device_id=n.device.pk,
-                    seq=n.message.seq,
-                    resident_id=n.device.resident_id or 0,  # bound: checked above
-                    kind=n.message.kind,
-                    measured_at=n.message.measured_at,
-                    values=n.message.values,
-                    source=n.source,
-                    received_at=now,
-                    panel=panel,
-                )
-                for n, panel in zip(rows, panels, strict=True)
-            ]
-        )
-        return [
-            (n, _fresh(r.pk, n), panel) for n, r, panel in zip(rows, readings, panels, strict=True)
+        return _insert_readings_orm(rows, panels, now)
+    ids = _insert_readings_pg(rows, panels, now)
+    out = []
+    for new, panel in zip(rows, panels, strict=True):
+        pk = ids.get((new.device.pk, new.message.seq))
+        if pk is not None:
+            out.append((new, _fresh(pk, new), panel))
+    return out
+
+
+def _insert_readings_orm(
+    rows: list[_New], panels: list[uuid.UUID], now: datetime.datetime
+) -> list[tuple[_New, alerts.Fresh, uuid.UUID]]:
+    """``_insert_readings`` elsewhere (SQLite): one bulk insert of ``rows`` (sorted, each
+    with its panel in ``panels``); all of them are stored."""
+    readings = Reading.objects.bulk_create(
+        [
+            Reading(
+                device_id=n.device.pk,
+                seq=n.message.seq,
+                resident_id=n.device.resident_id or 0,  # bound: checked in _judge
+                kind=n.message.kind,
+                measured_at=n.message.measured_at,
+                values=n.message.values,
+                source=n.source,
+                received_at=now,
+                panel=panel,
+            )
+            for n, panel in zip(rows, panels, strict=True)
         ]
+    )
+    return [(n, _fresh(r.pk, n), panel) for n, r, panel in zip(rows, readings, panels, strict=True)]
+
+
+def _insert_readings_pg(
+    rows: list[_New], panels: list[uuid.UUID], now: datetime.datetime
+) -> dict[tuple[int, int], int]:
+    """``_insert_readings`` on PostgreSQL: one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING`` of ``rows`` (sorted, each with its panel in ``panels``). Out: the id of
+    each row inserted, by (device, seq); a row stored before or meanwhile is absent."""
     # One JSON document for the rows: json.dumps (C) and PostgreSQL's parser are much
     # cheaper than adapting a Python list per column.
     document = _json(
@@ -524,22 +554,35 @@ def _insert_readings(
             "ON CONFLICT (device_id, seq) DO NOTHING RETURNING id, device_id, seq",
             [now, document],
         )
-        ids = {(device_id, seq): pk for pk, device_id, seq in cursor.fetchall()}
-    out = []
-    for new, panel in zip(rows, panels, strict=True):
-        pk = ids.get((new.device.pk, new.message.seq))
-        if pk is not None:
-            out.append((new, _fresh(pk, new), panel))
-    return out
+        return {(device_id, seq): pk for pk, device_id, seq in cursor.fetchall()}
 
 
 def _insert_observations(
     stored: list[tuple[_New, alerts.Fresh, uuid.UUID]], now: datetime.datetime
 ) -> None:
-    """The health-record observations of the stored readings (source ``device``)."""
+    """The health-record observations of the stored readings (source ``device``): their
+    rows (``_observation_rows``), one bulk insert."""
+    cols = _observation_rows(stored)
+    if not cols:
+        return
+    if connection.vendor != "postgresql":
+        _insert_observations_orm(cols)
+    else:
+        _insert_observations_pg(cols, now)
+
+
+# (resident, LOINC code, value, unit, measured at, panel, device serial)
+_ObservationRow = tuple[int, str, float, str, datetime.datetime, uuid.UUID | None, str]
+
+
+def _observation_rows(
+    stored: list[tuple[_New, alerts.Fresh, uuid.UUID]],
+) -> list[_ObservationRow]:
+    """The observations the stored readings make (``observations_for``), as plain rows
+    sharing each reading's time, panel and device serial."""
     # The value as parsed (a float already quantized to the code's decimals): its shortest
     # repr is the exact decimal PostgreSQL stores.
-    cols: list[tuple[int, str, float, str, datetime.datetime, uuid.UUID | None, str]] = []
+    cols: list[_ObservationRow] = []
     for new, _, panel in stored:
         for code, value in observations_for(new.message):
             cols.append(
@@ -553,26 +596,32 @@ def _insert_observations(
                     new.device.serial,
                 )
             )
-    if not cols:
-        return
-    if connection.vendor != "postgresql":
-        Observation.objects.bulk_create(
-            [
-                Observation(
-                    resident_id=rid,
-                    code=code,
-                    value=Decimal(str(value)),
-                    unit=unit,
-                    effective_at=at,
-                    source=ObservationSource.DEVICE,
-                    panel=panel,
-                    device_serial=serial,
-                )
-                for rid, code, value, unit, at, panel, serial in cols
-            ],
-            batch_size=1000,
-        )
-        return
+    return cols
+
+
+def _insert_observations_orm(cols: list[_ObservationRow]) -> None:
+    """``_insert_observations`` elsewhere (SQLite): ``bulk_create`` of the rows."""
+    Observation.objects.bulk_create(
+        [
+            Observation(
+                resident_id=rid,
+                code=code,
+                value=Decimal(str(value)),
+                unit=unit,
+                effective_at=at,
+                source=ObservationSource.DEVICE,
+                panel=panel,
+                device_serial=serial,
+            )
+            for rid, code, value, unit, at, panel, serial in cols
+        ],
+        batch_size=1000,
+    )
+
+
+def _insert_observations_pg(cols: list[_ObservationRow], now: datetime.datetime) -> None:
+    """``_insert_observations`` on PostgreSQL: one ``INSERT … SELECT`` from a JSON document
+    of the rows."""
     stamps: dict[datetime.datetime, str] = {}  # a panel's rows share their time
     document = _json(
         {
@@ -619,24 +668,36 @@ def _update_devices(changes: dict[int, _Change], now: datetime.datetime) -> None
     consumers whose batches share devices) and only at the end of the transaction."""
     if not changes:
         return
-    ids = sorted(changes)
     if connection.vendor != "postgresql":
-        for device in Device.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
-            c = changes[device.pk]
-            if c.last_seq is not None:
-                device.last_seq = max(device.last_seq or -1, c.last_seq)
-            if c.battery_pct is not None:
-                device.battery_pct = c.battery_pct
-            device.readings_count += c.readings
-            device.rejected_count += c.rejected
-            if c.heard:
-                device.last_seen_at = now
-            device.save(
-                update_fields=[
-                    "last_seq", "battery_pct", "readings_count", "rejected_count", "last_seen_at"
-                ]
-            )  # fmt: skip
-        return
+        _update_devices_orm(changes, now)
+    else:
+        _update_devices_pg(changes, now)
+
+
+def _update_devices_orm(changes: dict[int, _Change], now: datetime.datetime) -> None:
+    """``_update_devices`` elsewhere (SQLite): each device row locked, changed, saved."""
+    ids = sorted(changes)
+    for device in Device.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+        c = changes[device.pk]
+        if c.last_seq is not None:
+            device.last_seq = max(device.last_seq or -1, c.last_seq)
+        if c.battery_pct is not None:
+            device.battery_pct = c.battery_pct
+        device.readings_count += c.readings
+        device.rejected_count += c.rejected
+        if c.heard:
+            device.last_seen_at = now
+        device.save(
+            update_fields=[
+                "last_seq", "battery_pct", "readings_count", "rejected_count", "last_seen_at"
+            ]
+        )  # fmt: skip
+
+
+def _update_devices_pg(changes: dict[int, _Change], now: datetime.datetime) -> None:
+    """``_update_devices`` on PostgreSQL: the rows locked (``FOR NO KEY UPDATE``, id order),
+    then one ``UPDATE … FROM json_to_recordset`` of the increments."""
+    ids = sorted(changes)
     document = _json(
         {
             "i": i,
@@ -693,198 +754,244 @@ def _not_yet_quarantined(
     return kept
 
 
-def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
-    """See the module docstring. One outcome per envelope, in order."""
-    now = timezone.now()
-    outcomes = [Outcome() for _ in envelopes]
-    quarantine: list[Quarantine] = []
-    redelivered: list[bool] = []  # per quarantine row: its envelope is a redelivery
-    changes: dict[int, _Change] = {}
+@dataclass(slots=True)
+class _Batch:
+    """What one ``process`` call builds up besides the stored rows: an outcome per
+    envelope, the quarantine rows (each with whether its envelope is a redelivery) and the
+    changes to each device's row."""
 
-    def change(device_pk: int) -> _Change:
-        c = changes.get(device_pk)
+    envelopes: Sequence[Envelope]
+    now: datetime.datetime
+    outcomes: list[Outcome]
+    quarantine: list[Quarantine] = field(default_factory=list)
+    redelivered: list[bool] = field(default_factory=list)  # per quarantine row
+    changes: dict[int, _Change] = field(default_factory=dict)
+
+    def change(self, device_pk: int) -> _Change:
+        """The pending change of device ``device_pk`` (created empty on first use)."""
+        c = self.changes.get(device_pk)
         if c is None:
-            c = changes[device_pk] = _Change()
+            c = self.changes[device_pk] = _Change()
         return c
 
+    def refuse(
+        self,
+        i: int,
+        env: Envelope,
+        device: _Device | None,
+        code: str,
+        detail: str,
+        index: int | None = None,
+        seq: int | None = None,
+        raw: Any = None,
+    ) -> None:
+        """Refuse (the message ``index`` of) envelope ``i``: a ``Rejection`` in its outcome,
+        a quarantine row keeping the envelope's payload — or only ``raw``, the refused
+        message of a batch body — and one more rejection on the device's counter."""
+        self.outcomes[i].rejected.append(Rejection(index, seq, code, detail))
+        payload = env.payload if raw is None else _piece(raw)  # one of a batch
+        self.redelivered.append(env.redelivered)
+        self.quarantine.append(
+            Quarantine(
+                device_id=device.pk if device else None,
+                serial=env.serial[:64],
+                source=env.source,
+                code=code,
+                detail=detail[:255],
+                seq=seq,
+                payload=_kept(payload),
+                received_at=self.now,
+            )
+        )
+        if device is not None:
+            self.change(device.pk).rejected += 1
+
+
+def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
+    """See the module docstring. One outcome per envelope, in order. In one transaction:
+    read the devices; judge each envelope and message; sort out sequence numbers
+    (duplicates, replays); store the readings and count them; open or fold alerts; write
+    the observations and the quarantine; update the devices, their rows locked last."""
+    now = timezone.now()
+    batch = _Batch(envelopes, now, [Outcome() for _ in envelopes])
     with transaction.atomic():
         devices = _devices(sorted({e.serial for e in envelopes if e.serial}))
-
-        # 1. Envelope level: device, signature, JSON; then each message's shape.
-        judged: list[_New] = []
-        for i, env in enumerate(envelopes):
-            device = devices.get(env.serial)
-
-            def refuse(
-                code: str,
-                detail: str,
-                index: int | None = None,
-                seq: int | None = None,
-                raw: Any = None,
-                *,
-                i: int = i,
-                env: Envelope = env,
-                device: _Device | None = device,
-            ) -> None:
-                outcomes[i].rejected.append(Rejection(index, seq, code, detail))
-                payload = env.payload if raw is None else _piece(raw)  # one of a batch
-                redelivered.append(env.redelivered)
-                quarantine.append(
-                    Quarantine(
-                        device_id=device.pk if device else None,
-                        serial=env.serial[:64],
-                        source=env.source,
-                        code=code,
-                        detail=detail[:255],
-                        seq=seq,
-                        payload=_kept(payload),
-                        received_at=now,
-                    )
-                )
-                if device is not None:
-                    change(device.pk).rejected += 1
-
-            if device is None:
-                refuse("unknown_device", f"no device with serial {env.serial[:64]!r}")
-                continue
-            if device.status == DeviceStatus.RETIRED:
-                refuse("device_retired", f"device {device.serial} is retired")
-                continue
-            if env.source == Source.MQTT:
-                expected = hmac.digest(_key(device.secret), env.payload, "sha256").hex()
-                if not env.signature or not hmac.compare_digest(expected, env.signature):
-                    refuse(
-                        "bad_signature",
-                        f"missing or wrong sig for {device.serial} (another device's topic?)",
-                    )
-                    continue
-            elif not env.authenticated:
-                refuse("bad_signature", "the HTTP request was not authenticated")
-                continue
-            try:
-                raws = _decode(env.payload)
-            except Refused as exc:
-                refuse(exc.code, exc.detail)
-                continue
-            batch = len(raws) > 1
-            for j, raw in enumerate(raws):
-                index = j if batch else None
-                piece = raw if batch else None
-                try:
-                    message = parse_message(raw, now)
-                except Refused as exc:
-                    refuse(exc.code, exc.detail, index, _seq_of(raw), piece)
-                    continue
-                if message.kind not in SENDS.get(device.kind, ()):
-                    refuse(
-                        "unsupported_kind",
-                        f"a {device.kind} cannot send {message.kind!r} messages "
-                        f"(it sends {', '.join(sorted(SENDS.get(device.kind, ())))})",
-                        index,
-                        message.seq,
-                        piece,
-                    )
-                    continue
-                problem = (
-                    ("unbound", f"{device.serial} is not bound to a resident")
-                    if device.resident_id is None
-                    else ("unbound", "the bound resident's record is not active")
-                    if not device.resident_active
-                    else ("no_consent", "the resident's consent to device monitoring is not active")
-                    if not device.consenting
-                    else None
-                )
-                if problem is not None:
-                    refuse(*problem, index, message.seq, piece)
-                    continue
-                judged.append(_New(i, index, device, message, env.source))
-
-        # 2. Sequence numbers. A seq above the device's highest stored one cannot be stored
-        # yet (unless a concurrent transaction stores it now: the insert's ON CONFLICT
-        # sees to that); only those at or below it are looked up.
-        behind = [
-            n
-            for n in judged
-            if n.device.last_seq is not None and n.message.seq <= n.device.last_seq
-        ]
-        stored: set[tuple[int, int]] = set()
-        if behind:
-            q = Q()
-            by_device: dict[int, set[int]] = {}
-            for n in behind:
-                by_device.setdefault(n.device.pk, set()).add(n.message.seq)
-            for device_id, seqs in by_device.items():
-                q |= Q(device_id=device_id, seq__in=sorted(seqs))
-            stored = set(Reading.objects.filter(q).values_list("device_id", "seq"))
-        seen: set[tuple[int, int]] = set()
-        fresh: list[_New] = []
-        for n in judged:
-            device, message = n.device, n.message
-            key = (device.pk, message.seq)
-            if key in stored or key in seen:
-                outcomes[n.env].duplicates += 1
-                change(device.pk).heard = True
-                continue
-            last = device.last_seq
-            window = MQTT_REORDER_WINDOW if n.source == Source.MQTT else 0
-            code = None
-            if last is not None and message.seq < last - window:
-                code = "stale_seq"
-                detail = f"seq {message.seq} is below {last}, the highest stored"
-                if window:
-                    detail += f" (by more than {window})"
-            elif last is not None and message.seq > last + MAX_SEQ_AHEAD:
-                code = "seq_jump"
-                detail = (
-                    f"seq {message.seq} is more than {MAX_SEQ_AHEAD} ahead of {last}, "
-                    "the highest stored"
-                )
-            if code is not None:
-                env = envelopes[n.env]
-                outcomes[n.env].rejected.append(Rejection(n.index, message.seq, code, detail))
-                redelivered.append(env.redelivered)
-                quarantine.append(
-                    Quarantine(
-                        device_id=device.pk,
-                        serial=device.serial,
-                        source=env.source,
-                        code=code,
-                        detail=detail,
-                        seq=message.seq,
-                        payload=_kept(env.payload),
-                        received_at=now,
-                    )
-                )
-                change(device.pk).rejected += 1
-                continue
-            seen.add(key)
-            fresh.append(n)
-
-        # 3. Write: readings (once per (device, seq)), alerts, observations, quarantine,
-        # devices.
+        judged = _judge(batch, devices)
+        fresh = _check_seqs(batch, judged)
         inserted = _insert_readings(fresh, now)
-        done = {id(n) for n, _, _ in inserted}
-        for n in fresh:
-            c = change(n.device.pk)
-            c.heard = True
-            if id(n) not in done:  # stored meanwhile by a concurrent transaction
-                outcomes[n.env].duplicates += 1
-                continue
-            outcomes[n.env].accepted += 1
-            c.readings += 1
-            c.last_seq = max(c.last_seq if c.last_seq is not None else -1, n.message.seq)
-            if n.message.kind == "battery" and (
-                c.battery is None or n.message.measured_at >= c.battery[0]
-            ):
-                c.battery = (n.message.measured_at, n.message.values["pct"])
+        _count_stored(batch, fresh, inserted)
         alerts.evaluate([r for _, r, _ in inserted])
         _insert_observations(inserted, now)
-        if any(redelivered):
-            quarantine = _not_yet_quarantined(quarantine, redelivered, changes, now)
-        if quarantine:
-            Quarantine.objects.bulk_create(quarantine, batch_size=1000)
-        _update_devices(changes, now)
-    return outcomes
+        _store_quarantine(batch)
+        _update_devices(batch.changes, now)
+    return batch.outcomes
+
+
+def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
+    """Step 1, each envelope on its own: its device, signature (MQTT) or authentication
+    (HTTP) and JSON (``_decode``); then each of its messages: shape and values
+    (``parse_message``), a kind its device sends, a device bound to an active resident who
+    consents to monitoring. In: the batch and the devices by serial (``_devices``). Out:
+    the messages judged good, in order; every refusal is in ``batch`` (outcome, quarantine
+    row, device counter). The envelope checks are inline, not a helper: this loop runs per
+    message, thousands a second."""
+    judged: list[_New] = []
+    now, refuse = batch.now, batch.refuse
+    for i, env in enumerate(batch.envelopes):
+        device = devices.get(env.serial)
+        if device is None:
+            refuse(i, env, None, "unknown_device", f"no device with serial {env.serial[:64]!r}")
+            continue
+        if device.status == DeviceStatus.RETIRED:
+            refuse(i, env, device, "device_retired", f"device {device.serial} is retired")
+            continue
+        if env.source == Source.MQTT:
+            expected = hmac.digest(_key(device.secret), env.payload, "sha256").hex()
+            if not env.signature or not hmac.compare_digest(expected, env.signature):
+                refuse(
+                    i,
+                    env,
+                    device,
+                    "bad_signature",
+                    f"missing or wrong sig for {device.serial} (another device's topic?)",
+                )
+                continue
+        elif not env.authenticated:
+            refuse(i, env, device, "bad_signature", "the HTTP request was not authenticated")
+            continue
+        try:
+            raws = _decode(env.payload)
+        except Refused as exc:
+            refuse(i, env, device, exc.code, exc.detail)
+            continue
+        problem = (
+            ("unbound", f"{device.serial} is not bound to a resident")
+            if device.resident_id is None
+            else ("unbound", "the bound resident's record is not active")
+            if not device.resident_active
+            else ("no_consent", "the resident's consent to device monitoring is not active")
+            if not device.consenting
+            else None
+        )
+        sends = SENDS.get(device.kind, ())
+        several = len(raws) > 1
+        for j, raw in enumerate(raws):
+            index = j if several else None
+            piece = raw if several else None
+            try:
+                message = parse_message(raw, now)
+            except Refused as exc:
+                refuse(i, env, device, exc.code, exc.detail, index, _seq_of(raw), piece)
+                continue
+            if message.kind not in sends:
+                refuse(
+                    i,
+                    env,
+                    device,
+                    "unsupported_kind",
+                    f"a {device.kind} cannot send {message.kind!r} messages "
+                    f"(it sends {', '.join(sorted(sends))})",
+                    index,
+                    message.seq,
+                    piece,
+                )
+                continue
+            if problem is not None:
+                refuse(i, env, device, *problem, index, message.seq, piece)
+                continue
+            judged.append(_New(i, index, device, message, env.source))
+    return judged
+
+
+def _stored_seqs(judged: list[_New]) -> set[tuple[int, int]]:
+    """The (device, seq) of ``judged`` already stored, one query (none when no seq is at or
+    below its device's highest stored one). A seq above it cannot be stored yet — unless a
+    concurrent transaction stores it now: the insert's ON CONFLICT sees to that."""
+    behind = [
+        n for n in judged if n.device.last_seq is not None and n.message.seq <= n.device.last_seq
+    ]
+    if not behind:
+        return set()
+    q = Q()
+    by_device: dict[int, set[int]] = {}
+    for n in behind:
+        by_device.setdefault(n.device.pk, set()).add(n.message.seq)
+    for device_id, seqs in by_device.items():
+        q |= Q(device_id=device_id, seq__in=sorted(seqs))
+    return set(Reading.objects.filter(q).values_list("device_id", "seq"))
+
+
+def _check_seqs(batch: _Batch, judged: list[_New]) -> list[_New]:
+    """Step 2, sequence numbers. In: the messages judged good. Out: those to store, once
+    per (device, seq); a (device, seq) stored before or repeated in the batch is counted
+    a duplicate, a replay far below the device's highest stored seq (``stale_seq``) or a
+    jump far above it (``seq_jump``) is refused — both in ``batch``."""
+    stored = _stored_seqs(judged)
+    seen: set[tuple[int, int]] = set()
+    fresh: list[_New] = []
+    for n in judged:
+        device, message = n.device, n.message
+        key = (device.pk, message.seq)
+        if key in stored or key in seen:
+            batch.outcomes[n.env].duplicates += 1
+            batch.change(device.pk).heard = True
+            continue
+        last = device.last_seq
+        window = MQTT_REORDER_WINDOW if n.source == Source.MQTT else 0
+        code = None
+        if last is not None and message.seq < last - window:
+            code = "stale_seq"
+            detail = f"seq {message.seq} is below {last}, the highest stored"
+            if window:
+                detail += f" (by more than {window})"
+        elif last is not None and message.seq > last + MAX_SEQ_AHEAD:
+            code = "seq_jump"
+            detail = (
+                f"seq {message.seq} is more than {MAX_SEQ_AHEAD} ahead of {last}, "
+                "the highest stored"
+            )
+        if code is not None:
+            # The whole envelope's payload is kept (as before), and its serial is the
+            # device's: the device was found by it.
+            batch.refuse(n.env, batch.envelopes[n.env], device, code, detail, n.index, message.seq)
+            continue
+        seen.add(key)
+        fresh.append(n)
+    return fresh
+
+
+def _count_stored(
+    batch: _Batch, fresh: list[_New], inserted: list[tuple[_New, alerts.Fresh, uuid.UUID]]
+) -> None:
+    """Step 3, after the insert. In: the messages meant to be stored and those actually
+    inserted (``_insert_readings``). Each one's device was heard from; one another
+    transaction stored meanwhile is a duplicate; one inserted is accepted and counted on
+    its device (readings, highest seq, the latest battery level)."""
+    done = {id(n) for n, _, _ in inserted}
+    for n in fresh:
+        c = batch.change(n.device.pk)
+        c.heard = True
+        if id(n) not in done:  # stored meanwhile by a concurrent transaction
+            batch.outcomes[n.env].duplicates += 1
+            continue
+        batch.outcomes[n.env].accepted += 1
+        c.readings += 1
+        c.last_seq = max(c.last_seq if c.last_seq is not None else -1, n.message.seq)
+        if n.message.kind == "battery" and (
+            c.battery is None or n.message.measured_at >= c.battery[0]
+        ):
+            c.battery = (n.message.measured_at, n.message.values["pct"])
+
+
+def _store_quarantine(batch: _Batch) -> None:
+    """Step 4: write the batch's quarantine rows (one bulk insert), without the refusals of
+    redelivered messages already quarantined (``_not_yet_quarantined``, one query, only
+    when the batch has redeliveries)."""
+    quarantine = batch.quarantine
+    if any(batch.redelivered):
+        quarantine = _not_yet_quarantined(quarantine, batch.redelivered, batch.changes, batch.now)
+    if quarantine:
+        Quarantine.objects.bulk_create(quarantine, batch_size=1000)
 
 
 def quarantine_failure(envelope: Envelope, error: str) -> Outcome:

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +36,7 @@ from yiyang.seed.assessments import write_assessments
 from yiyang.seed.devices import write_devices
 from yiyang.seed.errors import SeedError
 from yiyang.seed.network import NetworkPlan, plan_network, write_network
-from yiyang.seed.presets import PRESETS, get_preset
+from yiyang.seed.presets import PRESETS, Preset, get_preset
 from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
 from yiyang.seed.users import (
     DEMO_PASSWORD,
@@ -121,51 +123,13 @@ def seed(
             field="seed",
         )
     with transaction.atomic():
-        mark = time.perf_counter()
-        counts = write_network(plan)
-        seconds["network"] = time.perf_counter() - mark
+        with _timed(seconds, "network"):
+            counts = write_network(plan)
         if user_objs:
-            mark = time.perf_counter()
-            counts["users"] = write_users(user_objs)
-            seconds["users"] = time.perf_counter() - mark
+            with _timed(seconds, "users"):
+                counts["users"] = write_users(user_objs)
         if total:
-            mark = time.perf_counter()
-            demo_users = {u.username: u for u in user_objs}
-            recorder = demo_users.get("doctor") or seed_recorder()
-            loaded = write_residents(
-                plan,
-                spec.residents,
-                total,
-                now=now,
-                recorder=recorder,
-                demo_users=demo_users,
-                progress=progress,
-            )
-            counts.update(loaded.counts)
-            seconds["residents"] = time.perf_counter() - mark
-            seconds.update({f"residents_{k}": v for k, v in loaded.seconds.items()})
-            if plan.targets is not None:
-                mark = time.perf_counter()
-                team = plan.targets.team
-                counts["assessments"] = write_assessments(
-                    [g.pk for t, g in plan.team_grids if t is team],
-                    today,
-                    seed,
-                    assessor=demo_users.get("assessor") or recorder,
-                    second=demo_users.get("nurse"),
-                    demo_resident_id=loaded.demo.resident_id if loaded.demo else None,
-                )
-                seconds["assessments"] = time.perf_counter() - mark
-                mark = time.perf_counter()
-                counts["devices"] = write_devices(
-                    [g.pk for t, g in plan.team_grids if t is team],
-                    plan.targets.center_medical.pk,
-                    today,
-                    seed,
-                    bound_by=demo_users.get("nurse") or recorder,
-                    demo_resident_id=loaded.demo.resident_id if loaded.demo else None,
-                )
-                seconds["devices"] = time.perf_counter() - mark
+            _write_people(plan, spec, seed, total, user_objs, now, today, progress, counts, seconds)
         county = plan.regions["county"][0]
         record(
             actor=actor,
@@ -180,3 +144,64 @@ def seed(
         seconds["vacuum"] = vacuum()
     seconds["total"] = time.perf_counter() - started
     return SeedReport(preset, seed, plan.county_codes, counts, seconds)
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], key: str) -> Iterator[None]:
+    """``seconds[key]``: how long the block took."""
+    mark = time.perf_counter()
+    yield
+    seconds[key] = time.perf_counter() - mark
+
+
+def _write_people(
+    plan: NetworkPlan,
+    spec: Preset,
+    seed: int,
+    total: int,
+    user_objs: list[Any],
+    now: datetime.datetime,
+    today: datetime.date,
+    progress: Callable[[str], None] | None,
+    counts: dict[str, int],
+    seconds: dict[str, float],
+) -> None:
+    """The ``total`` residents with their health data and, for the demo team (when the plan
+    has one), their assessments and devices; their row counts go to ``counts``, their
+    times to ``seconds``."""
+    with _timed(seconds, "residents"):
+        demo_users = {u.username: u for u in user_objs}
+        recorder = demo_users.get("doctor") or seed_recorder()
+        loaded = write_residents(
+            plan,
+            spec.residents,
+            total,
+            now=now,
+            recorder=recorder,
+            demo_users=demo_users,
+            progress=progress,
+        )
+        counts.update(loaded.counts)
+    seconds.update({f"residents_{k}": v for k, v in loaded.seconds.items()})
+    if plan.targets is None:
+        return
+    team = plan.targets.team
+    demo_resident_id = loaded.demo.resident_id if loaded.demo else None
+    with _timed(seconds, "assessments"):
+        counts["assessments"] = write_assessments(
+            [g.pk for t, g in plan.team_grids if t is team],
+            today,
+            seed,
+            assessor=demo_users.get("assessor") or recorder,
+            second=demo_users.get("nurse"),
+            demo_resident_id=demo_resident_id,
+        )
+    with _timed(seconds, "devices"):
+        counts["devices"] = write_devices(
+            [g.pk for t, g in plan.team_grids if t is team],
+            plan.targets.center_medical.pk,
+            today,
+            seed,
+            bound_by=demo_users.get("nurse") or recorder,
+            demo_resident_id=demo_resident_id,
+        )

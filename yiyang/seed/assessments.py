@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import datetime
 import random
+from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import QuerySet
 
 from yiyang.assessments import services
 from yiyang.assessments.models import (
@@ -25,6 +28,7 @@ from yiyang.assessments.models import (
     Due,
     DueReason,
     EligibilityRule,
+    InstrumentVersion,
     Place,
     Reason,
     SessionStatus,
@@ -58,6 +62,18 @@ def _ability(age: int, rng: random.Random) -> float:
     return min(1.0, max(0.05, base + rng.gauss(0, 0.15)))
 
 
+@dataclass(frozen=True)
+class _Round:
+    """What every seeded assessment shares: the instrument version, the day the seed is
+    anchored to, the routine interval (days) and the assessors."""
+
+    version: InstrumentVersion
+    today: datetime.date
+    interval: int
+    assessor: Any
+    second: Any
+
+
 def write_assessments(
     grid_ids: list[int],
     today: datetime.date,
@@ -71,10 +87,33 @@ def write_assessments(
     version = current_version(CODE)
     if version is None or not grid_ids:
         return 0
-    definition = version.definition
     rules = list(EligibilityRule.objects.filter(active=True))
-    interval = services.policy_for(CODE).interval_days
-    residents = (
+    round_ = _Round(version, today, services.policy_for(CODE).interval_days, assessor, second)
+    sessions: list[Assessment] = []
+    dues: list[Due] = []
+    latest: dict[int, Assessment] = {}
+    for resident in _residents(grid_ids):
+        age = resident.age_on(today)
+        if age < 65:
+            continue
+        rng = random.Random(f"assessments:{seed}:{resident.pk}")  # noqa: S311 - synthetic
+        demo = resident.pk == demo_resident_id
+        if not demo and rng.random() > ASSESSED_SHARE:
+            dues.append(_first_due(resident, today, rng))
+            continue
+        taken = _sessions(round_, resident, age, demo, rng)
+        sessions.extend(taken)
+        latest[resident.pk] = taken[-1]
+        dues.extend(_dues_after(round_, taken[-1], demo, rng))
+    Assessment.objects.bulk_create(sessions, batch_size=500)
+    Due.objects.bulk_create(dues, batch_size=500)
+    Standing.objects.bulk_create(_standings(latest, rules, today), batch_size=500)
+    return len(sessions)
+
+
+def _residents(grid_ids: list[int]) -> QuerySet[Resident]:
+    """The active residents of the grids who consent to health data, in id order."""
+    return (
         Resident.objects.filter(
             grid_id__in=grid_ids,
             status=ResidentStatus.ACTIVE,
@@ -84,47 +123,49 @@ def write_assessments(
         .distinct()
         .order_by("pk")
     )
-    sessions: list[Assessment] = []
-    dues: list[Due] = []
-    latest: dict[int, Assessment] = {}
-    for resident in residents:
-        age = resident.age_on(today)
-        if age < 65:
-            continue
-        rng = random.Random(f"assessments:{seed}:{resident.pk}")  # noqa: S311 - synthetic
-        demo = resident.pk == demo_resident_id
-        if not demo and rng.random() > ASSESSED_SHARE:
-            dues.append(
-                Due(
-                    resident=resident,
-                    instrument_code=CODE,
-                    due_on=today + datetime.timedelta(days=rng.randint(-60, 45)),
-                    reason=DueReason.FIRST,
-                    created_on=today - datetime.timedelta(days=90),
-                )
-            )
-            continue
-        ago = 395 if demo else rng.randint(30, 520)
-        ability = 0.86 if demo else _ability(age, rng)
-        dates = [today - datetime.timedelta(days=ago)]
-        if demo or rng.random() < HISTORY_SHARE:
-            dates.insert(0, dates[0] - datetime.timedelta(days=365 + rng.randint(-20, 20)))
-        for i, day in enumerate(dates):
-            # The earlier one a little better: ability declines with time.
-            answers = _answers(definition, min(1.0, ability + 0.08 * (len(dates) - 1 - i)), rng)
-            if demo:
-                answers = _demo_answers(definition, i)
-            result = score(definition, answers, {})
-            session = Assessment(
+
+
+def _first_due(resident: Resident, today: datetime.date, rng: random.Random) -> Due:
+    """A never-assessed resident's "first assessment" due, some of them overdue."""
+    return Due(
+        resident=resident,
+        instrument_code=CODE,
+        due_on=today + datetime.timedelta(days=rng.randint(-60, 45)),
+        reason=DueReason.FIRST,
+        created_on=today - datetime.timedelta(days=90),
+    )
+
+
+def _sessions(
+    round_: _Round, resident: Resident, age: int, demo: bool, rng: random.Random
+) -> list[Assessment]:
+    """The resident's final assessments, oldest first: one 1–17 months ago and, for some
+    (and the demo resident), one a year before it; answers drawn around her ability
+    (fixed for the demo resident) and scored by the engine."""
+    today, definition = round_.today, round_.version.definition
+    ago = 395 if demo else rng.randint(30, 520)
+    ability = 0.86 if demo else _ability(age, rng)
+    dates = [today - datetime.timedelta(days=ago)]
+    if demo or rng.random() < HISTORY_SHARE:
+        dates.insert(0, dates[0] - datetime.timedelta(days=365 + rng.randint(-20, 20)))
+    sessions = []
+    for i, day in enumerate(dates):
+        # The earlier one a little better: ability declines with time.
+        answers = _answers(definition, min(1.0, ability + 0.08 * (len(dates) - 1 - i)), rng)
+        if demo:
+            answers = _demo_answers(definition, i)
+        result = score(definition, answers, {})
+        sessions.append(
+            Assessment(
                 resident=resident,
-                instrument=version,
+                instrument=round_.version,
                 reason=Reason.FIRST if i == 0 else Reason.ROUTINE,
                 status=SessionStatus.FINAL,
                 assessed_on=day,
                 place=Place.HOME,
-                assessor=assessor,
-                second_assessor=second,
-                second_signed_at=_at(day) if second is not None else None,
+                assessor=round_.assessor,
+                second_assessor=round_.second,
+                second_signed_at=_at(day) if round_.second is not None else None,
                 answers=answers,
                 context={},
                 result=result,
@@ -132,31 +173,41 @@ def write_assessments(
                 level=result["level"],
                 submitted_at=_at(day),
             )
-            sessions.append(session)
-            latest[resident.pk] = session
-        last = latest[resident.pk]
+        )
+    return sessions
+
+
+def _dues_after(round_: _Round, last: Assessment, demo: bool, rng: random.Random) -> list[Due]:
+    """The dues after an assessed resident's ``last`` assessment: the next routine one
+    and, for a few (never the demo resident), an immediate one after a fall."""
+    dues = [
+        Due(
+            resident=last.resident,
+            instrument_code=CODE,
+            due_on=last.assessed_on + datetime.timedelta(days=round_.interval),
+            reason=DueReason.ROUTINE,
+            created_on=last.assessed_on,
+        )
+    ]
+    if not demo and rng.random() < FALL_SHARE:
         dues.append(
             Due(
-                resident=resident,
+                resident=last.resident,
                 instrument_code=CODE,
-                due_on=last.assessed_on + datetime.timedelta(days=interval),
-                reason=DueReason.ROUTINE,
-                created_on=last.assessed_on,
+                due_on=round_.today - datetime.timedelta(days=rng.randint(0, 10)),
+                reason=DueReason.FALL,
+                note="家属报告跌倒",
+                created_on=round_.today - datetime.timedelta(days=10),
             )
         )
-        if not demo and rng.random() < FALL_SHARE:
-            dues.append(
-                Due(
-                    resident=resident,
-                    instrument_code=CODE,
-                    due_on=today - datetime.timedelta(days=rng.randint(0, 10)),
-                    reason=DueReason.FALL,
-                    note="家属报告跌倒",
-                    created_on=today - datetime.timedelta(days=10),
-                )
-            )
-    Assessment.objects.bulk_create(sessions, batch_size=500)
-    Due.objects.bulk_create(dues, batch_size=500)
+    return dues
+
+
+def _standings(
+    latest: dict[int, Assessment], rules: list[EligibilityRule], today: datetime.date
+) -> list[Standing]:
+    """Each assessed resident's standing: the level of her latest assessment and her
+    eligibility under the rules in force."""
     standings = []
     for resident_id, session in latest.items():
         standing = Standing(
@@ -169,8 +220,7 @@ def write_assessments(
             for rule in rules
         }
         standings.append(standing)
-    Standing.objects.bulk_create(standings, batch_size=500)
-    return len(sessions)
+    return standings
 
 
 def _at(day: datetime.date) -> datetime.datetime:

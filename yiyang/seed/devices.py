@@ -136,23 +136,7 @@ def write_devices(
         return 0
     owner = Institution.objects.select_related("region").get(pk=institution_id)
     county6 = owner.region.code[:6]
-    residents = list(
-        Resident.objects.filter(
-            grid_id__in=grid_ids,
-            status=ResidentStatus.ACTIVE,
-            consents__purpose=ConsentPurpose.DEVICE_MONITORING,
-            consents__withdrawn_at__isnull=True,
-        )
-        .distinct()
-        .order_by("pk")
-        .only("pk", "birth_date", "living_alone")
-    )
-    conditions: dict[int, set[str]] = defaultdict(set)
-    for rid, icd10 in Condition.objects.filter(
-        resident_id__in=[r.pk for r in residents], status=ConditionStatus.ACTIVE
-    ).values_list("resident_id", "icd10"):
-        conditions[rid].add(icd10)
-
+    residents, conditions = _monitored(grid_ids)
     noon = datetime.datetime.combine(today, datetime.time(10, 0), tzinfo=TZ)
     # Each device last reported within half its expected interval before the seeding (so a
     # fresh demo has no silent-device alerts until a device really stays quiet).
@@ -176,27 +160,69 @@ def write_devices(
             else:
                 numbers[kind] += 1
                 serial = f"{KIND_PREFIX[kind]}-{county6}-{numbers[kind]:06d}"
-            models, firmwares, interval = CATALOGUE[kind]
-            issued = noon - datetime.timedelta(
-                days=rng.randint(20, 400), minutes=rng.randrange(480)
-            )
-            devices.append(
-                Device(
-                    serial=serial,
-                    kind=kind,
-                    model=rng.choice(models),
-                    firmware=rng.choice(firmwares),
-                    institution=owner,
-                    status=DeviceStatus.ACTIVE,
-                    secret=crypto.encrypt(demo_secret(seed, serial)),
-                    secret_issued_at=issued,
-                    resident=resident,
-                    battery_pct=rng.randint(35, 100),
-                    expected_interval_minutes=interval,
-                    last_seen_at=_last_seen(seed, serial, seeded_at, interval),
-                )
-            )
-            bound_on.append(issued + datetime.timedelta(minutes=rng.randint(5, 120)))
+            device = _device(kind, serial, owner, resident, noon, seeded_at, seed, rng)
+            devices.append(device)
+            bound = device.secret_issued_at + datetime.timedelta(minutes=rng.randint(5, 120))
+            bound_on.append(bound)
+    _save(devices, bound_on, bound_by)
+    return len(devices)
+
+
+def _monitored(grid_ids: list[int]) -> tuple[list[Resident], dict[int, set[str]]]:
+    """The active residents of the grids who consent to device monitoring (id order), and
+    the ICD-10 codes of each one's active conditions. Two queries."""
+    residents = list(
+        Resident.objects.filter(
+            grid_id__in=grid_ids,
+            status=ResidentStatus.ACTIVE,
+            consents__purpose=ConsentPurpose.DEVICE_MONITORING,
+            consents__withdrawn_at__isnull=True,
+        )
+        .distinct()
+        .order_by("pk")
+        .only("pk", "birth_date", "living_alone")
+    )
+    conditions: dict[int, set[str]] = defaultdict(set)
+    for rid, icd10 in Condition.objects.filter(
+        resident_id__in=[r.pk for r in residents], status=ConditionStatus.ACTIVE
+    ).values_list("resident_id", "icd10"):
+        conditions[rid].add(icd10)
+    return residents, conditions
+
+
+def _device(
+    kind: str,
+    serial: str,
+    owner: Institution,
+    resident: Resident,
+    noon: datetime.datetime,
+    seeded_at: datetime.datetime,
+    seed: int,
+    rng: random.Random,
+) -> Device:
+    """One device of ``resident`` (unsaved): a model and firmware from the catalogue, its
+    secret issued some months before ``noon``, a battery level and, for a device that
+    reports on a schedule, when it was last seen before ``seeded_at``."""
+    models, firmwares, interval = CATALOGUE[kind]
+    issued = noon - datetime.timedelta(days=rng.randint(20, 400), minutes=rng.randrange(480))
+    return Device(
+        serial=serial,
+        kind=kind,
+        model=rng.choice(models),
+        firmware=rng.choice(firmwares),
+        institution=owner,
+        status=DeviceStatus.ACTIVE,
+        secret=crypto.encrypt(demo_secret(seed, serial)),
+        secret_issued_at=issued,
+        resident=resident,
+        battery_pct=rng.randint(35, 100),
+        expected_interval_minutes=interval,
+        last_seen_at=_last_seen(seed, serial, seeded_at, interval),
+    )
+
+
+def _save(devices: list[Device], bound_on: list[datetime.datetime], bound_by: Any) -> None:
+    """Insert the devices, then their open bindings (``bound_on``: each one's time)."""
     Device.objects.bulk_create(devices, batch_size=BATCH)
     if devices and devices[0].pk is None:  # a backend that returns no ids on bulk insert
         ids = dict(
@@ -213,4 +239,3 @@ def write_devices(
         ],
         batch_size=BATCH,
     )
-    return len(devices)

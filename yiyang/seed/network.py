@@ -386,6 +386,9 @@ class _Builder:
         return self.plan
 
     def build_county(self, county: Region, county_code: str, taken: set[str]) -> Institution:
+        """A county: its lead hospital (with staff) heading the county's medical community
+        (``Alliance``), its townships (``build_township``) and, for the first county, the
+        demo's targets. Returns the lead hospital."""
         rng, preset, plan = self.rng, self.plan.preset, self.plan
         first_county = not plan.centers
         lead = self.institution(
@@ -428,27 +431,34 @@ class _Builder:
                 township, town_code, kind, n_villages, lead, alliance, county_code, taken, index
             )
         if first_county:
-            center = plan.centers[0]
-            team = plan.teams[0]
-            team_staff = [m for m in plan.team_members if m.team is team]
-            care_staff = [m.staff for m in plan.memberships if m.institution is center.care_member]
-
-            def first(people: list[Staff], profession: str) -> Staff:
-                return next(p for p in people if p.profession == profession)
-
-            plan.targets = DemoTargets(
-                county=county,
-                township=center.region,
-                center_medical=center.medical_member,
-                center_care=center.care_member,
-                team=team,
-                doctor=team.leader,
-                nurse=first([m.staff for m in team_staff], Profession.NURSE),
-                caregiver=first(care_staff, Profession.CAREGIVER),
-                dispatcher=first(care_staff, Profession.DISPATCHER),
-                assessor=first(care_staff + lead_staff, Profession.ASSESSOR),
-            )
+            plan.targets = self.demo_targets(county, lead_staff)
         return lead
+
+    def demo_targets(self, county: Region, lead_staff: list[Staff]) -> DemoTargets:
+        """What the demo's users are attached to: the first center (of ``county``, just
+        built), its first team and the first staff member of each profession there (the
+        assessor from the center's care staff or else the lead hospital's)."""
+        plan = self.plan
+        center = plan.centers[0]
+        team = plan.teams[0]
+        team_staff = [m for m in plan.team_members if m.team is team]
+        care_staff = [m.staff for m in plan.memberships if m.institution is center.care_member]
+
+        def first(people: list[Staff], profession: str) -> Staff:
+            return next(p for p in people if p.profession == profession)
+
+        return DemoTargets(
+            county=county,
+            township=center.region,
+            center_medical=center.medical_member,
+            center_care=center.care_member,
+            team=team,
+            doctor=team.leader,
+            nurse=first([m.staff for m in team_staff], Profession.NURSE),
+            caregiver=first(care_staff, Profession.CAREGIVER),
+            dispatcher=first(care_staff, Profession.DISPATCHER),
+            assessor=first(care_staff + lead_staff, Profession.ASSESSOR),
+        )
 
     def build_township(
         self,
@@ -462,6 +472,38 @@ class _Builder:
         taken: set[str],
         index: int,
     ) -> None:
+        """A township (``kind`` subdistrict, town or township; ``index``: its place in the
+        county): its center with staff and agreements, its ``n_villages`` villages with
+        grids and stations, and the center's family-doctor teams."""
+        center, medical_staff, care_staff = self.township_center(
+            township, kind, lead, alliance, county, index
+        )
+        # Villages (村委会 200–399) or communities (居委会 001–199): a subdistrict has
+        # communities only, a town one community around its seat, a township villages.
+        stations: list[tuple[Region, list[Staff], list[Grid]]] = []
+        next_no = {"community": 1, "village": 201}
+        for v in range(n_villages):
+            community = kind == "subdistrict" or (kind == "town" and v == 0)
+            vkind = "community" if community else "village"
+            code = f"{town_code}{next_no[vkind]:03d}"
+            next_no[vkind] += 1
+            stations.append(
+                self.build_village(township, code, community, center, alliance, county, taken)
+            )
+        self.build_teams(township, center, medical_staff, care_staff, stations)
+
+    def township_center(
+        self,
+        township: Region,
+        kind: str,
+        lead: Institution,
+        alliance: Alliance,
+        county: str,
+        index: int,
+    ) -> tuple[ChainNode, list[Staff], list[Staff]]:
+        """The township's center: a health center (or, in a subdistrict, a community health
+        center) joining the county's alliance, a nursing home, their staff and their three
+        agreements. Returns the center and its medical and care staff."""
         rng, plan = self.rng, self.plan
         address = f"{township.name}{rng.choice('中人民解放建设新华和平')}路{rng.randint(1, 200)}号"
         if kind == "subdistrict":
@@ -506,89 +548,110 @@ class _Builder:
             AgreementKind.COOPERATION, medical, care, "expired" if index % 3 == 1 else "valid"
         )
         self.agreement(AgreementKind.REFERRAL, medical, lead, "valid")
+        return center, medical_staff, care_staff
 
-        # Villages (村委会 200–399) or communities (居委会 001–199): a subdistrict has
-        # communities only, a town one community around its seat, a township villages.
-        stations: list[tuple[Region, list[Staff], list[Grid]]] = []
-        next_no = {"community": 1, "village": 201}
-        for v in range(n_villages):
-            community = kind == "subdistrict" or (kind == "town" and v == 0)
-            vkind = "community" if community else "village"
-            code = f"{town_code}{next_no[vkind]:03d}"
-            next_no[vkind] += 1
-            stem = names.place_stem(rng, taken)
-            village = self.region(
-                code, stem + ("社区" if community else "村"), RegionLevel.VILLAGE, township
+    def build_village(
+        self,
+        township: Region,
+        code: str,
+        community: bool,
+        center: ChainNode,
+        alliance: Alliance,
+        county: str,
+        taken: set[str],
+    ) -> tuple[Region, list[Staff], list[Grid]]:
+        """A village (or, ``community``, a residents' community) with its grids and its
+        station under ``center``: a clinic joining the alliance, a care place, their
+        agreement and staff. Returns the village, the station's medical staff and the
+        grids."""
+        rng, plan = self.rng, self.plan
+        stem = names.place_stem(rng, taken)
+        village = self.region(
+            code, stem + ("社区" if community else "村"), RegionLevel.VILLAGE, township
+        )
+        low, high = plan.preset.grids_per_village
+        grids = [
+            Grid(
+                village=village,
+                code=f"{code}G{g:02d}",
+                name=f"{village.name}第{g}网格",
+                description=f"{village.name}第{g}网格，约{rng.randint(80, 300)}户",
             )
-            low, high = plan.preset.grids_per_village
-            grids = [
-                Grid(
-                    village=village,
-                    code=f"{code}G{g:02d}",
-                    name=f"{village.name}第{g}网格",
-                    description=f"{village.name}第{g}网格，约{rng.randint(80, 300)}户",
-                )
-                for g in range(1, rng.randint(low, high) + 1)
-            ]
-            plan.grids.extend(grids)
-            v_address = f"{township.name}{village.name}{rng.randint(1, 99)}号"
-            if community:
-                s_medical = self.institution(
-                    f"{village.name}卫生服务站", InstitutionType.CHS, village, county, v_address
-                )
-                s_care = self.institution(
-                    f"{village.name}日间照料中心",
-                    InstitutionType.DAY_CARE,
-                    village,
-                    county,
-                    v_address,
-                )
-            else:
-                s_medical = self.institution(
-                    f"{village.name}卫生室",
-                    InstitutionType.VILLAGE_CLINIC,
-                    village,
-                    county,
-                    v_address,
-                )
-                care_kind = rng.choice((InstitutionType.HAPPINESS_HOME, InstitutionType.DAY_CARE))
-                care_name = (
-                    "农村幸福院" if care_kind == InstitutionType.HAPPINESS_HOME else "日间照料中心"
-                )
-                s_care = self.institution(
-                    f"{village.name}{care_name}", care_kind, village, county, v_address
-                )
-            plan.alliance_members.append((alliance, s_medical))
-            s_mode = rng.choices(
-                (
-                    IntegrationMode.ONE_CAMPUS,
-                    IntegrationMode.CONTRACTED,
-                    IntegrationMode.CARE_IN_MEDICAL,
-                ),
-                weights=(0.5, 0.4, 0.1),
-                k=1,
-            )[0]
-            plan.stations.append(
-                ChainNode(
-                    level=NodeLevel.STATION,
-                    name=f"{village.name}医养服务站",
-                    region=village,
-                    medical_member=s_medical,
-                    care_member=s_care,
-                    integration_mode=s_mode,
-                    center=center,
-                )
+            for g in range(1, rng.randint(low, high) + 1)
+        ]
+        plan.grids.extend(grids)
+        v_address = f"{township.name}{village.name}{rng.randint(1, 99)}号"
+        s_medical, s_care = self.station_members(village, community, county, v_address)
+        plan.alliance_members.append((alliance, s_medical))
+        s_mode = rng.choices(
+            (
+                IntegrationMode.ONE_CAMPUS,
+                IntegrationMode.CONTRACTED,
+                IntegrationMode.CARE_IN_MEDICAL,
+            ),
+            weights=(0.5, 0.4, 0.1),
+            k=1,
+        )[0]
+        plan.stations.append(
+            ChainNode(
+                level=NodeLevel.STATION,
+                name=f"{village.name}医养服务站",
+                region=village,
+                medical_member=s_medical,
+                care_member=s_care,
+                integration_mode=s_mode,
+                center=center,
             )
-            roll = rng.random()
-            expiry = "expiring" if roll < 0.08 else "expired" if roll < 0.14 else "valid"
-            self.agreement(AgreementKind.COOPERATION, s_medical, s_care, expiry)
-            station_staff = self.staff_for(s_medical, "station_medical", county)
-            self.staff_for(s_care, "station_care", county)
-            stations.append((village, station_staff, grids))
+        )
+        roll = rng.random()
+        expiry = "expiring" if roll < 0.08 else "expired" if roll < 0.14 else "valid"
+        self.agreement(AgreementKind.COOPERATION, s_medical, s_care, expiry)
+        station_staff = self.staff_for(s_medical, "station_medical", county)
+        self.staff_for(s_care, "station_care", county)
+        return village, station_staff, grids
 
-        # Family-doctor teams: led by the center's doctors, with its nurses, public-health
-        # workers and a caregiver; each serves the grids of a share of the villages and
-        # takes those villages' doctors in.
+    def station_members(
+        self, village: Region, community: bool, county: str, address: str
+    ) -> tuple[Institution, Institution]:
+        """The two institutions of a village's station: a community health station and a
+        day-care center (``community``), or a village clinic and a happiness home or
+        day-care center."""
+        if community:
+            s_medical = self.institution(
+                f"{village.name}卫生服务站", InstitutionType.CHS, village, county, address
+            )
+            s_care = self.institution(
+                f"{village.name}日间照料中心",
+                InstitutionType.DAY_CARE,
+                village,
+                county,
+                address,
+            )
+            return s_medical, s_care
+        s_medical = self.institution(
+            f"{village.name}卫生室",
+            InstitutionType.VILLAGE_CLINIC,
+            village,
+            county,
+            address,
+        )
+        care_kind = self.rng.choice((InstitutionType.HAPPINESS_HOME, InstitutionType.DAY_CARE))
+        care_name = "农村幸福院" if care_kind == InstitutionType.HAPPINESS_HOME else "日间照料中心"
+        s_care = self.institution(f"{village.name}{care_name}", care_kind, village, county, address)
+        return s_medical, s_care
+
+    def build_teams(
+        self,
+        township: Region,
+        center: ChainNode,
+        medical_staff: list[Staff],
+        care_staff: list[Staff],
+        stations: list[tuple[Region, list[Staff], list[Grid]]],
+    ) -> None:
+        """The center's family-doctor teams: led by its doctors, with its nurses,
+        public-health workers and a caregiver; each serves the grids of a share of the
+        villages (``stations``) and takes those villages' doctors in."""
+        plan = self.plan
         doctors = [s for s in medical_staff if s.profession == Profession.DOCTOR]
         nurses = [s for s in medical_staff if s.profession == Profession.NURSE]
         public = [s for s in medical_staff if s.profession == Profession.PUBLIC_HEALTH]

@@ -236,6 +236,35 @@ class Counters:
         self.values[key] += n
 
 
+@dataclass(slots=True)
+class Person:
+    """Who a generated resident is (``ResidentSeeder.identity``)."""
+
+    name: str
+    pinyin: str
+    initials: str
+    birth: datetime.date
+    id_number: str
+    phone: str
+    status: str
+    deceased_on: datetime.date | None
+    insurance: str
+    ltc: bool
+    widowed_childless: bool
+    veteran: bool
+    ethnicity: str
+
+
+def _insurance(rural: bool, roll: float) -> str:
+    """The household's medical insurance from its roll: employee insurance mainly in
+    towns, the urban-rural resident scheme for most, none for a few."""
+    if roll < (0.08 if rural else 0.5):
+        return Insurance.EMPLOYEE
+    if roll < 0.98:
+        return Insurance.URBAN_RURAL
+    return Insurance.NONE
+
+
 def counties_of(plan: NetworkPlan, seed: int) -> list[County]:
     """The plan's counties with their villages (written: primary keys set), grids and
     residential-care institutions."""
@@ -336,8 +365,70 @@ RESIDENT_FIELDS = (
     "updated_at",
 )
 
+CONTACT_FIELDS = (
+    "id",
+    "resident",
+    "name",
+    "relation",
+    "phone",
+    "phone_index",
+    "is_guardian",
+    "is_emergency",
+    "account",
+    "created_at",
+)
+CONSENT_FIELDS = (
+    "id",
+    "resident",
+    "purpose",
+    "given_by",
+    "guardian",
+    "given_at",
+    "recorded_by",
+    "withdrawn_at",
+    "withdrawn_by",
+)
+CONDITION_FIELDS = ("resident", "icd10", "name", "onset", "status", "recorded_by", "recorded_at")
+MEDICATION_FIELDS = (
+    "resident",
+    "name",
+    "dose",
+    "frequency",
+    "route",
+    "long_term",
+    "start",
+    "recorded_by",
+    "recorded_at",
+)
+OBSERVATION_FIELDS = (
+    "resident",
+    "code",
+    "value",
+    "unit",
+    "effective_at",
+    "source",
+    "panel",
+    "device_serial",
+    "recorded_by",
+    "recorded_at",
+)
+
+
+def _birth_ranges(today: datetime.date) -> dict[int, tuple[int, int]]:
+    """Birth-date range per age on ``today`` (ordinals, inclusive)."""
+    ranges: dict[int, tuple[int, int]] = {}
+    for age in range(AGES[0], AGES[-1] + 1):
+        latest = _years_before(today, age)
+        earliest = _years_before(today, age + 1) + datetime.timedelta(days=1)
+        ranges[age] = (earliest.toordinal(), latest.toordinal())
+    return ranges
+
 
 class ResidentSeeder:
+    """Generates the residents of one county after another (``county``) into the writer's
+    tables: households, residents, contacts, consents, conditions, medication and
+    readings."""
+
     def __init__(
         self,
         writer: BulkWriter,
@@ -361,77 +452,15 @@ class ResidentSeeder:
         self.now = now
         self.counts = Counters()
         self.pinyin: dict[str, tuple[str, str]] = {}
-        # Birth-date range per age on ``today`` (ordinals, inclusive).
-        self.birth_range: dict[int, tuple[int, int]] = {}
-        for age in range(AGES[0], AGES[-1] + 1):
-            latest = _years_before(today, age)
-            earliest = _years_before(today, age + 1) + datetime.timedelta(days=1)
-            self.birth_range[age] = (earliest.toordinal(), latest.toordinal())
+        self.birth_range = _birth_ranges(today)
         w = writer
         self.t_household = w.table(Household, ("id", "address", "region"))
         self.t_resident = w.table(Resident, RESIDENT_FIELDS)
-        self.t_contact = w.table(
-            Contact,
-            (
-                "id",
-                "resident",
-                "name",
-                "relation",
-                "phone",
-                "phone_index",
-                "is_guardian",
-                "is_emergency",
-                "account",
-                "created_at",
-            ),
-        )
-        self.t_consent = w.table(
-            Consent,
-            (
-                "id",
-                "resident",
-                "purpose",
-                "given_by",
-                "guardian",
-                "given_at",
-                "recorded_by",
-                "withdrawn_at",
-                "withdrawn_by",
-            ),
-        )
-        self.t_condition = w.table(
-            Condition,
-            ("resident", "icd10", "name", "onset", "status", "recorded_by", "recorded_at"),
-        )
-        self.t_medication = w.table(
-            Medication,
-            (
-                "resident",
-                "name",
-                "dose",
-                "frequency",
-                "route",
-                "long_term",
-                "start",
-                "recorded_by",
-                "recorded_at",
-            ),
-        )
-        self.t_observation = w.table(
-            Observation,
-            (
-                "resident",
-                "code",
-                "value",
-                "unit",
-                "effective_at",
-                "source",
-                "panel",
-                "device_serial",
-                "recorded_by",
-                "recorded_at",
-            ),
-        )
+        self.t_contact = w.table(Contact, CONTACT_FIELDS)
+        self.t_consent = w.table(Consent, CONSENT_FIELDS)
+        self.t_condition = w.table(Condition, CONDITION_FIELDS)
+        self.t_medication = w.table(Medication, MEDICATION_FIELDS)
+        self.t_observation = w.table(Observation, OBSERVATION_FIELDS)
         self.units = {code: loinc.CODES[code].unit for code in loinc.CODES}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -556,10 +585,35 @@ class ResidentSeeder:
         *,
         force: dict[str, Any] | None = None,
     ) -> int:
-        rng = self.rng
+        """One resident of ``home``: her row, diagnoses (with medication), contacts,
+        consents and, when observed, a year of readings. ``force``: what the demo resident
+        must have (name, phone, login, conditions, children, consents). Returns her id."""
         force = force or {}
-        writer = self.writer
-        rid = writer.next_id(self.t_resident)
+        rid = self.writer.next_id(self.t_resident)
+        who = self.identity(county, village, home, sex, age, force)
+        self.write_resident(rid, village, home, sex, who, force.get("account"))
+        self.counts.add("residents")
+        if home["surname"] is None:  # the husband comes first in a couple
+            home["surname"] = who.name[0]
+        diagnosed = self.diagnoses(rid, sex, age, force)
+        contacts, guardian = self.contacts(
+            rid, home, DEMENTIA in diagnosed, who.widowed_childless, force
+        )
+        self.consents(rid, who.status, diagnosed, contacts, guardian, force)
+        return rid
+
+    def identity(
+        self,
+        county: County,
+        village: Village,
+        home: dict[str, Any],
+        sex: str,
+        age: int,
+        force: dict[str, Any],
+    ) -> Person:
+        """Who a new resident of ``home`` is: birth date (for ``age`` on ``today``), name,
+        ID number, phone, status (a few deceased), insurance and the personal markers."""
+        rng = self.rng
         low, high = self.birth_range[age]
         birth = datetime.date.fromordinal(rng.randint(low, high))
         name = force.get("name") or names.elder_name(rng, sex)
@@ -571,23 +625,7 @@ class ResidentSeeder:
         if status == ResidentStatus.ACTIVE and not force and rng.random() < 0.02:
             status = ResidentStatus.DECEASED
             deceased_on = self.today - datetime.timedelta(days=rng.randint(1, 730))
-        roll = home["insurance_roll"]
-        if village.rural:
-            insurance = (
-                Insurance.EMPLOYEE
-                if roll < 0.08
-                else Insurance.URBAN_RURAL
-                if roll < 0.98
-                else Insurance.NONE
-            )
-        else:
-            insurance = (
-                Insurance.EMPLOYEE
-                if roll < 0.5
-                else Insurance.URBAN_RURAL
-                if roll < 0.98
-                else Insurance.NONE
-            )
+        insurance = _insurance(village.rural, home["insurance_roll"])
         ltc = county.ltc_pilot and (
             (insurance == Insurance.EMPLOYEE and rng.random() < 0.95)
             or (insurance == Insurance.URBAN_RURAL and rng.random() < 0.3)
@@ -596,51 +634,77 @@ class ResidentSeeder:
         widowed_childless = single and rng.random() < 0.02
         veteran = rng.random() < (0.018 if sex == Sex.MALE else 0.002)
         ethnicity = "汉族" if rng.random() < 0.95 else rng.choice(ETHNICITIES)
-        account = force.get("account")
-        writer.add(
+        return Person(
+            name=name,
+            pinyin=pinyin,
+            initials=initials,
+            birth=birth,
+            id_number=id_number,
+            phone=phone,
+            status=status,
+            deceased_on=deceased_on,
+            insurance=insurance,
+            ltc=ltc,
+            widowed_childless=widowed_childless,
+            veteran=veteran,
+            ethnicity=ethnicity,
+        )
+
+    def write_resident(
+        self,
+        rid: int,
+        village: Village,
+        home: dict[str, Any],
+        sex: str,
+        who: Person,
+        account: int | None,
+    ) -> None:
+        """The resident's row (``RESIDENT_FIELDS``): who she is and what she shares with
+        her household; ID number and phone encrypted, with their blind indexes."""
+        self.writer.add(
             self.t_resident,
             (
                 rid,
-                name,
-                pinyin,
-                initials,
-                crypto.encrypt(id_number),
-                crypto.blind_index(id_number),
+                who.name,
+                who.pinyin,
+                who.initials,
+                crypto.encrypt(who.id_number),
+                crypto.blind_index(who.id_number),
                 sex,
-                birth,
-                crypto.encrypt(phone) if phone else "",
-                crypto.blind_index(phone) if phone else "",
+                who.birth,
+                crypto.encrypt(who.phone) if who.phone else "",
+                crypto.blind_index(who.phone) if who.phone else "",
                 home["address"],
                 village.pk,
                 village.code,
                 home["grid"],
                 home["id"],
-                ethnicity,
-                insurance,
-                ltc,
-                status,
-                deceased_on,
+                who.ethnicity,
+                who.insurance,
+                who.ltc,
+                who.status,
+                who.deceased_on,
                 home["care"],
                 home["institution"],
                 home["empty_nest"],
                 home["alone"],
                 home["left_behind"],
-                widowed_childless,
+                who.widowed_childless,
                 home["lost_only_child"],
                 home["minimum_allowance"],
                 home["extreme_poverty"],
-                veteran,
-                status != ResidentStatus.MOVED_OUT,
+                who.veteran,
+                who.status != ResidentStatus.MOVED_OUT,
                 account,
                 self.now,
                 self.now,
             ),
         )
-        self.counts.add("residents")
-        if home["surname"] is None:  # the husband comes first in a couple
-            home["surname"] = name[0]
 
-        # Health record: diagnoses by age band (and sex), each with its medicine.
+    def diagnoses(self, rid: int, sex: str, age: int, force: dict[str, Any]) -> list[str]:
+        """Health record: diagnoses by age band (and sex), each with its medicine
+        (``condition``). Returns the ICD-10 codes diagnosed."""
+        rng = self.rng
         band = min(3, (age - 60) // 10)
         diagnosed: list[str] = []
         for disease in DISEASES:
@@ -648,14 +712,24 @@ class ResidentSeeder:
             if disease.icd10 in force.get("conditions", ()) or rng.random() < rate:
                 diagnosed.append(disease.icd10)
                 self.condition(rid, disease, age)
-        dementia = DEMENTIA in diagnosed
+        return diagnosed
 
-        # Contacts: the children (none for the childless; a couple shares them), the first
-        # one the emergency contact and, with dementia, the guardian.
+    def contacts(
+        self,
+        rid: int,
+        home: dict[str, Any],
+        dementia: bool,
+        childless: bool,
+        force: dict[str, Any],
+    ) -> tuple[list[int], int | None]:
+        """Contacts: the children (none for the childless; a couple shares them), the first
+        one the emergency contact and, with dementia, the guardian. Returns the contacts'
+        ids and the guardian's (None without one)."""
+        writer = self.writer
         contacts: list[int] = []
         guardian = None
         for position, (relation, child_name, child_phone) in enumerate(
-            self.children(home, widowed_childless, force.get("children"))
+            self.children(home, childless, force.get("children"))
         ):
             cid = writer.next_id(self.t_contact)
             is_guardian = dementia and position == 0
@@ -683,9 +757,22 @@ class ResidentSeeder:
             if is_guardian:
                 guardian = cid
         self.counts.add("contacts", len(contacts))
+        return contacts, guardian
 
-        # Consents: health data for most, exchange with the platform for many, sharing with
-        # family for some of those with family recorded, device monitoring for a few.
+    def consents(
+        self,
+        rid: int,
+        status: str,
+        diagnosed: list[str],
+        contacts: list[int],
+        guardian: int | None,
+        force: dict[str, Any],
+    ) -> None:
+        """Consents: health data for most, exchange with the platform for many, sharing
+        with family for some of those with family recorded, device monitoring for a few;
+        an active resident with hypertension or diabetes may be observed: a year of
+        readings (``readings``), from a device when she consents to monitoring."""
+        rng = self.rng
         consents = force.get("consents", ())
         device = False
         if ConsentPurpose.HEALTH_DATA in consents or rng.random() < 0.92:
@@ -705,7 +792,6 @@ class ResidentSeeder:
             device = True
         if observed:
             self.readings(rid, HYPERTENSION in diagnosed, DIABETES in diagnosed, device)
-        return rid
 
     def children(
         self, home: dict[str, Any], childless: bool, relations: list[str] | None

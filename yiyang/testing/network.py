@@ -27,15 +27,30 @@ from yiyang.common.permissions import Role
 from yiyang.common.scope import ScopeKind
 from yiyang.network.models import (
     Agreement,
+    AgreementKind,
     Alliance,
+    AllianceKind,
     ChainNode,
     Grid,
     Institution,
+    InstitutionType,
+    IntegrationMode,
+    NodeLevel,
+    Profession,
     Region,
     Skill,
     Staff,
     Team,
+    TeamRole,
 )
+from yiyang.network.services.agreements import create_agreement
+from yiyang.network.services.alliances import create_alliance
+from yiyang.network.services.grids import create_grid
+from yiyang.network.services.institutions import create_institution
+from yiyang.network.services.nodes import create_node
+from yiyang.network.services.regions import create_region
+from yiyang.network.services.staff import create_skill, create_staff
+from yiyang.network.services.teams import create_team
 
 PASSWORD = "Yiyang#2026"
 
@@ -150,9 +165,6 @@ _COUNTIES = [
 
 def build_network(admin: User | None = None) -> Network:
     """Build the two-county network (see the module docstring)."""
-    from yiyang.network.services.regions import create_region
-    from yiyang.network.services.staff import create_skill
-
     if admin is None:
         admin = make_user(Role.SYSTEM_ADMIN, scope="all", username="network-admin")
     province = create_region(admin, code="410000000000", name="河南省")
@@ -173,25 +185,63 @@ def build_network(admin: User | None = None) -> Network:
 
 
 def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) -> County:
-    from yiyang.network.models import (
-        AgreementKind,
-        AllianceKind,
-        InstitutionType,
-        IntegrationMode,
-        NodeLevel,
-        Profession,
-        TeamRole,
-    )
-    from yiyang.network.services.agreements import create_agreement
-    from yiyang.network.services.alliances import create_alliance
-    from yiyang.network.services.grids import create_grid
-    from yiyang.network.services.institutions import create_institution
-    from yiyang.network.services.nodes import create_node
-    from yiyang.network.services.regions import create_region
-    from yiyang.network.services.staff import create_staff
-    from yiyang.network.services.teams import create_team
-
+    """County number ``idx`` (from 1) of ``_COUNTIES``: its regions, the lead hospital
+    leading the alliance and the center of its first township, the stations of that
+    township's villages, the center's staff, grids and team, and a cooperation agreement.
+    Each written through its service function, in this order."""
     county_code, county_name, townships_data = data
+    county, townships, villages = _regions(admin, county_code, county_name, townships_data)
+    town = townships[0]
+    town_villages = [v for v in villages if v.code.startswith(town.code[:9])]
+    lic = f"{county_code[:6]}"
+    lead, thc, care_home = _center_members(admin, county, county_name, town, lic)
+    alliance = create_alliance(
+        admin,
+        name=f"{county_name}县域医共体",
+        kind=AllianceKind.COUNTY_COMMUNITY,
+        region=county,
+        lead=lead,
+        members=[thc],
+    )
+    center = create_node(
+        admin,
+        level=NodeLevel.CENTER,
+        name=f"{town.name}医养服务中心",
+        region=town,
+        medical_member=thc,
+        care_member=care_home,
+        integration_mode=IntegrationMode.ONE_CAMPUS,
+        lead=lead,
+    )
+    clinics, homes, stations = _stations(admin, town_villages, center, lic)
+    doctor, nurse, caregiver = _staff(admin, idx, thc, care_home, skills)
+    grids, team = _team(admin, town, town_villages, center, doctor, nurse, caregiver)
+    agreement = _agreement(admin, town, thc, care_home)
+    return County(
+        county=county,
+        townships=townships,
+        villages=villages,
+        lead=lead,
+        alliance=alliance,
+        thc=thc,
+        care_home=care_home,
+        center=center,
+        clinics=clinics,
+        happiness_homes=homes,
+        stations=stations,
+        doctor=doctor,
+        nurse=nurse,
+        caregiver=caregiver,
+        team=team,
+        grids=grids,
+        agreement=agreement,
+    )
+
+
+def _regions(
+    admin: User, county_code: str, county_name: str, townships_data: list
+) -> tuple[Region, list[Region], list[Region]]:
+    """The county, its townships and their villages (``_COUNTIES`` rows)."""
     county = create_region(admin, code=county_code, name=county_name)
     townships: list[Region] = []
     villages: list[Region] = []
@@ -199,10 +249,14 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         townships.append(create_region(admin, code=t_code, name=t_name))
         for v_code, v_name in village_data:
             villages.append(create_region(admin, code=v_code, name=v_name))
-    town = townships[0]
-    town_villages = [v for v in villages if v.code.startswith(town.code[:9])]
+    return county, townships, villages
 
-    lic = f"{county_code[:6]}"
+
+def _center_members(
+    admin: User, county: Region, county_name: str, town: Region, lic: str
+) -> tuple[Institution, Institution, Institution]:
+    """The county hospital, the township hospital and the nursing home of ``town`` (the
+    center's two members); ``lic``: the county's code in their licence numbers."""
     lead = create_institution(
         admin,
         name=f"{county_name}人民医院",
@@ -234,28 +288,18 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         beds_care=80,
         ltc_designated=True,
     )
-    alliance = create_alliance(
-        admin,
-        name=f"{county_name}县域医共体",
-        kind=AllianceKind.COUNTY_COMMUNITY,
-        region=county,
-        lead=lead,
-        members=[thc],
-    )
-    center = create_node(
-        admin,
-        level=NodeLevel.CENTER,
-        name=f"{town.name}医养服务中心",
-        region=town,
-        medical_member=thc,
-        care_member=care_home,
-        integration_mode=IntegrationMode.ONE_CAMPUS,
-        lead=lead,
-    )
+    return lead, thc, care_home
+
+
+def _stations(
+    admin: User, villages: list[Region], center: ChainNode, lic: str
+) -> tuple[list[Institution], list[Institution], list[ChainNode]]:
+    """A station of ``center`` in each village: a village clinic and a happiness home.
+    Returns the clinics, the homes and the stations."""
     clinics: list[Institution] = []
     homes: list[Institution] = []
     stations: list[ChainNode] = []
-    for n, village in enumerate(town_villages, start=1):
+    for n, village in enumerate(villages, start=1):
         clinic = create_institution(
             admin,
             name=f"{village.name}卫生室",
@@ -285,7 +329,14 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
                 center=center,
             )
         )
+    return clinics, homes, stations
 
+
+def _staff(
+    admin: User, idx: int, thc: Institution, care_home: Institution, skills: dict[str, Skill]
+) -> tuple[Staff, Staff, Staff]:
+    """The center's doctor and nurse (at ``thc``) and caregiver (at ``care_home``), with
+    licences and skills; names and numbers differ per county (``idx``)."""
     doctor = create_staff(
         admin,
         name=["王建国", "陈立"][idx - 1],
@@ -313,11 +364,25 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         skills=[skills["elder_care"]],
         memberships=[{"institution": care_home, "position": "护理员", "primary": True}],
     )
+    return doctor, nurse, caregiver
+
+
+def _team(
+    admin: User,
+    town: Region,
+    villages: list[Region],
+    center: ChainNode,
+    doctor: Staff,
+    nurse: Staff,
+    caregiver: Staff,
+) -> tuple[list[Grid], Team]:
+    """A grid in each village, and the center's family-doctor team (the doctor leading,
+    the nurse and the caregiver) serving them. Returns the grids and the team."""
     grids = [
         create_grid(
             admin, village=village, code=f"{village.code}-01", name=f"{village.name}第一网格"
         )
-        for village in town_villages
+        for village in villages
     ]
     team = create_team(
         admin,
@@ -331,8 +396,14 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         ],
         grids=grids,
     )
+    return grids, team
+
+
+def _agreement(admin: User, town: Region, thc: Institution, care_home: Institution) -> Agreement:
+    """The center's cooperation agreement (township hospital and nursing home), in force
+    (``in_force``)."""
     valid_from, valid_to = in_force()
-    agreement = create_agreement(
+    return create_agreement(
         admin,
         kind=AgreementKind.COOPERATION,
         party_a=thc,
@@ -343,23 +414,4 @@ def _build_county(admin: User, idx: int, data: tuple, skills: dict[str, Skill]) 
         valid_from=valid_from,
         valid_to=valid_to,
         status="active",
-    )
-    return County(
-        county=county,
-        townships=townships,
-        villages=villages,
-        lead=lead,
-        alliance=alliance,
-        thc=thc,
-        care_home=care_home,
-        center=center,
-        clinics=clinics,
-        happiness_homes=homes,
-        stations=stations,
-        doctor=doctor,
-        nurse=nurse,
-        caregiver=caregiver,
-        team=team,
-        grids=grids,
-        agreement=agreement,
     )
