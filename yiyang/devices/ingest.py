@@ -269,7 +269,8 @@ def parse_message(raw: Any, now: datetime.datetime) -> Message:
             if fast is not None:
                 clean[key] = fast
                 continue
-        elif value.__class__ is int and 0 <= value <= 100:  # battery, the usual case
+        elif value.__class__ is int and 0 <= value <= 100 and key != "context":
+            # battery, the usual case (glucose.context is a word: checked below)
             clean[key] = value
             continue
         if kind == "glucose" and key == "context":

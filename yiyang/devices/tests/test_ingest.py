@@ -93,6 +93,10 @@ BAD = [
     ("out_of_range", msg(1, "glucose", {"mmol": 0.2, "context": "random"}), None),
     ("out_of_range", msg(1, "battery", {"pct": 101}), None),
     ("bad_field", msg(1, "glucose", {"mmol": 5.5, "context": "after lunch"}), None),
+    # a number where the context's word belongs (it once took the battery's fast path and
+    # failed the whole batch with a KeyError)
+    ("bad_field", msg(1, "glucose", {"mmol": 5.5, "context": 5}), None),
+    ("bad_field", msg(1, "glucose", {"mmol": 5.5, "context": True}), None),
 ]
 
 
