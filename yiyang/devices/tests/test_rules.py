@@ -19,7 +19,8 @@ from yiyang.devices.tests.conftest import msg, send
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user
 
-pytestmark = pytest.mark.django_db
+# Messages in English (a service call here; the root conftest's ``english`` fixture).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 PAGE = "/devices/rules/"
 API = "/api/v1/alerts/rules"
