@@ -184,7 +184,10 @@ def test_register_is_stopped_by_bad_id_numbers_and_duplicates(page, live_server)
     assert not Resident.objects.exists()
     assert not AuditEvent.objects.filter(action="residents.resident.create").exists()
 
-    # An impossible birth date (30 February), with a right check character.
+    # An impossible birth date (30 February), with a right check character. Type only once
+    # the refused form's swap has settled: htmx settles the swapped form's attributes
+    # after a delay, and typing during it can be lost (seen under load on PostgreSQL).
+    settled(page)
     first17 = f"411521{19500230}022"
     form.locator("input[name=id_number]").fill(first17 + check_character(first17))
     submit_register(page)
@@ -195,6 +198,7 @@ def test_register_is_stopped_by_bad_id_numbers_and_duplicates(page, live_server)
     # The chosen place and consents survived both refusals: only the number is retyped.
     expect(form.locator("select[name=grid]")).to_have_value(str(grid.pk))
     expect(form.locator("input[name=consents][value=family_sharing]")).to_be_checked()
+    settled(page)
     form.locator("input[name=id_number]").fill(valid)
     with page.expect_navigation(url=re.compile(r"/residents/\d+/$")):
         submit_register(page)
