@@ -20,6 +20,7 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from yiyang.accounts import selectors, services
+from yiyang.accounts.actor import actor
 from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import User
 from yiyang.accounts.permissions import AccountPerm
@@ -40,7 +41,6 @@ from yiyang.accounts.schemas import (
     UserPatch,
     scope_out,
 )
-from yiyang.common.actor import actor
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import Permission, Role, mfa_required, perms_for

@@ -425,6 +425,17 @@ def _scope_of_user(user: User) -> ScopeChoice:
     )
 
 
+def _scope_models() -> tuple[Any, Any, Any]:
+    """The models a data scope names (institution, region, team), read off ``User``'s
+    foreign keys."""
+    field = User._meta.get_field
+    return (
+        field("scope_institution").related_model,
+        field("scope_region").related_model,
+        field("scope_team").related_model,
+    )
+
+
 def _resolve_scope(
     actor: User | None,
     role: str,
@@ -437,7 +448,9 @@ def _resolve_scope(
 
     A target outside the actor's scope is reported exactly like a missing one.
     """
-    from yiyang.network.models import Institution, Region, Team
+    # The network's models through the user's own foreign keys: accounts sits below the
+    # network app and imports none of it (ADR 0024).
+    Institution, Region, Team = _scope_models()
 
     if role not in Role.values:
         raise ValidationFailed(

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yiyang.accounts import selectors, services
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.forms import (
     LoginForm,
     PasswordChangeForm,
@@ -29,7 +30,7 @@ from yiyang.accounts.middleware import IDLE_FLAG
 from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.permissions import AccountPerm
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
+from yiyang.common.pages import apply_error, page, paginate, query_without_page
 from yiyang.common.permissions import Role, mfa_required
 from yiyang.common.scope import ScopeKind, scope_of
 
@@ -148,7 +149,7 @@ def password_change(request: PageRequest) -> HttpResponse:
 
 def _scope_choices(actor: User) -> tuple[list, list]:
     """Institutions and teams the actor may put into a user's scope."""
-    from yiyang.network.models import Institution, Team
+    Institution, _, Team = services._scope_models()
 
     scope = scope_of(actor)
     institutions = Institution.objects.select_related("region").order_by("region__code", "name")

@@ -15,11 +15,11 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from yiyang.accounts.actor import actor
 from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ScoringError, score
 from yiyang.assessments.selectors import current_version
-from yiyang.common.actor import actor
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
+from yiyang.accounts.actor import actor
 from yiyang.assessments import progress, services
 from yiyang.assessments.models import (
     Assessment,
@@ -27,7 +28,6 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
-from yiyang.common.actor import actor
 from yiyang.common.errors import NotFound
 from yiyang.common.params import Age, Id, Pagination
 from yiyang.common.schemas import ErrorOut

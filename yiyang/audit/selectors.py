@@ -11,7 +11,7 @@ import datetime
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,10 +21,8 @@ from yiyang.audit.errors import AuditError
 from yiyang.audit.models import AuditEvent, Outcome
 from yiyang.audit.permissions import AuditPerm
 from yiyang.audit.services import ChainReport, record, verify_chain
+from yiyang.common.actor import Actor
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -102,7 +100,7 @@ class EventPage:
     newer: int | None  # pass as ``after`` for the previous (newer) page
 
 
-def _require(user: User) -> None:
+def _require(user: Actor) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         raise PermissionDenied("log in first")
     if not user.has_perm_code(AuditPerm.VIEW):
@@ -129,7 +127,7 @@ def _page(
 
 
 def browse_events(
-    user: User,
+    user: Actor,
     flt: EventFilter,
     *,
     before: int | None = None,
@@ -153,7 +151,7 @@ def browse_events(
     return page
 
 
-def get_event_for(user: User, seq: int) -> AuditEvent:
+def get_event_for(user: Actor, seq: int) -> AuditEvent:
     """The event with ``seq``; records ``audit.browse`` for it."""
     _require(user)
     with transaction.atomic():
@@ -170,7 +168,7 @@ def get_event_for(user: User, seq: int) -> AuditEvent:
     return event
 
 
-def export_events(user: User, flt: EventFilter) -> Iterator[AuditEvent]:
+def export_events(user: Actor, flt: EventFilter) -> Iterator[AuditEvent]:
     """Every event matching ``flt``, newest first, read in keyset batches.
 
     The ``audit.export`` row is written (and committed) before the first row is handed
@@ -193,7 +191,7 @@ def export_events(user: User, flt: EventFilter) -> Iterator[AuditEvent]:
     return rows()
 
 
-def run_verification(user: User) -> ChainReport:
+def run_verification(user: Actor) -> ChainReport:
     """Verify the chain for an audit administrator; records ``audit.verify`` with the
     result (after the check, so the new row is not part of what was checked)."""
     _require(user)

@@ -19,11 +19,11 @@ from django.utils import timezone
 from yiyang.audit import context
 from yiyang.audit.models import AuditEvent, AuditHead, Outcome
 from yiyang.common import crypto
+from yiyang.common.actor import Actor
 
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
+if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from yiyang.accounts.models import User
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x59495941  # "YIYA": advisory lock serialising chain appends on PostgreSQL
@@ -77,7 +77,7 @@ def normalise_address(value: str | None) -> str | None:
 
 def record(
     *,
-    actor: User | AnonymousUser | None,
+    actor: Actor | AnonymousUser | None,
     action: str,
     obj: Any = None,
     object_type: str = "",
@@ -126,7 +126,7 @@ def record(
 
 
 def record_read(
-    actor: User, obj: Any, reason: str = "", *, details: dict | None = None
+    actor: Actor, obj: Any, reason: str = "", *, details: dict | None = None
 ) -> AuditEvent:
     """Record that ``actor`` read the personal record ``obj`` (action ``<app>.<model>.read``).
 

@@ -6,12 +6,11 @@ Page forms only parse and type the input; the rules are the services', whose
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
+from yiyang.common.actor import Actor
 
 
 class ServiceForm(forms.ModelForm):
@@ -21,7 +20,7 @@ class ServiceForm(forms.ModelForm):
     checks; the service does that (with its own clear messages) in its transaction.
     """
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -24,12 +24,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
+from yiyang.common.actor import Actor
 from yiyang.common.errors import DomainError, NotFound, PermissionDenied
 from yiyang.common.permissions import Permission
 from yiyang.common.validation import control_characters_error, has_control_characters
-
-if TYPE_CHECKING:  # the platform's user model (AUTH_USER_MODEL); a type, no run-time import
-    from yiyang.accounts.models import User
 
 PAGE_SIZE = 50
 
@@ -37,7 +35,7 @@ PAGE_SIZE = 50
 class PageRequest(HttpRequest):
     """The request a ``page`` view receives: a logged-in user, and htmx details."""
 
-    user: User  # type: ignore[assignment]
+    user: Actor  # type: ignore[assignment]
     htmx: HtmxDetails
 
 

@@ -26,16 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.common.actor import Actor
 from yiyang.common.errors import PermissionDenied
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 
 class Role(models.TextChoices):
@@ -132,7 +129,7 @@ def perms_for(role: str) -> frozenset[str]:
     return frozenset(_GRANTS.get(str(role), ()))
 
 
-def require_perm(user: User, perm: str) -> None:
+def require_perm(user: Actor, perm: str) -> None:
     """Raise ``PermissionDenied`` unless ``user`` is active and its role holds ``perm``."""
     if user is None or not getattr(user, "is_authenticated", False):
         raise PermissionDenied()

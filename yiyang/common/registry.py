@@ -27,12 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
+from yiyang.common.actor import Actor
 
 # --- navigation --------------------------------------------------------------------------
 
@@ -49,7 +48,7 @@ class NavEntry:
     visible: StrEnum | Callable[[Any], bool]
     order: int
 
-    def shown_to(self, user: User) -> bool:
+    def shown_to(self, user: Actor) -> bool:
         if isinstance(self.visible, StrEnum):
             return bool(user.has_perm_code(self.visible))
         return bool(self.visible(user))

@@ -31,7 +31,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut

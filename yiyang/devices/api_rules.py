@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field, StrictBool
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides, rules
 from yiyang.devices.api_thresholds import RuleConditionOut, ThresholdRuleOut

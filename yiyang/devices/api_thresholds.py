@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.devices import overrides

@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
+from yiyang.common.pages import apply_error, page, paginate, query_without_page
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm

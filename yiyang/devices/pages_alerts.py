@@ -44,9 +44,10 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, errors_to_http, page
+from yiyang.common.pages import apply_error, errors_to_http, page
 from yiyang.devices import alerts, page_actions, selectors
 from yiyang.devices.models import Alert, AlertRule, AlertState, Device, Outcome, Severity
 from yiyang.devices.pages import LOW_BATTERY_PCT

@@ -32,8 +32,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page
+from yiyang.common.pages import apply_error, page
 from yiyang.devices import escalation
 from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm

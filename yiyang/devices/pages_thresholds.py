@@ -28,8 +28,9 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error
+from yiyang.common.pages import apply_error
 from yiyang.devices import overrides
 from yiyang.devices.overrides import OP_SYMBOLS, RuleRow, describe, metric_label, metric_unit
 from yiyang.devices.pages_alerts import RESIDENT_TAB, rule_name

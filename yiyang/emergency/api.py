@@ -25,9 +25,9 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
+from yiyang.accounts.actor import actor
 from yiyang.accounts.models import User
 from yiyang.common import crypto
-from yiyang.common.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.emergency import selectors, services

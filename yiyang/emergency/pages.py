@@ -26,9 +26,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page, paginate
+from yiyang.common.pages import apply_error, page, paginate
 from yiyang.devices.models import Alert
 from yiyang.emergency import selectors, services
 from yiyang.emergency.models import CallOutcome, CallState, EmergencyCall, StepKind

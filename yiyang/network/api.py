@@ -6,7 +6,7 @@ errors come back as ``{"code", "detail", "field"}``.
 """
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -15,7 +15,8 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
+from yiyang.accounts.models import User
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.common.schemas import ErrorOut
@@ -60,9 +61,6 @@ from yiyang.network.services.nodes import create_node, update_node
 from yiyang.network.services.regions import create_region, update_region
 from yiyang.network.services.staff import create_staff, update_staff
 from yiyang.network.services.teams import create_team, update_team
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 router = Router(tags=["network"])
 
@@ -431,7 +429,7 @@ def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
     return data
 
 
-def _staff_out(user: "User", pk: Id) -> Any:
+def _staff_out(user: User, pk: Id) -> Any:
     """The staff record as the caller may now see it (prefetched, not an audited read)."""
     return selectors.staff_for(user).get(pk=pk)
 

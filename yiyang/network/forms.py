@@ -9,12 +9,13 @@ selector has already scoped to the user.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from yiyang.accounts.models import User
 from yiyang.common.forms import ServiceForm
 from yiyang.network import selectors
 from yiyang.network.models import (
@@ -39,9 +40,6 @@ from yiyang.network.models import (
 )
 from yiyang.network.services.institutions import INSTITUTION_FIELDS
 from yiyang.network.services.nodes import NODE_FIELDS
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -29,17 +29,15 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.network.errors import NetworkError
 from yiyang.network.models import LEVEL_DIGITS, Region, RegionLevel
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 PROVINCE_CODES = frozenset(
     [f"{n}" for n in range(11, 16)]

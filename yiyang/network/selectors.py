@@ -31,12 +31,13 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound
 from yiyang.common.permissions import Role, require_perm
@@ -56,9 +57,6 @@ from yiyang.network.models import (
     TeamMember,
 )
 from yiyang.network.permissions import NetworkPerm
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 # --- scope as Q objects -----------------------------------------------------------------
 # Each ``_*_q`` returns a filter for the model's own queryset. ``None`` means "everything".

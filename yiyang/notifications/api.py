@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
 from yiyang.notifications import selectors, services, topics

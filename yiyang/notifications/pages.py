@@ -17,8 +17,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
-from yiyang.common.pages import PageRequest, errors_to_http, paginate, query_without_page
+from yiyang.common.pages import errors_to_http, paginate, query_without_page
 from yiyang.notifications import selectors, services, topics
 from yiyang.notifications.models import Notification
 

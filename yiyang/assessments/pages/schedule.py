@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.assessments import policy, services
 from yiyang.assessments.instruments import gbt42195_2022, ltc_disability_2021
@@ -58,7 +59,7 @@ from yiyang.assessments.models import (
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.forms import ServiceForm
-from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
+from yiyang.common.pages import apply_error, page, refuses_control_characters
 from yiyang.common.paging import KeysetPage, keyset_page
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.network import selectors as network_selectors

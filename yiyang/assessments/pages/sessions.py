@@ -41,6 +41,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
 from yiyang.assessments import history_chart as history_chart_mod
@@ -59,7 +60,7 @@ from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
 from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, errors_to_http
+from yiyang.common.pages import apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors.registry import get_resident_for

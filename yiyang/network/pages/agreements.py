@@ -13,7 +13,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.common.pages import PageRequest, page, paginate, query_without_page
+from yiyang.accounts.actor import PageRequest
+from yiyang.common.pages import page, paginate, query_without_page
 from yiyang.network import selectors
 from yiyang.network.forms import AgreementFilterForm, AgreementForm
 from yiyang.network.models import expiry_q

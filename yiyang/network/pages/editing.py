@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error
+from yiyang.common.pages import apply_error
 
 
 def edit_page(

@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
-from yiyang.common.pages import PageRequest, page
+from yiyang.accounts.actor import PageRequest
+from yiyang.common.pages import page
 from yiyang.network import selectors
 from yiyang.network.forms import NodeForm
 from yiyang.network.models import NodeLevel

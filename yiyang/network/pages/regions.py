@@ -6,8 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page, paginate, query_without_page
+from yiyang.common.pages import apply_error, page, paginate, query_without_page
 from yiyang.network import selectors
 from yiyang.network.forms import RegionFilterForm, RegionImportForm
 from yiyang.network.permissions import NetworkPerm

@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.crypto import mask_phone
-from yiyang.common.pages import PageRequest, page, paginate, query_without_page
+from yiyang.common.pages import page, paginate, query_without_page
 from yiyang.network import selectors
 from yiyang.network.forms import StaffFilterForm, StaffForm
 from yiyang.network.models import TeamMember

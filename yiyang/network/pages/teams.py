@@ -7,7 +7,8 @@ from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 
-from yiyang.common.pages import PageRequest, page, paginate, query_without_page
+from yiyang.accounts.actor import PageRequest
+from yiyang.common.pages import page, paginate, query_without_page
 from yiyang.network import selectors
 from yiyang.network.forms import TeamFilterForm, TeamForm
 from yiyang.network.pages.editing import edit_page

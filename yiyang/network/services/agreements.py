@@ -4,12 +4,13 @@ file is stored with the row and removed again when the transaction fails)."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -31,9 +32,6 @@ from yiyang.network.services.steps import (
     save,
     target,
 )
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_EXTENSIONS = {".pdf", ".ofd", ".jpg", ".jpeg", ".png", ".doc", ".docx"}

@@ -4,11 +4,12 @@ by a medical institution; lead and members inside the alliance's region)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -36,9 +37,6 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 
 def _validate_alliance(alliance: Alliance, members: list[Institution]) -> None:

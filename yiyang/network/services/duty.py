@@ -15,13 +15,14 @@ its table): one shift's history reads under one name before and after the move.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import Role, require_perm
@@ -29,9 +30,6 @@ from yiyang.network.errors import NetworkError
 from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors import doctors_of, duty_places, get_institution_for, institutions_for
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 DUTY_LONGEST = datetime.timedelta(days=31)
 AUDIT_TYPE = "devices.dutyshift"

@@ -3,11 +3,12 @@ the code), rename it or change its code year."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -26,9 +27,6 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 
 def _region_conflict(code: str) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -38,9 +39,6 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 PHONE_RE = re.compile(r"\+?[0-9][0-9 \-]{4,19}")
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.errors import NetworkError
@@ -34,9 +35,6 @@ from yiyang.network.models import (
     Team,
 )
 from yiyang.network.selectors import in_scope
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 _MASKED = {"phone"}  # personal data: the audit row says it changed, not the value
 

@@ -4,11 +4,12 @@ and the grids they serve (inside the node's region)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
@@ -35,9 +36,6 @@ from yiyang.network.services.steps import (
     stripped_text,
     target,
 )
-
-if TYPE_CHECKING:  # the user model lives in accounts, above this app
-    from yiyang.accounts.models import User
 
 
 def _member_rows(actor: User, members: Iterable[Any]) -> list[tuple[Staff, str]]:

@@ -20,7 +20,7 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut

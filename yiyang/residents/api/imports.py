@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.params import Age, Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.residents import exports, tasks

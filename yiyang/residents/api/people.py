@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
 from yiyang.residents.access import has_consent

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from yiyang.common.actor import actor
+from yiyang.accounts.actor import actor
 from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.paging import keyset_page
 from yiyang.common.params import Age, Count, Id

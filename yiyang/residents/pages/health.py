@@ -35,9 +35,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error
+from yiyang.common.pages import apply_error
 from yiyang.common.permissions import Permission
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from yiyang.common.pages import PageRequest
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.permissions import Role
 from yiyang.residents.plain import summary_for
 from yiyang.residents.selectors.registry import get_resident_for, residents_for

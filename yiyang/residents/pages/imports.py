@@ -17,8 +17,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page
+from yiyang.common.pages import apply_error, page
 from yiyang.residents import exports, tasks
 from yiyang.residents.models import ImportJob
 from yiyang.residents.permissions import ResidentPerm

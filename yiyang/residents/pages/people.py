@@ -31,9 +31,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, refuses_control_characters
+from yiyang.common.pages import apply_error, refuses_control_characters
 from yiyang.common.permissions import Permission, Role
 from yiyang.common.validation import field_label
 from yiyang.residents.access import has_consent

@@ -23,10 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.crypto import mask_phone
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.pages import PageRequest, apply_error, page, refuses_control_characters
+from yiyang.common.pages import apply_error, page, refuses_control_characters
 from yiyang.common.paging import keyset_page
 from yiyang.common.permissions import PUBLIC_ROLES
 from yiyang.network.models import Region, Team

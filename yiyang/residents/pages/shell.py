@@ -25,9 +25,10 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.functional import Promise
 
+from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied
-from yiyang.common.pages import PageRequest, refuse_control_characters
+from yiyang.common.pages import refuse_control_characters
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
