@@ -350,3 +350,18 @@ def test_unknown_paths_and_methods_answer_in_the_error_shape(admin):
     # a missing trailing slash still redirects a GET, as Django's APPEND_SLASH did
     response = admin.get(f"{API}/residents", {"q": "王"})
     assert (response.status_code, response["Location"]) == (301, f"{API}/residents/?q=%E7%8E%8B")
+
+
+def test_operations_and_their_ids_are_the_published_ones():
+    """Generated clients name their methods after the operationId, which Ninja derives from
+    the view's module path: moving a view to another module would rename it. The list of
+    operations is pinned in ``tests/api_operations.txt``; an operation added or changed on
+    purpose is added there too."""
+    from pathlib import Path
+
+    pinned = Path(__file__).with_name("api_operations.txt").read_text(encoding="utf-8")
+    expected = [line for line in pinned.splitlines() if line and not line.startswith("#")]
+    actual = sorted(
+        f"{method.upper()} {path} {op['operationId']}" for method, path, op in operations(schema())
+    )
+    assert actual == expected
