@@ -25,9 +25,9 @@ from django.utils import timezone
 from tests.matrix_support import holders
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
-from yiyang.devices import services
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import registry
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
@@ -84,16 +84,16 @@ def w() -> World:
     zhang, wang = people
     devices = []
     for kind in ("bp_monitor", "bp_monitor", "bp_monitor"):
-        device, _ = services.register_device(registrar, kind=kind, institution=net.a.thc)
+        device, _ = registry.register_device(registrar, kind=kind, institution=net.a.thc)
         devices.append(device)
     mine, hers, moved = devices
-    services.bind(registrar, mine, zhang)
-    services.bind(registrar, hers, wang)
-    services.bind(registrar, moved, wang)
+    registry.bind(registrar, mine, zhang)
+    registry.bind(registrar, hers, wang)
+    registry.bind(registrar, moved, wang)
     _reading(mine, zhang, 1)
     _reading(hers, wang, 1)
     _reading(moved, wang, 1)
-    services.bind(registrar, moved, zhang)
+    registry.bind(registrar, moved, zhang)
     _reading(moved, zhang, 2)
     for device in (mine, hers):
         Quarantine.objects.create(
@@ -205,7 +205,7 @@ def test_a_scope_holding_both_residents_sees_every_device(w):
 
 def test_an_unbound_device_of_the_team_home_institution_stays_visible(w):
     loose: Any
-    loose, _ = services.register_device(
+    loose, _ = registry.register_device(
         make_user(Role.INSTITUTION_ADMIN, scope="all", username="reg2"),
         kind="scale",
         institution=w.net.a.thc,

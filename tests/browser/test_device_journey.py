@@ -31,8 +31,8 @@ from tests.browser.conftest import url
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
 from yiyang.common.scope import ScopeKind
-from yiyang.devices import timers
 from yiyang.devices.models import Alert, AlertState, Device, EscalationStep, Severity, Tier
+from yiyang.devices.services import timers
 from yiyang.devices.simulate import HttpTransport, SimDevice, encode
 from yiyang.emergency.models import CallState, EmergencyCall
 from yiyang.network.models import Team

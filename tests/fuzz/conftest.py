@@ -55,8 +55,8 @@ class World:
 def _sos(resident: Any) -> None:
     """An SOS press from the demo resident's button, through the ingestion: an alert, its
     emergency call and the notifications of both."""
-    from yiyang.devices.ingest import Envelope, process
     from yiyang.devices.models import Device
+    from yiyang.devices.services.ingest import Envelope, process
 
     device = Device.objects.get(resident=resident, kind="sos_button")
     body = {"seq": 1, "ts": (timezone.now() - datetime.timedelta(seconds=30)).isoformat()}

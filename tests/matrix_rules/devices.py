@@ -27,8 +27,6 @@ from django.utils import timezone
 from tests.matrix_support import Kwargs, Payload, Rule, World, holders, rows
 from yiyang.accounts.models import User
 from yiyang.common.permissions import Role
-from yiyang.devices import services
-from yiyang.devices.alerts import teams_for
 from yiyang.devices.models import (
     Alert,
     AlertRule,
@@ -42,6 +40,8 @@ from yiyang.devices.models import (
     ResidentRule,
 )
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import registry
+from yiyang.devices.services.alerts import teams_for
 from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.permissions import ResidentPerm
@@ -75,9 +75,9 @@ def build(w: World) -> None:
         username="m-device-registrar", role=Role.INSTITUTION_ADMIN, scope_kind="all"
     )
     for side, county, resident in (("in", w.a, w.resident_in), ("out", w.b, w.resident_out)):
-        loose, _ = services.register_device(registrar, kind="bp_monitor", institution=county.thc)
-        bound, _ = services.register_device(registrar, kind="glucometer", institution=county.thc)
-        services.bind(registrar, bound, resident)
+        loose, _ = registry.register_device(registrar, kind="bp_monitor", institution=county.thc)
+        bound, _ = registry.register_device(registrar, kind="glucometer", institution=county.thc)
+        registry.bind(registrar, bound, resident)
         Quarantine.objects.create(
             device=loose,
             serial=loose.serial,

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.common import crypto
-from yiyang.devices import ingest
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus, Reading, Source
+from yiyang.devices.services import ingest
 from yiyang.residents.models import Condition, Consent, ConsentPurpose, Resident
 from yiyang.seed import seed
 from yiyang.seed.devices import demo_secret, write_devices
@@ -159,7 +159,7 @@ def test_a_seeded_device_sends_a_signed_reading():
 def test_a_fresh_demo_has_no_silent_device():
     """Each seeded device last reported within half its expected interval: the alert
     timers' first silence check finds nobody — until a device really stays quiet."""
-    from yiyang.devices.timers import silent_devices
+    from yiyang.devices.services.timers import silent_devices
 
     seed("demo", 7, TODAY)
     watched = Device.objects.filter(expected_interval_minutes__gt=0)

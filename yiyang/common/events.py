@@ -15,7 +15,7 @@ means. It sends the event where the thing happens; an app above it subscribes fr
         "devices.alerts_opened", AlertsOpened, delivery=IN_TRANSACTION, doc="New SOS …"
     )
 
-    # yiyang/devices/alerts.py, where the alerts are opened
+    # yiyang/devices/services/alerts.py, where the alerts are opened
     ALERTS_OPENED.send(AlertsOpened(tuple(new)))
 
     # yiyang/emergency/plugin.py

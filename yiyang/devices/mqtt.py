@@ -50,8 +50,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from yiyang.devices.ingest import Envelope, Outcome, quarantine_failure
 from yiyang.devices.models import Source
+from yiyang.devices.services.ingest import Envelope, Outcome, quarantine_failure
 
 logger = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ class Consumer:
         if not 1 <= self.receive_maximum <= 65535:
             raise ImproperlyConfigured("MQTT receive maximum must be between 1 and 65535")
         if process is None:
-            from yiyang.devices.ingest import process as ingest_process
+            from yiyang.devices.services.ingest import process as ingest_process
 
             process = ingest_process
         self.process = process

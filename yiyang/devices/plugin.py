@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import User
 from yiyang.common import registry
-from yiyang.devices import escalation
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import escalation
 from yiyang.network.permissions import NetworkPerm
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.pages import shell
@@ -26,11 +26,11 @@ escalation.register_topic()
 
 registry.register_pages("devices/", "yiyang.devices.urls")
 registry.register_api_router("/devices", "yiyang.devices.api.router")
-registry.register_api_router("/alerts", "yiyang.devices.api_alerts.router")
-registry.register_api_router("/alerts/residents", "yiyang.devices.api_thresholds.router")
-registry.register_api_router("/alerts/rules", "yiyang.devices.api_rules.router")
-registry.register_api_router("/escalation", "yiyang.devices.api_duty.router")
-registry.register_api_router("/ingest", "yiyang.devices.api_ingest.router")
+registry.register_api_router("/alerts", "yiyang.devices.api.alerts.router")
+registry.register_api_router("/alerts/residents", "yiyang.devices.api.thresholds.router")
+registry.register_api_router("/alerts/rules", "yiyang.devices.api.rules.router")
+registry.register_api_router("/escalation", "yiyang.devices.api.duty.router")
+registry.register_api_router("/ingest", "yiyang.devices.api.ingest.router")
 
 registry.register_nav(_("Alerts"), "devices:alerts", DevicePerm.VIEW, order=300)
 registry.register_nav(_("Her alerts"), "devices:alerts", _family_follows_alerts, order=310)

@@ -483,7 +483,7 @@ class MqttTransport:
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
-        from yiyang.devices.ingest import sign
+        from yiyang.devices.services.ingest import sign
 
         # Back-pressure: never more than MQTT_INFLIGHT messages without a PUBACK.
         if self._wait_for_acks(MQTT_INFLIGHT - 1, DRAIN_TIMEOUT) >= MQTT_INFLIGHT:

@@ -33,10 +33,10 @@ from yiyang.common import crypto
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text
-from yiyang.devices import alerts as alert_actions
 from yiyang.devices.models import Alert, AlertRule, AlertState
 from yiyang.devices.models import Outcome as AlertOutcome
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import alerts as alert_actions
 from yiyang.emergency.errors import EmergencyError
 from yiyang.emergency.models import (
     CallOutcome,

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from yiyang.common import crypto
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
-from yiyang.devices.services import KIND_PREFIX
+from yiyang.devices.services.registry import KIND_PREFIX
 from yiyang.network.models import Institution
 from yiyang.residents.models import (
     Condition,

@@ -16,14 +16,14 @@ from django.utils import timezone
 from yiyang.accounts.models import User
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
-from yiyang.devices import timers
-from yiyang.devices.ingest import KINDS, SENDS, Envelope, process, sign
 from yiyang.devices.models import (
     Alert,
     AlertEvent,
     Binding,
     Device,
 )
+from yiyang.devices.services import timers
+from yiyang.devices.services.ingest import KINDS, SENDS, Envelope, process, sign
 from yiyang.network.models import Grid, Region, Team, TeamRole
 from yiyang.network.services.grids import create_grid
 from yiyang.network.services.teams import create_team

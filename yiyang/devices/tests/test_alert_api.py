@@ -10,8 +10,8 @@ import pytest
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
+from yiyang.devices.services import alerts
 from yiyang.devices.tests.conftest import msg, send
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user

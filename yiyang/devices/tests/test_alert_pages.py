@@ -17,8 +17,9 @@ from django.utils import timezone
 
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts, page_actions
+from yiyang.devices import page_actions
 from yiyang.devices.models import Alert, AlertState
+from yiyang.devices.services import alerts
 from yiyang.devices.tests.conftest import msg, send
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user

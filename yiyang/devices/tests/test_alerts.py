@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts
-from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, AlertState, Reading, ResidentRule
+from yiyang.devices.services import alerts
+from yiyang.devices.services.ingest import process
 from yiyang.devices.tests.conftest import http, msg, send
 from yiyang.testing.network import make_user
 

@@ -18,8 +18,8 @@ from yiyang.accounts.models import User
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import escalation, timers
 from yiyang.devices.models import Alert, EscalationStep
+from yiyang.devices.services import escalation, timers
 from yiyang.devices.tests.conftest import msg, notified, send_ticked
 from yiyang.network import selectors as network_selectors
 from yiyang.network.models import DutyShift, Institution

@@ -15,8 +15,6 @@ from django.utils.translation import gettext
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts, escalation, timers
-from yiyang.devices.ingest import process
 from yiyang.devices.models import (
     Alert,
     AlertEvent,
@@ -25,6 +23,8 @@ from yiyang.devices.models import (
     EventKind,
     Tier,
 )
+from yiyang.devices.services import alerts, escalation, timers
+from yiyang.devices.services.ingest import process
 from yiyang.devices.tests.conftest import events, http, msg, notified, send_ticked
 from yiyang.network.models import DutyShift, Region
 from yiyang.network.services import duty

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts
 from yiyang.devices.models import Alert, AlertState
+from yiyang.devices.services import alerts
 from yiyang.devices.tests.conftest import _family, msg, send
 from yiyang.residents.models import Consent, ConsentPurpose
 from yiyang.testing.clients import client_for
@@ -98,7 +98,7 @@ def test_a_resident_login_still_sees_no_alert_board(place):
 def test_her_notification_links_to_the_alert(place):
     import datetime
 
-    from yiyang.devices import timers
+    from yiyang.devices.services import timers
     from yiyang.notifications.models import Notification
 
     mine, _ = _alerts(place)

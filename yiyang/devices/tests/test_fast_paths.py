@@ -14,7 +14,8 @@ from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from yiyang.devices import alerts, ingest, mqtt, news2
+from yiyang.devices import mqtt, news2
+from yiyang.devices.services import alerts, ingest
 from yiyang.residents import loinc
 
 NOW = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=datetime.UTC)

@@ -35,9 +35,10 @@ from django.conf import settings
 from django.db import connection
 
 from yiyang.common.permissions import Role
-from yiyang.devices import services, simulate
-from yiyang.devices.ingest import observations_for, parse_message, sign
+from yiyang.devices import simulate
 from yiyang.devices.models import Device, Quarantine, Reading
+from yiyang.devices.services import registry
+from yiyang.devices.services.ingest import observations_for, parse_message, sign
 from yiyang.devices.tests.relay import Relay, free_port
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Observation, ObservationSource
@@ -181,8 +182,8 @@ def _devices() -> list[tuple[str, str]]:
         )
         give_consent(admin, resident, "device_monitoring")
         kind = ("bp_monitor", "glucometer", "pulse_oximeter", "thermometer")[k % 4]
-        device, secret = services.register_device(admin, kind=kind, institution=net.a.thc)
-        services.bind(admin, device, resident)
+        device, secret = registry.register_device(admin, kind=kind, institution=net.a.thc)
+        registry.bind(admin, device, resident)
         devices.append((device.serial, secret))
     return devices
 

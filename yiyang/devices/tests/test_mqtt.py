@@ -33,10 +33,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from yiyang.common.permissions import Role
-from yiyang.devices import ingest, services
-from yiyang.devices.ingest import Envelope, Outcome, sign
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.mqtt import Consumer, parse_url, serial_from_topic
+from yiyang.devices.services import ingest, registry
+from yiyang.devices.services.ingest import Envelope, Outcome, sign
 from yiyang.devices.tests.relay import Relay
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.services.people import give_consent
@@ -249,8 +249,8 @@ def home(transactional_db) -> Home:
             region=village,
         )
         give_consent(admin, resident, "device_monitoring")
-        device, secret = services.register_device(admin, kind="bp_monitor", institution=net.a.thc)
-        services.bind(admin, device, resident)
+        device, secret = registry.register_device(admin, kind="bp_monitor", institution=net.a.thc)
+        registry.bind(admin, device, resident)
         devices.append((device.serial, secret))
     return Home(devices[0][0], devices[0][1], devices[1][0], devices[1][1])
 

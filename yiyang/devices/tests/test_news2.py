@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from yiyang.devices import news2
-from yiyang.devices.ingest import process
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
+from yiyang.devices.services.ingest import process
 from yiyang.devices.tests.conftest import http, msg, ts
 
 EDGES = [

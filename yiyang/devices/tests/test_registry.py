@@ -18,8 +18,9 @@ from yiyang.audit.models import AuditEvent
 from yiyang.common import crypto
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import selectors, services
+from yiyang.devices import selectors
 from yiyang.devices.models import Binding, Device, DeviceStatus, Quarantine, Reading
+from yiyang.devices.services import registry
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Resident
 from yiyang.residents.services.registry import register_resident
@@ -64,7 +65,7 @@ def w() -> World:
 
 def register(w: World, **extra) -> tuple[Device, str]:
     fields = {"kind": "bp_monitor", "institution": w.net.a.thc, **extra}
-    return services.register_device(w.admin, **fields)
+    return registry.register_device(w.admin, **fields)
 
 
 def audit(action: str) -> list[AuditEvent]:
@@ -92,7 +93,7 @@ def test_register_generates_serials_and_returns_the_secret_once_stored_encrypted
     assert len(rows) == 3
     assert rows[0].details["serial"] == "BP-411521-000001"
     assert secret not in json.dumps([r.details for r in rows])
-    assert services.check_credentials(first.serial, secret) == first
+    assert registry.check_credentials(first.serial, secret) == first
 
 
 def test_a_given_serial_is_validated_and_unique(w):
@@ -126,7 +127,7 @@ def test_register_refuses_an_institution_outside_the_scope_and_bad_input(w):
 def test_only_device_managers_register(w):
     doctor = make_user(Role.DOCTOR, w.net.a.county)
     with pytest.raises(PermissionDenied):
-        services.register_device(doctor, kind="scale", institution=w.net.a.thc)
+        registry.register_device(doctor, kind="scale", institution=w.net.a.thc)
     assert Device.objects.count() == 0
 
 
@@ -134,11 +135,11 @@ def test_rotate_invalidates_the_old_secret(w):
     device, old = register(w)
     issued = device.secret_issued_at
 
-    new = services.rotate_secret(w.admin, device)
+    new = registry.rotate_secret(w.admin, device)
 
     assert new != old and len(new) == 43
-    assert services.check_credentials(device.serial, old) is None
-    assert services.check_credentials(device.serial, new) == device
+    assert registry.check_credentials(device.serial, old) is None
+    assert registry.check_credentials(device.serial, new) == device
     device.refresh_from_db()
     assert device.secret_issued_at > issued
     assert len(audit("devices.device.rotate_secret")) == 1
@@ -146,18 +147,18 @@ def test_rotate_invalidates_the_old_secret(w):
 
 def test_check_credentials_refuses_unknown_wrong_and_retired(w):
     device, secret = register(w)
-    assert services.check_credentials("NOPE-0001", secret) is None
-    assert services.check_credentials(device.serial, secret + "x") is None
-    assert services.check_credentials(device.serial, "") is None
-    services.retire(w.admin, device)
-    assert services.check_credentials(device.serial, secret) is None
+    assert registry.check_credentials("NOPE-0001", secret) is None
+    assert registry.check_credentials(device.serial, secret + "x") is None
+    assert registry.check_credentials(device.serial, "") is None
+    registry.retire(w.admin, device)
+    assert registry.check_credentials(device.serial, secret) is None
 
 
 def test_bind_keeps_history_with_one_open_binding(w):
     device, _ = register(w)
 
-    services.bind(w.admin, device, w.zhang)
-    services.bind(w.admin, device, w.li.pk)
+    registry.bind(w.admin, device, w.zhang)
+    registry.bind(w.admin, device, w.li.pk)
 
     device.refresh_from_db()
     assert device.resident_id == w.li.pk
@@ -168,16 +169,16 @@ def test_bind_keeps_history_with_one_open_binding(w):
     ]
     assert history[0].unbound_by == w.admin and history[1].bound_by == w.admin
     with pytest.raises(ValidationFailed) as exc:
-        services.bind(w.admin, device, w.li)
+        registry.bind(w.admin, device, w.li)
     assert exc.value.code == "already_bound"
 
-    services.unbind(w.admin, device)
+    registry.unbind(w.admin, device)
 
     device.refresh_from_db()
     assert device.resident_id is None
     assert Binding.objects.filter(device=device, unbound_at__isnull=True).count() == 0
     with pytest.raises(ValidationFailed) as exc:
-        services.unbind(w.admin, device)
+        registry.unbind(w.admin, device)
     assert (exc.value.code, exc.value.field) == ("not_bound", "resident")
     assert len(audit("devices.device.bind")) == 2
     assert len(audit("devices.device.unbind")) == 1
@@ -186,16 +187,16 @@ def test_bind_keeps_history_with_one_open_binding(w):
 def test_bind_refuses_a_resident_or_device_outside_the_scope(w):
     device, _ = register(w)
     with pytest.raises(ValidationFailed) as exc:
-        services.bind(w.admin, device, w.zhao)
+        registry.bind(w.admin, device, w.zhao)
     assert (exc.value.code, exc.value.field) == ("unknown_reference", "resident")
 
     everywhere = make_user(Role.INSTITUTION_ADMIN, scope="all")
-    outside, _ = services.register_device(everywhere, kind="scale", institution=w.net.b.thc)
+    outside, _ = registry.register_device(everywhere, kind="scale", institution=w.net.b.thc)
     for action in (
-        lambda: services.bind(w.admin, outside, w.zhang),
-        lambda: services.rotate_secret(w.admin, outside),
-        lambda: services.update_device(w.admin, outside, model="X"),
-        lambda: services.retire(w.admin, outside),
+        lambda: registry.bind(w.admin, outside, w.zhang),
+        lambda: registry.rotate_secret(w.admin, outside),
+        lambda: registry.update_device(w.admin, outside, model="X"),
+        lambda: registry.retire(w.admin, outside),
     ):
         with pytest.raises(NotFound):
             action()
@@ -204,30 +205,30 @@ def test_bind_refuses_a_resident_or_device_outside_the_scope(w):
 
 def test_retire_unbinds_and_refuses_further_changes(w):
     device, _ = register(w)
-    services.bind(w.admin, device, w.zhang)
+    registry.bind(w.admin, device, w.zhang)
 
-    services.retire(w.admin, device)
+    registry.retire(w.admin, device)
 
     device.refresh_from_db()
     assert (device.status, device.resident_id) == (DeviceStatus.RETIRED, None)
     assert Binding.objects.get(device=device).unbound_at is not None
     for action in (
-        lambda: services.bind(w.admin, device, w.li),
-        lambda: services.rotate_secret(w.admin, device),
-        lambda: services.update_device(w.admin, device, model="X"),
+        lambda: registry.bind(w.admin, device, w.li),
+        lambda: registry.rotate_secret(w.admin, device),
+        lambda: registry.update_device(w.admin, device, model="X"),
     ):
         with pytest.raises(ValidationFailed) as exc:
             action()
         assert exc.value.code == "device_retired"
     with pytest.raises(ValidationFailed) as exc:
-        services.retire(w.admin, device)
+        registry.retire(w.admin, device)
     assert exc.value.code == "already_retired"
 
 
 def test_update_changes_only_what_is_given(w):
     device, _ = register(w)
 
-    services.update_device(
+    registry.update_device(
         w.admin, device, model="GM-500", expected_interval_minutes=60, status="inactive"
     )
 
@@ -246,7 +247,7 @@ def test_update_changes_only_what_is_given(w):
         ({"institution": w.net.b.thc.pk}, "unknown_reference"),
     ):
         with pytest.raises(ValidationFailed) as exc:
-            services.update_device(w.admin, device, **fields)
+            registry.update_device(w.admin, device, **fields)
         assert exc.value.code == code
 
 
@@ -255,16 +256,16 @@ def test_update_changes_only_what_is_given(w):
 
 def test_a_team_sees_the_devices_of_its_residents_whoever_owns_them(w):
     everywhere = make_user(Role.INSTITUTION_ADMIN, scope="all")
-    owned_by_lead, _ = services.register_device(everywhere, kind="scale", institution=w.net.b.lead)
-    other, _ = services.register_device(everywhere, kind="scale", institution=w.net.b.lead)
-    services.bind(everywhere, owned_by_lead, w.zhang)  # zhang lives in team A's grid
+    owned_by_lead, _ = registry.register_device(everywhere, kind="scale", institution=w.net.b.lead)
+    other, _ = registry.register_device(everywhere, kind="scale", institution=w.net.b.lead)
+    registry.bind(everywhere, owned_by_lead, w.zhang)  # zhang lives in team A's grid
     caregiver = make_user(Role.CAREGIVER, w.net.a.team)
 
     assert list(selectors.devices_for(caregiver)) == [owned_by_lead]
     assert other not in selectors.devices_for(w.admin)
     # Seeing it through the resident does not make it the admin's to change.
     with pytest.raises(NotFound):
-        services.rotate_secret(w.admin, owned_by_lead)
+        registry.rotate_secret(w.admin, owned_by_lead)
 
 
 def test_quarantine_rows_of_unknown_serials_by_scope(w):
@@ -346,8 +347,8 @@ def test_api_rotate_bind_unbind_retire(w):
     rotated = post(client, f"{url}/secret")
     assert rotated.status_code == 200
     new = rotated.json()["secret"]
-    assert services.check_credentials(device.serial, old) is None
-    assert services.check_credentials(device.serial, new) == device
+    assert registry.check_credentials(device.serial, old) is None
+    assert registry.check_credentials(device.serial, new) == device
 
     bound = post(client, f"{url}/binding", {"resident": w.zhang.pk})
     assert bound.status_code == 200
@@ -377,7 +378,7 @@ def test_api_rotate_bind_unbind_retire(w):
 
 def test_api_out_of_scope_device_is_404(w):
     everywhere = make_user(Role.INSTITUTION_ADMIN, scope="all")
-    outside, _ = services.register_device(everywhere, kind="scale", institution=w.net.b.thc)
+    outside, _ = registry.register_device(everywhere, kind="scale", institution=w.net.b.thc)
     client = client_for(w.admin)
     url = f"{DEVICES}/{outside.pk}"
     assert client.get(url).status_code == 404
@@ -391,7 +392,7 @@ def test_api_out_of_scope_device_is_404(w):
 
 def test_api_readings_and_quarantine(w):
     device, _ = register(w)
-    services.bind(w.admin, device, w.zhang)
+    registry.bind(w.admin, device, w.zhang)
     now = timezone.now()
     for seq in (1, 2):
         Reading.objects.create(
@@ -483,7 +484,7 @@ def test_register_page_refuses_an_institution_outside_the_scope(w):
 
 def test_list_page_filters(w):
     bound, _ = register(w)
-    services.bind(w.admin, bound, w.zhang)
+    registry.bind(w.admin, bound, w.zhang)
     loose, _ = register(w, kind="scale")
     Device.objects.filter(pk=loose.pk).update(battery_pct=12, rejected_count=4)
     client = client_for(make_user(Role.CAREGIVER, w.net.a.county))
@@ -521,12 +522,12 @@ def test_detail_page_bind_rotate_unbind_retire(w):
 
     unconfirmed = client.post(reverse("devices:rotate_secret", args=[device.pk]))
     assert unconfirmed.status_code == 302
-    assert services.check_credentials(device.serial, old) == device
+    assert registry.check_credentials(device.serial, old) == device
     rotated = client.post(reverse("devices:rotate_secret", args=[device.pk]), {"confirm": "1"})
     assert rotated.status_code == 200
     device.refresh_from_db()
     assert crypto.decrypt(device.secret) in rotated.content.decode()
-    assert services.check_credentials(device.serial, old) is None
+    assert registry.check_credentials(device.serial, old) is None
 
     assert client.post(reverse("devices:unbind", args=[device.pk])).status_code == 302
     device.refresh_from_db()

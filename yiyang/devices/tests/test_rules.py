@@ -1,4 +1,5 @@
-"""The deployment's alert rules as policy: the services (``yiyang.devices.rules``), the page
+"""The deployment's alert rules as policy: the services
+(``yiyang.devices.services.rules``), the page
 (``/devices/rules/``) and the API (``/api/v1/alerts/rules``), with permissions
 (``devices.alert_policy``: supervisors; an institution administrator only reads), bad
 input that changes nothing, and the end-to-end effect on alerts raised through ingestion."""
@@ -13,8 +14,8 @@ from django.urls import reverse
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import rules
 from yiyang.devices.models import Alert, AlertRule
+from yiyang.devices.services import rules
 from yiyang.devices.tests.conftest import msg, send
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user

@@ -8,8 +8,6 @@ import datetime
 from django.utils import timezone
 
 from yiyang.common.permissions import Role
-from yiyang.devices import alerts, timers
-from yiyang.devices.ingest import process
 from yiyang.devices.models import (
     Alert,
     AlertRule,
@@ -19,6 +17,8 @@ from yiyang.devices.models import (
     DeviceStatus,
     ResidentRule,
 )
+from yiyang.devices.services import alerts, timers
+from yiyang.devices.services.ingest import process
 from yiyang.devices.tests.conftest import _device, http, msg
 from yiyang.testing.network import make_user
 

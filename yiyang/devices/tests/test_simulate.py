@@ -21,8 +21,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from yiyang.common.permissions import Role
-from yiyang.devices import ingest, services
 from yiyang.devices.models import Device, DeviceKind, Quarantine, Reading
+from yiyang.devices.services import ingest, registry
 from yiyang.devices.simulate import (
     KIND_MESSAGE,
     HttpTransport,
@@ -180,10 +180,10 @@ def _home() -> list[tuple[str, str]]:
             region=village,
         )
         give_consent(admin, resident, "device_monitoring")
-        device, secret = services.register_device(
+        device, secret = registry.register_device(
             admin, serial=f"SIM-{suffix}-{i}", kind=kind, institution=net.a.thc
         )
-        services.bind(admin, device, resident)
+        registry.bind(admin, device, resident)
         if i == len(KINDS):
             Consent.objects.filter(resident=resident).update(withdrawn_at=timezone.now())
         else:

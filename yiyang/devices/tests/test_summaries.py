@@ -10,8 +10,9 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from yiyang.common.permissions import Role
-from yiyang.devices import escalation, news2, summaries, timers
+from yiyang.devices import news2, summaries
 from yiyang.devices.models import Alert, Device
+from yiyang.devices.services import escalation, timers
 from yiyang.devices.tests.conftest import msg, send
 from yiyang.notifications.topics import render
 from yiyang.testing.network import make_user

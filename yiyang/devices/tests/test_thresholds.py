@@ -1,4 +1,4 @@
-"""A resident's own alert thresholds: the services (``yiyang.devices.overrides``), the page
+"""A resident's own alert thresholds: the services (``yiyang.devices.services.overrides``), the page
 (``/devices/residents/<pk>/thresholds/``) and the API (``/api/v1/alerts/residents/…``),
 with permissions and scope, bad input that changes nothing, and the end-to-end effect on
 alerts raised by readings that go through ingestion."""
@@ -14,8 +14,8 @@ from django.utils import translation
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
-from yiyang.devices import overrides
 from yiyang.devices.models import Alert, AlertRule, ResidentRule
+from yiyang.devices.services import overrides
 from yiyang.devices.tests.conftest import msg, send
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import make_user

@@ -19,8 +19,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
-from yiyang.devices import timers
 from yiyang.devices.models import Alert
+from yiyang.devices.services import timers
 from yiyang.devices.tests.conftest import msg, notified, send_ticked
 from yiyang.notifications.models import Notification
 

@@ -351,7 +351,7 @@ def test_a_call_for_an_alert_without_one(scene):
     # A handled alert without a call gets none.
     scene.send(scene.meter_b, "glucose", {"mmol": 2.8, "context": "fasting"})
     other = Alert.objects.get(resident=scene.other)
-    from yiyang.devices import alerts
+    from yiyang.devices.services import alerts
 
     alerts.handle(scene.dispatcher_b, other, outcome="phoned_fine")
     with pytest.raises(ValidationFailed) as error:

@@ -1,4 +1,4 @@
-"""``yiyang alert_timers``: the durable alert timers (yiyang.devices.timers, ADR 0020).
+"""``yiyang alert_timers``: the durable alert timers (yiyang.devices.services.timers, ADR 0020).
 
     yiyang alert_timers [--interval 1] [--silence-every 60] [--once]
 
@@ -17,7 +17,7 @@ from types import FrameType
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from yiyang.devices.timers import TimerLoop
+from yiyang.devices.services.timers import TimerLoop
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ default. SOS and fall are critical: no form, a note says why.
 
 POST (``residents.health_manage``; CSRF): ``rule`` (the rule's code), ``action``
 (``save`` or ``reset``) and the rule's form fields (prefixed by its code). Both call
-``yiyang.devices.overrides``; success redirects back here with a message, a refusal shows
+``yiyang.devices.services.overrides``; success redirects back here with a message, a refusal shows
 the page again with the error next to its field and nothing changed.
 """
 
@@ -31,9 +31,15 @@ from django.views.decorators.http import require_http_methods
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error
-from yiyang.devices import overrides
-from yiyang.devices.overrides import OP_SYMBOLS, RuleRow, describe, metric_label, metric_unit
-from yiyang.devices.pages_alerts import RESIDENT_TAB, rule_name
+from yiyang.devices.pages.alerts import RESIDENT_TAB, rule_name
+from yiyang.devices.services import overrides
+from yiyang.devices.services.overrides import (
+    OP_SYMBOLS,
+    RuleRow,
+    describe,
+    metric_label,
+    metric_unit,
+)
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm

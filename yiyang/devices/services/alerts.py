@@ -40,7 +40,7 @@ from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
-from yiyang.devices import escalation, news2, summaries
+from yiyang.devices import news2, summaries
 from yiyang.devices.events import ALARM_ALERTS_OPENED, AlarmAlertsOpened
 from yiyang.devices.models import (
     Alert,
@@ -52,6 +52,7 @@ from yiyang.devices.models import (
     ResidentRule,
 )
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import escalation
 from yiyang.network.models import Grid
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors.registry import scoped_residents

@@ -38,9 +38,9 @@ from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
-from yiyang.devices.alerts import METRICS, check_conditions
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services.alerts import METRICS, check_conditions
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident

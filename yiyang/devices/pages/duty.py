@@ -35,9 +35,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error, page
-from yiyang.devices import escalation
 from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import escalation
 from yiyang.network.models import Institution
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors import (

@@ -35,9 +35,9 @@ from yiyang.accounts.actor import actor
 from yiyang.common.params import Id, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut
-from yiyang.devices import escalation
 from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import escalation
 from yiyang.network.models import DutyShift
 from yiyang.network.selectors import duty_shifts_for, get_duty_shift_for
 from yiyang.network.services.duty import add_duty, end_duty

@@ -36,17 +36,17 @@ from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
-from yiyang.devices.alerts import check_conditions
 from yiyang.devices.defaults import RULES as DEFAULT_RULES
 from yiyang.devices.models import AlertRule, Severity
-from yiyang.devices.overrides import (
+from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services.alerts import check_conditions
+from yiyang.devices.services.overrides import (
     CRITICAL_EVENTS,
     OP_SYMBOLS,
     metric_label,
     plausible,
     rule_name,
 )
-from yiyang.devices.permissions import DevicePerm
 
 UNSET: Any = object()  # "leave this as it is"
 EDITABLE = ("severity", "conditions", "active", "suggests_referral")

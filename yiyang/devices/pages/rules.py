@@ -10,7 +10,7 @@ and Save / Reset to default. SOS and fall stay critical and active: their form h
 neither field.
 
 POST (``devices.alert_policy``; CSRF): ``rule`` (the code), ``action`` (``save`` or
-``reset``) and the rule's fields prefixed by its code. Both call ``yiyang.devices.rules``;
+``reset``) and the rule's fields prefixed by its code. Both call ``yiyang.devices.services.rules``;
 success redirects back here with a message, a refusal shows the page again with the error
 next to its field and nothing changed.
 """
@@ -31,11 +31,11 @@ from django.views.decorators.http import require_http_methods
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error, page
-from yiyang.devices import rules
 from yiyang.devices.models import AlertRule, Severity
-from yiyang.devices.overrides import describe, rule_name
-from yiyang.devices.pages_thresholds import add_threshold_fields, typed_conditions
+from yiyang.devices.pages.thresholds import add_threshold_fields, typed_conditions
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import rules
+from yiyang.devices.services.overrides import describe, rule_name
 
 TEMPLATE = "devices/rules/page.html"
 SAVE, RESET = "save", "reset"

@@ -11,7 +11,7 @@
   audited read).
 * ``POST /alerts/{id}/acknowledge``, ``POST /alerts/{id}/handle`` ``{"outcome", "note"}``,
   ``POST /alerts/{id}/close`` (``devices.alert_handle``) — the state machine of
-  ``yiyang.devices.alerts``; the answer is the alert afterwards.
+  ``yiyang.devices.services.alerts``; the answer is the alert afterwards.
 
 An alert outside the scope answers 404 like a missing one; a step the alert's state does
 not allow answers 400 ``wrong_state``. Errors: ``{"code", "detail", "field"}``.
@@ -31,8 +31,9 @@ from yiyang.accounts.actor import actor
 from yiyang.accounts.models import User
 from yiyang.common.params import Id, Pagination
 from yiyang.common.schemas import ErrorOut
-from yiyang.devices import alerts, selectors
+from yiyang.devices import selectors
 from yiyang.devices.models import Alert, AlertState, Outcome, Reading, Severity
+from yiyang.devices.services import alerts
 from yiyang.residents.permissions import ResidentPerm
 
 router = Router(tags=["alerts"])

@@ -24,15 +24,15 @@ from django.http import HttpRequest, JsonResponse
 from django.http.request import RawPostDataException
 from ninja import Router
 
-from yiyang.devices.ingest import (
+from yiyang.devices.models import Source
+from yiyang.devices.services.ingest import (
     MAX_PAYLOAD,
     PAYLOAD_KEPT,
     Envelope,
     process,
     quarantine_refusal,
 )
-from yiyang.devices.models import Source
-from yiyang.devices.services import check_credentials
+from yiyang.devices.services.registry import check_credentials
 
 router = Router(tags=["devices"], auth=None)
 

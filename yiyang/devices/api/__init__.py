@@ -33,9 +33,10 @@ from yiyang.accounts.models import User
 from yiyang.common.params import Id, Int64, Pagination
 from yiyang.common.permissions import require_perm
 from yiyang.common.schemas import ErrorOut, PatchSchema
-from yiyang.devices import selectors, services
+from yiyang.devices import selectors
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import registry
 
 router = Router(tags=["devices"])
 
@@ -234,7 +235,7 @@ def device_list(request: HttpRequest, filters: Query[DeviceFilter]) -> QuerySet:
 )
 def device_register(request: HttpRequest, payload: DeviceIn) -> Any:
     user = actor(request)
-    device, secret = services.register_device(user, **payload.dict())
+    device, secret = registry.register_device(user, **payload.dict())
     registered = _reload(user, device)
     registered.clear_secret = secret  # type: ignore[attr-defined]
     return 201, registered
@@ -248,7 +249,7 @@ def device_detail(request: HttpRequest, pk: Id) -> Any:
 @router.patch("/{int:pk}", response={200: DeviceDetailOut, **ERRORS}, url_name="devices_update")
 def device_update(request: HttpRequest, pk: Id, payload: DevicePatch) -> Any:
     user = actor(request)
-    device = services.update_device(user, pk, **payload.dict(exclude_unset=True))
+    device = registry.update_device(user, pk, **payload.dict(exclude_unset=True))
     return _reload(user, device)
 
 
@@ -260,7 +261,7 @@ def device_update(request: HttpRequest, pk: Id, payload: DevicePatch) -> Any:
 )
 def device_rotate_secret(request: HttpRequest, pk: Id) -> Any:
     user = actor(request)
-    secret = services.rotate_secret(user, pk)
+    secret = registry.rotate_secret(user, pk)
     device = _reload(user, Device(pk=pk))
     return {
         "id": device.pk,
@@ -278,7 +279,7 @@ def device_rotate_secret(request: HttpRequest, pk: Id) -> Any:
 )
 def device_bind(request: HttpRequest, pk: Id, payload: BindIn) -> Any:
     user = actor(request)
-    services.bind(user, pk, payload.resident)
+    registry.bind(user, pk, payload.resident)
     return _reload(user, Device(pk=pk))
 
 
@@ -287,7 +288,7 @@ def device_bind(request: HttpRequest, pk: Id, payload: BindIn) -> Any:
 )
 def device_unbind(request: HttpRequest, pk: Id) -> Any:
     user = actor(request)
-    services.unbind(user, pk)
+    registry.unbind(user, pk)
     return _reload(user, Device(pk=pk))
 
 
@@ -296,7 +297,7 @@ def device_unbind(request: HttpRequest, pk: Id) -> Any:
 )
 def device_retire(request: HttpRequest, pk: Id) -> Any:
     user = actor(request)
-    services.retire(user, pk)
+    registry.retire(user, pk)
     return _reload(user, Device(pk=pk))
 
 

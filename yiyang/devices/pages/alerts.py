@@ -14,7 +14,7 @@ resident page's "Alerts & readings" tab. Mounted under ``/devices/`` (namespace
 * ``devices:alert_detail`` (``alerts/<pk>/``): the alert, its triggering readings (health
   data: ``residents.health_view``, an audited read), its event log, and the actions.
 * ``devices:alert_acknowledge`` / ``alert_handle`` / ``alert_close`` (POST): the services
-  of ``yiyang.devices.alerts`` (``devices.alert_handle``, the resident in scope, audited).
+  of ``yiyang.devices.services.alerts`` (``devices.alert_handle``, the resident in scope, audited).
   Success redirects to the alert (or to the board with ``next=board``); a refused step
   shows the alert page again with the service's reason.
 * ``devices:resident_alerts`` (``residents/<pk>/alerts/``): the resident tab — her live
@@ -48,10 +48,11 @@ from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import apply_error, errors_to_http, page
-from yiyang.devices import alerts, page_actions, selectors
+from yiyang.devices import page_actions, selectors
 from yiyang.devices.models import Alert, AlertRule, AlertState, Device, Outcome, Severity
-from yiyang.devices.pages import LOW_BATTERY_PCT
+from yiyang.devices.pages.registry import LOW_BATTERY_PCT
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import alerts
 from yiyang.network.models import Team
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident

@@ -30,9 +30,10 @@ from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error, page, paginate, query_without_page
-from yiyang.devices import selectors, services
+from yiyang.devices import selectors
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
+from yiyang.devices.services import registry
 from yiyang.network.selectors import institutions_for
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
@@ -107,7 +108,7 @@ class DeviceForm(forms.Form):
     expected_interval_minutes = forms.IntegerField(
         label=gettext_lazy("Expected reporting interval (minutes)"),
         min_value=0,
-        max_value=services.MAX_INTERVAL_MINUTES,
+        max_value=registry.MAX_INTERVAL_MINUTES,
         initial=0,
         help_text=gettext_lazy("Silence longer than this raises an alert; 0: never."),
     )
@@ -149,7 +150,7 @@ class DeviceForm(forms.Form):
         first = institutions.select_related("region").first()
         if first is None:
             return
-        example = f"{services.KIND_PREFIX[DeviceKind.BP_MONITOR]}-{first.region.code[:6]}-000123"
+        example = f"{registry.KIND_PREFIX[DeviceKind.BP_MONITOR]}-{first.region.code[:6]}-000123"
         self.fields["serial"].help_text = _(
             "Leave empty to have one generated, e.g. %(example)s."
         ) % {"example": example}
@@ -242,7 +243,7 @@ def device_create(request: PageRequest) -> HttpResponse:
     form = DeviceForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            device, secret = services.register_device(user, **form.values())
+            device, secret = registry.register_device(user, **form.values())
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -267,7 +268,7 @@ def device_edit(request: PageRequest, pk: int) -> HttpResponse:
             messages.info(request, _("Nothing changed."))
             return redirect(url)
         try:
-            services.update_device(user, device, **changes)
+            registry.update_device(user, device, **changes)
         except ValidationFailed as error:
             apply_error(form, error)
         else:
@@ -323,7 +324,7 @@ def device_rotate(request: PageRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Tick the confirmation: the old secret stops working at once."))
         return redirect("devices:detail", device.pk)
     try:
-        secret = services.rotate_secret(request.user, device)
+        secret = registry.rotate_secret(request.user, device)
     except ValidationFailed as error:
         messages.error(request, error.detail)
         return redirect("devices:detail", device.pk)
@@ -335,7 +336,7 @@ def device_rotate(request: PageRequest, pk: int) -> HttpResponse:
 def device_bind(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     try:
-        services.bind(request.user, device, request.POST.get("resident", ""))
+        registry.bind(request.user, device, request.POST.get("resident", ""))
     except ValidationFailed as error:
         return _detail(request, device, bind_error=error.detail)
     messages.success(
@@ -351,7 +352,7 @@ def device_bind(request: PageRequest, pk: int) -> HttpResponse:
 def device_unbind(request: PageRequest, pk: int) -> HttpResponse:
     device = _managed(request, pk)
     try:
-        services.unbind(request.user, device)
+        registry.unbind(request.user, device)
     except ValidationFailed as error:
         messages.error(request, error.detail)
     else:
@@ -367,7 +368,7 @@ def device_retire(request: PageRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Tick the confirmation to retire the device for good."))
         return redirect("devices:detail", device.pk)
     try:
-        services.retire(request.user, device)
+        registry.retire(request.user, device)
     except ValidationFailed as error:
         messages.error(request, error.detail)
     else:

@@ -25,8 +25,7 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from yiyang.devices import escalation, summaries
-from yiyang.devices.alerts import LIVE, teams_for
+from yiyang.devices import summaries
 from yiyang.devices.models import (
     Alert,
     AlertRule,
@@ -36,6 +35,8 @@ from yiyang.devices.models import (
     DeviceStatus,
     ResidentRule,
 )
+from yiyang.devices.services import escalation
+from yiyang.devices.services.alerts import LIVE, teams_for
 
 logger = logging.getLogger(__name__)
 

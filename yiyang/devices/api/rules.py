@@ -1,5 +1,5 @@
 """The deployment's alert rules through the API, mounted at ``/api/v1/alerts/rules``
-(ADR 0019; services in ``yiyang.devices.rules``). The ``/alerts`` router's own paths take
+(ADR 0019; services in ``yiyang.devices.services.rules``). The ``/alerts`` router's own paths take
 an integer id (``/alerts/{int:pk}``), so ``/alerts/rules`` never reaches them.
 
 * ``GET /alerts/rules`` (``devices.view``) — every rule, active or not, critical first:
@@ -29,9 +29,9 @@ from pydantic import Field, StrictBool
 
 from yiyang.accounts.actor import actor
 from yiyang.common.schemas import ErrorOut
-from yiyang.devices import overrides, rules
-from yiyang.devices.api_thresholds import RuleConditionOut, ThresholdRuleOut
+from yiyang.devices.api.thresholds import RuleConditionOut, ThresholdRuleOut
 from yiyang.devices.models import AlertRule, Severity
+from yiyang.devices.services import overrides, rules
 
 router = Router(tags=["alerts"])
 

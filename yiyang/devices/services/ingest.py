@@ -41,8 +41,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from yiyang.common import crypto
-from yiyang.devices import alerts
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus, Quarantine, Reading, Source
+from yiyang.devices.services import alerts
 from yiyang.residents import loinc
 from yiyang.residents.models import (
     Consent,

@@ -1,5 +1,5 @@
 """A resident's own alert thresholds through the API, mounted at
-``/api/v1/alerts/residents`` (ADR 0019; services in ``yiyang.devices.overrides``).
+``/api/v1/alerts/residents`` (ADR 0019; services in ``yiyang.devices.services.overrides``).
 
 * ``GET /alerts/residents/{id}/rules`` (``devices.view`` and the right to see her health
   record) — every active rule with its default conditions and her override, if any;
@@ -28,8 +28,8 @@ from pydantic import Field
 from yiyang.accounts.actor import actor
 from yiyang.common.params import Id
 from yiyang.common.schemas import ErrorOut
-from yiyang.devices import overrides
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
+from yiyang.devices.services import overrides
 
 router = Router(tags=["alerts"])
 

@@ -1,0 +1,1 @@
+"""The devices app's pages, one module per sub-area."""

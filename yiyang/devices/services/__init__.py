@@ -1,0 +1,1 @@
+"""The devices app's actions, one module per sub-area."""
