@@ -47,9 +47,9 @@ from tests.matrix_support import (
     pk,
     rows,
 )
-from yiyang.accounts import services as account_services
 from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.permissions import AccountPerm
+from yiyang.accounts.services.totp import enrol_totp
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.permissions import Role, mfa_required
 from yiyang.network.forms import (
@@ -164,7 +164,7 @@ def deactivate_targets(w: World, user: User) -> None:
 
 def start_totp(w: World, user: User) -> None:
     if not user.totp_confirmed:
-        account_services.enrol_totp(user)
+        enrol_totp(user)
 
 
 def totp_now(w: World, user: User) -> dict[str, str]:

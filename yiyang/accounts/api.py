@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
 
-from yiyang.accounts import selectors, services
+from yiyang.accounts import selectors
 from yiyang.accounts.actor import actor
 from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import User
@@ -40,6 +40,17 @@ from yiyang.accounts.schemas import (
     UserOut,
     UserPatch,
     scope_out,
+)
+from yiyang.accounts.services.passwords import change_password
+from yiyang.accounts.services.security import reset_totp
+from yiyang.accounts.services.security import unlock as unlock_account
+from yiyang.accounts.services.tokens import issue_token, revoke_token
+from yiyang.accounts.services.totp import confirm_totp, enrol_totp
+from yiyang.accounts.services.users import (
+    create_user,
+    deactivate_user,
+    reactivate_user,
+    update_user_role_scope,
 )
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.params import Id, Pagination
@@ -65,7 +76,7 @@ def _require(request: HttpRequest, *perms: Permission) -> User:
 @router.post("/token", auth=None, response={201: TokenOut, **ERRORS}, url_name="auth_token")
 def token(request: HttpRequest, payload: TokenIn):
     """Sign in: a bearer token valid for ``API_TOKEN_DAYS`` days, shown only now."""
-    issued = services.issue_token(
+    issued = issue_token(
         request, username=payload.username, password=payload.password, totp=payload.totp
     )
     return 201, TokenOut(
@@ -80,7 +91,7 @@ def _revoke_current(request: HttpRequest) -> RevokedOut:
             AccountError.NO_BEARER_TOKEN,
             "Revoking needs the token itself in the 'Authorization: Bearer' header.",
         )
-    services.revoke_token(actor(request), current)
+    revoke_token(actor(request), current)
     return RevokedOut(revoked=True, prefix=current.prefix)
 
 
@@ -119,7 +130,7 @@ def me(request: HttpRequest):
 def password(request: HttpRequest, payload: PasswordIn):
     """Change the caller's password; the caller's other API tokens are revoked."""
     current = getattr(request, "api_token", None)
-    services.change_password(
+    change_password(
         actor(request),
         old_password=payload.old_password,
         new_password=payload.new_password,
@@ -131,13 +142,13 @@ def password(request: HttpRequest, payload: PasswordIn):
 @router.post("/totp/enrol", response={200: TotpEnrolOut, **ERRORS}, url_name="auth_totp_enrol")
 def totp_enrol(request: HttpRequest):
     """Start TOTP enrolment: the secret and otpauth URI for the authenticator app."""
-    enrolment = services.enrol_totp(actor(request))
+    enrolment = enrol_totp(actor(request))
     return TotpEnrolOut(secret=enrolment.secret, uri=enrolment.uri)
 
 
 @router.post("/totp/confirm", response={200: OkOut, **ERRORS}, url_name="auth_totp_confirm")
 def totp_confirm(request: HttpRequest, payload: TotpConfirmIn):
-    services.confirm_totp(actor(request), payload.code)
+    confirm_totp(actor(request), payload.code)
     return OkOut()
 
 
@@ -159,7 +170,7 @@ def users(request: HttpRequest, q: str | None = None, role: str | None = None):
 
 @router.post("/users", response={201: UserOut, **ERRORS}, url_name="auth_user_create")
 def user_create(request: HttpRequest, payload: UserIn):
-    user = services.create_user(actor(request), **payload.model_dump())
+    user = create_user(actor(request), **payload.model_dump())
     return 201, user
 
 
@@ -173,7 +184,7 @@ def user_detail(request: HttpRequest, user_id: Id):
 def user_update(request: HttpRequest, user_id: Id, payload: UserPatch):
     actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
-    return services.update_user_role_scope(actor, user, **payload.model_dump())
+    return update_user_role_scope(actor, user, **payload.model_dump())
 
 
 @router.post(
@@ -184,7 +195,7 @@ def user_update(request: HttpRequest, user_id: Id, payload: UserPatch):
 def user_deactivate(request: HttpRequest, user_id: Id):
     actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
-    return services.deactivate_user(actor, user)
+    return deactivate_user(actor, user)
 
 
 @router.post(
@@ -195,7 +206,7 @@ def user_deactivate(request: HttpRequest, user_id: Id):
 def user_reactivate(request: HttpRequest, user_id: Id):
     actor = _require(request, AccountPerm.MANAGE)
     user = selectors.get_user_for(actor, user_id)
-    return services.reactivate_user(actor, user)
+    return reactivate_user(actor, user)
 
 
 # --- security administration ------------------------------------------------------------
@@ -220,7 +231,7 @@ def lockouts(request: HttpRequest):
 def unlock(request: HttpRequest, payload: UnlockIn):
     """Clear the failed logins of ``username`` from ``address`` (every address if omitted)."""
     actor = _require(request, AccountPerm.SECURITY)
-    cleared = services.unlock(actor, username=payload.username, address=payload.address)
+    cleared = unlock_account(actor, username=payload.username, address=payload.address)
     return UnlockOut(username=payload.username.strip(), failures_cleared=cleared)
 
 
@@ -233,4 +244,4 @@ def user_reset_totp(request: HttpRequest, user_id: Id):
     """Remove a user's second factor (lost authenticator); revokes their API tokens."""
     actor = _require(request, AccountPerm.SECURITY)
     user = selectors.get_user_for(actor, user_id)
-    return services.reset_totp(actor, user)
+    return reset_totp(actor, user)

@@ -1,7 +1,7 @@
 """Authentication backend that refuses a (username, client address) pair while it is locked.
 
 Counting failures, the second factor and the audit rows live in
-``yiyang.accounts.services.check_password`` (used by the login page and the token API);
+``yiyang.accounts.services.signin.check_password`` (used by the login page and the token API);
 this backend only guarantees that no caller of ``django.contrib.auth.authenticate`` can
 get past a lock.
 """

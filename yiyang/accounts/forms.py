@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from yiyang.accounts import services
+from yiyang.accounts.services.signin import LoginRefused, sign_in
 from yiyang.common.errors import DomainError
 from yiyang.common.permissions import Role
 from yiyang.common.scope import ScopeKind
@@ -16,7 +16,7 @@ from yiyang.common.scope import ScopeKind
 
 class LoginForm(AuthenticationForm):
     """Username, password and — for accounts with two-step login — the current code, all
-    in one step (``services.sign_in``, under the lockout). Asking for the code only after
+    in one step (``services.signin.sign_in``, under the lockout). Asking for the code only after
     a right password told an attacker that the password was right."""
 
     code = forms.CharField(
@@ -31,13 +31,13 @@ class LoginForm(AuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is not None and password:
             try:
-                self.user_cache = services.sign_in(
+                self.user_cache = sign_in(
                     self.request,
                     username=username,
                     password=password,
                     code=self.cleaned_data.get("code") or "",
                 )
-            except services.LoginRefused as exc:
+            except LoginRefused as exc:
                 raise forms.ValidationError(exc.detail, code=exc.code) from None
         return self.cleaned_data
 

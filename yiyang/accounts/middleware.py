@@ -41,7 +41,7 @@ def touch_interval() -> int:
 
 
 def _record_idle_logout(request, user) -> None:
-    from yiyang.accounts.services import record_logout
+    from yiyang.accounts.services.signin import record_logout
 
     # The audit request context (address, user agent, request id) is set by
     # audit.middleware.RequestContextMiddleware, which runs before this one.

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from yiyang.accounts import selectors, services
+from yiyang.accounts import selectors
 from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.forms import (
     LoginForm,
@@ -29,6 +29,19 @@ from yiyang.accounts.forms import (
 from yiyang.accounts.middleware import IDLE_FLAG
 from yiyang.accounts.models import ApiToken, User
 from yiyang.accounts.permissions import AccountPerm
+from yiyang.accounts.services.passwords import change_password
+from yiyang.accounts.services.scopes import scope_models
+from yiyang.accounts.services.security import reset_totp
+from yiyang.accounts.services.security import unlock as unlock_account
+from yiyang.accounts.services.signin import login_succeeded, record_logout
+from yiyang.accounts.services.tokens import revoke_token
+from yiyang.accounts.services.totp import confirm_totp, enrol_totp, mfa_enrolment_needed, totp_uri
+from yiyang.accounts.services.users import (
+    create_user,
+    deactivate_user,
+    reactivate_user,
+    update_user_role_scope,
+)
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import apply_error, page, paginate, query_without_page
 from yiyang.common.permissions import Role, mfa_required
@@ -40,7 +53,7 @@ from yiyang.common.scope import ScopeKind, scope_of
 class LoginView(auth_views.LoginView):
     """Username, password and, for accounts with two-step login, the TOTP code in one
     form; the session is only created when all are right, and every refusal reads the
-    same (``services.sign_in``)."""
+    same (``services.signin.sign_in``)."""
 
     template_name = "accounts/login.html"
     form_class = LoginForm
@@ -55,9 +68,9 @@ class LoginView(auth_views.LoginView):
         return self._finish(form.get_user())
 
     def _finish(self, user: User) -> HttpResponse:
-        services.login_succeeded(self.request, user, channel="web")
+        login_succeeded(self.request, user, channel="web")
         auth_login(self.request, user)
-        if services.mfa_enrolment_needed(user):
+        if mfa_enrolment_needed(user):
             messages.warning(
                 self.request,
                 _("Your role must use two-step login: set up an authenticator app now."),
@@ -71,7 +84,7 @@ class LogoutView(auth_views.LogoutView):
 
     def post(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            services.record_logout(request.user)
+            record_logout(request.user)
         return super().post(request, *args, **kwargs)
 
 
@@ -88,12 +101,12 @@ def security(request: PageRequest) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "start":
-                services.enrol_totp(user)
+                enrol_totp(user)
                 return redirect("accounts:security")
             if action == "confirm":
                 totp_form = TotpForm(request.POST)
                 if totp_form.is_valid():
-                    services.confirm_totp(user, totp_form.cleaned_data["code"])
+                    confirm_totp(user, totp_form.cleaned_data["code"])
                     messages.success(request, _("Two-step login is set up."))
                     return redirect("accounts:security")
             elif action == "revoke_token":
@@ -101,7 +114,7 @@ def security(request: PageRequest) -> HttpResponse:
                     user=user, pk=request.POST.get("token") or 0
                 ).first()
                 if token is not None:
-                    services.revoke_token(user, token)
+                    revoke_token(user, token)
                     messages.success(request, _("The API token is revoked."))
                 return redirect("accounts:security")
         except ValidationFailed as exc:
@@ -116,7 +129,7 @@ def security(request: PageRequest) -> HttpResponse:
         "required": mfa_required(user.role),
         "pending": pending,
         "secret": user.totp_secret if pending else "",
-        "uri": services.totp_uri(user) if pending else "",
+        "uri": totp_uri(user) if pending else "",
         "totp_form": totp_form,
         "tokens": ApiToken.objects.filter(
             user=user, revoked=False, expires_at__gt=timezone.now()
@@ -130,7 +143,7 @@ def password_change(request: PageRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_password(
+            change_password(
                 request.user,
                 old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
@@ -149,7 +162,7 @@ def password_change(request: PageRequest) -> HttpResponse:
 
 def _scope_choices(actor: User) -> tuple[list, list]:
     """Institutions and teams the actor may put into a user's scope."""
-    Institution, _, Team = services._scope_models()
+    Institution, _, Team = scope_models()
 
     scope = scope_of(actor)
     institutions = Institution.objects.select_related("region").order_by("region__code", "name")
@@ -194,7 +207,7 @@ def user_create(request: PageRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None, institutions=institutions, teams=teams)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.create_user(
+            user = create_user(
                 request.user,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
@@ -229,7 +242,7 @@ def user_edit(request: PageRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_user_role_scope(
+            update_user_role_scope(
                 request.user,
                 account,
                 display_name=form.cleaned_data.get("display_name") or "",
@@ -251,10 +264,10 @@ def _set_active(request: PageRequest, pk: int, active: bool) -> HttpResponse:
     account = selectors.get_user_for(request.user, pk)
     try:
         if active:
-            services.reactivate_user(request.user, account)
+            reactivate_user(request.user, account)
             messages.success(request, _("The account is active again."))
         else:
-            services.deactivate_user(request.user, account)
+            deactivate_user(request.user, account)
             messages.success(request, _("The account is deactivated."))
     except ValidationFailed as exc:
         messages.error(request, exc.detail)
@@ -287,7 +300,7 @@ def unlock(request: PageRequest) -> HttpResponse:
     form = UnlockForm(request.POST)
     if form.is_valid():
         try:
-            services.unlock(
+            unlock_account(
                 request.user,
                 username=form.cleaned_data["username"],
                 address=form.cleaned_data.get("address") or None,
@@ -324,7 +337,7 @@ def mfa(request: PageRequest) -> HttpResponse:
 def totp_reset(request: PageRequest, pk: int) -> HttpResponse:
     account = selectors.get_user_for(request.user, pk)
     try:
-        services.reset_totp(request.user, account)
+        reset_totp(request.user, account)
     except ValidationFailed as exc:
         messages.error(request, exc.detail)
     else:

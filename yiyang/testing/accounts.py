@@ -19,9 +19,10 @@ from typing import Any
 import pyotp
 from django.utils import timezone
 
-from yiyang.accounts import services
 from yiyang.accounts.api_auth import hash_token
 from yiyang.accounts.models import ApiToken, User
+from yiyang.accounts.services.totp import confirm_totp, enrol_totp
+from yiyang.accounts.services.users import bootstrap_user
 from yiyang.common.permissions import mfa_required
 from yiyang.common.scope import ScopeKind
 
@@ -48,9 +49,9 @@ def scope_arguments(scope: Any) -> dict[str, Any]:
 def enrol(user: User) -> str:
     """Enrol TOTP through the actions; returns the secret. The confirmation uses the code
     of the previous 30-second step, so the current code is still unused afterwards."""
-    enrolment = services.enrol_totp(user)
+    enrolment = enrol_totp(user)
     previous = pyotp.TOTP(enrolment.secret).at(time.time() - 30)
-    services.confirm_totp(user, previous)
+    confirm_totp(user, previous)
     return enrolment.secret
 
 
@@ -67,7 +68,7 @@ def make_account(
     totp: bool | None = None,
     display_name: str = "",
 ) -> User:
-    """An account made by ``services.bootstrap_user``; ``totp=None`` enrols exactly the
+    """An account made by ``services.users.bootstrap_user``; ``totp=None`` enrols exactly the
     roles that must use TOTP."""
     if username is None:
         n = User.objects.count() + 1
@@ -75,7 +76,7 @@ def make_account(
         while User.objects.filter(username=username).exists():
             n += 1
             username = f"{role}-{n}"
-    user = services.bootstrap_user(
+    user = bootstrap_user(
         username=username,
         password=password,
         role=role,

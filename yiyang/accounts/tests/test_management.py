@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts import lockout, selectors, services
+from yiyang.accounts import lockout, selectors
 from yiyang.accounts.models import ApiToken, LoginFailure, User
 from yiyang.accounts.permissions import AccountPerm
+from yiyang.accounts.services.security import reset_totp, unlock
+from yiyang.accounts.services.users import (
+    create_user,
+    deactivate_user,
+    reactivate_user,
+    update_user_role_scope,
+)
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
@@ -26,7 +33,7 @@ def counts() -> tuple[int, int]:
 def new_user(actor, **kwargs):
     args = {"username": "newbie", "password": PASSWORD, "role": Role.DOCTOR}
     args.update(kwargs)
-    return services.create_user(actor, **args)
+    return create_user(actor, **args)
 
 
 # --- who may do what (三员分立) -------------------------------------------------------
@@ -57,7 +64,7 @@ def test_only_the_system_admin_creates_users(request, place, who):
 def test_only_the_system_admin_assigns_roles(request, doctor, who):
     actor = request.getfixturevalue(who)
     with pytest.raises((PermissionDenied, NotFound)):
-        services.update_user_role_scope(actor, doctor, role=Role.SYSTEM_ADMIN, scope_kind="all")
+        update_user_role_scope(actor, doctor, role=Role.SYSTEM_ADMIN, scope_kind="all")
     doctor.refresh_from_db()
     assert doctor.role == Role.DOCTOR
 
@@ -67,7 +74,7 @@ def test_only_the_security_admin_unlocks(request, who):
     actor = request.getfixturevalue(who)
     lockout.note_failure("victim", "127.0.0.1")
     with pytest.raises(PermissionDenied):
-        services.unlock(actor, username="victim")
+        unlock(actor, username="victim")
     assert LoginFailure.objects.count() == 1
 
 
@@ -76,7 +83,7 @@ def test_only_the_security_admin_resets_totp(request, place, who):
     actor = request.getfixturevalue(who)
     target = make_account(Role.NURSE, place.hospital, username="target", totp=True)
     with pytest.raises(PermissionDenied):
-        services.reset_totp(actor, target)
+        reset_totp(actor, target)
     target.refresh_from_db()
     assert target.totp_confirmed is True
 
@@ -90,7 +97,7 @@ def test_the_security_admin_resets_totp_and_revokes_tokens(client, secadmin, pla
     )
     assert issued.status_code == 201
 
-    services.reset_totp(secadmin, target)
+    reset_totp(secadmin, target)
 
     target.refresh_from_db()
     assert (target.totp_secret, target.totp_confirmed) == ("", False)
@@ -102,19 +109,17 @@ def test_the_security_admin_resets_totp_and_revokes_tokens(client, secadmin, pla
         {"was_confirmed": True, "tokens_revoked": 1},
     )
     with pytest.raises(ValidationFailed) as exc:
-        services.reset_totp(secadmin, target)
+        reset_totp(secadmin, target)
     assert exc.value.code == "totp_not_enrolled"
 
 
 def test_no_administrator_resets_their_own_factor_or_changes_their_own_role(sysadmin, secadmin):
     with pytest.raises(PermissionDenied):
-        services.reset_totp(secadmin, secadmin)
+        reset_totp(secadmin, secadmin)
     with pytest.raises(PermissionDenied):
-        services.update_user_role_scope(
-            sysadmin, sysadmin, role=Role.SECURITY_ADMIN, scope_kind="all"
-        )
+        update_user_role_scope(sysadmin, sysadmin, role=Role.SECURITY_ADMIN, scope_kind="all")
     with pytest.raises(PermissionDenied):
-        services.deactivate_user(sysadmin, sysadmin)
+        deactivate_user(sysadmin, sysadmin)
 
 
 # --- roles and scopes -----------------------------------------------------------------
@@ -256,13 +261,13 @@ def test_a_region_scoped_admin_sees_and_edits_accounts_of_their_region_only(sysa
     with pytest.raises(NotFound):
         selectors.get_user_for(admin, theirs.pk)
     with pytest.raises(NotFound):
-        services.update_user_role_scope(
+        update_user_role_scope(
             admin, theirs, role=Role.NURSE, scope_kind="region", region_code="411521000000"
         )
     with pytest.raises(NotFound):
-        services.deactivate_user(admin, theirs)
+        deactivate_user(admin, theirs)
 
-    services.update_user_role_scope(
+    update_user_role_scope(
         admin, mine, role=Role.NURSE, scope_kind="region", region_code="411521101000"
     )
     mine.refresh_from_db()
@@ -299,13 +304,13 @@ def test_deactivation_ends_sessions_and_tokens(client, sysadmin, doctor):
     ).json()["token"]
     client.force_login(doctor)
 
-    services.deactivate_user(sysadmin, doctor)
+    deactivate_user(sysadmin, doctor)
 
     assert client.get("/api/v1/auth/me").status_code == 401
     assert ApiToken.objects.get().revoked is True
     with pytest.raises(ValidationFailed):
-        services.deactivate_user(sysadmin, doctor)
-    services.reactivate_user(sysadmin, doctor)
+        deactivate_user(sysadmin, doctor)
+    reactivate_user(sysadmin, doctor)
     doctor.refresh_from_db()
     assert doctor.is_active is True
     client.logout()
@@ -339,12 +344,12 @@ def test_deactivation_ends_sessions_and_tokens(client, sysadmin, doctor):
 def test_unlock_of_every_address_and_of_nothing(secadmin, doctor):
     lockout.note_failure("doctor", "10.0.0.1")
     lockout.note_failure("doctor", "10.0.0.2")
-    assert services.unlock(secadmin, username="doctor") == 2
+    assert unlock(secadmin, username="doctor") == 2
     with pytest.raises(ValidationFailed) as exc:
-        services.unlock(secadmin, username="doctor")
+        unlock(secadmin, username="doctor")
     assert exc.value.code == "not_locked"
     with pytest.raises(ValidationFailed) as exc:
-        services.unlock(secadmin, username="doctor", address="not-an-ip")
+        unlock(secadmin, username="doctor", address="not-an-ip")
     assert (exc.value.code, exc.value.field) == ("invalid_address", "address")
 
 

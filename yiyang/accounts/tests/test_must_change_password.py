@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts import services
+from yiyang.accounts.services.passwords import change_password
+from yiyang.accounts.services.users import bootstrap_user
 from yiyang.common.permissions import Role
 from yiyang.common.scope import ScopeKind
 
@@ -19,7 +20,7 @@ OWN = "Ziji#Mima2027"
 
 @pytest.fixture
 def family():
-    user = services.bootstrap_user(
+    user = bootstrap_user(
         username="fam0000001",
         password=ONE_TIME,
         role=Role.FAMILY,
@@ -59,7 +60,7 @@ def test_no_api_token_before_the_password_is_changed(client, family):
     )
     assert response.status_code == 403
     assert response.json()["code"] == "password_change_required"
-    services.change_password(family, old_password=ONE_TIME, new_password=OWN)
+    change_password(family, old_password=ONE_TIME, new_password=OWN)
     response = client.post(
         "/api/v1/auth/token",
         {"username": family.username, "password": OWN},

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from yiyang.accounts import services
 from yiyang.accounts.models import User
 from yiyang.accounts.passwords import character_classes
+from yiyang.accounts.services.passwords import change_password
+from yiyang.accounts.services.users import create_user
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.permissions import Role
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 def create(actor, password, username="newuser"):
-    return services.create_user(
+    return create_user(
         actor, username=username, password=password, role=Role.RESIDENT, scope_kind="self"
     )
 
@@ -69,20 +70,20 @@ def test_every_fixture_account_is_argon2(sysadmin, doctor):
 
 def test_change_password_checks_the_current_one(doctor, password):
     with pytest.raises(ValidationFailed) as exc:
-        services.change_password(doctor, old_password="Nope#1234", new_password="Fresh#Pass42")
+        change_password(doctor, old_password="Nope#1234", new_password="Fresh#Pass42")
     assert (exc.value.code, exc.value.field) == ("wrong_password", "old_password")
 
 
 def test_change_password_refuses_the_same_password(doctor, password):
     with pytest.raises(ValidationFailed) as exc:
-        services.change_password(doctor, old_password=password, new_password=password)
+        change_password(doctor, old_password=password, new_password=password)
     assert exc.value.code == "password_unchanged"
 
 
 def test_change_password_refuses_a_weak_one(doctor, password):
     before = doctor.password
     with pytest.raises(ValidationFailed) as exc:
-        services.change_password(doctor, old_password=password, new_password="alllowercase")
+        change_password(doctor, old_password=password, new_password="alllowercase")
     assert (exc.value.code, exc.value.detail) == ("password_policy", TOO_SIMPLE)
     doctor.refresh_from_db()
     assert doctor.password == before

@@ -43,7 +43,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
-from yiyang.accounts.services import LoginRefused, check_password, check_second_factor
+from yiyang.accounts.services.signin import LoginRefused, check_password, check_second_factor
 from yiyang.assessments import history_chart as history_chart_mod
 from yiyang.assessments import progress, record_context, report_data, services
 from yiyang.assessments.errors import AssessmentError

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.accounts import services as account_services
+from yiyang.accounts.services.tokens import issue_token
 from yiyang.audit.models import AuditEvent
 from yiyang.audit.services import verify_chain
 from yiyang.common.permissions import Role
@@ -54,7 +54,7 @@ def test_a_refused_page_is_audited(client: Client, doctor) -> None:
 
 
 def test_a_refused_api_call_is_audited_with_its_error_code(client: Client, doctor) -> None:
-    token = account_services.issue_token(None, username="doctor", password="Yiyang#2026").key
+    token = issue_token(None, username="doctor", password="Yiyang#2026").key
 
     response = client.post(
         "/api/v1/audit/verify", HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_X_REQUEST_ID="req-42"

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yiyang.accounts import services as account_services
 from yiyang.accounts.errors import AccountError
 from yiyang.accounts.models import User
+from yiyang.accounts.services.users import bootstrap_user
 from yiyang.audit.services import record
 from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import Role, require_perm
@@ -134,7 +134,7 @@ def _family_login(contact: Contact, username: Any) -> tuple[User, str | None]:
             contact.save(update_fields=["account"])
             return user, None
     password = one_time_password()
-    user = account_services.bootstrap_user(
+    user = bootstrap_user(
         username=wanted or _new_username(),
         password=password,
         role=Role.FAMILY,

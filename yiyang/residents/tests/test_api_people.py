@@ -8,8 +8,8 @@ import json
 import pytest
 from django.test import Client
 
-from yiyang.accounts import services as account_services
 from yiyang.accounts.models import User
+from yiyang.accounts.services.passwords import change_password
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.residents.models import Consent, Contact, ProxyGrant, Resident
@@ -155,9 +155,7 @@ def test_grant_then_the_family_login_signs_in_and_sees_her_mother(world, api):
     # A one-time password: she must choose her own before signing in to the API.
     assert refused.json()["code"] == "password_change_required"
     own = "Lijuan#Mima2027"
-    account_services.change_password(
-        User.objects.get(username=username), old_password=password, new_password=own
-    )
+    change_password(User.objects.get(username=username), old_password=password, new_password=own)
     token = Client().post(
         "/api/v1/auth/token",
         json.dumps({"username": username, "password": own}),

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from yiyang.accounts import services as account_services
+from yiyang.accounts.services.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parents[3]
 CSP = (
@@ -231,7 +231,7 @@ def test_docs_need_a_login_when_so_configured(client: Client, doctor, settings) 
         f"{reverse('web:login')}?next=/api/v1/docs",
     )
 
-    token = account_services.issue_token(None, username="doctor", password="Yiyang#2026").key
+    token = issue_token(None, username="doctor", password="Yiyang#2026").key
     with_token = client.get("/api/v1/openapi.json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert with_token.status_code == 200 and "paths" in with_token.json()
     assert client.get("/api/v1/docs", HTTP_AUTHORIZATION="Bearer wrong").status_code == 302

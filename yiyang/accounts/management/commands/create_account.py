@@ -1,5 +1,5 @@
 """``yiyang create_account``: create an account from the command line (e.g. the first
-system administrator of a deployment), through ``services.bootstrap_user``.
+system administrator of a deployment), through ``services.users.bootstrap_user``.
 
     yiyang create_account --username admin --role system_admin --scope all
     yiyang create_account --username li --role doctor --scope institution --institution 12
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from yiyang.accounts import services
+from yiyang.accounts.services.users import bootstrap_user
 from yiyang.common.errors import DomainError
 from yiyang.common.permissions import Role
 from yiyang.common.scope import ScopeKind
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             if password != getpass.getpass("Password (again): "):
                 raise CommandError("The two passwords differ.")
         try:
-            user = services.bootstrap_user(
+            user = bootstrap_user(
                 username=options["username"],
                 password=password,
                 role=options["role"],
