@@ -273,9 +273,11 @@ def load_devices(count: int, seed: int | None = None) -> list[SimDevice]:
 
     if count < 1:
         raise ValueError("count must be at least 1")
-    consenting = Consent.objects.filter(
-        purpose=ConsentPurpose.DEVICE_MONITORING, withdrawn_at__isnull=True
-    ).values("resident_id")
+    consenting = (
+        Consent.objects.active()
+        .filter(purpose=ConsentPurpose.DEVICE_MONITORING)
+        .values("resident_id")
+    )
     candidates = list(
         Device.objects.filter(
             status=DeviceStatus.ACTIVE,
@@ -483,7 +485,7 @@ class MqttTransport:
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
-        from yiyang.devices.services.ingest import sign
+        from yiyang.devices.protocol import sign
 
         # Back-pressure: never more than MQTT_INFLIGHT messages without a PUBACK.
         if self._wait_for_acks(MQTT_INFLIGHT - 1, DRAIN_TIMEOUT) >= MQTT_INFLIGHT:

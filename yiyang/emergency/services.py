@@ -49,7 +49,7 @@ from yiyang.emergency.models import (
 from yiyang.emergency.permissions import EmergencyPerm
 from yiyang.emergency.selectors import call_q
 from yiyang.residents.errors import ResidentError
-from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus
+from yiyang.residents.models import Contact, ProxyGrant, Resident, ResidentStatus, active_consent
 from yiyang.residents.selectors.registry import scoped_residents
 from yiyang.residents.services.registry import normalise_phone
 
@@ -266,9 +266,9 @@ def lookup_phone(actor: User, phone: Any) -> list[PhoneMatch]:
         .order_by("resident_id", "name", "pk")
     )
     with_login = set(
-        ProxyGrant.objects.filter(
-            contact__in=contacts, consent__withdrawn_at__isnull=True
-        ).values_list("contact_id", flat=True)
+        ProxyGrant.objects.filter(active_consent("consent__"), contact__in=contacts).values_list(
+            "contact_id", flat=True
+        )
     )
     for contact in contacts:
         match = matches.setdefault(contact.resident_id, PhoneMatch(contact.resident))

@@ -20,23 +20,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
 from yiyang.residents.errors import ResidentError
-from yiyang.residents.models import Consent, ConsentPurpose, ProxyGrant, Resident
+from yiyang.residents.models import Consent, ConsentPurpose, ProxyGrant, Resident, active_consent
 from yiyang.residents.permissions import ResidentPerm
 
 
 def has_consent(resident: Resident | int, purpose: str) -> bool:
     """Whether the resident's consent for ``purpose`` is on record and not withdrawn."""
     pk = resident.pk if isinstance(resident, Resident) else resident
-    return Consent.objects.filter(
-        resident_id=pk, purpose=purpose, withdrawn_at__isnull=True
-    ).exists()
+    return Consent.objects.active().filter(resident_id=pk, purpose=purpose).exists()
+
+
+def consenting_to(purpose: str, resident_ref: str = "resident_id") -> Exists:
+    """An expression for "the resident named by ``resident_ref`` (a field of the outer
+    query) has consented to ``purpose`` and not withdrawn" — to annotate or filter another
+    app's rows (a device's, for ingestion) in the same query."""
+    return Exists(
+        Consent.objects.active().filter(resident_id=OuterRef(resident_ref), purpose=purpose)
+    )
 
 
 def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any]:
@@ -44,10 +51,10 @@ def proxied_resident_ids(user_id: int, right: str | None = None) -> QuerySet[Any
     e.g. ``"can_view_alerts"``, set when given), while the resident's consent to sharing
     with family is active."""
     grants = ProxyGrant.objects.filter(
+        active_consent("consent__"),
+        active_consent("resident__consents__"),
         user_id=user_id,
-        consent__withdrawn_at__isnull=True,
         resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
-        resident__consents__withdrawn_at__isnull=True,
     )
     if right:
         grants = grants.filter(**{right: True})

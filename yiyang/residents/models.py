@@ -333,6 +333,21 @@ class ConsentGiver(models.TextChoices):
     GUARDIAN = "guardian", _("Guardian")
 
 
+def active_consent(prefix: str = "") -> Q:
+    """The one definition of an active consent: on record and not withdrawn. ``prefix``
+    reaches consents through a relation (``"consent__"`` from a proxy grant,
+    ``"resident__consents__"`` from a row about a resident); combine it in the same
+    ``filter()`` call as the relation's other conditions, so that they speak of one
+    consent."""
+    return Q(**{f"{prefix}withdrawn_at__isnull": True})
+
+
+class ConsentQuerySet(models.QuerySet["Consent"]):
+    def active(self) -> ConsentQuerySet:
+        """The consents in force (``active_consent``)."""
+        return self.filter(active_consent())
+
+
 class Consent(models.Model):
     """One consent (PIPL separate consent for sensitive personal information) for one
     purpose. Never edited: a withdrawal sets ``withdrawn_at`` (effective at once), giving
@@ -370,6 +385,8 @@ class Consent(models.Model):
     )
     withdrawal_note = models.CharField(_("withdrawal note"), max_length=255, blank=True)
 
+    objects = ConsentQuerySet.as_manager()
+
     class Meta:
         ordering = ["resident_id", "purpose", "-given_at", "-pk"]
         verbose_name = _("consent")
@@ -385,7 +402,7 @@ class Consent(models.Model):
             # one per grant).
             models.UniqueConstraint(
                 fields=["resident", "purpose"],
-                condition=Q(withdrawn_at__isnull=True) & ~Q(purpose="proxy_access"),
+                condition=active_consent() & ~Q(purpose="proxy_access"),
                 name="consent_one_active_per_purpose",
             ),
         ]
@@ -395,6 +412,7 @@ class Consent(models.Model):
 
     @property
     def active(self) -> bool:
+        """This consent is in force (``active_consent``, for one row)."""
         return self.withdrawn_at is None
 
 
@@ -433,7 +451,7 @@ class ProxyGrant(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.consent.withdrawn_at is None
+        return self.consent.active
 
 
 # --- health record ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.scoring import score
 from yiyang.assessments.selectors import current_version
-from yiyang.residents.models import ConsentPurpose, Resident, ResidentStatus
+from yiyang.residents.models import ConsentPurpose, Resident, ResidentStatus, active_consent
 
 CODE = services.ABILITY_INSTRUMENT
 ASSESSED_SHARE = 0.7
@@ -115,10 +115,10 @@ def _residents(grid_ids: list[int]) -> QuerySet[Resident]:
     """The active residents of the grids who consent to health data, in id order."""
     return (
         Resident.objects.filter(
+            active_consent("consents__"),
             grid_id__in=grid_ids,
             status=ResidentStatus.ACTIVE,
             consents__purpose=ConsentPurpose.HEALTH_DATA,
-            consents__withdrawn_at__isnull=True,
         )
         .distinct()
         .order_by("pk")

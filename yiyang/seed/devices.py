@@ -46,6 +46,7 @@ from yiyang.residents.models import (
     ConsentPurpose,
     Resident,
     ResidentStatus,
+    active_consent,
 )
 
 BATCH = 2000
@@ -173,10 +174,10 @@ def _monitored(grid_ids: list[int]) -> tuple[list[Resident], dict[int, set[str]]
     the ICD-10 codes of each one's active conditions. Two queries."""
     residents = list(
         Resident.objects.filter(
+            active_consent("consents__"),
             grid_id__in=grid_ids,
             status=ResidentStatus.ACTIVE,
             consents__purpose=ConsentPurpose.DEVICE_MONITORING,
-            consents__withdrawn_at__isnull=True,
         )
         .distinct()
         .order_by("pk")

@@ -184,16 +184,16 @@ def _station(alerts: Sequence[Alert]) -> dict[int, set[int]]:
 
 def family(resident_ids: Iterable[int]) -> dict[int, set[int]]:
     """Resident → the family logins with an active proxy grant that may see alerts."""
-    from yiyang.residents.models import ConsentPurpose, ProxyGrant
+    from yiyang.residents.models import ConsentPurpose, ProxyGrant, active_consent
 
     out: dict[int, set[int]] = defaultdict(set)
     for resident_id, user_id in ProxyGrant.objects.filter(
+        active_consent("consent__"),
+        active_consent("resident__consents__"),
         resident_id__in=set(resident_ids),
         can_view_alerts=True,
-        consent__withdrawn_at__isnull=True,
         user__is_active=True,
         resident__consents__purpose=ConsentPurpose.FAMILY_SHARING,
-        resident__consents__withdrawn_at__isnull=True,
     ).values_list("resident_id", "user_id"):
         out[resident_id].add(user_id)
     return out

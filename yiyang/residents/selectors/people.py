@@ -79,8 +79,10 @@ def grants_for(user: User, resident: Any) -> QuerySet[ProxyGrant]:
 
 def active_consents(resident: Resident) -> dict[str, Consent]:
     """The resident's active consent per purpose (proxy grants left out) — for headers."""
-    rows = Consent.objects.filter(resident=resident, withdrawn_at__isnull=True).exclude(
-        purpose=ConsentPurpose.PROXY_ACCESS
+    rows = (
+        Consent.objects.active()
+        .filter(resident=resident)
+        .exclude(purpose=ConsentPurpose.PROXY_ACCESS)
     )
     return {c.purpose: c for c in rows}
 

@@ -18,7 +18,7 @@ from yiyang.common.errors import NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
 from yiyang.residents.errors import ResidentError
-from yiyang.residents.models import Consent, Resident, ResidentStatus
+from yiyang.residents.models import Consent, Resident, ResidentStatus, active_consent
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.services.people import GIVEN_PURPOSES, _close, _pk, _scoped_resident
 from yiyang.residents.services.registry import RESIDENT_FIELDS
@@ -126,7 +126,7 @@ def _dedupe_consents(actor: User, keep: Resident, remove: Resident) -> list[int]
     for purpose in GIVEN_PURPOSES:
         active = list(
             Consent.objects.select_for_update(no_key=True)
-            .filter(resident__in=[keep, remove], purpose=purpose, withdrawn_at__isnull=True)
+            .filter(active_consent(), resident__in=[keep, remove], purpose=purpose)
             .order_by("given_at", "pk")
         )
         for duplicate in active[1:]:

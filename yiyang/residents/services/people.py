@@ -44,6 +44,7 @@ from yiyang.residents.models import (
     Relation,
     Resident,
     ResidentStatus,
+    active_consent,
 )
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.people import is_own_login
@@ -226,7 +227,7 @@ def add_contact(actor: User, resident: Any, **data: Any) -> Contact:
 
 
 def _guardian_consents(contact: Contact) -> QuerySet[Consent]:
-    return Consent.objects.filter(guardian=contact, withdrawn_at__isnull=True)
+    return Consent.objects.active().filter(guardian=contact)
 
 
 def update_contact(actor: User, contact: Any, *, resident: Any = None, **changes: Any) -> Contact:
@@ -277,7 +278,7 @@ def remove_contact(actor: User, contact: Any, *, resident: Any = None, note: str
         found = _scoped_contact(actor, contact, resident)
         _scoped_resident(actor, found.resident_id, lock=True)
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
-        if target.grants.filter(consent__withdrawn_at__isnull=True).exists():
+        if target.grants.filter(active_consent("consent__")).exists():
             raise ValidationFailed(
                 ResidentError.CONTACT_HAS_ACTIVE_GRANT,
                 _("%(name)s has an active family login for this resident: revoke it first.")
@@ -443,9 +444,7 @@ def give_consent(
         giver, guardian_contact = _giver(target, given_by, guardian)
         when = _given_at(given_at)
         text = clean_text(note, "note", _consent_label("note"))
-        if Consent.objects.filter(
-            resident=target, purpose=purpose, withdrawn_at__isnull=True
-        ).exists():
+        if Consent.objects.active().filter(resident=target, purpose=purpose).exists():
             raise _already_given(target, purpose)
         consent = Consent(
             resident=target,
@@ -476,9 +475,9 @@ def give_consent(
 
 def _active_grant_ids(resident: Resident) -> list[int]:
     return sorted(
-        ProxyGrant.objects.filter(
-            resident=resident, consent__withdrawn_at__isnull=True
-        ).values_list("pk", flat=True)
+        ProxyGrant.objects.filter(active_consent("consent__"), resident=resident).values_list(
+            "pk", flat=True
+        )
     )
 
 

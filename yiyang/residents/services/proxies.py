@@ -23,7 +23,14 @@ from yiyang.common.permissions import Role, require_perm
 from yiyang.common.scope import ScopeKind
 from yiyang.common.validation import clean_text, field_label
 from yiyang.residents.errors import ResidentError
-from yiyang.residents.models import Consent, ConsentPurpose, Contact, ProxyGrant, Resident
+from yiyang.residents.models import (
+    Consent,
+    ConsentPurpose,
+    Contact,
+    ProxyGrant,
+    Resident,
+    active_consent,
+)
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import scoped_residents
 from yiyang.residents.services.people import (
@@ -179,9 +186,11 @@ def _rights(values: dict[str, Any]) -> dict[str, bool]:
 
 
 def _require_family_sharing(resident: Resident) -> None:
-    if not Consent.objects.filter(
-        resident=resident, purpose=ConsentPurpose.FAMILY_SHARING, withdrawn_at__isnull=True
-    ).exists():
+    if (
+        not Consent.objects.active()
+        .filter(resident=resident, purpose=ConsentPurpose.FAMILY_SHARING)
+        .exists()
+    ):
         raise ValidationFailed(
             ResidentError.NO_FAMILY_SHARING,
             _(
@@ -238,7 +247,7 @@ def grant_proxy(
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
         _not_merged(owner)
         _require_family_sharing(owner)
-        if target.grants.filter(consent__withdrawn_at__isnull=True).exists():
+        if target.grants.filter(active_consent("consent__")).exists():
             raise ValidationFailed(
                 ResidentError.ALREADY_GRANTED,
                 _("%(name)s already has an active grant: change its rights or revoke it.")
