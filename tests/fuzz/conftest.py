@@ -56,7 +56,8 @@ def _sos(resident: Any) -> None:
     """An SOS press from the demo resident's button, through the ingestion: an alert, its
     emergency call and the notifications of both."""
     from yiyang.devices.models import Device
-    from yiyang.devices.services.ingest import Envelope, process
+    from yiyang.devices.protocol import Envelope
+    from yiyang.devices.services.ingest import process
 
     device = Device.objects.get(resident=resident, kind="sos_button")
     body = {"seq": 1, "ts": (timezone.now() - datetime.timedelta(seconds=30)).isoformat()}

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.common import crypto
+from yiyang.devices import protocol
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus, Reading, Source
 from yiyang.devices.services import ingest
 from yiyang.residents.models import Condition, Consent, ConsentPurpose, Resident
@@ -143,15 +144,15 @@ def test_a_seeded_device_sends_a_signed_reading():
         }
     ).encode()
     [outcome] = ingest.process(
-        [ingest.Envelope(Source.MQTT, device.serial, payload, ingest.sign(secret, payload))]
+        [protocol.Envelope(Source.MQTT, device.serial, payload, protocol.sign(secret, payload))]
     )
     assert (outcome.accepted, outcome.duplicates, outcome.rejected) == (1, 0, [])
     reading = Reading.objects.get(device=device)
     assert reading.resident.name == "陈秀英"
     assert reading.values == {"sys": 152.0, "dia": 94.0, "hr": 78.0}
     # A secret from another seed is refused.
-    bad = ingest.sign(demo_secret(8, device.serial), payload)
-    [outcome] = ingest.process([ingest.Envelope(Source.MQTT, device.serial, payload, bad)])
+    bad = protocol.sign(demo_secret(8, device.serial), payload)
+    [outcome] = ingest.process([protocol.Envelope(Source.MQTT, device.serial, payload, bad)])
     assert [r.code for r in outcome.rejected] == ["bad_signature"]
 
 

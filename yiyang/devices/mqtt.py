@@ -51,7 +51,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from yiyang.devices.models import Source
-from yiyang.devices.services.ingest import Envelope, Outcome, quarantine_failure
+from yiyang.devices.protocol import Envelope, Outcome
+from yiyang.devices.services.ingest import quarantine_failure
 
 logger = logging.getLogger(__name__)
 

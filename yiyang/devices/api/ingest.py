@@ -25,13 +25,8 @@ from django.http.request import RawPostDataException
 from ninja import Router
 
 from yiyang.devices.models import Source
-from yiyang.devices.services.ingest import (
-    MAX_PAYLOAD,
-    PAYLOAD_KEPT,
-    Envelope,
-    process,
-    quarantine_refusal,
-)
+from yiyang.devices.protocol import MAX_PAYLOAD, PAYLOAD_KEPT, Envelope
+from yiyang.devices.services.ingest import process, quarantine_refusal
 from yiyang.devices.services.registry import check_credentials
 
 router = Router(tags=["devices"], auth=None)

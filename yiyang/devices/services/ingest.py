@@ -26,351 +26,49 @@ several consumers and redeliveries reorder a device's messages, only when it is 
 from __future__ import annotations
 
 import datetime
-import hashlib
 import hmac
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from yiyang.common import crypto
-from yiyang.devices.models import Device, DeviceKind, DeviceStatus, Quarantine, Reading, Source
+from yiyang.devices.models import Device, DeviceStatus, Quarantine, Reading, Source
+from yiyang.devices.protocol import (
+    MAX_SEQ_AHEAD,
+    SENDS,
+    Envelope,
+    Message,
+    Outcome,
+    Refused,
+    Rejection,
+    decode,
+    device_key,
+    kept,
+    observations_for,
+    parse_message,
+    piece,
+    seq_of,
+)
 from yiyang.devices.services import alerts
-from yiyang.residents import loinc
-from yiyang.residents.models import (
-    Consent,
-    ConsentPurpose,
-    Observation,
-    ObservationSource,
-    ResidentStatus,
+from yiyang.residents.access import consenting_to
+from yiyang.residents.models import ConsentPurpose, ResidentStatus
+from yiyang.residents.services.device_observations import (
+    DeviceObservation,
+    record_device_observations,
 )
 
-MAX_MESSAGES = 500  # per body
-MAX_PAYLOAD = 512 * 1024  # bytes per body
-FUTURE_SKEW = datetime.timedelta(minutes=5)
-MAX_AGE = datetime.timedelta(days=30)
-PAYLOAD_KEPT = 4096  # bytes of a refused message kept in the quarantine
 REDELIVERY_LOOKBACK = datetime.timedelta(days=1)  # where a redelivery's refusal is sought
 # Over MQTT a device's messages may arrive out of order: several consumers share the
 # subscription, and a consumer's unacknowledged messages come back after its restart. A
 # seq at most this far below the device's highest stored one that was never stored is a
 # late arrival (stored); further below, a replay (``stale_seq``). HTTP is strict (0).
 MQTT_REORDER_WINDOW = 1000
-# ``seq`` is an integer 0 … MAX_SEQ (2^53 - 1: exact in every JSON parser, JavaScript's
-# too), and at most MAX_SEQ_AHEAD above the device's highest stored one: a bogus huge seq
-# would otherwise become the device's highest and make every later genuine message a
-# replay (``stale_seq``) for good. 100,000 is more than a device sending every 30 s for
-# the 30 days a message may be late (86,400).
-MAX_SEQ = 2**53 - 1
-MAX_SEQ_AHEAD = 100_000
-
-GLUCOSE_CONTEXTS = {
-    "fasting": loinc.GLUCOSE_FASTING,
-    "random": loinc.GLUCOSE_RANDOM,
-    "postprandial": loinc.GLUCOSE_RANDOM,
-}
-
-# kind → {value key: (LOINC code whose plausible range and unit apply | None, required)}
-KINDS: dict[str, dict[str, tuple[str | None, bool]]] = {
-    "bp": {
-        "sys": (loinc.SYSTOLIC, True),
-        "dia": (loinc.DIASTOLIC, True),
-        "hr": (loinc.HEART_RATE, False),
-    },
-    "glucose": {"mmol": (loinc.GLUCOSE_RANDOM, True), "context": (None, True)},
-    "spo2": {"spo2": (loinc.SPO2, True), "hr": (loinc.HEART_RATE, False)},
-    "temp": {"c": (loinc.TEMPERATURE, True)},
-    "hr": {"hr": (loinc.HEART_RATE, True)},
-    "weight": {"kg": (loinc.WEIGHT, True)},
-    "battery": {"pct": (None, True)},
-    "sos": {},
-    "fall": {},
-}
-
-# device kind → the message kinds it can send (docs/device-protocol.md); anything else
-# is refused (``unsupported_kind``): a BP monitor has no SOS button, and an SOS it
-# "sends" would open an emergency call.
-SENDS: dict[str, frozenset[str]] = {
-    DeviceKind.BP_MONITOR: frozenset({"bp", "hr", "battery"}),
-    DeviceKind.GLUCOMETER: frozenset({"glucose", "battery"}),
-    DeviceKind.PULSE_OXIMETER: frozenset({"spo2", "hr", "battery"}),
-    DeviceKind.THERMOMETER: frozenset({"temp", "battery"}),
-    DeviceKind.SCALE: frozenset({"weight", "battery"}),
-    DeviceKind.SMART_WATCH: frozenset({"hr", "spo2", "bp", "temp", "sos", "fall", "battery"}),
-    DeviceKind.SOS_BUTTON: frozenset({"sos", "fall", "battery"}),
-    DeviceKind.FALL_SENSOR: frozenset({"fall", "battery"}),
-    DeviceKind.BED_SENSOR: frozenset({"hr", "fall", "battery"}),
-}
-
-
-@dataclass(frozen=True)
-class Envelope:
-    source: str  # Source.MQTT | Source.HTTP
-    serial: str  # from the topic or the HTTP login
-    payload: bytes
-    signature: str | None = None  # MQTT 5 user property "sig"
-    authenticated: bool = False  # HTTP: credentials already checked by the endpoint
-    # MQTT: the broker sent it before (DUP flag): its first delivery may have been
-    # processed, so a refusal already quarantined is not quarantined (or counted) again.
-    redelivered: bool = False
-
-
-@dataclass(frozen=True)
-class Rejection:
-    index: int | None  # position in a batch body (None: the whole body)
-    seq: int | None
-    code: str
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "seq": self.seq, "code": self.code, "detail": self.detail}
-
-
-@dataclass
-class Outcome:
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: list[Rejection] = field(default_factory=list)
-
-
-class Refused(Exception):
-    def __init__(self, code: str, detail: str):
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-
-
-def sign(secret: str, payload: bytes) -> str:
-    """The MQTT ``sig``: hex HMAC-SHA256 of the payload keyed with the device secret."""
-    return hmac.digest(secret.encode(), payload, hashlib.sha256).hex()
-
-
-@lru_cache(maxsize=50_000)
-def _key(token: str) -> bytes:
-    """The HMAC key of a device: its secret (decrypted from ``token``) as UTF-8."""
-    return crypto.decrypt(token).encode()
-
-
-# --- one message ------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Message:
-    seq: int
-    measured_at: datetime.datetime
-    kind: str
-    values: dict[str, Any]
-
-
-def _number(kind: str, key: str, value: Any) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Refused("bad_field", f"{kind}.{key} must be a number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise Refused("bad_field", f"{kind}.{key} must be a number") from None
-    if not number.is_finite():
-        raise Refused("bad_field", f"{kind}.{key} must be a finite number")
-    return number
-
-
-# code → (low, high) as floats, where both range ends are exactly floats (all of them): a
-# JSON number then needs no ``Decimal`` on the usual path (``_fast_number``).
-_FLOAT_RANGES = {
-    code: (float(spec.low), float(spec.high), spec.decimals)
-    for code, spec in loinc.CODES.items()
-    if Decimal(float(spec.low)) == spec.low and Decimal(float(spec.high)) == spec.high
-}
-
-
-def _fast_number(code: str, value: Any) -> float | None:
-    """The stored value of a plausible int or float for ``code`` — exactly what the
-    ``Decimal`` path (``_number``, ``in_range``, ``quantize``) gives — or None when that
-    path must decide (not a plain number, outside the range, more decimals than stored,
-    an exponent, not finite: refusals and roundings keep their one implementation).
-
-    Exact: an int is compared exactly with a float; a finite float lies on the same side
-    of a float range end as its shortest repr ``Decimal(str(value))``; and a float whose
-    repr has no more decimals than the code stores is unchanged by ``quantize``."""
-    bounds = _FLOAT_RANGES.get(code)
-    if bounds is None:
-        return None
-    low, high, decimals = bounds
-    kind = value.__class__
-    if kind is int:
-        return float(value) if low <= value <= high else None
-    if kind is not float or not low <= value <= high:  # NaN fails the comparison
-        return None
-    text = repr(value)
-    if "e" in text:
-        return None
-    fraction = text.partition(".")[2]
-    return value if fraction == "0" or len(fraction) <= decimals else None
-
-
-_FIELDS = frozenset(("seq", "ts", "kind", "values"))
-
-
-def parse_message(raw: Any, now: datetime.datetime) -> Message:
-    """Check one decoded message against the protocol; ``Refused`` says why not."""
-    if not isinstance(raw, dict):
-        raise Refused("malformed", "a message must be a JSON object")
-    if raw.keys() != _FIELDS:
-        unknown = set(raw) - _FIELDS
-        if unknown:
-            raise Refused("bad_field", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-        for name in ("seq", "ts", "kind", "values"):
-            if name not in raw:
-                raise Refused("bad_field", f"{name} is missing")
-    seq = raw["seq"]
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq > MAX_SEQ:
-        raise Refused("bad_field", f"seq must be an integer from 0 to {MAX_SEQ} (2^53 - 1)")
-    kind = raw["kind"]
-    if not isinstance(kind, str):
-        raise Refused("bad_field", "kind must be a string")
-    if kind not in KINDS:
-        raise Refused("unknown_kind", f"unknown kind {kind[:20]!r}")
-    ts = raw["ts"]
-    if not isinstance(ts, str):
-        raise Refused("bad_field", "ts must be an ISO 8601 string with an offset")
-    try:
-        measured_at = datetime.datetime.fromisoformat(ts)
-    except ValueError:
-        raise Refused("bad_field", "ts must be an ISO 8601 string with an offset") from None
-    if measured_at.tzinfo is None:
-        raise Refused("bad_field", "ts must carry a UTC offset (e.g. +08:00)")
-    if measured_at > now + FUTURE_SKEW:
-        raise Refused("future_ts", f"ts {ts} is in the future")
-    if measured_at < now - MAX_AGE:
-        raise Refused("old_ts", f"ts {ts} is more than {MAX_AGE.days} days old")
-    values = raw["values"]
-    if not isinstance(values, dict):
-        raise Refused("bad_field", "values must be an object")
-    spec = KINDS[kind]
-    if not values.keys() <= spec.keys():
-        extra = set(values) - set(spec)
-        raise Refused("bad_field", f"{kind} takes no {', '.join(sorted(map(str, extra)))}")
-    clean: dict[str, Any] = {}
-    for key, (code, required) in spec.items():
-        if key not in values:
-            if required:
-                raise Refused("bad_field", f"{kind}.{key} is missing")
-            continue
-        value = values[key]
-        if code is not None:
-            fast = _fast_number(code, value)
-            if fast is not None:
-                clean[key] = fast
-                continue
-        elif value.__class__ is int and 0 <= value <= 100 and key != "context":
-            # battery, the usual case (glucose.context is a word: checked below)
-            clean[key] = value
-            continue
-        if kind == "glucose" and key == "context":
-            if value not in GLUCOSE_CONTEXTS:
-                raise Refused(
-                    "bad_field", "glucose.context must be fasting, random or postprandial"
-                )
-            clean[key] = value
-            continue
-        number = _number(kind, key, value)
-        if code is None:  # battery
-            if number != number.to_integral_value() or not 0 <= number <= 100:
-                raise Refused("out_of_range", f"{kind}.{key} must be an integer 0–100")
-            clean[key] = int(number)
-            continue
-        spec_code = loinc.CODES[code]
-        if not spec_code.in_range(number):
-            raise Refused(
-                "out_of_range", f"{kind}.{key} {value} is outside {spec_code.range_text()}"
-            )
-        clean[key] = float(spec_code.quantize(number))
-    if kind == "bp" and clean["sys"] <= clean["dia"]:
-        raise Refused("out_of_range", "bp.sys must be higher than bp.dia")
-    return Message(seq=seq, measured_at=measured_at, kind=kind, values=clean)
-
-
-def observations_for(message: Message) -> list[tuple[str, float]]:
-    """(LOINC code, value in the canonical unit) of the observations a reading makes."""
-    v = message.values
-    if message.kind == "bp":
-        rows = [(loinc.SYSTOLIC, v["sys"]), (loinc.DIASTOLIC, v["dia"])]
-        return rows + ([(loinc.HEART_RATE, v["hr"])] if "hr" in v else [])
-    if message.kind == "glucose":
-        return [(GLUCOSE_CONTEXTS[v["context"]], v["mmol"])]
-    if message.kind == "spo2":
-        return [(loinc.SPO2, v["spo2"])] + ([(loinc.HEART_RATE, v["hr"])] if "hr" in v else [])
-    if message.kind == "temp":
-        return [(loinc.TEMPERATURE, v["c"])]
-    if message.kind == "hr":
-        return [(loinc.HEART_RATE, v["hr"])]
-    if message.kind == "weight":
-        return [(loinc.WEIGHT, v["kg"])]
-    return []  # battery, sos, fall
-
-
-# --- a batch ----------------------------------------------------------------------------
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads``'s object hook: an object naming a key twice is refused (which of the
-    two values counts differs between parsers: the device's meaning is unknown)."""
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise Refused("malformed", f"duplicate key {key[:20]!r} in a JSON object")
-            seen.add(key)
-    return obj
-
-
-def _decode(payload: bytes) -> list[Any]:
-    if len(payload) > MAX_PAYLOAD:
-        raise Refused("too_large", f"body of {len(payload)} bytes, more than {MAX_PAYLOAD}")
-    try:
-        body = json.loads(payload.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except RecursionError:
-        raise Refused("malformed", "JSON nested too deeply") from None
-    except (UnicodeDecodeError, ValueError):
-        raise Refused("malformed", "body is not UTF-8 JSON") from None
-    if isinstance(body, list):
-        if not body:
-            raise Refused("malformed", "empty batch")
-        if len(body) > MAX_MESSAGES:
-            raise Refused("malformed", f"more than {MAX_MESSAGES} messages in one body")
-        return body
-    if isinstance(body, dict):
-        return [body]
-    raise Refused("malformed", "body must be a JSON object or an array of objects")
-
-
-def _seq_of(raw: Any) -> int | None:
-    if isinstance(raw, dict):
-        seq = raw.get("seq")
-        if isinstance(seq, int) and not isinstance(seq, bool) and 0 <= seq <= MAX_SEQ:
-            return seq
-    return None
-
-
-def _kept(payload: bytes) -> str:
-    return payload[:PAYLOAD_KEPT].decode("utf-8", errors="replace")
-
-
-def _piece(raw: Any) -> bytes:
-    """One message of a batch as JSON for its quarantine row (at most ``PAYLOAD_KEPT``
-    bytes are kept)."""
-    try:
-        return json.dumps(raw, ensure_ascii=False).encode()
-    except (RecursionError, ValueError, TypeError):
-        return b"(not serialisable)"
 
 
 def _json_default(value: Any) -> str:
@@ -400,51 +98,14 @@ class _Device:
 
 
 def _devices(serials: Sequence[str]) -> dict[str, _Device]:
-    """The devices of ``serials`` with their resident's status and consent, one query (no
-    lock: see ``_update_devices``)."""
+    """The devices of ``serials`` with their resident's status and device-monitoring
+    consent (the residents app's rule, ``consenting_to``), one query (no lock: see
+    ``_update_devices``)."""
     if not serials:
         return {}
-    rows = _device_rows_pg(serials) if connection.vendor == "postgresql" else _device_rows(serials)
-    return {
-        row[1]: _Device(
-            row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), bool(row[8])
-        )
-        for row in rows
-    }
-
-
-def _device_rows_pg(serials: Sequence[str]) -> list[tuple[Any, ...]]:
-    """``_devices`` on PostgreSQL: (id, serial, kind, status, secret, resident, last seq,
-    resident active, consenting) of each device of ``serials``, one query in SQL."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT d.id, d.serial, d.kind, d.status, d.secret, d.resident_id, d.last_seq, "
-            "r.status = %s, EXISTS (SELECT 1 FROM residents_consent c "
-            "WHERE c.resident_id = d.resident_id AND c.purpose = %s "
-            "AND c.withdrawn_at IS NULL) "
-            "FROM devices_device d LEFT JOIN residents_resident r ON r.id = d.resident_id "
-            "WHERE d.serial = ANY(%s)",
-            [
-                ResidentStatus.ACTIVE.value,
-                ConsentPurpose.DEVICE_MONITORING.value,
-                list(serials),
-            ],
-        )
-        return cursor.fetchall()
-
-
-def _device_rows(serials: Sequence[str]) -> list[tuple[Any, ...]]:
-    """``_devices`` elsewhere (SQLite): the same rows as ``_device_rows_pg``, one ORM
-    query."""
-    consent = Consent.objects.filter(
-        resident_id=OuterRef("resident_id"),
-        purpose=ConsentPurpose.DEVICE_MONITORING,
-        withdrawn_at__isnull=True,
-    )
-    return [
-        (*row[:7], row[7] == ResidentStatus.ACTIVE, row[8])
-        for row in Device.objects.filter(serial__in=serials)
-        .annotate(consenting=Exists(consent))
+    rows = (
+        Device.objects.filter(serial__in=serials)
+        .annotate(consenting=consenting_to(ConsentPurpose.DEVICE_MONITORING))
         .values_list(
             "pk",
             "serial",
@@ -456,7 +117,13 @@ def _device_rows(serials: Sequence[str]) -> list[tuple[Any, ...]]:
             "resident__status",
             "consenting",
         )
-    ]
+    )
+    return {
+        row[1]: _Device(
+            *row[:7], resident_active=row[7] == ResidentStatus.ACTIVE, consenting=bool(row[8])
+        )
+        for row in rows
+    }
 
 
 @dataclass(slots=True)
@@ -558,96 +225,21 @@ def _insert_readings_pg(
         return {(device_id, seq): pk for pk, device_id, seq in cursor.fetchall()}
 
 
-def _insert_observations(
-    stored: list[tuple[_New, alerts.Fresh, uuid.UUID]], now: datetime.datetime
-) -> None:
-    """The health-record observations of the stored readings (source ``device``): their
-    rows (``_observation_rows``), one bulk insert."""
-    cols = _observation_rows(stored)
-    if not cols:
-        return
-    if connection.vendor != "postgresql":
-        _insert_observations_orm(cols)
-    else:
-        _insert_observations_pg(cols, now)
-
-
-# (resident, LOINC code, value, unit, measured at, panel, device serial)
-_ObservationRow = tuple[int, str, float, str, datetime.datetime, uuid.UUID | None, str]
-
-
-def _observation_rows(
-    stored: list[tuple[_New, alerts.Fresh, uuid.UUID]],
-) -> list[_ObservationRow]:
-    """The observations the stored readings make (``observations_for``), as plain rows
+def _observations(stored: list[tuple[_New, alerts.Fresh, uuid.UUID]]) -> list[DeviceObservation]:
+    """The health-record observations the stored readings make (``observations_for``),
     sharing each reading's time, panel and device serial."""
-    # The value as parsed (a float already quantized to the code's decimals): its shortest
-    # repr is the exact decimal PostgreSQL stores.
-    cols: list[_ObservationRow] = []
-    for new, _, panel in stored:
-        for code, value in observations_for(new.message):
-            cols.append(
-                (
-                    new.device.resident_id or 0,
-                    code,
-                    value,
-                    _UNITS[code],
-                    new.message.measured_at,
-                    panel,
-                    new.device.serial,
-                )
-            )
-    return cols
-
-
-def _insert_observations_orm(cols: list[_ObservationRow]) -> None:
-    """``_insert_observations`` elsewhere (SQLite): ``bulk_create`` of the rows."""
-    Observation.objects.bulk_create(
-        [
-            Observation(
-                resident_id=rid,
-                code=code,
-                value=Decimal(str(value)),
-                unit=unit,
-                effective_at=at,
-                source=ObservationSource.DEVICE,
-                panel=panel,
-                device_serial=serial,
-            )
-            for rid, code, value, unit, at, panel, serial in cols
-        ],
-        batch_size=1000,
-    )
-
-
-def _insert_observations_pg(cols: list[_ObservationRow], now: datetime.datetime) -> None:
-    """``_insert_observations`` on PostgreSQL: one ``INSERT … SELECT`` from a JSON document
-    of the rows."""
-    stamps: dict[datetime.datetime, str] = {}  # a panel's rows share their time
-    document = _json(
-        {
-            "r": rid,
-            "c": code,
-            "v": value,
-            "u": unit,
-            "m": stamps.get(at) or stamps.setdefault(at, at.isoformat()),
-            "p": panel.hex if panel else None,
-            "s": serial,
-        }
-        for rid, code, value, unit, at, panel, serial in cols
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO residents_observation (resident_id, code, value, unit, effective_at, "
-            "source, panel, device_serial, recorded_at) "
-            "SELECT t.r, t.c, t.v, t.u, t.m, %s, t.p, t.s, %s "
-            "FROM json_to_recordset(%s::json) AS t(r bigint, c text, v numeric, u text, "
-            "m timestamptz, p uuid, s text)",
-            [ObservationSource.DEVICE.value, now, document],
+    return [
+        DeviceObservation(
+            new.device.resident_id or 0,  # bound: checked in _judge
+            code,
+            value,
+            new.message.measured_at,
+            panel,
+            new.device.serial,
         )
-
-
-_UNITS = {code: spec.unit for code, spec in loinc.CODES.items()}
+        for new, _, panel in stored
+        for code, value in observations_for(new.message)
+    ]
 
 
 @dataclass
@@ -790,7 +382,7 @@ class _Batch:
         a quarantine row keeping the envelope's payload — or only ``raw``, the refused
         message of a batch body — and one more rejection on the device's counter."""
         self.outcomes[i].rejected.append(Rejection(index, seq, code, detail))
-        payload = env.payload if raw is None else _piece(raw)  # one of a batch
+        payload = env.payload if raw is None else piece(raw)  # one of a batch
         self.redelivered.append(env.redelivered)
         self.quarantine.append(
             Quarantine(
@@ -800,7 +392,7 @@ class _Batch:
                 code=code,
                 detail=detail[:255],
                 seq=seq,
-                payload=_kept(payload),
+                payload=kept(payload),
                 received_at=self.now,
             )
         )
@@ -822,7 +414,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
         inserted = _insert_readings(fresh, now)
         _count_stored(batch, fresh, inserted)
         alerts.evaluate([r for _, r, _ in inserted])
-        _insert_observations(inserted, now)
+        record_device_observations(_observations(inserted), now)
         _store_quarantine(batch)
         _update_devices(batch.changes, now)
     return batch.outcomes
@@ -830,7 +422,7 @@ def process(envelopes: Sequence[Envelope]) -> list[Outcome]:
 
 def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
     """Step 1, each envelope on its own: its device, signature (MQTT) or authentication
-    (HTTP) and JSON (``_decode``); then each of its messages: shape and values
+    (HTTP) and JSON (``decode``); then each of its messages: shape and values
     (``parse_message``), a kind its device sends, a device bound to an active resident who
     consents to monitoring. In: the batch and the devices by serial (``_devices``). Out:
     the messages judged good, in order; every refusal is in ``batch`` (outcome, quarantine
@@ -847,7 +439,7 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
             refuse(i, env, device, "device_retired", f"device {device.serial} is retired")
             continue
         if env.source == Source.MQTT:
-            expected = hmac.digest(_key(device.secret), env.payload, "sha256").hex()
+            expected = hmac.digest(device_key(device.secret), env.payload, "sha256").hex()
             if not env.signature or not hmac.compare_digest(expected, env.signature):
                 refuse(
                     i,
@@ -861,7 +453,7 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
             refuse(i, env, device, "bad_signature", "the HTTP request was not authenticated")
             continue
         try:
-            raws = _decode(env.payload)
+            raws = decode(env.payload)
         except Refused as exc:
             refuse(i, env, device, exc.code, exc.detail)
             continue
@@ -882,7 +474,7 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
             try:
                 message = parse_message(raw, now)
             except Refused as exc:
-                refuse(i, env, device, exc.code, exc.detail, index, _seq_of(raw), piece)
+                refuse(i, env, device, exc.code, exc.detail, index, seq_of(raw), piece)
                 continue
             if message.kind not in sends:
                 refuse(
@@ -1016,7 +608,7 @@ def quarantine_refusal(envelope: Envelope, code: str, detail: str) -> Outcome:
             source=envelope.source,
             code=code,
             detail=detail,
-            payload=_kept(envelope.payload),
+            payload=kept(envelope.payload),
             received_at=timezone.now(),
         )
         if device is not None:

@@ -22,8 +22,9 @@ from yiyang.devices.models import (
     Binding,
     Device,
 )
+from yiyang.devices.protocol import KINDS, SENDS, Envelope, sign
 from yiyang.devices.services import timers
-from yiyang.devices.services.ingest import KINDS, SENDS, Envelope, process, sign
+from yiyang.devices.services.ingest import process
 from yiyang.network.models import Grid, Region, Team, TeamRole
 from yiyang.network.services.grids import create_grid
 from yiyang.network.services.teams import create_team

@@ -14,8 +14,8 @@ from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from yiyang.devices import mqtt, news2
-from yiyang.devices.services import alerts, ingest
+from yiyang.devices import mqtt, news2, protocol
+from yiyang.devices.services import alerts
 from yiyang.residents import loinc
 
 NOW = datetime.datetime(2026, 11, 22, 8, 0, tzinfo=datetime.UTC)
@@ -52,7 +52,7 @@ def _exact(code: str, value: object) -> float | str:
      ("temp", "c"), ("hr", "hr"), ("weight", "kg")],
 )  # fmt: skip
 def test_number_checks_match_the_decimal_path(kind, key):
-    code = ingest.KINDS[kind][key][0]
+    code = protocol.KINDS[kind][key][0]
     assert code is not None
     spec = loinc.CODES[code]
     others = {"bp": {"sys": 250, "dia": 21}, "glucose": {"context": "random"}}.get(kind, {})
@@ -63,8 +63,8 @@ def test_number_checks_match_the_decimal_path(kind, key):
         raw = {"seq": 1, "ts": NOW.isoformat(), "kind": kind, "values": values}
         expected = _exact(code, value)
         try:
-            got: float | str = ingest.parse_message(raw, NOW).values[key]
-        except ingest.Refused as exc:
+            got: float | str = protocol.parse_message(raw, NOW).values[key]
+        except protocol.Refused as exc:
             got = exc.code
         if kind == "bp" and isinstance(expected, float) and got == "out_of_range":
             continue  # sys ≤ dia: the pair is refused, whichever path judged the value
@@ -83,8 +83,8 @@ def test_battery_matches_the_decimal_path():
         else:
             expected = int(number)
         try:
-            got: object = ingest.parse_message(raw, NOW).values["pct"]
-        except ingest.Refused as exc:
+            got: object = protocol.parse_message(raw, NOW).values["pct"]
+        except protocol.Refused as exc:
             got = exc.code
         assert (got, type(got)) == (expected, type(expected)), value
 

@@ -37,8 +37,8 @@ from django.db import connection
 from yiyang.common.permissions import Role
 from yiyang.devices import simulate
 from yiyang.devices.models import Device, Quarantine, Reading
+from yiyang.devices.protocol import observations_for, parse_message, sign
 from yiyang.devices.services import registry
-from yiyang.devices.services.ingest import observations_for, parse_message, sign
 from yiyang.devices.tests.relay import Relay, free_port
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import Observation, ObservationSource

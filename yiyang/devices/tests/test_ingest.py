@@ -14,7 +14,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from yiyang.devices.models import Device, DeviceStatus, Quarantine, Reading
-from yiyang.devices.services.ingest import MQTT_REORDER_WINDOW, Envelope, process
+from yiyang.devices.protocol import Envelope
+from yiyang.devices.services.ingest import MQTT_REORDER_WINDOW, process
 from yiyang.devices.tests.conftest import SECRET, http, mqtt, msg, post
 from yiyang.residents import loinc
 from yiyang.residents.models import Consent, Observation

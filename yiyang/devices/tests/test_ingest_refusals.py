@@ -11,13 +11,8 @@ import pytest
 from django.test import override_settings
 
 from yiyang.devices.models import Device, Quarantine, Reading
-from yiyang.devices.services.ingest import (
-    MAX_PAYLOAD,
-    MAX_SEQ,
-    MAX_SEQ_AHEAD,
-    PAYLOAD_KEPT,
-    process,
-)
+from yiyang.devices.protocol import MAX_PAYLOAD, MAX_SEQ, MAX_SEQ_AHEAD, PAYLOAD_KEPT
+from yiyang.devices.services.ingest import process
 from yiyang.devices.tests.conftest import http, mqtt, msg, post
 
 pytestmark = pytest.mark.django_db

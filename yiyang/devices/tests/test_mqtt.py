@@ -35,8 +35,8 @@ from paho.mqtt.properties import Properties
 from yiyang.common.permissions import Role
 from yiyang.devices.models import Device, Quarantine, Reading
 from yiyang.devices.mqtt import Consumer, parse_url, serial_from_topic
+from yiyang.devices.protocol import Envelope, Outcome, sign
 from yiyang.devices.services import ingest, registry
-from yiyang.devices.services.ingest import Envelope, Outcome, sign
 from yiyang.devices.tests.relay import Relay
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.services.people import give_consent

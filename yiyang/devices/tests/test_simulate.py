@@ -21,6 +21,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from yiyang.common.permissions import Role
+from yiyang.devices import protocol
 from yiyang.devices.models import Device, DeviceKind, Quarantine, Reading
 from yiyang.devices.services import ingest, registry
 from yiyang.devices.simulate import (
@@ -73,7 +74,7 @@ def test_every_message_is_valid_per_the_protocol(kind, rates):
         for n in range(20):
             raw = next_message(device, now, rates)
             # What goes over the wire is what the ingestion core parses.
-            message = ingest.parse_message(json.loads(encode(raw)), now)
+            message = protocol.parse_message(json.loads(encode(raw)), now)
             assert message.seq == first + n
             assert raw["ts"].endswith("+08:00")
             assert message.measured_at == now.replace(microsecond=0)
@@ -388,15 +389,15 @@ def test_mqtt_mode_publishes_signed_messages(broker):
         assert message.topic == f"{prefix}/{serial}/up"
         assert message.qos == 1 and not message.retain
         sig = dict(message.properties.UserProperty)["sig"]
-        assert sig == ingest.sign(secrets[serial], message.payload)
-        seqs[serial].append(ingest.parse_message(json.loads(message.payload), now).seq)
+        assert sig == protocol.sign(secrets[serial], message.payload)
+        seqs[serial].append(protocol.parse_message(json.loads(message.payload), now).seq)
     assert set(seqs) == set(secrets)
     for serial, got in seqs.items():
         assert sorted(got) == list(range(1, len(got) + 1)), serial
     # And the ingestion core accepts them as they came (the consumer's work).
     outcomes = ingest.process(
         [
-            ingest.Envelope(
+            protocol.Envelope(
                 "mqtt", m.topic.split("/")[3], m.payload, dict(m.properties.UserProperty)["sig"]
             )
             for m in received

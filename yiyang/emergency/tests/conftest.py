@@ -14,7 +14,8 @@ from django.utils import timezone
 from yiyang.common import crypto
 from yiyang.common.permissions import Role
 from yiyang.devices.models import Alert, Binding, Device
-from yiyang.devices.services.ingest import Envelope, process
+from yiyang.devices.protocol import Envelope
+from yiyang.devices.services.ingest import process
 from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import (
     Allergy,
