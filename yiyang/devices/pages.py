@@ -33,7 +33,7 @@ from yiyang.common.pages import apply_error, page, paginate, query_without_page
 from yiyang.devices import selectors, services
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.selectors import institutions_for
+from yiyang.network.selectors.institutions import institutions_for
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import User
 from yiyang.common.forms import ServiceForm
-from yiyang.network import selectors
 from yiyang.network.models import (
     Agreement,
     AgreementKind,
@@ -38,6 +37,9 @@ from yiyang.network.models import (
     TeamRole,
     expiry_q,
 )
+from yiyang.network.selectors.institutions import institutions_for, nodes_for
+from yiyang.network.selectors.regions import grids_for, regions_for
+from yiyang.network.selectors.staff import staff_for
 from yiyang.network.services.institutions import INSTITUTION_FIELDS
 from yiyang.network.services.nodes import NODE_FIELDS
 
@@ -51,7 +53,7 @@ def _choices(form: forms.BaseForm, name: str, queryset: QuerySet) -> None:
 
 def _scoped_or_current(user: User, current: list[Any]) -> QuerySet[Institution]:
     """The institutions in the user's scope, plus those the edited object already names."""
-    scoped = selectors.institutions_for(user)
+    scoped = institutions_for(user)
     if current:
         return Institution.objects.filter(
             Q(pk__in=scoped.values("pk")) | Q(pk__in=current)
@@ -68,7 +70,7 @@ class InstitutionForm(ServiceForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        _choices(self, "region", selectors.regions_for(user))
+        _choices(self, "region", regions_for(user))
 
 
 class AgreementForm(ServiceForm):
@@ -304,22 +306,20 @@ class TeamForm(ServiceForm):
             node_current = [team.node_id]
         # Existing members, grids and node stay selectable when they lie outside the scope
         # (so that editing the name does not force a change of them).
-        staff = _scoped_or_current_of(selectors.staff_for(user), staff_current).order_by(
-            "name", "pk"
-        )
+        staff = _scoped_or_current_of(staff_for(user), staff_current).order_by("name", "pk")
         _choices(self, "leader", staff)
         cast(MembersField, self.fields["members"]).queryset = staff
         _choices(
             self,
             "node",
-            _scoped_or_current_of(selectors.nodes_for(user), node_current)
+            _scoped_or_current_of(nodes_for(user), node_current)
             .select_related("region")
             .order_by("region__code", "name"),
         )
         _choices(
             self,
             "grids",
-            _scoped_or_current_of(selectors.grids_for(user), grid_current)
+            _scoped_or_current_of(grids_for(user), grid_current)
             .select_related("village")
             .order_by("village__code", "code"),
         )
@@ -361,15 +361,13 @@ class NodeForm(ServiceForm):
         institutions = _scoped_or_current(user, [pk for pk in current if pk is not None])
         for name in ("medical_member", "care_member", "lead"):
             _choices(self, name, institutions)
-        regions = selectors.regions_for(user).filter(
-            level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE]
-        )
+        regions = regions_for(user).filter(level__in=[RegionLevel.TOWNSHIP, RegionLevel.VILLAGE])
         _choices(
             self,
             "region",
             _scoped_or_current_of(regions, [node.region_id] if node.pk else []).order_by("code"),
         )
-        centers = selectors.nodes_for(user).filter(level=NodeLevel.CENTER)
+        centers = nodes_for(user).filter(level=NodeLevel.CENTER)
         if node.pk:
             centers = centers.exclude(pk=node.pk)
         _choices(
@@ -399,7 +397,7 @@ class GridForm(ServiceForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        villages = selectors.regions_for(user).filter(level=RegionLevel.VILLAGE)
+        villages = regions_for(user).filter(level=RegionLevel.VILLAGE)
         current = [self.instance.village_id] if self.instance.pk else []
         _choices(self, "village", _scoped_or_current_of(villages, current).order_by("code"))
 
@@ -436,9 +434,7 @@ class AllianceForm(ServiceForm):
             member_current = list(alliance.members.values_list("pk", flat=True))
         # The current region, lead and members stay selectable when they lie outside the
         # scope (so that editing the name does not force a change of them).
-        regions = selectors.regions_for(user).filter(
-            level__in=[RegionLevel.CITY, RegionLevel.COUNTY]
-        )
+        regions = regions_for(user).filter(level__in=[RegionLevel.CITY, RegionLevel.COUNTY])
         _choices(
             self,
             "region",
@@ -508,7 +504,7 @@ class InstitutionFilterForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Villages are too many for a drop-down; a township narrows enough.
-        _choices(self, "region", selectors.regions_for(user).exclude(level=RegionLevel.VILLAGE))
+        _choices(self, "region", regions_for(user).exclude(level=RegionLevel.VILLAGE))
 
     def filter(self, queryset: QuerySet[Institution]) -> QuerySet[Institution]:
         if not self.is_valid():

@@ -34,7 +34,7 @@ from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Institution, Staff
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.residents import icd10
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.errors import ResidentError

@@ -24,7 +24,7 @@ from yiyang.common.permissions import require_perm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.models import (

@@ -20,7 +20,8 @@ from yiyang.common import crypto
 from yiyang.common.errors import CommonError, PermissionDenied, ValidationFailed
 from yiyang.common.scope import scope_of
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import grids_for, institutions_for
+from yiyang.network.selectors.institutions import institutions_for
+from yiyang.network.selectors.regions import grids_for
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.selectors.registry import village_q
@@ -190,7 +191,7 @@ class RowChecks:
     # -- regions, grids, institutions: looked up and scope-checked once per value ------
 
     # The happy path checks scope with one query per batch (the same filters as
-    # ``village_in_scope`` and ``network.selectors.in_scope``); a reference that fails is
+    # ``village_in_scope`` and ``network.selectors.scope.in_scope``); a reference that fails is
     # handed to the services' own resolver, so its error is exactly theirs.
 
     def _resolve_references(self, rows: list[_Row]) -> None:
