@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import AgreementFilterForm, AgreementForm
+from yiyang.network.forms.institutions import AgreementFilterForm, AgreementForm
 from yiyang.network.models import expiry_q
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import AllianceFilterForm, AllianceForm
+from yiyang.network.forms.institutions import AllianceFilterForm, AllianceForm
 from yiyang.network.models import NodeLevel
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import GridFilterForm, GridForm
+from yiyang.network.forms.regions import GridFilterForm, GridForm
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors.regions import get_grid_for, grids_for

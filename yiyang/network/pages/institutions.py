@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import InstitutionFilterForm, InstitutionForm
+from yiyang.network.forms.institutions import InstitutionFilterForm, InstitutionForm
 from yiyang.network.pages.agreements import mark_expiry
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page
-from yiyang.network.forms import NodeForm
+from yiyang.network.forms.institutions import NodeForm
 from yiyang.network.models import NodeLevel
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm

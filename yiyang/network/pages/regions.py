@@ -9,7 +9,7 @@ from django.urls import URLPattern, path
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import apply_error, page, paginate, query_without_page
-from yiyang.network.forms import RegionFilterForm, RegionImportForm
+from yiyang.network.forms.regions import RegionFilterForm, RegionImportForm
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import import_regions
 from yiyang.network.selectors.regions import regions_for

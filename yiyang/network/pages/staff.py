@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.crypto import mask_phone
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import StaffFilterForm, StaffForm
+from yiyang.network.forms.staff import StaffFilterForm, StaffForm
 from yiyang.network.models import TeamMember
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network.forms import TeamFilterForm, TeamForm
+from yiyang.network.forms.teams import TeamFilterForm, TeamForm
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.selectors.teams import get_team_for, teams_for
