@@ -5,6 +5,8 @@ runs in one transaction and writes one audit row in it. One module per topic:
 * ``people`` — contacts and guardians, consents, registering with consents.
 * ``proxies`` — family proxy grants (the family login acting for a resident).
 * ``merge`` — merging two records of one person.
+* ``base`` — the steps people, proxies and merge share (a resident or contact in scope,
+  who may withdraw a consent, who gives one, closing it).
 * ``health`` — the health record's conditions, medications, allergies and encounters
   (and the steps every health-record action follows).
 * ``observations`` — measurements: one reading, a blood-pressure panel, the derived BMI.
