@@ -81,7 +81,7 @@ def _date_cell(value: Any, key: str) -> datetime.date | None:
             return datetime.date(*(int(part) for part in match.groups()))
         except ValueError:
             pass
-    return registry._date(text, key)  # not a date: raises the services' invalid_date
+    return registry.to_date(text, key)  # not a date: raises the services' invalid_date
 
 
 def _bool_cell(value: Any, key: str) -> bool | None:

@@ -194,7 +194,7 @@ def _header_map() -> dict[str, str]:
     found: dict[str, str] = {}
     with translation.override("en"):
         for column in COLUMNS:
-            label = registry._label(column.key)
+            label = registry.resident_label(column.key)
             names = (column.header, *column.aliases, column.key, label)
             for name in names:
                 norm = normalise_header(name)
@@ -234,4 +234,4 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str) -> str:
     """A column's field label (translated), as the services name it."""
-    return registry._label(key)
+    return registry.resident_label(key)

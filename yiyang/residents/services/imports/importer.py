@@ -474,7 +474,7 @@ class ResidentImport(RowChecks):
         self._apply(resident, target, fields)
         try:
             if resident.pk is None or fields:
-                registry._check_rules(resident, self.today)
+                registry.check_rules(resident, self.today)
                 registry.check_reachable(self.actor, resident)
         except ValidationFailed as error:
             return RowResult(row.number, Status.REJECTED, [error])

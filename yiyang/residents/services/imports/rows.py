@@ -134,11 +134,11 @@ class RowChecks:
         if name:
             data["name"] = name
         else:
-            row.errors.append(registry._required("name"))
+            row.errors.append(registry.required_field("name"))
 
         id_text = attempt(_id_cell, cell("id_number"))
         if id_text == "":
-            row.errors.append(registry._required("id_number"))
+            row.errors.append(registry.required_field("id_number"))
         elif id_text:
             row.parsed = attempt(lambda: parse_id_number(id_text, today=self.today))
             if row.parsed is not None:
@@ -159,8 +159,8 @@ class RowChecks:
         sex = attempt(_choice_cell, cell("sex"), "sex")
         birth = attempt(_date_cell, cell("birth_date"), "birth_date")
         if row.parsed is not None:
-            attempt(registry._check_derived, row.parsed, sex, None)
-            attempt(registry._check_derived, row.parsed, None, birth)
+            attempt(registry.check_derived, row.parsed, sex, None)
+            attempt(registry.check_derived, row.parsed, None, birth)
 
         phone = attempt(registry.normalise_phone, _text(cell("phone")))
         if phone:
@@ -174,7 +174,7 @@ class RowChecks:
             if text:
                 data[key] = text
         if "region" not in data:
-            row.errors.append(registry._required("region"))
+            row.errors.append(registry.required_field("region"))
         for key in CHOICE_KEYS:
             code = attempt(_choice_cell, cell(key), key)
             if code is not None:
@@ -248,7 +248,7 @@ class RowChecks:
                 self._regions[code] = region
             else:
                 try:
-                    self._regions[code] = registry._resolve_region(self.actor, region)
+                    self._regions[code] = registry.resolve_region(self.actor, region)
                 except ValidationFailed as error:
                     if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("region", code)
@@ -280,7 +280,7 @@ class RowChecks:
                 self._grids[key] = grid
             else:
                 try:
-                    resolved = registry._resolve_grid(self.actor, grid, region)
+                    resolved = registry.resolve_grid(self.actor, grid, region)
                 except ValidationFailed as error:
                     if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("grid", code)
@@ -328,7 +328,7 @@ class RowChecks:
             visible = set()
             for inst in candidates:
                 try:
-                    registry._resolve_institution(self.actor, inst)
+                    registry.resolve_institution(self.actor, inst)
                 except ValidationFailed:
                     continue
                 visible.add(inst.pk)
