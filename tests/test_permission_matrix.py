@@ -52,14 +52,10 @@ from yiyang.accounts.permissions import AccountPerm
 from yiyang.accounts.services.totp import enrol_totp
 from yiyang.audit.permissions import AuditPerm
 from yiyang.common.permissions import Role, mfa_required
-from yiyang.network.forms import (
-    AgreementForm,
-    GridForm,
-    InstitutionForm,
-    NodeForm,
-    StaffForm,
-    TeamForm,
-)
+from yiyang.network.forms.institutions import AgreementForm, InstitutionForm, NodeForm
+from yiyang.network.forms.regions import GridForm
+from yiyang.network.forms.staff import StaffForm
+from yiyang.network.forms.teams import TeamForm
 from yiyang.network.models import (
     Agreement,
     Alliance,

@@ -57,7 +57,7 @@ from yiyang.devices.permissions import DevicePerm
 from yiyang.network.models import Institution
 
 # The network app's institution filter: the one definition of "institution in scope".
-from yiyang.network.selectors import _institution_q
+from yiyang.network.selectors.scope import institution_q
 from yiyang.residents.access import can_view_health, followed_for_alerts
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
@@ -72,7 +72,7 @@ def _owner_q(user: User) -> Q | None:
     scope = scope_of(user)
     if scope.kind == ScopeKind.SELF:
         return _NOTHING
-    q = _institution_q(scope)
+    q = institution_q(scope)
     if q is None:
         return None
     return Q(institution_id__in=Institution.objects.filter(q).values("pk"))

@@ -20,7 +20,6 @@ from yiyang.accounts.models import User
 from yiyang.common.errors import PermissionDenied
 from yiyang.common.params import INT64_MAX, INT64_MIN, Id, Pagination
 from yiyang.common.schemas import ErrorOut
-from yiyang.network import selectors
 from yiyang.network.models import LEVEL_DIGITS, RegionLevel, expiry_q
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import check_code, import_failed, import_regions
@@ -53,6 +52,20 @@ from yiyang.network.schemas import (
     TeamPatch,
     TreeLeadOut,
 )
+from yiyang.network.selectors.institutions import (
+    agreements_for,
+    alliances_for,
+    get_agreement_for,
+    get_alliance_for,
+    get_institution_for,
+    get_node_for,
+    institutions_for,
+    nodes_for,
+)
+from yiyang.network.selectors.regions import get_grid_for, get_region_for, grids_for, regions_for
+from yiyang.network.selectors.staff import get_staff_for, staff_for
+from yiyang.network.selectors.teams import get_team_for, teams_for
+from yiyang.network.selectors.tree import network_tree
 from yiyang.network.services.agreements import create_agreement, update_agreement
 from yiyang.network.services.alliances import create_alliance, update_alliance
 from yiyang.network.services.grids import create_grid, update_grid
@@ -94,7 +107,7 @@ class RegionFilter(Schema):
 )
 @paginate(Pagination, page_size=PAGE_SIZE)
 def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
-    qs = selectors.regions_for(actor(request)).select_related("parent")
+    qs = regions_for(actor(request)).select_related("parent")
     if filters.level:
         qs = qs.filter(level=filters.level)
     if filters.prefix:
@@ -112,7 +125,7 @@ def region_list(request: HttpRequest, filters: Query[RegionFilter]) -> QuerySet:
     url_name="network_region_detail",
 )
 def region_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_region_for(actor(request), pk)
+    return get_region_for(actor(request), pk)
 
 
 @router.post("/regions", response={201: RegionOut, **ERRORS}, url_name="network_region_create")
@@ -160,7 +173,7 @@ class GridFilter(Schema):
 @router.get("/grids", response=list[GridOut], url_name="network_grid_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
-    qs = selectors.grids_for(actor(request))
+    qs = grids_for(actor(request))
     if filters.village:
         qs = qs.filter(village_id=filters.village)
     if filters.region:
@@ -172,7 +185,7 @@ def grid_list(request: HttpRequest, filters: Query[GridFilter]) -> QuerySet:
 
 @router.get("/grids/{int:pk}", response={200: GridOut, **ERRORS}, url_name="network_grid_detail")
 def grid_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_grid_for(actor(request), pk)
+    return get_grid_for(actor(request), pk)
 
 
 @router.post("/grids", response={201: GridOut, **ERRORS}, url_name="network_grid_create")
@@ -198,7 +211,7 @@ class InstitutionFilter(Schema):
 @router.get("/institutions", response=list[InstitutionOut], url_name="network_institution_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) -> QuerySet:
-    qs = selectors.institutions_for(actor(request))
+    qs = institutions_for(actor(request))
     if filters.type:
         qs = qs.filter(type__in=filters.type.split(","))
     if filters.region:
@@ -220,7 +233,7 @@ def institution_list(request: HttpRequest, filters: Query[InstitutionFilter]) ->
     url_name="network_institution_detail",
 )
 def institution_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_institution_for(actor(request), pk)
+    return get_institution_for(actor(request), pk)
 
 
 @router.post(
@@ -252,7 +265,7 @@ class AllianceFilter(Schema):
 @router.get("/alliances", response=list[AllianceOut], url_name="network_alliance_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> QuerySet:
-    qs = selectors.alliances_for(actor(request))
+    qs = alliances_for(actor(request))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.region:
@@ -266,7 +279,7 @@ def alliance_list(request: HttpRequest, filters: Query[AllianceFilter]) -> Query
     url_name="network_alliance_detail",
 )
 def alliance_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_alliance_for(actor(request), pk)
+    return get_alliance_for(actor(request), pk)
 
 
 @router.post(
@@ -274,7 +287,7 @@ def alliance_detail(request: HttpRequest, pk: Id) -> Any:
 )
 def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
     alliance = create_alliance(actor(request), **payload.dict())
-    return 201, selectors.get_alliance_for(actor(request), alliance.pk)
+    return 201, get_alliance_for(actor(request), alliance.pk)
 
 
 @router.patch(
@@ -284,7 +297,7 @@ def alliance_create(request: HttpRequest, payload: AllianceIn) -> Any:
 )
 def alliance_update(request: HttpRequest, pk: Id, payload: AlliancePatch) -> Any:
     update_alliance(actor(request), pk, **payload.dict(exclude_unset=True))
-    return selectors.get_alliance_for(actor(request), pk)
+    return get_alliance_for(actor(request), pk)
 
 
 # --- chain nodes ------------------------------------------------------------------------
@@ -300,7 +313,7 @@ class NodeFilter(Schema):
 @router.get("/nodes", response=list[NodeOut], url_name="network_node_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
-    qs = selectors.nodes_for(actor(request))
+    qs = nodes_for(actor(request))
     if filters.level:
         qs = qs.filter(level=filters.level)
     if filters.region:
@@ -314,7 +327,7 @@ def node_list(request: HttpRequest, filters: Query[NodeFilter]) -> QuerySet:
 
 @router.get("/nodes/{int:pk}", response={200: NodeOut, **ERRORS}, url_name="network_node_detail")
 def node_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_node_for(actor(request), pk)
+    return get_node_for(actor(request), pk)
 
 
 @router.post("/nodes", response={201: NodeOut, **ERRORS}, url_name="network_node_create")
@@ -340,7 +353,7 @@ class AgreementFilter(Schema):
 @router.get("/agreements", response=list[AgreementOut], url_name="network_agreement_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> QuerySet:
-    qs = selectors.agreements_for(actor(request))
+    qs = agreements_for(actor(request))
     if filters.kind:
         qs = qs.filter(kind=filters.kind)
     if filters.status:
@@ -358,7 +371,7 @@ def agreement_list(request: HttpRequest, filters: Query[AgreementFilter]) -> Que
     url_name="network_agreement_detail",
 )
 def agreement_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_agreement_for(actor(request), pk)
+    return get_agreement_for(actor(request), pk)
 
 
 @router.post(
@@ -400,7 +413,7 @@ class StaffFilter(Schema):
 @router.get("/staff", response=list[StaffOut], url_name="network_staff_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
-    qs = selectors.staff_for(actor(request))
+    qs = staff_for(actor(request))
     if filters.profession:
         qs = qs.filter(profession=filters.profession)
     if filters.institution:
@@ -419,7 +432,7 @@ def staff_list(request: HttpRequest, filters: Query[StaffFilter]) -> QuerySet:
     summary="One staff member (the read is audited)",
 )
 def staff_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_staff_for(actor(request), pk)
+    return get_staff_for(actor(request), pk)
 
 
 def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -431,7 +444,7 @@ def _staff_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 
 def _staff_out(user: User, pk: Id) -> Any:
     """The staff record as the caller may now see it (prefetched, not an audited read)."""
-    return selectors.staff_for(user).get(pk=pk)
+    return staff_for(user).get(pk=pk)
 
 
 @router.post("/staff", response={201: StaffOut, **ERRORS}, url_name="network_staff_create")
@@ -462,7 +475,7 @@ class TeamFilter(Schema):
 @router.get("/teams", response=list[TeamOut], url_name="network_team_list")
 @paginate(Pagination, page_size=PAGE_SIZE)
 def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
-    qs = selectors.teams_for(actor(request))
+    qs = teams_for(actor(request))
     if filters.node:
         qs = qs.filter(node_id=filters.node)
     if filters.region:
@@ -474,7 +487,7 @@ def team_list(request: HttpRequest, filters: Query[TeamFilter]) -> QuerySet:
 
 @router.get("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_detail")
 def team_detail(request: HttpRequest, pk: Id) -> Any:
-    return selectors.get_team_for(actor(request), pk)
+    return get_team_for(actor(request), pk)
 
 
 def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -488,14 +501,14 @@ def _team_values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 def team_create(request: HttpRequest, payload: TeamIn) -> Any:
     user = actor(request)
     team = create_team(user, **_team_values(payload, partial=False))
-    return 201, selectors.get_team_for(user, team.pk)
+    return 201, get_team_for(user, team.pk)
 
 
 @router.patch("/teams/{int:pk}", response={200: TeamOut, **ERRORS}, url_name="network_team_update")
 def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
     user = actor(request)
     update_team(user, pk, **_team_values(payload, partial=True))
-    return selectors.get_team_for(user, pk)
+    return get_team_for(user, pk)
 
 
 # --- the tree ---------------------------------------------------------------------------
@@ -508,4 +521,4 @@ def team_update(request: HttpRequest, pk: Id, payload: TeamPatch) -> Any:
     summary="Lead institutions → centers → stations, with members, teams and grids",
 )
 def tree(request: HttpRequest) -> Any:
-    return [lead.as_dict() for lead in selectors.network_tree(actor(request))]
+    return [lead.as_dict() for lead in network_tree(actor(request))]

@@ -29,7 +29,6 @@ from yiyang.accounts.models import User
 from yiyang.common.forms import ServiceForm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import field_label
-from yiyang.network import selectors as network
 from yiyang.network.models import (
     LEVEL_DIGITS,
     Grid,
@@ -39,6 +38,8 @@ from yiyang.network.models import (
     RegionLevel,
 )
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import institutions_for
+from yiyang.network.selectors.regions import grids_for
 from yiyang.residents.models import (
     FLAGS,
     CareSetting,
@@ -119,7 +120,7 @@ def grids_in_scope(user: User) -> QuerySet[Grid]:
     """Grids the user may file a resident under (the network's grid scope)."""
     if not user.has_perm_code(NetworkPerm.VIEW):
         return Grid.objects.none()
-    return network.grids_for(user)
+    return grids_for(user)
 
 
 def _or_current(qs: QuerySet[Any], current: Any) -> QuerySet[Any]:
@@ -463,7 +464,7 @@ class ResidentForm(ServiceForm):
         )
         self._set_queryset("household", Household.objects.filter(region__in=villages))
         institutions = _or_current(
-            network.institutions_for(user).exclude(type__in=CARE_EXCLUDED_TYPES)
+            institutions_for(user).exclude(type__in=CARE_EXCLUDED_TYPES)
             if user.has_perm_code(NetworkPerm.VIEW)
             else Institution.objects.none(),
             resident.institution_id if editing else None,

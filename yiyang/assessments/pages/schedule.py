@@ -62,9 +62,9 @@ from yiyang.common.forms import ServiceForm
 from yiyang.common.pages import apply_error, page, refuses_control_characters
 from yiyang.common.paging import KeysetPage, keyset_page
 from yiyang.common.scope import ScopeKind, scope_of
-from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Team
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors import teams as network_selectors
 from yiyang.residents.models import Resident
 from yiyang.residents.pages.shell import Tab, render_tab, require_tab, resident_page
 from yiyang.residents.permissions import ResidentPerm

@@ -39,7 +39,7 @@ from yiyang.devices.models import Severity, Tier
 from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.services import escalation
 from yiyang.network.models import DutyShift
-from yiyang.network.selectors import duty_shifts_for, get_duty_shift_for
+from yiyang.network.selectors.duty import duty_shifts_for, get_duty_shift_for
 from yiyang.network.services.duty import add_duty, end_duty
 
 router = Router(tags=["escalation"])

@@ -40,7 +40,7 @@ from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.services import escalation
 from yiyang.network.models import Institution
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import (
+from yiyang.network.selectors.duty import (
     duty_candidates,
     duty_institutions,
     duty_shifts_for,

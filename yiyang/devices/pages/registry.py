@@ -34,7 +34,7 @@ from yiyang.devices import selectors
 from yiyang.devices.models import Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.services import registry
-from yiyang.network.selectors import institutions_for
+from yiyang.network.selectors.institutions import institutions_for
 from yiyang.residents.models import Resident
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.search import search_residents

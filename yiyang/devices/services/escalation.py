@@ -51,7 +51,7 @@ from yiyang.devices.models import (
     Tier,
 )
 from yiyang.devices.permissions import DevicePerm
-from yiyang.network.selectors import center_institutions, duty_doctors
+from yiyang.network.selectors.duty import center_institutions, duty_doctors
 
 TOPIC = "devices.alert"
 # Roles that may act on an alert: only they are notified as staff (tiers 1–3).

@@ -31,7 +31,7 @@ from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.selectors import managed_devices
 from yiyang.network.models import Institution
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.residents.models import Resident, ResidentStatus
 from yiyang.residents.selectors.registry import scoped_residents
 

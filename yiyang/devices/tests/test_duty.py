@@ -21,8 +21,8 @@ from yiyang.common.permissions import Role
 from yiyang.devices.models import Alert, EscalationStep
 from yiyang.devices.services import escalation, timers
 from yiyang.devices.tests.conftest import msg, notified, send_ticked
-from yiyang.network import selectors as network_selectors
 from yiyang.network.models import DutyShift, Institution
+from yiyang.network.selectors import duty as network_selectors
 from yiyang.network.services import duty
 from yiyang.testing.clients import client_for
 from yiyang.testing.network import Network, build_network, make_user

@@ -15,11 +15,15 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import AgreementFilterForm, AgreementForm
+from yiyang.network.forms.institutions import AgreementFilterForm, AgreementForm
 from yiyang.network.models import expiry_q
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import (
+    agreements_for,
+    get_agreement_for,
+    institutions_for,
+)
 from yiyang.network.services.agreements import create_agreement, update_agreement
 
 
@@ -34,7 +38,7 @@ def mark_expiry(agreements: Any) -> None:
 def agreement_list(request: PageRequest) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
-    scoped = selectors.agreements_for(user)
+    scoped = agreements_for(user)
     filters = AgreementFilterForm(request.GET or None)
     page_obj = paginate(request, filters.filter(scoped, today))
     mark_expiry(page_obj)
@@ -56,9 +60,9 @@ def agreement_list(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.VIEW)
 def agreement_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    agreement = selectors.get_agreement_for(user, pk)
+    agreement = get_agreement_for(user, pk)
     visible = set(
-        selectors.institutions_for(user)
+        institutions_for(user)
         .filter(pk__in=[agreement.party_a_id, agreement.party_b_id])
         .values_list("pk", flat=True)
     )
@@ -90,7 +94,7 @@ def agreement_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def agreement_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    agreement = selectors.get_agreement_for(user, pk)
+    agreement = get_agreement_for(user, pk)
     url = reverse("network:agreement", args=[agreement.pk])
     form = AgreementForm(request.POST or None, request.FILES or None, instance=agreement, user=user)
     return edit_page(
@@ -105,7 +109,7 @@ def agreement_edit(request: PageRequest, pk: int) -> HttpResponse:
 
 @page(NetworkPerm.VIEW)
 def agreement_document(request: PageRequest, pk: int) -> FileResponse:
-    agreement = selectors.get_agreement_for(request.user, pk)
+    agreement = get_agreement_for(request.user, pk)
     if not agreement.document:
         raise Http404("no document")
     return FileResponse(

@@ -9,11 +9,16 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import AllianceFilterForm, AllianceForm
+from yiyang.network.forms.institutions import AllianceFilterForm, AllianceForm
 from yiyang.network.models import NodeLevel
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import (
+    alliances_for,
+    get_alliance_for,
+    institutions_for,
+    nodes_for,
+)
 from yiyang.network.services.alliances import create_alliance, update_alliance
 
 
@@ -21,7 +26,7 @@ from yiyang.network.services.alliances import create_alliance, update_alliance
 def alliance_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = AllianceFilterForm(request.GET or None)
-    alliances = filters.filter(selectors.alliances_for(user)).order_by("name", "pk")
+    alliances = filters.filter(alliances_for(user)).order_by("name", "pk")
     context = {
         "filter_form": filters,
         "page_obj": paginate(request, alliances),
@@ -34,17 +39,17 @@ def alliance_list(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.VIEW)
 def alliance_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    alliance = selectors.get_alliance_for(user, pk)
+    alliance = get_alliance_for(user, pk)
     members = list(alliance.members.select_related("region").order_by("region__code", "name"))
     # An alliance seen through one member may name institutions outside the scope: they
     # are listed, but only those in the scope link to their page.
     visible = set(
-        selectors.institutions_for(user)
+        institutions_for(user)
         .filter(pk__in=[alliance.lead_id, *(m.pk for m in members)])
         .values_list("pk", flat=True)
     )
     centers = (
-        selectors.nodes_for(user)
+        nodes_for(user)
         .filter(level=NodeLevel.CENTER, lead_id=alliance.lead_id)
         .order_by("region__code", "name")
     )
@@ -75,7 +80,7 @@ def alliance_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def alliance_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    alliance = selectors.get_alliance_for(user, pk)
+    alliance = get_alliance_for(user, pk)
     url = reverse("network:alliance", args=[alliance.pk])
     form = AllianceForm(request.POST or None, instance=alliance, user=user)
     return edit_page(

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import GridFilterForm, GridForm
+from yiyang.network.forms.regions import GridFilterForm, GridForm
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.regions import get_grid_for, grids_for
 from yiyang.network.services.grids import create_grid, update_grid
 
 
@@ -20,7 +20,7 @@ from yiyang.network.services.grids import create_grid, update_grid
 def grid_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = GridFilterForm(request.GET or None)
-    grids = filters.filter(selectors.grids_for(user)).order_by("village__code", "code")
+    grids = filters.filter(grids_for(user)).order_by("village__code", "code")
     context = {
         "filter_form": filters,
         "page_obj": paginate(request, grids),
@@ -47,7 +47,7 @@ def grid_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def grid_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    grid = selectors.get_grid_for(user, pk)
+    grid = get_grid_for(user, pk)
     url = reverse("network:grids")
     form = GridForm(request.POST or None, instance=grid, user=user)
     return edit_page(

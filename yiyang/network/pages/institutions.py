@@ -11,11 +11,16 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import InstitutionFilterForm, InstitutionForm
+from yiyang.network.forms.institutions import InstitutionFilterForm, InstitutionForm
 from yiyang.network.pages.agreements import mark_expiry
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import (
+    agreements_for,
+    get_institution_for,
+    institutions_for,
+    nodes_for,
+)
 from yiyang.network.services.institutions import create_institution, update_institution
 
 
@@ -23,7 +28,7 @@ from yiyang.network.services.institutions import create_institution, update_inst
 def institution_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = InstitutionFilterForm(request.GET or None, user=user)
-    institutions = filters.filter(selectors.institutions_for(user))
+    institutions = filters.filter(institutions_for(user))
     context = {
         "filter_form": filters,
         "page_obj": paginate(request, institutions),
@@ -36,11 +41,9 @@ def institution_list(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.VIEW)
 def institution_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    inst = selectors.get_institution_for(user, pk)
-    nodes = selectors.nodes_for(user).filter(
-        Q(medical_member=inst) | Q(care_member=inst) | Q(lead=inst)
-    )
-    agreements = list(selectors.agreements_for(user).filter(Q(party_a=inst) | Q(party_b=inst)))
+    inst = get_institution_for(user, pk)
+    nodes = nodes_for(user).filter(Q(medical_member=inst) | Q(care_member=inst) | Q(lead=inst))
+    agreements = list(agreements_for(user).filter(Q(party_a=inst) | Q(party_b=inst)))
     mark_expiry(agreements)
     context = {
         "inst": inst,
@@ -69,7 +72,7 @@ def institution_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def institution_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    inst = selectors.get_institution_for(user, pk)
+    inst = get_institution_for(user, pk)
     url = reverse("network:institution", args=[inst.pk])
     form = InstitutionForm(request.POST or None, instance=inst, user=user)
     return edit_page(

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page
-from yiyang.network import selectors
-from yiyang.network.forms import NodeForm
+from yiyang.network.forms.institutions import NodeForm
 from yiyang.network.models import NodeLevel
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import get_node_for, institutions_for, nodes_for
+from yiyang.network.selectors.teams import teams_for
+from yiyang.network.selectors.tree import network_tree
 from yiyang.network.services.nodes import create_node, update_node
 
 # Above this many centers and stations the tree starts with the stations folded.
@@ -24,7 +26,7 @@ TREE_EXPAND_LIMIT = 60
 @page(NetworkPerm.VIEW)
 def tree(request: PageRequest) -> HttpResponse:
     user = request.user
-    leads = selectors.network_tree(user)
+    leads = network_tree(user)
     size = sum(1 + len(center.stations) for lead in leads for center in lead.centers)
     context = {
         "tree": leads,
@@ -38,19 +40,19 @@ def tree(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.VIEW)
 def node_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    node = selectors.get_node_for(user, pk)
+    node = get_node_for(user, pk)
     stations = []
     if node.level == NodeLevel.CENTER:
-        stations = list(selectors.nodes_for(user).filter(center=node).order_by("region__code"))
+        stations = list(nodes_for(user).filter(center=node).order_by("region__code"))
     lead_visible = center_visible = False
     if node.lead_id is not None:
-        lead_visible = selectors.institutions_for(user).filter(pk=node.lead_id).exists()
+        lead_visible = institutions_for(user).filter(pk=node.lead_id).exists()
     if node.center_id is not None:
-        center_visible = selectors.nodes_for(user).filter(pk=node.center_id).exists()
+        center_visible = nodes_for(user).filter(pk=node.center_id).exists()
     context = {
         "node": node,
         "stations": stations,
-        "teams": selectors.teams_for(user).filter(node=node),
+        "teams": teams_for(user).filter(node=node),
         "lead_visible": lead_visible,
         "center_visible": center_visible,
         "can_manage": user.has_perm_code(NetworkPerm.MANAGE),
@@ -75,7 +77,7 @@ def node_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def node_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    node = selectors.get_node_for(user, pk)
+    node = get_node_for(user, pk)
     url = reverse("network:node", args=[node.pk])
     form = NodeForm(request.POST or None, instance=node, user=user)
     return edit_page(

@@ -9,17 +9,17 @@ from django.urls import URLPattern, path
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import apply_error, page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import RegionFilterForm, RegionImportForm
+from yiyang.network.forms.regions import RegionFilterForm, RegionImportForm
 from yiyang.network.permissions import NetworkPerm
 from yiyang.network.regions import import_regions
+from yiyang.network.selectors.regions import regions_for
 
 
 @page(NetworkPerm.VIEW)
 def region_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = RegionFilterForm(request.GET or None)
-    regions = filters.filter(selectors.regions_for(user)).select_related("parent")
+    regions = filters.filter(regions_for(user)).select_related("parent")
     context = {
         "filter_form": filters,
         "page_obj": paginate(request, regions.order_by("code")),

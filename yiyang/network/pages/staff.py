@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.crypto import mask_phone
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import StaffFilterForm, StaffForm
+from yiyang.network.forms.staff import StaffFilterForm, StaffForm
 from yiyang.network.models import TeamMember
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.staff import get_staff_for, staff_for
+from yiyang.network.selectors.teams import teams_for
 from yiyang.network.services.staff import create_staff, update_staff
 
 
@@ -25,7 +26,7 @@ from yiyang.network.services.staff import create_staff, update_staff
 def staff_list(request: PageRequest) -> HttpResponse:
     user = request.user
     filters = StaffFilterForm(request.GET or None)
-    page_obj = paginate(request, filters.filter(selectors.staff_for(user)))
+    page_obj = paginate(request, filters.filter(staff_for(user)))
     rows = [{"staff": s, "phone": mask_phone(s.phone) if s.phone else ""} for s in page_obj]
     context = {
         "filter_form": filters,
@@ -40,9 +41,9 @@ def staff_list(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.STAFF_VIEW)
 def staff_detail(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    staff = selectors.get_staff_for(user, pk)  # audited read
+    staff = get_staff_for(user, pk)  # audited read
     teams = (
-        TeamMember.objects.filter(staff=staff, team__in=selectors.teams_for(user).values("pk"))
+        TeamMember.objects.filter(staff=staff, team__in=teams_for(user).values("pk"))
         .select_related("team")
         .order_by("team__name")
     )
@@ -109,7 +110,7 @@ def staff_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.STAFF_MANAGE)
 def staff_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    staff = selectors.get_staff_for(user, pk)  # audited read: the form shows the record
+    staff = get_staff_for(user, pk)  # audited read: the form shows the record
     url = reverse("network:staff_detail", args=[staff.pk])
     form = StaffForm(request.POST or None, instance=staff, user=user)
     return edit_page(

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.common.pages import page, paginate, query_without_page
-from yiyang.network import selectors
-from yiyang.network.forms import TeamFilterForm, TeamForm
+from yiyang.network.forms.teams import TeamFilterForm, TeamForm
 from yiyang.network.pages.editing import edit_page
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.teams import get_team_for, teams_for
 from yiyang.network.services.teams import create_team, update_team
 
 
@@ -21,7 +21,7 @@ def team_list(request: PageRequest) -> HttpResponse:
     filters = TeamFilterForm(request.GET or None)
     context = {
         "filter_form": filters,
-        "page_obj": paginate(request, filters.filter(selectors.teams_for(request.user))),
+        "page_obj": paginate(request, filters.filter(teams_for(request.user))),
         "query": query_without_page(request),
         "can_manage": request.user.has_perm_code(NetworkPerm.MANAGE),
     }
@@ -31,7 +31,7 @@ def team_list(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.VIEW)
 def team_detail(request: PageRequest, pk: int) -> HttpResponse:
     context = {
-        "team": selectors.get_team_for(request.user, pk),
+        "team": get_team_for(request.user, pk),
         "can_view_staff": request.user.has_perm_code(NetworkPerm.STAFF_VIEW),
         "can_manage": request.user.has_perm_code(NetworkPerm.MANAGE),
     }
@@ -55,7 +55,7 @@ def team_create(request: PageRequest) -> HttpResponse:
 @page(NetworkPerm.MANAGE)
 def team_edit(request: PageRequest, pk: int) -> HttpResponse:
     user = request.user
-    team = selectors.get_team_for(user, pk)
+    team = get_team_for(user, pk)
     url = reverse("network:team", args=[team.pk])
     form = TeamForm(request.POST or None, instance=team, user=user)
     return edit_page(

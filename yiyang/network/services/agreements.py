@@ -21,7 +21,7 @@ from yiyang.network.models import (
     Institution,
 )
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.network.services.steps import (
     apply_changes,
     clean_model,

@@ -3,7 +3,7 @@ cancel a shift.
 
 Who may be on duty where: a shift counts only at the medical member of a care-service
 center (the center tier of an alert's escalation asks that institution), and only for an
-active doctor of it — the doctors ``selectors.duty_doctors`` falls back to. The roster is
+active doctor of it — the doctors ``selectors.duty.duty_doctors`` falls back to. The roster is
 changed with ``NetworkPerm.STAFF_MANAGE``, always within the actor's data scope; its
 reads are the ``duty_*`` selectors.
 
@@ -29,7 +29,8 @@ from yiyang.common.permissions import Role, require_perm
 from yiyang.network.errors import NetworkError
 from yiyang.network.models import DutyShift
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import doctors_of, duty_places, get_institution_for, institutions_for
+from yiyang.network.selectors.duty import doctors_of, duty_places
+from yiyang.network.selectors.institutions import get_institution_for, institutions_for
 
 DUTY_LONGEST = datetime.timedelta(days=31)
 AUDIT_TYPE = "devices.dutyshift"

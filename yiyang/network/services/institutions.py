@@ -59,7 +59,9 @@ _LICENCE_FIELDS = {
 }
 
 
-def _institution_licence_conflicts(inst: Institution) -> None:
+def institution_licence_conflicts(inst: Institution) -> None:
+    """Refuse a licence or filing number another institution already holds
+    (``ValidationFailed`` naming the field)."""
     for name in _LICENCE_FIELDS:
         value = getattr(inst, name)
         if not value:
@@ -95,7 +97,7 @@ def _prepare_institution(actor: User, values: dict[str, Any]) -> dict[str, Any]:
 def _validate_institution(inst: Institution) -> None:
     clean_model(inst, exclude=["region"])
     not_in_future(inst.founded_on, "founded_on")
-    _institution_licence_conflicts(inst)
+    institution_licence_conflicts(inst)
 
 
 def create_institution(actor: User, **values: Any) -> Institution:
@@ -113,7 +115,7 @@ def create_institution(actor: User, **values: Any) -> Institution:
         values = _prepare_institution(actor, dict(values))
         inst = Institution(**values)
         _validate_institution(inst)
-        save(inst, on_conflict=lambda: _institution_licence_conflicts(inst))
+        save(inst, on_conflict=lambda: institution_licence_conflicts(inst))
         ensure_visible(actor, inst)
         record(
             actor=actor,
@@ -137,7 +139,7 @@ def update_institution(actor: User, institution: Any, **changes: Any) -> Institu
             save(
                 inst,
                 update_fields=list(changed),
-                on_conflict=lambda: _institution_licence_conflicts(inst),
+                on_conflict=lambda: institution_licence_conflicts(inst),
             )
             ensure_visible(actor, inst)
             record(

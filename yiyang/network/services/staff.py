@@ -22,7 +22,7 @@ from yiyang.network.models import (
     StaffMembership,
 )
 from yiyang.network.permissions import NetworkPerm
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.network.services.steps import (
     apply_changes,
     clean_model,

@@ -34,7 +34,7 @@ from yiyang.network.models import (
     Staff,
     Team,
 )
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 
 _MASKED = {"phone"}  # personal data: the audit row says it changed, not the value
 

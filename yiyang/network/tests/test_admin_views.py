@@ -13,9 +13,7 @@ from django.urls import reverse
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network.models import ChainNode, Grid, Institution, Region, Team
-from yiyang.network.tests.pagehelpers import audit_rows as _audit
-from yiyang.network.tests.pagehelpers import field_error as _field_error
-from yiyang.network.tests.pagehelpers import page_text as _text
+from yiyang.network.tests.pagehelpers import audit_rows, field_error, page_text
 from yiyang.testing.network import Network, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -101,7 +99,7 @@ def test_out_of_scope_objects_answer_404(as_manager, net):
     for label, url in _pages(net, "b"):
         response = as_manager.get(url)
         assert response.status_code == 404, label
-        assert 'id="error-404"' in _text(response)
+        assert 'id="error-404"' in page_text(response)
     assert as_manager.get(reverse("network:team_edit", args=[999_999])).status_code == 404
 
 
@@ -111,7 +109,7 @@ def test_viewer_gets_403_and_posting_changes_nothing(as_doctor, net):
     for label, url in _pages(net, "a"):
         response = as_doctor.get(url)
         assert response.status_code == 403, label
-        assert 'id="error-403"' in _text(response)
+        assert 'id="error-403"' in page_text(response)
     before = _counts()
     response = as_doctor.post(
         reverse("network:team_edit", args=[net.a.team.pk]), {"name": "改名团队"}
@@ -136,7 +134,7 @@ def test_viewer_gets_403_and_posting_changes_nothing(as_doctor, net):
         (reverse("network:tree"), reverse("network:region_import")),
         (reverse("network:grids"), reverse("network:grid_create")),
     ]:
-        assert link not in _text(as_doctor.get(url)), url
+        assert link not in page_text(as_doctor.get(url)), url
 
 
 def test_region_import_needs_the_import_permission(as_manager, net):
@@ -146,21 +144,21 @@ def test_region_import_needs_the_import_permission(as_manager, net):
     response = as_manager.post(reverse("network:region_import"), {"file": csv_file, "year": 2023})
     assert response.status_code == 403
     assert _counts() == before
-    tree = _text(as_manager.get(reverse("network:tree")))
+    tree = page_text(as_manager.get(reverse("network:tree")))
     assert reverse("network:region_import") not in tree
     assert reverse("network:regions") in tree
 
 
 def test_manager_sees_the_management_links(as_manager, net):
-    assert reverse("network:team_create") in _text(as_manager.get(reverse("network:teams")))
-    team = _text(as_manager.get(reverse("network:team", args=[net.a.team.pk])))
+    assert reverse("network:team_create") in page_text(as_manager.get(reverse("network:teams")))
+    team = page_text(as_manager.get(reverse("network:team", args=[net.a.team.pk])))
     assert reverse("network:team_edit", args=[net.a.team.pk]) in team
-    node = _text(as_manager.get(reverse("network:node", args=[net.a.center.pk])))
+    node = page_text(as_manager.get(reverse("network:node", args=[net.a.center.pk])))
     assert reverse("network:node_edit", args=[net.a.center.pk]) in node
-    tree = _text(as_manager.get(reverse("network:tree")))
+    tree = page_text(as_manager.get(reverse("network:tree")))
     assert reverse("network:node_create") in tree
     assert reverse("network:grids") in tree
-    grids = _text(as_manager.get(reverse("network:grids")))
+    grids = page_text(as_manager.get(reverse("network:grids")))
     assert reverse("network:grid_create") in grids
     assert reverse("network:grid_edit", args=[net.a.grids[0].pk]) in grids
 
@@ -184,7 +182,7 @@ def test_team_create_form_offers_only_the_scope(as_manager, net):
     assert set(form.fields["node"].queryset) == {net.a.center, *net.a.stations}
     assert set(form.fields["grids"].queryset) == set(net.a.grids)
     assert set(form.fields["leader"].queryset) == {net.a.doctor, net.a.nurse, net.a.caregiver}
-    text = _text(as_manager.get(reverse("network:team_create")))
+    text = page_text(as_manager.get(reverse("network:team_create")))
     assert 'name="members-0-staff"' in text and 'name="members-2-role"' in text
     assert net.b.doctor.name not in text
 
@@ -209,7 +207,7 @@ def test_team_create_saves_members_roles_and_grids_with_an_audit_row(as_manager,
         ("李秀英", "leader"),
     ]
     assert list(team.grids.all()) == [a.grids[0]]
-    [event] = _audit("network.team.create", manager)
+    [event] = audit_rows("network.team.create", manager)
     assert (event.actor_id, event.object_id) == (manager.pk, str(team.pk))
     assert event.details == {
         "fields": {
@@ -231,13 +229,15 @@ def test_team_create_with_a_leader_who_is_no_member_shows_the_error(as_manager, 
     data = _team_post("新团队", a.center, a.doctor, [(a.nurse, "nurse")])
     response = as_manager.post(reverse("network:team_create"), data)
     assert response.status_code == 200
-    assert _field_error(response, "leader") == [
+    assert field_error(response, "leader") == [
         "The leader 王建国 must also be a member of the team."
     ]
     assert _counts() == before
     # the rows the user entered are shown again
     assert re.search(
-        rf'name="members-0-staff".*?<option value="{a.nurse.pk}" selected>', _text(response), re.S
+        rf'name="members-0-staff".*?<option value="{a.nurse.pk}" selected>',
+        page_text(response),
+        re.S,
     )
 
 
@@ -247,7 +247,7 @@ def test_team_create_with_a_member_twice_shows_the_error(as_manager, net):
     data = _team_post("新团队", a.center, a.doctor, [(a.doctor, "leader"), (a.doctor, "doctor")])
     response = as_manager.post(reverse("network:team_create"), data)
     assert response.status_code == 200
-    assert _field_error(response, "members") == ["王建国 is listed twice."]
+    assert field_error(response, "members") == ["王建国 is listed twice."]
     assert _counts() == before
 
 
@@ -257,7 +257,7 @@ def test_team_create_cannot_pick_staff_outside_the_scope(as_manager, net):
     data = _team_post("新团队", a.center, a.doctor, [(a.doctor, "leader"), (b.nurse, "nurse")])
     response = as_manager.post(reverse("network:team_create"), data)
     assert response.status_code == 200
-    assert _field_error(response, "members") == [
+    assert field_error(response, "members") == [
         f"Select a valid staff member: {b.nurse.pk} is not one of the choices."
     ]
     assert _counts() == before
@@ -281,7 +281,7 @@ def test_team_edit_changes_roles_removes_a_member_and_is_audited(as_manager, man
     assert sorted(a.team.memberships.values_list("staff_id", "role")) == sorted(
         [(a.doctor.pk, "leader"), (a.nurse.pk, "public_health")]
     )
-    [event] = _audit("network.team.update", manager)
+    [event] = audit_rows("network.team.update", manager)
     assert event.actor_id == manager.pk
     before = sorted([(a.doctor.pk, "leader"), (a.nurse.pk, "nurse"), (a.caregiver.pk, "caregiver")])
     after = sorted([(a.doctor.pk, "leader"), (a.nurse.pk, "public_health")])
@@ -306,7 +306,7 @@ def test_team_edit_with_a_grid_outside_the_node_region_changes_nothing(as_manage
         url, _team_post("改名团队", a.stations[1], a.doctor, members, a.grids)
     )
     assert response.status_code == 200
-    assert _field_error(response, "grids") == [
+    assert field_error(response, "grids") == [
         f"Grid {a.grids[0].name} is not inside {a.stations[1].region.name}, "
         "the region of the team's node."
     ]
@@ -330,7 +330,7 @@ def test_team_form_with_htmx_returns_the_fragment(as_manager, net):
     url = reverse("network:team_create")
     data = _team_post("新团队", a.center, a.doctor, [(a.nurse, "nurse")])
     response = as_manager.post(url, data, HTTP_HX_REQUEST="true")
-    text = _text(response)
+    text = page_text(response)
     assert response.status_code == 200
     assert text.lstrip().startswith("<form") and "<html" not in text
     assert "must also be a member of the team" in text
@@ -372,7 +372,7 @@ def test_node_create_station_with_an_audit_row(as_manager, manager, net):
     assert response.status_code == 302
     assert response["Location"] == reverse("network:node", args=[node.pk])
     assert (node.level, node.center_id, node.lead_id) == ("station", a.center.pk, None)
-    [event] = _audit("network.node.create", manager)
+    [event] = audit_rows("network.node.create", manager)
     assert (event.actor_id, event.object_id) == (manager.pk, str(node.pk))
     assert event.details["fields"]["center"] == a.center.pk
     assert event.details["fields"]["medical_member"] == clinic.pk
@@ -394,7 +394,7 @@ def test_node_create_with_a_care_home_as_medical_member_shows_the_error(as_manag
     )
     response = as_manager.post(reverse("network:node_create"), data)
     assert response.status_code == 200
-    assert _field_error(response, "medical_member") == [
+    assert field_error(response, "medical_member") == [
         "新幸福院 (Rural happiness home) is not a medical institution."
     ]
     assert _counts() == before
@@ -416,9 +416,7 @@ def test_node_create_station_outside_the_center_township_shows_the_error(as_mana
     )
     response = as_manager.post(reverse("network:node_create"), data)
     assert response.status_code == 200
-    assert _field_error(response, "region") == [
-        "龙山村 is not inside the center's township 周党镇."
-    ]
+    assert field_error(response, "region") == ["龙山村 is not inside the center's township 周党镇."]
     assert _counts() == before
 
 
@@ -454,7 +452,7 @@ def test_node_edit_renames_with_an_audit_row_and_keeps_the_level(as_manager, man
     assert response["Location"] == reverse("network:node", args=[center.pk])
     center.refresh_from_db()
     assert (center.name, center.level) == ("周党镇医养结合服务中心", "center")
-    [event] = _audit("network.node.update", manager)
+    [event] = audit_rows("network.node.update", manager)
     assert event.actor_id == manager.pk
     assert event.details == {
         "changed": {"name": {"from": "周党镇医养服务中心", "to": "周党镇医养结合服务中心"}}
@@ -469,7 +467,7 @@ def test_node_edit_moving_a_center_away_from_its_stations_changes_nothing(as_man
     before = _counts()
     response = as_manager.post(url, data)
     assert response.status_code == 200
-    assert _field_error(response, "region") == [
+    assert field_error(response, "region") == [
         f"Station {net.a.stations[0].name} would no longer be inside 龙山乡."
     ]
     center.refresh_from_db()
@@ -485,7 +483,7 @@ def _csv(text: str) -> SimpleUploadedFile:
 
 
 def test_region_list_is_scoped_filtered_and_paginated(as_manager, net):
-    text = _text(as_manager.get(reverse("network:regions")))
+    text = page_text(as_manager.get(reverse("network:regions")))
     assert 'id="region-411521101201"' in text  # a village of county A
     assert "411522" not in text  # nothing of county B
     assert "410000000000" not in text  # the province lies above the scope
@@ -520,22 +518,22 @@ def test_region_list_pages(as_sysadmin, net, settings):
     first = as_sysadmin.get(reverse("network:regions"))
     assert len(first.context["page_obj"]) == 50
     assert first.context["page_obj"].paginator.count == 66
-    assert 'rel="next"' in _text(first)
+    assert 'rel="next"' in page_text(first)
     second = as_sysadmin.get(reverse("network:regions"), {"page": 2})
     assert len(second.context["page_obj"]) == 16
 
 
 def test_region_import_success_shows_the_counts(as_sysadmin, sysadmin, net):
     url = reverse("network:region_import")
-    assert reverse("network:region_import") in _text(as_sysadmin.get(reverse("network:tree")))
+    assert reverse("network:region_import") in page_text(as_sysadmin.get(reverse("network:tree")))
     data = "code,name\n411521102000,新建镇\n411521102201,新建村\n411521101000,周党镇\n"
     response = as_sysadmin.post(url, {"file": _csv(data), "year": 2023})
     assert response.status_code == 200
     assert response.context["report"].ok
-    assert 'id="import-report" data-ok="true"' in _text(response)
-    assert "3 row(s): 2 created, 0 updated, 1 unchanged." in _text(response)
+    assert 'id="import-report" data-ok="true"' in page_text(response)
+    assert "3 row(s): 2 created, 0 updated, 1 unchanged." in page_text(response)
     assert Region.objects.get(code="411521102201").parent.code == "411521102000"
-    [event] = _audit("network.region.import", sysadmin)
+    [event] = audit_rows("network.region.import", sysadmin)
     assert event.details == {
         "source": "regions.csv",
         "year": 2023,
@@ -558,7 +556,7 @@ def test_region_import_with_bad_rows_lists_them_and_imports_nothing(as_sysadmin,
     before = _counts()
     response = as_sysadmin.post(url, {"file": _csv(data), "year": 2023})
     assert response.status_code == 200
-    text = _text(response)
+    text = page_text(response)
     assert "Nothing was imported" in text
     assert "3 bad rows of 4: the file was rejected and no region was created or changed." in text
     rows = re.findall(
@@ -582,7 +580,7 @@ def test_region_import_needs_a_file(as_sysadmin, net):
     before = _counts()
     response = as_sysadmin.post(reverse("network:region_import"), {"year": 2023})
     assert response.status_code == 200
-    assert _field_error(response, "file") == ["This field is required."]
+    assert field_error(response, "file") == ["This field is required."]
     assert _counts() == before
 
 
@@ -592,7 +590,7 @@ def test_region_import_with_htmx_returns_the_fragment(as_sysadmin, net):
         {"file": _csv("411521102000,新建镇\n"), "year": 2024},
         HTTP_HX_REQUEST="true",
     )
-    text = _text(response)
+    text = page_text(response)
     assert text.lstrip().startswith('<div id="region-import">') and "<html" not in text
     assert "1 row(s): 1 created, 0 updated, 0 unchanged." in text
     assert Region.objects.get(code="411521102000").code_year == 2024
@@ -620,7 +618,7 @@ def test_grid_create_with_an_audit_row(as_manager, manager, net):
     assert response["Location"] == reverse("network:grids")
     grid = Grid.objects.get(code="411521200201-01")
     assert (grid.village_id, grid.name) == (village.pk, "龙山村第一网格")
-    [event] = _audit("network.grid.create", manager)
+    [event] = audit_rows("network.grid.create", manager)
     assert (event.actor_id, event.object_id) == (manager.pk, str(grid.pk))
     assert event.details == {
         "fields": {"village": village.pk, "code": "411521200201-01", "name": "龙山村第一网格"}
@@ -634,7 +632,7 @@ def test_grid_create_with_a_duplicate_code_shows_the_error(as_manager, net):
         {"village": net.a.villages[2].pk, "code": net.b.grids[0].code, "name": "重复网格"},
     )
     assert response.status_code == 200
-    assert _field_error(response, "code") == [f"Grid code {net.b.grids[0].code} already exists."]
+    assert field_error(response, "code") == [f"Grid code {net.b.grids[0].code} already exists."]
     assert _counts() == before
 
 
@@ -662,7 +660,7 @@ def test_grid_edit_with_an_audit_row(as_manager, manager, net):
     assert response.status_code == 302
     grid.refresh_from_db()
     assert (grid.name, grid.description) == ("周党村东网格", "东片")
-    [event] = _audit("network.grid.update", manager)
+    [event] = audit_rows("network.grid.update", manager)
     assert event.actor_id == manager.pk
     assert event.details == {
         "changed": {
@@ -678,7 +676,7 @@ def test_grid_edit_with_an_empty_name_changes_nothing(as_manager, net):
     before = _counts()
     response = as_manager.post(url, {"village": grid.village_id, "code": "   ", "name": "新名"})
     assert response.status_code == 200
-    assert _field_error(response, "code") == ["This field is required."]
+    assert field_error(response, "code") == ["This field is required."]
     grid.refresh_from_db()
     assert (grid.code, grid.name) == ("411521101201-01", "周党村第一网格")
     assert _counts() == before

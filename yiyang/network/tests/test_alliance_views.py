@@ -14,9 +14,7 @@ from django.urls import reverse
 from yiyang.audit.models import AuditEvent
 from yiyang.common.permissions import Role
 from yiyang.network.models import Alliance
-from yiyang.network.tests.pagehelpers import audit_rows as _audit
-from yiyang.network.tests.pagehelpers import field_error as _field_error
-from yiyang.network.tests.pagehelpers import page_text as _text
+from yiyang.network.tests.pagehelpers import audit_rows, field_error, page_text
 from yiyang.testing.network import Network, make_user
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -104,7 +102,7 @@ def test_role_without_permission_gets_403(client, net):
     for url in [reverse(name) for name in LIST_URLS] + _urls(net, "a"):
         response = client.get(url)
         assert response.status_code == 403, url
-        assert 'id="error-403"' in _text(response)
+        assert 'id="error-403"' in page_text(response)
 
 
 def test_viewer_reads_but_cannot_open_the_forms(as_doctor, net):
@@ -119,8 +117,8 @@ def test_viewer_reads_but_cannot_open_the_forms(as_doctor, net):
     assert as_doctor.post(edit_url, _edit_post(net.a.alliance, name="改名")).status_code == 403
     assert _state() == before
     # no management links for a viewer
-    assert reverse("network:alliance_create") not in _text(as_doctor.get(list_url))
-    assert edit_url not in _text(as_doctor.get(detail_url))
+    assert reverse("network:alliance_create") not in page_text(as_doctor.get(list_url))
+    assert edit_url not in page_text(as_doctor.get(detail_url))
 
 
 def test_out_of_scope_and_missing_alliances_answer_404(as_manager, net):
@@ -128,7 +126,7 @@ def test_out_of_scope_and_missing_alliances_answer_404(as_manager, net):
     for url in _urls(net, "b"):
         response = as_manager.get(url)
         assert response.status_code == 404, url
-        assert 'id="error-404"' in _text(response)
+        assert 'id="error-404"' in page_text(response)
     edit_b = reverse("network:alliance_edit", args=[net.b.alliance.pk])
     assert as_manager.post(edit_b, _edit_post(net.b.alliance, name="越界")).status_code == 404
     assert as_manager.get(reverse("network:alliance", args=[999_999])).status_code == 404
@@ -142,7 +140,7 @@ def test_list_is_scoped_and_filtered(as_manager, net):
     url = reverse("network:alliances")
     response = as_manager.get(url)
     assert list(response.context["page_obj"]) == [net.a.alliance]
-    text = _text(response)
+    text = page_text(response)
     assert "罗山县县域医共体" in text
     assert "光山县县域医共体" not in text
     assert reverse("network:alliance_create") in text
@@ -165,7 +163,7 @@ def test_detail_shows_lead_members_and_the_leads_centers(as_manager, net):
     alliance = net.a.alliance
     response = as_manager.get(reverse("network:alliance", args=[alliance.pk]))
     assert response.status_code == 200
-    text = _text(response)
+    text = page_text(response)
     assert "<h1>罗山县县域医共体" in text
     assert "County medical community" in text
     lead_url = reverse("network:institution", args=[net.a.lead.pk])
@@ -187,14 +185,14 @@ def test_detail_seen_through_a_member_links_only_what_is_in_scope(client, net):
     response = client.get(reverse("network:alliance", args=[net.a.alliance.pk]))
     assert response.status_code == 200
     assert response.context["lead_visible"] is False
-    text = _text(response)
+    text = page_text(response)
     assert "罗山县人民医院" in text
     assert reverse("network:institution", args=[net.a.lead.pk]) not in text
     assert reverse("network:institution", args=[net.a.thc.pk]) in text
 
 
 def test_tree_links_to_the_alliances(as_manager, net):
-    text = _text(as_manager.get(reverse("network:tree")))
+    text = page_text(as_manager.get(reverse("network:tree")))
     assert f'href="{reverse("network:alliances")}"' in text
 
 
@@ -220,7 +218,7 @@ def test_create_with_an_audit_row(as_manager, manager, net):
     )
     members = sorted(alliance.members.values_list("pk", flat=True))
     assert members == sorted([net.a.thc.pk, net.a.clinics[0].pk])
-    [event] = _audit("network.alliance.create", manager)
+    [event] = audit_rows("network.alliance.create", manager)
     assert event.object_id == str(alliance.pk)
     assert event.details == {
         "fields": {
@@ -240,7 +238,7 @@ def test_create_with_a_care_institution_as_lead_shows_the_error(as_manager, net)
         reverse("network:alliance_create"), _post(net, lead=str(net.a.care_home.pk))
     )
     assert response.status_code == 200
-    assert _field_error(response, "lead") == [
+    assert field_error(response, "lead") == [
         "周党镇敬老院 is not a medical institution and cannot lead an alliance."
     ]
     assert _state() == before
@@ -251,7 +249,7 @@ def test_create_city_group_in_a_county_shows_the_region_error(as_manager, net):
     response = as_manager.post(reverse("network:alliance_create"), _post(net, kind="city_group"))
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["region"]
-    [message] = _field_error(response, "region")
+    [message] = field_error(response, "region")
     assert message.startswith("罗山县")
     assert "City" in message
     assert _state() == before
@@ -271,7 +269,7 @@ def test_create_without_a_name_changes_nothing(as_manager, net):
     before = _state()
     response = as_manager.post(reverse("network:alliance_create"), _post(net, name="  "))
     assert response.status_code == 200
-    assert _field_error(response, "name") == ["This field is required."]
+    assert field_error(response, "name") == ["This field is required."]
     assert _state() == before
 
 
@@ -291,7 +289,7 @@ def test_edit_with_an_audit_row(as_manager, manager, net):
     assert alliance.name == "罗山县紧密型医共体"
     members = sorted(alliance.members.values_list("pk", flat=True))
     assert members == sorted([net.a.thc.pk, net.a.clinics[1].pk])
-    [event] = _audit("network.alliance.update", manager)
+    [event] = audit_rows("network.alliance.update", manager)
     assert event.details == {
         "changed": {
             "name": {"from": "罗山县县域医共体", "to": "罗山县紧密型医共体"},
@@ -307,7 +305,7 @@ def test_edit_without_changes_writes_nothing(as_manager, net):
         reverse("network:alliance_edit", args=[alliance.pk]), _edit_post(alliance), follow=True
     )
     assert response.redirect_chain == [(reverse("network:alliance", args=[alliance.pk]), 302)]
-    assert "Nothing changed." in _text(response)
+    assert "Nothing changed." in page_text(response)
     assert _state() == before
 
 
@@ -319,7 +317,7 @@ def test_edit_with_a_care_institution_as_lead_changes_nothing(as_manager, net):
         _edit_post(alliance, name="改名医共体", lead=str(net.a.care_home.pk)),
     )
     assert response.status_code == 200
-    assert _field_error(response, "lead") == [
+    assert field_error(response, "lead") == [
         "周党镇敬老院 is not a medical institution and cannot lead an alliance."
     ]
     assert _state() == before
@@ -347,7 +345,7 @@ def test_edit_with_htmx_returns_the_fragment_then_a_client_redirect(as_manager, 
         url, _edit_post(alliance, lead=str(net.a.care_home.pk)), HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
-    text = _text(response)
+    text = page_text(response)
     assert text.lstrip().startswith("<form")
     assert "<html" not in text
     assert "cannot lead an alliance" in text
@@ -360,7 +358,7 @@ def test_edit_with_htmx_returns_the_fragment_then_a_client_redirect(as_manager, 
 
 def test_pages_speak_chinese_by_default(client, manager, net):
     client.force_login(manager)
-    text = _text(client.get(reverse("network:alliance", args=[net.a.alliance.pk])))
+    text = page_text(client.get(reverse("network:alliance", args=[net.a.alliance.pk])))
     assert "县域医共体" in text
     assert "牵头医疗机构" in text
     assert "成员机构" in text

@@ -7,7 +7,19 @@ import pytest
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import NotFound, PermissionDenied
 from yiyang.common.permissions import Role
-from yiyang.network import selectors
+from yiyang.network.selectors.institutions import (
+    agreements_for,
+    alliances_for,
+    get_agreement_for,
+    get_institution_for,
+    get_node_for,
+    institutions_for,
+    nodes_for,
+)
+from yiyang.network.selectors.regions import grids_for, regions_for
+from yiyang.network.selectors.staff import get_staff_for, staff_for
+from yiyang.network.selectors.teams import get_team_for, teams_for
+from yiyang.network.selectors.tree import network_tree
 from yiyang.network.services.grids import create_grid
 from yiyang.network.services.institutions import create_institution
 from yiyang.network.services.nodes import create_node
@@ -23,29 +35,29 @@ def names(qs) -> set[str]:
 
 def test_all_scope_sees_everything(net):
     user = make_user(Role.SUPERVISOR, scope="all")
-    assert selectors.institutions_for(user).count() == 12
-    assert selectors.nodes_for(user).count() == 5
-    assert selectors.staff_for(user).count() == 6
-    assert selectors.teams_for(user).count() == 2
-    assert selectors.agreements_for(user).count() == 2
-    assert selectors.alliances_for(user).count() == 2
-    assert selectors.grids_for(user).count() == 3
-    assert selectors.regions_for(user).count() == 2 + 2 + 3 + 4
+    assert institutions_for(user).count() == 12
+    assert nodes_for(user).count() == 5
+    assert staff_for(user).count() == 6
+    assert teams_for(user).count() == 2
+    assert agreements_for(user).count() == 2
+    assert alliances_for(user).count() == 2
+    assert grids_for(user).count() == 3
+    assert regions_for(user).count() == 2 + 2 + 3 + 4
 
 
 def test_region_scope_county(net):
     user = make_user(Role.SUPERVISOR, scope=net.a.county)
-    assert names(selectors.institutions_for(user)) == {i.name for i in net.a.institutions}
-    assert names(selectors.nodes_for(user)) == {
+    assert names(institutions_for(user)) == {i.name for i in net.a.institutions}
+    assert names(nodes_for(user)) == {
         "周党镇医养服务中心",
         "周党村医养服务站",
         "杨店村医养服务站",
     }
-    assert names(selectors.staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
-    assert names(selectors.teams_for(user)) == {"周党镇家庭医生团队"}
-    assert list(selectors.agreements_for(user)) == [net.a.agreement]
-    assert list(selectors.alliances_for(user)) == [net.a.alliance]
-    assert {r.code for r in selectors.regions_for(user)} == {
+    assert names(staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
+    assert names(teams_for(user)) == {"周党镇家庭医生团队"}
+    assert list(agreements_for(user)) == [net.a.agreement]
+    assert list(alliances_for(user)) == [net.a.alliance]
+    assert {r.code for r in regions_for(user)} == {
         "411521000000",
         "411521101000",
         "411521200000",
@@ -57,7 +69,7 @@ def test_region_scope_county(net):
 
 def test_region_scope_township_excludes_the_county_hospital(net):
     user = make_user(Role.SUPERVISOR, scope=net.a.townships[0])
-    assert names(selectors.institutions_for(user)) == {
+    assert names(institutions_for(user)) == {
         "周党镇卫生院",
         "周党镇敬老院",
         "周党村卫生室",
@@ -65,63 +77,63 @@ def test_region_scope_township_excludes_the_county_hospital(net):
         "杨店村卫生室",
         "杨店村幸福院",
     }
-    assert list(selectors.alliances_for(user)) == []
-    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+    assert list(alliances_for(user)) == []
+    assert names(grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
 
 
 def test_region_scope_village(net):
     user = make_user(Role.DOCTOR, scope=net.a.villages[0])
-    assert names(selectors.institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
-    assert names(selectors.nodes_for(user)) == {"周党村医养服务站"}
-    assert list(selectors.staff_for(user)) == []
-    assert list(selectors.teams_for(user)) == []
-    assert list(selectors.agreements_for(user)) == []
-    assert names(selectors.grids_for(user)) == {"周党村第一网格"}
+    assert names(institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
+    assert names(nodes_for(user)) == {"周党村医养服务站"}
+    assert list(staff_for(user)) == []
+    assert list(teams_for(user)) == []
+    assert list(agreements_for(user)) == []
+    assert names(grids_for(user)) == {"周党村第一网格"}
 
 
 def test_institution_scope_member_of_a_center(net):
     user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
-    assert names(selectors.institutions_for(user)) == {"周党镇卫生院", "周党镇敬老院"}
-    assert list(selectors.nodes_for(user)) == [net.a.center]
-    assert names(selectors.staff_for(user)) == {"王建国", "李秀英"}
-    assert list(selectors.teams_for(user)) == [net.a.team]
-    assert list(selectors.agreements_for(user)) == [net.a.agreement]
-    assert list(selectors.alliances_for(user)) == [net.a.alliance]
-    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+    assert names(institutions_for(user)) == {"周党镇卫生院", "周党镇敬老院"}
+    assert list(nodes_for(user)) == [net.a.center]
+    assert names(staff_for(user)) == {"王建国", "李秀英"}
+    assert list(teams_for(user)) == [net.a.team]
+    assert list(agreements_for(user)) == [net.a.agreement]
+    assert list(alliances_for(user)) == [net.a.alliance]
+    assert names(grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
 
 
 def test_institution_scope_lead_sees_its_centers_and_stations(net):
     user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.lead)
-    assert names(selectors.institutions_for(user)) == {i.name for i in net.a.institutions}
-    assert names(selectors.nodes_for(user)) == {
+    assert names(institutions_for(user)) == {i.name for i in net.a.institutions}
+    assert names(nodes_for(user)) == {
         "周党镇医养服务中心",
         "周党村医养服务站",
         "杨店村医养服务站",
     }
-    assert list(selectors.staff_for(user)) == []  # nobody has a membership at the lead
-    assert list(selectors.teams_for(user)) == [net.a.team]
-    assert list(selectors.alliances_for(user)) == [net.a.alliance]
+    assert list(staff_for(user)) == []  # nobody has a membership at the lead
+    assert list(teams_for(user)) == [net.a.team]
+    assert list(alliances_for(user)) == [net.a.alliance]
 
 
 def test_institution_scope_station_member(net):
     user = make_user(Role.DOCTOR, scope=net.a.clinics[0])
-    assert names(selectors.institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
-    assert list(selectors.nodes_for(user)) == [net.a.stations[0]]
-    assert list(selectors.teams_for(user)) == []
-    assert names(selectors.grids_for(user)) == {"周党村第一网格"}
-    assert list(selectors.alliances_for(user)) == []
+    assert names(institutions_for(user)) == {"周党村卫生室", "周党村幸福院"}
+    assert list(nodes_for(user)) == [net.a.stations[0]]
+    assert list(teams_for(user)) == []
+    assert names(grids_for(user)) == {"周党村第一网格"}
+    assert list(alliances_for(user)) == []
 
 
 def test_team_scope(net):
     user = make_user(Role.NURSE, scope=net.a.team)
-    assert list(selectors.teams_for(user)) == [net.a.team]
+    assert list(teams_for(user)) == [net.a.team]
     # The home node, plus the stations of the two villages its grids lie in.
-    assert names(selectors.nodes_for(user)) == {
+    assert names(nodes_for(user)) == {
         "周党镇医养服务中心",
         "周党村医养服务站",
         "杨店村医养服务站",
     }
-    assert names(selectors.institutions_for(user)) == {
+    assert names(institutions_for(user)) == {
         "周党镇卫生院",
         "周党镇敬老院",
         "周党村卫生室",
@@ -129,33 +141,33 @@ def test_team_scope(net):
         "杨店村卫生室",
         "杨店村幸福院",
     }
-    assert names(selectors.staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
-    assert names(selectors.grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
-    assert list(selectors.agreements_for(user)) == [net.a.agreement]
+    assert names(staff_for(user)) == {"王建国", "李秀英", "张桂兰"}
+    assert names(grids_for(user)) == {"周党村第一网格", "杨店村第一网格"}
+    assert list(agreements_for(user)) == [net.a.agreement]
 
 
 def test_self_scope_sees_nothing(net):
     user = make_user(Role.DOCTOR, scope="self")
-    assert selectors.institutions_for(user).count() == 0
-    assert selectors.nodes_for(user).count() == 0
-    assert selectors.staff_for(user).count() == 0
-    assert selectors.teams_for(user).count() == 0
-    assert selectors.agreements_for(user).count() == 0
-    assert selectors.alliances_for(user).count() == 0
-    assert selectors.grids_for(user).count() == 0
-    assert selectors.regions_for(user).count() == 0
-    assert selectors.network_tree(user) == []
+    assert institutions_for(user).count() == 0
+    assert nodes_for(user).count() == 0
+    assert staff_for(user).count() == 0
+    assert teams_for(user).count() == 0
+    assert agreements_for(user).count() == 0
+    assert alliances_for(user).count() == 0
+    assert grids_for(user).count() == 0
+    assert regions_for(user).count() == 0
+    assert network_tree(user) == []
 
 
 def test_out_of_scope_detail_is_not_found_like_a_missing_one(net):
     user = make_user(Role.INSTITUTION_ADMIN, scope=net.a.thc)
-    assert selectors.get_institution_for(user, net.a.thc.pk) == net.a.thc
+    assert get_institution_for(user, net.a.thc.pk) == net.a.thc
     for getter, obj in [
-        (selectors.get_institution_for, net.b.thc),
-        (selectors.get_node_for, net.b.center),
-        (selectors.get_agreement_for, net.b.agreement),
-        (selectors.get_team_for, net.b.team),
-        (selectors.get_staff_for, net.b.doctor),
+        (get_institution_for, net.b.thc),
+        (get_node_for, net.b.center),
+        (get_agreement_for, net.b.agreement),
+        (get_team_for, net.b.team),
+        (get_staff_for, net.b.doctor),
     ]:
         with pytest.raises(NotFound) as out_of_scope:
             getter(user, obj.pk)
@@ -167,25 +179,25 @@ def test_out_of_scope_detail_is_not_found_like_a_missing_one(net):
 def test_reads_need_the_permission(net):
     resident = make_user(Role.RESIDENT, scope="self")
     for selector in (
-        selectors.institutions_for,
-        selectors.nodes_for,
-        selectors.teams_for,
-        selectors.regions_for,
-        selectors.network_tree,
+        institutions_for,
+        nodes_for,
+        teams_for,
+        regions_for,
+        network_tree,
     ):
         with pytest.raises(PermissionDenied):
             selector(resident)
     caregiver = make_user(Role.CAREGIVER, scope="all")  # network yes, staff records no
-    assert selectors.institutions_for(caregiver).count() == 12
+    assert institutions_for(caregiver).count() == 12
     with pytest.raises(PermissionDenied):
-        selectors.staff_for(caregiver)
+        staff_for(caregiver)
     with pytest.raises(PermissionDenied):
-        selectors.get_staff_for(caregiver, net.a.doctor.pk)
+        get_staff_for(caregiver, net.a.doctor.pk)
 
 
 def test_staff_detail_read_is_audited(net):
     user = make_user(Role.DOCTOR, scope=net.a.thc)
-    staff = selectors.get_staff_for(user, net.a.doctor.pk)
+    staff = get_staff_for(user, net.a.doctor.pk)
     assert staff == net.a.doctor
     event = AuditEvent.objects.get(action="network.staff.read")
     assert (event.actor_id, event.object_type, event.object_id) == (
@@ -194,7 +206,7 @@ def test_staff_detail_read_is_audited(net):
         str(net.a.doctor.pk),
     )
     with pytest.raises(NotFound):
-        selectors.get_staff_for(user, net.b.doctor.pk)
+        get_staff_for(user, net.b.doctor.pk)
     assert AuditEvent.objects.filter(action="network.staff.read").count() == 1
 
 
@@ -204,7 +216,7 @@ def test_staff_detail_read_is_audited(net):
 def test_tree_for_all_scope(net, django_assert_num_queries):
     user = make_user(Role.SUPERVISOR, scope="all")
     with django_assert_num_queries(4):
-        tree = selectors.network_tree(user)
+        tree = network_tree(user)
     assert [lead.institution.name for lead in tree] == ["光山县人民医院", "罗山县人民医院"]
     luoshan = tree[1]
     assert luoshan.in_scope
@@ -257,14 +269,14 @@ def test_tree_query_count_does_not_grow_with_the_network(net, django_assert_num_
     )
     user = make_user(Role.SUPERVISOR, scope="all")
     with django_assert_num_queries(4):
-        tree = selectors.network_tree(user)
+        tree = network_tree(user)
     assert [c.node.name for c in tree[1].centers] == ["周党镇医养服务中心", "龙山乡医养服务中心"]
     assert [t.team.name for t in tree[1].centers[1].stations[0].teams] == ["龙山村团队"]
 
 
 def test_tree_shows_ancestors_of_a_visible_station_as_context(net):
     user = make_user(Role.DOCTOR, scope=net.a.villages[0])
-    [lead] = selectors.network_tree(user)
+    [lead] = network_tree(user)
     assert (lead.institution, lead.in_scope) == (net.a.lead, False)
     [center] = lead.centers
     assert (center.node, center.in_scope, center.teams) == (net.a.center, False, [])
@@ -273,7 +285,7 @@ def test_tree_shows_ancestors_of_a_visible_station_as_context(net):
 
 def test_tree_as_dict_for_team_scope(net):
     user = make_user(Role.NURSE, scope=net.b.team)
-    assert [lead.as_dict() for lead in selectors.network_tree(user)] == [
+    assert [lead.as_dict() for lead in network_tree(user)] == [
         {
             "institution": {"id": net.b.lead.pk, "name": "光山县人民医院", "type": "lead_hospital"},
             "in_scope": False,

@@ -24,8 +24,8 @@ from yiyang.network.models import (
 from yiyang.network.services.agreements import create_agreement, update_agreement
 from yiyang.network.services.grids import create_grid
 from yiyang.network.services.institutions import (
-    _institution_licence_conflicts,
     create_institution,
+    institution_licence_conflicts,
     update_institution,
 )
 from yiyang.network.services.nodes import create_node, update_node
@@ -128,7 +128,7 @@ def test_a_lost_race_on_the_licence_is_still_a_clear_error(net):
         name="先到医院", type="thc", region=net.a.townships[1], medical_licence_no="RACE-1"
     )
     with pytest.raises(ValidationFailed) as caught:
-        save(inst, on_conflict=lambda: _institution_licence_conflicts(inst))
+        save(inst, on_conflict=lambda: institution_licence_conflicts(inst))
     assert caught.value.detail == (
         "Medical practice licence no. RACE-1 is already held by 先到医院."
     )

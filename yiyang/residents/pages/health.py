@@ -40,9 +40,10 @@ from yiyang.accounts.models import User
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.pages import apply_error
 from yiyang.common.permissions import Permission
-from yiyang.network import selectors as network_selectors
 from yiyang.network.models import Institution, Staff
 from yiyang.network.permissions import NetworkPerm
+from yiyang.network.selectors.institutions import institutions_for
+from yiyang.network.selectors.staff import staff_for
 from yiyang.residents import charts, documents, icd10, loinc
 from yiyang.residents.access import has_consent
 from yiyang.residents.api.health import download_response
@@ -184,9 +185,9 @@ class EncounterForm(HealthForm):
         institutions = Institution.objects.none()
         staff = Staff.objects.none()
         if user is not None and user.has_perm_code(NetworkPerm.VIEW):
-            institutions = network_selectors.institutions_for(user).order_by("name")
+            institutions = institutions_for(user).order_by("name")
         if user is not None and user.has_perm_code(NetworkPerm.STAFF_VIEW):
-            staff = network_selectors.staff_for(user).order_by("name")
+            staff = staff_for(user).order_by("name")
         cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
         cast(forms.ModelChoiceField, self.fields["practitioner"]).queryset = staff
 

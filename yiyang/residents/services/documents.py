@@ -21,29 +21,29 @@ from yiyang.residents.documents import inspect_upload
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Document
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services.health import (
-    _audit,
-    _check_names,
-    _item,
-    _label,
-    _resident,
-    _text,
+from yiyang.residents.services.health_steps import (
+    audit_entry,
+    check_names,
+    health_label,
+    locked_entry,
+    locked_resident,
+    strip_texts,
 )
 
 DOCUMENT_FIELDS: tuple[str, ...] = ("kind", "title")
 
 
 def _prepare_document(values: dict[str, Any]) -> dict[str, Any]:
-    _text(values, "kind", "title")
+    strip_texts(values, "kind", "title")
     return values
 
 
 def _validate_document(document: Document) -> None:
     if not document.kind:
-        raise required("kind", _label("kind"))
+        raise required("kind", health_label("kind"))
     if not document.title:
-        raise required("title", _label("title"))
-    clean_fields(document, ["resident", "uploaded_by", "file", "sha256"], _label)
+        raise required("title", health_label("title"))
+    clean_fields(document, ["resident", "uploaded_by", "file", "sha256"], health_label)
 
 
 def upload_document(actor: User, resident: Any, *, file: Any, **values: Any) -> Document:
@@ -51,11 +51,11 @@ def upload_document(actor: User, resident: Any, *, file: Any, **values: Any) -> 
     ``residents.documents``), ``kind``, ``title`` (the file name when empty). The same
     content twice for one resident is refused."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(values, DOCUMENT_FIELDS)
+    check_names(values, DOCUMENT_FIELDS)
     stored: list[str] = []
     try:
         with transaction.atomic():
-            target = _resident(actor, resident)
+            target = locked_resident(actor, resident)
             require_health_consent(target)
             checked = inspect_upload(file)
             values = _prepare_document(dict(values))
@@ -82,7 +82,7 @@ def upload_document(actor: User, resident: Any, *, file: Any, **values: Any) -> 
             document.file.save(checked.storage_name(), file, save=False)
             stored.append(document.file.name)
             document.save()
-            _audit(
+            audit_entry(
                 actor,
                 "create",
                 document,
@@ -102,11 +102,11 @@ def remove_document(actor: User, resident: Any, item: Any) -> None:
     """Delete a document; its file goes once the deletion is committed."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        document = _item(Document, target, item)
+        target = locked_resident(actor, resident)
+        document = locked_entry(Document, target, item)
         require_health_consent(target)
         name = document.file.name
-        _audit(actor, "delete", document, target, kind=document.kind, sha256=document.sha256)
+        audit_entry(actor, "delete", document, target, kind=document.kind, sha256=document.sha256)
         document.delete()
         if name:
             transaction.on_commit(lambda: _delete_files([name]))

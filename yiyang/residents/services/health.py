@@ -20,7 +20,7 @@ Every action takes the acting user and, in this order:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -29,27 +29,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
-from yiyang.audit.services import record
-from yiyang.common.errors import CommonError, NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import require_perm
-from yiyang.common.validation import clean_fields, field_label, required
+from yiyang.common.validation import clean_fields, required
 from yiyang.network.models import Institution, Staff
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.residents import icd10
 from yiyang.residents.access import require_health_consent
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import (
     Allergy,
     Condition,
-    Document,
     Encounter,
     EncounterKind,
     Medication,
-    Observation,
     Resident,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors.registry import locked_resident_for
+from yiyang.residents.services.health_steps import (
+    audit_entry,
+    check_names,
+    health_label,
+    locked_entry,
+    locked_resident,
+    strip_texts,
+)
 
 CONDITION_FIELDS: tuple[str, ...] = ("icd10", "name", "onset", "status", "note")
 MEDICATION_FIELDS: tuple[str, ...] = (
@@ -72,63 +76,8 @@ ENCOUNTER_FIELDS: tuple[str, ...] = (
     "reason",
     "notes",
 )
-_MODELS = (Condition, Medication, Allergy, Encounter, Observation, Document)
-_WHAT = {
-    Condition: "condition",
-    Medication: "medication",
-    Allergy: "allergy",
-    Encounter: "encounter",
-    Observation: "observation",
-    Document: "document",
-}
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _label(name: str) -> str:
-    return field_label(_MODELS, name)
-
-
-def _resident(actor: User, resident: Any) -> Resident:
-    """The resident, in the actor's scope, locked for the rest of the transaction."""
-    return locked_resident_for(
-        actor,
-        resident,
-        merged_detail=_("This record was merged into another one: record health data there."),
-    )
-
-
-def _item(model: type[models.Model], resident: Resident, item: Any) -> Any:
-    """An entry of ``resident``'s record, locked; another resident's or missing →
-    ``NotFound``."""
-    pk = item.pk if isinstance(item, models.Model) else item
-    if pk is None or isinstance(pk, bool):
-        raise NotFound(_WHAT[model])
-    try:
-        return (
-            model._default_manager.select_for_update(no_key=True)  # type: ignore[attr-defined]
-            .filter(resident=resident)
-            .get(pk=pk)
-        )
-    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
-        raise NotFound(_WHAT[model]) from None
-
-
-def _text(values: dict[str, Any], *names: str) -> None:
-    """Text fields: ``None`` becomes "", surrounding space is dropped."""
-    for name in names:
-        if name in values:
-            value = values[name]
-            values[name] = "" if value is None else str(value).strip()
-
-
-def _check_names(values: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    unknown = set(values) - set(allowed)
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ValidationFailed(
-            CommonError.UNKNOWN_FIELD, _("Unknown field %(f)s.") % {"f": name}, field=name
-        )
 
 
 def _date(value: Any, name: str) -> datetime.date | None:
@@ -143,7 +92,8 @@ def _date(value: Any, name: str) -> datetime.date | None:
     except ValueError:
         raise ValidationFailed(
             CommonError.INVALID_DATE,
-            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(name), "v": value},
+            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).")
+            % {"f": health_label(name), "v": value},
             field=name,
         ) from None
 
@@ -155,14 +105,18 @@ def _past_date(value: datetime.date | None, name: str, resident: Resident) -> No
     if value > timezone.localdate():
         raise ValidationFailed(
             CommonError.FUTURE_DATE,
-            _("%(f)s %(v)s is in the future.") % {"f": _label(name), "v": value.isoformat()},
+            _("%(f)s %(v)s is in the future.") % {"f": health_label(name), "v": value.isoformat()},
             field=name,
         )
     if value < resident.birth_date:
         raise ValidationFailed(
             CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
-            % {"f": _label(name), "v": value.isoformat(), "born": resident.birth_date.isoformat()},
+            % {
+                "f": health_label(name),
+                "v": value.isoformat(),
+                "born": resident.birth_date.isoformat(),
+            },
             field=name,
         )
 
@@ -188,31 +142,11 @@ def _apply(obj: models.Model, changes: Mapping[str, Any]) -> list[str]:
     return changed
 
 
-def _repr(obj: models.Model, resident: Resident) -> str:
-    return f"{_WHAT[type(obj)]} {obj.pk} of resident {resident.pk}"
-
-
-def _audit(
-    actor: User,
-    action: str,
-    obj: models.Model,
-    resident: Resident,
-    **details: Any,
-) -> None:
-    record(
-        actor=actor,
-        action=f"residents.{_WHAT[type(obj)]}.{action}",
-        obj=obj,
-        object_repr=_repr(obj, resident),
-        details={"resident": resident.pk, **details},
-    )
-
-
 def _unknown_reference(name: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
         CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
-        % {"field": _label(name), "value": getattr(value, "pk", value)},
+        % {"field": health_label(name), "value": getattr(value, "pk", value)},
         field=name,
     )
 
@@ -238,7 +172,7 @@ def _reference(actor: User, model: type[models.Model], value: Any, name: str) ->
 
 
 def _prepare_condition(values: dict[str, Any]) -> dict[str, Any]:
-    _text(values, "icd10", "name", "note")
+    strip_texts(values, "icd10", "name", "note")
     if "icd10" in values:
         values["icd10"] = icd10.normalise(values["icd10"])
     if "onset" in values:
@@ -251,7 +185,7 @@ def _prepare_condition(values: dict[str, Any]) -> dict[str, Any]:
 def _validate_condition(condition: Condition, resident: Resident, fill_name: bool) -> None:
     code = condition.icd10
     if not code:
-        raise required("icd10", _label("icd10"))
+        raise required("icd10", health_label("icd10"))
     if not icd10.is_valid(code):
         raise ValidationFailed(
             ResidentError.INVALID_ICD10,
@@ -274,22 +208,22 @@ def _validate_condition(condition: Condition, resident: Resident, fill_name: boo
                 field="name",
             )
     _past_date(condition.onset, "onset", resident)
-    clean_fields(condition, ["resident", "recorded_by"], _label)
+    clean_fields(condition, ["resident", "recorded_by"], health_label)
 
 
 def add_condition(actor: User, resident: Any, **values: Any) -> Condition:
     """A diagnosis: ``icd10`` (required; the Chinese name comes from the catalogue when
     ``name`` is empty), ``onset``, ``status``, ``note``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(values, CONDITION_FIELDS)
+    check_names(values, CONDITION_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         values = _prepare_condition(dict(values))
         condition = Condition(resident=target, recorded_by=actor, **values)
         _validate_condition(condition, target, fill_name=not values.get("name"))
         condition.save()
-        _audit(actor, "create", condition, target, code=condition.icd10, fields=sorted(values))
+        audit_entry(actor, "create", condition, target, code=condition.icd10, fields=sorted(values))
     return condition
 
 
@@ -297,10 +231,10 @@ def update_condition(actor: User, resident: Any, item: Any, **changes: Any) -> C
     """Change a diagnosis. A new code whose name is not changed with it (absent, empty or
     the old one) takes the catalogue's name; outside the catalogue the name is required."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(changes, CONDITION_FIELDS)
+    check_names(changes, CONDITION_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        condition = _item(Condition, target, item)
+        target = locked_resident(actor, resident)
+        condition = locked_entry(Condition, target, item)
         require_health_consent(target)
         changes = _prepare_condition(dict(changes))
         old_code, old_name = condition.icd10, condition.name
@@ -315,7 +249,7 @@ def update_condition(actor: User, resident: Any, item: Any, **changes: Any) -> C
             changed.append("name")
         if changed:
             condition.save(update_fields=changed)
-            _audit(actor, "update", condition, target, code=condition.icd10, fields=changed)
+            audit_entry(actor, "update", condition, target, code=condition.icd10, fields=changed)
     return condition
 
 
@@ -330,10 +264,10 @@ def _remove(
     active consent), audited with ``details(row)``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        row = _item(model, target, item)
+        target = locked_resident(actor, resident)
+        row = locked_entry(model, target, item)
         require_health_consent(target)
-        _audit(actor, "delete", row, target, **(details(row) if details else {}))
+        audit_entry(actor, "delete", row, target, **(details(row) if details else {}))
         row.delete()
 
 
@@ -345,7 +279,7 @@ def remove_condition(actor: User, resident: Any, item: Any) -> None:
 
 
 def _prepare_medication(values: dict[str, Any]) -> dict[str, Any]:
-    _text(values, "name", "dose", "frequency", "route", "note")
+    strip_texts(values, "name", "dose", "frequency", "route", "note")
     for name in ("start", "end"):
         if name in values:
             values[name] = _date(values[name], name)
@@ -356,13 +290,13 @@ def _prepare_medication(values: dict[str, Any]) -> dict[str, Any]:
 
 def _validate_medication(medication: Medication, resident: Resident) -> None:
     if not medication.name:
-        raise required("name", _label("name"))
+        raise required("name", health_label("name"))
     if medication.start is not None and medication.start < resident.birth_date:
         raise ValidationFailed(
             CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
             % {
-                "f": _label("start"),
+                "f": health_label("start"),
                 "v": medication.start.isoformat(),
                 "born": resident.birth_date.isoformat(),
             },
@@ -375,37 +309,37 @@ def _validate_medication(medication: Medication, resident: Resident) -> None:
             % {"end": medication.end.isoformat(), "start": medication.start.isoformat()},
             field="end",
         )
-    clean_fields(medication, ["resident", "recorded_by"], _label)
+    clean_fields(medication, ["resident", "recorded_by"], health_label)
 
 
 def add_medication(actor: User, resident: Any, **values: Any) -> Medication:
     """A medicine taken: ``name`` (required), ``dose``, ``frequency``, ``route``,
     ``long_term`` (long-term prescription), ``start``/``end`` (end not before start)."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(values, MEDICATION_FIELDS)
+    check_names(values, MEDICATION_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         values = _prepare_medication(dict(values))
         medication = Medication(resident=target, recorded_by=actor, **values)
         _validate_medication(medication, target)
         medication.save()
-        _audit(actor, "create", medication, target, fields=sorted(values))
+        audit_entry(actor, "create", medication, target, fields=sorted(values))
     return medication
 
 
 def update_medication(actor: User, resident: Any, item: Any, **changes: Any) -> Medication:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(changes, MEDICATION_FIELDS)
+    check_names(changes, MEDICATION_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        medication = _item(Medication, target, item)
+        target = locked_resident(actor, resident)
+        medication = locked_entry(Medication, target, item)
         require_health_consent(target)
         changed = _apply(medication, _prepare_medication(dict(changes)))
         _validate_medication(medication, target)
         if changed:
             medication.save(update_fields=changed)
-            _audit(actor, "update", medication, target, fields=changed)
+            audit_entry(actor, "update", medication, target, fields=changed)
     return medication
 
 
@@ -417,7 +351,7 @@ def remove_medication(actor: User, resident: Any, item: Any) -> None:
 
 
 def _prepare_allergy(values: dict[str, Any]) -> dict[str, Any]:
-    _text(values, "substance", "reaction", "note")
+    strip_texts(values, "substance", "reaction", "note")
     if values.get("severity") in (None, ""):
         values.pop("severity", None)
     return values
@@ -425,37 +359,37 @@ def _prepare_allergy(values: dict[str, Any]) -> dict[str, Any]:
 
 def _validate_allergy(allergy: Allergy) -> None:
     if not allergy.substance:
-        raise required("substance", _label("substance"))
-    clean_fields(allergy, ["resident", "recorded_by"], _label)
+        raise required("substance", health_label("substance"))
+    clean_fields(allergy, ["resident", "recorded_by"], health_label)
 
 
 def add_allergy(actor: User, resident: Any, **values: Any) -> Allergy:
     """An allergy: ``substance`` (required), ``reaction``, ``severity``, ``note``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(values, ALLERGY_FIELDS)
+    check_names(values, ALLERGY_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         values = _prepare_allergy(dict(values))
         allergy = Allergy(resident=target, recorded_by=actor, **values)
         _validate_allergy(allergy)
         allergy.save()
-        _audit(actor, "create", allergy, target, fields=sorted(values))
+        audit_entry(actor, "create", allergy, target, fields=sorted(values))
     return allergy
 
 
 def update_allergy(actor: User, resident: Any, item: Any, **changes: Any) -> Allergy:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(changes, ALLERGY_FIELDS)
+    check_names(changes, ALLERGY_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        allergy = _item(Allergy, target, item)
+        target = locked_resident(actor, resident)
+        allergy = locked_entry(Allergy, target, item)
         require_health_consent(target)
         changed = _apply(allergy, _prepare_allergy(dict(changes)))
         _validate_allergy(allergy)
         if changed:
             allergy.save(update_fields=changed)
-            _audit(actor, "update", allergy, target, fields=changed)
+            audit_entry(actor, "update", allergy, target, fields=changed)
     return allergy
 
 
@@ -467,7 +401,7 @@ def remove_allergy(actor: User, resident: Any, item: Any) -> None:
 
 
 def _prepare_encounter(actor: User, values: dict[str, Any]) -> dict[str, Any]:
-    _text(values, "kind", "reason", "notes")
+    strip_texts(values, "kind", "reason", "notes")
     for name in ("date", "end_date"):
         if name in values:
             values[name] = _date(values[name], name)
@@ -480,9 +414,9 @@ def _prepare_encounter(actor: User, values: dict[str, Any]) -> dict[str, Any]:
 
 def _validate_encounter(encounter: Encounter, resident: Resident) -> None:
     if not encounter.kind:
-        raise required("kind", _label("kind"))
+        raise required("kind", health_label("kind"))
     if encounter.date is None:
-        raise required("date", _label("date"))
+        raise required("date", health_label("date"))
     _past_date(encounter.date, "date", resident)
     if encounter.end_date is not None:
         if encounter.kind != EncounterKind.HOSPITAL_STAY:
@@ -499,7 +433,9 @@ def _validate_encounter(encounter: Encounter, resident: Resident) -> None:
                 field="end_date",
             )
         _past_date(encounter.end_date, "end_date", resident)
-    clean_fields(encounter, ["resident", "recorded_by", "institution", "practitioner"], _label)
+    clean_fields(
+        encounter, ["resident", "recorded_by", "institution", "practitioner"], health_label
+    )
 
 
 def add_encounter(actor: User, resident: Any, **values: Any) -> Encounter:
@@ -508,30 +444,30 @@ def add_encounter(actor: User, resident: Any, **values: Any) -> Encounter:
     ``institution`` and ``practitioner`` (ids or instances in the actor's scope, else 400
     ``unknown_reference``), ``reason``, ``notes``."""
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(values, ENCOUNTER_FIELDS)
+    check_names(values, ENCOUNTER_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         values = _prepare_encounter(actor, dict(values))
         encounter = Encounter(resident=target, recorded_by=actor, **values)
         _validate_encounter(encounter, target)
         encounter.save()
-        _audit(actor, "create", encounter, target, kind=encounter.kind, fields=sorted(values))
+        audit_entry(actor, "create", encounter, target, kind=encounter.kind, fields=sorted(values))
     return encounter
 
 
 def update_encounter(actor: User, resident: Any, item: Any, **changes: Any) -> Encounter:
     require_perm(actor, ResidentPerm.HEALTH_MANAGE)
-    _check_names(changes, ENCOUNTER_FIELDS)
+    check_names(changes, ENCOUNTER_FIELDS)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        encounter = _item(Encounter, target, item)
+        target = locked_resident(actor, resident)
+        encounter = locked_entry(Encounter, target, item)
         require_health_consent(target)
         changed = _apply(encounter, _prepare_encounter(actor, dict(changes)))
         _validate_encounter(encounter, target)
         if changed:
             encounter.save(update_fields=changed)
-            _audit(actor, "update", encounter, target, kind=encounter.kind, fields=changed)
+            audit_entry(actor, "update", encounter, target, kind=encounter.kind, fields=changed)
     return encounter
 
 

@@ -20,7 +20,8 @@ from yiyang.common.validation import clean_text, required
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Consent, Resident, ResidentStatus, active_consent
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services.people import GIVEN_PURPOSES, _close, _pk, _scoped_resident
+from yiyang.residents.services.base import close_consent, pk_of, scoped_resident
+from yiyang.residents.services.people import GIVEN_PURPOSES
 from yiyang.residents.services.registry import RESIDENT_FIELDS
 
 MERGE_NOTE = "merged"
@@ -130,7 +131,7 @@ def _dedupe_consents(actor: User, keep: Resident, remove: Resident) -> list[int]
             .order_by("given_at", "pk")
         )
         for duplicate in active[1:]:
-            _close(actor, duplicate, MERGE_NOTE)
+            close_consent(actor, duplicate, MERGE_NOTE)
             withdrawn.append(duplicate.pk)
     return withdrawn
 
@@ -158,7 +159,7 @@ def _fill(keep: Resident, remove: Resident) -> list[str]:
 
 def _int_pk(value: Any) -> int:
     try:
-        return int(_pk(value))
+        return int(pk_of(value))
     except (TypeError, ValueError):
         raise NotFound("resident") from None
 
@@ -176,7 +177,7 @@ def merge_residents(actor: User, keep: Any, remove: Any, reason: str) -> MergeRe
     text = clean_text(reason, "reason", _("reason"))
     if not text:
         raise required("reason", _("reason"))
-    if _pk(remove) in (None, ""):
+    if pk_of(remove) in (None, ""):
         raise required("remove", _("duplicate record"))
     keep_pk, remove_pk = _int_pk(keep), _int_pk(remove)
     if keep_pk == remove_pk:
@@ -186,7 +187,7 @@ def merge_residents(actor: User, keep: Any, remove: Any, reason: str) -> MergeRe
     with transaction.atomic():
         locked = {}
         for pk in sorted([keep_pk, remove_pk]):  # always the same lock order: no deadlock
-            locked[pk] = _scoped_resident(actor, pk, lock=True)
+            locked[pk] = scoped_resident(actor, pk, lock=True)
         kept, removed = locked[keep_pk], locked[remove_pk]
         for resident in (kept, removed):
             if resident.status == ResidentStatus.MERGED:

@@ -35,7 +35,12 @@ from yiyang.residents.access import require_health_consent
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Observation, ObservationSource, Resident
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.services.health import _item, _label, _repr, _resident
+from yiyang.residents.services.health_steps import (
+    entry_repr,
+    health_label,
+    locked_entry,
+    locked_resident,
+)
 
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)
 BMI_HEIGHT_WINDOW = datetime.timedelta(days=730)
@@ -105,7 +110,7 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
             raise ValidationFailed(
                 ResidentError.INVALID_DATETIME,
                 _("%(f)s: %(v)s is not a date and time (use YYYY-MM-DDTHH:MM).")
-                % {"f": _label(name), "v": value},
+                % {"f": health_label(name), "v": value},
                 field=name,
             ) from None
     if timezone.is_naive(when):
@@ -114,7 +119,7 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
         raise ValidationFailed(
             ResidentError.FUTURE_TIME,
             _("%(f)s %(v)s is in the future.")
-            % {"f": _label(name), "v": timezone.localtime(when).strftime("%Y-%m-%d %H:%M")},
+            % {"f": health_label(name), "v": timezone.localtime(when).strftime("%Y-%m-%d %H:%M")},
             field=name,
         )
     day = timezone.localtime(when).date()
@@ -122,14 +127,22 @@ def _when(value: Any, resident: Resident, name: str = "effective_at") -> datetim
         raise ValidationFailed(
             CommonError.BEFORE_BIRTH,
             _("%(f)s %(v)s is before the resident's birth date (%(born)s).")
-            % {"f": _label(name), "v": day.isoformat(), "born": resident.birth_date.isoformat()},
+            % {
+                "f": health_label(name),
+                "v": day.isoformat(),
+                "born": resident.birth_date.isoformat(),
+            },
             field=name,
         )
     if resident.deceased_on is not None and day > resident.deceased_on:
         raise ValidationFailed(
             ResidentError.AFTER_DEATH,
             _("%(f)s %(v)s is after the resident's date of death (%(died)s).")
-            % {"f": _label(name), "v": day.isoformat(), "died": resident.deceased_on.isoformat()},
+            % {
+                "f": health_label(name),
+                "v": day.isoformat(),
+                "died": resident.deceased_on.isoformat(),
+            },
             field=name,
         )
     return when
@@ -205,7 +218,7 @@ def _audit_observations(actor: User, resident: Resident, rows: list[Observation]
         actor=actor,
         action="residents.observation.create",
         obj=first,
-        object_repr=_repr(first, resident),
+        object_repr=entry_repr(first, resident),
         details={
             "resident": resident.pk,
             "ids": [row.pk for row in rows],
@@ -251,7 +264,7 @@ def record_observation(
             field="code",
         )
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         stored = _measured(spec, value, unit, "value")
         row = Observation(
@@ -291,7 +304,7 @@ def record_bp(
     pressures (mmHg, or kPa converted)."""
     require_perm(actor, ResidentPerm.OBSERVATION_RECORD)
     with transaction.atomic():
-        target = _resident(actor, resident)
+        target = locked_resident(actor, resident)
         require_health_consent(target)
         sys_value = _measured(loinc.CODES[loinc.SYSTOLIC], systolic, unit, "systolic")
         dia_value = _measured(loinc.CODES[loinc.DIASTOLIC], diastolic, unit, "diastolic")
@@ -333,8 +346,8 @@ def remove_observation(actor: User, resident: Any, item: Any) -> list[int]:
     Returns the ids deleted."""
     require_perm(actor, ResidentPerm.OBSERVATION_RECORD)
     with transaction.atomic():
-        target = _resident(actor, resident)
-        row = _item(Observation, target, item)
+        target = locked_resident(actor, resident)
+        row = locked_entry(Observation, target, item)
         require_health_consent(target)
         if row.source == ObservationSource.DEVICE:
             raise ValidationFailed(
@@ -362,7 +375,7 @@ def remove_observation(actor: User, resident: Any, item: Any) -> list[int]:
             actor=actor,
             action="residents.observation.delete",
             obj=row,
-            object_repr=_repr(row, target),
+            object_repr=entry_repr(row, target),
             details={
                 "resident": target.pk,
                 "ids": ids,

@@ -22,7 +22,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
-from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
-from yiyang.common.permissions import Role, require_perm
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
+from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_fields, clean_text, field_label, required
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import (
@@ -43,12 +43,23 @@ from yiyang.residents.models import (
     ProxyGrant,
     Relation,
     Resident,
-    ResidentStatus,
     active_consent,
 )
 from yiyang.residents.permissions import ResidentPerm
-from yiyang.residents.selectors.people import is_own_login
 from yiyang.residents.selectors.registry import scoped_residents
+from yiyang.residents.services.base import (
+    close_consent,
+    consent_giver,
+    consent_label,
+    one_or_none,
+    pk_of,
+    require_not_merged,
+    require_withdraw_right,
+    require_withdraw_role,
+    scoped_contact,
+    scoped_resident,
+    strict_bool,
+)
 from yiyang.residents.services.registry import normalise_phone, register_resident
 
 CONTACT_FIELDS: tuple[str, ...] = (
@@ -69,70 +80,11 @@ GIVEN_PURPOSES: tuple[str, ...] = tuple(
 _CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
-# --- shared helpers ---------------------------------------------------------------------
-
-
-def _pk(value: Any) -> Any:
-    return value.pk if isinstance(value, models.Model) else value
-
-
-def _one(qs: QuerySet[Any], pk: Any) -> Any:
-    """The row of ``qs`` with primary key ``pk``, or None (also for a malformed key)."""
-    if pk is None or isinstance(pk, bool):
-        return None
-    try:
-        return qs.filter(pk=pk).first()
-    except (ValueError, TypeError):
-        return None
-
-
-def _scoped_resident(actor: User, resident: Any, *, lock: bool = False) -> Resident:
-    qs = scoped_residents(actor)
-    if lock:
-        qs = qs.select_for_update(no_key=True)
-    target = _one(qs, _pk(resident))
-    if target is None:
-        raise NotFound("resident")
-    return target
-
-
-def _not_merged(resident: Resident) -> None:
-    if resident.status == ResidentStatus.MERGED:
-        raise ValidationFailed(
-            ResidentError.RESIDENT_MERGED,
-            _("This record was merged into record %(id)s: make the change there.")
-            % {"id": resident.merged_into_id},
-        )
-
-
-def _bool(value: Any, name: str, label: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationFailed(
-            CommonError.INVALID, _("%(f)s must be true or false.") % {"f": label}, field=name
-        )
-    return value
+# --- helpers (those shared with proxies and merge are in services.base) -----------------
 
 
 def _masked(phone: str) -> str:
     return crypto.mask_phone(phone) if phone else ""
-
-
-def _require_withdraw_role(actor: User) -> None:
-    """Who may withdraw a consent (or revoke a grant): ``RESIDENT_MANAGE`` holders, and a
-    resident's own login (checked against the record once it is fetched) — PIPL art. 15:
-    withdrawing must be as easy as giving."""
-    if (
-        getattr(actor, "is_authenticated", False)
-        and actor.is_active
-        and actor.role == Role.RESIDENT
-    ):
-        return
-    require_perm(actor, ResidentPerm.MANAGE)
-
-
-def _require_withdraw_right(actor: User, resident: Resident) -> None:
-    if actor.role == Role.RESIDENT and not is_own_login(actor, resident):
-        raise PermissionDenied()
 
 
 # --- contacts ---------------------------------------------------------------------------
@@ -184,22 +136,12 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
         put("phone_index", crypto.blind_index(phone) if phone else "")
     for name in ("is_guardian", "is_emergency"):
         if name in data:
-            put(name, _bool(data[name], name, _contact_label(name)))
+            put(name, strict_bool(data[name], name, _contact_label(name)))
     for name in ("address", "note"):
         if name in data:
             put(name, clean_text(data[name], name, _contact_label(name)))
     clean_fields(contact, ["phone", "phone_index", "resident", "account"], _contact_label)
     return changed
-
-
-def _scoped_contact(actor: User, contact: Any, resident: Any = None) -> Contact:
-    qs = Contact.objects.filter(resident__in=scoped_residents(actor))
-    if resident is not None:
-        qs = qs.filter(resident_id=_pk(resident))
-    target = _one(qs, _pk(contact))
-    if target is None:
-        raise NotFound("contact")
-    return target
 
 
 def add_contact(actor: User, resident: Any, **data: Any) -> Contact:
@@ -209,8 +151,8 @@ def add_contact(actor: User, resident: Any, **data: Any) -> Contact:
         if data.get(name) in (None, ""):
             raise required(name, _contact_label(name))
     with transaction.atomic():
-        target = _scoped_resident(actor, resident, lock=True)
-        _not_merged(target)
+        target = scoped_resident(actor, resident, lock=True)
+        require_not_merged(target)
         contact = Contact(resident=target)
         _apply_contact(contact, data)
         contact.save(force_insert=True)
@@ -235,10 +177,10 @@ def update_contact(actor: User, contact: Any, *, resident: Any = None, **changes
     still active stays a guardian until those are withdrawn."""
     require_perm(actor, ResidentPerm.MANAGE)
     with transaction.atomic():
-        found = _scoped_contact(actor, contact, resident)
-        _scoped_resident(actor, found.resident_id, lock=True)
+        found = scoped_contact(actor, contact, resident)
+        scoped_resident(actor, found.resident_id, lock=True)
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
-        _not_merged(target.resident)
+        require_not_merged(target.resident)
         was_guardian = target.is_guardian
         changed = _apply_contact(target, changes)
         if was_guardian and not target.is_guardian and _guardian_consents(target).exists():
@@ -275,8 +217,8 @@ def remove_contact(actor: User, contact: Any, *, resident: Any = None, note: str
     Revoked grants go with the contact; their (withdrawn) consents stay on record."""
     require_perm(actor, ResidentPerm.MANAGE)
     with transaction.atomic():
-        found = _scoped_contact(actor, contact, resident)
-        _scoped_resident(actor, found.resident_id, lock=True)
+        found = scoped_contact(actor, contact, resident)
+        scoped_resident(actor, found.resident_id, lock=True)
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
         if target.grants.filter(active_consent("consent__")).exists():
             raise ValidationFailed(
@@ -310,13 +252,9 @@ def remove_contact(actor: User, contact: Any, *, resident: Any = None, note: str
 # --- consent ----------------------------------------------------------------------------
 
 
-def _consent_label(name: str) -> str:
-    return field_label((Consent,), name)
-
-
 def _purpose(value: Any) -> str:
     if value in (None, ""):
-        raise required("purpose", _consent_label("purpose"))
+        raise required("purpose", consent_label("purpose"))
     if value == ConsentPurpose.PROXY_ACCESS:
         raise ValidationFailed(
             ResidentError.PROXY_VIA_GRANT,
@@ -330,51 +268,6 @@ def _purpose(value: Any) -> str:
             field="purpose",
         )
     return str(value)
-
-
-def _giver(resident: Resident, given_by: Any, guardian: Any) -> tuple[str, Contact | None]:
-    """Who gives the consent: the resident herself, or a contact recorded as her legal
-    guardian."""
-    given_by = given_by or ConsentGiver.SELF
-    if given_by not in ConsentGiver.values:
-        raise ValidationFailed(
-            CommonError.INVALID,
-            _("%(f)s: unknown value %(v)s.") % {"f": _consent_label("given_by"), "v": given_by},
-            field="given_by",
-        )
-    if given_by == ConsentGiver.SELF:
-        if guardian not in (None, ""):
-            raise ValidationFailed(
-                ResidentError.GUARDIAN_NOT_ALLOWED,
-                _("A guardian is named only when the guardian gives the consent."),
-                field="guardian",
-            )
-        return str(given_by), None
-    if guardian in (None, ""):
-        raise ValidationFailed(
-            ResidentError.GUARDIAN_REQUIRED,
-            _("Name the guardian who gives the consent."),
-            field="guardian",
-        )
-    contact = _one(Contact.objects.filter(resident=resident), _pk(guardian))
-    if contact is None:
-        raise ValidationFailed(
-            CommonError.UNKNOWN_REFERENCE,
-            _("Guardian: %(name)s has no contact with id %(id)s.")
-            % {"name": resident.name, "id": _pk(guardian)},
-            field="guardian",
-        )
-    if not contact.is_guardian:
-        raise ValidationFailed(
-            ResidentError.NOT_GUARDIAN,
-            _(
-                "%(contact)s is not recorded as the legal guardian of %(name)s: mark the "
-                "contact as guardian first."
-            )
-            % {"contact": contact.name, "name": resident.name},
-            field="guardian",
-        )
-    return str(given_by), contact
 
 
 def _given_at(value: Any) -> datetime.datetime:
@@ -399,7 +292,7 @@ def _given_at(value: Any) -> datetime.datetime:
         raise ValidationFailed(
             ResidentError.INVALID_DATETIME,
             _("%(f)s: %(v)s is not a date and time (use YYYY-MM-DD HH:MM).")
-            % {"f": _consent_label("given_at"), "v": value},
+            % {"f": consent_label("given_at"), "v": value},
             field="given_at",
         )
     if timezone.is_naive(when):
@@ -439,11 +332,11 @@ def give_consent(
     require_perm(actor, ResidentPerm.MANAGE)
     purpose = _purpose(purpose)
     with transaction.atomic():
-        target = _scoped_resident(actor, resident, lock=True)
-        _not_merged(target)
-        giver, guardian_contact = _giver(target, given_by, guardian)
+        target = scoped_resident(actor, resident, lock=True)
+        require_not_merged(target)
+        giver, guardian_contact = consent_giver(target, given_by, guardian)
         when = _given_at(given_at)
-        text = clean_text(note, "note", _consent_label("note"))
+        text = clean_text(note, "note", consent_label("note"))
         if Consent.objects.active().filter(resident=target, purpose=purpose).exists():
             raise _already_given(target, purpose)
         consent = Consent(
@@ -481,35 +374,28 @@ def _active_grant_ids(resident: Resident) -> list[int]:
     )
 
 
-def _close(actor: User, consent: Consent, note: str) -> None:
-    consent.withdrawn_at = timezone.now()
-    consent.withdrawn_by = actor
-    consent.withdrawal_note = note
-    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
-
-
 def withdraw_consent(actor: User, consent: Any, note: str = "", *, resident: Any = None) -> Consent:
     """Withdraw a consent, effective at once: without ``health_data`` the health record
     refuses writes; without ``family_sharing`` every family login of the resident loses
     access; a ``proxy_access`` consent is its grant (withdrawn = revoked). Recorded by a
     ``RESIDENT_MANAGE`` holder or by the resident's own login."""
-    _require_withdraw_role(actor)
+    require_withdraw_role(actor)
     with transaction.atomic():
         qs = Consent.objects.filter(resident__in=scoped_residents(actor))
         if resident is not None:
-            qs = qs.filter(resident_id=_pk(resident))
-        found = _one(qs, _pk(consent))
+            qs = qs.filter(resident_id=pk_of(resident))
+        found = one_or_none(qs, pk_of(consent))
         if found is None:
             raise NotFound("consent")
-        owner = _scoped_resident(actor, found.resident_id, lock=True)
-        _require_withdraw_right(actor, owner)
+        owner = scoped_resident(actor, found.resident_id, lock=True)
+        require_withdraw_right(actor, owner)
         target = Consent.objects.select_for_update(no_key=True).get(pk=found.pk)
         if target.withdrawn_at is not None:
             raise ValidationFailed(
                 ResidentError.ALREADY_WITHDRAWN, _("This consent is already withdrawn.")
             )
-        text = clean_text(note, "note", _consent_label("withdrawal_note"))
-        _close(actor, target, text)
+        text = clean_text(note, "note", consent_label("withdrawal_note"))
+        close_consent(actor, target, text)
         details: dict[str, Any] = {"resident": owner.pk, "purpose": target.purpose}
         if target.purpose == ConsentPurpose.FAMILY_SHARING:
             details["proxy_grants_suspended"] = _active_grant_ids(owner)

@@ -33,18 +33,18 @@ from yiyang.residents.models import (
 )
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import scoped_residents
-from yiyang.residents.services.people import (
-    _bool,
-    _close,
-    _consent_label,
-    _giver,
-    _not_merged,
-    _one,
-    _pk,
-    _require_withdraw_right,
-    _require_withdraw_role,
-    _scoped_contact,
-    _scoped_resident,
+from yiyang.residents.services.base import (
+    close_consent,
+    consent_giver,
+    consent_label,
+    one_or_none,
+    pk_of,
+    require_not_merged,
+    require_withdraw_right,
+    require_withdraw_role,
+    scoped_contact,
+    scoped_resident,
+    strict_bool,
 )
 
 RIGHTS: tuple[str, ...] = (
@@ -175,7 +175,7 @@ def _not_offered(values: dict[str, Any], before: dict[str, bool] | None = None) 
 def _rights(values: dict[str, Any]) -> dict[str, bool]:
     rights = {}
     for name in RIGHTS:
-        rights[name] = _bool(values[name], name, field_label((ProxyGrant,), name))
+        rights[name] = strict_bool(values[name], name, field_label((ProxyGrant,), name))
     if not any(rights.values()):
         raise ValidationFailed(
             ResidentError.NO_RIGHTS,
@@ -204,8 +204,8 @@ def _require_family_sharing(resident: Resident) -> None:
 def _scoped_grant(actor: User, grant: Any, resident: Any = None) -> ProxyGrant:
     qs = ProxyGrant.objects.filter(resident__in=scoped_residents(actor))
     if resident is not None:
-        qs = qs.filter(resident_id=_pk(resident))
-    target = _one(qs, _pk(grant))
+        qs = qs.filter(resident_id=pk_of(resident))
+    target = one_or_none(qs, pk_of(grant))
     if target is None:
         raise NotFound("proxy grant")
     return target
@@ -242,10 +242,10 @@ def grant_proxy(
     _not_offered(given)
     rights = _rights(given)
     with transaction.atomic():
-        found = _scoped_contact(actor, contact, resident)
-        owner = _scoped_resident(actor, found.resident_id, lock=True)
+        found = scoped_contact(actor, contact, resident)
+        owner = scoped_resident(actor, found.resident_id, lock=True)
         target = Contact.objects.select_for_update(no_key=True).get(pk=found.pk)
-        _not_merged(owner)
+        require_not_merged(owner)
         _require_family_sharing(owner)
         if target.grants.filter(active_consent("consent__")).exists():
             raise ValidationFailed(
@@ -253,8 +253,8 @@ def grant_proxy(
                 _("%(name)s already has an active grant: change its rights or revoke it.")
                 % {"name": target.name},
             )
-        giver, guardian_contact = _giver(owner, given_by, guardian)
-        text = clean_text(note, "note", _consent_label("note"))
+        giver, guardian_contact = consent_giver(owner, given_by, guardian)
+        text = clean_text(note, "note", consent_label("note"))
         user, password = _family_login(target, username)
         consent = Consent.objects.create(
             resident=owner,
@@ -289,17 +289,17 @@ def grant_proxy(
 def revoke_proxy(actor: User, grant: Any, note: str = "", *, resident: Any = None) -> ProxyGrant:
     """Revoke a grant at once: its consent is withdrawn. The family login itself stays
     (it may act for another resident); it no longer finds this one."""
-    _require_withdraw_role(actor)
+    require_withdraw_role(actor)
     with transaction.atomic():
         found = _scoped_grant(actor, grant, resident)
-        owner = _scoped_resident(actor, found.resident_id, lock=True)
-        _require_withdraw_right(actor, owner)
+        owner = scoped_resident(actor, found.resident_id, lock=True)
+        require_withdraw_right(actor, owner)
         consent = Consent.objects.select_for_update(no_key=True).get(pk=found.consent_id)
         if consent.withdrawn_at is not None:
             raise ValidationFailed(
                 ResidentError.ALREADY_REVOKED, _("This grant is already revoked.")
             )
-        _close(actor, consent, clean_text(note, "note", _consent_label("withdrawal_note")))
+        close_consent(actor, consent, clean_text(note, "note", consent_label("withdrawal_note")))
         found.consent = consent
         record(
             actor=actor,
@@ -342,13 +342,13 @@ def update_proxy(
     }
     with transaction.atomic():
         found = _scoped_grant(actor, grant, resident)
-        owner = _scoped_resident(actor, found.resident_id, lock=True)
+        owner = scoped_resident(actor, found.resident_id, lock=True)
         old_consent = Consent.objects.select_for_update(no_key=True).get(pk=found.consent_id)
         if old_consent.withdrawn_at is not None:
             raise ValidationFailed(
                 ResidentError.GRANT_REVOKED, _("This grant is revoked: give a new one instead.")
             )
-        _not_merged(owner)
+        require_not_merged(owner)
         before = {name: getattr(found, name) for name in RIGHTS}
         _not_offered(rights, before)
         after = _rights({n: before[n] if rights[n] is None else rights[n] for n in RIGHTS})
@@ -365,8 +365,8 @@ def update_proxy(
                     field="given_by",
                 )
         else:
-            giver, guardian_contact = _giver(owner, given_by, guardian)
-        _close(actor, old_consent, "rights changed")
+            giver, guardian_contact = consent_giver(owner, given_by, guardian)
+        close_consent(actor, old_consent, "rights changed")
         consent = Consent.objects.create(
             resident=owner,
             purpose=ConsentPurpose.PROXY_ACCESS,
@@ -374,7 +374,7 @@ def update_proxy(
             guardian=guardian_contact,
             given_at=timezone.now(),
             recorded_by=actor,
-            note=clean_text(note, "note", _consent_label("note")),
+            note=clean_text(note, "note", consent_label("note")),
         )
         new = ProxyGrant.objects.create(
             resident=owner, contact=found.contact, user=found.user, consent=consent, **after

@@ -24,7 +24,7 @@ from yiyang.common.permissions import require_perm
 from yiyang.common.scope import ScopeKind, scope_of
 from yiyang.common.validation import clean_fields, field_label, required
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import in_scope
+from yiyang.network.selectors.scope import in_scope
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.models import (
@@ -89,19 +89,22 @@ def normalise_phone(value: Any) -> str:
     return text
 
 
-def _label(name: str) -> str:
+def resident_label(name: str) -> str:
     return field_label((Resident, Household), name)
 
 
-def _required(name: str) -> ValidationFailed:
-    return required(name, _label(name))
+def required_field(name: str) -> ValidationFailed:
+    return required(name, resident_label(name))
 
 
 def _unknown_reference(field: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
         CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
-        % {"field": _label(field), "value": value.pk if isinstance(value, models.Model) else value},
+        % {
+            "field": resident_label(field),
+            "value": value.pk if isinstance(value, models.Model) else value,
+        },
         field=field,
     )
 
@@ -117,7 +120,7 @@ def _fetch(model: type[models.Model], value: Any, field: str) -> Any:
         raise _unknown_reference(field, value) from None
 
 
-def _date(value: Any, field: str) -> datetime.date | None:
+def to_date(value: Any, field: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
@@ -129,7 +132,8 @@ def _date(value: Any, field: str) -> datetime.date | None:
     except ValueError:
         raise ValidationFailed(
             CommonError.INVALID_DATE,
-            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).") % {"f": _label(field), "v": value},
+            _("%(f)s: %(v)s is not a date (use YYYY-MM-DD).")
+            % {"f": resident_label(field), "v": value},
             field=field,
         ) from None
 
@@ -143,7 +147,7 @@ def _check_fields(data: dict[str, Any]) -> None:
         )
 
 
-def _check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
+def check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
     """Entered sex and birth date must agree with what the ID number encodes."""
     if sex not in (None, "") and str(sex).upper() != parsed.sex:
         raise ValidationFailed(
@@ -152,7 +156,7 @@ def _check_derived(parsed: IdNumber, sex: Any, birth_date: Any) -> None:
             % {"given": sex, "implied": _SEX_LABEL[parsed.sex]},
             field="sex",
         )
-    given = _date(birth_date, "birth_date")
+    given = to_date(birth_date, "birth_date")
     if given is not None and given != parsed.birth_date:
         raise ValidationFailed(
             ResidentError.BIRTH_DATE_MISMATCH,
@@ -174,9 +178,9 @@ def _duplicate_id(index: str, exclude_pk: int | None = None) -> None:
         )
 
 
-def _resolve_region(actor: User, value: Any) -> Region:
+def resolve_region(actor: User, value: Any) -> Region:
     if value in (None, ""):
-        raise _required("region")
+        raise required_field("region")
     region = _fetch(Region, value, "region")
     if not village_in_scope(actor, region):
         raise _unknown_reference("region", value)
@@ -190,7 +194,7 @@ def _resolve_region(actor: User, value: Any) -> Region:
     return region
 
 
-def _resolve_grid(actor: User, value: Any, region: Region) -> Grid | None:
+def resolve_grid(actor: User, value: Any, region: Region) -> Grid | None:
     if value in (None, ""):
         return None
     grid = _fetch(Grid, value, "grid")
@@ -220,7 +224,7 @@ def _resolve_household(value: Any, region: Region) -> Household | None:
     return household
 
 
-def _resolve_institution(actor: User, value: Any) -> Institution | None:
+def resolve_institution(actor: User, value: Any) -> Institution | None:
     if value in (None, ""):
         return None
     institution = _fetch(Institution, value, "institution")
@@ -229,11 +233,11 @@ def _resolve_institution(actor: User, value: Any) -> Institution | None:
     return institution
 
 
-def _check_rules(resident: Resident, today: datetime.date) -> None:
+def check_rules(resident: Resident, today: datetime.date) -> None:
     """Cross-field rules (status/date of death, care setting/institution, choices)."""
     if resident.status == ResidentStatus.DECEASED:
         if resident.deceased_on is None:
-            raise _required("deceased_on")
+            raise required_field("deceased_on")
         if resident.deceased_on > today or resident.deceased_on < resident.birth_date:
             raise ValidationFailed(
                 CommonError.INVALID_DATE,
@@ -261,7 +265,7 @@ def _check_rules(resident: Resident, today: datetime.date) -> None:
     clean_fields(
         resident,
         ["id_number", "phone", "id_number_index", "phone_index", *_REFERENCES],
-        _label,
+        resident_label,
     )
 
 
@@ -284,7 +288,7 @@ def grid_required() -> ValidationFailed:
 
 def check_reachable(actor: User, resident: Resident) -> None:
     """The rule that keeps a resident on the registering user's lists (no query): a
-    team-scoped user files her under a grid (which ``_resolve_grid`` keeps to the team's
+    team-scoped user files her under a grid (which ``resolve_grid`` keeps to the team's
     grids)."""
     if resident.grid_id is None and needs_grid(actor):
         raise grid_required()
@@ -353,7 +357,7 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
     if "name" in data:
         name = "" if data["name"] is None else str(data["name"]).strip()
         if not name:
-            raise _required("name")
+            raise required_field("name")
         put("name", name)
         pinyin, initials = name_pinyin(name)
         put("name_pinyin", pinyin)
@@ -362,9 +366,9 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
     if "id_number" in data or "sex" in data or "birth_date" in data:
         raw = data.get("id_number", resident.id_number if resident.pk else None)
         if raw in (None, ""):
-            raise _required("id_number")
+            raise required_field("id_number")
         parsed = parse_id_number(str(raw))
-        _check_derived(parsed, data.get("sex"), data.get("birth_date"))
+        check_derived(parsed, data.get("sex"), data.get("birth_date"))
         put("id_number", parsed.value)
         put("id_number_index", crypto.blind_index(parsed.value))
         put("sex", parsed.sex)
@@ -377,14 +381,14 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
         put("phone_index", crypto.blind_index(phone) if phone else "")
 
     if "region" in data:
-        new_region = _resolve_region(actor, data["region"])
+        new_region = resolve_region(actor, data["region"])
         if resident.region_id != new_region.pk:
             resident.region = new_region
             resident.region_code = new_region.code
             changed.extend(["region", "region_code"])
     region = resident.region
     if "grid" in data or "region" in data:
-        grid = _resolve_grid(actor, data.get("grid", resident.grid_id), region)
+        grid = resolve_grid(actor, data.get("grid", resident.grid_id), region)
         if resident.grid_id != (grid.pk if grid else None):
             resident.grid = grid
             changed.append("grid")
@@ -394,7 +398,7 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
             resident.household = household
             changed.append("household")
     if "institution" in data:
-        institution = _resolve_institution(actor, data["institution"])
+        institution = resolve_institution(actor, data["institution"])
         if resident.institution_id != (institution.pk if institution else None):
             resident.institution = institution
             changed.append("institution")
@@ -412,13 +416,13 @@ def _apply(actor: User, resident: Resident, data: dict[str, Any]) -> list[str]:
         if name in data:
             put(name, data[name])
     if "deceased_on" in data:
-        put("deceased_on", _date(data["deceased_on"], "deceased_on"))
+        put("deceased_on", to_date(data["deceased_on"], "deceased_on"))
     for name in (*FLAGS, "ltc_insured", "permanent_resident"):
         if name in data:
             if not isinstance(data[name], bool):
                 raise ValidationFailed(
                     CommonError.INVALID,
-                    _("%(f)s must be true or false.") % {"f": _label(name)},
+                    _("%(f)s must be true or false.") % {"f": resident_label(name)},
                     field=name,
                 )
             put(name, data[name])
@@ -435,11 +439,11 @@ def register_resident(actor: User, **data: Any) -> tuple[Resident, list[Resident
     _check_fields(data)
     for name in ("name", "id_number", "region"):
         if data.get(name) in (None, ""):
-            raise _required(name)
+            raise required_field(name)
     with transaction.atomic():
         resident = Resident()
         _apply(actor, resident, data)
-        _check_rules(resident, timezone.localdate())
+        check_rules(resident, timezone.localdate())
         check_reachable(actor, resident)
         _save(resident)
         _check_found_again(actor, resident)
@@ -467,7 +471,7 @@ def update_resident(actor: User, resident: Resident | int, **changes: Any) -> Re
         if target is None:
             raise NotFound("resident")
         changed = _apply(actor, target, changes)
-        _check_rules(target, timezone.localdate())
+        check_rules(target, timezone.localdate())
         if changed:
             check_reachable(actor, target)
             _save(target, update_fields=[*changed, "updated_at"])
@@ -533,7 +537,7 @@ def start_household(actor: User, resident: Resident | int, *, address: str = "")
                 field="address",
             )
         household = Household(address=where, region_id=target.region_id)
-        clean_fields(household, ["region"], _label)
+        clean_fields(household, ["region"], resident_label)
         household.save()
         target.household = household
         target.save(update_fields=["household", "updated_at"])

@@ -19,7 +19,7 @@ from yiyang.residents.services.imports.columns import (
     BOOL_MAP,
     CHOICE_LABELS,
     CHOICE_MAPS,
-    _fold,
+    fold,
     label,
     normalise_header,
 )
@@ -37,7 +37,7 @@ def control_character(value: Any) -> str | None:
     return None
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as text: numbers without a trailing .0, dates as YYYY-MM-DD."""
     if value is None:
         return ""
@@ -56,7 +56,7 @@ _DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*
 _COMPACT_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 
 
-def _date_cell(value: Any, key: str) -> datetime.date | None:
+def date_cell(value: Any, key: str) -> datetime.date | None:
     """A date cell: an Excel date, an Excel serial number, or text in a common layout;
     anything else is the services' ``invalid_date``."""
     if value is None or value == "":
@@ -72,7 +72,7 @@ def _date_cell(value: Any, key: str) -> datetime.date | None:
             from openpyxl.utils.datetime import from_excel
 
             return from_excel(value).date()
-    text = _fold(_text(value))
+    text = fold(cell_text(value))
     if not text:
         return None
     match = _DATE_RE.fullmatch(text) or _COMPACT_DATE_RE.fullmatch(text)
@@ -81,28 +81,28 @@ def _date_cell(value: Any, key: str) -> datetime.date | None:
             return datetime.date(*(int(part) for part in match.groups()))
         except ValueError:
             pass
-    return registry._date(text, key)  # not a date: raises the services' invalid_date
+    return registry.to_date(text, key)  # not a date: raises the services' invalid_date
 
 
-def _bool_cell(value: Any, key: str) -> bool | None:
+def bool_cell(value: Any, key: str) -> bool | None:
     if value is None:
         return None
     if isinstance(value, bool):
         return value
-    text = _fold(_text(value)).lower()
+    text = fold(cell_text(value)).lower()
     if not text:
         return None
     if text in BOOL_MAP:
         return BOOL_MAP[text]
     raise ValidationFailed(
         ResidentError.INVALID_BOOLEAN,
-        _("%(f)s: “%(v)s” is not 是 or 否.") % {"f": label(key), "v": _text(value)},
+        _("%(f)s: “%(v)s” is not 是 or 否.") % {"f": label(key), "v": cell_text(value)},
         field=key,
     )
 
 
-def _choice_cell(value: Any, key: str) -> str | None:
-    text = _text(value)
+def choice_cell(value: Any, key: str) -> str | None:
+    text = cell_text(value)
     if not text:
         return None
     code = CHOICE_MAPS[key].get(normalise_header(text))
@@ -117,7 +117,7 @@ def _choice_cell(value: Any, key: str) -> str | None:
     return code
 
 
-def _id_cell(value: Any) -> str:
+def id_cell(value: Any) -> str:
     if isinstance(value, float) and not isinstance(value, bool) and abs(value) >= 1e15:
         raise ValidationFailed(
             ResidentError.ID_NUMBER_AS_NUMBER,
@@ -127,4 +127,4 @@ def _id_cell(value: Any) -> str:
             ),
             field="id_number",
         )
-    return _fold(_text(value)).replace(" ", "")
+    return fold(cell_text(value)).replace(" ", "")

@@ -172,7 +172,7 @@ FORMATS: dict[str, Any] = {
 BOOL_FORMAT = gettext_lazy("是 or 否 (also Y/N, 1/0); blank: 否 for a new resident.")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Full-width → half-width, trimmed (NFKC)."""
     return unicodedata.normalize("NFKC", text).strip()
 
@@ -180,11 +180,11 @@ def _fold(text: str) -> str:
 def normalise_header(text: Any) -> str:
     """A header as compared: folded, lower case, no spaces, underscores, dashes or
     required-marks."""
-    folded = _fold("" if text is None else str(text)).lower()
+    folded = fold("" if text is None else str(text)).lower()
     return re.sub(r"[\s_\-*]", "", folded)
 
 
-def _without_note(text: str) -> str:
+def without_note(text: str) -> str:
     return re.sub(r"\(.*?\)", "", text)
 
 
@@ -194,11 +194,11 @@ def _header_map() -> dict[str, str]:
     found: dict[str, str] = {}
     with translation.override("en"):
         for column in COLUMNS:
-            label = registry._label(column.key)
+            label = registry.resident_label(column.key)
             names = (column.header, *column.aliases, column.key, label)
             for name in names:
                 norm = normalise_header(name)
-                for variant in (norm, _without_note(norm)):
+                for variant in (norm, without_note(norm)):
                     found.setdefault(variant, column.key)
     return found
 
@@ -234,4 +234,4 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str) -> str:
     """A column's field label (translated), as the services name it."""
-    return registry._label(key)
+    return registry.resident_label(key)

@@ -22,8 +22,8 @@ from yiyang.residents.services.imports.columns import (
     BY_KEY,
     HEADERS,
     REQUIRED_KEYS,
-    _without_note,
     normalise_header,
+    without_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Table:
     ignored: list[str] = field(default_factory=list)  # headers that matched no column
 
 
-def _bad_file(code: str, detail: str) -> ValidationFailed:
+def bad_file(code: str, detail: str) -> ValidationFailed:
     return ValidationFailed(code, detail, field="file")
 
 
@@ -66,7 +66,7 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.BAD_ENCODING,
             _("The CSV file is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8)."),
         ) from None
@@ -96,7 +96,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
             yield tuple(shared.share(v) for v in record_)
     except csv.Error as error:
         logger.info("unreadable CSV file: %s", error)
-        raise _bad_file(
+        raise bad_file(
             ResidentError.BAD_FILE,
             _(
                 "The file could not be read as CSV (comma-separated text): save it again as "
@@ -176,7 +176,7 @@ def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
     import multiprocessing
 
     def unreadable(why: str) -> ValidationFailed:
-        return _bad_file(
+        return bad_file(
             ResidentError.BAD_FILE,
             _("The file is not a readable .xlsx workbook (%(why)s).") % {"why": why},
         )
@@ -217,7 +217,7 @@ def _xlsx_rows(data: bytes, limit: int) -> list[tuple[int, tuple[Any, ...]]]:
 def _not_a_workbook(library_error: str) -> ValidationFailed:
     """The reader's own error, for the log; for the user, what to do about it."""
     logger.info("unreadable .xlsx file: %s", library_error)
-    return _bad_file(
+    return bad_file(
         ResidentError.BAD_FILE,
         _(
             "The file could not be read as an Excel workbook (.xlsx): it may be damaged, or "
@@ -235,13 +235,13 @@ def read_table(data: bytes, filename: str = "") -> Table:
     """Read an .xlsx (first sheet) or CSV file; find the header row (within the first 10
     rows: the first with the name and ID-number columns) and map the columns."""
     if len(data) > MAX_FILE_BYTES:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.FILE_TOO_LARGE,
             _("The file is larger than %(mb)d MB: split it into several files.")
             % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
         )
     if data.startswith(OLE_MAGIC):
-        raise _bad_file(
+        raise bad_file(
             ResidentError.XLS_NOT_SUPPORTED,
             _("Old .xls workbooks are not supported: save the file as .xlsx or CSV."),
         )
@@ -251,7 +251,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
     elif filename.lower().endswith((".csv", ".txt")):
         source = enumerate(_csv_rows(data), start=1)
     else:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.UNSUPPORTED_FILE,
             _("Upload an Excel workbook (.xlsx) or a CSV file."),
         )
@@ -265,14 +265,14 @@ def read_table(data: bytes, filename: str = "") -> Table:
         if _is_blank(values):
             continue
         if len(table.rows) >= MAX_ROWS:
-            raise _bad_file(
+            raise bad_file(
                 ResidentError.TOO_MANY_ROWS,
                 _("The file has more than %(n)d rows: split it into several files.")
                 % {"n": MAX_ROWS},
             )
         table.rows.append((number, tuple(values)))
     if table is None:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.NO_HEADER,
             _(
                 "No header row found: the first rows must hold the column names of the "
@@ -280,7 +280,7 @@ def read_table(data: bytes, filename: str = "") -> Table:
             ),
         )
     if not table.rows:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.NO_DATA_ROWS,
             _(
                 "The file has no data rows below its header row: nothing was imported. Add "
@@ -300,11 +300,11 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
         if not text:
             continue
         norm = normalise_header(text)
-        key = HEADERS.get(norm) or HEADERS.get(_without_note(norm))
+        key = HEADERS.get(norm) or HEADERS.get(without_note(norm))
         if key is None:
             ignored.append(text)
         elif key in columns:
-            raise _bad_file(
+            raise bad_file(
                 ResidentError.DUPLICATE_COLUMN,
                 _("The column %(header)s appears twice (columns %(a)d and %(b)d).")
                 % {"header": BY_KEY[key].header, "a": columns[key] + 1, "b": index + 1},
@@ -315,7 +315,7 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
         return None  # a title row above the header: keep looking
     missing = [BY_KEY[key].header for key in REQUIRED_KEYS if key not in columns]
     if missing:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.MISSING_COLUMNS,
             _("Required columns are missing: %(names)s.") % {"names": "、".join(missing)},
         )
@@ -326,15 +326,15 @@ def _header(number: int, values: Sequence[Any]) -> Table | None:
 def check_upload(name: str, size: int, head: bytes) -> None:
     """Refuse an upload that is too large, empty, an old .xls or neither .xlsx nor CSV."""
     if size > MAX_FILE_BYTES:
-        raise _bad_file(
+        raise bad_file(
             ResidentError.FILE_TOO_LARGE,
             _("The file is larger than %(mb)d MB: split it into several files.")
             % {"mb": MAX_FILE_BYTES // (1024 * 1024)},
         )
     if size == 0:
-        raise _bad_file(ResidentError.EMPTY_FILE, _("The file is empty."))
+        raise bad_file(ResidentError.EMPTY_FILE, _("The file is empty."))
     if head.startswith(OLE_MAGIC):
-        raise _bad_file(
+        raise bad_file(
             ResidentError.XLS_NOT_SUPPORTED,
             _("Old .xls workbooks are not supported: save the file as .xlsx or CSV."),
         )
@@ -343,6 +343,6 @@ def check_upload(name: str, size: int, head: bytes) -> None:
         (lower.endswith(".xlsx") and head.startswith(XLSX_MAGIC))
         or lower.endswith((".csv", ".txt"))
     ):
-        raise _bad_file(
+        raise bad_file(
             ResidentError.UNSUPPORTED_FILE, _("Upload an Excel workbook (.xlsx) or a CSV file.")
         )

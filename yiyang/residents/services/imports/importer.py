@@ -53,8 +53,8 @@ from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import scoped_residents
 from yiyang.residents.services import registry
 from yiyang.residents.services.imports.columns import BOOL_KEYS, CHOICE_KEYS, DEFAULTS
-from yiyang.residents.services.imports.files import Table, _bad_file
-from yiyang.residents.services.imports.rows import RowChecks, _Row
+from yiyang.residents.services.imports.files import Table, bad_file
+from yiyang.residents.services.imports.rows import Row, RowChecks
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ class ResidentImport(RowChecks):
             else:
                 data_rows.append((number, values))
         if not data_rows:
-            raise _bad_file(
+            raise bad_file(
                 ResidentError.ONLY_EXAMPLE_ROWS,
                 _(
                     "The file holds only the template's example row (its name starts with "
@@ -309,13 +309,13 @@ class ResidentImport(RowChecks):
             self._pinyin[name] = registry.name_pinyin(name)
         return self._pinyin[name]
 
-    def _write(self, rows: list[_Row], *, careful: bool) -> list[RowResult]:
+    def _write(self, rows: list[Row], *, careful: bool) -> list[RowResult]:
         results: list[RowResult] = []
         with transaction.atomic():
             indexes = [row.index for row in rows if row.index]
             stored, visible = self._existing(indexes)
-            new: list[tuple[_Row, Resident]] = []
-            changed: dict[tuple[str, ...], list[tuple[_Row, Resident, list[str]]]] = {}
+            new: list[tuple[Row, Resident]] = []
+            changed: dict[tuple[str, ...], list[tuple[Row, Resident, list[str]]]] = {}
             for row in rows:
                 result = self._build(row, stored, visible)
                 if isinstance(result, RowResult):
@@ -348,7 +348,7 @@ class ResidentImport(RowChecks):
                 self._job_progress(results)
         return results
 
-    def _create(self, new: list[tuple[_Row, Resident]], careful: bool) -> list[RowResult]:
+    def _create(self, new: list[tuple[Row, Resident]], careful: bool) -> list[RowResult]:
         if not careful:
             Resident.objects.bulk_create([resident for _row, resident in new], batch_size=500)
             return [
@@ -377,7 +377,7 @@ class ResidentImport(RowChecks):
         return results
 
     def _update_each(
-        self, items: list[tuple[_Row, Resident, list[str]]], names: list[str]
+        self, items: list[tuple[Row, Resident, list[str]]], names: list[str]
     ) -> list[RowResult]:
         results = []
         for row, obj, fields in items:
@@ -421,7 +421,7 @@ class ResidentImport(RowChecks):
         )
 
     def _build(
-        self, row: _Row, stored: dict[str, dict[str, Any]], visible: set[int]
+        self, row: Row, stored: dict[str, dict[str, Any]], visible: set[int]
     ) -> RowResult | tuple[Resident, list[str]]:
         """The resident to create or the stored one with the row applied (and the names
         of the changed fields), or the row's rejection."""
@@ -474,7 +474,7 @@ class ResidentImport(RowChecks):
         self._apply(resident, target, fields)
         try:
             if resident.pk is None or fields:
-                registry._check_rules(resident, self.today)
+                registry.check_rules(resident, self.today)
                 registry.check_reachable(self.actor, resident)
         except ValidationFailed as error:
             return RowResult(row.number, Status.REJECTED, [error])

@@ -20,26 +20,27 @@ from yiyang.common import crypto
 from yiyang.common.errors import CommonError, PermissionDenied, ValidationFailed
 from yiyang.common.scope import scope_of
 from yiyang.network.models import Grid, Institution, Region, RegionLevel
-from yiyang.network.selectors import grids_for, institutions_for
+from yiyang.network.selectors.institutions import institutions_for
+from yiyang.network.selectors.regions import grids_for
 from yiyang.residents.errors import ResidentError
 from yiyang.residents.idnumber import IdNumber, parse_id_number
 from yiyang.residents.selectors.registry import village_q
 from yiyang.residents.services import registry
 from yiyang.residents.services.imports.cells import (
-    _bool_cell,
-    _choice_cell,
-    _date_cell,
-    _id_cell,
-    _text,
+    bool_cell,
+    cell_text,
+    choice_cell,
     control_character,
+    date_cell,
+    id_cell,
 )
-from yiyang.residents.services.imports.columns import BOOL_KEYS, CHOICE_KEYS, _fold
+from yiyang.residents.services.imports.columns import BOOL_KEYS, CHOICE_KEYS, fold
 
 EXAMPLE_PREFIXES = ("(示例)", "示例:")  # after NFKC folding: （示例）张秀英, 示例：张秀英
 
 
 @dataclass
-class _Row:
+class Row:
     """One data row on its way: the converted cells (only the non-blank ones) and the
     problems found."""
 
@@ -73,7 +74,7 @@ class RowChecks:
         return values[index]
 
     def _is_example(self, values: Sequence[Any]) -> bool:
-        name = _fold(_text(self._cell(values, "name")))
+        name = fold(cell_text(self._cell(values, "name")))
         return name.startswith(EXAMPLE_PREFIXES)
 
     def _duplicates_in_file(
@@ -82,7 +83,7 @@ class RowChecks:
         seen: dict[str, list[int]] = {}
         for number, values in rows:
             try:
-                key = _id_cell(self._cell(values, "id_number")).upper()
+                key = id_cell(self._cell(values, "id_number")).upper()
             except ValidationFailed:
                 continue
             if key:
@@ -112,9 +113,9 @@ class RowChecks:
             )
         return errors
 
-    def _convert(self, number: int, values: Sequence[Any]) -> _Row:
+    def _convert(self, number: int, values: Sequence[Any]) -> Row:
         """Cell → value, with every problem that needs no database."""
-        row = _Row(number, {}, self._control_characters(values))
+        row = Row(number, {}, self._control_characters(values))
         if row.errors:
             return row
         data = row.data
@@ -129,15 +130,15 @@ class RowChecks:
                 row.errors.append(error)
                 return None
 
-        name = _text(cell("name"))
+        name = cell_text(cell("name"))
         if name:
             data["name"] = name
         else:
-            row.errors.append(registry._required("name"))
+            row.errors.append(registry.required_field("name"))
 
-        id_text = attempt(_id_cell, cell("id_number"))
+        id_text = attempt(id_cell, cell("id_number"))
         if id_text == "":
-            row.errors.append(registry._required("id_number"))
+            row.errors.append(registry.required_field("id_number"))
         elif id_text:
             row.parsed = attempt(lambda: parse_id_number(id_text, today=self.today))
             if row.parsed is not None:
@@ -155,34 +156,34 @@ class RowChecks:
                         field="id_number",
                     )
                 )
-        sex = attempt(_choice_cell, cell("sex"), "sex")
-        birth = attempt(_date_cell, cell("birth_date"), "birth_date")
+        sex = attempt(choice_cell, cell("sex"), "sex")
+        birth = attempt(date_cell, cell("birth_date"), "birth_date")
         if row.parsed is not None:
-            attempt(registry._check_derived, row.parsed, sex, None)
-            attempt(registry._check_derived, row.parsed, None, birth)
+            attempt(registry.check_derived, row.parsed, sex, None)
+            attempt(registry.check_derived, row.parsed, None, birth)
 
-        phone = attempt(registry.normalise_phone, _text(cell("phone")))
+        phone = attempt(registry.normalise_phone, cell_text(cell("phone")))
         if phone:
             data["phone"] = phone
         for key in ("address", "ethnicity"):
-            text = _text(cell(key))
+            text = cell_text(cell(key))
             if text:
                 data[key] = text
         for key in ("region", "grid", "institution"):
-            text = _fold(_text(cell(key)))
+            text = fold(cell_text(cell(key)))
             if text:
                 data[key] = text
         if "region" not in data:
-            row.errors.append(registry._required("region"))
+            row.errors.append(registry.required_field("region"))
         for key in CHOICE_KEYS:
-            code = attempt(_choice_cell, cell(key), key)
+            code = attempt(choice_cell, cell(key), key)
             if code is not None:
                 data[key] = code
-        died = attempt(_date_cell, cell("deceased_on"), "deceased_on")
+        died = attempt(date_cell, cell("deceased_on"), "deceased_on")
         if died is not None:
             data["deceased_on"] = died
         for key in BOOL_KEYS:
-            flag = attempt(_bool_cell, cell(key), key)
+            flag = attempt(bool_cell, cell(key), key)
             if flag is not None:
                 data[key] = flag
         return row
@@ -190,10 +191,10 @@ class RowChecks:
     # -- regions, grids, institutions: looked up and scope-checked once per value ------
 
     # The happy path checks scope with one query per batch (the same filters as
-    # ``village_in_scope`` and ``network.selectors.in_scope``); a reference that fails is
+    # ``village_in_scope`` and ``network.selectors.scope.in_scope``); a reference that fails is
     # handed to the services' own resolver, so its error is exactly theirs.
 
-    def _resolve_references(self, rows: list[_Row]) -> None:
+    def _resolve_references(self, rows: list[Row]) -> None:
         codes = {row.data["region"] for row in rows if "region" in row.data}
         self._load_regions(codes - set(self._regions))
         refs = {row.data["institution"] for row in rows if "institution" in row.data}
@@ -247,7 +248,7 @@ class RowChecks:
                 self._regions[code] = region
             else:
                 try:
-                    self._regions[code] = registry._resolve_region(self.actor, region)
+                    self._regions[code] = registry.resolve_region(self.actor, region)
                 except ValidationFailed as error:
                     if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("region", code)
@@ -279,7 +280,7 @@ class RowChecks:
                 self._grids[key] = grid
             else:
                 try:
-                    resolved = registry._resolve_grid(self.actor, grid, region)
+                    resolved = registry.resolve_grid(self.actor, grid, region)
                 except ValidationFailed as error:
                     if error.code == CommonError.UNKNOWN_REFERENCE:
                         error = self._unknown("grid", code)
@@ -327,7 +328,7 @@ class RowChecks:
             visible = set()
             for inst in candidates:
                 try:
-                    registry._resolve_institution(self.actor, inst)
+                    registry.resolve_institution(self.actor, inst)
                 except ValidationFailed:
                     continue
                 visible.add(inst.pk)

@@ -20,7 +20,7 @@ from yiyang.residents.idnumber import make_id_number
 from yiyang.residents.models import FLAGS
 from yiyang.residents.permissions import ResidentPerm
 from yiyang.residents.selectors.registry import village_q
-from yiyang.residents.services.imports.cells import _text
+from yiyang.residents.services.imports.cells import cell_text
 from yiyang.residents.services.imports.columns import (
     BOOL_FORMAT,
     CARE_CHOICES,
@@ -194,7 +194,7 @@ def build_template_csv(user: User) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
-    writer.writerow(["" if v is None else _text(v) for v in example])
+    writer.writerow(["" if v is None else cell_text(v) for v in example])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
