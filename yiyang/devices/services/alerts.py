@@ -38,9 +38,10 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.devices import news2, summaries
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.events import ALARM_ALERTS_OPENED, AlarmAlertsOpened
 from yiyang.devices.models import (
     Alert,
@@ -97,7 +98,9 @@ def metrics_of(reading: AnyReading) -> dict[str, Decimal]:
 def check_conditions(conditions: Any) -> list[dict[str, Any]]:
     """Validate a conditions list (for rule edits and overrides); ``ValidationFailed``."""
     if not isinstance(conditions, list):
-        raise ValidationFailed("invalid", _("Conditions must be a list."), field="conditions")
+        raise ValidationFailed(
+            CommonError.INVALID, _("Conditions must be a list."), field="conditions"
+        )
     for i, c in enumerate(conditions):
         if (
             not isinstance(c, dict)
@@ -108,7 +111,7 @@ def check_conditions(conditions: Any) -> list[dict[str, Any]]:
             or not isinstance(c["value"], int | float)
         ):
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("Condition %(n)s must be {metric, op, value} with a known metric and op.")
                 % {"n": i + 1},
                 field="conditions",
@@ -580,7 +583,7 @@ def _alert(actor: User, alert: Any) -> Alert:
 def _in_state(alert: Alert, *states: str) -> None:
     if alert.state not in states:
         raise ValidationFailed(
-            "wrong_state",
+            DeviceError.WRONG_STATE,
             _("This alert is %(state)s.") % {"state": alert.get_state_display()},
             field="state",
         )
@@ -610,7 +613,7 @@ def handle(actor: User, alert: Any, *, outcome: str, note: str = "") -> Alert:
     _in_state(found, AlertState.OPEN, AlertState.ACKNOWLEDGED)
     if outcome not in Outcome.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Outcome must be one of: %(c)s") % {"c": ", ".join(Outcome.values)},
             field="outcome",
         )
