@@ -11,7 +11,7 @@ disabled ``device_silent``. This module is how someone sees and sets them:
   ``clear_override(actor, resident, rule)`` — ``residents.health_manage`` (doctors and
   nurses), the resident in the actor's scope (locked for the transaction), audited with
   the override before and after. A reason is required. Conditions are checked by
-  ``alerts.check_conditions``, must test only the metrics the rule itself tests (a window
+  ``conditions.check_conditions``, must test only the metrics the rule itself tests (a window
   rule — NEWS2 — only ``news2.*``) and lie in a plausible range. An event rule (the
   device-silent rule) may only be switched off; SOS and fall are critical and can be
   neither switched off nor changed. Bad input raises ``ValidationFailed`` naming the
@@ -38,10 +38,10 @@ from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
+from yiyang.devices.conditions import METRICS, check_conditions
 from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
 from yiyang.devices.permissions import DevicePerm
-from yiyang.devices.services.alerts import METRICS, check_conditions
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident

@@ -9,7 +9,7 @@ reading them needs ``devices.view``.
   first, then by code; one rule by code (``NotFound`` otherwise).
 * ``update_rule(actor, rule, *, severity, conditions, active, suggests_referral, reason)``
   — any of the four may be left out (unchanged). Conditions are checked by
-  ``alerts.check_conditions`` and must keep the rule's structure: the same metrics and
+  ``conditions.check_conditions`` and must keep the rule's structure: the same metrics and
   comparisons in the same order, only the numbers change, each within the plausible range
   of its metric (``overrides.METRIC_INFO``). An event rule (SOS, fall, device silent) has
   no conditions. SOS and fall stay critical and active. A reason is required.
@@ -36,11 +36,11 @@ from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
+from yiyang.devices.conditions import check_conditions
 from yiyang.devices.defaults import RULES as DEFAULT_RULES
 from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.devices.permissions import DevicePerm
-from yiyang.devices.services.alerts import check_conditions
 from yiyang.devices.services.overrides import (
     CRITICAL_EVENTS,
     OP_SYMBOLS,

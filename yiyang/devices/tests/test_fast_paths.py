@@ -15,6 +15,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from yiyang.devices import mqtt, news2, protocol
+from yiyang.devices.conditions import (
+    OPS,
+    compile_conditions,
+    holds,
+    metrics_of,
+    plain_conditions,
+    plain_holds,
+    plain_metrics,
+)
 from yiyang.devices.services import alerts
 from yiyang.residents import loinc
 
@@ -95,7 +104,7 @@ def test_rule_conditions_match_the_decimal_comparisons():
         conditions = [
             {
                 "metric": RNG.choice(metrics),
-                "op": RNG.choice(list(alerts.OPS)),
+                "op": RNG.choice(list(OPS)),
                 "value": RNG.choice((RNG.randint(30, 200), round(RNG.uniform(2, 200), 1))),
             }
             for _ in range(RNG.randint(1, 3))
@@ -108,10 +117,8 @@ def test_rule_conditions_match_the_decimal_comparisons():
                   "spo2": {"spo2": value, "hr": value}, "temp": {"c": value},
                   "hr": {"hr": value}, "weight": {"kg": value}}[kind]  # fmt: skip
         reading = alerts.Fresh(1, 1, kind, values, NOW)
-        exact = alerts.holds(alerts.compile_conditions(conditions), alerts.metrics_of(reading))
-        plain = alerts._plain_holds(
-            alerts._plain_conditions(conditions), alerts._plain_metrics(reading)
-        )
+        exact = holds(compile_conditions(conditions), metrics_of(reading))
+        plain = plain_holds(plain_conditions(conditions), plain_metrics(reading))
         assert plain == exact, (conditions, reading)
 
 
