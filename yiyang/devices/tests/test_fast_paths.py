@@ -14,7 +14,7 @@ from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from yiyang.devices import mqtt, news2, protocol
+from yiyang.devices import mqtt_fast, news2, protocol
 from yiyang.devices.conditions import (
     OPS,
     compile_conditions,
@@ -182,12 +182,12 @@ def test_publish_properties_decode_as_paho_does():
         samples.append(bytes([len(user) + len(tail) + 4]) + user + tail)
     samples += [b"", b"\x05\x26\x00", bytes([3, 38, 0, 9])]
     for data in samples:
-        assert _decoded(mqtt._PublishProperties, data) == _decoded(Properties, data), data
+        assert _decoded(mqtt_fast.PublishProperties, data) == _decoded(Properties, data), data
 
 
 def test_the_consumer_installs_the_fast_decoder_and_messages_decode_the_same():
-    assert mqtt.install_fast_properties()
-    assert _packet.Properties is mqtt._PublishProperties
+    assert mqtt_fast.install_fast_properties()
+    assert _packet.Properties is mqtt_fast.PublishProperties
     topic = b"yiyang/v1/devices/BP-1/up"
     body = _publish_properties([("sig", "0f" * 32)]) + b'{"seq":1}'
     packet = len(topic).to_bytes(2, "big") + topic + (7).to_bytes(2, "big") + body
