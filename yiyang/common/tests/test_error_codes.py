@@ -26,11 +26,6 @@ from yiyang.tools import error_codes as generator
 ROOT = Path(yiyang.__file__).resolve().parent.parent
 PACKAGE = ROOT / "yiyang"
 
-# TODO(issue 13): devices still raises with literal codes (its ``merged`` is
-# ResidentError.MERGED); DeviceError comes once the work on its ingest and alerts has
-# landed. Remove it here then.
-PENDING_APPS = ("devices",)
-
 # The DomainError family's core, by name (the scan adds the subclasses it finds).
 ERROR_CLASSES = {"DomainError", "ValidationFailed"}
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -185,15 +180,11 @@ def literal_codes(root: Path = ROOT) -> list[tuple[str, int, str]]:
     return found
 
 
-def _pending(rel: str) -> bool:
-    return Path(rel).parts[1].removesuffix(".py") in PENDING_APPS
-
-
 # --- (a) no literal codes -----------------------------------------------------------------
 
 
 def test_no_domain_error_is_raised_with_a_literal_code():
-    found = [site for site in literal_codes() if not _pending(site[0])]
+    found = literal_codes()
     assert found == [], (
         "Use the error-code enum member (CommonError or the app's <App>Error in "
         f"yiyang/<app>/errors.py) instead of the string: {found}"

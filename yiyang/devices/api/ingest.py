@@ -24,6 +24,7 @@ from django.http import HttpRequest, JsonResponse
 from django.http.request import RawPostDataException
 from ninja import Router
 
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import Source
 from yiyang.devices.protocol import MAX_PAYLOAD, PAYLOAD_KEPT, Envelope
 from yiyang.devices.services.ingest import process, quarantine_refusal
@@ -86,7 +87,7 @@ def ingest(request: HttpRequest) -> Any:
     if device is None:
         response = _error(
             401,
-            "bad_device_credentials",
+            DeviceError.BAD_DEVICE_CREDENTIALS,
             "send the device's serial and secret with HTTP Basic authentication",
         )
         response["WWW-Authenticate"] = 'Basic realm="yiyang devices"'
@@ -98,7 +99,9 @@ def ingest(request: HttpRequest) -> Any:
         detail = f"body of {size} bytes, more than {limit}"
         envelope = Envelope(Source.HTTP, device.serial, body[:PAYLOAD_KEPT], authenticated=True)
         outcome = quarantine_refusal(envelope, "too_large", detail)
-        return _error(413, "too_large", detail, rejected=[r.as_dict() for r in outcome.rejected])
+        return _error(
+            413, DeviceError.TOO_LARGE, detail, rejected=[r.as_dict() for r in outcome.rejected]
+        )
     [outcome] = process([Envelope(Source.HTTP, device.serial, body, authenticated=True)])
     rejected = [r.as_dict() for r in outcome.rejected]
     if outcome.accepted or outcome.duplicates:
@@ -107,6 +110,6 @@ def ingest(request: HttpRequest) -> Any:
         )
     whole_body = len(rejected) == 1 and rejected[0]["index"] is None
     if whole_body and rejected[0]["code"] == "malformed":
-        return _error(400, "malformed", rejected[0]["detail"], rejected=rejected)
+        return _error(400, DeviceError.MALFORMED, rejected[0]["detail"], rejected=rejected)
     detail = "; ".join(f"{r['code']}: {r['detail']}" for r in rejected[:5])
-    return _error(422, "rejected", detail, rejected=rejected)
+    return _error(422, DeviceError.REJECTED, detail, rejected=rejected)

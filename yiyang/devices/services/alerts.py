@@ -7,7 +7,8 @@ whose event matches its kind or any of whose conditions holds on its values; a h
 an ``Alert`` for (resident, rule) with the rule's severity and the resident's responsible
 team (the team serving her grid), or folds into the live (open or acknowledged) one of the
 same rule: ``count`` + 1, the reading linked. A unique constraint keeps one live alert
-per resident and rule.
+per resident and rule. The conditions themselves (pure, no database) are in
+``yiyang.devices.conditions``.
 
 Window rules (``window_minutes`` > 0; NEWS2, ``news2.*`` metrics, yiyang.devices.news2)
 score the latest vitals of the window before the resident's newest reading. New alerts
@@ -26,8 +27,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -38,9 +38,19 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.devices import news2, summaries
+from yiyang.devices.conditions import (
+    OPS,
+    Plain,
+    facts_of,
+    news2_scores,
+    plain_conditions,
+    plain_holds,
+    plain_metrics,
+)
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.events import ALARM_ALERTS_OPENED, AlarmAlertsOpened
 from yiyang.devices.models import (
     Alert,
@@ -59,14 +69,6 @@ from yiyang.residents.selectors.registry import scoped_residents
 
 LIVE = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 READING_EVENTS = ("sos", "fall")  # event rules fired by a reading kind
-OPS = {
-    "ge": lambda a, b: a >= b,
-    "gt": lambda a, b: a > b,
-    "le": lambda a, b: a <= b,
-    "lt": lambda a, b: a < b,
-}
-METRICS = {"bp.sys", "bp.dia", "hr", "glucose.mmol", "spo2.spo2", "temp.c", "weight.kg",
-           "battery.pct", "news2.total", "news2.max"}  # fmt: skip
 
 
 class Fresh(NamedTuple):
@@ -83,94 +85,6 @@ class Fresh(NamedTuple):
 AnyReading = Reading | Fresh
 
 
-def metrics_of(reading: AnyReading) -> dict[str, Decimal]:
-    """The values a rule can test, by metric name (any heart rate is ``hr``)."""
-    out: dict[str, Decimal] = {}
-    for key, value in (reading.values or {}).items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        name = "hr" if key == "hr" else f"{reading.kind}.{key}"
-        out[name] = Decimal(str(value))
-    return out
-
-
-def check_conditions(conditions: Any) -> list[dict[str, Any]]:
-    """Validate a conditions list (for rule edits and overrides); ``ValidationFailed``."""
-    if not isinstance(conditions, list):
-        raise ValidationFailed("invalid", _("Conditions must be a list."), field="conditions")
-    for i, c in enumerate(conditions):
-        if (
-            not isinstance(c, dict)
-            or set(c) != {"metric", "op", "value"}
-            or c["metric"] not in METRICS
-            or c["op"] not in OPS
-            or isinstance(c["value"], bool)
-            or not isinstance(c["value"], int | float)
-        ):
-            raise ValidationFailed(
-                "invalid",
-                _("Condition %(n)s must be {metric, op, value} with a known metric and op.")
-                % {"n": i + 1},
-                field="conditions",
-            )
-    return conditions
-
-
-Compiled = tuple[tuple[str, Callable[[Decimal, Decimal], bool], Decimal], ...]
-
-
-def compile_conditions(conditions: list[dict[str, Any]]) -> Compiled:
-    """(metric, comparison, threshold) of each condition, thresholds as exact decimals."""
-    return tuple((c["metric"], OPS[c["op"]], Decimal(str(c["value"]))) for c in conditions)
-
-
-def holds(compiled: Compiled, values: dict[str, Decimal]) -> bool:
-    """Whether ANY of the compiled conditions holds on the metrics ``values`` — the exact
-    (``Decimal``) definition; ``evaluate`` uses the plain-number fast path, which
-    ``tests/test_fast_paths.py`` checks against this one."""
-    for metric, op, threshold in compiled:
-        value = values.get(metric)
-        if value is not None and op(value, threshold):
-            return True
-    return False
-
-
-# The evaluation's own fast path. Each value is compared as the number it is (an int or a
-# float from JSON), not through ``Decimal(str(value))``: a finite float's shortest repr is
-# a strictly increasing function of the float, and an int (here far below 2**53) is a
-# float exactly, so every comparison comes out as between the exact decimals above.
-_FAST_OPS = {"ge": operator.ge, "gt": operator.gt, "le": operator.le, "lt": operator.lt}
-Plain = tuple[tuple[str, Callable[[Any, Any], bool], int | float], ...]
-
-
-def _plain_conditions(conditions: list[dict[str, Any]]) -> Plain:
-    return tuple((c["metric"], _FAST_OPS[c["op"]], c["value"]) for c in conditions)
-
-
-def _plain_metrics(reading: AnyReading) -> dict[str, int | float]:
-    """``metrics_of`` without the decimals (see ``_FAST_OPS``)."""
-    out: dict[str, int | float] = {}
-    kind = reading.kind
-    for key, value in (reading.values or {}).items():
-        if value.__class__ is bool or not isinstance(value, int | float):
-            continue
-        out["hr" if key == "hr" else f"{kind}.{key}"] = value
-    return out
-
-
-def _plain_holds(compiled: Plain, values: dict[str, int | float]) -> bool:
-    for metric, op, threshold in compiled:
-        value = values.get(metric)
-        if value is not None and op(value, threshold):
-            return True
-    return False
-
-
-def facts_of(reading: AnyReading) -> dict[str, Any]:
-    """The facts of a reading's alert summary (``summaries.reading_facts``)."""
-    return summaries.reading_facts(reading.kind, reading.values)
-
-
 def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
     """Resident → the team serving her grid (the lowest id when several do)."""
     grids = dict(Resident.objects.filter(pk__in=set(resident_ids)).values_list("pk", "grid_id"))
@@ -183,18 +97,6 @@ def teams_for(resident_ids: Iterable[int]) -> dict[int, int | None]:
     ):
         served.setdefault(grid_id, team_id)
     return {rid: served.get(gid) if gid else None for rid, gid in grids.items()}
-
-
-def _scores(reading: AnyReading) -> bool:
-    """Whether any NEWS2 parameter of the reading scores points."""
-    values = reading.values or {}
-    for key, parameter in news2.FROM_READING[reading.kind].items():
-        value = values.get(key)
-        if value is None or value.__class__ is bool or not isinstance(value, int | float):
-            continue
-        if news2.points(parameter, value) > 0:
-            return True
-    return False
 
 
 # One row per resident: a LATERAL index lookup per vital kind, named "latest_<kind>" as
@@ -277,7 +179,7 @@ def _window_hits(
     # also means a normal reading does not fold into a live NEWS2 alert as a new trigger;
     # and a normal reading that merely brings the second parameter to a lone abnormal one
     # is scored with the next abnormal reading, not at once — ADR 0020.)
-    scoring = {r.resident_id for r in vitals if _scores(r)}
+    scoring = {r.resident_id for r in vitals if news2_scores(r)}
     vitals = [r for r in vitals if r.resident_id in scoring]
     if not rules or not vitals:
         return {}
@@ -400,16 +302,16 @@ def _reading_hits(
     # of its kind and keys (an event rule of that kind, a condition on one of its
     # metrics), found once per (kind, keys) in the batch.
     plans: list[tuple[int, str, Plain]] = [
-        (rule.pk, rule.event, () if rule.event else _plain_conditions(rule.conditions))
+        (rule.pk, rule.event, () if rule.event else plain_conditions(rule.conditions))
         for rule in per_reading
     ]
     own_plain = {
-        key: _plain_conditions(o.conditions) for key, o in overrides.items() if o.conditions
+        key: plain_conditions(o.conditions) for key, o in overrides.items() if o.conditions
     }
     candidates: dict[tuple[str, tuple[str, ...]], list[tuple[int, str, Plain]]] = {}
     for reading in readings:
         resident_id = reading.resident_id
-        values = _plain_metrics(reading)
+        values = plain_metrics(reading)
         if resident_id not in overridden:
             shape = (reading.kind, tuple(values))
             fit = candidates.get(shape)
@@ -420,7 +322,7 @@ def _reading_hits(
                     if (event == reading.kind if event else any(c[0] in values for c in plain))
                 ]
             for rule_pk, event, plain in fit:
-                if event or _plain_holds(plain, values):
+                if event or plain_holds(plain, values):
                     hits.setdefault((resident_id, rule_pk), []).append(reading)
             continue
         for rule_pk, event, plain in plans:
@@ -431,7 +333,7 @@ def _reading_hits(
             if event:
                 hit = reading.kind == event
             else:
-                hit = _plain_holds(own_plain.get(key) or plain, values)
+                hit = plain_holds(own_plain.get(key) or plain, values)
             if hit:
                 hits.setdefault(key, []).append(reading)
     return hits
@@ -580,7 +482,7 @@ def _alert(actor: User, alert: Any) -> Alert:
 def _in_state(alert: Alert, *states: str) -> None:
     if alert.state not in states:
         raise ValidationFailed(
-            "wrong_state",
+            DeviceError.WRONG_STATE,
             _("This alert is %(state)s.") % {"state": alert.get_state_display()},
             field="state",
         )
@@ -610,7 +512,7 @@ def handle(actor: User, alert: Any, *, outcome: str, note: str = "") -> Alert:
     _in_state(found, AlertState.OPEN, AlertState.ACKNOWLEDGED)
     if outcome not in Outcome.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Outcome must be one of: %(c)s") % {"c": ", ".join(Outcome.values)},
             field="outcome",
         )

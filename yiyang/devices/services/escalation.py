@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import ValidationFailed
+from yiyang.common.errors import CommonError, ValidationFailed
 from yiyang.common.permissions import Role, perms_for, require_perm
 from yiyang.common.scope import scope_of
 from yiyang.devices import summaries
@@ -93,7 +93,7 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
     (fractions allowed), later tiers not earlier than earlier ones. ``ValidationFailed``."""
     if not isinstance(steps, dict) or not steps:
         raise ValidationFailed(
-            "invalid", _("The schedule must map tiers to minutes."), field="steps"
+            CommonError.INVALID, _("The schedule must map tiers to minutes."), field="steps"
         )
     out: dict[int, Decimal] = {}
     for tier, minutes in steps.items():
@@ -103,11 +103,15 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
             number = 0
         if number not in Tier.values:
             raise ValidationFailed(
-                "invalid", _("Tier must be 1, 2 or 3, not %(t)s.") % {"t": tier}, field="steps"
+                CommonError.INVALID,
+                _("Tier must be 1, 2 or 3, not %(t)s.") % {"t": tier},
+                field="steps",
             )
         if isinstance(minutes, bool) or not isinstance(minutes, int | float | str | Decimal):
             raise ValidationFailed(
-                "invalid", _("Tier %(t)s: minutes must be a number.") % {"t": tier}, field="steps"
+                CommonError.INVALID,
+                _("Tier %(t)s: minutes must be a number.") % {"t": tier},
+                field="steps",
             )
         try:
             value = Decimal(str(minutes))
@@ -115,13 +119,13 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
             value = Decimal(-1)
         if not value.is_finite() or value < 0 or value >= Decimal("1000000"):
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("Tier %(t)s: minutes must be 0 or more (below a million).") % {"t": tier},
                 field="steps",
             )
         if value != value.quantize(Decimal("0.01")):
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("Tier %(t)s: minutes have at most two decimals.") % {"t": tier},
                 field="steps",
             )
@@ -129,7 +133,9 @@ def check_schedule(steps: Any) -> dict[int, Decimal]:
     ordered = [out[t] for t in sorted(out)]
     if ordered != sorted(ordered):
         raise ValidationFailed(
-            "invalid", _("A later tier cannot be due before an earlier one."), field="steps"
+            CommonError.INVALID,
+            _("A later tier cannot be due before an earlier one."),
+            field="steps",
         )
     return dict(sorted(out.items()))
 
@@ -141,7 +147,7 @@ def set_schedule(actor: User, severity: str, steps: Any) -> list[EscalationStep]
     require_perm(actor, DevicePerm.ALERT_POLICY)
     if severity not in Severity.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("Severity must be one of: %(c)s") % {"c": ", ".join(Severity.values)},
             field="severity",
         )

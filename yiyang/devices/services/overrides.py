@@ -11,7 +11,7 @@ disabled ``device_silent``. This module is how someone sees and sets them:
   ``clear_override(actor, resident, rule)`` — ``residents.health_manage`` (doctors and
   nurses), the resident in the actor's scope (locked for the transaction), audited with
   the override before and after. A reason is required. Conditions are checked by
-  ``alerts.check_conditions``, must test only the metrics the rule itself tests (a window
+  ``conditions.check_conditions``, must test only the metrics the rule itself tests (a window
   rule — NEWS2 — only ``news2.*``) and lie in a plausible range. An event rule (the
   device-silent rule) may only be switched off; SOS and fall are critical and can be
   neither switched off nor changed. Bad input raises ``ValidationFailed`` naming the
@@ -35,12 +35,13 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
+from yiyang.devices.conditions import METRICS, check_conditions
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import AlertRule, ResidentRule, Severity
 from yiyang.devices.permissions import DevicePerm
-from yiyang.devices.services.alerts import METRICS, check_conditions
 from yiyang.residents import loinc
 from yiyang.residents.access import require_health_view
 from yiyang.residents.models import Resident
@@ -210,11 +211,11 @@ def check_override(rule: AlertRule, conditions: Any, disabled: Any) -> list[dict
     """The override's conditions, clean (``[]`` for none), or ``ValidationFailed``."""
     if not isinstance(disabled, bool):
         raise ValidationFailed(
-            "invalid", _("“Switched off” must be true or false."), field="disabled"
+            CommonError.INVALID, _("“Switched off” must be true or false."), field="disabled"
         )
     if rule.event in CRITICAL_EVENTS:
         raise ValidationFailed(
-            "critical_rule",
+            DeviceError.CRITICAL_RULE,
             _(
                 "%(rule)s alerts are critical: every SOS and every fall must reach someone, "
                 "so this rule can be neither switched off nor changed for one resident."
@@ -226,7 +227,7 @@ def check_override(rule: AlertRule, conditions: Any, disabled: Any) -> list[dict
     if conditions is not None and conditions != []:
         if rule.event:
             raise ValidationFailed(
-                "invalid",
+                CommonError.INVALID,
                 _("This rule fires on an event, not on values: it can only be switched off."),
                 field="conditions",
             )
@@ -238,7 +239,7 @@ def check_override(rule: AlertRule, conditions: Any, disabled: Any) -> list[dict
         for n, c in enumerate(conditions, start=1):
             if c["metric"] not in allowed:
                 raise ValidationFailed(
-                    "invalid",
+                    CommonError.INVALID,
                     _(
                         "Condition %(n)s tests %(metric)s, which this rule does not test "
                         "(it tests %(allowed)s)."
@@ -254,7 +255,7 @@ def check_override(rule: AlertRule, conditions: Any, disabled: Any) -> list[dict
             clean.append({"metric": c["metric"], "op": c["op"], "value": value})
     if not disabled and not clean:
         raise ValidationFailed(
-            "required",
+            CommonError.REQUIRED,
             _("Give her own thresholds or switch the rule off."),
             field="conditions",
         )
@@ -307,7 +308,7 @@ def plausible(n: int, metric: str, value: Any) -> Any:
         value = None
     if value is None or not info.low <= Decimal(str(value)) <= info.high:
         raise ValidationFailed(
-            "out_of_range",
+            CommonError.OUT_OF_RANGE,
             _("Condition %(n)s: %(metric)s must be between %(low)s and %(high)s.")
             % {
                 "n": n,

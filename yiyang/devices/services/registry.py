@@ -24,14 +24,16 @@ from django.utils.translation import gettext as _
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
 from yiyang.common import crypto
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import field_label, required
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import Binding, Device, DeviceKind, DeviceStatus
 from yiyang.devices.permissions import DevicePerm
 from yiyang.devices.selectors import managed_devices
 from yiyang.network.models import Institution
 from yiyang.network.selectors.scope import in_scope
+from yiyang.residents.errors import ResidentError
 from yiyang.residents.models import Resident, ResidentStatus
 from yiyang.residents.selectors.registry import scoped_residents
 
@@ -66,7 +68,7 @@ def _label(name: str) -> str:
 
 def _unknown_reference(field: str, value: Any) -> ValidationFailed:
     return ValidationFailed(
-        "unknown_reference",
+        CommonError.UNKNOWN_REFERENCE,
         _("%(field)s: id %(value)s does not exist in your data scope.")
         % {
             "field": _label(field),
@@ -98,7 +100,7 @@ def _resolve_institution(actor: User, value: Any) -> Institution:
 def _kind(value: Any) -> str:
     if value not in DeviceKind.values:
         raise ValidationFailed(
-            "invalid_choice",
+            CommonError.INVALID_CHOICE,
             _("%(value)s is not a device kind (one of: %(kinds)s).")
             % {"value": value, "kinds": ", ".join(DeviceKind.values)},
             field="kind",
@@ -111,7 +113,7 @@ def _text(name: str, value: Any) -> str:
     limit = _TEXT_LIMITS[name]
     if len(text) > limit:
         raise ValidationFailed(
-            "too_long",
+            CommonError.TOO_LONG,
             _("%(field)s: at most %(limit)d characters.") % {"field": _label(name), "limit": limit},
             field=name,
         )
@@ -126,7 +128,7 @@ def _interval(value: Any) -> int:
             value = -1
     if not 0 <= value <= MAX_INTERVAL_MINUTES:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _("%(field)s: a whole number of minutes from 0 (never) to %(max)d.")
             % {"field": _label("expected_interval_minutes"), "max": MAX_INTERVAL_MINUTES},
             field="expected_interval_minutes",
@@ -138,7 +140,7 @@ def _check_serial(value: Any) -> str:
     serial = str(value).strip().upper()
     if not SERIAL_RE.fullmatch(serial):
         raise ValidationFailed(
-            "invalid_serial",
+            DeviceError.INVALID_SERIAL,
             _(
                 "The serial %(value)s is not valid: 4 to 64 characters, capital letters, "
                 "digits and dashes only."
@@ -151,7 +153,7 @@ def _check_serial(value: Any) -> str:
 
 def _duplicate_serial(serial: str) -> ValidationFailed:
     return ValidationFailed(
-        "duplicate_serial",
+        DeviceError.DUPLICATE_SERIAL,
         _("A device with the serial %(serial)s is already registered.") % {"serial": serial},
         field="serial",
     )
@@ -185,7 +187,7 @@ def _locked(actor: User, device: Device | int) -> Device:
 def _refuse_retired(device: Device) -> None:
     if device.status == DeviceStatus.RETIRED:
         raise ValidationFailed(
-            "device_retired",
+            DeviceError.DEVICE_RETIRED,
             _("The device %(serial)s is retired: it can no longer be changed.")
             % {"serial": device.serial},
             field="status",
@@ -286,7 +288,9 @@ def update_device(actor: User, device: Device | int, **fields: Any) -> Device:
     unknown = sorted(set(fields) - set(UPDATE_FIELDS))
     if unknown:
         raise ValidationFailed(
-            "unknown_field", _("Unknown field %(f)s.") % {"f": unknown[0]}, field=unknown[0]
+            CommonError.UNKNOWN_FIELD,
+            _("Unknown field %(f)s.") % {"f": unknown[0]},
+            field=unknown[0],
         )
     with transaction.atomic():
         target = _locked(actor, device)
@@ -312,13 +316,13 @@ def update_device(actor: User, device: Device | int, **fields: Any) -> Device:
             status = fields["status"]
             if status == DeviceStatus.RETIRED:
                 raise ValidationFailed(
-                    "retire_required",
+                    DeviceError.RETIRE_REQUIRED,
                     _("A device is retired with the retire action, which also unbinds it."),
                     field="status",
                 )
             if status not in (DeviceStatus.ACTIVE, DeviceStatus.INACTIVE):
                 raise ValidationFailed(
-                    "invalid_choice",
+                    CommonError.INVALID_CHOICE,
                     _("%(value)s is not a device status.") % {"value": status},
                     field="status",
                 )
@@ -350,13 +354,13 @@ def bind(actor: User, device: Device | int, resident: Resident | int | str) -> B
             raise _unknown_reference("resident", resident) from None
         if person.status == ResidentStatus.MERGED:
             raise ValidationFailed(
-                "merged",
+                ResidentError.MERGED,
                 _("This record was merged into another: bind the device to that one."),
                 field="resident",
             )
         if target.resident_id == person.pk:
             raise ValidationFailed(
-                "already_bound",
+                DeviceError.ALREADY_BOUND,
                 _("The device is already bound to %(name)s.") % {"name": person.name},
                 field="resident",
             )
@@ -390,7 +394,7 @@ def unbind(actor: User, device: Device | int) -> Binding:
         closed = _close_binding(actor, target, timezone.now())
         if closed is None:
             raise ValidationFailed(
-                "not_bound",
+                DeviceError.NOT_BOUND,
                 _("The device %(serial)s is not bound to a resident.") % {"serial": target.serial},
                 field="resident",
             )
@@ -415,7 +419,7 @@ def retire(actor: User, device: Device | int) -> Device:
         target = _locked(actor, device)
         if target.status == DeviceStatus.RETIRED:
             raise ValidationFailed(
-                "already_retired",
+                DeviceError.ALREADY_RETIRED,
                 _("The device %(serial)s is already retired.") % {"serial": target.serial},
                 field="status",
             )

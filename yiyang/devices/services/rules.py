@@ -9,7 +9,7 @@ reading them needs ``devices.view``.
   first, then by code; one rule by code (``NotFound`` otherwise).
 * ``update_rule(actor, rule, *, severity, conditions, active, suggests_referral, reason)``
   — any of the four may be left out (unchanged). Conditions are checked by
-  ``alerts.check_conditions`` and must keep the rule's structure: the same metrics and
+  ``conditions.check_conditions`` and must keep the rule's structure: the same metrics and
   comparisons in the same order, only the numbers change, each within the plausible range
   of its metric (``overrides.METRIC_INFO``). An event rule (SOS, fall, device silent) has
   no conditions. SOS and fall stay critical and active. A reason is required.
@@ -33,13 +33,14 @@ from django.utils.translation import gettext as _
 
 from yiyang.accounts.models import User
 from yiyang.audit.services import record
-from yiyang.common.errors import NotFound, ValidationFailed
+from yiyang.common.errors import CommonError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.common.validation import clean_text, required
+from yiyang.devices.conditions import check_conditions
 from yiyang.devices.defaults import RULES as DEFAULT_RULES
+from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import AlertRule, Severity
 from yiyang.devices.permissions import DevicePerm
-from yiyang.devices.services.alerts import check_conditions
 from yiyang.devices.services.overrides import (
     CRITICAL_EVENTS,
     OP_SYMBOLS,
@@ -147,7 +148,7 @@ def check_rule_conditions(rule: AlertRule, conditions: Any) -> list[dict[str, An
         if conditions in (None, []):
             return []
         raise ValidationFailed(
-            "event_rule",
+            DeviceError.EVENT_RULE,
             _("%(rule)s fires on an event, not on values: it has no conditions to set.")
             % {"rule": rule_name(rule)},
             field="conditions",
@@ -156,7 +157,7 @@ def check_rule_conditions(rule: AlertRule, conditions: Any) -> list[dict[str, An
     own = list(rule.conditions or [])
     if [(c["metric"], c["op"]) for c in conditions] != [(c["metric"], c["op"]) for c in own]:
         raise ValidationFailed(
-            "invalid",
+            CommonError.INVALID,
             _(
                 "Only the thresholds of a rule can be changed: give %(n)s condition(s) "
                 "in this order: %(shape)s."
@@ -174,7 +175,7 @@ def check_rule_conditions(rule: AlertRule, conditions: Any) -> list[dict[str, An
 def _check_bool(value: Any, field: str, label: str) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(
-            "invalid", _("“%(f)s” must be true or false.") % {"f": label}, field=field
+            CommonError.INVALID, _("“%(f)s” must be true or false.") % {"f": label}, field=field
         )
     return value
 
@@ -195,13 +196,13 @@ def _check(
     if severity is not UNSET:
         if not isinstance(severity, str) or severity not in Severity.values:
             raise ValidationFailed(
-                "invalid_choice",
+                CommonError.INVALID_CHOICE,
                 _("Severity must be one of: %(c)s") % {"c": ", ".join(Severity.values)},
                 field="severity",
             )
         if is_critical(rule) and severity != Severity.CRITICAL:
             raise ValidationFailed(
-                "critical_rule",
+                DeviceError.CRITICAL_RULE,
                 _(
                     "%(rule)s alerts are critical: every SOS and every fall must reach "
                     "someone at once, so this rule stays critical."
@@ -216,7 +217,7 @@ def _check(
         _check_bool(active, "active", _("Active"))
         if is_critical(rule) and not active:
             raise ValidationFailed(
-                "critical_rule",
+                DeviceError.CRITICAL_RULE,
                 _(
                     "%(rule)s alerts are critical: every SOS and every fall must reach "
                     "someone, so this rule cannot be switched off."
@@ -285,7 +286,7 @@ def reset_rule(actor: User, rule: Any, reason: Any) -> AlertRule:
         shipped = default_of(found)
         if shipped is None:
             raise ValidationFailed(
-                "no_default",
+                DeviceError.NO_DEFAULT,
                 _("%(rule)s is a local rule: there is no shipped default to go back to.")
                 % {"rule": rule_name(found)},
                 field="rule",

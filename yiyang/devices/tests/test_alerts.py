@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from yiyang.common.errors import NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
+from yiyang.devices.conditions import check_conditions
 from yiyang.devices.models import Alert, AlertRule, AlertState, Reading, ResidentRule
 from yiyang.devices.services import alerts
 from yiyang.devices.services.ingest import process
@@ -154,12 +155,12 @@ def home_county_b():
 
 
 def test_conditions_are_checked(db):
-    assert alerts.check_conditions([{"metric": "hr", "op": "ge", "value": 120}])
+    assert check_conditions([{"metric": "hr", "op": "ge", "value": 120}])
     for bad in ("x", [{"metric": "hr"}], [{"metric": "pulse", "op": "ge", "value": 1}],
                 [{"metric": "hr", "op": "eq", "value": 1}],
                 [{"metric": "hr", "op": "ge", "value": True}]):  # fmt: skip
         with pytest.raises(ValidationFailed):
-            alerts.check_conditions(bad)
+            check_conditions(bad)
     assert timezone.now()
 
 

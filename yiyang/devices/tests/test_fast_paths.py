@@ -14,7 +14,16 @@ from paho.mqtt.enums import MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from yiyang.devices import mqtt, news2, protocol
+from yiyang.devices import mqtt_fast, news2, protocol
+from yiyang.devices.conditions import (
+    OPS,
+    compile_conditions,
+    holds,
+    metrics_of,
+    plain_conditions,
+    plain_holds,
+    plain_metrics,
+)
 from yiyang.devices.services import alerts
 from yiyang.residents import loinc
 
@@ -95,7 +104,7 @@ def test_rule_conditions_match_the_decimal_comparisons():
         conditions = [
             {
                 "metric": RNG.choice(metrics),
-                "op": RNG.choice(list(alerts.OPS)),
+                "op": RNG.choice(list(OPS)),
                 "value": RNG.choice((RNG.randint(30, 200), round(RNG.uniform(2, 200), 1))),
             }
             for _ in range(RNG.randint(1, 3))
@@ -108,10 +117,8 @@ def test_rule_conditions_match_the_decimal_comparisons():
                   "spo2": {"spo2": value, "hr": value}, "temp": {"c": value},
                   "hr": {"hr": value}, "weight": {"kg": value}}[kind]  # fmt: skip
         reading = alerts.Fresh(1, 1, kind, values, NOW)
-        exact = alerts.holds(alerts.compile_conditions(conditions), alerts.metrics_of(reading))
-        plain = alerts._plain_holds(
-            alerts._plain_conditions(conditions), alerts._plain_metrics(reading)
-        )
+        exact = holds(compile_conditions(conditions), metrics_of(reading))
+        plain = plain_holds(plain_conditions(conditions), plain_metrics(reading))
         assert plain == exact, (conditions, reading)
 
 
@@ -175,12 +182,12 @@ def test_publish_properties_decode_as_paho_does():
         samples.append(bytes([len(user) + len(tail) + 4]) + user + tail)
     samples += [b"", b"\x05\x26\x00", bytes([3, 38, 0, 9])]
     for data in samples:
-        assert _decoded(mqtt._PublishProperties, data) == _decoded(Properties, data), data
+        assert _decoded(mqtt_fast.PublishProperties, data) == _decoded(Properties, data), data
 
 
 def test_the_consumer_installs_the_fast_decoder_and_messages_decode_the_same():
-    assert mqtt.install_fast_properties()
-    assert _packet.Properties is mqtt._PublishProperties
+    assert mqtt_fast.install_fast_properties()
+    assert _packet.Properties is mqtt_fast.PublishProperties
     topic = b"yiyang/v1/devices/BP-1/up"
     body = _publish_properties([("sig", "0f" * 32)]) + b'{"seq":1}'
     packet = len(topic).to_bytes(2, "big") + topic + (7).to_bytes(2, "big") + body
