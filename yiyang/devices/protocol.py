@@ -18,6 +18,7 @@ import hmac
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -77,6 +78,44 @@ SENDS: dict[str, frozenset[str]] = {
 }
 
 
+class Refusal(StrEnum):
+    """Why a device message was refused: the ``code`` of a ``Rejection`` and of its
+    quarantine row (docs/device-protocol.md lists them for device makers)."""
+
+    #: Not JSON, nested too deeply, a key named twice, not an object, an empty or too long batch.
+    MALFORMED = "malformed"
+    #: An HTTP body over ``MAX_PAYLOAD``.
+    TOO_LARGE = "too_large"
+    #: A missing, unknown or wrongly typed field; ``seq`` outside 0 … ``MAX_SEQ``.
+    BAD_FIELD = "bad_field"
+    #: A ``kind`` the protocol does not know.
+    UNKNOWN_KIND = "unknown_kind"
+    #: A kind this type of device does not send (``SENDS``).
+    UNSUPPORTED_KIND = "unsupported_kind"
+    #: An implausible value (SpO2 130, systolic not above diastolic).
+    OUT_OF_RANGE = "out_of_range"
+    #: Measured more than ``FUTURE_SKEW`` in the future.
+    FUTURE_TS = "future_ts"
+    #: Measured more than ``MAX_AGE`` ago.
+    OLD_TS = "old_ts"
+    #: A replay: a ``seq`` below the device's highest stored one that was never stored.
+    STALE_SEQ = "stale_seq"
+    #: A ``seq`` more than ``MAX_SEQ_AHEAD`` above the device's highest stored one.
+    SEQ_JUMP = "seq_jump"
+    #: No device has this serial.
+    UNKNOWN_DEVICE = "unknown_device"
+    #: MQTT: the ``sig`` is missing or wrong; HTTP: the request was not authenticated.
+    BAD_SIGNATURE = "bad_signature"
+    #: The device is retired.
+    DEVICE_RETIRED = "device_retired"
+    #: The device is not bound to a resident, or her record is not active.
+    UNBOUND = "unbound"
+    #: The resident's consent to device monitoring is not active.
+    NO_CONSENT = "no_consent"
+    #: Processing failed on the platform's side (kept so that nothing is lost).
+    INTERNAL_ERROR = "internal_error"
+
+
 @dataclass(frozen=True)
 class Envelope:
     source: str  # Source.MQTT | Source.HTTP
@@ -108,7 +147,7 @@ class Outcome:
 
 
 class Refused(Exception):
-    def __init__(self, code: str, detail: str):
+    def __init__(self, code: Refusal, detail: str):
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -138,13 +177,13 @@ class Message:
 
 def _number(kind: str, key: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Refused("bad_field", f"{kind}.{key} must be a number")
+        raise Refused(Refusal.BAD_FIELD, f"{kind}.{key} must be a number")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise Refused("bad_field", f"{kind}.{key} must be a number") from None
+        raise Refused(Refusal.BAD_FIELD, f"{kind}.{key} must be a number") from None
     if not number.is_finite():
-        raise Refused("bad_field", f"{kind}.{key} must be a finite number")
+        raise Refused(Refusal.BAD_FIELD, f"{kind}.{key} must be a finite number")
     return number
 
 
@@ -188,47 +227,49 @@ _FIELDS = frozenset(("seq", "ts", "kind", "values"))
 def parse_message(raw: Any, now: datetime.datetime) -> Message:
     """Check one decoded message against the protocol; ``Refused`` says why not."""
     if not isinstance(raw, dict):
-        raise Refused("malformed", "a message must be a JSON object")
+        raise Refused(Refusal.MALFORMED, "a message must be a JSON object")
     if raw.keys() != _FIELDS:
         unknown = set(raw) - _FIELDS
         if unknown:
-            raise Refused("bad_field", f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+            raise Refused(
+                Refusal.BAD_FIELD, f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"
+            )
         for name in ("seq", "ts", "kind", "values"):
             if name not in raw:
-                raise Refused("bad_field", f"{name} is missing")
+                raise Refused(Refusal.BAD_FIELD, f"{name} is missing")
     seq = raw["seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or seq > MAX_SEQ:
-        raise Refused("bad_field", f"seq must be an integer from 0 to {MAX_SEQ} (2^53 - 1)")
+        raise Refused(Refusal.BAD_FIELD, f"seq must be an integer from 0 to {MAX_SEQ} (2^53 - 1)")
     kind = raw["kind"]
     if not isinstance(kind, str):
-        raise Refused("bad_field", "kind must be a string")
+        raise Refused(Refusal.BAD_FIELD, "kind must be a string")
     if kind not in KINDS:
-        raise Refused("unknown_kind", f"unknown kind {kind[:20]!r}")
+        raise Refused(Refusal.UNKNOWN_KIND, f"unknown kind {kind[:20]!r}")
     ts = raw["ts"]
     if not isinstance(ts, str):
-        raise Refused("bad_field", "ts must be an ISO 8601 string with an offset")
+        raise Refused(Refusal.BAD_FIELD, "ts must be an ISO 8601 string with an offset")
     try:
         measured_at = datetime.datetime.fromisoformat(ts)
     except ValueError:
-        raise Refused("bad_field", "ts must be an ISO 8601 string with an offset") from None
+        raise Refused(Refusal.BAD_FIELD, "ts must be an ISO 8601 string with an offset") from None
     if measured_at.tzinfo is None:
-        raise Refused("bad_field", "ts must carry a UTC offset (e.g. +08:00)")
+        raise Refused(Refusal.BAD_FIELD, "ts must carry a UTC offset (e.g. +08:00)")
     if measured_at > now + FUTURE_SKEW:
-        raise Refused("future_ts", f"ts {ts} is in the future")
+        raise Refused(Refusal.FUTURE_TS, f"ts {ts} is in the future")
     if measured_at < now - MAX_AGE:
-        raise Refused("old_ts", f"ts {ts} is more than {MAX_AGE.days} days old")
+        raise Refused(Refusal.OLD_TS, f"ts {ts} is more than {MAX_AGE.days} days old")
     values = raw["values"]
     if not isinstance(values, dict):
-        raise Refused("bad_field", "values must be an object")
+        raise Refused(Refusal.BAD_FIELD, "values must be an object")
     spec = KINDS[kind]
     if not values.keys() <= spec.keys():
         extra = set(values) - set(spec)
-        raise Refused("bad_field", f"{kind} takes no {', '.join(sorted(map(str, extra)))}")
+        raise Refused(Refusal.BAD_FIELD, f"{kind} takes no {', '.join(sorted(map(str, extra)))}")
     clean: dict[str, Any] = {}
     for key, (code, required) in spec.items():
         if key not in values:
             if required:
-                raise Refused("bad_field", f"{kind}.{key} is missing")
+                raise Refused(Refusal.BAD_FIELD, f"{kind}.{key} is missing")
             continue
         value = values[key]
         if code is not None:
@@ -243,24 +284,24 @@ def parse_message(raw: Any, now: datetime.datetime) -> Message:
         if kind == "glucose" and key == "context":
             if value not in GLUCOSE_CONTEXTS:
                 raise Refused(
-                    "bad_field", "glucose.context must be fasting, random or postprandial"
+                    Refusal.BAD_FIELD, "glucose.context must be fasting, random or postprandial"
                 )
             clean[key] = value
             continue
         number = _number(kind, key, value)
         if code is None:  # battery
             if number != number.to_integral_value() or not 0 <= number <= 100:
-                raise Refused("out_of_range", f"{kind}.{key} must be an integer 0–100")
+                raise Refused(Refusal.OUT_OF_RANGE, f"{kind}.{key} must be an integer 0–100")
             clean[key] = int(number)
             continue
         spec_code = loinc.CODES[code]
         if not spec_code.in_range(number):
             raise Refused(
-                "out_of_range", f"{kind}.{key} {value} is outside {spec_code.range_text()}"
+                Refusal.OUT_OF_RANGE, f"{kind}.{key} {value} is outside {spec_code.range_text()}"
             )
         clean[key] = float(spec_code.quantize(number))
     if kind == "bp" and clean["sys"] <= clean["dia"]:
-        raise Refused("out_of_range", "bp.sys must be higher than bp.dia")
+        raise Refused(Refusal.OUT_OF_RANGE, "bp.sys must be higher than bp.dia")
     return Message(seq=seq, measured_at=measured_at, kind=kind, values=clean)
 
 
@@ -294,29 +335,29 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise Refused("malformed", f"duplicate key {key[:20]!r} in a JSON object")
+                raise Refused(Refusal.MALFORMED, f"duplicate key {key[:20]!r} in a JSON object")
             seen.add(key)
     return obj
 
 
 def decode(payload: bytes) -> list[Any]:
     if len(payload) > MAX_PAYLOAD:
-        raise Refused("too_large", f"body of {len(payload)} bytes, more than {MAX_PAYLOAD}")
+        raise Refused(Refusal.TOO_LARGE, f"body of {len(payload)} bytes, more than {MAX_PAYLOAD}")
     try:
         body = json.loads(payload.decode("utf-8"), object_pairs_hook=_unique_keys)
     except RecursionError:
-        raise Refused("malformed", "JSON nested too deeply") from None
+        raise Refused(Refusal.MALFORMED, "JSON nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
-        raise Refused("malformed", "body is not UTF-8 JSON") from None
+        raise Refused(Refusal.MALFORMED, "body is not UTF-8 JSON") from None
     if isinstance(body, list):
         if not body:
-            raise Refused("malformed", "empty batch")
+            raise Refused(Refusal.MALFORMED, "empty batch")
         if len(body) > MAX_MESSAGES:
-            raise Refused("malformed", f"more than {MAX_MESSAGES} messages in one body")
+            raise Refused(Refusal.MALFORMED, f"more than {MAX_MESSAGES} messages in one body")
         return body
     if isinstance(body, dict):
         return [body]
-    raise Refused("malformed", "body must be a JSON object or an array of objects")
+    raise Refused(Refusal.MALFORMED, "body must be a JSON object or an array of objects")
 
 
 def seq_of(raw: Any) -> int | None:

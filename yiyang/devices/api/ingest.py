@@ -26,7 +26,7 @@ from ninja import Router
 
 from yiyang.devices.errors import DeviceError
 from yiyang.devices.models import Source
-from yiyang.devices.protocol import MAX_PAYLOAD, PAYLOAD_KEPT, Envelope
+from yiyang.devices.protocol import MAX_PAYLOAD, PAYLOAD_KEPT, Envelope, Refusal
 from yiyang.devices.services.ingest import process, quarantine_refusal
 from yiyang.devices.services.registry import check_credentials
 
@@ -98,7 +98,7 @@ def ingest(request: HttpRequest) -> Any:
         limit = min(MAX_PAYLOAD, settings.DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_PAYLOAD)
         detail = f"body of {size} bytes, more than {limit}"
         envelope = Envelope(Source.HTTP, device.serial, body[:PAYLOAD_KEPT], authenticated=True)
-        outcome = quarantine_refusal(envelope, "too_large", detail)
+        outcome = quarantine_refusal(envelope, Refusal.TOO_LARGE, detail)
         return _error(
             413, DeviceError.TOO_LARGE, detail, rejected=[r.as_dict() for r in outcome.rejected]
         )
@@ -109,7 +109,7 @@ def ingest(request: HttpRequest) -> Any:
             {"accepted": outcome.accepted, "duplicates": outcome.duplicates, "rejected": rejected}
         )
     whole_body = len(rejected) == 1 and rejected[0]["index"] is None
-    if whole_body and rejected[0]["code"] == "malformed":
+    if whole_body and rejected[0]["code"] == Refusal.MALFORMED:
         return _error(400, DeviceError.MALFORMED, rejected[0]["detail"], rejected=rejected)
     detail = "; ".join(f"{r['code']}: {r['detail']}" for r in rejected[:5])
     return _error(422, DeviceError.REJECTED, detail, rejected=rejected)

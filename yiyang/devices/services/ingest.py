@@ -45,6 +45,7 @@ from yiyang.devices.protocol import (
     Envelope,
     Message,
     Outcome,
+    Refusal,
     Refused,
     Rejection,
     decode,
@@ -372,7 +373,7 @@ class _Batch:
         i: int,
         env: Envelope,
         device: _Device | None,
-        code: str,
+        code: Refusal,
         detail: str,
         index: int | None = None,
         seq: int | None = None,
@@ -433,10 +434,12 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
     for i, env in enumerate(batch.envelopes):
         device = devices.get(env.serial)
         if device is None:
-            refuse(i, env, None, "unknown_device", f"no device with serial {env.serial[:64]!r}")
+            refuse(
+                i, env, None, Refusal.UNKNOWN_DEVICE, f"no device with serial {env.serial[:64]!r}"
+            )
             continue
         if device.status == DeviceStatus.RETIRED:
-            refuse(i, env, device, "device_retired", f"device {device.serial} is retired")
+            refuse(i, env, device, Refusal.DEVICE_RETIRED, f"device {device.serial} is retired")
             continue
         if env.source == Source.MQTT:
             expected = hmac.digest(device_key(device.secret), env.payload, "sha256").hex()
@@ -445,12 +448,12 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
                     i,
                     env,
                     device,
-                    "bad_signature",
+                    Refusal.BAD_SIGNATURE,
                     f"missing or wrong sig for {device.serial} (another device's topic?)",
                 )
                 continue
         elif not env.authenticated:
-            refuse(i, env, device, "bad_signature", "the HTTP request was not authenticated")
+            refuse(i, env, device, Refusal.BAD_SIGNATURE, "the HTTP request was not authenticated")
             continue
         try:
             raws = decode(env.payload)
@@ -458,11 +461,11 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
             refuse(i, env, device, exc.code, exc.detail)
             continue
         problem = (
-            ("unbound", f"{device.serial} is not bound to a resident")
+            (Refusal.UNBOUND, f"{device.serial} is not bound to a resident")
             if device.resident_id is None
-            else ("unbound", "the bound resident's record is not active")
+            else (Refusal.UNBOUND, "the bound resident's record is not active")
             if not device.resident_active
-            else ("no_consent", "the resident's consent to device monitoring is not active")
+            else (Refusal.NO_CONSENT, "the resident's consent to device monitoring is not active")
             if not device.consenting
             else None
         )
@@ -481,7 +484,7 @@ def _judge(batch: _Batch, devices: dict[str, _Device]) -> list[_New]:
                     i,
                     env,
                     device,
-                    "unsupported_kind",
+                    Refusal.UNSUPPORTED_KIND,
                     f"a {device.kind} cannot send {message.kind!r} messages "
                     f"(it sends {', '.join(sorted(sends))})",
                     index,
@@ -533,12 +536,12 @@ def _check_seqs(batch: _Batch, judged: list[_New]) -> list[_New]:
         window = MQTT_REORDER_WINDOW if n.source == Source.MQTT else 0
         code = None
         if last is not None and message.seq < last - window:
-            code = "stale_seq"
+            code = Refusal.STALE_SEQ
             detail = f"seq {message.seq} is below {last}, the highest stored"
             if window:
                 detail += f" (by more than {window})"
         elif last is not None and message.seq > last + MAX_SEQ_AHEAD:
-            code = "seq_jump"
+            code = Refusal.SEQ_JUMP
             detail = (
                 f"seq {message.seq} is more than {MAX_SEQ_AHEAD} ahead of {last}, "
                 "the highest stored"
@@ -592,10 +595,10 @@ def quarantine_failure(envelope: Envelope, error: str) -> Outcome:
     (a bug) into the quarantine as ``internal_error`` — so that it cannot block the
     pipeline. The caller decides when (the MQTT consumer: after repeated failures, alone,
     with the database reachable)."""
-    return quarantine_refusal(envelope, "internal_error", f"processing failed: {error}")
+    return quarantine_refusal(envelope, Refusal.INTERNAL_ERROR, f"processing failed: {error}")
 
 
-def quarantine_refusal(envelope: Envelope, code: str, detail: str) -> Outcome:
+def quarantine_refusal(envelope: Envelope, code: Refusal, detail: str) -> Outcome:
     """Quarantine a whole envelope refused before ``process`` could judge it (a body too
     large to read: ``envelope.payload`` holds only its first bytes), counted on its
     device."""

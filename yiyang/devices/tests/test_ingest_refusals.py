@@ -180,3 +180,15 @@ def test_duplicate_keys_are_refused_over_http(home, client, template):
     assert r.status_code == 400
     assert "duplicate key" in r.json()["detail"]
     _one_row(home, "malformed")
+
+
+def test_every_refusal_code_is_documented_for_device_makers():
+    """The device protocol document lists every reason a message can be refused."""
+    from pathlib import Path
+
+    from yiyang.devices.protocol import Refusal
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "device-protocol.md").read_text(
+        encoding="utf-8"
+    )
+    assert [code for code in Refusal if f"`{code}`" not in doc] == []
