@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from yiyang.accounts.actor import actor
-from yiyang.assessments import progress, services
+from yiyang.assessments import progress
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -28,6 +28,18 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.models import InstrumentVersion as IV
 from yiyang.assessments.selectors import current_version, get_session_for
+from yiyang.assessments.services import schedule
+from yiyang.assessments.services.base import ABILITY_INSTRUMENT
+from yiyang.assessments.services.sessions import (
+    discard,
+    history,
+    save_answers,
+    set_second_assessor,
+    sign_off,
+    start,
+    submit,
+)
+from yiyang.assessments.services.standing import evaluate
 from yiyang.common.errors import NotFound
 from yiyang.common.params import Age, Id, Pagination
 from yiyang.common.schemas import ErrorOut
@@ -197,7 +209,7 @@ def session_create(request: HttpRequest, payload: SessionIn) -> Any:
     resident = data.pop("resident")
     if data["assessed_on"] is None:
         data["assessed_on"] = timezone.localdate()
-    session = services.start(actor(request), resident, **data)
+    session = start(actor(request), resident, **data)
     return 201, _out(request, session)
 
 
@@ -218,7 +230,7 @@ def session_detail(request: HttpRequest, pk: Id) -> Any:
     summary="Save answers into a draft (null clears one)",
 )
 def session_answers(request: HttpRequest, pk: Id, payload: AnswersIn) -> Any:
-    session = services.save_answers(actor(request), pk, payload.answers, payload.context)
+    session = save_answers(actor(request), pk, payload.answers, payload.context)
     return _out(request, session)
 
 
@@ -229,7 +241,7 @@ def session_answers(request: HttpRequest, pk: Id, payload: AnswersIn) -> Any:
     summary="Score and submit a draft (all or nothing)",
 )
 def session_submit(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.submit(actor(request), pk))
+    return _out(request, submit(actor(request), pk))
 
 
 class SecondAssessorIn(Schema):
@@ -244,7 +256,7 @@ class SecondAssessorIn(Schema):
     "awaiting sign-off to another one",
 )
 def session_second(request: HttpRequest, pk: Id, payload: SecondAssessorIn) -> Any:
-    session = services.set_second_assessor(actor(request), pk, payload.second_assessor)
+    session = set_second_assessor(actor(request), pk, payload.second_assessor)
     return _out(request, session)
 
 
@@ -276,7 +288,7 @@ def session_report(request: HttpRequest, pk: Id) -> Any:
     summary="The second assessor's sign-off",
 )
 def session_sign(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.sign_off(actor(request), pk))
+    return _out(request, sign_off(actor(request), pk))
 
 
 @router.post(
@@ -286,7 +298,7 @@ def session_sign(request: HttpRequest, pk: Id) -> Any:
     summary="Discard a draft",
 )
 def session_discard(request: HttpRequest, pk: Id) -> Any:
-    return _out(request, services.discard(actor(request), pk))
+    return _out(request, discard(actor(request), pk))
 
 
 @router.post(
@@ -297,7 +309,7 @@ def session_discard(request: HttpRequest, pk: Id) -> Any:
 )
 def session_correct(request: HttpRequest, pk: Id, payload: CorrectionIn) -> Any:
     old = get_session_for(actor(request), pk)
-    session = services.start(
+    session = start(
         actor(request),
         old.resident_id,
         instrument=old.instrument.code,
@@ -327,7 +339,7 @@ class StandingOut(Schema):
 class DueIn(Schema):
     reason: str
     note: str = ""
-    instrument: str = services.ABILITY_INSTRUMENT
+    instrument: str = ABILITY_INSTRUMENT
     due_on: datetime.date | None = None
 
 
@@ -371,7 +383,7 @@ def _resident_health(request: HttpRequest, pk: Id) -> Any:
     summary="A resident's assessments (newest first; discarded drafts left out)",
 )
 def resident_sessions(request: HttpRequest, pk: Id, instrument: str = "") -> Any:
-    return list(services.history(_resident_health(request, pk), instrument or None))
+    return list(history(_resident_health(request, pk), instrument or None))
 
 
 @router.get(
@@ -391,7 +403,7 @@ def resident_standing(request: HttpRequest, pk: Id) -> Any:
         "ability_assessment": standing.ability_assessment_id,
         "disability_grade": standing.disability_grade,
         "disability_assessment": standing.disability_assessment_id,
-        "eligibility": services.evaluate(resident, standing, timezone.localdate()),
+        "eligibility": evaluate(resident, standing, timezone.localdate()),
     }
 
 
@@ -402,7 +414,7 @@ def resident_standing(request: HttpRequest, pk: Id) -> Any:
     summary="Report a condition change, fall or dispute: an immediate re-assessment",
 )
 def report_change(request: HttpRequest, pk: Id, payload: DueIn) -> Any:
-    due = services.report_change(actor(request), pk, **payload.dict())
+    due = schedule.report_change(actor(request), pk, **payload.dict())
     return 201, due
 
 
@@ -434,7 +446,7 @@ def due_list(request: HttpRequest, filters: Query[DueFilter]) -> Any:
         team = Team.objects.filter(pk=filters.team).first()
         if team is None:
             raise NotFound("team")
-    qs = services.open_dues(user, team=team)
+    qs = schedule.open_dues(user, team=team)
     if filters.instrument:
         qs = qs.filter(instrument_code=filters.instrument)
     if filters.overdue:

@@ -2,7 +2,7 @@
 the local policy pages (eligibility rules, schedule policies).
 
 * ``assessments:due`` (``due/``, GET): the open dues of the residents in the user's
-  scope (``services.open_dues``), filtered by team (default: the user's own team), by
+  scope (``services.schedule.open_dues``), filtered by team (default: the user's own team), by
   instrument and "overdue only", earliest first, paged by keyset on (due date, id) — no
   ``COUNT(*)``. Needs ``AssessmentPerm.RECORD`` or ``ResidentPerm.HEALTH_VIEW``.
 * ``assessments:resident`` (``resident/<pk>/``, GET): the resident page's tab (current
@@ -11,7 +11,7 @@ the local policy pages (eligibility rules, schedule policies).
   page. Access: ``shell.resident_page`` (scope: 404) and the tab's visibility (the right
   to see the health record: 403).
 * ``assessments:report_change`` (``resident/<pk>/change/``, POST): "report a change"
-  (``services.report_change``; ``AssessmentPerm.RECORD``); htmx gets the refreshed dues
+  (``services.schedule.report_change``; ``AssessmentPerm.RECORD``); htmx gets the refreshed dues
   section, a plain POST is redirected back to the tab.
 * ``assessments:policy`` (``policy/``), ``assessments:rule_create``
   (``policy/rules/new/``), ``assessments:rule_edit`` (``policy/rules/<pk>/``),
@@ -44,7 +44,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
-from yiyang.assessments import policy, services
+from yiyang.assessments import policy
 from yiyang.assessments.instruments import gbt42195_2022, ltc_disability_2021
 from yiyang.assessments.models import (
     Assessment,
@@ -57,6 +57,10 @@ from yiyang.assessments.models import (
     Standing,
 )
 from yiyang.assessments.permissions import AssessmentPerm
+from yiyang.assessments.services import schedule
+from yiyang.assessments.services.base import ABILITY_INSTRUMENT
+from yiyang.assessments.services.sessions import history
+from yiyang.assessments.services.standing import evaluate_rule
 from yiyang.common.errors import ValidationFailed
 from yiyang.common.forms import ServiceForm
 from yiyang.common.pages import apply_error, page, refuses_control_characters
@@ -290,7 +294,7 @@ def due_list(request: PageRequest) -> HttpResponse:
     results: KeysetPage
     if form.is_valid():
         filters = form.cleaned_data
-        qs = services.open_dues(user, team=filters.get("team"))
+        qs = schedule.open_dues(user, team=filters.get("team"))
         if filters.get("instrument"):
             qs = qs.filter(instrument_code=filters["instrument"])
         if filters.get("overdue"):
@@ -333,7 +337,7 @@ class ChangeForm(forms.Form):
     prefix = "change"
 
     def __init__(self, *args: Any, instruments: dict[str, str], **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"instrument": services.ABILITY_INSTRUMENT})
+        kwargs.setdefault("initial", {"instrument": ABILITY_INSTRUMENT})
         super().__init__(*args, **kwargs)
         choices: list[tuple[str, str]] = sorted(instruments.items(), key=lambda item: item[1])
         cast(forms.ChoiceField, self.fields["instrument"]).choices = choices
@@ -358,8 +362,7 @@ def _standing_context(resident: Resident, today: datetime.date) -> dict[str, Any
     ) or ltc_disability_2021.DEFINITION["levels"]
     rules = list(EligibilityRule.objects.filter(active=True).order_by("code"))
     eligibility = [
-        {"rule": rule, "eligible": services.evaluate_rule(rule, resident, current, today)}
-        for rule in rules
+        {"rule": rule, "eligible": evaluate_rule(rule, resident, current, today)} for rule in rules
     ]
     ability_zh, ability_en = level_names(current.ability_level, ability_levels, ABILITY_NAMES_EN)
     grade_zh, grade_en = level_names(current.disability_grade, disability_levels, {})
@@ -407,7 +410,7 @@ def _dues_context(
 
 def _history(resident: Resident) -> list[Assessment]:
     # The list needs neither the answers nor the instruments' definitions.
-    qs = services.history(resident).defer("answers", "context", "result", "instrument__definition")
+    qs = history(resident).defer("answers", "context", "result", "instrument__definition")
     rows = list(qs[:HISTORY_SHOWN])
     for row in rows:
         row.instrument_name = _version_name(row.instrument)  # type: ignore[attr-defined]
@@ -464,7 +467,7 @@ def report_change(request: PageRequest, resident: Resident) -> HttpResponseBase:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            due = services.report_change(
+            due = schedule.report_change(
                 user,
                 resident,
                 reason=data["reason"],

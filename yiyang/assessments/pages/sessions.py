@@ -45,7 +45,7 @@ from yiyang.accounts.actor import PageRequest
 from yiyang.accounts.models import User
 from yiyang.accounts.services.signin import LoginRefused, check_password, check_second_factor
 from yiyang.assessments import history_chart as history_chart_mod
-from yiyang.assessments import progress, record_context, report_data, services
+from yiyang.assessments import progress, record_context, report_data
 from yiyang.assessments.errors import AssessmentError
 from yiyang.assessments.models import (
     Assessment,
@@ -59,13 +59,16 @@ from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.report import render_report
 from yiyang.assessments.scoring import ItemError
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
+from yiyang.assessments.services import sessions
+from yiyang.assessments.services.base import ABILITY_INSTRUMENT
+from yiyang.assessments.services.schedule import policy_for
 from yiyang.common.errors import CommonError, NotFound, PermissionDenied, ValidationFailed
 from yiyang.common.pages import apply_error, errors_to_http
 from yiyang.residents.access import can_view_health
 from yiyang.residents.models import Resident
 from yiyang.residents.selectors.registry import get_resident_for
 
-FIRST_INSTRUMENT = services.ABILITY_INSTRUMENT
+FIRST_INSTRUMENT = ABILITY_INSTRUMENT
 ANSWER_PREFIX = "a-"
 CONTEXT_PREFIX = "ctx-"
 _ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
@@ -220,7 +223,7 @@ def start(request: PageRequest) -> HttpResponseBase:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                session = services.start(
+                session = sessions.start(
                     request.user,
                     resident.pk,
                     instrument=data["instrument"],
@@ -239,7 +242,7 @@ def start(request: PageRequest) -> HttpResponseBase:
                 return redirect("assessments:session", session.pk)
         status = 400
     else:
-        has_final = resident.assessments.filter(services.final_q()).exists()
+        has_final = resident.assessments.filter(sessions.final_q()).exists()
         initial: dict[str, Any] = {
             "assessed_on": timezone.localdate(),
             "reason": Reason.ROUTINE if has_final else Reason.FIRST,
@@ -461,7 +464,7 @@ def _item_message(e: ItemError, definition: dict[str, Any]) -> str:
 
 
 def _policy(session: Assessment) -> Any:
-    return services.policy_for(session.instrument.code)
+    return policy_for(session.instrument.code)
 
 
 def _form_context(
@@ -720,12 +723,12 @@ def answer(request: PageRequest, session: Assessment) -> HttpResponseBase:
     notice = None
     try:
         context = _posted_context(request, session)
-        saved = services.save_answers(request.user, session.pk, answers, context)
+        saved = sessions.save_answers(request.user, session.pk, answers, context)
         saved.resident = session.resident  # already loaded through the access check
         session = saved
     except ContextInvalid as exc:
         errors = _error_map(exc.errors, session.instrument.definition)
-    except services.AnswersInvalid as exc:
+    except sessions.AnswersInvalid as exc:
         errors = _error_map(exc.errors, session.instrument.definition)
     except ValidationFailed as exc:
         notice = exc.detail
@@ -800,8 +803,8 @@ def submit(request: PageRequest, session: Assessment) -> HttpResponseBase:
     username = (request.POST.get("cosign_username") or "").strip()
     try:
         cosigner = _cosigner(request) if cosign else None
-        done = services.submit(request.user, session.pk, cosigned_by=cosigner)
-    except services.AnswersInvalid as exc:
+        done = sessions.submit(request.user, session.pk, cosigned_by=cosigner)
+    except sessions.AnswersInvalid as exc:
         return _render_form(
             request,
             session,
@@ -829,7 +832,7 @@ def submit(request: PageRequest, session: Assessment) -> HttpResponseBase:
 def sign_off(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     try:
-        services.sign_off(request.user, session.pk)
+        sessions.sign_off(request.user, session.pk)
     except ValidationFailed as exc:
         messages.error(request, exc.detail)
     else:
@@ -842,7 +845,7 @@ def sign_off(request: PageRequest, session: Assessment) -> HttpResponseBase:
 def discard(request: PageRequest, session: Assessment) -> HttpResponseBase:
     _require_record(request)
     try:
-        services.discard(request.user, session.pk)
+        sessions.discard(request.user, session.pk)
     except ValidationFailed as exc:
         messages.error(request, exc.detail)
         return redirect("assessments:session", session.pk)
