@@ -1,7 +1,11 @@
-from yiyang.assessments.pages import schedule, sessions
+from yiyang.assessments.pages import schedule
+from yiyang.assessments.pages.sessions import answering, finishing, result, start
 
 app_name = "assessments"
 urlpatterns = [
-    *sessions.urlpatterns,
+    *start.urlpatterns,
+    *result.urlpatterns,
+    *answering.urlpatterns,
+    *finishing.urlpatterns,
     *schedule.urlpatterns,
 ]

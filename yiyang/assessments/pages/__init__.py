@@ -1,1 +1,2 @@
-"""Assessment pages, one module per area; each exports ``urlpatterns``."""
+"""Assessment pages, one package or module per area (``sessions``: one module per step of
+a session; ``schedule``); each page module exports ``urlpatterns``."""

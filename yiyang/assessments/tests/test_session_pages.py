@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from yiyang.accounts.models import User
 from yiyang.assessments.models import Assessment, Due, SessionStatus, Standing
-from yiyang.assessments.pages.sessions import second_assessor_candidates
+from yiyang.assessments.pages.sessions.start import second_assessor_candidates
 from yiyang.assessments.services.sessions import save_answers, start, submit
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
