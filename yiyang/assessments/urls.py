@@ -1,4 +1,4 @@
-from yiyang.assessments.pages import schedule
+from yiyang.assessments.pages.schedule import dues, policies, resident
 from yiyang.assessments.pages.sessions import answering, finishing, result, start
 
 app_name = "assessments"
@@ -7,5 +7,7 @@ urlpatterns = [
     *result.urlpatterns,
     *answering.urlpatterns,
     *finishing.urlpatterns,
-    *schedule.urlpatterns,
+    *dues.urlpatterns,
+    *resident.urlpatterns,
+    *policies.urlpatterns,
 ]

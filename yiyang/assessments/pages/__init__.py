@@ -1,2 +1,3 @@
-"""Assessment pages, one package or module per area (``sessions``: one module per step of
-a session; ``schedule``); each page module exports ``urlpatterns``."""
+"""Assessment pages, one package per area (``sessions``: one module per step of a session;
+``schedule``: the due list, the resident's tab, the policy pages); each page module exports
+``urlpatterns``."""
