@@ -208,7 +208,7 @@ def session_second(request: HttpRequest, pk: Id, payload: SecondAssessorIn) -> A
 def session_report(request: HttpRequest, pk: Id) -> Any:
     from django.http import HttpResponse
 
-    from yiyang.assessments.report import render_report
+    from yiyang.assessments.report.render import render_report
     from yiyang.assessments.report_data import report_data
 
     session = get_session_for(actor(request), pk)

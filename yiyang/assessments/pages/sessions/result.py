@@ -29,7 +29,7 @@ from yiyang.assessments.pages.sessions.common import (
     may_record,
     session_page,
 )
-from yiyang.assessments.report import render_report
+from yiyang.assessments.report.render import render_report
 
 # --- the result ---------------------------------------------------------------------------
 
