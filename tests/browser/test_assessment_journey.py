@@ -35,7 +35,8 @@ from yiyang.assessments.models import (
     SessionStatus,
     Standing,
 )
-from yiyang.assessments.services import ABILITY_INSTRUMENT, policy_for
+from yiyang.assessments.services.base import ABILITY_INSTRUMENT
+from yiyang.assessments.services.schedule import policy_for
 from yiyang.residents.models import Resident
 from yiyang.seed import DEMO_PASSWORD, seed
 

@@ -8,9 +8,9 @@ import datetime
 import pytest
 
 from yiyang.accounts.models import User
-from yiyang.assessments import services
 from yiyang.assessments.models import Assessment, Due, DueReason, SessionStatus, Standing
 from yiyang.assessments.scoring import score
+from yiyang.assessments.services.schedule import open_dues
 from yiyang.residents.models import Resident
 from yiyang.seed import seed
 
@@ -49,7 +49,7 @@ def test_demo_assessments_are_scored_scheduled_and_deterministic():
     due = Due.objects.get(resident=chen, done_by__isnull=True)
     assert due.due_on < TODAY  # overdue
     doctor = User.objects.get(username="doctor")
-    assert due in services.open_dues(doctor)
+    assert due in open_dues(doctor)
 
 
 @pytest.mark.django_db

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from yiyang.accounts.models import User
-from yiyang.assessments.pages import schedule
+from yiyang.assessments.pages.schedule.resident import RESIDENT_TAB, ability_badge, next_assessment
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.common import registry
 from yiyang.residents import plain
@@ -30,7 +30,7 @@ registry.register_nav(
 
 # The resident page: this app's tab (between the health record and the devices' tab) and
 # her ability level under her name.
-shell.register_tab(schedule.RESIDENT_TAB, _("Assessments"), can_view_health, order=80)
-shell.register_header_part(schedule.ability_badge, order=20)
+shell.register_tab(RESIDENT_TAB, _("Assessments"), can_view_health, order=80)
+shell.register_header_part(ability_badge, order=20)
 # Her "coming up" list: the next assessment due (before the next visit).
-plain.register_coming_up(schedule.next_assessment, order=10)
+plain.register_coming_up(next_assessment, order=10)

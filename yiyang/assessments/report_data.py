@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from yiyang.accounts.models import User
 from yiyang.assessments import progress, record_context
 from yiyang.assessments.models import Assessment, Due, EligibilityRule, SessionStatus
-from yiyang.assessments.report import ReportData, ReportDomain, ReportItem
+from yiyang.assessments.report.data import ReportData, ReportDomain, ReportItem
 from yiyang.assessments.scoring import bmi_answer
 
 # --- labels ---------------------------------------------------------------------------

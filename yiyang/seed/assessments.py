@@ -22,7 +22,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from yiyang.assessments import services
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -36,9 +35,12 @@ from yiyang.assessments.models import (
 )
 from yiyang.assessments.scoring import score
 from yiyang.assessments.selectors import current_version
+from yiyang.assessments.services.base import ABILITY_INSTRUMENT
+from yiyang.assessments.services.schedule import policy_for
+from yiyang.assessments.services.standing import evaluate_rule
 from yiyang.residents.models import ConsentPurpose, Resident, ResidentStatus, active_consent
 
-CODE = services.ABILITY_INSTRUMENT
+CODE = ABILITY_INSTRUMENT
 ASSESSED_SHARE = 0.7
 HISTORY_SHARE = 0.5
 FALL_SHARE = 0.05
@@ -88,7 +90,7 @@ def write_assessments(
     if version is None or not grid_ids:
         return 0
     rules = list(EligibilityRule.objects.filter(active=True))
-    round_ = _Round(version, today, services.policy_for(CODE).interval_days, assessor, second)
+    round_ = _Round(version, today, policy_for(CODE).interval_days, assessor, second)
     sessions: list[Assessment] = []
     dues: list[Due] = []
     latest: dict[int, Assessment] = {}
@@ -216,8 +218,7 @@ def _standings(
             ability_assessment=session,
         )
         standing.eligibility = {
-            rule.code: services.evaluate_rule(rule, session.resident, standing, today)
-            for rule in rules
+            rule.code: evaluate_rule(rule, session.resident, standing, today) for rule in rules
         }
         standings.append(standing)
     return standings

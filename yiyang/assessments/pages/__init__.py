@@ -1,1 +1,3 @@
-"""Assessment pages, one module per area; each exports ``urlpatterns``."""
+"""Assessment pages, one package per area (``sessions``: one module per step of a session;
+``schedule``: the due list, the resident's tab, the policy pages); each page module exports
+``urlpatterns``."""

@@ -113,9 +113,9 @@ def test_correction_supersedes(w):
     draft = open_draft(doctor, w)
     call(doctor, "patch", f"/sessions/{draft['id']}/answers", {"answers": EXAMPLE_GBT})
     session = Assessment.objects.get(pk=draft["id"])
-    from yiyang.assessments import services
+    from yiyang.assessments.services.sessions import submit
 
-    services.submit(w.doctor, session, cosigned_by=w.nurse)
+    submit(w.doctor, session, cosigned_by=w.nurse)
     r = call(doctor, "post", f"/sessions/{draft['id']}/corrections", {"correction_reason": ""})
     assert r.status_code == 400 and r.json()["field"] == "correction_reason"
     r = call(

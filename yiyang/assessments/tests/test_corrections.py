@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from yiyang.assessments import services
 from yiyang.assessments.models import Assessment, SessionStatus
+from yiyang.assessments.services.sessions import submit
 from yiyang.assessments.tests.test_api_sessions import call, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.testing.clients import client_for
@@ -19,7 +19,7 @@ def final_session(w) -> int:
     doctor = client_for(w.doctor)
     draft = open_draft(doctor, w)
     call(doctor, "patch", f"/sessions/{draft['id']}/answers", {"answers": EXAMPLE_GBT})
-    services.submit(w.doctor, draft["id"], cosigned_by=w.nurse)
+    submit(w.doctor, draft["id"], cosigned_by=w.nurse)
     return draft["id"]
 
 
@@ -45,7 +45,7 @@ def test_discard_a_correction_then_correct_again(w):
     # The correction goes through; the old session is superseded by it.
     answers = {**EXAMPLE_GBT, "B.1.1": 3}
     call(doctor, "patch", f"/sessions/{again['id']}/answers", {"answers": answers})
-    done = services.submit(w.doctor, again["id"], cosigned_by=w.nurse)
+    done = submit(w.doctor, again["id"], cosigned_by=w.nurse)
     assert done.status == SessionStatus.FINAL
     old = call(doctor, "get", f"/sessions/{pk}").json()
     assert old["status"] == "superseded" and old["superseded_by"] == again["id"]

@@ -10,19 +10,19 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 
-from yiyang.assessments import services
 from yiyang.assessments.history_chart import date_ticks, text_width
+from yiyang.assessments.services.sessions import save_answers, start, submit
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.testing.clients import client_for
 
 
 def final(w, days_ago: int):
     day = timezone.localdate() - datetime.timedelta(days=days_ago)
-    session = services.start(
+    session = start(
         w.doctor, w.old, instrument="gbt42195-2022", reason="routine", assessed_on=day, place="home"
     )
-    services.save_answers(w.doctor, session, EXAMPLE_GBT)
-    return services.submit(w.doctor, session, cosigned_by=w.nurse)
+    save_answers(w.doctor, session, EXAMPLE_GBT)
+    return submit(w.doctor, session, cosigned_by=w.nurse)
 
 
 def labels(svg: str, axis: str) -> list[tuple[float, str]]:

@@ -8,10 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from yiyang.assessments import services
 from yiyang.assessments.models import Assessment
 from yiyang.assessments.report_data import report_data
 from yiyang.assessments.selectors import get_session_for
+from yiyang.assessments.services.sessions import submit
 from yiyang.assessments.tests.test_api_sessions import call, open_draft
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.testing.clients import client_for
@@ -45,7 +45,7 @@ def test_unverified_notes_follow_the_reader_and_the_report_is_chinese(w):
     call(
         client_for(w.doctor), "patch", f"/sessions/{draft['id']}/answers", {"answers": EXAMPLE_GBT}
     )
-    services.submit(w.doctor, draft["id"], cosigned_by=w.nurse)
+    submit(w.doctor, draft["id"], cosigned_by=w.nurse)
     with translation.override("en"):  # the reader's screen is English; the report is not
         data = report_data(get_session_for(w.doctor, draft["id"]))
     assert f"未核实规则：{STACK_ZH}" in data.notes

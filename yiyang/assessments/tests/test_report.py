@@ -17,14 +17,14 @@ from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 
 from yiyang.assessments.instruments.gbt42195_2022 import DEFINITION
-from yiyang.assessments.report import (
+from yiyang.assessments.report.data import (
     ReportData,
     ReportDataError,
     ReportDomain,
     ReportItem,
     ReportLabels,
-    render_report,
 )
+from yiyang.assessments.report.render import render_report
 
 # A realistic answer pattern: the option index chosen for each of the 26 items (0 = best).
 _CHOICES = [1, 1, 1, 2, 2, 1, 0, 2, 1, 2, 2, 1, 1, 1, 0, 2, 1, 1, 0, 0, 0, 0, 0, 1, 1, 2]

@@ -15,16 +15,18 @@ import subprocess
 import pypdf
 import pytest
 
-from yiyang.assessments import report
-from yiyang.assessments.report import ReportLabels, render_report, report_font
+from yiyang.assessments.report import fonts
+from yiyang.assessments.report.data import ReportLabels
+from yiyang.assessments.report.fonts import report_font
+from yiyang.assessments.report.render import render_report
 from yiyang.assessments.tests.test_report import _strings, build_font, gbt_data
 
 
 @pytest.fixture(autouse=True)
 def fresh_fonts(monkeypatch, settings):
     """Each test chooses the font anew (the choice is made once per process)."""
-    monkeypatch.setattr(report, "_fonts", {})
-    monkeypatch.setattr(report, "_registered_fonts", {})
+    monkeypatch.setattr(fonts, "_fonts", {})
+    monkeypatch.setattr(fonts, "_registered_fonts", {})
     settings.YIYANG_PDF_FONT = None
 
 
@@ -59,7 +61,7 @@ def test_by_default_a_system_font_is_embedded_and_poppler_reads_the_chinese(monk
     # A CFF-outline font (here: not a font at all) is skipped, the next usable one taken.
     bad = tmp_path / "NotoSansCJK-Regular.ttc"
     bad.write_bytes(b"OTTO not embeddable")
-    monkeypatch.setattr(report, "_system_fonts", lambda: [str(bad), str(font)])
+    monkeypatch.setattr(fonts, "_system_fonts", lambda: [str(bad), str(font)])
 
     pdf = render_report(data)
     assert report_font().path == str(font) and report_font().embedded
@@ -72,7 +74,7 @@ def test_by_default_a_system_font_is_embedded_and_poppler_reads_the_chinese(monk
 
 def test_with_the_installed_chinese_font(monkeypatch):
     """The same with the machine's own font (fonts-wqy-microhei on CI)."""
-    if not report._system_fonts():
+    if not fonts._system_fonts():
         pytest.skip("no Chinese font installed (install fonts-wqy-microhei)")
     pdf = render_report(gbt_data())
     chosen = report_font()
@@ -84,7 +86,7 @@ def test_with_the_installed_chinese_font(monkeypatch):
 
 
 def test_without_a_usable_font_the_cid_font_is_used_and_the_log_says_so(monkeypatch, caplog):
-    monkeypatch.setattr(report, "_system_fonts", lambda: [])
+    monkeypatch.setattr(fonts, "_system_fonts", lambda: [])
     with caplog.at_level(logging.WARNING, logger="yiyang.assessments.report"):
         pdf = render_report(gbt_data())
     assert report_font().name == "STSong-Light" and not report_font().embedded
@@ -95,7 +97,7 @@ def test_without_a_usable_font_the_cid_font_is_used_and_the_log_says_so(monkeypa
 
 
 def test_the_cid_font_by_name(settings, monkeypatch):
-    monkeypatch.setattr(report, "_system_fonts", lambda: pytest.fail("no lookup expected"))
+    monkeypatch.setattr(fonts, "_system_fonts", lambda: pytest.fail("no lookup expected"))
     settings.YIYANG_PDF_FONT = "STSong-Light"
     pdf = render_report(gbt_data())
     assert b"/FontFile" not in pdf and report_font().name == "STSong-Light"

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.assessments import policy, services
+from yiyang.assessments import policy
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -25,6 +25,7 @@ from yiyang.assessments.models import (
     EligibilityRule,
     SchedulePolicy,
 )
+from yiyang.assessments.services.sessions import save_answers, start, submit
 from yiyang.audit.models import AuditEvent
 from yiyang.common.errors import PermissionDenied, ValidationFailed
 from yiyang.common.permissions import Role
@@ -129,7 +130,7 @@ def due(resident: Resident, on: datetime.date, code: str = GBT, **kw) -> Due:
 
 
 def final_assessment(s: S, resident: Resident) -> Assessment:
-    session = services.start(
+    session = start(
         s.doctor,
         resident,
         instrument=GBT,
@@ -138,8 +139,8 @@ def final_assessment(s: S, resident: Resident) -> Assessment:
         place="home",
         second_assessor=s.nurse,
     )
-    services.save_answers(s.doctor, session, WORKED_EXAMPLE)
-    return services.submit(s.doctor, session, cosigned_by=s.nurse)
+    save_answers(s.doctor, session, WORKED_EXAMPLE)
+    return submit(s.doctor, session, cosigned_by=s.nurse)
 
 
 def text(response) -> str:

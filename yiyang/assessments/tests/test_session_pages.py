@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from yiyang.accounts.models import User
-from yiyang.assessments import services
 from yiyang.assessments.models import Assessment, Due, SessionStatus, Standing
-from yiyang.assessments.pages.sessions import second_assessor_candidates
+from yiyang.assessments.pages.sessions.start import second_assessor_candidates
+from yiyang.assessments.services.sessions import save_answers, start, submit
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.common.permissions import Role
@@ -496,7 +496,7 @@ def test_discard_a_draft(w):
     ],
 )
 def test_every_instrument_has_a_bedside_form(w, code, context_field):
-    session = services.start(
+    session = start(
         w.doctor, w.old, instrument=code, reason="first", assessed_on=TODAY(), place="home"
     )
     body = text(client_for(w.doctor).get(url("session", session)))
@@ -538,12 +538,12 @@ def _first_options(definition: dict) -> dict:
     ],
 )
 def test_every_instrument_has_a_result_page_and_a_report(w, code):
-    session = services.start(
+    session = start(
         w.doctor, w.old, instrument=code, reason="first", assessed_on=TODAY(), place="home"
     )
     definition = session.instrument.definition
-    services.save_answers(w.doctor, session, _first_options(definition))
-    session = services.submit(w.doctor, session, cosigned_by=w.nurse)
+    save_answers(w.doctor, session, _first_options(definition))
+    session = submit(w.doctor, session, cosigned_by=w.nurse)
     assert session.status == SessionStatus.FINAL
     client = client_for(w.doctor)
     body = text(client.get(url("session", session)))
@@ -567,7 +567,7 @@ def test_every_instrument_has_a_result_page_and_a_report(w, code):
 
 def test_barthel_submits_straight_to_final_with_a_band(w):
     doctor = client_for(w.doctor)
-    session = services.start(
+    session = start(
         w.doctor, w.old, instrument="barthel", reason="first", assessed_on=TODAY(), place="home"
     )
     items = session.instrument.definition["items"]
@@ -584,7 +584,7 @@ def test_barthel_submits_straight_to_final_with_a_band(w):
 
 def test_tcm_result_lists_constitutions(w):
     doctor = client_for(w.doctor)
-    session = services.start(
+    session = start(
         w.doctor,
         w.old,
         instrument="tcm-constitution-elderly",
@@ -609,7 +609,7 @@ def test_tcm_result_lists_constitutions(w):
 
 
 def test_labels_and_anchors_follow_the_ui_language(w):
-    session = services.start(
+    session = start(
         w.doctor, w.old, instrument=GBT, reason="first", assessed_on=TODAY(), place="home"
     )
     chinese = text(client_for(w.doctor, language=None).get(url("session", session)))

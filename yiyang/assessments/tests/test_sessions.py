@@ -8,7 +8,6 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from yiyang.assessments import services
 from yiyang.assessments.models import (
     Assessment,
     Due,
@@ -19,6 +18,17 @@ from yiyang.assessments.models import (
     SessionStatus,
     Standing,
 )
+from yiyang.assessments.services.schedule import open_dues, report_change
+from yiyang.assessments.services.sessions import (
+    AnswersInvalid,
+    discard,
+    history,
+    save_answers,
+    sign_off,
+    start,
+    submit,
+)
+from yiyang.assessments.services.standing import evaluate
 from yiyang.assessments.tests.conftest import World
 from yiyang.assessments.tests.test_scoring import EXAMPLE_GBT
 from yiyang.audit.models import AuditEvent
@@ -37,19 +47,19 @@ def _start(w: World, resident: Resident | None = None, **kw) -> Assessment:
         "second_assessor": w.nurse,
     }
     args.update(kw)
-    return services.start(w.doctor, resident or w.old, **args)
+    return start(w.doctor, resident or w.old, **args)
 
 
 def _final(w: World, answers=None, context=None, **kw) -> Assessment:
     session = _start(w, **kw)
-    services.save_answers(w.doctor, session, answers or EXAMPLE_GBT, context)
-    return services.submit(w.doctor, session, cosigned_by=w.nurse)
+    save_answers(w.doctor, session, answers or EXAMPLE_GBT, context)
+    return submit(w.doctor, session, cosigned_by=w.nurse)
 
 
 def test_draft_resumes_with_partial_answers_and_a_running_score(w):
     session = _start(w)
     half = dict(list(EXAMPLE_GBT.items())[:8])  # B.1: 4,3,2,3,2,3,4,3 = 24
-    services.save_answers(w.doctor, session, half)
+    save_answers(w.doctor, session, half)
     session.refresh_from_db()
     assert session.status == SessionStatus.DRAFT and session.answers == half
     from yiyang.assessments.progress import running
@@ -58,16 +68,16 @@ def test_draft_resumes_with_partial_answers_and_a_running_score(w):
     assert run["answered"] == 8 and run["count"] == 26
     assert run["total"] == 24 and run["domains"] == {"B.1": 24, "B.2": 0, "B.3": 0, "B.4": 0}
     # A form posts strings; None clears an answer.
-    services.save_answers(w.doctor, session, {"B.2.1": "4", "B.1.1": None})
+    save_answers(w.doctor, session, {"B.2.1": "4", "B.1.1": None})
     session.refresh_from_db()
     assert session.answers["B.2.1"] == 4 and "B.1.1" not in session.answers
 
 
 def test_bad_partial_answers_are_all_named_and_nothing_is_saved(w):
     session = _start(w)
-    services.save_answers(w.doctor, session, {"B.1.1": 4})
-    with pytest.raises(services.AnswersInvalid) as exc:
-        services.save_answers(w.doctor, session, {"B.1.2": 9, "B.9.9": 1, "B.2.4": 4, "B.1.3": 2})
+    save_answers(w.doctor, session, {"B.1.1": 4})
+    with pytest.raises(AnswersInvalid) as exc:
+        save_answers(w.doctor, session, {"B.1.2": 9, "B.9.9": 1, "B.2.4": 4, "B.1.3": 2})
     assert {e.item for e in exc.value.errors} == {"B.1.2", "B.9.9", "B.2.4"}
     assert exc.value.status == 422
     session.refresh_from_db()
@@ -76,9 +86,9 @@ def test_bad_partial_answers_are_all_named_and_nothing_is_saved(w):
 
 def test_submit_is_all_or_nothing(w):
     session = _start(w)
-    services.save_answers(w.doctor, session, dict(list(EXAMPLE_GBT.items())[:20]))
-    with pytest.raises(services.AnswersInvalid) as exc:
-        services.submit(w.doctor, session, cosigned_by=w.nurse)
+    save_answers(w.doctor, session, dict(list(EXAMPLE_GBT.items())[:20]))
+    with pytest.raises(AnswersInvalid) as exc:
+        submit(w.doctor, session, cosigned_by=w.nurse)
     assert {e.item for e in exc.value.errors} == set(list(EXAMPLE_GBT)[20:])
     session.refresh_from_db()
     assert session.status == SessionStatus.DRAFT and session.result is None
@@ -120,25 +130,25 @@ def test_rules_are_data_a_local_edit_changes_the_outcome(w):
     EligibilityRule.objects.create(code="severe_only", name_zh="重度", name_en="severe",
                                    min_ability_level=3)  # fmt: skip
     standing = Standing.objects.get(resident=w.young)
-    assert services.evaluate(w.young, standing, TODAY())["severe_only"] is False
+    assert evaluate(w.young, standing, TODAY())["severe_only"] is False
 
 
 def test_second_assessor_required_by_policy(w):
     session = _start(w, second_assessor=None)
-    services.save_answers(w.doctor, session, EXAMPLE_GBT)
+    save_answers(w.doctor, session, EXAMPLE_GBT)
     with pytest.raises(ValidationFailed) as exc:
-        services.submit(w.doctor, session)
+        submit(w.doctor, session)
     assert exc.value.field == "second_assessor"
     # Named but not signed yet: pending, no effect until the second assessor signs.
     session = _start(w, second_assessor=None, resident=w.young)
     Assessment.objects.filter(pk=session.pk).update(second_assessor=w.nurse)
-    services.save_answers(w.doctor, session, EXAMPLE_GBT)
-    session = services.submit(w.doctor, session)
+    save_answers(w.doctor, session, EXAMPLE_GBT)
+    session = submit(w.doctor, session)
     assert session.status == SessionStatus.PENDING_SIGNOFF
     assert not Standing.objects.filter(resident=w.young).exists()
     with pytest.raises(ValidationFailed):
-        services.sign_off(w.doctor, session)  # not the second assessor
-    session = services.sign_off(w.nurse, session)
+        sign_off(w.doctor, session)  # not the second assessor
+    session = sign_off(w.nurse, session)
     assert session.status == SessionStatus.FINAL
     assert Standing.objects.get(resident=w.young).ability_level == 2
 
@@ -148,8 +158,8 @@ def test_policy_without_second_assessor(w):
         requires_second_assessor=False, interval_days=180
     )
     session = _start(w, second_assessor=None)
-    services.save_answers(w.doctor, session, EXAMPLE_GBT)
-    session = services.submit(w.doctor, session)
+    save_answers(w.doctor, session, EXAMPLE_GBT)
+    session = submit(w.doctor, session)
     assert session.status == SessionStatus.FINAL
     due = Due.objects.get(resident=w.old, done_by__isnull=True)
     assert due.due_on == session.assessed_on + datetime.timedelta(days=180)
@@ -165,9 +175,9 @@ def test_second_assessor_must_be_another_recording_user(w):
 def test_a_submitted_session_is_immutable(w):
     session = _final(w)
     with pytest.raises(ValidationFailed):
-        services.save_answers(w.doctor, session, {"B.1.1": 0})
+        save_answers(w.doctor, session, {"B.1.1": 0})
     with pytest.raises(ValidationFailed):
-        services.submit(w.doctor, session, cosigned_by=w.nurse)
+        submit(w.doctor, session, cosigned_by=w.nurse)
     session.answers = {**session.answers, "B.1.1": 0}
     with pytest.raises(ImmutableAssessment):
         session.save()
@@ -185,8 +195,8 @@ def test_a_correction_supersedes_with_a_reason(w):
     assert fix.answers == first.answers  # starts from the corrected answers
     with pytest.raises(ValidationFailed):
         _start(w, supersedes=first.pk, correction_reason="twice")
-    services.save_answers(w.doctor, fix, context={"diagnoses": ["F01.1"]})
-    fix = services.submit(w.doctor, fix, cosigned_by=w.nurse)
+    save_answers(w.doctor, fix, context={"diagnoses": ["F01.1"]})
+    fix = submit(w.doctor, fix, cosigned_by=w.nurse)
     first.refresh_from_db()
     assert first.status == SessionStatus.SUPERSEDED and first.level == 2  # never rescored
     assert fix.level == 3
@@ -206,17 +216,17 @@ def test_a_back_dated_assessment_does_not_override_a_newer_one(w):
 
 def test_reported_change_makes_an_immediate_due_closed_by_the_next_assessment(w):
     routine = _final(w)
-    due = services.report_change(w.doctor, w.old, reason=DueReason.FALL, note="跌倒")
+    due = report_change(w.doctor, w.old, reason=DueReason.FALL, note="跌倒")
     assert due.due_on == TODAY()
     team = w.net.a.team
-    listed = list(services.open_dues(w.doctor, team=team))
+    listed = list(open_dues(w.doctor, team=team))
     assert due in listed
-    assert list(services.open_dues(w.outsider)) == []
+    assert list(open_dues(w.outsider)) == []
     again = _final(w, reason="immediate")
     due.refresh_from_db()
     assert due.done_by == again and routine.pk != again.pk
     with pytest.raises(ValidationFailed):
-        services.report_change(w.doctor, w.old, reason="bored")
+        report_change(w.doctor, w.old, reason="bored")
 
 
 def test_input_checks_scope_consent_and_permission(w):
@@ -233,7 +243,7 @@ def test_input_checks_scope_consent_and_permission(w):
         _start(w, resident=w.no_consent)
     assert exc.value.code == "no_consent"
     with pytest.raises(NotFound):
-        services.start(
+        start(
             w.outsider,
             w.old,
             instrument="gbt42195-2022",
@@ -242,7 +252,7 @@ def test_input_checks_scope_consent_and_permission(w):
             place="home",
         )
     with pytest.raises(PermissionDenied):
-        services.start(
+        start(
             w.caregiver,
             w.old,
             instrument="gbt42195-2022",
@@ -252,16 +262,16 @@ def test_input_checks_scope_consent_and_permission(w):
         )
     session = _start(w)
     with pytest.raises(NotFound):
-        services.save_answers(w.outsider, session, {"B.1.1": 4})
+        save_answers(w.outsider, session, {"B.1.1": 4})
     assert Assessment.objects.count() == 1
 
 
 def test_discarded_drafts_leave_the_history(w):
     session = _start(w)
-    services.discard(w.doctor, session)
-    assert list(services.history(w.old)) == []
+    discard(w.doctor, session)
+    assert list(history(w.old)) == []
     with pytest.raises(ValidationFailed):
-        services.save_answers(w.doctor, session, {"B.1.1": 4})
+        save_answers(w.doctor, session, {"B.1.1": 4})
 
 
 def test_running_score_sums_the_ltc_indicators():

@@ -1,26 +1,17 @@
 """Assessment sessions: record, resume, submit, co-sign, correct (ADR 0017).
 
-Every action takes the acting user and, in this order, checks the permission
-(``AssessmentPerm.RECORD``; ``PermissionDenied`` → 403), fetches the resident through the
-actor's scope, locked (``NotFound`` outside it), requires the resident's active consent to
-health-data processing, validates (``ValidationFailed`` naming the field; bad answers are
-``AnswersInvalid``, 422, naming every offending item) and writes in one transaction with
-one audit row (``assessments.assessment.<verb>``; details carry ids and codes, never
-answers).
-
 Lifecycle: ``start`` → draft; ``save_answers`` (any number of times, partial answers are
 checked item by item); ``submit`` scores with the engine — all or nothing — and the
 session becomes final, or ``pending_signoff`` when the instrument's local policy wants a
 second assessor who has not signed yet (``sign_off``). A final session is immutable; a
 correction is ``start(..., supersedes=old, correction_reason=...)`` and, once final, marks
-the old one ``superseded``. Becoming final updates the resident's ``Standing`` (ability
-level / disability grade), re-evaluates the eligibility rules, closes the open ``Due`` rows
-of that instrument and schedules the next routine one.
+the old one ``superseded``. Becoming final applies the session to the resident's standing
+(``services.standing.apply_final``). Also the reads of a resident's sessions (``history``,
+``final_q``).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,32 +24,19 @@ from yiyang.accounts.models import User
 from yiyang.assessments import progress as progress_mod
 from yiyang.assessments import record_context
 from yiyang.assessments.errors import AssessmentError
-from yiyang.assessments.models import (
-    Assessment,
-    Due,
-    DueReason,
-    EligibilityRule,
-    InstrumentVersion,
-    Place,
-    Reason,
-    SchedulePolicy,
-    SessionStatus,
-    Standing,
-)
+from yiyang.assessments.models import Assessment, InstrumentVersion, Place, Reason, SessionStatus
 from yiyang.assessments.permissions import AssessmentPerm
 from yiyang.assessments.scoring import ItemError, ScoringError, score
 from yiyang.assessments.selectors import assessor_candidates, can_assess, current_version
+from yiyang.assessments.services.base import checked_date, locked_resident
+from yiyang.assessments.services.schedule import policy_for
+from yiyang.assessments.services.standing import apply_final
 from yiyang.audit.services import record
 from yiyang.common.errors import CommonError, DomainError, NotFound, ValidationFailed
 from yiyang.common.permissions import require_perm
 from yiyang.residents.access import require_health_consent
-from yiyang.residents.models import Resident, ResidentStatus
-from yiyang.residents.selectors.registry import locked_resident_for, scoped_residents
-
-# Which instrument feeds which part of the resident's standing.
-ABILITY_INSTRUMENT = "gbt42195-2022"
-DISABILITY_INSTRUMENT = "ltc-disability-2021"
-OPEN_STATUSES = (SessionStatus.DRAFT, SessionStatus.PENDING_SIGNOFF)
+from yiyang.residents.models import Resident
+from yiyang.residents.selectors.registry import scoped_residents
 
 
 class AnswersInvalid(DomainError):
@@ -80,12 +58,6 @@ class AnswersInvalid(DomainError):
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def _resident(actor: User, resident: Any) -> Resident:
-    return locked_resident_for(
-        actor, resident, merged_detail=_("This record was merged into another one.")
-    )
 
 
 def _session(actor: User, assessment: Any) -> Assessment:
@@ -114,13 +86,6 @@ def _require_open_by(actor: User, session: Assessment, *statuses: str) -> None:
         )
 
 
-def policy_for(code: str) -> SchedulePolicy:
-    """The local schedule policy of ``code`` (an unsaved default when none is stored)."""
-    return SchedulePolicy.objects.filter(instrument_code=code).first() or SchedulePolicy(
-        instrument_code=code
-    )
-
-
 def _choice(value: Any, choices: Any, name: str, label: str) -> str:
     if value not in choices.values:
         raise ValidationFailed(
@@ -129,33 +94,6 @@ def _choice(value: Any, choices: Any, name: str, label: str) -> str:
             field=name,
         )
     return str(value)
-
-
-def _date(value: Any, resident: Resident) -> datetime.date:
-    if isinstance(value, str):
-        try:
-            value = datetime.date.fromisoformat(value)
-        except ValueError:
-            value = None
-    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
-        raise ValidationFailed(
-            CommonError.INVALID_DATE,
-            _("The assessment date must be a date (YYYY-MM-DD)."),
-            field="assessed_on",
-        )
-    if value > timezone.localdate():
-        raise ValidationFailed(
-            CommonError.FUTURE_DATE,
-            _("The assessment date cannot be in the future."),
-            field="assessed_on",
-        )
-    if value < resident.birth_date:
-        raise ValidationFailed(
-            CommonError.BEFORE_BIRTH,
-            _("The assessment date is before the birth date."),
-            field="assessed_on",
-        )
-    return value
 
 
 # --- start / answers / submit -----------------------------------------------------------
@@ -178,7 +116,7 @@ def start(
 ) -> Assessment:
     """Open a draft session with the CURRENT version of ``instrument`` (a code)."""
     require_perm(actor, AssessmentPerm.RECORD)
-    found = _resident(actor, resident)
+    found = locked_resident(actor, resident)
     require_health_consent(found)
     version = current_version(instrument) if isinstance(instrument, str) else None
     if version is None:
@@ -189,7 +127,7 @@ def start(
         )
     reason = _choice(reason, Reason, "reason", _("Reason"))
     place = _choice(place, Place, "place", _("Place"))
-    day = _date(assessed_on, found)
+    day = checked_date(assessed_on, found)
     second = _second_assessor(actor, second_assessor, found)
     old = None
     if supersedes is not None and supersedes != "":
@@ -391,7 +329,7 @@ def submit(actor: User, assessment: Any, *, cosigned_by: Any = None) -> Assessme
     session = _session(actor, assessment)
     _require_open_by(actor, session, SessionStatus.DRAFT)
     _require_participant(actor, session)
-    require_health_consent(_resident(actor, session.resident_id))
+    require_health_consent(locked_resident(actor, session.resident_id))
     if cosigned_by is not None:
         session.second_assessor = _second_assessor(
             actor, cosigned_by, session.resident, signed_in=True
@@ -431,7 +369,7 @@ def submit(actor: User, assessment: Any, *, cosigned_by: Any = None) -> Assessme
         },
     )
     if session.status == SessionStatus.FINAL:
-        _apply(actor, session)
+        apply_final(actor, session)
     return session
 
 
@@ -484,7 +422,7 @@ def sign_off(actor: User, assessment: Any) -> Assessment:
     session.second_signed_at = timezone.now()
     session.save(update_fields=["status", "second_signed_at", "updated_at"])
     record(actor=actor, action="assessments.assessment.sign", obj=session)
-    _apply(actor, session)
+    apply_final(actor, session)
     return session
 
 
@@ -501,154 +439,7 @@ def discard(actor: User, assessment: Any) -> Assessment:
     return session
 
 
-# --- effects of a final assessment ------------------------------------------------------
-
-
-def evaluate_rule(
-    rule: EligibilityRule, resident: Resident, standing: Standing, on: datetime.date
-) -> bool:
-    """All the rule's set conditions hold (an unknown level or grade never qualifies)."""
-    if rule.min_age is not None and resident.age_on(on) < rule.min_age:
-        return False
-    if rule.min_ability_level is not None and (
-        standing.ability_level is None or standing.ability_level < rule.min_ability_level
-    ):
-        return False
-    if rule.min_disability_grade is not None and (
-        standing.disability_grade is None or standing.disability_grade < rule.min_disability_grade
-    ):
-        return False
-    return not (rule.requires_ltc_insured and not resident.ltc_insured)
-
-
-def evaluate(resident: Resident, standing: Standing, on: datetime.date) -> dict[str, bool]:
-    return {
-        rule.code: evaluate_rule(rule, resident, standing, on)
-        for rule in EligibilityRule.objects.filter(active=True)
-    }
-
-
-def _apply(actor: User, session: Assessment) -> None:
-    resident = Resident.objects.select_for_update(no_key=True).get(pk=session.resident_id)
-    standing, _created = Standing.objects.select_for_update().get_or_create(resident=resident)
-    today = timezone.localdate()
-    before = evaluate(resident, standing, today)
-    old = session.supersedes
-    if old is not None:
-        Assessment.objects.filter(pk=old.pk).update(status=SessionStatus.SUPERSEDED)
-    code = session.instrument.code
-    latest = (
-        Assessment.objects.filter(
-            resident=resident, instrument__code=code, status=SessionStatus.FINAL
-        )
-        .exclude(pk=session.pk)
-        .order_by("-assessed_on", "-id")
-        .first()
-    )
-    newest = latest is None or session.assessed_on >= latest.assessed_on
-    if newest and code == ABILITY_INSTRUMENT:
-        standing.ability_level = session.level
-        standing.ability_assessment = session
-    elif newest and code == DISABILITY_INSTRUMENT:
-        standing.disability_grade = session.level
-        standing.disability_assessment = session
-    after = evaluate(resident, standing, today)
-    standing.eligibility = after
-    standing.save()
-    session.eligibility_before = before
-    session.eligibility_after = after
-    session.save(update_fields=["eligibility_before", "eligibility_after", "updated_at"])
-    if newest:
-        closed = Due.objects.filter(
-            resident=resident, instrument_code=code, done_by__isnull=True
-        ).update(done_by=session)
-        interval = policy_for(code).interval_days
-        Due.objects.create(
-            resident=resident,
-            instrument_code=code,
-            due_on=session.assessed_on + datetime.timedelta(days=interval),
-            reason=DueReason.ROUTINE,
-            created_on=today,
-            created_by=actor,
-        )
-    else:
-        closed = 0
-    record(
-        actor=actor,
-        action="assessments.standing.update",
-        obj=resident,
-        details={
-            "assessment": session.pk,
-            "instrument": code,
-            "level": session.level,
-            "newest": newest,
-            "dues_closed": closed,
-            "eligibility": {k: v for k, v in after.items() if before.get(k) != v},
-        },
-    )
-
-
-# --- schedule ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def report_change(
-    actor: User,
-    resident: Any,
-    *,
-    reason: str,
-    note: str = "",
-    instrument: str = ABILITY_INSTRUMENT,
-    due_on: Any = None,
-) -> Due:
-    """Ask for an immediate re-assessment (a condition change, a fall, a dispute): an open
-    ``Due`` today (or on ``due_on``) for ``instrument``."""
-    require_perm(actor, AssessmentPerm.RECORD)
-    found = _resident(actor, resident)
-    if reason not in (DueReason.CONDITION_CHANGE, DueReason.FALL, DueReason.DISPUTE):
-        raise ValidationFailed(
-            CommonError.INVALID_CHOICE,
-            _("Reason must be condition_change, fall or dispute."),
-            field="reason",
-        )
-    if current_version(instrument) is None:
-        raise ValidationFailed(
-            AssessmentError.UNKNOWN_INSTRUMENT,
-            _("Unknown instrument: %(code)s") % {"code": instrument},
-            field="instrument",
-        )
-    today = timezone.localdate()
-    day = today if due_on in (None, "") else _date(due_on, found)
-    due = Due.objects.create(
-        resident=found,
-        instrument_code=instrument,
-        due_on=day,
-        reason=reason,
-        note=(note or "").strip()[:255],
-        created_on=today,
-        created_by=actor,
-    )
-    record(
-        actor=actor,
-        action="assessments.due.create",
-        obj=found,
-        details={"due": due.pk, "instrument": instrument, "reason": reason},
-    )
-    return due
-
-
-def open_dues(actor: User, *, team: Any = None) -> QuerySet[Due]:
-    """Open dues of the residents in ``actor``'s scope (and served by ``team`` when
-    given), earliest first; for each resident and instrument only the earliest open one
-    matters, but all are listed so an immediate one is never hidden by a routine one."""
-    qs = Due.objects.filter(
-        done_by__isnull=True,
-        resident__in=scoped_residents(actor).values("pk"),
-        resident__status=ResidentStatus.ACTIVE,
-    ).select_related("resident", "resident__grid")
-    if team is not None:
-        qs = qs.filter(resident__grid__teams=team)
-    return qs.order_by("due_on", "id")
+# --- reads ------------------------------------------------------------------------------
 
 
 def history(resident: Resident, code: str | None = None) -> QuerySet[Assessment]:

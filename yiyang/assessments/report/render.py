@@ -1,53 +1,27 @@
-"""The printable assessment report (PDF), as a pure function of a :class:`ReportData`.
+"""Typesetting a report: :func:`render_report` lays a :class:`ReportData` out as a complete
+A4 PDF (title, the resident, the assessment, the result, domain and item tables, the
+eligibility, notes and signature lines; "page x of y" and a running head on every page).
 
-No database and no request: the caller (a view, a task, the CLI) loads and scores the
-assessment, fills a ``ReportData`` and calls :func:`render_report`, which returns the bytes of
-a complete A4 PDF. See docs/adr/0016-pdf-reports.md.
-
-Fonts: Chinese text is typeset in an embedded (subset) TrueType font so that every viewer
-shows it. ``settings.YIYANG_PDF_FONT`` names the font file (.ttf, .ttc, or .otf with
-TrueType outlines, with Chinese glyphs); unset, the first usable Chinese font of the
-system is taken (:data:`FONT_CANDIDATES`, then what fontconfig's ``fc-list :lang=zh``
-lists), registered once per process. Only when none is usable (or the setting says
-``STSong-Light``) does the report fall back to ReportLab's built-in CID font
-``STSong-Light`` (Adobe-GB1), which needs no file but is not embedded — the viewer must
-supply a Chinese font, and viewers without one (poppler on a server, many Linux desktops)
-show nothing — and the fallback is logged as a warning.
-
-The fixed labels of the form (section names, column headers, signature lines) are a Chinese
-document form by default, like the import template's headers; they live in
-:class:`ReportLabels` so a caller may pass other wording. Everything that comes from data is
-escaped for ReportLab's paragraph mark-up, so ``<`` and ``&`` in names or notes print as
-typed.
+Everything that comes from data is escaped for ReportLab's paragraph mark-up, so ``<`` and
+``&`` in names or notes print as typed.
 """
 
 from __future__ import annotations
 
 import io
-import itertools
-import logging
 import re
-import shutil
-import subprocess
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -60,298 +34,14 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-__all__ = [
-    "ReportData",
-    "ReportDataError",
-    "ReportDomain",
-    "ReportItem",
-    "ReportLabels",
-    "report_font",
-    "render_report",
-]
+from yiyang.assessments.report.data import ReportData, ReportItem, check
+from yiyang.assessments.report.fonts import report_font
 
-logger = logging.getLogger(__name__)
-
-BUILTIN_FONT = "STSong-Light"
-# Chinese fonts with TrueType outlines from Debian packages (ReportLab cannot embed the CFF
-# outlines of Noto/Source Han CJK), tried in this order when YIYANG_PDF_FONT is unset:
-# fonts-wqy-microhei, fonts-wqy-zenhei, fonts-arphic-uming, fonts-arphic-ukai. Their
-# licences allow embedding.
-FONT_CANDIDATES: tuple[str, ...] = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-    "/usr/share/fonts/truetype/arphic/ukai.ttc",
-)
-# Characters every configured font must have: a font without them would print the form's
-# own labels as empty boxes.
-_REQUIRED_GLYPHS = "老年人能力评估报告签名日期第页共"
-
-
-@dataclass(frozen=True)
-class ReportItem:
-    """One answered item."""
-
-    code: str  # e.g. "B.1.1"
-    label: str  # Chinese item name, e.g. "进食"
-    answer: str  # Chinese anchor of the chosen option
-    score: int | None
-    domain: str = ""  # code of the domain the item belongs to ("" when none)
-
-
-@dataclass(frozen=True)
-class ReportDomain:
-    code: str
-    label: str
-    score: int
-    max: int | None
-
-
-@dataclass(frozen=True)
-class ReportLabels:
-    """The fixed wording of the form. Defaults: the Chinese form."""
-
-    organisation: str = "评估机构"
-    report_no: str = "报告编号"
-    instrument: str = "评估工具"
-    version: str = "版本"
-    source: str = "依据"
-    resident: str = "老年人基本信息"
-    name: str = "姓名"
-    sex: str = "性别"
-    age: str = "年龄"
-    age_value: str = "{age} 岁"
-    id_number: str = "身份证号"
-    address: str = "住址"
-    assessment: str = "评估信息"
-    reason: str = "评估原因"
-    place: str = "评估地点"
-    assessed_on: str = "评估日期"
-    assessors: str = "评估员"
-    status: str = "状态"
-    summary: str = "评估结果"
-    domains: str = "能力维度得分"
-    code: str = "编号"
-    domain_name: str = "维度"
-    score_of_max: str = "得分 / 满分"
-    items: str = "评估项目明细"
-    item_label: str = "项目"
-    item_answer: str = "评估结果（所选选项）"
-    item_score: str = "得分"
-    domain_heading: str = "{code} {label}（{score}）"
-    other_items: str = "其他项目"
-    eligibility: str = "待遇资格"
-    rule: str = "项目"
-    conclusion: str = "结论"
-    next_due: str = "下次评估日期"
-    not_set: str = "未设定"
-    notes: str = "备注"
-    none: str = "无"
-    signatures: str = "签名"
-    assessor1_signature: str = "评估员1签名"
-    assessor2_signature: str = "评估员2签名"
-    subject_signature: str = "老年人或监护人签名"
-    signature_date: str = "日期"
-    generated_at: str = "生成时间：{when}"
-    page: str = "第 {page} 页 共 {pages} 页"
-    date_format: str = "%Y年%m月%d日"
-    datetime_format: str = "%Y年%m月%d日 %H:%M"
-    list_separator: str = "、"
-    empty_value: str = "—"
-
-
-@dataclass(frozen=True)
-class ReportData:
-    title: str  # e.g. "老年人能力评估报告"
-    instrument: str  # e.g. "老年人能力评估（GB/T 42195-2022）"
-    instrument_version: str
-    source: str  # source document + edition
-    organisation: str  # institution doing the assessment ("" allowed)
-    assessment_no: str  # e.g. "PG-000123"
-    resident_name: str
-    resident_sex: str
-    resident_age: int
-    resident_id_masked: str  # e.g. "4101**********1234"
-    resident_address: str
-    reason: str
-    place: str
-    assessed_on: date
-    assessors: list[str]  # one or two names
-    status: str  # e.g. "已提交" / "待复核签字"
-    summary: list[tuple[str, str]]  # result rows, e.g. ("能力等级", "3 重度失能")
-    domains: list[ReportDomain]
-    items: list[ReportItem]
-    eligibility: list[tuple[str, str]]  # (rule name, conclusion)
-    next_due: date | None
-    notes: list[str]
-    generated_at: datetime
-    labels: ReportLabels = ReportLabels()
-
-
-class ReportDataError(ValueError):
-    """The report data is inconsistent; ``problems`` lists each reason."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("Cannot render the report: " + "; ".join(problems))
-
-
-# --- validation -------------------------------------------------------------------------
-
-
-def _check(data: ReportData) -> None:
-    problems: list[str] = []
-    if not data.title.strip():
-        problems.append("title is empty")
-    if not data.resident_name.strip():
-        problems.append("resident_name is empty")
-    if not 1 <= len(data.assessors) <= 2:
-        problems.append(f"assessors must name one or two people, got {len(data.assessors)}")
-    if any(not name.strip() for name in data.assessors):
-        problems.append("an assessor name is empty")
-    if data.resident_age < 0:
-        problems.append(f"resident_age is negative ({data.resident_age})")
-    seen_domains: set[str] = set()
-    for domain in data.domains:
-        if domain.code in seen_domains:
-            problems.append(f"domain {domain.code!r} is listed twice")
-        seen_domains.add(domain.code)
-        if domain.max is not None and not 0 <= domain.score <= domain.max:
-            problems.append(
-                f"domain {domain.code!r} score {domain.score} is outside 0..{domain.max}"
-            )
-    seen_items: set[str] = set()
-    for item in data.items:
-        if item.code in seen_items:
-            problems.append(f"item {item.code!r} is listed twice")
-        seen_items.add(item.code)
-        if item.domain and item.domain not in seen_domains:
-            problems.append(f"item {item.code!r} names domain {item.domain!r}, which is not listed")
-    if problems:
-        raise ReportDataError(problems)
-
-
-# --- fonts ------------------------------------------------------------------------------
-
-_font_lock = threading.Lock()
-_registered_fonts: dict[str, str] = {}  # resolved path, "auto" or the built-in -> font name
-_font_numbers = itertools.count()
-
-
-@dataclass(frozen=True)
-class ReportFont:
-    """The font reports are typeset in: its registered name, the file (None for the
-    built-in CID font) and whether it is embedded."""
-
-    name: str
-    path: str | None
-
-    @property
-    def embedded(self) -> bool:
-        return self.path is not None
-
-
-_fonts: dict[str, ReportFont] = {}  # the same keys -> the font
-
-
-def report_font() -> ReportFont:
-    """Register (once per process and setting) and return the font to typeset with."""
-    configured = (getattr(settings, "YIYANG_PDF_FONT", None) or "").strip()
-    if configured == BUILTIN_FONT:
-        key = BUILTIN_FONT
-    elif configured:
-        key = str(Path(configured).expanduser().resolve())
-    else:
-        key = "auto"
-    with _font_lock:
-        found = _fonts.get(key)
-        if found is None:
-            if key == BUILTIN_FONT:
-                found = ReportFont(_register_builtin_font(), None)
-            elif key == "auto":
-                found = _discover()
-            else:
-                found = ReportFont(_register_file_font(key), key)
-            _fonts[key] = found
-            _registered_fonts[key] = found.name
-        return found
+__all__ = ["render_report"]
 
 
 def _font_name() -> str:
     return report_font().name
-
-
-def _system_fonts() -> list[str]:
-    """Font files to try: :data:`FONT_CANDIDATES`, then fontconfig's Chinese fonts."""
-    paths = list(FONT_CANDIDATES)
-    fc_list = shutil.which("fc-list")
-    if fc_list:
-        try:
-            listed = subprocess.run(  # noqa: S603 - fixed arguments, no shell
-                [fc_list, ":lang=zh", "file"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            ).stdout
-        except (OSError, subprocess.SubprocessError):
-            listed = ""
-        paths += sorted(line.split(":", 1)[0].strip() for line in listed.splitlines())
-    return [p for p in dict.fromkeys(paths) if p and Path(p).is_file()]
-
-
-def _discover() -> ReportFont:
-    """The first usable system font, embedded; else the built-in CID font, with a
-    warning saying what that means and how to fix it."""
-    tried = []
-    for path in _system_fonts():
-        try:
-            name = _register_file_font(path)
-        except ImproperlyConfigured as exc:
-            tried.append(f"{path}: {exc}")
-            continue
-        logger.info("PDF reports embed the font %s", path)
-        return ReportFont(name, path)
-    logger.warning(
-        "PDF reports: no Chinese TrueType font found (%s); falling back to the non-embedded "
-        "CID font %s, whose Chinese text is invisible in viewers without an Adobe-GB1 font "
-        "(poppler, many Linux desktops). Install fonts-wqy-microhei (or fonts-wqy-zenhei, "
-        "fonts-arphic-uming) or set YIYANG_PDF_FONT to a TrueType font with Chinese glyphs.",
-        "; ".join(tried) or "none installed",
-        BUILTIN_FONT,
-    )
-    return ReportFont(_register_builtin_font(), None)
-
-
-def _register_builtin_font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(BUILTIN_FONT))
-    return BUILTIN_FONT
-
-
-def _register_file_font(path: str) -> str:
-    if not Path(path).is_file():
-        raise ImproperlyConfigured(
-            f"YIYANG_PDF_FONT is {path!r}, which is not a file: point it at a TrueType font "
-            f"with Chinese glyphs, unset it to use a system font, or set it to {BUILTIN_FONT}."
-        )
-    name = f"YiyangFont{next(_font_numbers)}"
-    try:
-        # A collection (.ttc) uses its first face.
-        font = TTFont(name, path, subfontIndex=0)
-    except (TTFError, OSError) as exc:
-        raise ImproperlyConfigured(
-            f"YIYANG_PDF_FONT {path!r} cannot be embedded ({exc}). ReportLab embeds TrueType "
-            "outlines only (.ttf, .ttc, or .otf with TrueType outlines); "
-            "CFF-based .otf fonts are not supported."
-        ) from exc
-    missing = [char for char in _REQUIRED_GLYPHS if ord(char) not in font.face.charToGlyph]
-    if missing:
-        raise ImproperlyConfigured(
-            f"YIYANG_PDF_FONT {path!r} has no glyphs for Chinese text "
-            f"(missing e.g. {''.join(missing[:5])}): choose a font that covers Chinese."
-        )
-    pdfmetrics.registerFont(font)
-    return name
 
 
 # --- text helpers -----------------------------------------------------------------------
@@ -712,7 +402,7 @@ def render_report(data: ReportData) -> bytes:
     Raises :class:`ReportDataError` for inconsistent data and ``ImproperlyConfigured`` for an
     unusable ``YIYANG_PDF_FONT``. The output is deterministic for the same data and font.
     """
-    _check(data)
+    check(data)
     font = _font_name()
     labels = data.labels
     generated = _local(data.generated_at)
