@@ -121,7 +121,7 @@ def _labels(chinese: bool) -> Mapping[str, str | Promise]:
     return _ZH if chinese else _EN
 
 
-def _pick(obj: Mapping[str, Any], key: str, chinese: bool) -> str:
+def pick(obj: Mapping[str, Any], key: str, chinese: bool) -> str:
     """``obj[key_zh]`` or ``obj[key_en]`` (falling back to the other, then "")."""
     first, second = ("zh", "en") if chinese else ("en", "zh")
     return str(obj.get(f"{key}_{first}") or obj.get(f"{key}_{second}") or "")
@@ -175,7 +175,7 @@ def summary_rows(
     for code, grade in (result.get("indicator_grades") or {}).items():
         label = next(
             (
-                _pick(ind, "label", chinese)
+                pick(ind, "label", chinese)
                 for ind in definition.get("indicators", [])
                 if ind["code"] == code
             ),
@@ -214,7 +214,7 @@ def domain_scores(
         for code, score in result["domains"].items():
             d = meta.get(code, {})
             out.append(
-                DomainScore(code, _pick(d, "label", chinese) or code, int(score), d.get("max"))
+                DomainScore(code, pick(d, "label", chinese) or code, int(score), d.get("max"))
             )
         return out
     if isinstance(result.get("scores"), Mapping):
@@ -258,14 +258,14 @@ def answered_items(session: Assessment, *, chinese: bool = True) -> list[Answere
         option = _option(definition, item, value)
         anchor = ""
         if option is not None:
-            anchor = _pick(option, "anchor", chinese) or _pick(option, "label", chinese)
+            anchor = pick(option, "anchor", chinese) or pick(option, "label", chinese)
         out.append(
             AnsweredItem(
                 code=code,
-                label=_pick(item, "label", chinese) or code,
+                label=pick(item, "label", chinese) or code,
                 answer=anchor,
                 score=None if option is None else int(option["score"]),
-                domain=progress.domain_of(definition, item) or _indicator_of(definition, code),
+                domain=progress.domain_of(definition, item) or indicator_of(definition, code),
                 note=note,
             )
         )
@@ -280,7 +280,9 @@ def _option(definition: dict[str, Any], item: dict[str, Any], value: Any) -> Any
     return next((o for o in item["options"] if o["score"] == value), None)
 
 
-def _indicator_of(definition: dict[str, Any], code: str) -> str:
+def indicator_of(definition: dict[str, Any], code: str) -> str:
+    """The code of the indicator (a group of items, e.g. an ability domain) item ``code``
+    belongs to in the instrument ``definition``; "" when none."""
     for indicator in definition.get("indicators", []):
         if code in indicator.get("items", []):
             return str(indicator["code"])
@@ -398,7 +400,9 @@ def source_note(session: Assessment, key: str, *, chinese: bool = True) -> str:
     )
 
 
-def _context_notes(session: Assessment) -> list[str]:
+def context_notes(session: Assessment) -> list[str]:
+    """The notes on the circumstances of ``session`` (from its ``context``), in Chinese, as
+    the report prints them."""
     ctx = session.context or {}
     notes = []
     if ctx.get("coma"):
@@ -465,7 +469,7 @@ def report_data(session: Assessment) -> ReportData:
         notes.append(f"评估原因说明：{session.reason_note}")
     if session.place_note:
         notes.append(f"评估地点说明：{session.place_note}")
-    notes.extend(_context_notes(session))
+    notes.extend(context_notes(session))
     if session.note:
         notes.append(session.note)
     notes.extend(f"{_ZH['unverified']}：{n}" for n in unverified_notes(session, chinese=True))

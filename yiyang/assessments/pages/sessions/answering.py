@@ -55,8 +55,8 @@ def _option_rows(definition: dict[str, Any], item: dict[str, Any], chosen: Any) 
             {
                 "value": value,
                 "score": option["score"],
-                "label": report_data._pick(option, "label", not en),
-                "anchor": report_data._pick(option, "anchor", not en),
+                "label": report_data.pick(option, "label", not en),
+                "anchor": report_data.pick(option, "anchor", not en),
                 "checked": chosen is not None and str(chosen) == str(value),
             }
         )
@@ -73,7 +73,7 @@ def _item_row(
         "code": code,
         "name": ANSWER_PREFIX + code,
         "dom_id": "item-" + re.sub(r"[^A-Za-z0-9_-]", "_", code),
-        "label": report_data._pick(item, "label", not english()),
+        "label": report_data.pick(item, "label", not english()),
         "options": _option_rows(definition, item, chosen),
         "answered": chosen is not None,
         "errors": errors.get(code, []),
@@ -89,7 +89,7 @@ def _groups(session: Assessment, errors: dict[str, list[str]]) -> list[dict[str,
     for d in definition.get("domains", []) + definition.get("indicators", []):
         group = {
             "code": d["code"],
-            "label": report_data._pick(d, "label", not en),
+            "label": report_data.pick(d, "label", not en),
             "max": d.get("max"),
             "items": [],
         }
@@ -97,7 +97,7 @@ def _groups(session: Assessment, errors: dict[str, list[str]]) -> list[dict[str,
         by_code[d["code"]] = group
     rest: dict[str, Any] = {"code": "", "label": "", "max": None, "items": []}
     for item in definition["items"]:
-        dom = progress.domain_of(definition, item) or report_data._indicator_of(
+        dom = progress.domain_of(definition, item) or report_data.indicator_of(
             definition, item["code"]
         )
         target = by_code.get(dom or "", rest)
@@ -264,7 +264,7 @@ def form_context(
         and user.pk in (session.assessor_id, session.second_assessor_id)
     )
     item_labels = {
-        i["code"]: report_data._pick(i, "label", not english())
+        i["code"]: report_data.pick(i, "label", not english())
         for i in session.instrument.definition["items"]
     }
     return {

@@ -55,7 +55,7 @@ def history_chart(session: Assessment) -> SafeString | None:
         return None
     if session.result is not None and key not in session.result:
         return None
-    names = {row.get("level"): report_data._pick(row, "name", not english()) for row in levels}
+    names = {row.get("level"): report_data.pick(row, "name", not english()) for row in levels}
     points = [
         history_chart_mod.HistoryPoint(
             r["assessed_on"], int(value), f"{value} {names.get(value, '')}".strip()
@@ -106,7 +106,7 @@ def _result_context(request: PageRequest, session: Assessment) -> dict[str, Any]
         "next_due": due,
         "chart": history_chart(session) if result else None,
         "items": report_data.answered_items(session, chinese=chinese),
-        "context_notes": report_data._context_notes(session) if chinese else _context_en(session),
+        "context_notes": report_data.context_notes(session) if chinese else _context_en(session),
         "corrected_by": corrected_by,
         "can_sign": session.status == SessionStatus.PENDING_SIGNOFF
         and can_record
