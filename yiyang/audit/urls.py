@@ -1,11 +1,11 @@
 from django.urls import path
 
-from yiyang.audit import views
+from yiyang.audit import pages
 
 app_name = "audit"
 urlpatterns = [
-    path("", views.events, name="events"),
-    path("events/<int:seq>/", views.event_detail, name="event_detail"),
-    path("export.csv", views.export, name="export"),
-    path("verify/", views.verify, name="verify"),
+    path("", pages.events, name="events"),
+    path("events/<int:seq>/", pages.event_detail, name="event_detail"),
+    path("export.csv", pages.export, name="export"),
+    path("verify/", pages.verify, name="verify"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiyang.accounts.views import LoginView, LogoutView
+from yiyang.accounts.pages import LoginView, LogoutView
 from yiyang.web import views
 
 app_name = "web"
