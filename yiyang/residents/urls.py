@@ -1,9 +1,12 @@
-from yiyang.residents.pages import health, imports, people, registry
+from yiyang.residents.pages import imports, people, registry
+from yiyang.residents.pages.health import areas, documents, observations
 
 app_name = "residents"
 urlpatterns = [
     *imports.urlpatterns,
     *people.urlpatterns,
-    *health.urlpatterns,
+    *areas.urlpatterns,
+    *observations.urlpatterns,
+    *documents.urlpatterns,
     *registry.urlpatterns,
 ]
