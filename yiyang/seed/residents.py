@@ -67,7 +67,7 @@ from yiyang.residents.models import (
 from yiyang.residents.services.registry import name_pinyin
 from yiyang.seed import names
 from yiyang.seed.bulk import BulkWriter
-from yiyang.seed.network import NetworkPlan
+from yiyang.seed.network.plan import NetworkPlan
 from yiyang.seed.presets import Sizing
 
 # --- population -------------------------------------------------------------------------
