@@ -39,7 +39,7 @@ from yiyang.seed.network.builder import plan_network
 from yiyang.seed.network.plan import NetworkPlan
 from yiyang.seed.network.write import write_network
 from yiyang.seed.presets import PRESETS, Preset, get_preset
-from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
+from yiyang.seed.residents.write import DEFER_INDEXES_FROM, vacuum, write_residents
 from yiyang.seed.users import (
     DEMO_PASSWORD,
     DEMO_USERNAMES,
