@@ -30,7 +30,7 @@ from yiyang.residents.models import (
     ResidentStatus,
 )
 from yiyang.seed import seed
-from yiyang.seed.residents import DISEASES
+from yiyang.seed.residents.population import DISEASES
 
 TODAY = datetime.date(2026, 3, 1)
 

@@ -32,7 +32,7 @@ from yiyang.network.models import (
 )
 from yiyang.network.regions import check_code
 from yiyang.seed import DEMO_PASSWORD, seed
-from yiyang.seed.network import plan_network
+from yiyang.seed.network.builder import plan_network
 from yiyang.seed.presets import PRESETS
 
 TODAY = datetime.date(2026, 3, 1)

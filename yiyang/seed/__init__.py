@@ -35,9 +35,11 @@ from yiyang.network.models import Region
 from yiyang.seed.assessments import write_assessments
 from yiyang.seed.devices import write_devices
 from yiyang.seed.errors import SeedError
-from yiyang.seed.network import NetworkPlan, plan_network, write_network
+from yiyang.seed.network.builder import plan_network
+from yiyang.seed.network.plan import NetworkPlan
+from yiyang.seed.network.write import write_network
 from yiyang.seed.presets import PRESETS, Preset, get_preset
-from yiyang.seed.residents import DEFER_INDEXES_FROM, vacuum, write_residents
+from yiyang.seed.residents.write import DEFER_INDEXES_FROM, vacuum, write_residents
 from yiyang.seed.users import (
     DEMO_PASSWORD,
     DEMO_USERNAMES,

@@ -21,7 +21,7 @@ from yiyang.common.permissions import Role, mfa_required
 from yiyang.common.scope import ScopeKind
 from yiyang.seed import names
 from yiyang.seed.errors import SeedError
-from yiyang.seed.network import NetworkPlan
+from yiyang.seed.network.plan import NetworkPlan
 
 DEMO_PASSWORD = "Yiyang#2026"
 

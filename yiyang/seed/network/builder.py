@@ -1,17 +1,14 @@
-"""The synthetic care network: plan it from a seed, then write it with bulk inserts.
-
-``plan_network`` is pure: from (preset, seed, today) it builds unsaved model instances
-linked to each other, using only ``random.Random(seed)``; the same arguments always give
-the same names, codes and numbers. ``write_network`` inserts them level by level with
-``bulk_create`` (parents first, so every foreign key resolves to the pk just returned).
-"""
+"""Planning the synthetic network (``plan_network``): from (preset, seed, today) the
+region tree (province, city, counties, townships, villages with grids), each county's lead
+hospital and medical community, each township's center and each village's station with
+their institutions, staff and agreements, and the centers' family-doctor teams — unsaved,
+drawn from one ``random.Random(seed)`` stream in a fixed order."""
 
 from __future__ import annotations
 
 import datetime
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from yiyang.network.models import (
     Agreement,
@@ -28,7 +25,6 @@ from yiyang.network.models import (
     Profession,
     Region,
     RegionLevel,
-    Skill,
     Staff,
     StaffMembership,
     Team,
@@ -36,181 +32,17 @@ from yiyang.network.models import (
     TeamRole,
 )
 from yiyang.seed import names
+from yiyang.seed.network.catalogue import (
+    AGREEMENT_TEXT,
+    AGREEMENT_TITLE,
+    LICENCE_CLASS,
+    LICENCE_PREFIX,
+    POSITIONS,
+    PROFESSION_SKILLS,
+    STAFFING,
+)
+from yiyang.seed.network.plan import DemoTargets, NetworkPlan
 from yiyang.seed.presets import Preset
-
-BATCH = 1000
-
-# Skills every staff member draws from, by profession: (code, name).
-SKILLS: dict[str, str] = {
-    "chronic-disease": "慢病管理",
-    "geriatrics": "老年医学",
-    "home-visit": "上门巡诊",
-    "emergency": "急诊急救",
-    "geriatric-nursing": "老年护理",
-    "wound-care": "伤口护理",
-    "medication": "用药管理",
-    "fall-prevention": "跌倒预防",
-    "rehab-training": "康复训练",
-    "acupuncture": "针灸推拿",
-    "tcm-health": "中医养生保健",
-    "health-records": "健康档案管理",
-    "immunisation": "预防接种",
-    "nutrition": "营养指导",
-    "dementia-care": "失智照护",
-    "palliative-care": "安宁疗护",
-    "daily-care": "生活照料",
-    "psych-support": "心理慰藉",
-    "cleaning": "保洁服务",
-    "dispatching": "服务调度",
-    "ability-assessment": "老年人能力评估",
-}
-PROFESSION_SKILLS: dict[str, tuple[str, ...]] = {
-    Profession.DOCTOR: ("chronic-disease", "geriatrics", "home-visit", "emergency"),
-    Profession.TCM_DOCTOR: ("acupuncture", "tcm-health", "chronic-disease"),
-    Profession.NURSE: ("geriatric-nursing", "wound-care", "medication", "fall-prevention"),
-    Profession.REHAB_THERAPIST: ("rehab-training", "fall-prevention"),
-    Profession.PUBLIC_HEALTH: ("health-records", "immunisation", "nutrition"),
-    Profession.CAREGIVER: ("daily-care", "dementia-care", "palliative-care", "psych-support"),
-    Profession.HOUSEKEEPING: ("cleaning",),
-    Profession.DISPATCHER: ("dispatching",),
-    Profession.ASSESSOR: ("ability-assessment",),
-}
-POSITIONS: dict[str, tuple[str, ...]] = {
-    Profession.DOCTOR: ("住院医师", "主治医师", "副主任医师", "主任医师"),
-    Profession.TCM_DOCTOR: ("中医师", "主治中医师", "副主任中医师"),
-    Profession.NURSE: ("护士", "护师", "主管护师", "副主任护师"),
-    Profession.REHAB_THERAPIST: ("康复治疗士", "康复治疗师"),
-    Profession.PUBLIC_HEALTH: ("公卫医师", "公卫医生"),
-    Profession.CAREGIVER: ("养老护理员", "高级养老护理员"),
-    Profession.HOUSEKEEPING: ("保洁员",),
-    Profession.DISPATCHER: ("服务调度员",),
-    Profession.ASSESSOR: ("能力评估员",),
-}
-# Staffing per kind of institution: profession -> (min, max) head count.
-STAFFING: dict[str, dict[str, tuple[int, int]]] = {
-    "lead": {
-        Profession.DOCTOR: (8, 10),
-        Profession.TCM_DOCTOR: (2, 3),
-        Profession.NURSE: (8, 12),
-        Profession.REHAB_THERAPIST: (2, 2),
-        Profession.PUBLIC_HEALTH: (1, 2),
-        Profession.DISPATCHER: (1, 1),
-        Profession.ASSESSOR: (1, 1),
-    },
-    "center_medical": {
-        Profession.DOCTOR: (3, 5),
-        Profession.TCM_DOCTOR: (1, 1),
-        Profession.NURSE: (3, 5),
-        Profession.REHAB_THERAPIST: (1, 1),
-        Profession.PUBLIC_HEALTH: (1, 2),
-    },
-    "center_care": {
-        Profession.CAREGIVER: (4, 6),
-        Profession.HOUSEKEEPING: (1, 2),
-        Profession.DISPATCHER: (1, 1),
-        Profession.ASSESSOR: (1, 1),
-    },
-    "station_medical": {Profession.DOCTOR: (1, 1), Profession.NURSE: (0, 1)},
-    "station_care": {Profession.CAREGIVER: (1, 2), Profession.HOUSEKEEPING: (0, 1)},
-}
-# Class letter in a medical practice licence number: hospital, health center, clinic (J).
-LICENCE_CLASS: dict[str, str] = {
-    InstitutionType.LEAD_HOSPITAL: "A",
-    InstitutionType.CHC: "B",
-    InstitutionType.THC: "B",
-}
-# Licence number prefix per profession; None: the profession has no licence.
-LICENCE_PREFIX: dict[str, str | None] = {
-    Profession.DOCTOR: "110",  # 医师执业证书: category 1 (clinical)
-    Profession.TCM_DOCTOR: "210",  # category 2 (TCM)
-    Profession.PUBLIC_HEALTH: "410",  # category 4 (public health)
-    Profession.NURSE: "HS",  # 护士执业证书
-    Profession.REHAB_THERAPIST: "KF",  # 康复治疗专业技术资格
-    Profession.CAREGIVER: "YL",  # 养老护理员职业技能等级证书
-    Profession.ASSESSOR: "PG",  # 老年人能力评估师
-    Profession.HOUSEKEEPING: None,
-    Profession.DISPATCHER: None,
-}
-
-AGREEMENT_TITLE: dict[str, str] = {
-    AgreementKind.CHAIN_MEMBERSHIP: "医共体成员协议",
-    AgreementKind.COOPERATION: "医养合作协议",
-    AgreementKind.REFERRAL: "双向转诊协议",
-}
-AGREEMENT_TEXT: dict[str, tuple[str, str]] = {
-    AgreementKind.CHAIN_MEMBERSHIP: (
-        "牵头医院负责业务指导、人员培训、远程会诊和质量控制；成员单位执行统一的服务规范并按月报送服务数据。",
-        "每季度至少1次下沉带教；远程会诊48小时内响应；服务数据每月5日前报送。",
-    ),
-    AgreementKind.COOPERATION: (
-        "医疗机构负责为养老机构入住老人提供定期巡诊、健康管理、急诊急救绿色通道和双向转诊；"
-        "养老机构负责日常生活照料并及时报告老人健康异常。",
-        "巡诊每周不少于1次；急诊响应不超过30分钟；入住老人健康档案建档率100%。",
-    ),
-    AgreementKind.REFERRAL: (
-        "成员单位将超出诊疗能力的患者上转牵头医院，牵头医院将康复期、稳定期患者下转成员单位继续治疗。",
-        "上转预约当日确认；下转患者48小时内随访；转诊单信息完整率100%。",
-    ),
-}
-
-
-@dataclass
-class DemoTargets:
-    """Objects the demo's users are attached to (first county, first township)."""
-
-    county: Region
-    township: Region
-    center_medical: Institution
-    center_care: Institution
-    team: Team
-    doctor: Staff
-    nurse: Staff
-    caregiver: Staff
-    dispatcher: Staff
-    assessor: Staff
-
-
-@dataclass
-class NetworkPlan:
-    preset: Preset
-    seed: int
-    today: datetime.date
-    regions: dict[str, list[Region]] = field(default_factory=lambda: defaultdict(list))
-    grids: list[Grid] = field(default_factory=list)
-    institutions: list[Institution] = field(default_factory=list)
-    alliances: list[Alliance] = field(default_factory=list)
-    alliance_members: list[tuple[Alliance, Institution]] = field(default_factory=list)
-    centers: list[ChainNode] = field(default_factory=list)
-    stations: list[ChainNode] = field(default_factory=list)
-    agreements: list[Agreement] = field(default_factory=list)
-    staff: list[Staff] = field(default_factory=list)
-    staff_skills: list[tuple[Staff, str]] = field(default_factory=list)
-    memberships: list[StaffMembership] = field(default_factory=list)
-    teams: list[Team] = field(default_factory=list)
-    team_members: list[TeamMember] = field(default_factory=list)
-    team_grids: list[tuple[Team, Grid]] = field(default_factory=list)
-    targets: DemoTargets | None = None
-
-    @property
-    def county_codes(self) -> list[str]:
-        return [r.code for r in self.regions[RegionLevel.COUNTY]]
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "regions": sum(len(v) for v in self.regions.values()),
-            "counties": len(self.regions[RegionLevel.COUNTY]),
-            "townships": len(self.regions[RegionLevel.TOWNSHIP]),
-            "villages": len(self.regions[RegionLevel.VILLAGE]),
-            "grids": len(self.grids),
-            "institutions": len(self.institutions),
-            "alliances": len(self.alliances),
-            "centers": len(self.centers),
-            "stations": len(self.stations),
-            "agreements": len(self.agreements),
-            "staff": len(self.staff),
-            "teams": len(self.teams),
-            "team_members": len(self.team_members),
-        }
 
 
 class _Builder:
@@ -687,53 +519,3 @@ def plan_network(preset: Preset, seed: int, today: datetime.date) -> NetworkPlan
     """The whole network for (preset, seed), unsaved. ``today`` only anchors the
     agreements' validity dates (so the demo always shows expiring and expired ones)."""
     return _Builder(preset, seed, today).build()
-
-
-def _existing_or_new(regions: list[Region]) -> list[Region]:
-    """Reuse province/city rows already in the database; return the ones to insert."""
-    existing = {r.code: r.pk for r in Region.objects.filter(code__in=[r.code for r in regions])}
-    new = []
-    for region in regions:
-        if region.code in existing:
-            region.pk = existing[region.code]
-            region._state.adding = False
-            region._state.db = "default"
-        else:
-            new.append(region)
-    return new
-
-
-def write_network(plan: NetworkPlan) -> dict[str, int]:
-    """Insert the plan with bulk_create (call inside a transaction). Returns row counts."""
-    for level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-        Region.objects.bulk_create(_existing_or_new(plan.regions[level]), batch_size=BATCH)
-    for level in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-        Region.objects.bulk_create(plan.regions[level], batch_size=BATCH)
-    Grid.objects.bulk_create(plan.grids, batch_size=BATCH)
-    Institution.objects.bulk_create(plan.institutions, batch_size=BATCH)
-    Alliance.objects.bulk_create(plan.alliances, batch_size=BATCH)
-    members = Alliance.members.through
-    members.objects.bulk_create(
-        [members(alliance=a, institution=i) for a, i in plan.alliance_members], batch_size=BATCH
-    )
-    ChainNode.objects.bulk_create(plan.centers, batch_size=BATCH)
-    ChainNode.objects.bulk_create(plan.stations, batch_size=BATCH)
-    Agreement.objects.bulk_create(plan.agreements, batch_size=BATCH)
-
-    skills = {s.code: s for s in Skill.objects.filter(code__in=list(SKILLS))}
-    missing = [Skill(code=c, name=n) for c, n in SKILLS.items() if c not in skills]
-    for skill in Skill.objects.bulk_create(missing, batch_size=BATCH):
-        skills[skill.code] = skill
-    Staff.objects.bulk_create(plan.staff, batch_size=BATCH)
-    staff_skills = Staff.skills.through
-    staff_skills.objects.bulk_create(
-        [staff_skills(staff=s, skill=skills[c]) for s, c in plan.staff_skills], batch_size=BATCH
-    )
-    StaffMembership.objects.bulk_create(plan.memberships, batch_size=BATCH)
-    Team.objects.bulk_create(plan.teams, batch_size=BATCH)
-    TeamMember.objects.bulk_create(plan.team_members, batch_size=BATCH)
-    team_grids = Team.grids.through
-    team_grids.objects.bulk_create(
-        [team_grids(team=t, grid=g) for t, g in plan.team_grids], batch_size=BATCH
-    )
-    return plan.counts()
