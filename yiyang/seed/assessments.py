@@ -155,7 +155,7 @@ def _sessions(
         # The earlier one a little better: ability declines with time.
         answers = _answers(definition, min(1.0, ability + 0.08 * (len(dates) - 1 - i)), rng)
         if demo:
-            answers = _demo_answers(definition, i)
+            answers = demo_answers(definition, i)
         result = score(definition, answers, {})
         sessions.append(
             Assessment(
@@ -228,7 +228,7 @@ def _at(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(10, 0), tzinfo=datetime.UTC)
 
 
-def _demo_answers(definition: dict[str, Any], i: int) -> dict[str, int]:
+def demo_answers(definition: dict[str, Any], i: int) -> dict[str, int]:
     """陈秀英: mild disability both times (total 80, then 72 — level 1)."""
     answers = {
         item["code"]: max(o["score"] for o in item["options"]) for item in definition["items"]

@@ -18,7 +18,7 @@ from yiyang.residents import loinc
 from yiyang.residents.models import ConditionStatus
 from yiyang.residents.services.health import add_condition
 from yiyang.residents.services.observations import record_observation
-from yiyang.seed.assessments import _demo_answers
+from yiyang.seed.assessments import demo_answers
 from yiyang.testing.clients import client_for as api_client
 from yiyang.testing.network import PASSWORD
 
@@ -55,7 +55,7 @@ def start(client: Client, w) -> Assessment:
 
 
 def answer_all(client: Client, session: Assessment) -> None:
-    answers = _demo_answers(current_version(GBT).definition, 1)  # total 72: level 1
+    answers = demo_answers(current_version(GBT).definition, 1)  # total 72: level 1
     data = {f"a-{code}": value for code, value in answers.items()}
     r = client.post(reverse("assessments:answer", args=[session.pk]), data)
     assert r.status_code == 302
